@@ -1,0 +1,133 @@
+// WASI preview-1 (`wasi_snapshot_preview1`) constants and struct layouts, from the witx definitions
+// (phases/snapshot/witx/typenames.witx). Offsets are byte offsets in guest memory, little-endian.
+
+export const FILETYPE_UNKNOWN = 0;
+export const FILETYPE_BLOCK_DEVICE = 1;
+export const FILETYPE_CHARACTER_DEVICE = 2;
+export const FILETYPE_DIRECTORY = 3;
+export const FILETYPE_REGULAR_FILE = 4;
+export const FILETYPE_SOCKET_DGRAM = 5;
+export const FILETYPE_SOCKET_STREAM = 6;
+export const FILETYPE_SYMBOLIC_LINK = 7;
+
+export const FDFLAGS_APPEND = 1;
+export const FDFLAGS_DSYNC = 2;
+export const FDFLAGS_NONBLOCK = 4;
+export const FDFLAGS_RSYNC = 8;
+export const FDFLAGS_SYNC = 16;
+
+export const OFLAGS_CREAT = 1;
+export const OFLAGS_DIRECTORY = 2;
+export const OFLAGS_EXCL = 4;
+export const OFLAGS_TRUNC = 8;
+
+export const LOOKUPFLAGS_SYMLINK_FOLLOW = 1;
+
+export const FSTFLAGS_ATIM = 1;
+export const FSTFLAGS_ATIM_NOW = 2;
+export const FSTFLAGS_MTIM = 4;
+export const FSTFLAGS_MTIM_NOW = 8;
+
+export const WHENCE_SET = 0;
+export const WHENCE_CUR = 1;
+export const WHENCE_END = 2;
+
+export const CLOCKID_REALTIME = 0;
+export const CLOCKID_MONOTONIC = 1;
+export const CLOCKID_PROCESS_CPUTIME_ID = 2;
+export const CLOCKID_THREAD_CPUTIME_ID = 3;
+
+export const EVENTTYPE_CLOCK = 0;
+export const EVENTTYPE_FD_READ = 1;
+export const EVENTTYPE_FD_WRITE = 2;
+export const SUBCLOCKFLAGS_SUBSCRIPTION_CLOCK_ABSTIME = 1;
+export const EVENTRWFLAGS_FD_READWRITE_HANGUP = 1;
+
+export const PREOPENTYPE_DIR = 0;
+
+export const ADVICE_NORMAL = 0;
+export const ADVICE_DONTNEED = 4;
+export const ADVICE_NOREUSE = 5;
+
+export const SDFLAGS_RD = 1;
+export const SDFLAGS_WR = 2;
+
+/** Rights (a u64 bitset), kept as bigint. */
+export const RIGHTS_FD_DATASYNC = 1n << 0n;
+export const RIGHTS_FD_READ = 1n << 1n;
+export const RIGHTS_FD_SEEK = 1n << 2n;
+export const RIGHTS_FD_FDSTAT_SET_FLAGS = 1n << 3n;
+export const RIGHTS_FD_SYNC = 1n << 4n;
+export const RIGHTS_FD_TELL = 1n << 5n;
+export const RIGHTS_FD_WRITE = 1n << 6n;
+export const RIGHTS_FD_ADVISE = 1n << 7n;
+export const RIGHTS_FD_ALLOCATE = 1n << 8n;
+export const RIGHTS_PATH_CREATE_DIRECTORY = 1n << 9n;
+export const RIGHTS_PATH_CREATE_FILE = 1n << 10n;
+export const RIGHTS_PATH_LINK_SOURCE = 1n << 11n;
+export const RIGHTS_PATH_LINK_TARGET = 1n << 12n;
+export const RIGHTS_PATH_OPEN = 1n << 13n;
+export const RIGHTS_FD_READDIR = 1n << 14n;
+export const RIGHTS_PATH_READLINK = 1n << 15n;
+export const RIGHTS_PATH_RENAME_SOURCE = 1n << 16n;
+export const RIGHTS_PATH_RENAME_TARGET = 1n << 17n;
+export const RIGHTS_PATH_FILESTAT_GET = 1n << 18n;
+export const RIGHTS_PATH_FILESTAT_SET_SIZE = 1n << 19n;
+export const RIGHTS_PATH_FILESTAT_SET_TIMES = 1n << 20n;
+export const RIGHTS_FD_FILESTAT_GET = 1n << 21n;
+export const RIGHTS_FD_FILESTAT_SET_SIZE = 1n << 22n;
+export const RIGHTS_FD_FILESTAT_SET_TIMES = 1n << 23n;
+export const RIGHTS_PATH_SYMLINK = 1n << 24n;
+export const RIGHTS_PATH_REMOVE_DIRECTORY = 1n << 25n;
+export const RIGHTS_PATH_UNLINK_FILE = 1n << 26n;
+export const RIGHTS_POLL_FD_READWRITE = 1n << 27n;
+export const RIGHTS_SOCK_SHUTDOWN = 1n << 28n;
+export const RIGHTS_SOCK_ACCEPT = 1n << 29n;
+export const RIGHTS_ALL = (1n << 30n) - 1n;
+
+/** Rights that make sense on a regular file (or any non-directory). */
+export const RIGHTS_FILE_BASE =
+  RIGHTS_FD_DATASYNC | RIGHTS_FD_READ | RIGHTS_FD_SEEK | RIGHTS_FD_FDSTAT_SET_FLAGS | RIGHTS_FD_SYNC |
+  RIGHTS_FD_TELL | RIGHTS_FD_WRITE | RIGHTS_FD_ADVISE | RIGHTS_FD_ALLOCATE | RIGHTS_FD_FILESTAT_GET |
+  RIGHTS_FD_FILESTAT_SET_SIZE | RIGHTS_FD_FILESTAT_SET_TIMES | RIGHTS_POLL_FD_READWRITE;
+/** Rights that make sense on a directory. */
+export const RIGHTS_DIRECTORY_BASE =
+  RIGHTS_FD_FDSTAT_SET_FLAGS | RIGHTS_FD_SYNC | RIGHTS_FD_ADVISE | RIGHTS_PATH_CREATE_DIRECTORY |
+  RIGHTS_PATH_CREATE_FILE | RIGHTS_PATH_LINK_SOURCE | RIGHTS_PATH_LINK_TARGET | RIGHTS_PATH_OPEN |
+  RIGHTS_FD_READDIR | RIGHTS_PATH_READLINK | RIGHTS_PATH_RENAME_SOURCE | RIGHTS_PATH_RENAME_TARGET |
+  RIGHTS_PATH_FILESTAT_GET | RIGHTS_PATH_FILESTAT_SET_SIZE | RIGHTS_PATH_FILESTAT_SET_TIMES |
+  RIGHTS_FD_FILESTAT_GET | RIGHTS_FD_FILESTAT_SET_TIMES | RIGHTS_PATH_SYMLINK |
+  RIGHTS_PATH_REMOVE_DIRECTORY | RIGHTS_PATH_UNLINK_FILE | RIGHTS_POLL_FD_READWRITE;
+export const RIGHTS_DIRECTORY_INHERITING = RIGHTS_DIRECTORY_BASE | RIGHTS_FILE_BASE;
+
+/** struct sizes and field offsets */
+export const IOVEC_SIZE = 8;
+export const FDSTAT_SIZE = 24;
+export const FDSTAT_FLAGS = 2;
+export const FDSTAT_RIGHTS_BASE = 8;
+export const FDSTAT_RIGHTS_INHERITING = 16;
+export const FILESTAT_SIZE = 64;
+export const FILESTAT_INO = 8;
+export const FILESTAT_FILETYPE = 16;
+export const FILESTAT_NLINK = 24;
+export const FILESTAT_SIZE_FIELD = 32;
+export const FILESTAT_ATIM = 40;
+export const FILESTAT_MTIM = 48;
+export const FILESTAT_CTIM = 56;
+export const DIRENT_SIZE = 24;
+export const DIRENT_INO = 8;
+export const DIRENT_NAMLEN = 16;
+export const DIRENT_TYPE = 20;
+export const PRESTAT_SIZE = 8;
+export const SUBSCRIPTION_SIZE = 48;
+export const SUBSCRIPTION_TAG = 8;
+export const SUBSCRIPTION_CLOCK_ID = 16;
+export const SUBSCRIPTION_CLOCK_TIMEOUT = 24;
+export const SUBSCRIPTION_CLOCK_PRECISION = 32;
+export const SUBSCRIPTION_CLOCK_FLAGS = 40;
+export const SUBSCRIPTION_FD = 16;
+export const EVENT_SIZE = 32;
+export const EVENT_ERROR = 8;
+export const EVENT_TYPE = 10;
+export const EVENT_NBYTES = 16;
+export const EVENT_FLAGS = 24;

@@ -1,0 +1,37 @@
+// Path strings as Linux's path walk (fs/namei.c) sees them: components split on '/', empty ones
+// dropped, a trailing slash remembered because it demands a directory.
+
+export interface SplitPath {
+  absolute: boolean;
+  components: string[];
+  /** The path ends in '/' (or is '/'), so its last component must be a directory. */
+  trailingSlash: boolean;
+}
+
+export function splitPath(path: string): SplitPath {
+  return {
+    absolute: path.startsWith('/'),
+    components: path.split('/').filter((c) => c !== ''),
+    trailingSlash: path.endsWith('/'),
+  };
+}
+
+/** Joins a directory path and a name without doubling slashes. */
+export function joinPath(dir: string, name: string): string {
+  return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
+}
+
+/** How many bytes s takes in UTF-8 (Linux limits names in bytes). */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c < 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}

@@ -1,0 +1,73 @@
+// SparseBytes: the contents of a regular file kept as fixed-size pages, absent pages reading as zeros,
+// like a tmpfs file's page cache (mm/shmem.c). Holes cost nothing; a checkpoint can later walk pages.
+
+export const PAGE_SIZE = 4096;
+
+export class SparseBytes {
+  #pages = new Map<number, Uint8Array>();
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Bytes actually held, in pages (st_blocks counts 512-byte units of this). */
+  get allocatedBytes(): number {
+    return this.#pages.size * PAGE_SIZE;
+  }
+
+  /** Copies up to dst.length bytes from offset into dst; returns how many (0 at or past the end). */
+  read(dst: Uint8Array, offset: number): number {
+    if (offset >= this.#size) return 0;
+    const n = Math.min(dst.length, this.#size - offset);
+    let done = 0;
+    while (done < n) {
+      const pos = offset + done;
+      const index = Math.floor(pos / PAGE_SIZE);
+      const inPage = pos - index * PAGE_SIZE;
+      const len = Math.min(PAGE_SIZE - inPage, n - done);
+      const page = this.#pages.get(index);
+      if (page === undefined) dst.fill(0, done, done + len);
+      else dst.set(page.subarray(inPage, inPage + len), done);
+      done += len;
+    }
+    return n;
+  }
+
+  /** Writes all of src at offset, growing the size if it ends past it. */
+  write(src: Uint8Array, offset: number): number {
+    let done = 0;
+    while (done < src.length) {
+      const pos = offset + done;
+      const index = Math.floor(pos / PAGE_SIZE);
+      const inPage = pos - index * PAGE_SIZE;
+      const len = Math.min(PAGE_SIZE - inPage, src.length - done);
+      let page = this.#pages.get(index);
+      if (page === undefined) {
+        page = new Uint8Array(PAGE_SIZE);
+        this.#pages.set(index, page);
+      }
+      page.set(src.subarray(done, done + len), inPage);
+      done += len;
+    }
+    if (offset + src.length > this.#size) this.#size = offset + src.length;
+    return src.length;
+  }
+
+  /** Sets the size; bytes past a shrunk end are dropped, so growing again reads zeros. */
+  truncate(size: number): void {
+    if (size < this.#size) {
+      const keep = Math.ceil(size / PAGE_SIZE);
+      for (const index of [...this.#pages.keys()]) if (index >= keep) this.#pages.delete(index);
+      const tail = this.#pages.get(Math.floor(size / PAGE_SIZE));
+      if (tail !== undefined) tail.fill(0, size % PAGE_SIZE);
+    }
+    this.#size = size;
+  }
+
+  /** The pages present, in index order (for checkpointing and tests). */
+  *pages(): IterableIterator<[number, Uint8Array]> {
+    const indexes = [...this.#pages.keys()].sort((a, b) => a - b);
+    for (const i of indexes) yield [i, this.#pages.get(i) as Uint8Array];
+  }
+}

@@ -1,0 +1,151 @@
+// tmpfs inodes, like Linux's shmem inodes (mm/shmem.c): all state in memory. A regular file's bytes are
+// pages (SparseBytes, holes free); a symlink keeps its target; a directory's entries are its dentry's
+// children, which the filesystem (tmpfs.ts) owns.
+import { EINVAL, EISDIR, EPERM } from '../../abi/errno.js';
+import { S_IALLUGO, type FileType, type SetStat, type Stat } from '../../abi/stat.js';
+import { KernelError } from '../../base/error.js';
+import { SparseBytes } from '../../base/sparse.js';
+import type { Dentry } from '../../vfs/dentry.js';
+import type { FileOps } from '../../vfs/file.js';
+import { Inode, type Caller } from '../../vfs/filesystem.js';
+import type { Tmpfs } from './tmpfs.js';
+
+export class TmpfsInode extends Inode {
+  readonly fs: Tmpfs;
+  readonly ino: number;
+  readonly type: FileType;
+  perm: number;
+  uid: number;
+  gid: number;
+  nlink: number;
+  atimeNs: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  /** Regular files only. */
+  readonly data: SparseBytes | null;
+  /** Symlinks only. */
+  readonly target: string;
+
+  constructor(fs: Tmpfs, ino: number, type: FileType, perm: number, owner: { uid: number; gid: number }, target = '') {
+    super();
+    this.fs = fs;
+    this.ino = ino;
+    this.type = type;
+    this.perm = perm & S_IALLUGO;
+    this.uid = owner.uid;
+    this.gid = owner.gid;
+    this.nlink = type === 'dir' ? 2 : 1;
+    const now = fs.now();
+    this.atimeNs = now;
+    this.mtimeNs = now;
+    this.ctimeNs = now;
+    this.data = type === 'reg' ? new SparseBytes() : null;
+    this.target = target;
+  }
+
+  stat(): Stat {
+    const size = this.data !== null ? this.data.size : this.type === 'symlink' ? this.target.length : this.type === 'dir' ? 4096 : 0;
+    return {
+      dev: this.fs.dev,
+      ino: this.ino,
+      type: this.type,
+      perm: this.perm,
+      nlink: this.nlink,
+      uid: this.uid,
+      gid: this.gid,
+      size,
+      blocks: this.data !== null ? this.data.allocatedBytes / 512 : 0,
+      rdev: 0,
+      atimeNs: this.atimeNs,
+      mtimeNs: this.mtimeNs,
+      ctimeNs: this.ctimeNs,
+    };
+  }
+
+  setStat(req: SetStat): void {
+    const now = this.fs.now();
+    if (req.size !== undefined) {
+      if (this.type === 'dir') throw new KernelError(EISDIR);
+      if (this.data === null) throw new KernelError(EINVAL);
+      if (req.size < 0) throw new KernelError(EINVAL);
+      if (req.size !== this.data.size) {
+        this.data.truncate(req.size);
+        this.mtimeNs = now;
+      }
+      this.ctimeNs = now;
+    }
+    if (req.perm !== undefined) this.perm = req.perm & S_IALLUGO;
+    if (req.uid !== undefined) this.uid = req.uid;
+    if (req.gid !== undefined) this.gid = req.gid;
+    if (req.atimeNs !== undefined) this.atimeNs = req.atimeNs === 'now' ? now : req.atimeNs;
+    if (req.mtimeNs !== undefined) this.mtimeNs = req.mtimeNs === 'now' ? now : req.mtimeNs;
+    if (req.perm !== undefined || req.uid !== undefined || req.gid !== undefined || req.atimeNs !== undefined || req.mtimeNs !== undefined) {
+      this.ctimeNs = now;
+    }
+  }
+
+  override readlink(_caller: Caller): string {
+    if (this.type !== 'symlink') throw new KernelError(EINVAL);
+    return this.target;
+  }
+
+  open(_dentry: Dentry, _flags: number): FileOps {
+    if (this.data !== null) return new TmpfsRegularFile(this, this.data);
+    if (this.type === 'dir') return DIRECTORY_OPS;
+    throw new KernelError(EPERM);
+  }
+
+  /** A write or a name change in this directory. */
+  touchModified(): void {
+    const now = this.fs.now();
+    this.mtimeNs = now;
+    this.ctimeNs = now;
+  }
+}
+
+const DIRECTORY_OPS: FileOps = {
+  seekable: false,
+  read: () => {
+    throw new KernelError(EISDIR);
+  },
+  write: () => {
+    throw new KernelError(EISDIR);
+  },
+  close: () => {},
+};
+
+class TmpfsRegularFile implements FileOps {
+  readonly seekable = true;
+  readonly #inode: TmpfsInode;
+  readonly #data: SparseBytes;
+
+  constructor(inode: TmpfsInode, data: SparseBytes) {
+    this.#inode = inode;
+    this.#data = data;
+  }
+
+  read(dst: Uint8Array, offset: number): number {
+    return this.#data.read(dst, offset);
+  }
+
+  write(src: Uint8Array, offset: number): number {
+    if (src.length === 0) return 0;
+    const n = this.#data.write(src, offset);
+    this.#inode.touchModified();
+    return n;
+  }
+
+  size(): number {
+    return this.#data.size;
+  }
+
+  allocate(offset: number, len: number): void {
+    const end = offset + len;
+    if (end > this.#data.size) {
+      this.#data.truncate(end);
+      this.#inode.touchModified();
+    }
+  }
+
+  close(): void {}
+}

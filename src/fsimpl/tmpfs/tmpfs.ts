@@ -1,0 +1,136 @@
+// tmpfs, like Linux's shmem filesystem: a directory tree kept entirely in memory. The dentry tree is
+// the filesystem: a directory's entries are its dentry's children, a hard link is a second dentry on
+// the same inode, and an unlinked file lives on while a description holds its dentry.
+import { EEXIST, EINVAL, ENOTEMPTY } from '../../abi/errno.js';
+import { KernelError } from '../../base/error.js';
+import { Dentry } from '../../vfs/dentry.js';
+import { Filesystem, type Creds, type DirEntry } from '../../vfs/filesystem.js';
+import { TmpfsInode } from './inode.js';
+
+export interface TmpfsOptions {
+  /** st_dev for every inode. */
+  dev: number;
+  /** Realtime clock, nanoseconds since the epoch. */
+  now: () => bigint;
+  /** mountinfo's source field ("tmpfs", "shm", ...). */
+  source?: string;
+  /** Mode of the root directory (default 0o755; /dev/shm uses 0o1777). */
+  rootPerm?: number;
+  /** size= in bytes, shown in mountinfo; not enforced. */
+  sizeBytes?: number;
+}
+
+export class Tmpfs extends Filesystem {
+  readonly fsType = 'tmpfs';
+  readonly dev: number;
+  readonly source: string;
+  readonly now: () => bigint;
+  readonly #root: Dentry;
+  readonly #sizeBytes: number | undefined;
+  #nextIno = 1;
+
+  constructor(opts: TmpfsOptions) {
+    super();
+    this.dev = opts.dev;
+    this.now = opts.now;
+    this.source = opts.source ?? 'tmpfs';
+    this.#sizeBytes = opts.sizeBytes;
+    this.#root = new Dentry('/', null, new TmpfsInode(this, this.#allocIno(), 'dir', opts.rootPerm ?? 0o755, { uid: 0, gid: 0 }));
+  }
+
+  #allocIno(): number {
+    return this.#nextIno++;
+  }
+
+  root(): Dentry {
+    return this.#root;
+  }
+
+  override superOptions(): string {
+    const parts: string[] = [];
+    if (this.#sizeBytes !== undefined) parts.push(`size=${Math.floor(this.#sizeBytes / 1024)}k`);
+    const perm = (this.#root.inode as TmpfsInode).perm;
+    parts.push(`mode=${perm.toString(8).padStart(3, '0')}`);
+    return parts.join(',');
+  }
+
+  lookup(dir: Dentry, name: string): Dentry | null {
+    return dir.children.get(name) ?? null;
+  }
+
+  readdir(dir: Dentry): DirEntry[] {
+    const out: DirEntry[] = [];
+    for (const [name, d] of dir.children) out.push({ name, ino: d.inode.ino, type: d.inode.type });
+    return out;
+  }
+
+  #add(dir: Dentry, name: string, inode: TmpfsInode): Dentry {
+    if (dir.children.has(name)) throw new KernelError(EEXIST);
+    const d = new Dentry(name, dir, inode);
+    dir.children.set(name, d);
+    (dir.inode as TmpfsInode).touchModified();
+    return d;
+  }
+
+  override createFile(dir: Dentry, name: string, perm: number, creds: Creds): Dentry {
+    return this.#add(dir, name, new TmpfsInode(this, this.#allocIno(), 'reg', perm, creds));
+  }
+
+  override mkdir(dir: Dentry, name: string, perm: number, creds: Creds): Dentry {
+    const d = this.#add(dir, name, new TmpfsInode(this, this.#allocIno(), 'dir', perm, creds));
+    (dir.inode as TmpfsInode).nlink++;
+    return d;
+  }
+
+  override symlink(dir: Dentry, name: string, target: string, creds: Creds): Dentry {
+    return this.#add(dir, name, new TmpfsInode(this, this.#allocIno(), 'symlink', 0o777, creds, target));
+  }
+
+  override link(dir: Dentry, name: string, target: Dentry): Dentry {
+    const inode = target.inode as TmpfsInode;
+    const d = this.#add(dir, name, inode);
+    inode.nlink++;
+    inode.ctimeNs = this.now();
+    return d;
+  }
+
+  #remove(dir: Dentry, child: Dentry): void {
+    dir.children.delete(child.name);
+    child.dead = true;
+    (dir.inode as TmpfsInode).touchModified();
+  }
+
+  override unlink(dir: Dentry, child: Dentry): void {
+    this.#remove(dir, child);
+    const inode = child.inode as TmpfsInode;
+    inode.nlink--;
+    inode.ctimeNs = this.now();
+  }
+
+  override rmdir(dir: Dentry, child: Dentry): void {
+    if (child.children.size > 0) throw new KernelError(ENOTEMPTY);
+    if (child === this.#root) throw new KernelError(EINVAL);
+    this.#remove(dir, child);
+    (child.inode as TmpfsInode).nlink = 0;
+    (dir.inode as TmpfsInode).nlink--;
+  }
+
+  override rename(oldDir: Dentry, child: Dentry, newDir: Dentry, newName: string, replaced: Dentry | null): void {
+    const isDir = child.inode.type === 'dir';
+    if (replaced !== null) {
+      if (replaced.inode.type === 'dir') this.rmdir(newDir, replaced);
+      else this.unlink(newDir, replaced);
+    }
+    oldDir.children.delete(child.name);
+    child.name = newName;
+    child.parent = newDir;
+    newDir.children.set(newName, child);
+    if (isDir && oldDir !== newDir) {
+      (oldDir.inode as TmpfsInode).nlink--;
+      (newDir.inode as TmpfsInode).nlink++;
+    }
+    (oldDir.inode as TmpfsInode).touchModified();
+    (newDir.inode as TmpfsInode).touchModified();
+    (child.inode as TmpfsInode).ctimeNs = this.now();
+  }
+}

@@ -1,0 +1,35 @@
+// Dentry: a name in a directory bound to an inode, like Linux's struct dentry. A filesystem owns its
+// dentries: tmpfs keeps them as the directory tree itself, hostdir as a cache it revalidates. The VFS
+// relies on `parent` for "..", on identity for mountpoints (a dentry with mounts on it stays the same
+// object while they exist), and on `dead` to know a file was unlinked while open.
+import type { Inode } from './filesystem.js';
+
+export class Dentry {
+  name: string;
+  parent: Dentry | null;
+  readonly inode: Inode;
+  /** Children by name. Authoritative for filesystems that keep their tree in memory. */
+  readonly children = new Map<string, Dentry>();
+  /** How many mounts have this dentry as their mountpoint (in any mount namespace). */
+  mountCount = 0;
+  /** Unlinked (or replaced by a rename): no longer reachable by its name. */
+  dead = false;
+
+  constructor(name: string, parent: Dentry | null, inode: Inode) {
+    this.name = name;
+    this.parent = parent;
+    this.inode = inode;
+  }
+
+  /** The path from this filesystem's root, for messages and /proc (not for resolution). */
+  pathInFs(): string {
+    const parts: string[] = [];
+    for (let d: Dentry | null = this; d !== null && d.parent !== null; d = d.parent) parts.push(d.name);
+    return '/' + parts.reverse().join('/');
+  }
+
+  isAncestorOf(other: Dentry): boolean {
+    for (let d: Dentry | null = other; d !== null; d = d.parent) if (d === this) return true;
+    return false;
+  }
+}

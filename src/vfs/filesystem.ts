@@ -1,0 +1,123 @@
+// Filesystem and Inode: what every filesystem implementation (fsimpl/*) provides to the VFS, like
+// gVisor's vfs.FilesystemImpl and Linux's inode_operations. The VFS resolves paths, mounts and flags;
+// a filesystem only answers for names inside one directory and for its own inodes.
+//
+// Errors: every method reports failure by throwing KernelError with a Linux errno. Callers (the VFS)
+// have already checked: that `dir` is a directory of this filesystem, that names are not "." or ".."
+// and are at most NAME_MAX bytes, that the mount is writable for mutating calls, and, for rename and
+// link, that both ends are on this filesystem.
+import { EINVAL, ENOTDIR, EPERM } from '../abi/errno.js';
+import type { FileType, SetStat, Stat } from '../abi/stat.js';
+import { KernelError } from '../base/error.js';
+import type { Dentry } from './dentry.js';
+import type { FileOps } from './file.js';
+
+/** One entry of a directory listing (without "." and "..", which the VFS adds). */
+export interface DirEntry {
+  name: string;
+  ino: number;
+  type: FileType;
+}
+
+/** Credentials, for ownership of new files and permission checks. */
+export interface Creds {
+  uid: number;
+  gid: number;
+}
+
+/** Who is asking: the calling process (for /proc/self) and its credentials. */
+export interface Caller {
+  readonly pid: number;
+  readonly creds: Creds;
+}
+
+export abstract class Inode {
+  abstract readonly fs: Filesystem;
+  abstract readonly ino: number;
+  abstract readonly type: FileType;
+
+  abstract stat(): Stat;
+
+  /** Changes attributes; a size change on a non-regular file is EINVAL (EISDIR for a directory). */
+  abstract setStat(req: SetStat): void;
+
+  /**
+   * Opens this inode for I/O. `flags` are the Linux open flags (abi/open.ts) already checked by the
+   * VFS; the returned FileOps belongs to one file description and is closed with it.
+   */
+  abstract open(dentry: Dentry, flags: number): FileOps;
+
+  /** The target of a symlink (which may depend on the caller, as /proc/self does); EINVAL otherwise. */
+  readlink(_caller: Caller): string {
+    throw new KernelError(EINVAL);
+  }
+}
+
+export abstract class Filesystem {
+  /** The name Linux shows in mountinfo's fstype field: "tmpfs", "proc", ... */
+  abstract readonly fsType: string;
+  /** st_dev of every inode here. */
+  abstract readonly dev: number;
+  /** mountinfo's "mount source" field. */
+  abstract readonly source: string;
+  /** Read-only filesystems refuse every change with EROFS whatever the mount says. */
+  readonly readOnly: boolean = false;
+
+  abstract root(): Dentry;
+
+  /** mountinfo's super options ("rw,size=65536k,mode=1777"), without the leading rw/ro. */
+  superOptions(): string {
+    return '';
+  }
+
+  /** The child called name in dir, or null when there is none (the VFS turns that into ENOENT). */
+  abstract lookup(dir: Dentry, name: string, caller: Caller): Dentry | null;
+
+  /** Lists dir; the order is the filesystem's and must not change between calls without a change. */
+  abstract readdir(dir: Dentry, caller: Caller): DirEntry[];
+
+  /** Creates a regular file; EEXIST if the name exists. */
+  createFile(_dir: Dentry, _name: string, _perm: number, _creds: Creds): Dentry {
+    throw new KernelError(EPERM);
+  }
+
+  mkdir(_dir: Dentry, _name: string, _perm: number, _creds: Creds): Dentry {
+    throw new KernelError(EPERM);
+  }
+
+  symlink(_dir: Dentry, _name: string, _target: string, _creds: Creds): Dentry {
+    throw new KernelError(EPERM);
+  }
+
+  /** A new name in dir for target's inode (never a directory: the VFS refuses that with EPERM). */
+  link(_dir: Dentry, _name: string, _target: Dentry): Dentry {
+    throw new KernelError(EPERM);
+  }
+
+  /** Removes a non-directory child of dir. */
+  unlink(_dir: Dentry, _child: Dentry): void {
+    throw new KernelError(EPERM);
+  }
+
+  /** Removes an empty directory child of dir; ENOTEMPTY otherwise. */
+  rmdir(_dir: Dentry, _child: Dentry): void {
+    throw new KernelError(EPERM);
+  }
+
+  /**
+   * Moves child from oldDir to newDir under newName, replacing `replaced` if given. The VFS has checked
+   * the type rules (directory over non-directory and the reverse, a directory into itself), that
+   * neither end is a mountpoint, and that replaced is an empty directory when it is one.
+   */
+  rename(_oldDir: Dentry, _child: Dentry, _newDir: Dentry, _newName: string, _replaced: Dentry | null): void {
+    throw new KernelError(EPERM);
+  }
+
+  /** Called when the last mount of this filesystem goes away. */
+  release(): void {}
+}
+
+/** Throws ENOTDIR unless d is a directory. */
+export function mustBeDir(d: Dentry): void {
+  if (d.inode.type !== 'dir') throw new KernelError(ENOTDIR);
+}

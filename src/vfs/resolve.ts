@@ -1,0 +1,146 @@
+// Path resolution, like Linux's fs/namei.c link_path_walk: component by component against the caller's
+// mount tree, following mounts on entry, ".." across mount roots, and symlinks by reading them here, so
+// no filesystem (and no host) ever follows a link itself. With a `beneath` base (a WASI directory
+// capability other than the root), ".." above it and absolute symlinks are ENOTCAPABLE, as
+// openat2(RESOLVE_BENEATH) refuses them.
+import { ELOOP, ENAMETOOLONG, ENOENT, ENOTCAPABLE, ENOTDIR } from '../abi/errno.js';
+import { MAXSYMLINKS, NAME_MAX } from '../abi/open.js';
+import { KernelError } from '../base/error.js';
+import { splitPath, utf8Length } from '../base/path.js';
+import type { Caller } from './filesystem.js';
+import { followMounts, type VirtualDentry } from './mount.js';
+
+export interface ResolveContext {
+  /** The caller's root ("/"): ".." stops here and absolute paths start here. */
+  readonly root: VirtualDentry;
+  readonly caller: Caller;
+}
+
+export interface WalkOptions {
+  /** Follow a symlink in the final component (lstat vs stat, O_NOFOLLOW). */
+  followFinal: boolean;
+  /** Resolution may not leave the start directory (WASI capabilities), unless start is the root. */
+  beneath?: boolean;
+}
+
+/** Where a walk ended: the final component's parent, its name, and what it names (null: nothing). */
+export interface WalkResult {
+  parent: VirtualDentry;
+  /** The final component; "." when the path names its start (or "/"), ".." for a trailing "..". */
+  name: string;
+  child: VirtualDentry | null;
+  /** The path ended in '/': its final component must be a directory. */
+  trailingSlash: boolean;
+}
+
+function sameVd(a: VirtualDentry, b: VirtualDentry): boolean {
+  return a.mount === b.mount && a.dentry === b.dentry;
+}
+
+/** The parent of vd, crossing mount roots upwards, and never above root. */
+export function parentOf(ctx: ResolveContext, vd: VirtualDentry): VirtualDentry {
+  let cur = vd;
+  for (;;) {
+    if (sameVd(cur, ctx.root)) return cur;
+    if (cur.dentry === cur.mount.root) {
+      const up = cur.mount.parent;
+      const mp = cur.mount.mountpoint;
+      if (up === null || mp === null) return cur; // root of a detached tree
+      cur = { mount: up, dentry: mp };
+      continue;
+    }
+    const p = cur.dentry.parent;
+    if (p === null) return cur;
+    return followMounts({ mount: cur.mount, dentry: p });
+  }
+}
+
+/** Looks name up in the directory vd and follows mounts on the result; null when absent. */
+export function lookupChild(vd: VirtualDentry, name: string, caller: Caller): VirtualDentry | null {
+  if (vd.dentry.inode.type !== 'dir') throw new KernelError(ENOTDIR);
+  if (name.length > NAME_MAX / 3 && utf8Length(name) > NAME_MAX) throw new KernelError(ENAMETOOLONG);
+  const d = vd.mount.fs.lookup(vd.dentry, name, caller);
+  return d === null ? null : followMounts({ mount: vd.mount, dentry: d });
+}
+
+/**
+ * Walks path from start. Every component but the last must exist and be a directory (after symlinks);
+ * the last may be absent (child null). Throws ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG, ENOTCAPABLE.
+ */
+export function walk(ctx: ResolveContext, start: VirtualDentry, path: string, opts: WalkOptions): WalkResult {
+  if (path === '') throw new KernelError(ENOENT);
+  const confined = opts.beneath === true && !sameVd(start, ctx.root);
+  const first = splitPath(path);
+  // Components still to walk, last component first (so pop() yields the next one).
+  const pending = first.components.reverse();
+  let trailingSlash = first.trailingSlash;
+  let cur = start;
+  let depth = 0; // how far below start we are, for `beneath`
+  let links = 0;
+  if (first.absolute) {
+    if (confined) throw new KernelError(ENOTCAPABLE, `absolute path ${path}`);
+    cur = ctx.root;
+  }
+  let parent = cur;
+  let name = '.';
+  let child: VirtualDentry | null = cur;
+  while (pending.length > 0) {
+    const comp = pending.pop() as string;
+    const last = pending.length === 0;
+    if (cur.dentry.inode.type !== 'dir') throw new KernelError(ENOTDIR);
+    if (comp === '.') {
+      parent = cur;
+      name = '.';
+      child = cur;
+      continue;
+    }
+    if (comp === '..') {
+      if (depth === 0 && confined) throw new KernelError(ENOTCAPABLE, `${path} leaves its directory`);
+      if (depth > 0) depth--;
+      cur = parentOf(ctx, cur);
+      parent = cur;
+      name = '..';
+      child = cur;
+      continue;
+    }
+    const next = lookupChild(cur, comp, ctx.caller);
+    parent = cur;
+    name = comp;
+    if (next === null) {
+      if (!last) throw new KernelError(ENOENT);
+      child = null;
+      break;
+    }
+    if (next.dentry.inode.type === 'symlink' && (!last || opts.followFinal || trailingSlash)) {
+      if (++links > MAXSYMLINKS) throw new KernelError(ELOOP);
+      const target = next.dentry.inode.readlink(ctx.caller);
+      if (target === '') throw new KernelError(ENOENT);
+      const t = splitPath(target);
+      if (last) trailingSlash = trailingSlash || t.trailingSlash;
+      for (let i = t.components.length - 1; i >= 0; i--) pending.push(t.components[i] as string);
+      if (t.absolute) {
+        if (confined) throw new KernelError(ENOTCAPABLE, `symlink ${comp} -> ${target}`);
+        cur = ctx.root;
+        depth = 0;
+      }
+      parent = cur;
+      name = '.';
+      child = cur;
+      continue;
+    }
+    child = next;
+    if (!last) {
+      cur = next;
+      depth++;
+    }
+  }
+  if (child !== null && trailingSlash && child.dentry.inode.type !== 'dir') throw new KernelError(ENOTDIR);
+  return { parent, name, child, trailingSlash };
+}
+
+/** Walks path and requires that it names something. */
+export function resolve(ctx: ResolveContext, start: VirtualDentry, path: string, opts: WalkOptions): VirtualDentry {
+  const r = walk(ctx, start, path, opts);
+  if (r.child === null) throw new KernelError(ENOENT);
+  return r.child;
+}
