@@ -29,6 +29,11 @@ export interface OpenOptions {
   flags: number;
   /** Permission bits for a created file. */
   perm: number;
+  /**
+   * WASI asks for rights, not an access mode: a directory opened with write rights is opened
+   * read-only instead of failing with EISDIR (unless O_CREAT or O_TRUNC asks to change it).
+   */
+  directoryReadOnly?: boolean;
 }
 
 function mustExist(r: WalkResult): VirtualDentry {
@@ -72,7 +77,7 @@ export class VirtualFilesystem {
    * opened for writing, or O_CREAT on one), EROFS (writing or creating on a read-only mount).
    */
   openAt(ctx: PathContext, start: PathStart, path: string, opts: OpenOptions): FileDescription {
-    const { flags } = opts;
+    let { flags } = opts;
     const creat = (flags & O_CREAT) !== 0;
     const follow = (flags & O_NOFOLLOW) === 0 && !(creat && (flags & O_EXCL) !== 0);
     const r = this.walk(ctx, start, path, follow);
@@ -88,6 +93,9 @@ export class VirtualFilesystem {
       if (creat && (flags & O_EXCL) !== 0) throw new KernelError(EEXIST);
       if (type === 'symlink') throw new KernelError(ELOOP);
       if ((flags & O_DIRECTORY) !== 0 && type !== 'dir') throw new KernelError(ENOTDIR);
+      if (type === 'dir' && opts.directoryReadOnly === true && (flags & (O_CREAT | O_TRUNC)) === 0) {
+        flags &= ~O_ACCMODE;
+      }
       const acc = flags & O_ACCMODE;
       if (type === 'dir' && (acc !== O_RDONLY || creat || (flags & O_TRUNC) !== 0)) throw new KernelError(EISDIR);
       if (acc !== O_RDONLY || (flags & O_TRUNC) !== 0) {

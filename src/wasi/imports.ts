@@ -1,0 +1,82 @@
+// The wasi_snapshot_preview1 import table: all 46 calls, each wrapped so a KernelError becomes its
+// WASI errno (the one conversion, abi/wasi_errno.ts). Anything else thrown is a kernel bug, or
+// ProcExit, and propagates to the runner.
+import { wasiErrno } from '../abi/wasi_errno.js';
+import { KernelError } from '../base/error.js';
+import * as fd from './fd.js';
+import * as path from './path.js';
+import * as poll from './poll.js';
+import * as proc from './proc.js';
+import * as sock from './sock.js';
+import type { Sys } from './sys.js';
+
+type Syscall = (sys: Sys, ...args: never[]) => number;
+
+const table = {
+  args_get: proc.args_get,
+  args_sizes_get: proc.args_sizes_get,
+  environ_get: proc.environ_get,
+  environ_sizes_get: proc.environ_sizes_get,
+  clock_res_get: proc.clock_res_get,
+  clock_time_get: proc.clock_time_get,
+  fd_advise: fd.fd_advise,
+  fd_allocate: fd.fd_allocate,
+  fd_close: fd.fd_close,
+  fd_datasync: fd.fd_datasync,
+  fd_fdstat_get: fd.fd_fdstat_get,
+  fd_fdstat_set_flags: fd.fd_fdstat_set_flags,
+  fd_fdstat_set_rights: fd.fd_fdstat_set_rights,
+  fd_filestat_get: fd.fd_filestat_get,
+  fd_filestat_set_size: fd.fd_filestat_set_size,
+  fd_filestat_set_times: fd.fd_filestat_set_times,
+  fd_pread: fd.fd_pread,
+  fd_prestat_get: fd.fd_prestat_get,
+  fd_prestat_dir_name: fd.fd_prestat_dir_name,
+  fd_pwrite: fd.fd_pwrite,
+  fd_read: fd.fd_read,
+  fd_readdir: fd.fd_readdir,
+  fd_renumber: fd.fd_renumber,
+  fd_seek: fd.fd_seek,
+  fd_sync: fd.fd_sync,
+  fd_tell: fd.fd_tell,
+  fd_write: fd.fd_write,
+  path_create_directory: path.path_create_directory,
+  path_filestat_get: path.path_filestat_get,
+  path_filestat_set_times: path.path_filestat_set_times,
+  path_link: path.path_link,
+  path_open: path.path_open,
+  path_readlink: path.path_readlink,
+  path_remove_directory: path.path_remove_directory,
+  path_rename: path.path_rename,
+  path_symlink: path.path_symlink,
+  path_unlink_file: path.path_unlink_file,
+  poll_oneoff: poll.poll_oneoff,
+  proc_exit: proc.proc_exit,
+  proc_raise: proc.proc_raise,
+  sched_yield: proc.sched_yield,
+  random_get: proc.random_get,
+  sock_accept: sock.sock_accept,
+  sock_recv: sock.sock_recv,
+  sock_send: sock.sock_send,
+  sock_shutdown: sock.sock_shutdown,
+} satisfies Record<string, Syscall>;
+
+export type WasiCallName = keyof typeof table;
+export const WASI_CALLS = Object.keys(table) as WasiCallName[];
+
+/** The import object for one instance; sys.mem must be set before the guest makes its first call. */
+export function wasiImports(sys: Sys): Record<WasiCallName, (...args: Array<number | bigint>) => number> {
+  const out = {} as Record<WasiCallName, (...args: Array<number | bigint>) => number>;
+  for (const name of WASI_CALLS) {
+    const fn = table[name] as unknown as (sys: Sys, ...args: Array<number | bigint>) => number;
+    out[name] = (...args) => {
+      try {
+        return fn(sys, ...args);
+      } catch (e) {
+        if (e instanceof KernelError) return wasiErrno(e.errno);
+        throw e;
+      }
+    };
+  }
+  return out;
+}

@@ -1,0 +1,107 @@
+// Guest linear memory as the syscall layer reads it: bounds-checked accessors that turn a bad pointer
+// into EFAULT, like Linux's copy_from_user. Views are re-made whenever memory.grow replaced the buffer.
+import { EFAULT } from '../abi/errno.js';
+import { KernelError } from '../base/error.js';
+
+const decoder = new TextDecoder('utf-8', { fatal: false });
+const encoder = new TextEncoder();
+
+export class GuestMemory {
+  readonly #memory: WebAssembly.Memory;
+  #buffer: ArrayBuffer | null = null;
+  #u8: Uint8Array = new Uint8Array(0);
+  #view: DataView = new DataView(new ArrayBuffer(0));
+
+  constructor(memory: WebAssembly.Memory) {
+    this.#memory = memory;
+  }
+
+  #refresh(): void {
+    const b = this.#memory.buffer;
+    if (b !== this.#buffer) {
+      this.#buffer = b;
+      this.#u8 = new Uint8Array(b);
+      this.#view = new DataView(b);
+    }
+  }
+
+  /** Throws EFAULT unless [ptr, ptr+len) lies inside memory. */
+  check(ptr: number, len: number): void {
+    this.#refresh();
+    if (ptr < 0 || len < 0 || ptr + len > this.#u8.length) throw new KernelError(EFAULT);
+  }
+
+  /** A live view of [ptr, ptr+len): valid until the guest runs again. */
+  bytes(ptr: number, len: number): Uint8Array {
+    this.check(ptr, len);
+    return this.#u8.subarray(ptr, ptr + len);
+  }
+
+  u8(ptr: number): number {
+    this.check(ptr, 1);
+    return this.#u8[ptr] as number;
+  }
+
+  u16(ptr: number): number {
+    this.check(ptr, 2);
+    return this.#view.getUint16(ptr, true);
+  }
+
+  u32(ptr: number): number {
+    this.check(ptr, 4);
+    return this.#view.getUint32(ptr, true);
+  }
+
+  u64(ptr: number): bigint {
+    this.check(ptr, 8);
+    return this.#view.getBigUint64(ptr, true);
+  }
+
+  setU8(ptr: number, v: number): void {
+    this.check(ptr, 1);
+    this.#u8[ptr] = v;
+  }
+
+  setU16(ptr: number, v: number): void {
+    this.check(ptr, 2);
+    this.#view.setUint16(ptr, v, true);
+  }
+
+  setU32(ptr: number, v: number): void {
+    this.check(ptr, 4);
+    this.#view.setUint32(ptr, v, true);
+  }
+
+  setU64(ptr: number, v: bigint | number): void {
+    this.check(ptr, 8);
+    this.#view.setBigUint64(ptr, typeof v === 'bigint' ? BigInt.asUintN(64, v) : BigInt(v), true);
+  }
+
+  /** A UTF-8 string of len bytes at ptr. */
+  string(ptr: number, len: number): string {
+    return decoder.decode(this.bytes(ptr, len));
+  }
+
+  /** Copies src to ptr; EFAULT if it does not fit. */
+  write(ptr: number, src: Uint8Array): void {
+    this.check(ptr, src.length);
+    this.#u8.set(src, ptr);
+  }
+
+  /** The UTF-8 encoding of s. */
+  static encode(s: string): Uint8Array {
+    return encoder.encode(s);
+  }
+
+  /** Reads a scatter/gather list (iovec_t[len] at ptr) as views into memory. */
+  iovecs(ptr: number, len: number): Uint8Array[] {
+    this.check(ptr, len * 8);
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < len; i++) {
+      const buf = this.#view.getUint32(ptr + i * 8, true);
+      const bufLen = this.#view.getUint32(ptr + i * 8 + 4, true);
+      out.push(this.bytes(buf, bufLen));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,73 @@
+// The state one WASI instance's syscalls work on, and the helpers every syscall group shares: fd
+// lookup with a rights check, path strings from guest memory, stat encoding. Like wasmtime's
+// WasiCtx: decoding and encoding only; all meaning lives in the kernel.
+import { ENOTCAPABLE } from '../abi/errno.js';
+import type { FileType, Stat } from '../abi/stat.js';
+import * as W from '../abi/wasi.js';
+import { KernelError } from '../base/error.js';
+import type { FdEntry } from '../kernel/fdtable.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { Process } from '../kernel/process.js';
+import type { PathStart } from '../vfs/vfs.js';
+import type { GuestMemory } from './memory.js';
+
+export interface Sys {
+  readonly kernel: Kernel;
+  readonly proc: Process;
+  readonly mem: GuestMemory;
+}
+
+/** The fd's entry if it grants every right in `rights`; EBADF if closed, ENOTCAPABLE otherwise. */
+export function fdWith(sys: Sys, fd: number, rights: number): FdEntry {
+  const e = sys.proc.fds.get(fd);
+  if ((e.rightsBase & rights) !== rights) throw new KernelError(ENOTCAPABLE);
+  return e;
+}
+
+/** Where a path relative to a directory fd starts; resolution stays beneath it (WASI capabilities). */
+export function startAt(e: FdEntry): PathStart {
+  return { at: e.file.vd, beneath: true };
+}
+
+export function pathArg(sys: Sys, ptr: number, len: number): string {
+  return sys.mem.string(ptr, len);
+}
+
+export function filetypeOf(t: FileType): number {
+  switch (t) {
+    case 'reg': return W.FILETYPE_REGULAR_FILE;
+    case 'dir': return W.FILETYPE_DIRECTORY;
+    case 'symlink': return W.FILETYPE_SYMBOLIC_LINK;
+    case 'chr': return W.FILETYPE_CHARACTER_DEVICE;
+    case 'blk': return W.FILETYPE_BLOCK_DEVICE;
+    case 'sock': return W.FILETYPE_SOCKET_STREAM;
+    case 'fifo': return W.FILETYPE_UNKNOWN;
+  }
+}
+
+/** Writes a filestat struct at ptr. */
+export function writeFilestat(mem: GuestMemory, ptr: number, st: Stat): void {
+  mem.check(ptr, W.FILESTAT_SIZE);
+  mem.setU64(ptr, st.dev);
+  mem.setU64(ptr + W.FILESTAT_INO, st.ino);
+  mem.setU8(ptr + W.FILESTAT_FILETYPE, filetypeOf(st.type));
+  mem.setU64(ptr + W.FILESTAT_NLINK, st.nlink);
+  mem.setU64(ptr + W.FILESTAT_SIZE_FIELD, st.size);
+  mem.setU64(ptr + W.FILESTAT_ATIM, st.atimeNs);
+  mem.setU64(ptr + W.FILESTAT_MTIM, st.mtimeNs);
+  mem.setU64(ptr + W.FILESTAT_CTIM, st.ctimeNs);
+}
+
+/** The rights a descriptor for a file of this type can hold at most. */
+export function rightsFor(t: FileType, seekable: boolean): { base: number; inheriting: number } {
+  if (t === 'dir') return { base: W.RIGHTS_DIRECTORY_BASE, inheriting: W.RIGHTS_DIRECTORY_INHERITING };
+  let base = W.RIGHTS_FILE_BASE;
+  if (!seekable) base &= ~(W.RIGHTS_FD_SEEK | W.RIGHTS_FD_TELL);
+  return { base, inheriting: 0 };
+}
+
+/** A u64 from the guest as a safe integer offset or length; EINVAL past 2^53 (EFBIG for sizes). */
+export function u64Arg(v: bigint, errno: number): number {
+  if (v < 0n || v > BigInt(Number.MAX_SAFE_INTEGER)) throw new KernelError(errno);
+  return Number(v);
+}
