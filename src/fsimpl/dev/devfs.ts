@@ -1,0 +1,148 @@
+// A container's /dev, like the tmpfs that runc and runsc mount there and fill with mknod (or Linux's
+// devtmpfs): the memory devices null, zero, full, random and urandom (devices.ts) and, when asked, an
+// empty `shm` directory for the pod's /dev/shm tmpfs to be mounted on. Its shape is fixed once built:
+// creating, linking, renaming or removing anything here is EPERM (Linux's /dev is a writable tmpfs, but
+// guests have no reason to change it and a fixed tree is what a checkpoint can re-create by itself).
+// Attributes (mode, owner, times) can change, as on Linux.
+import { EINVAL, EISDIR } from '../../abi/errno.js';
+import { S_IALLUGO, type FileType, type SetStat, type Stat } from '../../abi/stat.js';
+import { KernelError } from '../../base/error.js';
+import { Dentry } from '../../vfs/dentry.js';
+import type { FileOps } from '../../vfs/file.js';
+import { Filesystem, Inode, type DirEntry } from '../../vfs/filesystem.js';
+import { MEM_DEVICES, openMemDevice, type FillRandom, type MemDeviceName } from './devices.js';
+
+export interface DevfsOptions {
+  /** st_dev of every inode. */
+  dev: number;
+  /** Realtime clock, nanoseconds since the epoch (for the inodes' times). */
+  now: () => bigint;
+  /** Random bytes for /dev/random and /dev/urandom. */
+  fill: FillRandom;
+  /** Adds an empty directory `shm`, the mountpoint of the pod's /dev/shm. */
+  shm?: boolean;
+  /** mountinfo's source field (default "tmpfs", as runc's /dev). */
+  source?: string;
+  /** size= in bytes, shown in mountinfo (runc uses 65536k); nothing is ever stored here. */
+  sizeBytes?: number;
+}
+
+class DevInode extends Inode {
+  readonly fs: Devfs;
+  readonly ino: number;
+  readonly type: FileType;
+  /** Character devices only. */
+  readonly device: MemDeviceName | null;
+  readonly rdev: number;
+  perm: number;
+  uid = 0;
+  gid = 0;
+  nlink: number;
+  atimeNs: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+
+  constructor(fs: Devfs, ino: number, perm: number, device: { name: MemDeviceName; rdev: number } | null) {
+    super();
+    this.fs = fs;
+    this.ino = ino;
+    this.type = device === null ? 'dir' : 'chr';
+    this.device = device === null ? null : device.name;
+    this.rdev = device === null ? 0 : device.rdev;
+    this.perm = perm;
+    this.nlink = device === null ? 2 : 1;
+    const now = fs.now();
+    this.atimeNs = now;
+    this.mtimeNs = now;
+    this.ctimeNs = now;
+  }
+
+  stat(): Stat {
+    return {
+      dev: this.fs.dev, ino: this.ino, type: this.type, perm: this.perm, nlink: this.nlink, uid: this.uid,
+      gid: this.gid, size: this.type === 'dir' ? 4096 : 0, blocks: 0, rdev: this.rdev, atimeNs: this.atimeNs,
+      mtimeNs: this.mtimeNs, ctimeNs: this.ctimeNs,
+    };
+  }
+
+  /** truncate(2) is EISDIR on a directory and EINVAL on a device, as vfs_truncate() says. */
+  setStat(req: SetStat): void {
+    if (req.size !== undefined) throw new KernelError(this.type === 'dir' ? EISDIR : EINVAL);
+    const now = this.fs.now();
+    if (req.perm !== undefined) this.perm = req.perm & S_IALLUGO;
+    if (req.uid !== undefined) this.uid = req.uid;
+    if (req.gid !== undefined) this.gid = req.gid;
+    if (req.atimeNs !== undefined) this.atimeNs = req.atimeNs === 'now' ? now : req.atimeNs;
+    if (req.mtimeNs !== undefined) this.mtimeNs = req.mtimeNs === 'now' ? now : req.mtimeNs;
+    this.ctimeNs = now;
+  }
+
+  open(_dentry: Dentry, _flags: number): FileOps {
+    if (this.device !== null) return openMemDevice(this.device, this.fs.fill);
+    return DIRECTORY_OPS;
+  }
+}
+
+const DIRECTORY_OPS: FileOps = Object.freeze({
+  seekable: false,
+  read: () => {
+    throw new KernelError(EISDIR);
+  },
+  write: () => {
+    throw new KernelError(EISDIR);
+  },
+  close: () => {},
+});
+
+/** The /dev filesystem. Inode numbers: 1 for the root, then the devices in MEM_DEVICES order, then shm. */
+export class Devfs extends Filesystem {
+  readonly fsType = 'tmpfs';
+  readonly dev: number;
+  readonly source: string;
+  readonly now: () => bigint;
+  readonly fill: FillRandom;
+  readonly #root: Dentry;
+  readonly #sizeBytes: number | undefined;
+
+  constructor(opts: DevfsOptions) {
+    super();
+    this.dev = opts.dev;
+    this.now = opts.now;
+    this.fill = opts.fill;
+    this.source = opts.source ?? 'tmpfs';
+    this.#sizeBytes = opts.sizeBytes;
+    let ino = 1;
+    const rootInode = new DevInode(this, ino++, 0o755, null);
+    this.#root = new Dentry('/', null, rootInode);
+    for (const d of MEM_DEVICES) this.#add(d.name, new DevInode(this, ino++, 0o666, d));
+    if (opts.shm === true) {
+      this.#add('shm', new DevInode(this, ino++, 0o1777, null));
+      rootInode.nlink++;
+    }
+  }
+
+  #add(name: string, inode: DevInode): void {
+    this.#root.children.set(name, new Dentry(name, this.#root, inode));
+  }
+
+  root(): Dentry {
+    return this.#root;
+  }
+
+  override superOptions(): string {
+    const mode = `mode=${(this.#root.inode as DevInode).perm.toString(8).padStart(3, '0')}`;
+    return this.#sizeBytes === undefined ? mode : `size=${Math.floor(this.#sizeBytes / 1024)}k,${mode}`;
+  }
+
+  lookup(dir: Dentry, name: string): Dentry | null {
+    return dir.children.get(name) ?? null;
+  }
+
+  readdir(dir: Dentry): DirEntry[] {
+    const out: DirEntry[] = [];
+    for (const [name, d] of dir.children) out.push({ name, ino: d.inode.ino, type: d.inode.type });
+    return out;
+  }
+
+  // createFile, mkdir, symlink, link, unlink, rmdir and rename keep Filesystem's EPERM: see the top.
+}
