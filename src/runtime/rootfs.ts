@@ -1,0 +1,54 @@
+// Building a container's mount tree from a list of mounts, as runsc's boot does from an OCI spec: a
+// root filesystem, then each mount in order on a mountpoint created with `mkdir -p` (stacking when two
+// share a destination, as Linux does). The kernel's own context (pid 0, root) makes the mountpoints.
+import { EEXIST } from '../abi/errno.js';
+import { KernelError } from '../base/error.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { Dentry } from '../vfs/dentry.js';
+import type { Filesystem } from '../vfs/filesystem.js';
+import { MountNamespace } from '../vfs/mount.js';
+import type { PathContext } from '../vfs/vfs.js';
+
+export interface MountRequest {
+  /** Absolute path inside the container. */
+  guestPath: string;
+  fs: Filesystem;
+  /** MNT_* flags. */
+  flags: number;
+  /** For a bind of a subtree: the dentry of fs to show (fs.root() by default). */
+  root?: Dentry;
+}
+
+/** The kernel's context in ns: used for the runtime's own path operations. */
+export function kernelContext(ns: MountNamespace): PathContext {
+  return { root: ns.rootDentry, caller: { pid: 0, creds: { uid: 0, gid: 0 } } };
+}
+
+/** mkdir -p guestPath in ns (following symlinks, crossing mounts). */
+export function mkdirAll(kernel: Kernel, ns: MountNamespace, guestPath: string): void {
+  const ctx = kernelContext(ns);
+  const parts = guestPath.split('/').filter((p) => p !== '');
+  let sofar = '';
+  for (const p of parts) {
+    sofar += '/' + p;
+    try {
+      kernel.vfs.mkdirAt(ctx, { at: ns.rootDentry }, sofar, 0o755);
+    } catch (e) {
+      if (!(e instanceof KernelError) || e.errno !== EEXIST) throw e;
+    }
+  }
+}
+
+/** A new mount namespace: rootFs at "/", then every request in order. */
+export function buildMountTree(kernel: Kernel, rootFs: Filesystem, rootFlags: number, mounts: readonly MountRequest[]): MountNamespace {
+  const ns = new MountNamespace(kernel.vfs.newMount(rootFs, rootFlags));
+  for (const m of mounts) mountInto(kernel, ns, m);
+  return ns;
+}
+
+/** Mounts one request into ns, creating its mountpoint. */
+export function mountInto(kernel: Kernel, ns: MountNamespace, m: MountRequest): void {
+  mkdirAll(kernel, ns, m.guestPath);
+  const at = kernel.vfs.resolve(kernelContext(ns), { at: ns.rootDentry }, m.guestPath, true);
+  kernel.vfs.attach(at, kernel.vfs.newMount(m.fs, m.flags, m.root));
+}
