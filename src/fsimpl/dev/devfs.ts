@@ -1,9 +1,6 @@
 // A container's /dev, like the tmpfs that runc and runsc mount there and fill with mknod (or Linux's
-// devtmpfs): the memory devices null, zero, full, random and urandom (devices.ts) and, when asked, an
-// empty `shm` directory for the pod's /dev/shm tmpfs to be mounted on. Its shape is fixed once built:
-// creating, linking, renaming or removing anything here is EPERM (Linux's /dev is a writable tmpfs, but
-// guests have no reason to change it and a fixed tree is what a checkpoint can re-create by itself).
-// Attributes (mode, owner, times) can change, as on Linux.
+// devtmpfs): the memory devices of devices.ts and, when asked, an empty `shm` directory on which the
+// pod's /dev/shm tmpfs is mounted. Its tree is fixed once built (see Devfs).
 import { EINVAL, EISDIR } from '../../abi/errno.js';
 import { S_IALLUGO, type FileType, type SetStat, type Stat } from '../../abi/stat.js';
 import { KernelError } from '../../base/error.js';
@@ -94,7 +91,12 @@ const DIRECTORY_OPS: FileOps = Object.freeze({
   close: () => {},
 });
 
-/** The /dev filesystem. Inode numbers: 1 for the root, then the devices in MEM_DEVICES order, then shm. */
+/**
+ * The /dev filesystem. Creating, linking, renaming or removing anything here is EPERM: Linux's /dev is a
+ * writable tmpfs, but guests have no reason to change it, and a fixed tree is one a checkpoint can
+ * re-create from its options alone. Attributes (mode, owner, times) change as on Linux. Inode numbers:
+ * 1 for the root, then the devices in MEM_DEVICES order, then shm.
+ */
 export class Devfs extends Filesystem {
   readonly fsType = 'tmpfs';
   readonly dev: number;
@@ -144,5 +146,5 @@ export class Devfs extends Filesystem {
     return out;
   }
 
-  // createFile, mkdir, symlink, link, unlink, rmdir and rename keep Filesystem's EPERM: see the top.
+  // createFile, mkdir, symlink, link, unlink, rmdir and rename keep Filesystem's EPERM (see above).
 }
