@@ -6,7 +6,7 @@ import { NodeClock, NodeRandom } from '../host/clock.js';
 import { HostFdStream } from '../host/stdio.js';
 import { Kernel } from '../kernel/kernel.js';
 import { runProgram, BadModuleError } from '../wasi/run.js';
-import { containerMounts, guestPathOf, newShm, type DirMapping } from '../runtime/container.js';
+import { containerMounts, guestPathOf, newProc, newShm, type DirMapping } from '../runtime/container.js';
 import { buildMountTree } from '../runtime/rootfs.js';
 import { hostStreamsFs, spawn } from '../runtime/spawn.js';
 import { Tmpfs } from '../fsimpl/tmpfs/tmpfs.js';
@@ -38,6 +38,7 @@ export function runDo(modulePath: string, args: string[], opts: DoOptions): numb
   const rootFs = new Tmpfs({ dev: kernel.allocDev(), now: kernel.now, source: 'rootfs' });
   const mounts = containerMounts(kernel, {
     shm: newShm(kernel),
+    proc: newProc(kernel),
     extra: dirs.map((d) => ({ guestPath: guestPathOf(d.guestName), fs: openHostDirFs(kernel, d.hostPath, false), flags: 0 })),
   });
   const ns = buildMountTree(kernel, rootFs, 0, mounts);

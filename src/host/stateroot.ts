@@ -1,0 +1,171 @@
+// The state root (`--root`, AMBER_ROOT), like runsc's --root: one folder per pod holding its durable
+// record (written atomically, so `list` and `state` work even when a sandbox has died), its logs and
+// its control socket. A lock file serialises CLIs acting on one pod.
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export type PodStatus = 'creating' | 'running' | 'stopped';
+
+export interface ContainerRecord {
+  name: string;
+  exitCode: number | null;
+}
+
+/** What the state root keeps about a pod. */
+export interface PodRecord {
+  id: string;
+  status: PodStatus;
+  /** The sandbox process (a host pid), while it runs. */
+  sandboxPid: number | null;
+  /** Where the pod came from: a manifest, a bundle, or an image. */
+  source: string;
+  createdAt: string;
+  containers: ContainerRecord[];
+  annotations: Record<string, string>;
+}
+
+export function defaultRoot(): string {
+  const env = process.env['AMBER_ROOT'];
+  if (env !== undefined && env !== '') return resolve(env);
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+  const xdg = process.env['XDG_RUNTIME_DIR'];
+  return xdg !== undefined && xdg !== '' ? join(xdg, 'amber') : join(tmpdir(), `amber-${uid}`);
+}
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+export function validId(id: string): boolean {
+  return ID_PATTERN.test(id);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return typeof e === 'object' && e !== null && 'code' in e && e.code === 'EPERM';
+  }
+}
+
+export class StateRoot {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = resolve(dir);
+  }
+
+  podDir(id: string): string {
+    return join(this.dir, 'pods', id);
+  }
+
+  logPath(id: string, container: string): string {
+    return join(this.podDir(id), 'logs', `${container}.log`);
+  }
+
+  socketPath(id: string): string {
+    return join(this.podDir(id), 'control.sock');
+  }
+
+  exists(id: string): boolean {
+    return existsSync(join(this.podDir(id), 'record.json'));
+  }
+
+  /** Creates the pod's folder and first record; false if the id is taken. */
+  create(record: PodRecord): boolean {
+    const dir = this.podDir(record.id);
+    mkdirSync(join(this.dir, 'pods'), { recursive: true });
+    try {
+      mkdirSync(dir);
+    } catch (e) {
+      if (typeof e === 'object' && e !== null && 'code' in e && e.code === 'EEXIST') return false;
+      throw e;
+    }
+    mkdirSync(join(dir, 'logs'));
+    this.write(record);
+    return true;
+  }
+
+  /** Writes the record atomically (temp file, then rename). */
+  write(record: PodRecord): void {
+    const dir = this.podDir(record.id);
+    const tmp = join(dir, `.record.${process.pid}.tmp`);
+    writeFileSync(tmp, JSON.stringify(record, null, 2) + '\n');
+    renameSync(tmp, join(dir, 'record.json'));
+  }
+
+  /** The record, with a dead sandbox's pod shown as stopped; null if there is no such pod. */
+  read(id: string): PodRecord | null {
+    let text: string;
+    try {
+      text = readFileSync(join(this.podDir(id), 'record.json'), 'utf8');
+    } catch {
+      return null;
+    }
+    const r = JSON.parse(text) as PodRecord;
+    const dead = r.sandboxPid === null ? r.status === 'running' : !alive(r.sandboxPid);
+    return r.status !== 'stopped' && dead ? { ...r, status: 'stopped', sandboxPid: null } : r;
+  }
+
+  list(): PodRecord[] {
+    let ids: string[];
+    try {
+      ids = readdirSync(join(this.dir, 'pods'));
+    } catch {
+      return [];
+    }
+    return ids.sort().map((id) => this.read(id)).filter((r): r is PodRecord => r !== null);
+  }
+
+  remove(id: string): void {
+    rmSync(this.podDir(id), { recursive: true, force: true });
+  }
+
+  /**
+   * Runs fn holding the pod's lock (an O_EXCL file with the holder's pid; a dead holder's lock is
+   * broken). Waits up to timeoutMs for another CLI to finish.
+   */
+  withLock<T>(id: string, fn: () => T, timeoutMs = 10_000): T {
+    const lock = join(this.podDir(id), 'lock');
+    const deadline = Date.now() + timeoutMs;
+    const sleeper = new Int32Array(new SharedArrayBuffer(4));
+    for (;;) {
+      try {
+        const fd = openSync(lock, 'wx');
+        writeSync(fd, String(process.pid));
+        closeSync(fd);
+        break;
+      } catch (e) {
+        if (!(typeof e === 'object' && e !== null && 'code' in e && e.code === 'EEXIST')) throw e;
+        const holder = Number(readFileSafe(lock));
+        if (Number.isInteger(holder) && holder > 0 && !alive(holder)) {
+          try {
+            unlinkSync(lock);
+          } catch {
+            // another CLI broke it first
+          }
+          continue;
+        }
+        if (Date.now() > deadline) throw new Error(`pod ${id} is locked by process ${holder}`);
+        Atomics.wait(sleeper, 0, 0, 20);
+      }
+    }
+    try {
+      return fn();
+    } finally {
+      try {
+        unlinkSync(lock);
+      } catch {
+        // the pod folder was deleted under the lock
+      }
+    }
+  }
+}
+
+function readFileSafe(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
