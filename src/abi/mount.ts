@@ -45,3 +45,8 @@ export const MNT_LOCK_NOEXEC = 0x080000;
 export const MNT_LOCK_NOSUID = 0x100000;
 export const MNT_LOCK_NODEV = 0x200000;
 export const MNT_LOCK_READONLY = 0x400000;
+/** The mount was inherited into a less privileged user namespace together with its parent: it cannot
+ * be unmounted there alone (fs/namespace.c MNT_LOCKED). */
+export const MNT_LOCKED = 0x800000;
+/** Every lock bit. */
+export const MNT_LOCK_MASK = MNT_LOCK_ATIME | MNT_LOCK_NOEXEC | MNT_LOCK_NOSUID | MNT_LOCK_NODEV | MNT_LOCK_READONLY;

@@ -82,6 +82,16 @@ export class GuestMemory {
     return decoder.decode(this.bytes(ptr, len));
   }
 
+  /** A NUL-terminated string at ptr (at most max bytes before the NUL); EFAULT if it runs off memory. */
+  cString(ptr: number, max = 4096): string {
+    this.#refresh();
+    const end = Math.min(this.#u8.length, ptr + max + 1);
+    if (ptr < 0 || ptr >= this.#u8.length) throw new KernelError(EFAULT);
+    const nul = this.#u8.indexOf(0, ptr);
+    if (nul < 0 || nul >= end) throw new KernelError(EFAULT);
+    return decoder.decode(this.#u8.subarray(ptr, nul));
+  }
+
   /** Copies src to ptr; EFAULT if it does not fit. */
   write(ptr: number, src: Uint8Array): void {
     this.check(ptr, src.length);

@@ -2,6 +2,7 @@
 // `_start`, and turn proc_exit, a return from `_start` or a trap into the process's end. Like the
 // loader-and-exit part of Linux's execve and do_exit.
 import type { Process } from '../kernel/process.js';
+import { amberImports } from './amber.js';
 import { wasiImports } from './imports.js';
 import { GuestMemory } from './memory.js';
 import { ProcExit } from './proc.js';
@@ -31,7 +32,7 @@ export function runProgram(module: WebAssembly.Module, proc: Process): ProgramEn
     proc,
     mem: new GuestMemory(new WebAssembly.Memory({ initial: 0 })),
   };
-  const imports: WebAssembly.Imports = { wasi_snapshot_preview1: wasiImports(sys), wasi_unstable: wasiImports(sys) };
+  const imports: WebAssembly.Imports = { wasi_snapshot_preview1: wasiImports(sys), amber: amberImports(sys) };
   for (const imp of WebAssembly.Module.imports(module)) {
     if (imports[imp.module] === undefined) throw new BadModuleError(`imports from unknown module "${imp.module}" (${imp.name})`);
   }
