@@ -1,0 +1,77 @@
+// The three ways the benchmark runs a program, each as a host command line, and running one to a
+// Sample: the guest's own figure for its inner loop (it prints `elapsed_ns N`) and the whole-process
+// wall time measured here around the child.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+export const ROOT = new URL('..', import.meta.url).pathname;
+
+export interface Command {
+  file: string;
+  args: string[];
+  /** What the table calls it ("amber", "node:wasi", "native gcc -O2"). */
+  label: string;
+}
+
+export interface Sample {
+  /** The guest's CLOCK_MONOTONIC time for its inner loop. */
+  innerNs: number;
+  /** Spawn to exit of the whole process, start-up included. */
+  wallNs: number;
+  stdout: string;
+}
+
+/** A host directory a guest sees at guestPath (`--dir HOST:GUEST`, or a node:wasi preopen). */
+export interface DirMap {
+  host: string;
+  guest: string;
+}
+
+/** `amber do [--dir HOST:GUEST]... -- prog.wasm args`, through the installed bin as a user runs it. */
+export function amberCommand(wasm: string, args: string[], dirs: DirMap[] = []): Command {
+  const dirFlags = dirs.flatMap((d) => ['--dir', `${d.host}:${d.guest}`]);
+  return { label: 'amber', file: join(ROOT, 'node_modules/.bin/amber'), args: ['do', ...dirFlags, '--', wasm, ...args] };
+}
+
+/**
+ * The module under node's own node:wasi in a child node. --no-turbo-fast-api-calls keeps node 20's
+ * fd_write from crashing (DESIGN.md §3); `liftoff: false` adds --no-liftoff, as Amber compiles guests.
+ * The runner is plain JavaScript passed with -e so no TypeScript loader adds to its start-up time.
+ */
+export function nodeWasiCommand(wasm: string, args: string[], dirs: DirMap[], opts: { liftoff: boolean }): Command {
+  const flags = ['--no-turbo-fast-api-calls', '--no-warnings', ...(opts.liftoff ? [] : ['--no-liftoff'])];
+  const preopens = Object.fromEntries(dirs.map((d) => [d.guest, d.host]));
+  return {
+    label: opts.liftoff ? 'node:wasi (default)' : 'node:wasi',
+    file: process.execPath,
+    args: [...flags, '--input-type=module', '-e', NODE_WASI_RUNNER, wasm, JSON.stringify(preopens), ...args],
+  };
+}
+
+/** process.argv: [node, wasm, preopens as JSON, ...guest args]; exits with the guest's code. */
+const NODE_WASI_RUNNER = `
+import { readFileSync } from 'node:fs';
+import { WASI } from 'node:wasi';
+const [wasm, preopens, ...args] = process.argv.slice(1);
+const wasi = new WASI({ version: 'preview1', args: [wasm, ...args], env: {}, preopens: JSON.parse(preopens), returnOnExit: true });
+const instance = await WebAssembly.instantiate(await WebAssembly.compile(readFileSync(wasm)), { wasi_snapshot_preview1: wasi.wasiImport });
+process.exitCode = wasi.start(instance);
+`;
+
+export function nativeCommand(bin: string, args: string[]): Command {
+  return { label: 'native gcc -O2', file: bin, args };
+}
+
+/** Runs cmd to completion; throws with its stderr unless it exits 0 and prints `elapsed_ns N`. */
+export function measure(cmd: Command): Sample {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd.file, cmd.args, { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const wallNs = Number(process.hrtime.bigint() - t0);
+  if (r.error) throw r.error;
+  const m = /^elapsed_ns (\d+)$/m.exec(r.stdout);
+  if (r.status !== 0 || m === null) {
+    const why = r.status !== 0 ? `exited ${r.status ?? r.signal}` : 'printed no elapsed_ns line';
+    throw new Error(`${cmd.label} ${why}: ${[cmd.file, ...cmd.args].filter((a) => !a.includes('\n')).join(' ')}\n${r.stderr}`);
+  }
+  return { innerNs: Number(m[1]), wallNs, stdout: r.stdout };
+}

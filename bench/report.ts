@@ -1,0 +1,69 @@
+// Turning samples into the table the benchmark prints: medians, ratios amber/baseline, pass or fail
+// against each figure's target, and whole-process wall times beside them.
+import type { Figure } from './figures.js';
+import type { Sample } from './commands.js';
+
+export interface Result {
+  figure: Figure;
+  amber: Sample[];
+  baseline: Sample[];
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+function ms(ns: number): string {
+  return `${(ns / 1e6).toFixed(1)} ms`;
+}
+
+function ratio(a: number, b: number): string {
+  return `${(a / b).toFixed(a / b < 0.1 ? 3 : 2)}×`;
+}
+
+/** Left-aligns the first column and right-aligns the rest, two spaces apart. */
+export function table(rows: string[][]): string {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows
+    .map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd())
+    .join('\n');
+}
+
+function verdict(f: Figure, r: number): string {
+  if (f.target === undefined) return 'info';
+  return r <= f.target.maxRatio ? 'pass' : 'FAIL';
+}
+
+/** Inner-loop medians: figure, amber, baseline, ratio, target, pass/fail. */
+export function innerTable(results: Result[]): string {
+  const rows = [['figure (inner loop, median)', 'amber', 'baseline', 'time', 'ratio', 'target', 'result']];
+  for (const { figure: f, amber, baseline } of results) {
+    const a = median(amber.map((s) => s.innerNs));
+    const b = median(baseline.map((s) => s.innerNs));
+    rows.push([f.title, ms(a), f.baseline.label, ms(b), ratio(a, b), f.target?.text ?? '—', verdict(f, a / b)]);
+  }
+  return table(rows);
+}
+
+/** Whole-process medians, start-up included, and per-operation costs of the inner loop. */
+export function wallTable(results: Result[]): string {
+  const rows = [['figure (whole process, median)', 'amber', 'baseline', 'ratio', 'amber/op', 'baseline/op']];
+  for (const { figure: f, amber, baseline } of results) {
+    const a = median(amber.map((s) => s.wallNs));
+    const b = median(baseline.map((s) => s.wallNs));
+    const per = (xs: Sample[]): string => (f.ops === undefined ? '' : `${(median(xs.map((s) => s.innerNs)) / f.ops).toFixed(0)} ns`);
+    rows.push([f.title, ms(a), ms(b), ratio(a, b), per(amber), per(baseline)]);
+  }
+  return table(rows);
+}
+
+export function failures(results: Result[]): Figure[] {
+  return results
+    .filter(({ figure: f, amber, baseline }) => {
+      const r = median(amber.map((s) => s.innerNs)) / median(baseline.map((s) => s.innerNs));
+      return verdict(f, r) === 'FAIL';
+    })
+    .map((r) => r.figure);
+}

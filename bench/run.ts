@@ -1,0 +1,99 @@
+// `npm run bench`: Amber against node's own node:wasi (and native code for compute), the same guest
+// module under each. Not a test and never part of `npm test`: it prints figures, it does not assert.
+//   npm run bench [-- --reps N] [-- --only ID[,ID...]]
+// Each figure is the median of N runs (default 5), amber and baseline interleaved so drift hits both.
+// Guests time their own inner loop (CLOCK_MONOTONIC), so start-up is left out of the main table; the
+// second table has whole-process times. The machine is noisy: compare ratios within one run.
+// Needs `npm run build` and `npm run guests` first.
+import { execFileSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { measure, ROOT, type Sample } from './commands.js';
+import { allFigures, guest, type Figure } from './figures.js';
+import { hostDirIsReal, makePlaces } from './places.js';
+import { failures, innerTable, wallTable, type Result } from './report.js';
+
+const GUESTS = ['bench_write', 'bench_open', 'bench_sha256'];
+
+function options(): { reps: number; only: string[] | undefined } {
+  const { values } = parseArgs({ options: { reps: { type: 'string', default: '5' }, only: { type: 'string' } } });
+  const reps = Number(values.reps);
+  if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps: expected a positive integer, got ${values.reps}`);
+  return { reps, only: values.only?.split(',') };
+}
+
+/** What must be built before measuring: Amber's dist/ and every bench guest, newer than its source. */
+function preflight(): string[] {
+  const problems: string[] = [];
+  if (!existsSync(join(ROOT, 'dist/cli/main.js'))) problems.push('dist/ is missing: run npm run build');
+  for (const g of GUESTS) {
+    const wasm = guest(g);
+    const src = join(ROOT, 'guests', `${g}.c`);
+    if (!existsSync(wasm)) problems.push(`guests/${g}.wasm is missing: run npm run guests`);
+    else if (statSync(wasm).mtimeMs < statSync(src).mtimeMs) problems.push(`guests/${g}.wasm is older than its source: run npm run guests`);
+  }
+  return problems;
+}
+
+function describeTree(): string {
+  try {
+    return execFileSync('git', ['-C', ROOT, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown commit';
+  }
+}
+
+function runFigure(f: Figure, reps: number): Result {
+  const result: Result = { figure: f, amber: [], baseline: [] };
+  const take = (s: Sample, into: Sample[]): void => {
+    const bad = f.check?.(s);
+    if (bad !== undefined) throw new Error(`${f.id}: ${bad}`);
+    into.push(s);
+  };
+  for (let i = 0; i < reps; i++) {
+    // Alternate which goes first, so neither always runs on a warmer (or hotter) machine.
+    if (i % 2 === 0) {
+      take(measure(f.amber), result.amber);
+      take(measure(f.baseline), result.baseline);
+    } else {
+      take(measure(f.baseline), result.baseline);
+      take(measure(f.amber), result.amber);
+    }
+    process.stderr.write('.');
+  }
+  return result;
+}
+
+function main(): number {
+  const opts = options();
+  const problems = preflight();
+  if (problems.length > 0) {
+    for (const p of problems) process.stderr.write(`bench: ${p}\n`);
+    return 1;
+  }
+  const places = makePlaces();
+  try {
+    const real = hostDirIsReal(places.hostDir);
+    const figures = allFigures(places).filter((f) => opts.only === undefined || opts.only.includes(f.id));
+    console.log(`amber bench — ${describeTree()}`);
+    console.log(`node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), median of ${opts.reps}`);
+    console.log(`--dir: ${real ? 'a real host directory (fsimpl/hostdir)' : 'NOT a host directory yet (empty tmpfs placeholder)'}`);
+    for (const n of places.notes) console.log(n);
+    const results: Result[] = [];
+    for (const f of figures) {
+      process.stderr.write(`${f.id} `);
+      results.push(runFigure(f, opts.reps));
+      process.stderr.write('\n');
+    }
+    console.log(`\n${innerTable(results)}\n\n${wallTable(results)}`);
+    const failed = failures(results);
+    console.log(failed.length === 0 ? '\nall targets met' : `\nmissed: ${failed.map((f) => f.id).join(', ')}`);
+    return 0;
+  } finally {
+    places.cleanup();
+  }
+}
+
+process.exitCode = main();
