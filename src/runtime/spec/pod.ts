@@ -1,0 +1,222 @@
+// A Kubernetes `v1 Pod` manifest (DESIGN.md §1), parsed and validated as the API server would with the
+// fields Amber reads: metadata.name, spec.containers (image is a .wasm path relative to the manifest),
+// spec.volumes (emptyDir, hostPath), spec.hostUsers. Fields Amber does not read are tolerated and
+// dropped; fields that would change what runs (command, valueFrom, initContainers) are refused.
+import { LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { dropNulls, quote, SpecError, validate } from './error.js';
+import { absPath, bool, custom, dnsLabel, dnsSubdomain, listOf, mapping, nonEmpty, refused, str, stringList } from './fields.js';
+import { cleanPath, isAbsolute, resolvePath } from './paths.js';
+import { parseQuantity } from './units.js';
+
+/** hostPath.type: what must be at the path (Kubernetes' HostPathType); "" checks nothing. */
+export const HOST_PATH_TYPES = ['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice'] as const;
+export type HostPathType = (typeof HOST_PATH_TYPES)[number];
+
+export interface PodManifest {
+  /** The file name given for messages, and the absolute directory relative paths are resolved against. */
+  file: string;
+  dir: string;
+  /** metadata.name */
+  name: string;
+  /** spec.hostUsers (default true); false runs the pod in a user namespace. */
+  hostUsers: boolean;
+  containers: ContainerManifest[];
+  volumes: VolumeManifest[];
+}
+
+export interface ContainerManifest {
+  name: string;
+  /** image as written. */
+  image: string;
+  /** image resolved against the manifest's directory: the .wasm file on the host. */
+  module: string;
+  args: string[];
+  env: Array<{ name: string; value: string }>;
+  workingDir?: string;
+  volumeMounts: VolumeMountManifest[];
+}
+
+export interface VolumeMountManifest {
+  name: string;
+  /** Absolute, cleaned. */
+  mountPath: string;
+  readOnly: boolean;
+  subPath?: string;
+}
+
+/** Exactly one of emptyDir and hostPath is set. */
+export interface VolumeManifest {
+  name: string;
+  emptyDir?: { medium?: 'Memory'; sizeLimit?: string | number; sizeBytes?: number };
+  /** path resolved against the manifest's directory. */
+  hostPath?: { path: string; type: HostPathType };
+}
+
+/** A relative path that stays inside the volume (Kubernetes: no "..", not absolute). */
+const subPath = z
+  .string()
+  .refine((s) => !isAbsolute(s) && !s.split('/').includes('..'), {
+    error: (iss) => `expected a relative path inside the volume (no "..", not absolute), got ${quote(iss.input)}`,
+  });
+
+const envVar = mapping(
+  {
+    name: nonEmpty.refine((s) => !s.includes('='), { error: (iss) => `expected a variable name without "=", got ${quote(iss.input)}` }),
+    value: str.optional(),
+    valueFrom: refused('Amber has no ConfigMaps, Secrets or field references; give a value'),
+  },
+  'a mapping with name and value',
+);
+
+const volumeMount = mapping(
+  {
+    name: nonEmpty,
+    mountPath: absPath,
+    readOnly: bool.optional(),
+    subPath: subPath.optional(),
+    subPathExpr: refused('use subPath'),
+  },
+  'a mapping with name and mountPath',
+);
+
+const container = mapping(
+  {
+    name: dnsLabel,
+    image: nonEmpty,
+    command: refused('the program is the .wasm file in image; give its arguments in args'),
+    args: stringList.optional(),
+    env: listOf(envVar, 'a list of {name, value}').optional(),
+    workingDir: absPath.optional(),
+    volumeMounts: listOf(volumeMount, 'a list of volume mounts').optional(),
+  },
+  'a mapping (a container)',
+);
+
+const VOLUME_KEYS = new Set(['name', 'emptyDir', 'hostPath']);
+
+const volume = z
+  .looseObject(
+    {
+      name: dnsLabel,
+      emptyDir: mapping({
+        medium: z.enum(['Memory', '']).optional(),
+        sizeLimit: custom<string | number>((v) => (typeof v === 'string' || typeof v === 'number') && parseQuantity(v) !== undefined, 'a quantity such as 64Mi').optional(),
+      }).optional(),
+      hostPath: mapping({ path: nonEmpty, type: z.enum(HOST_PATH_TYPES).optional() }).optional(),
+    },
+    { error: (iss) => (iss.code === 'invalid_type' ? 'expected a mapping (a volume with name and emptyDir or hostPath)' : undefined) },
+  )
+  .superRefine((v, ctx) => {
+    const other = Object.keys(v).find((k) => !VOLUME_KEYS.has(k));
+    if (other !== undefined) {
+      ctx.addIssue({ code: 'custom', path: [other], message: `volume type ${other} is not supported (Amber has emptyDir and hostPath)` });
+    } else if (v.emptyDir === undefined && v.hostPath === undefined) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'expected emptyDir or hostPath' });
+    } else if (v.emptyDir !== undefined && v.hostPath !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['hostPath'], message: 'a volume has one type, and this one has emptyDir too' });
+    }
+  });
+
+const spec = mapping(
+  {
+    hostUsers: bool.optional(),
+    containers: listOf(container, 'a list of containers').min(1, { error: 'expected at least one container' }),
+    initContainers: refused('Amber runs no init containers'),
+    volumes: listOf(volume, 'a list of volumes').optional(),
+  },
+  'a mapping (a Pod spec)',
+).superRefine((s, ctx) => {
+  const volumes = new Map<string, number>();
+  s.volumes?.forEach((v, i) => {
+    const first = volumes.get(v.name);
+    if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['volumes', i, 'name'], message: `duplicate volume name ${quote(v.name)} (also spec.volumes[${first}])` });
+    else volumes.set(v.name, i);
+  });
+  const containers = new Map<string, number>();
+  s.containers.forEach((c, i) => {
+    const first = containers.get(c.name);
+    if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['containers', i, 'name'], message: `duplicate container name ${quote(c.name)} (also spec.containers[${first}])` });
+    else containers.set(c.name, i);
+    c.volumeMounts?.forEach((m, j) => {
+      if (!volumes.has(m.name)) ctx.addIssue({ code: 'custom', path: ['containers', i, 'volumeMounts', j, 'name'], message: `no volume named ${quote(m.name)} in spec.volumes` });
+    });
+  });
+});
+
+const pod = mapping(
+  {
+    apiVersion: z.literal('v1').optional(),
+    kind: z.literal('Pod').optional(),
+    metadata: mapping({ name: dnsSubdomain }),
+    spec,
+  },
+  'a mapping (a Kubernetes Pod)',
+);
+
+/** The YAML text as plain data, or a SpecError naming the line of the first syntax error. */
+export function parseYaml(text: string, file: string): unknown {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const err = doc.errors[0];
+  if (err !== undefined) {
+    // An error at the end of the input (an unclosed bracket) is reported on the last line written.
+    const end = Math.max(0, text.trimEnd().length - 1);
+    const { line } = lineCounter.linePos(Math.min(err.pos[0], end));
+    const reason = err.code === 'MULTIPLE_DOCS' ? 'a second document begins here; a manifest holds one Pod' : err.message;
+    throw new SpecError(file, '', `invalid YAML at line ${line}: ${reason}`);
+  }
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new SpecError(file, '', `invalid YAML: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/**
+ * Parses and validates a Pod manifest. file names it in messages; dir is the (absolute) directory it
+ * was read from, against which image and hostPath.path are resolved. Throws SpecError.
+ */
+export function parsePodManifest(text: string, opts: { file: string; dir: string }): PodManifest {
+  const data = parseYaml(text, opts.file);
+  if (data === null || data === undefined) throw new SpecError(opts.file, '', 'empty document, expected a Kubernetes Pod');
+  const m = validate(pod, dropNulls(data), opts.file);
+  const s = m.spec;
+  return {
+    file: opts.file,
+    dir: opts.dir,
+    name: m.metadata.name,
+    hostUsers: s.hostUsers ?? true,
+    containers: s.containers.map((c) => {
+      const out: ContainerManifest = {
+        name: c.name,
+        image: c.image,
+        module: resolvePath(opts.dir, c.image),
+        args: c.args ?? [],
+        env: (c.env ?? []).map((e) => ({ name: e.name, value: e.value ?? '' })),
+        volumeMounts: (c.volumeMounts ?? []).map((vm) => {
+          const o: VolumeMountManifest = { name: vm.name, mountPath: cleanPath(vm.mountPath), readOnly: vm.readOnly ?? false };
+          if (vm.subPath !== undefined && cleanPath(vm.subPath) !== '.') o.subPath = cleanPath(vm.subPath);
+          return o;
+        }),
+      };
+      if (c.workingDir !== undefined) out.workingDir = cleanPath(c.workingDir);
+      return out;
+    }),
+    volumes: (s.volumes ?? []).map((v) => {
+      const out: VolumeManifest = { name: v.name };
+      if (v.emptyDir !== undefined) {
+        const e: NonNullable<VolumeManifest['emptyDir']> = {};
+        if (v.emptyDir.medium === 'Memory') e.medium = 'Memory';
+        if (v.emptyDir.sizeLimit !== undefined) {
+          e.sizeLimit = v.emptyDir.sizeLimit;
+          const bytes = parseQuantity(v.emptyDir.sizeLimit);
+          if (bytes !== undefined) e.sizeBytes = bytes;
+        }
+        out.emptyDir = e;
+      }
+      if (v.hostPath !== undefined) out.hostPath = { path: resolvePath(opts.dir, v.hostPath.path), type: v.hostPath.type ?? '' };
+      return out;
+    }),
+  };
+}
