@@ -1,7 +1,7 @@
 // The state one WASI instance's syscalls work on, and the helpers every syscall group shares: fd
 // lookup with a rights check, path strings from guest memory, stat encoding. Like wasmtime's
 // WasiCtx: decoding and encoding only; all meaning lives in the kernel.
-import { ENOTCAPABLE } from '../abi/errno.js';
+import { EILSEQ, EINVAL, ENOTCAPABLE } from '../abi/errno.js';
 import type { FileType, Stat } from '../abi/stat.js';
 import * as W from '../abi/wasi.js';
 import { KernelError } from '../base/error.js';
@@ -29,8 +29,20 @@ export function startAt(e: FdEntry): PathStart {
   return { at: e.file.vd, beneath: true };
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A path argument from guest memory. EINVAL if it holds a NUL byte (no Linux path can), EILSEQ if it
+ * is not UTF-8 (WASI paths are strings; wasmtime answers the same).
+ */
 export function pathArg(sys: Sys, ptr: number, len: number): string {
-  return sys.mem.string(ptr, len);
+  const bytes = sys.mem.bytes(ptr, len);
+  if (bytes.includes(0)) throw new KernelError(EINVAL, 'path contains a NUL byte');
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    throw new KernelError(EILSEQ, 'path is not UTF-8');
+  }
 }
 
 export function filetypeOf(t: FileType): number {
