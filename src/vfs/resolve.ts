@@ -63,13 +63,18 @@ export function lookupChild(vd: VirtualDentry, name: string, caller: Caller): Vi
   return d === null ? null : followMounts({ mount: vd.mount, dentry: d });
 }
 
+/** Whether a walk from start with `beneath` is confined to start (it is, unless start is the root). */
+export function isConfined(ctx: ResolveContext, start: VirtualDentry, beneath: boolean): boolean {
+  return beneath && !sameVd(start, ctx.root);
+}
+
 /**
  * Walks path from start. Every component but the last must exist and be a directory (after symlinks);
  * the last may be absent (child null). Throws ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG, ENOTCAPABLE.
  */
 export function walk(ctx: ResolveContext, start: VirtualDentry, path: string, opts: WalkOptions): WalkResult {
   if (path === '') throw new KernelError(ENOENT);
-  const confined = opts.beneath === true && !sameVd(start, ctx.root);
+  const confined = isConfined(ctx, start, opts.beneath === true);
   const first = splitPath(path);
   // Components still to walk, last component first (so pop() yields the next one).
   const pending = first.components.reverse();

@@ -4,7 +4,7 @@
 // to do the rest. It also hands out mount ids. Each call either completes or throws KernelError before
 // changing anything.
 import {
-  EBUSY, EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, ENOTEMPTY, EPERM, EROFS, EXDEV,
+  EBUSY, EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTCAPABLE, ENOTDIR, ENOTEMPTY, EPERM, EROFS, EXDEV,
 } from '../abi/errno.js';
 import type { SetStat, Stat } from '../abi/stat.js';
 import { O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_TRUNC } from '../abi/open.js';
@@ -13,7 +13,7 @@ import type { Dentry } from './dentry.js';
 import { FileDescription } from './file.js';
 import type { Filesystem } from './filesystem.js';
 import { Mount, type VirtualDentry } from './mount.js';
-import { resolve, walk, type ResolveContext, type WalkResult } from './resolve.js';
+import { isConfined, resolve, walk, type ResolveContext, type WalkResult } from './resolve.js';
 
 /** The caller of a path operation: its root, pid and credentials. */
 export type PathContext = ResolveContext;
@@ -29,11 +29,6 @@ export interface OpenOptions {
   flags: number;
   /** Permission bits for a created file. */
   perm: number;
-  /**
-   * WASI asks for rights, not an access mode: a directory opened with write rights is opened
-   * read-only instead of failing with EISDIR (unless O_CREAT or O_TRUNC asks to change it).
-   */
-  directoryReadOnly?: boolean;
 }
 
 function mustExist(r: WalkResult): VirtualDentry {
@@ -77,7 +72,7 @@ export class VirtualFilesystem {
    * opened for writing, or O_CREAT on one), EROFS (writing or creating on a read-only mount).
    */
   openAt(ctx: PathContext, start: PathStart, path: string, opts: OpenOptions): FileDescription {
-    let { flags } = opts;
+    const { flags } = opts;
     const creat = (flags & O_CREAT) !== 0;
     const follow = (flags & O_NOFOLLOW) === 0 && !(creat && (flags & O_EXCL) !== 0);
     const r = this.walk(ctx, start, path, follow);
@@ -93,9 +88,6 @@ export class VirtualFilesystem {
       if (creat && (flags & O_EXCL) !== 0) throw new KernelError(EEXIST);
       if (type === 'symlink') throw new KernelError(ELOOP);
       if ((flags & O_DIRECTORY) !== 0 && type !== 'dir') throw new KernelError(ENOTDIR);
-      if (type === 'dir' && opts.directoryReadOnly === true && (flags & (O_CREAT | O_TRUNC)) === 0) {
-        flags &= ~O_ACCMODE;
-      }
       const acc = flags & O_ACCMODE;
       if (type === 'dir' && (acc !== O_RDONLY || creat || (flags & O_TRUNC) !== 0)) throw new KernelError(EISDIR);
       if (acc !== O_RDONLY || (flags & O_TRUNC) !== 0) {
@@ -115,9 +107,16 @@ export class VirtualFilesystem {
     r.parent.mount.fs.mkdir(r.parent.dentry, r.name, perm, ctx.caller.creds);
   }
 
-  /** symlinkat(2): EEXIST if the name exists. */
+  /**
+   * symlinkat(2): EEXIST if the name exists. Beneath a confined directory (a WASI capability other than
+   * the root) an absolute target is ENOTCAPABLE, as wasmtime refuses it: such a link could only lead
+   * out of the capability.
+   */
   symlinkAt(ctx: PathContext, target: string, start: PathStart, path: string): void {
     if (target === '') throw new KernelError(ENOENT);
+    if (target.startsWith('/') && isConfined(ctx, start.at, start.beneath === true)) {
+      throw new KernelError(ENOTCAPABLE, `absolute symlink target ${target}`);
+    }
     const r = this.walk(ctx, start, path, false);
     if (r.child !== null) throw new KernelError(EEXIST);
     if (r.trailingSlash) throw new KernelError(ENOENT);

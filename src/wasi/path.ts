@@ -36,7 +36,7 @@ export function path_open(
   if (fdflags & W.FDFLAGS_NONBLOCK) flags |= O_NONBLOCK;
   if (fdflags & (W.FDFLAGS_SYNC | W.FDFLAGS_RSYNC)) flags |= O_SYNC;
   else if (fdflags & W.FDFLAGS_DSYNC) flags |= O_DSYNC;
-  const file = sys.kernel.vfs.openAt(sys.proc.ctx, startAt(dir), path, { flags, perm: 0o644, directoryReadOnly: true });
+  const file = sys.kernel.vfs.openAt(sys.proc.ctx, startAt(dir), path, { flags, perm: 0o644 });
   const max = rightsFor(file.inode.type, file.ops.seekable);
   const fd = sys.proc.fds.install({
     file,
