@@ -103,12 +103,16 @@ export class FileDescription {
     return n;
   }
 
-  /** pwrite(2): as Linux does, a description with O_APPEND appends whatever the offset. */
-  pwrite(src: Uint8Array, offset: number): number {
+  /**
+   * pwrite(2): as Linux does, a description with O_APPEND appends whatever the offset, unless `posix`
+   * asks for POSIX's rule (O_APPEND has no effect on where pwrite writes), which WASI's fd_pwrite and
+   * wasmtime follow.
+   */
+  pwrite(src: Uint8Array, offset: number, posix = false): number {
     this.#checkWrite();
     if (!this.ops.seekable) throw new KernelError(ESPIPE);
     if (offset < 0) throw new KernelError(EINVAL);
-    const at = (this.statusFlags & O_APPEND) !== 0 ? this.#size() : offset;
+    const at = (this.statusFlags & O_APPEND) !== 0 && !posix ? this.#size() : offset;
     return this.ops.write(src, at);
   }
 

@@ -40,7 +40,7 @@ export function fd_pwrite(sys: Sys, fd: number, iovs: number, iovsLen: number, o
   let total = 0;
   for (const buf of sys.mem.iovecs(iovs, iovsLen)) {
     if (buf.length === 0) continue;
-    const n = file.pwrite(buf, at);
+    const n = file.pwrite(buf, at, true); // POSIX: O_APPEND does not move a positioned write
     total += n;
     at += n;
     if (n < buf.length) break;
