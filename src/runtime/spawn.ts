@@ -1,14 +1,15 @@
 // Creating a container's process, as runsc's boot does for a container's init: stdio bound to the
 // host streams it was given (by role), then the preopened directories WASI programs find their files
 // through: "/" first, then any extra ones the caller names.
-import { O_RDONLY, O_WRONLY } from '../abi/open.js';
+import { ENOTDIR } from '../abi/errno.js';
+import { O_DIRECTORY, O_RDONLY, O_WRONLY } from '../abi/open.js';
 import { RIGHTS_DIRECTORY_BASE, RIGHTS_DIRECTORY_INHERITING } from '../abi/wasi.js';
+import { KernelError } from '../base/error.js';
 import { HostFdFs, type HostStream } from '../fsimpl/hostfd/hostfd.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { Process } from '../kernel/process.js';
 import { FileDescription } from '../vfs/file.js';
-import type { MountNamespace } from '../vfs/mount.js';
-import { O_DIRECTORY } from '../abi/open.js';
+import { followMounts, type MountNamespace } from '../vfs/mount.js';
 import { rightsFor } from '../wasi/sys.js';
 import { kernelContext } from './rootfs.js';
 
@@ -20,7 +21,7 @@ export interface SpawnOptions {
   stdio: readonly [HostStream, HostStream, HostStream];
   /** Role prefix for the streams ("ctr" gives "ctr/stdout"). */
   role: string;
-  /** Guest paths preopened after "/" (fd 4 onwards), each under the name given. */
+  /** Guest paths preopened after "/" (fd 4 onwards), each under the name given; one named "/" takes fd 3. */
   preopens?: ReadonlyArray<{ name: string; guestPath: string }>;
 }
 
@@ -36,9 +37,18 @@ export function spawn(kernel: Kernel, streams: HostFdFs, opts: SpawnOptions): Pr
     const r = rightsFor(s.type, false);
     proc.fds.install({ file, rightsBase: r.base, rightsInheriting: r.inheriting });
   });
-  const preopens = [{ name: '/', guestPath: '/' }, ...(opts.preopens ?? [])];
+  // A caller's own "/" (`--dir HOST:/`, wasmtime's `--dir HOST::/`) replaces the root's preopen: one
+  // preopen per name, or wasi-libc (last wins) and programs that scan from fd 3 (first wins) disagree.
+  const extra = opts.preopens ?? [];
+  const preopens = extra.some((p) => p.name === '/') ? extra : [{ name: '/', guestPath: '/' }, ...extra];
+  const ctx = kernelContext(opts.ns);
   for (const p of preopens) {
-    const file = kernel.vfs.openAt(kernelContext(opts.ns), { at: opts.ns.rootDentry }, p.guestPath, { flags: O_RDONLY | O_DIRECTORY, perm: 0 });
+    // The topmost mount at the path, even at "/" (a walk does not follow mounts on its start): a
+    // directory mounted over "/" is a capability like any other, confined beneath itself.
+    const vd = followMounts(kernel.vfs.resolve(ctx, { at: opts.ns.rootDentry }, p.guestPath, true));
+    if (vd.dentry.inode.type !== 'dir') throw new KernelError(ENOTDIR, `preopen ${p.guestPath}`);
+    const flags = O_RDONLY | O_DIRECTORY;
+    const file = new FileDescription({ vd, ctx }, vd.dentry.inode.open(vd.dentry, flags), flags);
     proc.fds.install({ file, rightsBase: RIGHTS_DIRECTORY_BASE, rightsInheriting: RIGHTS_DIRECTORY_INHERITING, preopen: p.name });
   }
   return proc;
