@@ -1,0 +1,115 @@
+// A pod as kernel objects, built from a PodSpec the way runsc's boot builds a sandbox: one Kernel, one
+// /dev/shm and one procfs for the pod, each volume one filesystem keyed by its pod-global name (seed
+// 000), and per container a mount namespace (root, /dev, /proc, then the spec's mounts in order) and a
+// process. In a user namespace every mount a container inherits has its flags locked (seed 004).
+import { MNT_LOCKED, MNT_NOSUID, MNT_READONLY } from '../abi/mount.js';
+import { Devfs } from '../fsimpl/dev/devfs.js';
+import type { HostStream } from '../fsimpl/hostfd/hostfd.js';
+import { Tmpfs } from '../fsimpl/tmpfs/tmpfs.js';
+import type { HostClock, HostRandom } from '../kernel/host.js';
+import { Kernel } from '../kernel/kernel.js';
+import { lockedFlagsOf } from '../kernel/mount.js';
+import type { Process } from '../kernel/process.js';
+import type { Filesystem } from '../vfs/filesystem.js';
+import { MountNamespace } from '../vfs/mount.js';
+import { newProc, newShm } from './container.js';
+import { buildMountTree, kernelContext, mkdirAll, type MountRequest } from './rootfs.js';
+import { hostStreamsFs, spawn } from './spawn.js';
+import type { ContainerSpec, MountSpec, PodSpec } from './spec/podspec.js';
+
+/** What building a pod needs from the host. */
+export interface PodHost {
+  clock: HostClock;
+  random: HostRandom;
+  /** A host directory as a filesystem (DirectoryMissing is the host's to report). */
+  hostDir(kernel: Kernel, hostPath: string, readOnly: boolean): Filesystem;
+  /** The container's stdin, stdout and stderr. */
+  stdio(container: string): readonly [HostStream, HostStream, HostStream];
+}
+
+export interface PodContainer {
+  spec: ContainerSpec;
+  ns: MountNamespace;
+  proc: Process;
+}
+
+export class PodKernel {
+  readonly kernel: Kernel;
+  readonly spec: PodSpec;
+  readonly shm: Filesystem;
+  /** The pod's volumes by name: one filesystem each, whoever mounts them. */
+  readonly volumes = new Map<string, Filesystem>();
+  readonly containers = new Map<string, PodContainer>();
+
+  private constructor(spec: PodSpec, kernel: Kernel) {
+    this.spec = spec;
+    this.kernel = kernel;
+    this.shm = newShm(kernel);
+  }
+
+  static build(spec: PodSpec, host: PodHost): PodKernel {
+    const kernel = new Kernel({ clock: host.clock, random: host.random });
+    const pod = new PodKernel(spec, kernel);
+    for (const v of spec.volumes) {
+      pod.volumes.set(v.name, v.kind === 'emptyDir'
+        ? new Tmpfs({ dev: kernel.allocDev(), now: kernel.now, source: v.name, ...(v.sizeBytes !== undefined ? { sizeBytes: v.sizeBytes } : {}) })
+        : host.hostDir(kernel, v.hostPath, false));
+    }
+    const proc = newProc(kernel);
+    const streams = hostStreamsFs(kernel);
+    for (const c of spec.containers) {
+      const ns = pod.#mountTree(c, proc, host);
+      const p = spawn(kernel, streams, { ns, argv: c.argv, env: c.env, stdio: host.stdio(c.name), role: c.name });
+      pod.containers.set(c.name, { spec: c, ns, proc: p });
+    }
+    return pod;
+  }
+
+  #mountTree(c: ContainerSpec, proc: Filesystem, host: PodHost): MountNamespace {
+    const k = this.kernel;
+    const root = c.rootfs !== undefined ? host.hostDir(k, c.rootfs.hostPath, c.rootfs.readOnly) : new Tmpfs({ dev: k.allocDev(), now: k.now, source: 'rootfs' });
+    const dev = new Devfs({ dev: k.allocDev(), now: k.now, fill: (b) => k.random.fill(b), shm: true, sizeBytes: 64 * 1024 * 1024 });
+    const standard: MountRequest[] = [
+      { guestPath: '/dev', fs: dev, flags: MNT_NOSUID },
+      { guestPath: '/proc', fs: proc, flags: 0 },
+    ];
+    const ns = buildMountTree(k, root, c.rootfs?.readOnly === true ? MNT_READONLY : 0, standard);
+    for (const m of c.mounts) this.#mount(ns, m, host);
+    if (this.spec.userns) {
+      for (const m of ns.mounts()) m.flags |= lockedFlagsOf(m.flags) | (m.parent !== null ? MNT_LOCKED : 0);
+    }
+    return ns;
+  }
+
+  #mount(ns: MountNamespace, m: MountSpec, host: PodHost): void {
+    const k = this.kernel;
+    let fs: Filesystem;
+    switch (m.source.kind) {
+      case 'volume': {
+        const v = this.volumes.get(m.source.name);
+        if (v === undefined) throw new Error(`kernel bug: volume ${m.source.name} was not created`);
+        fs = v;
+        break;
+      }
+      case 'shm':
+        fs = this.shm;
+        break;
+      case 'tmpfs':
+        fs = new Tmpfs({ dev: k.allocDev(), now: k.now, rootPerm: m.source.mode ?? 0o1777, ...(m.source.sizeBytes !== undefined ? { sizeBytes: m.source.sizeBytes } : {}) });
+        break;
+      case 'bind':
+        fs = host.hostDir(k, m.source.hostPath, m.readOnly);
+        break;
+    }
+    let root = fs.root();
+    if (m.subPath !== undefined && m.subPath !== '') {
+      // The subPath is made inside the volume, as the kubelet does, then that subtree is mounted.
+      const tmp = new MountNamespace(k.vfs.newMount(fs, 0));
+      mkdirAll(k, tmp, m.subPath);
+      root = k.vfs.resolve(kernelContext(tmp), { at: tmp.rootDentry }, m.subPath, true).dentry;
+    }
+    mkdirAll(k, ns, m.destination);
+    const at = k.vfs.resolve(kernelContext(ns), { at: ns.rootDentry }, m.destination, true);
+    k.vfs.attach(at, k.vfs.newMount(fs, m.flags, root));
+  }
+}
