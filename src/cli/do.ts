@@ -19,11 +19,12 @@ export interface DoOptions {
   env: string[];
 }
 
-/** Parses --dir HOST[:GUEST]; GUEST defaults to HOST. */
+/** Parses --dir HOST[:GUEST] (or wasmtime's HOST::GUEST); GUEST defaults to HOST. */
 export function parseDir(spec: string): DirMapping {
-  const i = spec.indexOf(':');
+  const wide = spec.indexOf('::');
+  const i = wide >= 0 ? wide : spec.indexOf(':');
   const host = i < 0 ? spec : spec.slice(0, i);
-  const guest = i < 0 ? spec : spec.slice(i + 1);
+  const guest = i < 0 ? spec : spec.slice(i + (wide >= 0 ? 2 : 1));
   if (host === '' || guest === '') throw new UsageError(`--dir ${spec}: expected HOST[:GUEST]`);
   if (!existsSync(host)) throw new UserError(`--dir ${spec}: host directory ${host} does not exist`);
   if (!statSync(host).isDirectory()) throw new UserError(`--dir ${spec}: ${host} is not a directory`);
