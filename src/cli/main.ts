@@ -4,7 +4,12 @@
 import { setFlagsFromString } from 'node:v8';
 import { Command, CommanderError, Option } from 'commander';
 import { runDo } from './do.js';
+import { resolve } from 'node:path';
+import { defaultRoot, StateRoot } from '../host/stateroot.js';
 import { UserError } from './errors.js';
+import { deletePod, killPod, listPods, podLogs, podState, signalNumber } from './lifecycle.js';
+import { runDetached, runForeground } from './pod.js';
+import { loadBundle, loadPodManifest } from './spec.js';
 
 // Guests run at V8's optimizing tier from the start: a long loop in _start is never tiered up from
 // Liftoff (no on-stack replacement for wasm), DESIGN.md §3. Must precede the first compile.
@@ -40,13 +45,80 @@ function buildProgram(): Command {
     .action((module: string, args: string[], opts: { dir: string[]; env: string[] }) => {
       process.exitCode = runDo(module, args, opts);
     });
+  const pod = program.command('pod').description('pods from Kubernetes Pod manifests');
+  addGlobalOptions(pod.command('run'))
+    .description('run a pod from a Kubernetes Pod manifest')
+    .argument('<manifest>', 'pod.yaml')
+    .option('--detach', 'run in a sandbox process of its own and print the pod ID')
+    .option('--name <id>', 'the pod ID (default: metadata.name)')
+    .exitOverride()
+    .action(async (manifest: string, opts: { detach?: boolean; name?: string }, cmd: Command) => {
+      const spec = loadPodManifest(manifest);
+      if (opts.detach === true) {
+        const id = opts.name ?? spec.name;
+        await runDetached(stateRoot(cmd), spec, id, resolve(manifest));
+        process.stdout.write(`${id}\n`);
+      } else {
+        process.exitCode = runForeground(spec);
+      }
+    });
+  pod.exitOverride();
+
+  addGlobalOptions(program.command('run'))
+    .description('run an OCI runtime bundle (config.json), runc-style')
+    .requiredOption('--bundle <dir>', 'the bundle directory')
+    .option('--detach', 'run in a sandbox process of its own')
+    .argument('<id>', 'the container ID')
+    .exitOverride()
+    .action(async (id: string, opts: { bundle: string; detach?: boolean }, cmd: Command) => {
+      const spec = loadBundle(opts.bundle, id);
+      if (opts.detach === true) await runDetached(stateRoot(cmd), spec, id, resolve(opts.bundle));
+      else process.exitCode = runForeground(spec);
+    });
+
+  addGlobalOptions(program.command('list'))
+    .description('list pods')
+    .option('--json', 'as JSON')
+    .exitOverride()
+    .action((opts: { json?: boolean }, cmd: Command) => listPods(stateRoot(cmd), opts.json === true));
+  addGlobalOptions(program.command('state'))
+    .description("a pod's OCI state as JSON")
+    .argument('<id>')
+    .exitOverride()
+    .action((id: string, _o: unknown, cmd: Command) => podState(stateRoot(cmd), id));
+  addGlobalOptions(program.command('logs'))
+    .description("a pod's output, or one container's")
+    .argument('<id>')
+    .argument('[container]')
+    .option('--follow', 'keep printing until the pod stops')
+    .exitOverride()
+    .action(async (id: string, ctr: string | undefined, opts: { follow?: boolean }, cmd: Command) => podLogs(stateRoot(cmd), id, ctr, opts.follow === true));
+  addGlobalOptions(program.command('kill'))
+    .description('end every container of a pod with a signal (default TERM)')
+    .argument('<id>')
+    .argument('[signal]')
+    .exitOverride()
+    .action(async (id: string, sig: string | undefined, _o: unknown, cmd: Command) => killPod(stateRoot(cmd), id, signalNumber(sig)));
+  addGlobalOptions(program.command('delete'))
+    .description('remove a stopped pod (with --force, stop it first)')
+    .argument('<id>')
+    .option('--force', 'stop it if it runs')
+    .exitOverride()
+    .action(async (id: string, opts: { force?: boolean }, cmd: Command) => deletePod(stateRoot(cmd), id, opts.force === true));
   return program;
 }
 
-function main(argv: string[]): void {
+/** The state root: --root after the verb, else before it, else AMBER_ROOT or the per-user default. */
+function stateRoot(cmd: Command): StateRoot {
+  const own = cmd.opts<{ root?: string }>().root;
+  const global = cmd.parent?.opts<{ root?: string }>().root ?? cmd.parent?.parent?.opts<{ root?: string }>().root;
+  return new StateRoot(own ?? global ?? defaultRoot());
+}
+
+async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   try {
-    program.parse(argv);
+    await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.exitCode === 0) return;
@@ -62,4 +134,4 @@ function main(argv: string[]): void {
   }
 }
 
-main(process.argv);
+await main(process.argv);
