@@ -1,0 +1,168 @@
+// NodeHostDirectory on its own: names are resolved through directory descriptors and never followed,
+// Node's errors become KernelErrors with Linux errnos, and the stillNames shortcut only ever confirms.
+import assert from 'node:assert/strict';
+import * as nfs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { EAGAIN, EEXIST, EINVAL, EIO, ELOOP, ENOENT, ENOTDIR, ENOTEMPTY, errnoNames } from '../abi/errno.js';
+import { O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_WRONLY } from '../abi/open.js';
+import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../abi/stat.js';
+import { KernelError } from '../base/error.js';
+import { NodeHostDirectory, toKernelError } from './hostdir.js';
+
+function tree(t: TestContext): { top: string; dir: string; host: NodeHostDirectory; root: number } {
+  const top = nfs.mkdtempSync(join(tmpdir(), 'amber-host-'));
+  const dir = join(top, 'shared');
+  nfs.mkdirSync(join(dir, 'sub'), { recursive: true });
+  nfs.writeFileSync(join(dir, 'file'), 'data');
+  nfs.writeFileSync(join(top, 'outside'), 'outside');
+  nfs.symlinkSync(top, join(dir, 'up'));
+  nfs.symlinkSync(join(top, 'outside'), join(dir, 'out'));
+  const host = new NodeHostDirectory(dir);
+  const root = host.openRoot();
+  t.after(() => {
+    host.close(root);
+    nfs.rmSync(top, { recursive: true, force: true });
+  });
+  return { top, dir, host, root };
+}
+
+function errno(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof KernelError) return errnoNames[e.errno] ?? String(e.errno);
+    throw e;
+  }
+  return 'no error';
+}
+
+test('Node errors become Linux errnos; anything else is left alone', () => {
+  const sys = (code: string) => Object.assign(new Error(`${code}: x`), { code, syscall: 'open' });
+  const cases: Array<[unknown, number]> = [
+    [sys('ENOENT'), ENOENT],
+    [sys('EEXIST'), EEXIST],
+    [sys('ENOTEMPTY'), ENOTEMPTY],
+    [sys('EWOULDBLOCK'), EAGAIN],
+    [sys('ELOOP'), ELOOP],
+    [sys('ESOMETHINGNEW'), EIO],
+    [Object.assign(new RangeError('too big'), { code: 'ERR_OUT_OF_RANGE' }), EINVAL],
+  ];
+  for (const [e, want] of cases) {
+    const got = toKernelError(e);
+    assert.ok(got instanceof KernelError);
+    assert.equal(got.errno, want);
+  }
+  const bug = new TypeError('a kernel bug');
+  assert.equal(toKernelError(bug), bug);
+  const ke = new KernelError(EINVAL);
+  assert.equal(toKernelError(ke), ke);
+});
+
+test('names are looked up without following them', (t) => {
+  const { host, root } = tree(t);
+  assert.equal((host.lookup(root, 'up')?.mode ?? 0) & S_IFMT, S_IFLNK);
+  assert.equal((host.lookup(root, 'out')?.mode ?? 0) & S_IFMT, S_IFLNK);
+  assert.equal((host.lookup(root, 'sub')?.mode ?? 0) & S_IFMT, S_IFDIR);
+  assert.equal((host.lookup(root, 'file')?.mode ?? 0) & S_IFMT, S_IFREG);
+  assert.equal(host.lookup(root, 'missing'), null);
+  assert.equal(host.statAt(root, 'out').mode & S_IFMT, S_IFLNK);
+  assert.equal(errno(() => host.openAt(root, 'out', O_RDONLY, 0)), 'ELOOP');
+  assert.equal(errno(() => host.openAt(root, 'out', O_WRONLY | O_CREAT, 0o644)), 'ELOOP');
+  assert.equal(errno(() => host.openDirAt(root, 'up')), errnoNames[ENOTDIR]); // O_DIRECTORY wins over O_NOFOLLOW's ELOOP
+  assert.equal(errno(() => host.openDirAt(root, 'file')), errnoNames[ENOTDIR]);
+  assert.equal(host.readlinkAt(root, 'up').length > 0, true);
+  assert.deepEqual(host.readdir(root).sort(), ['file', 'out', 'sub', 'up']);
+  // An O_PATH handle on a symlink is the symlink itself.
+  const h = host.openPathAt(root, 'out');
+  assert.equal(host.attr(h).mode & S_IFMT, S_IFLNK);
+  host.close(h);
+});
+
+test('a name is one component: anything else is a kernel bug, NUL is EINVAL', (t) => {
+  const { host, root } = tree(t);
+  for (const bad of ['..', '.', '', 'sub/../..', '../outside']) {
+    assert.throws(() => host.lookup(root, bad), (e: unknown) => e instanceof Error && !(e instanceof KernelError));
+  }
+  assert.throws(() => host.lookup(-1, 'file'), (e: unknown) => !(e instanceof KernelError));
+  assert.equal(errno(() => host.lookup(root, 'fi\0le')), 'EINVAL');
+  assert.equal(errno(() => host.symlinkAt('a\0b', root, 'x')), 'EINVAL');
+});
+
+test('children change on the host through descriptors', (t) => {
+  const { dir, host, root } = tree(t);
+  const sub = host.openDirAt(root, 'sub');
+  const fd = host.openAt(sub, 'new', O_RDWR | O_CREAT | O_EXCL, 0o600);
+  assert.equal(host.write(fd, Buffer.from('hello'), 3), 5);
+  assert.equal(host.size(fd), 8);
+  const back = new Uint8Array(5);
+  assert.equal(host.read(fd, back, 3), 5);
+  assert.equal(Buffer.from(back).toString(), 'hello');
+  host.truncate(fd, 4);
+  host.sync(fd);
+  const again = host.reopen(fd, O_RDONLY);
+  assert.equal(host.attr(again).ino, host.attr(fd).ino);
+  host.close(again);
+  host.close(fd);
+  assert.equal(errno(() => host.openAt(sub, 'new', O_RDWR | O_CREAT | O_EXCL, 0o600)), 'EEXIST');
+  assert.equal(nfs.statSync(join(dir, 'sub', 'new')).size, 4);
+
+  host.mkdirAt(sub, 'd', 0o700);
+  host.symlinkAt('../../outside', sub, 'ln');
+  host.linkAt(sub, 'new', root, 'hard');
+  assert.equal(nfs.statSync(join(dir, 'hard')).nlink, 2);
+  host.linkAt(sub, 'ln', root, 'hardln'); // links the symlink, not its target
+  assert.equal(nfs.lstatSync(join(dir, 'hardln')).isSymbolicLink(), true);
+  host.renameAt(sub, 'new', root, 'moved');
+  assert.equal(nfs.readFileSync(join(dir, 'moved'), 'utf8'), '\0\0\0h');
+  assert.equal(errno(() => host.rmdirAt(root, 'sub')), 'ENOTEMPTY');
+  host.unlinkAt(sub, 'ln');
+  host.rmdirAt(sub, 'd');
+
+  const h = host.openPathAt(root, 'moved');
+  host.chmod(h, 0o640);
+  assert.equal(nfs.statSync(join(dir, 'moved')).mode & 0o7777, 0o640);
+  const ns = 1_700_000_000_987_654_321n;
+  host.setTimes(h, 'now', ns);
+  const st = host.stat(h);
+  assert.ok(st.mtimeNs - ns < 1000n && ns - st.mtimeNs < 1000n, `${st.mtimeNs}`);
+  host.close(h);
+  host.setTimesAt(root, 'out', ns, ns);
+  assert.ok(host.statAt(root, 'out').mtimeNs - ns < 1000n);
+  assert.equal(errno(() => host.setTimesAt(root, 'out', -1n, ns)), 'EINVAL');
+  host.close(sub);
+});
+
+test('stillNames confirms only the very object, and follows renames', (t) => {
+  const { dir, host, root } = tree(t);
+  const file = host.lookup(root, 'file');
+  assert.ok(file !== null);
+  assert.equal(host.stillNames(root, 'file', file.dev, file.ino, 'reg'), true);
+  assert.equal(host.stillNames(root, 'file', file.dev, file.ino, 'dir'), false);
+  assert.equal(host.stillNames(root, 'missing', file.dev, file.ino, 'reg'), false);
+  nfs.writeFileSync(join(dir, 'tmp'), 'other');
+  nfs.renameSync(join(dir, 'tmp'), join(dir, 'file'));
+  assert.equal(host.stillNames(root, 'file', file.dev, file.ino, 'reg'), false);
+
+  const sub = host.openDirAt(root, 'sub');
+  nfs.writeFileSync(join(dir, 'sub', 'x'), 'x');
+  const x = host.lookup(sub, 'x');
+  assert.ok(x !== null);
+  assert.equal(host.stillNames(sub, 'x', x.dev, x.ino, 'reg'), true);
+  host.renameAt(root, 'sub', root, 'sub2');
+  assert.equal(host.stillNames(sub, 'x', x.dev, x.ino, 'reg'), true, 'the moved directory keeps its shortcut');
+  // Swapped on the host for a symlink to somewhere else: never confirmed.
+  nfs.renameSync(join(dir, 'sub2'), join(dir, 'sub3'));
+  nfs.mkdirSync(join(dir, 'sub2'));
+  nfs.writeFileSync(join(dir, 'sub2', 'x'), 'impostor');
+  assert.equal(host.stillNames(sub, 'x', x.dev, x.ino, 'reg'), false);
+  assert.equal(host.lookup(sub, 'x')?.ino, x.ino, 'lookup through the descriptor still finds the real one');
+  host.close(sub);
+});
+
+test('opening a missing or non-directory root fails with an errno', (t) => {
+  const { top } = tree(t);
+  assert.equal(errno(() => new NodeHostDirectory(join(top, 'nope')).openRoot()), 'ENOENT');
+  assert.equal(errno(() => new NodeHostDirectory(join(top, 'outside')).openRoot()), errnoNames[ENOTDIR]);
+});
