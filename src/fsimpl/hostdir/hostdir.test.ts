@@ -1,0 +1,630 @@
+// hostdir through the VFS: a tmpfs root with a host directory mounted at /data. Operations reach the
+// host; paths and links that point out of /data resolve in the guest's tree, never on the host; the
+// host changing under a walk never lets the guest reach outside.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as nfs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import {
+  EACCES, EEXIST, EISDIR, ELOOP, ENOTCAPABLE, ENOTEMPTY, ENXIO, EROFS, ESTALE, EXDEV, errnoNames,
+} from '../../abi/errno.js';
+import { O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../../abi/open.js';
+import { KernelError } from '../../base/error.js';
+import { NodeHostDirectory } from '../../host/hostdir.js';
+import type { FileDescription } from '../../vfs/file.js';
+import { VirtualFilesystem, type PathContext, type PathStart } from '../../vfs/vfs.js';
+import { Tmpfs } from '../tmpfs/tmpfs.js';
+import type { HostDirectoryAccess } from './host.js';
+import { HostDirFs } from './hostdir.js';
+
+const OUTSIDE_MARK = 'HOST-OUTSIDE-MARK';
+const SECRET_MARK = 'HOST-SECRET-MARK';
+
+interface World {
+  top: string;
+  shared: string;
+  outside: string;
+  vfs: VirtualFilesystem;
+  ctx: PathContext;
+  root: PathStart;
+  /** /data as a WASI capability: nothing may leave it. */
+  data: PathStart;
+  fs: HostDirFs;
+  /** Read, opened or written paths outside shared/ must never change: checked after each test. */
+  untouched(): void;
+}
+
+interface WorldOptions {
+  wrap?: (h: HostDirectoryAccess) => HostDirectoryAccess;
+  maxHandles?: number;
+  readOnly?: boolean;
+}
+
+/** Host layout: top/{secret, outside/passwd, shared/{hello.txt, sub/inner.txt, dir/file.txt}}. */
+function world(t: TestContext, opts: WorldOptions = {}): World {
+  const top = nfs.mkdtempSync(join(tmpdir(), 'amber-hostdir-'));
+  const shared = join(top, 'shared');
+  const outside = join(top, 'outside');
+  nfs.mkdirSync(shared);
+  nfs.mkdirSync(outside);
+  nfs.writeFileSync(join(top, 'secret'), SECRET_MARK);
+  nfs.writeFileSync(join(outside, 'passwd'), OUTSIDE_MARK);
+  nfs.writeFileSync(join(shared, 'hello.txt'), 'hello from the host');
+  nfs.mkdirSync(join(shared, 'sub'));
+  nfs.writeFileSync(join(shared, 'sub', 'inner.txt'), 'inner');
+  nfs.mkdirSync(join(shared, 'dir'));
+  nfs.writeFileSync(join(shared, 'dir', 'file.txt'), 'original dir');
+  const before = snapshot(top);
+
+  const vfs = new VirtualFilesystem();
+  const tmp = new Tmpfs({ dev: 1, now: () => 1_000_000_000n });
+  const rootMount = vfs.newMount(tmp, 0);
+  const ctx: PathContext = { root: { mount: rootMount, dentry: rootMount.root }, caller: { pid: 1, creds: { uid: 0, gid: 0 } } };
+  const root: PathStart = { at: ctx.root };
+  vfs.mkdirAt(ctx, root, '/data', 0o755);
+  const real = new NodeHostDirectory(shared);
+  const host = opts.wrap !== undefined ? opts.wrap(real) : real;
+  const fsOpts = { dev: 2, host, source: shared, readOnly: opts.readOnly === true };
+  const fs = new HostDirFs(opts.maxHandles !== undefined ? { ...fsOpts, maxHandles: opts.maxHandles } : fsOpts);
+  vfs.attach(vfs.resolve(ctx, root, '/data', true), vfs.newMount(fs, 0));
+  const data: PathStart = { at: vfs.resolve(ctx, root, '/data', true), beneath: true };
+  t.after(() => {
+    fs.release();
+    nfs.rmSync(top, { recursive: true, force: true });
+  });
+  return { top, shared, outside, vfs, ctx, root, data, fs, untouched: () => assert.deepEqual(snapshot(top), before) };
+}
+
+/** Every file outside shared/ with its bytes and mtime, and every name there. */
+function snapshot(top: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const rel of nfs.readdirSync(top, { recursive: true }).map(String).sort()) {
+    if (rel === 'shared' || rel.startsWith('shared/')) continue;
+    const p = join(top, rel);
+    const st = nfs.lstatSync(p, { bigint: true });
+    out[rel] = st.isFile() ? `${nfs.readFileSync(p, 'utf8')} @${st.mtimeNs}` : st.isDirectory() ? 'dir' : 'other';
+  }
+  return out;
+}
+
+function errnoOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof KernelError) return errnoNames[e.errno] ?? String(e.errno);
+    throw e;
+  }
+  return 'no error';
+}
+
+function name(errno: number): string {
+  return errnoNames[errno] as string;
+}
+
+function open(w: World, start: PathStart, path: string, flags: number, perm = 0o644): FileDescription {
+  return w.vfs.openAt(w.ctx, start, path, { flags, perm });
+}
+
+function readAll(w: World, start: PathStart, path: string): string {
+  const f = open(w, start, path, O_RDONLY);
+  try {
+    const chunks: Buffer[] = [];
+    const buf = new Uint8Array(7); // small, to loop
+    for (let n = f.read(buf); n > 0; n = f.read(buf)) chunks.push(Buffer.from(buf.subarray(0, n)));
+    const text = Buffer.concat(chunks).toString('utf8');
+    assert.ok(!text.includes(OUTSIDE_MARK) && !text.includes(SECRET_MARK), `read a host file outside: ${path}`);
+    return text;
+  } finally {
+    f.decRef();
+  }
+}
+
+function writeAll(w: World, start: PathStart, path: string, text: string, flags = O_WRONLY | O_CREAT | O_TRUNC): void {
+  const f = open(w, start, path, flags);
+  try {
+    assert.equal(f.write(Buffer.from(text)), Buffer.byteLength(text));
+  } finally {
+    f.decRef();
+  }
+}
+
+/** A HostDirectoryAccess that runs `after` once a call returns (to change the host mid-walk). */
+function spying(after: (method: string, args: unknown[]) => void): (h: HostDirectoryAccess) => HostDirectoryAccess {
+  return (h) =>
+    new Proxy(h, {
+      get(target, key) {
+        const v = Reflect.get(target, key) as unknown;
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => {
+          const r = (v as (...a: unknown[]) => unknown).apply(target, args);
+          after(String(key), args);
+          return r;
+        };
+      },
+    });
+}
+
+test('reads, writes and creates reach the host', (t) => {
+  const w = world(t);
+  assert.equal(readAll(w, w.root, '/data/hello.txt'), 'hello from the host');
+  assert.equal(readAll(w, w.data, 'sub/inner.txt'), 'inner');
+
+  writeAll(w, w.root, '/data/new.txt', 'written by the guest');
+  assert.equal(nfs.readFileSync(join(w.shared, 'new.txt'), 'utf8'), 'written by the guest');
+  writeAll(w, w.root, '/data/new.txt', 'short');
+  assert.equal(nfs.readFileSync(join(w.shared, 'new.txt'), 'utf8'), 'short');
+  writeAll(w, w.root, '/data/new.txt', '+more', O_WRONLY | O_APPEND);
+  assert.equal(nfs.readFileSync(join(w.shared, 'new.txt'), 'utf8'), 'short+more');
+  assert.equal(errnoOf(() => open(w, w.root, '/data/new.txt', O_WRONLY | O_CREAT | O_EXCL)), 'EEXIST');
+
+  const rw = open(w, w.root, '/data/rw.bin', O_RDWR | O_CREAT, 0o640);
+  try {
+    rw.pwrite(Buffer.from('abcdef'), 10);
+    const back = new Uint8Array(6);
+    assert.equal(rw.pread(back, 10), 6);
+    assert.equal(Buffer.from(back).toString(), 'abcdef');
+    assert.equal(rw.stat().size, 16);
+    rw.allocate(0, 100);
+    assert.equal(rw.stat().size, 100);
+    rw.sync();
+  } finally {
+    rw.decRef();
+  }
+  const hst = nfs.statSync(join(w.shared, 'rw.bin'));
+  assert.equal(hst.size, 100);
+  assert.equal(hst.mode & 0o7777, 0o640);
+
+  const st = w.vfs.statAt(w.ctx, w.root, '/data/hello.txt', true);
+  const host = nfs.statSync(join(w.shared, 'hello.txt'), { bigint: true });
+  assert.equal(st.dev, 2);
+  assert.equal(st.ino, Number(host.ino));
+  assert.equal(st.type, 'reg');
+  assert.equal(st.size, 19);
+  assert.equal(st.mtimeNs, host.mtimeNs);
+  assert.equal(w.vfs.statAt(w.ctx, w.root, '/data', true).ino, Number(nfs.statSync(w.shared).ino));
+});
+
+test('mkdir, rmdir, unlink, rename, link and symlink reach the host', (t) => {
+  const w = world(t);
+  w.vfs.mkdirAt(w.ctx, w.root, '/data/d', 0o750);
+  assert.equal(nfs.statSync(join(w.shared, 'd')).mode & 0o7777, 0o750);
+  assert.equal(errnoOf(() => w.vfs.mkdirAt(w.ctx, w.root, '/data/d', 0o750)), 'EEXIST');
+  writeAll(w, w.root, '/data/d/f', 'in d');
+
+  // A file across directories, then the directory holding it (its cached descriptor stays good).
+  w.vfs.renameAt(w.ctx, w.root, '/data/d/f', w.root, '/data/sub/g');
+  assert.ok(!nfs.existsSync(join(w.shared, 'd', 'f')));
+  assert.equal(nfs.readFileSync(join(w.shared, 'sub', 'g'), 'utf8'), 'in d');
+  w.vfs.renameAt(w.ctx, w.root, '/data/sub', w.root, '/data/d/sub2');
+  assert.equal(nfs.readFileSync(join(w.shared, 'd', 'sub2', 'inner.txt'), 'utf8'), 'inner');
+  assert.equal(readAll(w, w.root, '/data/d/sub2/g'), 'in d');
+  assert.equal(errnoOf(() => readAll(w, w.root, '/data/sub/g')), 'ENOENT');
+  // Over an existing file.
+  w.vfs.renameAt(w.ctx, w.root, '/data/d/sub2/g', w.root, '/data/hello.txt');
+  assert.equal(nfs.readFileSync(join(w.shared, 'hello.txt'), 'utf8'), 'in d');
+  assert.equal(readAll(w, w.root, '/data/hello.txt'), 'in d');
+
+  // Hard links: one host object, nlink 2; renaming one link over the other does nothing.
+  w.vfs.linkAt(w.ctx, w.root, '/data/hello.txt', w.root, '/data/d/hard', false);
+  const a = nfs.statSync(join(w.shared, 'hello.txt'));
+  const b = nfs.statSync(join(w.shared, 'd', 'hard'));
+  assert.equal(a.ino, b.ino);
+  assert.equal(a.nlink, 2);
+  assert.equal(w.vfs.statAt(w.ctx, w.root, '/data/d/hard', true).nlink, 2);
+  w.vfs.renameAt(w.ctx, w.root, '/data/hello.txt', w.root, '/data/d/hard');
+  assert.ok(nfs.existsSync(join(w.shared, 'hello.txt')) && nfs.existsSync(join(w.shared, 'd', 'hard')));
+  assert.equal(readAll(w, w.root, '/data/hello.txt'), 'in d');
+
+  // Symlinks are created verbatim and read by the VFS.
+  w.vfs.symlinkAt(w.ctx, 'hard', w.root, '/data/d/sl');
+  assert.equal(nfs.readlinkSync(join(w.shared, 'd', 'sl')), 'hard');
+  assert.equal(w.vfs.readlinkAt(w.ctx, w.root, '/data/d/sl'), 'hard');
+  assert.equal(readAll(w, w.root, '/data/d/sl'), 'in d');
+  assert.equal(w.vfs.statAt(w.ctx, w.root, '/data/d/sl', false).type, 'symlink');
+
+  w.vfs.unlinkAt(w.ctx, w.root, '/data/d/hard');
+  assert.ok(!nfs.existsSync(join(w.shared, 'd', 'hard')));
+  assert.equal(nfs.statSync(join(w.shared, 'hello.txt')).nlink, 1);
+  assert.equal(errnoOf(() => w.vfs.unlinkAt(w.ctx, w.root, '/data/d')), 'EISDIR');
+  assert.equal(errnoOf(() => w.vfs.rmdirAt(w.ctx, w.root, '/data/d')), 'ENOTEMPTY');
+  w.vfs.unlinkAt(w.ctx, w.root, '/data/d/sl');
+  w.vfs.renameAt(w.ctx, w.root, '/data/d/sub2', w.root, '/data/sub');
+  w.vfs.rmdirAt(w.ctx, w.root, '/data/d');
+  assert.ok(!nfs.existsSync(join(w.shared, 'd')));
+  assert.equal(errnoOf(() => w.vfs.statAt(w.ctx, w.root, '/data/d', true)), 'ENOENT');
+  w.untouched();
+});
+
+test('readdir lists the host with its inos and types, never following links', (t) => {
+  const w = world(t);
+  nfs.symlinkSync(w.outside, join(w.shared, 'escape'));
+  const f = open(w, w.root, '/data', O_RDONLY | O_DIRECTORY);
+  try {
+    const got = f.readdir(0).map((e) => `${e.name}:${e.type}:${e.ino}`).sort();
+    const ino = (n: string) => nfs.lstatSync(join(w.shared, n)).ino;
+    assert.deepEqual(got, [
+      `.:dir:${ino('.')}`,
+      `..:dir:${w.vfs.statAt(w.ctx, w.root, '/', true).ino}`,
+      `dir:dir:${ino('dir')}`,
+      `escape:symlink:${ino('escape')}`,
+      `hello.txt:reg:${ino('hello.txt')}`,
+      `sub:dir:${ino('sub')}`,
+    ].sort());
+  } finally {
+    f.decRef();
+  }
+});
+
+test('setStat changes the host: mode, size, times', (t) => {
+  const w = world(t);
+  const p = join(w.shared, 'hello.txt');
+  w.vfs.setStatAt(w.ctx, w.root, '/data/hello.txt', true, { perm: 0o600 });
+  assert.equal(nfs.statSync(p).mode & 0o7777, 0o600);
+  w.vfs.setStatAt(w.ctx, w.root, '/data/hello.txt', true, { perm: 0o4755 });
+  assert.equal(nfs.statSync(p).mode & 0o7777, 0o755, 'setuid never reaches the host');
+  w.vfs.setStatAt(w.ctx, w.root, '/data/hello.txt', true, { size: 5 });
+  assert.equal(nfs.readFileSync(p, 'utf8'), 'hello');
+  const mtime = 1_600_000_000_123_456_789n;
+  const atime = nfs.statSync(p, { bigint: true }).atimeNs;
+  w.vfs.setStatAt(w.ctx, w.root, '/data/hello.txt', true, { mtimeNs: mtime });
+  const after = nfs.statSync(p, { bigint: true });
+  // node:fs takes seconds as a double: within a microsecond.
+  assert.ok(after.mtimeNs - mtime < 1000n && mtime - after.mtimeNs < 1000n, `${after.mtimeNs}`);
+  assert.ok(after.atimeNs - atime < 1000n && atime - after.atimeNs < 1000n);
+  w.vfs.setStatAt(w.ctx, w.root, '/data/sub', true, { perm: 0o711, atimeNs: 'now', mtimeNs: mtime });
+  assert.equal(nfs.statSync(join(w.shared, 'sub')).mode & 0o7777, 0o711);
+  // A symlink's own times; a symlink has no mode.
+  nfs.symlinkSync('hello.txt', join(w.shared, 'sl'));
+  w.vfs.setStatAt(w.ctx, w.root, '/data/sl', false, { mtimeNs: mtime });
+  assert.ok(nfs.lstatSync(join(w.shared, 'sl'), { bigint: true }).mtimeNs - mtime < 1000n);
+  assert.equal(errnoOf(() => w.vfs.setStatAt(w.ctx, w.root, '/data/sl', false, { perm: 0o600 })), 'EOPNOTSUPP');
+  assert.equal(errnoOf(() => w.vfs.setStatAt(w.ctx, w.root, '/data/sub', true, { size: 0 })), 'EISDIR');
+  // O_TRUNC on open.
+  writeAll(w, w.root, '/data/hello.txt', 'x', O_WRONLY | O_TRUNC);
+  assert.equal(nfs.readFileSync(p, 'utf8'), 'x');
+});
+
+test('lookups revalidate against the host', (t) => {
+  const w = world(t);
+  const first = w.vfs.resolve(w.ctx, w.root, '/data/hello.txt', true).dentry;
+  assert.equal(w.vfs.resolve(w.ctx, w.root, '/data/hello.txt', true).dentry, first, 'an unchanged file keeps its dentry');
+
+  nfs.writeFileSync(join(w.shared, 'late.txt'), 'made on the host');
+  assert.equal(readAll(w, w.root, '/data/late.txt'), 'made on the host');
+  nfs.unlinkSync(join(w.shared, 'late.txt'));
+  assert.equal(errnoOf(() => readAll(w, w.root, '/data/late.txt')), 'ENOENT');
+
+  // Replaced on the host (an editor's atomic save): a new dentry, the old one dead.
+  nfs.writeFileSync(join(w.shared, 'tmp'), 'replacement');
+  nfs.renameSync(join(w.shared, 'tmp'), join(w.shared, 'hello.txt'));
+  const second = w.vfs.resolve(w.ctx, w.root, '/data/hello.txt', true).dentry;
+  assert.notEqual(second, first);
+  assert.ok(first.dead);
+  assert.equal(second.inode.ino, nfs.statSync(join(w.shared, 'hello.txt')).ino);
+  assert.equal(readAll(w, w.root, '/data/hello.txt'), 'replacement');
+
+  // A file that became a directory.
+  nfs.unlinkSync(join(w.shared, 'hello.txt'));
+  nfs.mkdirSync(join(w.shared, 'hello.txt'));
+  assert.equal(w.vfs.statAt(w.ctx, w.root, '/data/hello.txt', true).type, 'dir');
+  assert.equal(errnoOf(() => readAll(w, w.root, '/data/hello.txt')), 'EISDIR');
+});
+
+test('a file unlinked while open stays readable', (t) => {
+  const w = world(t);
+  const f = open(w, w.root, '/data/hello.txt', O_RDONLY);
+  try {
+    w.vfs.unlinkAt(w.ctx, w.root, '/data/hello.txt');
+    assert.ok(!nfs.existsSync(join(w.shared, 'hello.txt')));
+    assert.equal(f.stat().nlink, 0);
+    const buf = new Uint8Array(5);
+    assert.equal(f.read(buf), 5);
+    assert.equal(Buffer.from(buf).toString(), 'hello');
+  } finally {
+    f.decRef();
+  }
+});
+
+test('".." beyond /data stays in the guest tree', (t) => {
+  const w = world(t);
+  // The host has top/secret beside the shared directory; the guest's root has no /secret.
+  assert.equal(errnoOf(() => readAll(w, w.root, '/data/../secret')), 'ENOENT');
+  assert.equal(errnoOf(() => readAll(w, w.root, '/data/sub/../../secret')), 'ENOENT');
+  assert.equal(errnoOf(() => readAll(w, w.root, '/data/../../../../secret')), 'ENOENT');
+  assert.equal(errnoOf(() => readAll(w, w.data, '../secret')), name(ENOTCAPABLE));
+  assert.equal(errnoOf(() => readAll(w, w.data, 'sub/../../secret')), name(ENOTCAPABLE));
+  assert.equal(errnoOf(() => writeAll(w, w.root, '/data/../secret', 'x', O_WRONLY)), 'ENOENT');
+  // ".." reaches the tmpfs root: a file made there is what the guest sees.
+  writeAll(w, w.root, '/secret', 'guest secret');
+  assert.equal(readAll(w, w.root, '/data/sub/../../secret'), 'guest secret');
+  assert.equal(w.vfs.resolve(w.ctx, w.root, '/data/sub/../..', true).dentry, w.ctx.root.dentry);
+  w.untouched();
+});
+
+test('host symlinks pointing out resolve in the guest tree', (t) => {
+  const w = world(t);
+  nfs.symlinkSync(w.outside, join(w.shared, 'escape')); // absolute
+  nfs.symlinkSync('../../../../../../../secret', join(w.shared, 'rel')); // relative, far up
+  nfs.symlinkSync('../outside/passwd', join(w.shared, 'rel2'));
+  nfs.symlinkSync('rel', join(w.shared, 'chain1'));
+  nfs.symlinkSync('chain1', join(w.shared, 'chain2'));
+  nfs.symlinkSync('sub/../escape/passwd', join(w.shared, 'chain3'));
+  nfs.symlinkSync('loop2', join(w.shared, 'loop1'));
+  nfs.symlinkSync('loop1', join(w.shared, 'loop2'));
+
+  // lookup never follows: each is a symlink to the guest.
+  assert.equal(w.vfs.statAt(w.ctx, w.root, '/data/escape', false).type, 'symlink');
+  for (const p of ['/data/escape/passwd', '/data/rel', '/data/rel2', '/data/chain2', '/data/chain3']) {
+    assert.equal(errnoOf(() => readAll(w, w.root, p)), 'ENOENT', p);
+    assert.equal(errnoOf(() => w.vfs.setStatAt(w.ctx, w.root, p, true, { perm: 0o777 })), 'ENOENT', p);
+  }
+  // O_CREAT through a dangling link creates its target, in the guest tree (the guest has no /tmp).
+  assert.equal(errnoOf(() => writeAll(w, w.root, '/data/escape/passwd', 'pwned')), 'ENOENT');
+  assert.equal(errnoOf(() => writeAll(w, w.root, '/data/rel2', 'pwned')), 'ENOENT');
+  writeAll(w, w.root, '/data/chain2', 'made through a link');
+  assert.equal(readAll(w, w.root, '/secret'), 'made through a link');
+  w.vfs.unlinkAt(w.ctx, w.root, '/secret');
+  assert.equal(errnoOf(() => w.vfs.statAt(w.ctx, w.root, '/data/escape', true)), 'ENOENT');
+  assert.equal(errnoOf(() => readAll(w, w.root, '/data/loop1')), name(ELOOP));
+  // Beneath /data (a WASI preopen), leaving is refused outright.
+  assert.equal(errnoOf(() => readAll(w, w.data, 'escape/passwd')), name(ENOTCAPABLE));
+  assert.equal(errnoOf(() => readAll(w, w.data, 'rel')), name(ENOTCAPABLE));
+  assert.equal(errnoOf(() => readAll(w, w.data, 'chain2')), name(ENOTCAPABLE));
+
+  // The guest's own files at those paths are what the links lead to.
+  w.vfs.mkdirAt(w.ctx, w.root, '/outside', 0o755);
+  writeAll(w, w.root, '/outside/passwd', 'guest passwd');
+  writeAll(w, w.root, '/secret', 'guest secret');
+  let at = '';
+  for (const part of w.outside.split('/').filter((s) => s !== '')) {
+    at += `/${part}`;
+    w.vfs.mkdirAt(w.ctx, w.root, at, 0o755);
+  }
+  writeAll(w, w.root, `${w.outside}/passwd`, 'guest copy');
+  assert.equal(readAll(w, w.root, '/data/escape/passwd'), 'guest copy');
+  assert.equal(readAll(w, w.root, '/data/rel'), 'guest secret');
+  assert.equal(readAll(w, w.root, '/data/rel2'), 'guest passwd');
+  assert.equal(readAll(w, w.root, '/data/chain2'), 'guest secret');
+  assert.equal(readAll(w, w.root, '/data/chain3'), 'guest copy');
+  writeAll(w, w.root, '/data/escape/passwd', 'written through the link');
+  assert.equal(readAll(w, w.root, `${w.outside}/passwd`), 'written through the link');
+  w.untouched();
+});
+
+test('symlinks the guest creates cannot lead out', (t) => {
+  const w = world(t);
+  w.vfs.symlinkAt(w.ctx, join(w.top, 'secret'), w.root, '/data/out');
+  w.vfs.symlinkAt(w.ctx, '../secret', w.root, '/data/up');
+  w.vfs.symlinkAt(w.ctx, w.outside, w.root, '/data/outdir');
+  assert.equal(nfs.readlinkSync(join(w.shared, 'out')), join(w.top, 'secret'), 'stored verbatim on the host');
+  for (const p of ['/data/out', '/data/up', '/data/outdir/passwd']) {
+    assert.equal(errnoOf(() => readAll(w, w.root, p)), 'ENOENT', p);
+    assert.equal(errnoOf(() => w.vfs.setStatAt(w.ctx, w.root, p, true, { perm: 0o777 })), 'ENOENT', p);
+  }
+  assert.equal(errnoOf(() => writeAll(w, w.root, '/data/out', 'pwned')), 'ENOENT');
+  assert.equal(errnoOf(() => writeAll(w, w.root, '/data/outdir/passwd', 'pwned')), 'ENOENT');
+  writeAll(w, w.root, '/data/up', 'lands in the guest root'); // ../secret from /data is the guest's /secret
+  assert.equal(readAll(w, w.root, '/secret'), 'lands in the guest root');
+  assert.equal(errnoOf(() => w.vfs.mkdirAt(w.ctx, w.root, '/data/outdir/x', 0o755)), 'ENOENT');
+  assert.equal(errnoOf(() => w.vfs.renameAt(w.ctx, w.root, '/data/hello.txt', w.root, '/data/outdir/x')), 'ENOENT');
+  assert.equal(errnoOf(() => readAll(w, w.data, 'out')), name(ENOTCAPABLE));
+  w.untouched();
+});
+
+test('linkAt only links what the guest tree names', (t) => {
+  const w = world(t);
+  writeAll(w, w.root, '/tmpfile', 'on tmpfs');
+  // A source outside the mount: EXDEV, as Linux across mounts.
+  assert.equal(errnoOf(() => w.vfs.linkAt(w.ctx, w.root, '/tmpfile', w.root, '/data/l1', true)), name(EXDEV));
+  // A host symlink whose target on the host is outside: followed in the guest tree, so it names the
+  // tmpfs file (EXDEV), or nothing (ENOENT), never the host file.
+  nfs.symlinkSync(join(w.top, 'secret'), join(w.shared, 'tosecret'));
+  assert.equal(errnoOf(() => w.vfs.linkAt(w.ctx, w.root, '/data/tosecret', w.root, '/data/l2', true)), 'ENOENT');
+  nfs.symlinkSync('/tmpfile', join(w.shared, 'totmp'));
+  assert.equal(errnoOf(() => w.vfs.linkAt(w.ctx, w.root, '/data/totmp', w.root, '/data/l3', true)), name(EXDEV));
+  assert.equal(errnoOf(() => w.vfs.linkAt(w.ctx, w.data, '../tmpfile', w.data, 'l4', true)), name(ENOTCAPABLE));
+  // Without following, the link itself is linked: still a symlink, still resolved by the guest.
+  w.vfs.linkAt(w.ctx, w.root, '/data/tosecret', w.root, '/data/l5', false);
+  assert.equal(nfs.readlinkSync(join(w.shared, 'l5')), join(w.top, 'secret'));
+  assert.equal(errnoOf(() => readAll(w, w.root, '/data/l5')), 'ENOENT');
+  assert.ok(!['l1', 'l2', 'l3', 'l4'].some((n) => nfs.existsSync(join(w.shared, n))));
+  assert.equal(nfs.statSync(join(w.top, 'secret')).nlink, 1);
+  w.untouched();
+});
+
+test('a directory swapped for a symlink on the host after it was cached', (t) => {
+  const w = world(t);
+  assert.equal(readAll(w, w.root, '/data/dir/file.txt'), 'original dir'); // caches dir and its descriptor
+  nfs.renameSync(join(w.shared, 'dir'), join(w.shared, 'dir.old'));
+  nfs.symlinkSync(w.outside, join(w.shared, 'dir'));
+  assert.equal(errnoOf(() => readAll(w, w.root, '/data/dir/passwd')), 'ENOENT');
+  assert.equal(errnoOf(() => writeAll(w, w.root, '/data/dir/passwd', 'pwned')), 'ENOENT');
+  assert.equal(errnoOf(() => writeAll(w, w.root, '/data/dir/new', 'pwned')), 'ENOENT');
+  assert.equal(errnoOf(() => readAll(w, w.data, 'dir/passwd')), name(ENOTCAPABLE));
+  assert.equal(readAll(w, w.root, '/data/dir.old/file.txt'), 'original dir');
+  // Swapped for a directory outside by a bind-style rename: the old descriptor is not reused by name.
+  nfs.unlinkSync(join(w.shared, 'dir'));
+  nfs.mkdirSync(join(w.shared, 'dir'));
+  assert.equal(errnoOf(() => readAll(w, w.root, '/data/dir/file.txt')), 'ENOENT');
+  w.untouched();
+});
+
+test('a directory swapped for a symlink in the middle of a walk', (t) => {
+  let armed = false;
+  let fired = 0;
+  let shared = '';
+  let outside = '';
+  const w = world(t, {
+    wrap: spying((method, args) => {
+      // Right after the lookup of "dir" saw a directory, before the walk goes into it.
+      if (armed && (method === 'lookup' || method === 'stillNames') && args[1] === 'dir') {
+        armed = false;
+        fired++;
+        nfs.renameSync(join(shared, 'dir'), join(shared, `dir.old${fired}`));
+        nfs.symlinkSync(outside, join(shared, 'dir'));
+      }
+    }),
+  });
+  shared = w.shared;
+  outside = w.outside;
+
+  // The directory was never opened: opening it by name finds the symlink, O_NOFOLLOW refuses it.
+  armed = true;
+  assert.equal(errnoOf(() => readAll(w, w.root, '/data/dir/passwd')), name(ESTALE));
+  armed = true;
+  nfs.unlinkSync(join(w.shared, 'dir'));
+  nfs.renameSync(join(w.shared, 'dir.old1'), join(w.shared, 'dir'));
+  assert.equal(errnoOf(() => writeAll(w, w.root, '/data/dir/passwd', 'pwned')), name(ESTALE));
+  assert.equal(fired, 2);
+
+  // The directory's descriptor was cached: the walk goes on in the very directory it looked up.
+  nfs.unlinkSync(join(w.shared, 'dir'));
+  nfs.renameSync(join(w.shared, 'dir.old2'), join(w.shared, 'dir'));
+  assert.equal(readAll(w, w.root, '/data/dir/file.txt'), 'original dir');
+  armed = true;
+  assert.equal(errnoOf(() => readAll(w, w.root, '/data/dir/passwd')), 'ENOENT');
+  nfs.unlinkSync(join(w.shared, 'dir'));
+  nfs.renameSync(join(w.shared, 'dir.old3'), join(w.shared, 'dir'));
+  armed = true;
+  assert.equal(readAll(w, w.root, '/data/dir/file.txt'), 'original dir');
+  assert.equal(fired, 4);
+  assert.ok(nfs.existsSync(join(w.shared, 'dir.old4', 'file.txt')), 'the walk read the moved directory');
+  w.untouched();
+});
+
+test('host FIFOs and devices are never opened', (t) => {
+  const w = world(t);
+  execFileSync('mkfifo', [join(w.shared, 'fifo')]);
+  assert.equal(w.vfs.statAt(w.ctx, w.root, '/data/fifo', true).type, 'fifo');
+  assert.equal(errnoOf(() => open(w, w.root, '/data/fifo', O_RDONLY)), name(ENXIO));
+  assert.equal(errnoOf(() => open(w, w.root, '/data/fifo', O_WRONLY)), name(ENXIO));
+  // A regular file swapped for a FIFO between lookup and open must not block either.
+  let armed = false;
+  const w2 = world(t, {
+    wrap: spying((method, args) => {
+      if (armed && (method === 'lookup' || method === 'stillNames') && args[1] === 'hello.txt') {
+        armed = false;
+        nfs.unlinkSync(join(w2.shared, 'hello.txt'));
+        execFileSync('mkfifo', [join(w2.shared, 'hello.txt')]);
+      }
+    }),
+  });
+  armed = true;
+  assert.equal(errnoOf(() => open(w2, w2.root, '/data/hello.txt', O_RDONLY)), name(ESTALE));
+  if (nfs.existsSync('/dev/null')) {
+    // Only root may mknod; a bind of /dev/null's node is enough to see the refusal.
+    try {
+      execFileSync('mknod', [join(w.shared, 'null'), 'c', '1', '3'], { stdio: 'ignore' });
+      assert.equal(errnoOf(() => open(w, w.root, '/data/null', O_RDONLY)), name(EACCES));
+    } catch (e) {
+      if (e instanceof assert.AssertionError) throw e;
+      t.diagnostic('mknod not permitted here: device check skipped');
+    }
+  }
+});
+
+test('a bounded cache of host descriptors', (t) => {
+  let live = 0;
+  let peak = 0;
+  const opens = new Set(['openRoot', 'openDirAt', 'openAt', 'openPathAt', 'reopen']);
+  const w = world(t, {
+    maxHandles: 2,
+    wrap: spying((method) => {
+      if (opens.has(method)) peak = Math.max(peak, ++live);
+      else if (method === 'close') live--;
+    }),
+  });
+  nfs.mkdirSync(join(w.shared, 'a/b/c/d/e/f/g'), { recursive: true });
+  nfs.writeFileSync(join(w.shared, 'a/b/c/d/e/f/g/deep.txt'), 'deep');
+  for (let i = 0; i < 3; i++) assert.equal(readAll(w, w.root, '/data/a/b/c/d/e/f/g/deep.txt'), 'deep');
+  assert.equal(readAll(w, w.root, '/data/sub/inner.txt'), 'inner');
+  assert.equal(readAll(w, w.root, '/data/a/b/c/d/e/f/g/deep.txt'), 'deep');
+  // Renamed by the guest while evicted: re-derived under its new name.
+  w.vfs.renameAt(w.ctx, w.root, '/data/a/b/c', w.root, '/data/c2');
+  assert.equal(readAll(w, w.root, '/data/sub/inner.txt'), 'inner');
+  assert.equal(readAll(w, w.root, '/data/c2/d/e/f/g/deep.txt'), 'deep');
+  w.vfs.statAt(w.ctx, w.root, '/data', true);
+  assert.ok(w.fs.cachedHandles <= 2, `${w.fs.cachedHandles} cached`);
+  // One walk may hold a descriptor per level until it ends; between operations the cache is bounded.
+  assert.ok(live <= 1 + 2 + 1, `${live} host descriptors open`);
+  assert.ok(peak <= 1 + 8 + 2, `peak ${peak}`);
+  // A directory renamed by the host while evicted: ESTALE is not needed, it is simply gone.
+  nfs.renameSync(join(w.shared, 'c2'), join(w.shared, 'c3'));
+  assert.equal(errnoOf(() => readAll(w, w.root, '/data/c2/d/e/f/g/deep.txt')), 'ENOENT');
+  assert.equal(readAll(w, w.root, '/data/c3/d/e/f/g/deep.txt'), 'deep');
+  w.fs.release();
+  assert.equal(live, 0, 'release closes every descriptor');
+});
+
+/** Host descriptors of this process that refer to path (by /proc/self/fd's links). */
+function hostFdsOn(path: string): number {
+  let n = 0;
+  for (const fd of nfs.readdirSync('/proc/self/fd')) {
+    try {
+      if (nfs.readlinkSync(`/proc/self/fd/${fd}`) === path) n++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return n;
+}
+
+test('open files share one host descriptor; none stays open for writing', (t) => {
+  const w = world(t);
+  const hello = join(w.shared, 'hello.txt');
+  const readers = Array.from({ length: 20 }, () => open(w, w.root, '/data/hello.txt', O_RDONLY));
+  assert.equal(hostFdsOn(hello), 1, 'twenty readers, one host descriptor');
+  const writer = open(w, w.root, '/data/hello.txt', O_WRONLY);
+  writer.pwrite(Buffer.from('J'), 0);
+  const buf = new Uint8Array(5);
+  assert.equal(readers[3]?.pread(buf, 0), 5);
+  assert.equal(Buffer.from(buf).toString(), 'Jello');
+  for (const r of readers) r.decRef();
+  writer.decRef();
+  assert.equal(hostFdsOn(hello), 1, 'a read-only handle stays cached for the next open');
+  w.vfs.unlinkAt(w.ctx, w.root, '/data/hello.txt');
+  assert.equal(hostFdsOn(`${hello} (deleted)`) + hostFdsOn(hello), 0, 'an unlinked file is let go');
+
+  const rw = open(w, w.root, '/data/made', O_RDWR | O_CREAT);
+  const again = open(w, w.root, '/data/made', O_RDONLY);
+  assert.equal(hostFdsOn(join(w.shared, 'made')), 1);
+  rw.write(Buffer.from('x'));
+  rw.decRef();
+  again.decRef();
+  assert.equal(hostFdsOn(join(w.shared, 'made')), 0, 'no host descriptor open for writing after the last close');
+  // The host can replace it at once (ETXTBSY would say otherwise for an executable).
+  nfs.rmSync(join(w.shared, 'made'));
+});
+
+test('a read-only host directory refuses changes', (t) => {
+  const w = world(t, { readOnly: true });
+  assert.equal(readAll(w, w.root, '/data/hello.txt'), 'hello from the host');
+  const rofs = name(EROFS);
+  assert.equal(errnoOf(() => open(w, w.root, '/data/hello.txt', O_WRONLY)), rofs);
+  assert.equal(errnoOf(() => open(w, w.root, '/data/new', O_WRONLY | O_CREAT)), rofs);
+  assert.equal(errnoOf(() => w.vfs.mkdirAt(w.ctx, w.root, '/data/d', 0o755)), rofs);
+  assert.equal(errnoOf(() => w.vfs.unlinkAt(w.ctx, w.root, '/data/hello.txt')), rofs);
+  assert.equal(errnoOf(() => w.vfs.setStatAt(w.ctx, w.root, '/data/hello.txt', true, { perm: 0o777 })), rofs);
+  // Directly on the filesystem too, whatever the mount says.
+  const dataDentry = w.fs.root();
+  assert.equal(errnoOf(() => w.fs.createFile(dataDentry, 'x', 0o644, { uid: 0, gid: 0 })), rofs);
+  assert.equal(errnoOf(() => dataDentry.children.get('hello.txt')?.inode.open(dataDentry, O_RDWR)), rofs);
+  assert.deepEqual(nfs.readdirSync(w.shared).sort(), ['dir', 'hello.txt', 'sub']);
+});
+
+test('mount facts and errors that name Linux errnos', (t) => {
+  const w = world(t);
+  assert.equal(w.fs.fsType, '9p');
+  assert.equal(w.fs.source, w.shared);
+  assert.equal(w.fs.root().parent, null);
+  assert.equal(errnoOf(() => open(w, w.root, '/data/missing', O_RDONLY)), 'ENOENT');
+  assert.equal(errnoOf(() => open(w, w.root, '/data/sub', O_WRONLY)), name(EISDIR));
+  assert.equal(errnoOf(() => open(w, w.root, '/data/hello.txt/x', O_RDONLY)), 'ENOTDIR');
+  assert.equal(errnoOf(() => w.vfs.mkdirAt(w.ctx, w.root, '/data/hello.txt', 0o755)), name(EEXIST));
+  assert.equal(errnoOf(() => w.vfs.rmdirAt(w.ctx, w.root, '/data/sub')), name(ENOTEMPTY));
+  assert.equal(errnoOf(() => open(w, w.root, '/data/a\0b', O_RDONLY | O_CREAT)), 'EINVAL');
+  assert.equal(errnoOf(() => new HostDirFs({ dev: 3, host: new NodeHostDirectory(join(w.top, 'nope')), source: 'x' })), 'ENOENT');
+  assert.equal(errnoOf(() => new HostDirFs({ dev: 3, host: new NodeHostDirectory(join(w.top, 'secret')), source: 'x' })), 'ENOTDIR');
+});

@@ -1,0 +1,377 @@
+// hostdir: a filesystem that passes through to a host directory, like gVisor's gofer mounts
+// (pkg/sentry/fsimpl/gofer). It never touches a host path: it asks a HostDirectoryAccess (host.ts) for
+// children of open directory descriptors, one name at a time, and never follows a host symlink; the
+// VFS reads links and resolves them in the guest's own tree. Invariants are in README.md beside this.
+import { ENAMETOOLONG, ENOENT, ENOTDIR, EROFS } from '../../abi/errno.js';
+import { O_CREAT, O_EXCL, O_RDWR, PATH_MAX } from '../../abi/open.js';
+import { KernelError } from '../../base/error.js';
+import { utf8Length } from '../../base/path.js';
+import { Dentry } from '../../vfs/dentry.js';
+import { Filesystem, type Creds, type DirEntry } from '../../vfs/filesystem.js';
+import { HandleCache } from './handles.js';
+import type { HostAttr, HostDirectoryAccess, HostFd } from './host.js';
+import { covers, hostPerm, HostInode, staleIfTypeChanged, typeOfHostMode } from './inode.js';
+
+export interface HostDirFsOptions {
+  /** st_dev for every inode (the host's devices are not shown). */
+  dev: number;
+  host: HostDirectoryAccess;
+  /** The host path, for mountinfo's source field only. */
+  source: string;
+  /** Refuse every change with EROFS. */
+  readOnly?: boolean;
+  /** Host descriptors kept open for inodes (directories and file handles) at most; default 256. */
+  maxHandles?: number;
+}
+
+export const DEFAULT_MAX_HANDLES = 256;
+
+/** Permission bits a host umask may have taken away from a new object (setuid and setgid aside). */
+const UMASKED = 0o1777;
+
+/** A descriptor opened for the open(2) that comes next (O_CREAT, O_TRUNC), which takes it. */
+interface Pending {
+  inode: HostInode;
+  fd: HostFd;
+  access: number;
+}
+
+export class HostDirFs extends Filesystem {
+  /** As gVisor shows its gofer mounts: the host directory reached through a file-server protocol. */
+  readonly fsType = '9p';
+  readonly dev: number;
+  readonly source: string;
+  override readonly readOnly: boolean;
+  readonly host: HostDirectoryAccess;
+  readonly #root: Dentry;
+  readonly #rootInode: HostInode;
+  readonly #handles: HandleCache<HostInode>;
+  #pending: Pending | null = null;
+  #released = false;
+
+  /** Opens the host directory now; its descriptor stays open until release(). */
+  constructor(opts: HostDirFsOptions) {
+    super();
+    this.dev = opts.dev;
+    this.source = opts.source;
+    this.readOnly = opts.readOnly === true;
+    this.host = opts.host;
+    this.#handles = new HandleCache(opts.host, opts.maxHandles ?? DEFAULT_MAX_HANDLES);
+    const fd = opts.host.openRoot();
+    let attr: HostAttr;
+    try {
+      attr = opts.host.attr(fd);
+      if (typeOfHostMode(attr.mode) !== 'dir') throw new KernelError(ENOTDIR, `${opts.source} is not a directory`);
+    } catch (e) {
+      opts.host.close(fd);
+      throw e;
+    }
+    this.#rootInode = new HostInode(this, attr);
+    this.#rootInode.handle = fd; // pinned: never in the cache, never evicted
+    this.#root = new Dentry('/', null, this.#rootInode);
+    this.#rootInode.dentry = this.#root;
+  }
+
+  root(): Dentry {
+    return this.#root;
+  }
+
+  override superOptions(): string {
+    return 'trans=fd,cache=remote_revalidating';
+  }
+
+  // Helpers for inode.ts.
+
+  /**
+   * Starts an operation: closes a pending descriptor nobody took (unless it is keep's) and trims the
+   * handle cache. Every Filesystem and Inode method calls it first; I/O on open files does not.
+   */
+  enter(keep?: HostInode): void {
+    const p = this.#pending;
+    if (p !== null && p.inode !== keep) {
+      this.#pending = null;
+      this.#closeQuietly(p.fd);
+    }
+    this.#handles.trim();
+  }
+
+  /** EROFS on a read-only filesystem (the VFS checks the mount first; this is the filesystem's own). */
+  mutable(): void {
+    if (this.readOnly) throw new KernelError(EROFS);
+  }
+
+  /**
+   * The descriptor of a directory inode, re-opened from its parent's when the cache evicted it (and
+   * checked to be the same directory: ESTALE if the host replaced it, ENOENT if it is gone).
+   */
+  dirFd(inode: HostInode): HostFd {
+    if (inode.handle >= 0) {
+      if (inode !== this.#rootInode) this.#handles.touch(inode);
+      return inode.handle;
+    }
+    if (inode.type !== 'dir') throw new KernelError(ENOTDIR);
+    const { dir, name } = inode.nameInParent();
+    let fd: HostFd;
+    try {
+      fd = this.host.openDirAt(dir, name);
+    } catch (e) {
+      throw staleIfTypeChanged(e, name);
+    }
+    try {
+      inode.verify(this.host.attr(fd));
+    } catch (e) {
+      this.#closeQuietly(fd);
+      throw e;
+    }
+    this.#handles.add(inode, fd);
+    return fd;
+  }
+
+  touch(inode: HostInode): void {
+    if (inode !== this.#rootInode) this.#handles.touch(inode);
+  }
+
+  /** Lists fd, inode's handle now idle (or new), in the cache; closes it once released. */
+  keep(inode: HostInode, fd: HostFd): void {
+    if (this.#released) {
+      inode.handle = -1;
+      this.#closeQuietly(fd);
+      return;
+    }
+    this.#handles.add(inode, fd);
+  }
+
+  /** Open files use inode's handle: the cache must not evict it. */
+  unlist(inode: HostInode): void {
+    this.#handles.unlist(inode);
+  }
+
+  /** Closes inode's idle handle. */
+  dropHandle(inode: HostInode): void {
+    this.#handles.drop(inode);
+  }
+
+  setPending(inode: HostInode, fd: HostFd, access: number): void {
+    if (this.#pending !== null) this.#closeQuietly(this.#pending.fd);
+    this.#pending = { inode, fd, access };
+  }
+
+  /** The pending descriptor for inode if it allows `access` (its own access mode with it); else null. */
+  takePending(inode: HostInode, access: number): { fd: HostFd; access: number } | null {
+    const p = this.#pending;
+    if (p === null || p.inode !== inode) return null;
+    this.#pending = null;
+    if (covers(p.access, access)) return { fd: p.fd, access: p.access };
+    this.#closeQuietly(p.fd);
+    return null;
+  }
+
+  /** Host descriptors cached for inodes (the root's aside), for tests and debugging. */
+  get cachedHandles(): number {
+    return this.#handles.size;
+  }
+
+  // Filesystem.
+
+  /**
+   * Asks the host every time (one lstat through the parent's descriptor). A cached child naming the
+   * same host object is returned again; one the host replaced or removed is marked dead and dropped.
+   * A mountpoint is returned as cached without asking: the mount on it is what the guest sees.
+   */
+  lookup(dir: Dentry, name: string): Dentry | null {
+    const cached = dir.children.get(name);
+    if (cached !== undefined && cached.mountCount > 0) return cached;
+    this.enter();
+    const dfd = this.dirFd(dir.inode as HostInode);
+    if (cached !== undefined) {
+      const ci = cached.inode as HostInode;
+      if (this.host.stillNames?.(dfd, name, ci.hostDev, ci.ino, ci.type) === true) return cached;
+    }
+    const attr = this.host.lookup(dfd, name);
+    if (cached !== undefined) {
+      if (attr !== null && (cached.inode as HostInode).same(attr)) return cached;
+      this.#forget(dir, cached, false);
+    }
+    return attr === null ? null : this.#add(dir, name, attr);
+  }
+
+  /**
+   * The host's listing, with each entry's ino and type from an lstat (Node gives no d_ino). Entries
+   * removed between the two are left out, as are names that are not UTF-8 (Node cannot name them).
+   * Cached children the host no longer lists are dropped.
+   */
+  readdir(dir: Dentry): DirEntry[] {
+    this.enter();
+    const fd = this.dirFd(dir.inode as HostInode);
+    const out: DirEntry[] = [];
+    const present = new Set<string>();
+    for (const name of this.host.readdir(fd)) {
+      const a = this.host.lookup(fd, name);
+      if (a === null) continue;
+      present.add(name);
+      out.push({ name, ino: a.ino, type: typeOfHostMode(a.mode) });
+    }
+    for (const [name, d] of dir.children) {
+      if (!present.has(name) && d.mountCount === 0) this.#forget(dir, d, false);
+    }
+    return out;
+  }
+
+  /** Creates the file (O_EXCL) and keeps the descriptor for the open that follows. EEXIST. */
+  override createFile(dir: Dentry, name: string, perm: number, _creds: Creds): Dentry {
+    this.enter();
+    this.mutable();
+    const p = hostPerm(perm, 'reg');
+    const fd = this.host.openAt(this.dirFd(dir.inode as HostInode), name, O_RDWR | O_CREAT | O_EXCL, p);
+    let attr: HostAttr;
+    try {
+      attr = this.host.attr(fd);
+      if ((attr.mode & UMASKED) !== (p & UMASKED)) this.host.chmod(fd, p);
+    } catch (e) {
+      this.#closeQuietly(fd);
+      throw e;
+    }
+    const d = this.#add(dir, name, attr);
+    this.setPending(d.inode as HostInode, fd, O_RDWR);
+    return d;
+  }
+
+  /** mkdir, then opens the new directory (its descriptor is cached). EEXIST. */
+  override mkdir(dir: Dentry, name: string, perm: number, _creds: Creds): Dentry {
+    this.enter();
+    this.mutable();
+    const dfd = this.dirFd(dir.inode as HostInode);
+    const p = hostPerm(perm, 'dir');
+    this.host.mkdirAt(dfd, name, p);
+    let fd: HostFd;
+    try {
+      fd = this.host.openDirAt(dfd, name);
+    } catch (e) {
+      throw staleIfTypeChanged(e, name);
+    }
+    let attr: HostAttr;
+    try {
+      attr = this.host.attr(fd);
+      if ((attr.mode & UMASKED) !== (p & UMASKED)) this.host.chmod(fd, p);
+    } catch (e) {
+      this.#closeQuietly(fd);
+      throw e;
+    }
+    const d = this.#add(dir, name, attr);
+    this.#handles.add(d.inode as HostInode, fd);
+    return d;
+  }
+
+  /** A host symlink with the guest's target, verbatim (the guest resolves it; the host never does). */
+  override symlink(dir: Dentry, name: string, target: string, _creds: Creds): Dentry {
+    this.enter();
+    this.mutable();
+    if (target.length >= PATH_MAX / 3 && utf8Length(target) >= PATH_MAX) throw new KernelError(ENAMETOOLONG);
+    const dfd = this.dirFd(dir.inode as HostInode);
+    this.host.symlinkAt(target, dfd, name);
+    return this.#addLooked(dir, dfd, name);
+  }
+
+  /** A host hard link to target's object, named through target's parent descriptor. */
+  override link(dir: Dentry, name: string, target: Dentry): Dentry {
+    this.enter();
+    this.mutable();
+    const src = (target.inode as HostInode).nameInParent();
+    const dfd = this.dirFd(dir.inode as HostInode);
+    this.host.linkAt(src.dir, src.name, dfd, name);
+    return this.#addLooked(dir, dfd, name);
+  }
+
+  override unlink(dir: Dentry, child: Dentry): void {
+    this.enter();
+    this.mutable();
+    this.#removing(dir, child, () => this.host.unlinkAt(this.dirFd(dir.inode as HostInode), child.name));
+  }
+
+  override rmdir(dir: Dentry, child: Dentry): void {
+    this.enter();
+    this.mutable();
+    this.#removing(dir, child, () => this.host.rmdirAt(this.dirFd(dir.inode as HostInode), child.name));
+  }
+
+  /** renameat(2) on the host, then the same move in the dentry tree. */
+  override rename(oldDir: Dentry, child: Dentry, newDir: Dentry, newName: string, replaced: Dentry | null): void {
+    this.enter();
+    this.mutable();
+    const ci = child.inode as HostInode;
+    if (replaced !== null && replaced !== child) {
+      const ri = replaced.inode as HostInode;
+      if (ri.ino === ci.ino && ri.hostDev === ci.hostDev) return; // two links to one object: nothing to do
+    }
+    const ofd = this.dirFd(oldDir.inode as HostInode);
+    const nfd = this.dirFd(newDir.inode as HostInode);
+    this.host.renameAt(ofd, child.name, nfd, newName);
+    const victim = newDir.children.get(newName);
+    if (victim !== undefined && victim !== child) this.#forget(newDir, victim, true);
+    if (replaced !== null && replaced !== victim && replaced !== child) this.#forget(newDir, replaced, true);
+    if (oldDir.children.get(child.name) === child) oldDir.children.delete(child.name);
+    child.name = newName;
+    child.parent = newDir;
+    newDir.children.set(newName, child);
+  }
+
+  /** Closes every host descriptor this filesystem holds. */
+  override release(): void {
+    this.#released = true;
+    const p = this.#pending;
+    this.#pending = null;
+    if (p !== null) this.#closeQuietly(p.fd);
+    this.#handles.clear();
+    const fd = this.#rootInode.handle;
+    this.#rootInode.handle = -1;
+    if (fd >= 0) this.#closeQuietly(fd);
+  }
+
+  /** A new dentry for the host object attr in dir, replacing any cached one under that name. */
+  #add(dir: Dentry, name: string, attr: HostAttr): Dentry {
+    const old = dir.children.get(name);
+    if (old !== undefined) this.#forget(dir, old, false);
+    const inode = new HostInode(this, attr);
+    const d = new Dentry(name, dir, inode);
+    inode.dentry = d;
+    dir.children.set(name, d);
+    return d;
+  }
+
+  /** #add for a name just made on the host, looked up again for its identity. */
+  #addLooked(dir: Dentry, dfd: HostFd, name: string): Dentry {
+    const attr = this.host.lookup(dfd, name);
+    if (attr === null) throw new KernelError(ENOENT, `${name} was removed on the host at once`);
+    return this.#add(dir, name, attr);
+  }
+
+  #removing(dir: Dentry, child: Dentry, remove: () => void): void {
+    try {
+      remove();
+    } catch (e) {
+      if (e instanceof KernelError && e.errno === ENOENT) this.#forget(dir, child, true);
+      throw e;
+    }
+    this.#forget(dir, child, true);
+  }
+
+  /**
+   * Marks d dead and drops it from dir. Its handle is closed when the object was removed, or is not a
+   * directory; a directory the host replaced keeps its descriptor while cached, so a guest holding it
+   * open (a dirfd, a cwd) still reaches it, as on Linux.
+   */
+  #forget(dir: Dentry, d: Dentry, removed: boolean): void {
+    d.dead = true;
+    if (dir.children.get(d.name) === d) dir.children.delete(d.name);
+    const inode = d.inode as HostInode;
+    if (removed || inode.type !== 'dir') this.#handles.drop(inode);
+  }
+
+  #closeQuietly(fd: HostFd): void {
+    try {
+      this.host.close(fd);
+    } catch (e) {
+      if (!(e instanceof KernelError)) throw e;
+    }
+  }
+}

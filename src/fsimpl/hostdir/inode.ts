@@ -1,0 +1,397 @@
+// hostdir inodes: one per dentry, each a view of one host object known by its host dev and ino, like
+// gVisor's gofer dentries. Attributes are always asked of the host; an inode reaches its object
+// through a descriptor (its handle, or a file open on it) or, lacking one, by its name in its parent's
+// directory descriptor, checking that the name still leads to the same object (ESTALE if not). As
+// gVisor's gofer shares a dentry's read and write FDs, the open files of an inode share one host
+// descriptor when its access mode allows: I/O is positional, so nothing else about it is per file.
+import { EACCES, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, ENXIO, EOPNOTSUPP, ESTALE } from '../../abi/errno.js';
+import { O_ACCMODE, O_DSYNC, O_RDONLY, O_RDWR, O_SYNC, O_WRONLY } from '../../abi/open.js';
+import { S_IALLUGO, S_ISGID, S_ISUID, typeOfMode, type FileType, type SetStat, type Stat } from '../../abi/stat.js';
+import { KernelError } from '../../base/error.js';
+import type { Dentry } from '../../vfs/dentry.js';
+import type { FileOps } from '../../vfs/file.js';
+import { Inode, type Caller } from '../../vfs/filesystem.js';
+import type { HostAttr, HostFd, HostStat, HostTime } from './host.js';
+import type { HostDirFs } from './hostdir.js';
+
+/** The kernel's type for a host st_mode (an unknown type is treated like a device: never opened). */
+export function typeOfHostMode(mode: number): FileType {
+  return typeOfMode(mode) ?? 'chr';
+}
+
+/**
+ * The permission bits hostdir gives a host file: never setuid, never setgid on a non-directory, so a
+ * guest cannot leave a privileged executable for host users (as if every mount were nosuid on the host).
+ */
+export function hostPerm(perm: number, type: FileType): number {
+  let p = perm & S_IALLUGO & ~S_ISUID;
+  if (type !== 'dir') p &= ~S_ISGID;
+  return p;
+}
+
+/** handleAccess of an O_PATH handle: good for stat, chmod, utimes and reopening, not for I/O. */
+export const PATH_ACCESS = 3;
+
+/** Whether a descriptor opened with access `held` serves an open asking for `want`. */
+export function covers(held: number, want: number): boolean {
+  return held === want || want === PATH_ACCESS || (held === O_RDWR && want !== PATH_ACCESS);
+}
+
+/**
+ * e as ESTALE when it says the name no longer holds the type the lookup saw (opening a file or a
+ * directory by name that the host swapped for a symlink, a directory, a FIFO, ...); else e itself.
+ */
+export function staleIfTypeChanged(e: unknown, where: string): unknown {
+  if (!(e instanceof KernelError)) return e;
+  if (e.errno !== ELOOP && e.errno !== ENOTDIR && e.errno !== EISDIR && e.errno !== ENXIO) return e;
+  return new KernelError(ESTALE, `${where} changed on the host`);
+}
+
+export class HostInode extends Inode {
+  readonly fs: HostDirFs;
+  readonly ino: number;
+  readonly type: FileType;
+  /** The host device of the object (several host filesystems may sit under one host directory). */
+  readonly hostDev: number;
+  /** The dentry this inode belongs to (hostdir makes one inode per dentry); set right after creation. */
+  dentry: Dentry | null = null;
+  /**
+   * A descriptor on the object (-1: none): a directory's fd, or a regular file's descriptor shared by
+   * its open files, or an idle O_PATH or read-only one. Listed in fs's HandleCache while no file uses it.
+   */
+  handle: HostFd = -1;
+  /** The access mode of handle: O_RDONLY, O_WRONLY, O_RDWR, or PATH_ACCESS. */
+  handleAccess = PATH_ACCESS;
+  /** Open files doing their I/O through handle. */
+  users = 0;
+  /** Files open on this inode (sharing handle or with a descriptor of their own). */
+  readonly files = new Set<HostFile>();
+
+  constructor(fs: HostDirFs, attr: HostAttr) {
+    super();
+    this.fs = fs;
+    this.ino = attr.ino;
+    this.hostDev = attr.dev;
+    this.type = typeOfHostMode(attr.mode);
+  }
+
+  /** attr names the same host object as this inode. */
+  same(attr: HostAttr): boolean {
+    return attr.ino === this.ino && attr.dev === this.hostDev && typeOfHostMode(attr.mode) === this.type;
+  }
+
+  /** Throws ESTALE unless attr names this inode's object. */
+  verify(attr: HostAttr): void {
+    if (!this.same(attr)) throw new KernelError(ESTALE, `${this.#where()} changed on the host`);
+  }
+
+  /** The parent directory's descriptor and this inode's name in it; ENOENT once unlinked. */
+  nameInParent(): { dir: HostFd; name: string } {
+    const d = this.dentry;
+    if (d === null || d.dead || d.parent === null) throw new KernelError(ENOENT, `${this.#where()} was removed`);
+    return { dir: this.fs.dirFd(d.parent.inode as HostInode), name: d.name };
+  }
+
+  /** A descriptor on the object without opening one: its handle, or a file's own. */
+  #existingFd(): HostFd {
+    if (this.handle >= 0) {
+      this.fs.touch(this);
+      return this.handle;
+    }
+    for (const f of this.files) return f.fd;
+    return -1;
+  }
+
+  /** A descriptor on the object (not for symlinks): existing, else an O_PATH handle, checked and cached. */
+  #anyFd(): HostFd {
+    if (this.type === 'dir') return this.fs.dirFd(this);
+    const fd = this.#existingFd();
+    if (fd >= 0) return fd;
+    const { dir, name } = this.nameInParent();
+    const host = this.fs.host;
+    const h = host.openPathAt(dir, name);
+    try {
+      this.verify(host.attr(h));
+    } catch (e) {
+      host.close(h);
+      throw e;
+    }
+    this.handleAccess = PATH_ACCESS;
+    this.fs.keep(this, h);
+    return h;
+  }
+
+  stat(): Stat {
+    this.fs.enter();
+    const host = this.fs.host;
+    let s: HostStat;
+    const fd = this.type === 'dir' ? this.fs.dirFd(this) : this.#existingFd();
+    if (fd >= 0) {
+      s = host.stat(fd);
+    } else {
+      const { dir, name } = this.nameInParent();
+      s = host.statAt(dir, name);
+      this.verify(s);
+    }
+    return this.#toStat(s);
+  }
+
+  #toStat(s: HostStat): Stat {
+    return {
+      dev: this.fs.dev,
+      ino: this.ino,
+      type: this.type,
+      perm: s.mode & S_IALLUGO,
+      nlink: s.nlink,
+      uid: s.uid,
+      gid: s.gid,
+      size: s.size,
+      blocks: s.blocks,
+      rdev: s.rdev,
+      atimeNs: s.atimeNs,
+      mtimeNs: s.mtimeNs,
+      ctimeNs: s.ctimeNs,
+    };
+  }
+
+  /**
+   * Changes attributes on the host. uid and gid are ignored (the host files keep the host process's
+   * owner). Times go through node:fs in seconds as a double: about a quarter of a microsecond of
+   * precision is lost, and a time that is not set moves by as much. Errors: EISDIR (size of a
+   * directory), EINVAL (size of a non-regular file, a negative size, a time before 1970), EOPNOTSUPP
+   * (perm of a symlink, as fchmodat(AT_SYMLINK_NOFOLLOW)), EROFS, ESTALE, and the host's.
+   */
+  setStat(req: SetStat): void {
+    this.fs.enter();
+    this.fs.mutable();
+    const host = this.fs.host;
+    if (req.size !== undefined) {
+      if (this.type === 'dir') throw new KernelError(EISDIR);
+      if (this.type !== 'reg' || req.size < 0) throw new KernelError(EINVAL);
+      this.#truncate(req.size);
+    }
+    if (req.perm !== undefined) {
+      if (this.type === 'symlink') throw new KernelError(EOPNOTSUPP, 'symlinks have no mode of their own');
+      host.chmod(this.#anyFd(), hostPerm(req.perm, this.type));
+    }
+    if (req.atimeNs !== undefined || req.mtimeNs !== undefined) {
+      let atime: HostTime | undefined = req.atimeNs;
+      let mtime: HostTime | undefined = req.mtimeNs;
+      if (this.type === 'symlink') {
+        const { dir, name } = this.nameInParent();
+        const s = host.statAt(dir, name);
+        this.verify(s);
+        host.setTimesAt(dir, name, atime ?? s.atimeNs, mtime ?? s.mtimeNs);
+      } else {
+        const fd = this.#anyFd();
+        if (atime === undefined || mtime === undefined) {
+          const s = host.stat(fd);
+          atime ??= s.atimeNs;
+          mtime ??= s.mtimeNs;
+        }
+        host.setTimes(fd, atime, mtime);
+      }
+    }
+  }
+
+  #truncate(size: number): void {
+    const host = this.fs.host;
+    for (const f of this.files) {
+      if (f.access === O_WRONLY || f.access === O_RDWR) {
+        host.truncate(f.fd, size);
+        return;
+      }
+    }
+    // Open for writing just for this; the VFS's O_TRUNC open comes next and takes the descriptor.
+    const fd = this.#openHost(O_WRONLY);
+    try {
+      host.truncate(fd, size);
+    } catch (e) {
+      host.close(fd);
+      throw e;
+    }
+    this.fs.setPending(this, fd, O_WRONLY);
+  }
+
+  override readlink(_caller: Caller): string {
+    if (this.type !== 'symlink') throw new KernelError(EINVAL);
+    this.fs.enter();
+    const { dir, name } = this.nameInParent();
+    try {
+      return this.fs.host.readlinkAt(dir, name);
+    } catch (e) {
+      // Replaced on the host by something that is no symlink since the lookup.
+      if (e instanceof KernelError && e.errno === EINVAL) throw new KernelError(ESTALE, `${this.#where()} changed on the host`);
+      throw e;
+    }
+  }
+
+  /**
+   * Opens the object for I/O. Regular files get a host descriptor; directories need none (their
+   * listing goes through the filesystem). Host devices are refused with EACCES (as on a nodev mount),
+   * FIFOs and sockets with ENXIO (Amber cannot wait on them through node:fs), symlinks with ELOOP.
+   */
+  open(_dentry: Dentry, flags: number): FileOps {
+    this.fs.enter(this);
+    switch (this.type) {
+      case 'dir':
+        return new HostDirOps(this);
+      case 'reg':
+        break;
+      case 'symlink':
+        throw new KernelError(ELOOP);
+      case 'chr':
+      case 'blk':
+        throw new KernelError(EACCES, 'host devices cannot be opened');
+      default:
+        throw new KernelError(ENXIO);
+    }
+    const access = flags & O_ACCMODE;
+    const sync = flags & (O_DSYNC | O_SYNC);
+    if (access !== O_RDONLY) this.fs.mutable();
+    let pending = this.fs.takePending(this, access);
+    if (pending !== null && sync !== 0) {
+      this.fs.host.close(pending.fd);
+      pending = null;
+    }
+    // The common case: no host call at all.
+    if (pending === null && sync === 0 && this.handle >= 0 && covers(this.handleAccess, access)) return this.#share();
+    const fd = pending !== null ? pending.fd : this.#openHost(access | sync);
+    const got = pending !== null ? pending.access : access;
+    // O_SYNC and O_DSYNC belong to a host descriptor: such a file keeps its own.
+    if (sync === 0 && (this.handle < 0 || (this.users === 0 && covers(got, this.handleAccess)))) {
+      if (this.handle >= 0) this.fs.dropHandle(this); // idle, and weaker than the new one
+      this.handle = fd;
+      this.handleAccess = got;
+      return this.#share();
+    }
+    const file = new HostFile(this, fd, got, false);
+    this.files.add(file);
+    return file;
+  }
+
+  #share(): HostFile {
+    if (this.users++ === 0) this.fs.unlist(this);
+    const file = new HostFile(this, this.handle, this.handleAccess, true);
+    this.files.add(file);
+    return file;
+  }
+
+  /** Opens the object with flags: again through its handle, else by name, checking identity. */
+  #openHost(flags: number): HostFd {
+    const host = this.fs.host;
+    const h = this.#existingFd();
+    if (h >= 0) return host.reopen(h, flags);
+    const { dir, name } = this.nameInParent();
+    let fd: HostFd;
+    try {
+      fd = host.openAt(dir, name, flags, 0);
+    } catch (e) {
+      throw staleIfTypeChanged(e, this.#where());
+    }
+    try {
+      this.verify(host.attr(fd));
+    } catch (e) {
+      host.close(fd);
+      throw e;
+    }
+    return fd;
+  }
+
+  /**
+   * A file was closed. When the last user of the shared handle goes, a read-only handle stays cached
+   * for the next open; a writable one is closed, so the host never sees a file held open for writing
+   * (ETXTBSY) after the guest closed it.
+   */
+  released(file: HostFile): void {
+    this.files.delete(file);
+    if (!file.shared) {
+      this.fs.host.close(file.fd);
+      return;
+    }
+    if (--this.users > 0) return;
+    if (this.handleAccess === O_RDONLY && this.dentry !== null && !this.dentry.dead) {
+      this.fs.keep(this, this.handle);
+      return;
+    }
+    const fd = this.handle;
+    this.handle = -1;
+    this.fs.host.close(fd);
+  }
+
+  #where(): string {
+    return this.dentry === null ? `inode ${this.ino}` : this.dentry.pathInFs();
+  }
+}
+
+/** An open regular file: positional I/O on a host descriptor. */
+export class HostFile implements FileOps {
+  readonly seekable = true;
+  readonly inode: HostInode;
+  readonly fd: HostFd;
+  /** O_RDONLY, O_WRONLY or O_RDWR of the host descriptor. */
+  readonly access: number;
+  /** fd is the inode's shared handle (else this file's own). */
+  readonly shared: boolean;
+
+  constructor(inode: HostInode, fd: HostFd, access: number, shared: boolean) {
+    this.inode = inode;
+    this.fd = fd;
+    this.access = access;
+    this.shared = shared;
+  }
+
+  read(dst: Uint8Array, offset: number): number {
+    return this.inode.fs.host.read(this.fd, dst, offset);
+  }
+
+  write(src: Uint8Array, offset: number): number {
+    if (src.length === 0) return 0;
+    return this.inode.fs.host.write(this.fd, src, offset);
+  }
+
+  size(): number {
+    return this.inode.fs.host.size(this.fd);
+  }
+
+  sync(): void {
+    this.inode.fs.host.sync(this.fd);
+  }
+
+  /** Node has no fallocate: growing the size with ftruncate is the best it can do (holes, not blocks). */
+  allocate(offset: number, len: number): void {
+    const host = this.inode.fs.host;
+    const end = offset + len;
+    if (end > host.size(this.fd)) host.truncate(this.fd, end);
+  }
+
+  close(): void {
+    this.inode.released(this);
+  }
+}
+
+/** An open directory: no host descriptor of its own; fsync goes to the directory's cached one. */
+class HostDirOps implements FileOps {
+  readonly seekable = false;
+  readonly #inode: HostInode;
+
+  constructor(inode: HostInode) {
+    this.#inode = inode;
+  }
+
+  read(): number {
+    throw new KernelError(EISDIR);
+  }
+
+  write(): number {
+    throw new KernelError(EISDIR);
+  }
+
+  sync(): void {
+    const fs = this.#inode.fs;
+    fs.enter();
+    fs.host.sync(fs.dirFd(this.#inode));
+  }
+
+  close(): void {}
+}
