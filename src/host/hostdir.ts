@@ -63,7 +63,7 @@ function nodeFlags(flags: number): number {
   return f;
 }
 
-/** Seconds as node:fs takes them (a double: sub-microsecond precision is lost). */
+/** Seconds as node:fs takes them (a double; libuv then keeps whole microseconds). */
 function seconds(t: HostTime): number {
   if (t === 'now') return Date.now() / 1000;
   // node:fs takes a negative time to mean "now"; refuse rather than set the wrong time.

@@ -66,6 +66,8 @@ export class HostInode extends Inode {
   users = 0;
   /** Files open on this inode (sharing handle or with a descriptor of their own). */
   readonly files = new Set<HostFile>();
+  /** The exact times the guest last set, and what the host stored for them (whole microseconds). */
+  #times: { hostA: bigint; guestA: bigint; hostM: bigint; guestM: bigint } | null = null;
 
   constructor(fs: HostDirFs, attr: HostAttr) {
     super();
@@ -148,18 +150,19 @@ export class HostInode extends Inode {
       size: s.size,
       blocks: s.blocks,
       rdev: s.rdev,
-      atimeNs: s.atimeNs,
-      mtimeNs: s.mtimeNs,
+      atimeNs: this.#times !== null && s.atimeNs === this.#times.hostA ? this.#times.guestA : s.atimeNs,
+      mtimeNs: this.#times !== null && s.mtimeNs === this.#times.hostM ? this.#times.guestM : s.mtimeNs,
       ctimeNs: s.ctimeNs,
     };
   }
 
   /**
    * Changes attributes on the host. uid and gid are ignored (the host files keep the host process's
-   * owner). Times go through node:fs in seconds as a double: about a quarter of a microsecond of
-   * precision is lost, and a time that is not set moves by as much. Errors: EISDIR (size of a
-   * directory), EINVAL (size of a non-regular file, a negative size, a time before 1970), EOPNOTSUPP
-   * (perm of a symlink, as fchmodat(AT_SYMLINK_NOFOLLOW)), EROFS, ESTALE, and the host's.
+   * owner). node:fs sets times in whole microseconds (and both at once), so the exact times the guest
+   * set are kept here and shown for as long as the host still holds what was stored for them.
+   * Errors: EISDIR (size of a directory), EINVAL (size of a non-regular file, a negative size, a time
+   * before 1970), EOPNOTSUPP (perm of a symlink, as fchmodat(AT_SYMLINK_NOFOLLOW)), EROFS, ESTALE,
+   * and the host's.
    */
   setStat(req: SetStat): void {
     this.fs.enter();
@@ -174,24 +177,36 @@ export class HostInode extends Inode {
       if (this.type === 'symlink') throw new KernelError(EOPNOTSUPP, 'symlinks have no mode of their own');
       host.chmod(this.#anyFd(), hostPerm(req.perm, this.type));
     }
-    if (req.atimeNs !== undefined || req.mtimeNs !== undefined) {
-      let atime: HostTime | undefined = req.atimeNs;
-      let mtime: HostTime | undefined = req.mtimeNs;
-      if (this.type === 'symlink') {
-        const { dir, name } = this.nameInParent();
+    if (req.atimeNs !== undefined || req.mtimeNs !== undefined) this.#setTimes(req.atimeNs, req.mtimeNs);
+  }
+
+  /** Sets the times (undefined: unchanged), through a descriptor, or by name for a symlink. */
+  #setTimes(atime: HostTime | undefined, mtime: HostTime | undefined): void {
+    const host = this.fs.host;
+    let statNow: () => HostStat;
+    let set: (a: HostTime, m: HostTime) => void;
+    if (this.type === 'symlink') {
+      const { dir, name } = this.nameInParent();
+      statNow = () => {
         const s = host.statAt(dir, name);
         this.verify(s);
-        host.setTimesAt(dir, name, atime ?? s.atimeNs, mtime ?? s.mtimeNs);
-      } else {
-        const fd = this.#anyFd();
-        if (atime === undefined || mtime === undefined) {
-          const s = host.stat(fd);
-          atime ??= s.atimeNs;
-          mtime ??= s.mtimeNs;
-        }
-        host.setTimes(fd, atime, mtime);
-      }
+        return s;
+      };
+      set = (a, m) => host.setTimesAt(dir, name, a, m);
+    } else {
+      const fd = this.#anyFd();
+      statNow = () => host.stat(fd);
+      set = (a, m) => host.setTimes(fd, a, m);
     }
+    const shown = this.#toStat(statNow()); // what the guest sees now, for the time it leaves alone
+    set(atime ?? shown.atimeNs, mtime ?? shown.mtimeNs);
+    const after = statNow();
+    this.#times = {
+      hostA: after.atimeNs,
+      guestA: atime === undefined ? shown.atimeNs : atime === 'now' ? after.atimeNs : atime,
+      hostM: after.mtimeNs,
+      guestM: mtime === undefined ? shown.mtimeNs : mtime === 'now' ? after.mtimeNs : mtime,
+    };
   }
 
   #truncate(size: number): void {
