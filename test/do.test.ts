@@ -1,0 +1,105 @@
+// End to end: `amber do` as a user runs it — stdio, args, env, exit codes, traps, bad modules, the
+// container's standard mounts and host directories (DESIGN.md §1).
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { amber, guest, scratch } from './cli.js';
+
+test('hello prints, sees its args and exits 0', () => {
+  const r = amber(['do', '--', guest('hello'), 'one', 'two']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'hello, world\nargv[1] = one\nargv[2] = two\n');
+});
+
+test("the program's exit code is amber's", () => {
+  const r = amber(['do', '--', guest('hello'), '--exit', '7']);
+  assert.equal(r.code, 7);
+});
+
+test('stdin reaches the guest and stdout comes back', () => {
+  const r = amber(['do', '--', guest('cat')], { input: 'line one\nline two\n' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'line one\nline two\n');
+});
+
+test('a trap is one line on stderr and exit 134, after the output before it', () => {
+  const r = amber(['do', '--', guest('trap')]);
+  assert.equal(r.code, 134);
+  assert.equal(r.stdout, 'before the trap\n');
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0] ?? '', /trap/);
+});
+
+test('a missing module is one line naming it, exit 1', () => {
+  const r = amber(['do', '--', '/nonexistent/prog.wasm']);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+  assert.match(r.stderr, /\/nonexistent\/prog\.wasm/);
+});
+
+test('a file that is not WebAssembly is one line naming it, exit 1', () => {
+  const dir = scratch();
+  const bad = join(dir, 'bad.wasm');
+  writeFileSync(bad, 'not wasm at all');
+  const r = amber(['do', '--', bad]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+  assert.match(r.stderr, /bad\.wasm/);
+  assert.doesNotMatch(r.stderr, /^\s+at /m);
+});
+
+test('no module is a usage error, exit 2', () => {
+  assert.equal(amber(['do']).code, 2);
+});
+
+test('the root is a tmpfs with /dev; absolute paths work', () => {
+  const r = amber(['do', '--', guest('cat'), '/dev/null']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, '');
+  const ls = amber(['do', '--', guest('ls'), '/dev']);
+  assert.equal(ls.code, 0, ls.stderr);
+  for (const name of ['null', 'zero', 'full', 'random', 'urandom', 'shm']) assert.match(ls.stdout, new RegExp(`\\b${name}\\b`));
+});
+
+test('--dir HOST:GUEST shows the host directory at GUEST', () => {
+  const host = scratch();
+  writeFileSync(join(host, 'greeting.txt'), 'hi from the host\n');
+  const r = amber(['do', '--dir', `${host}:/data`, '--', guest('cat'), '/data/greeting.txt']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'hi from the host\n');
+});
+
+test('--dir HOST mounts at the same path; a host directory is listed by ls -lR', () => {
+  const host = scratch();
+  mkdirSync(join(host, 'sub'));
+  writeFileSync(join(host, 'sub', 'x'), 'x');
+  const r = amber(['do', '--dir', host, '--', guest('ls'), host]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /sub/);
+  assert.match(r.stdout, /\bx\b/);
+});
+
+test('a guest cannot read outside --dir through .. or a host symlink', () => {
+  const top = scratch();
+  const host = join(top, 'shared');
+  mkdirSync(host);
+  writeFileSync(join(top, 'secret'), 'SECRET');
+  symlinkSync(join(top, 'secret'), join(host, 'abs-link'));
+  symlinkSync('../secret', join(host, 'rel-link'));
+  for (const path of ['/data/../secret', '/data/abs-link', '/data/rel-link', `/data/../../..${top}/secret`]) {
+    const r = amber(['do', '--dir', `${host}:/data`, '--', guest('cat'), path]);
+    assert.notEqual(r.code, 0, `${path} was readable`);
+    assert.doesNotMatch(r.stdout, /SECRET/, path);
+  }
+});
+
+test('a missing --dir host directory is one line naming it, exit 1, and is not created', () => {
+  const missing = join(scratch(), 'nope');
+  const r = amber(['do', '--dir', `${missing}:/x`, '--', guest('hello')]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+  assert.match(r.stderr, /nope/);
+  assert.ok(!existsSync(missing));
+});
