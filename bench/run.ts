@@ -37,11 +37,14 @@ function preflight(): string[] {
   return problems;
 }
 
+/** The commit measured, and whether src/ differs from it (others' work in progress changes figures). */
 function describeTree(): string {
+  const git = (...args: string[]): string => execFileSync('git', ['-C', ROOT, ...args], { encoding: 'utf8' }).trim();
   try {
-    return execFileSync('git', ['-C', ROOT, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).trim();
+    const dirty = git('status', '--porcelain', '--', 'src').split('\n').filter((l) => l !== '').length;
+    return `${git('log', '-1', '--format=%h %s')}${dirty > 0 ? ` (+${dirty} uncommitted change(s) under src/)` : ''}`;
   } catch {
-    return 'unknown commit';
+    return 'not a git checkout';
   }
 }
 
