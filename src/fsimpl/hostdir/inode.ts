@@ -34,7 +34,7 @@ export const PATH_ACCESS = 3;
 
 /** Whether a descriptor opened with access `held` serves an open asking for `want`. */
 export function covers(held: number, want: number): boolean {
-  return held === want || want === PATH_ACCESS || (held === O_RDWR && want !== PATH_ACCESS);
+  return held === want || held === O_RDWR || want === PATH_ACCESS;
 }
 
 /**
