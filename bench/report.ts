@@ -31,6 +31,12 @@ export function table(rows: string[][]): string {
     .join('\n');
 }
 
+/** (max − min) / median of the noisier side: how far one run may be off, to judge a ratio by. */
+function spread(...sides: number[][]): string {
+  const worst = Math.max(...sides.map((xs) => (Math.max(...xs) - Math.min(...xs)) / median(xs)));
+  return `±${Math.round((worst * 100) / 2)}%`;
+}
+
 function verdict(f: Figure, r: number): string {
   if (f.target === undefined) return 'info';
   return r <= f.target.maxRatio ? 'pass' : 'FAIL';
@@ -38,11 +44,13 @@ function verdict(f: Figure, r: number): string {
 
 /** Inner-loop medians: figure, amber, baseline, ratio, target, pass/fail. */
 export function innerTable(results: Result[]): string {
-  const rows = [['figure (inner loop, median)', 'amber', 'baseline', 'time', 'ratio', 'target', 'result']];
+  const rows = [['figure (inner loop, median)', 'amber', 'baseline', 'time', 'ratio', 'target', 'result', 'noise']];
   for (const { figure: f, amber, baseline } of results) {
-    const a = median(amber.map((s) => s.innerNs));
-    const b = median(baseline.map((s) => s.innerNs));
-    rows.push([f.title, ms(a), f.baseline.label, ms(b), ratio(a, b), f.target?.text ?? '—', verdict(f, a / b)]);
+    const as = amber.map((s) => s.innerNs);
+    const bs = baseline.map((s) => s.innerNs);
+    const a = median(as);
+    const b = median(bs);
+    rows.push([f.title, ms(a), f.baseline.label, ms(b), ratio(a, b), f.target?.text ?? '—', verdict(f, a / b), spread(as, bs)]);
   }
   return table(rows);
 }
