@@ -166,6 +166,8 @@ test('reads, writes and creates reach the host', (t) => {
     assert.equal(rw.pread(back, 10), 6);
     assert.equal(Buffer.from(back).toString(), 'abcdef');
     assert.equal(rw.stat().size, 16);
+    rw.setStat({ size: 12 });
+    assert.equal(nfs.statSync(join(w.shared, 'rw.bin')).size, 12);
     rw.allocate(0, 100);
     assert.equal(rw.stat().size, 100);
     rw.sync();

@@ -64,8 +64,8 @@ export class HostInode extends Inode {
   handleAccess = PATH_ACCESS;
   /** Open files doing their I/O through handle. */
   users = 0;
-  /** Files open on this inode (sharing handle or with a descriptor of their own). */
-  readonly files = new Set<HostFile>();
+  /** Files open on this inode with a descriptor of their own (the others share handle). */
+  readonly ownFiles = new Set<HostFile>();
   /** The exact times the guest last set, and what the host stored for them (whole microseconds). */
   #times: { hostA: bigint; guestA: bigint; hostM: bigint; guestM: bigint } | null = null;
 
@@ -100,7 +100,7 @@ export class HostInode extends Inode {
       this.fs.touch(this);
       return this.handle;
     }
-    for (const f of this.files) return f.fd;
+    for (const f of this.ownFiles) return f.fd;
     return -1;
   }
 
@@ -211,7 +211,11 @@ export class HostInode extends Inode {
 
   #truncate(size: number): void {
     const host = this.fs.host;
-    for (const f of this.files) {
+    if (this.users > 0 && this.handleAccess !== O_RDONLY) {
+      host.truncate(this.handle, size);
+      return;
+    }
+    for (const f of this.ownFiles) {
       if (f.access === O_WRONLY || f.access === O_RDWR) {
         host.truncate(f.fd, size);
         return;
@@ -281,15 +285,13 @@ export class HostInode extends Inode {
       return this.#share();
     }
     const file = new HostFile(this, fd, got, false);
-    this.files.add(file);
+    this.ownFiles.add(file);
     return file;
   }
 
   #share(): HostFile {
     if (this.users++ === 0) this.fs.unlist(this);
-    const file = new HostFile(this, this.handle, this.handleAccess, true);
-    this.files.add(file);
-    return file;
+    return new HostFile(this, this.handle, this.handleAccess, true);
   }
 
   /** Opens the object with flags: again through its handle, else by name, checking identity. */
@@ -319,8 +321,8 @@ export class HostInode extends Inode {
    * (ETXTBSY) after the guest closed it.
    */
   released(file: HostFile): void {
-    this.files.delete(file);
     if (!file.shared) {
+      this.ownFiles.delete(file);
       this.fs.host.close(file.fd);
       return;
     }
