@@ -1,6 +1,6 @@
 // The three ways the benchmark runs a program, each as a host command line, and running one to a
-// Sample: the guest's own figure for its inner loop (it prints `elapsed_ns N`) and the whole-process
-// wall time measured here around the child.
+// Sample: the guest's own figures for its inner loop (it prints `elapsed_ns N` and `cpu_ns N`) and
+// the whole-process wall time measured here around the child.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -16,6 +16,8 @@ export interface Command {
 export interface Sample {
   /** The guest's CLOCK_MONOTONIC time for its inner loop. */
   innerNs: number;
+  /** The same loop in CLOCK_PROCESS_CPUTIME_ID: every thread's CPU, not time spent waiting for one. */
+  cpuNs: number;
   /** Spawn to exit of the whole process, start-up included. */
   wallNs: number;
   stdout: string;
@@ -62,16 +64,17 @@ export function nativeCommand(bin: string, args: string[]): Command {
   return { label: 'native gcc -O2', file: bin, args };
 }
 
-/** Runs cmd to completion; throws with its stderr unless it exits 0 and prints `elapsed_ns N`. */
+/** Runs cmd to completion; throws with its stderr unless it exits 0 and prints both figures. */
 export function measure(cmd: Command): Sample {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd.file, cmd.args, { encoding: 'utf8', maxBuffer: 1 << 20 });
   const wallNs = Number(process.hrtime.bigint() - t0);
   if (r.error) throw r.error;
-  const m = /^elapsed_ns (\d+)$/m.exec(r.stdout);
-  if (r.status !== 0 || m === null) {
-    const why = r.status !== 0 ? `exited ${r.status ?? r.signal}` : 'printed no elapsed_ns line';
+  const inner = /^elapsed_ns (\d+)$/m.exec(r.stdout);
+  const cpu = /^cpu_ns (\d+)$/m.exec(r.stdout);
+  if (r.status !== 0 || inner === null || cpu === null) {
+    const why = r.status !== 0 ? `exited ${r.status ?? r.signal}` : 'printed no elapsed_ns and cpu_ns lines';
     throw new Error(`${cmd.label} ${why}: ${[cmd.file, ...cmd.args].filter((a) => !a.includes('\n')).join(' ')}\n${r.stderr}`);
   }
-  return { innerNs: Number(m[1]), wallNs, stdout: r.stdout };
+  return { innerNs: Number(inner[1]), cpuNs: Number(cpu[1]), wallNs, stdout: r.stdout };
 }

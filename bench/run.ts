@@ -2,8 +2,9 @@
 // module under each. Not a test and never part of `npm test`: it prints figures, it does not assert.
 //   npm run bench [-- --reps N] [-- --only ID[,ID...]]
 // Each figure is the median of N runs (default 5), amber and baseline interleaved so drift hits both.
-// Guests time their own inner loop (CLOCK_MONOTONIC), so start-up is left out of the main table; the
-// second table has whole-process times. The machine is noisy: compare ratios within one run.
+// Guests time their own inner loop (CLOCK_MONOTONIC, and process CPU time beside it), so start-up is
+// left out of the main table; the second table has whole-process times. The machine is noisy: compare
+// ratios within one run, and check a surprising one against its "noise" and "cpu ratio" columns.
 // Needs `npm run build` and `npm run guests` first.
 import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
