@@ -1,0 +1,78 @@
+// ImageStore: the host calls the image layer makes, like the image-file helpers of CRIU's criu/image.c:
+// plain files and directories under host paths, SHA-256, optional compression. host/imagestore.ts
+// implements it with node:fs, node:crypto and node:zlib; a test wraps it to fail or count.
+//
+// Rules every implementation keeps:
+// - Paths are absolute host paths once resolve() made them so; the image layer joins them with '/'.
+// - Every failure throws ImageError naming the path and the host's reason ("/x/img: permission denied").
+// - Calls are synchronous: a checkpoint or restore owns the sandbox while it runs.
+
+/** What is at a path (symlinks followed, as for an --image-path a user gives). */
+export interface StoreEntry {
+  readonly kind: 'file' | 'directory' | 'other';
+  readonly size: number;
+}
+
+/** A new file being written from the start. */
+export interface StoreWriter {
+  /** Appends all of bytes. */
+  write(bytes: Uint8Array): void;
+  /** Flushes the file's data to stable storage (fsync). */
+  sync(): void;
+  close(): void;
+}
+
+/** A file opened read-only, read from the start. */
+export interface StoreReader {
+  /** The file's size when it was opened. */
+  readonly size: number;
+  /** Reads up to into.length bytes at the current position; 0 at the end of the file. */
+  read(into: Uint8Array): number;
+  close(): void;
+}
+
+/** Incremental SHA-256 (FIPS 180-4). */
+export interface Sha256 {
+  update(bytes: Uint8Array): void;
+  /** The digest as 64 lowercase hex digits; the hash is finished. */
+  hexDigest(): string;
+}
+
+/** A byte codec for blobs: brotli at a low quality (fast), or anything as fast. */
+export interface StoreCodec {
+  /** The suffix its media types carry, "+br". */
+  readonly suffix: string;
+  compress(bytes: Uint8Array): Uint8Array;
+  /** The decompressed bytes; null unless bytes decompress to exactly `size` bytes. */
+  decompress(bytes: Uint8Array, size: number): Uint8Array | null;
+}
+
+export interface ImageStore {
+  /** path as an absolute, normalized path (no trailing slash, no "." or ".." components). */
+  resolve(path: string): string;
+  /** What is at path; null if nothing is. */
+  stat(path: string): StoreEntry | null;
+  /** The names in directory path; null if it does not exist. */
+  list(path: string): string[] | null;
+  /** Creates directory path; its parent must exist; fails if path exists. */
+  makeDir(path: string): void;
+  /** Creates directory path and any missing parents (mkdir -p). */
+  makeDirs(path: string): void;
+  /** Creates a new file (exclusively) for writing. */
+  create(path: string): StoreWriter;
+  /** Opens a file read-only (never creates, never changes access times it can avoid); null if missing. */
+  open(path: string): StoreReader | null;
+  /** Hard-links existing to newPath; false when the host cannot (another filesystem), so copy instead. */
+  link(existing: string, newPath: string): boolean;
+  /** rename(2): atomic within one filesystem. */
+  rename(from: string, to: string): void;
+  /** Flushes a file's or a directory's entries to stable storage (fsync). */
+  sync(path: string): void;
+  /** Removes path and everything under it; nothing if it does not exist. */
+  remove(path: string): void;
+  /** A short random string for temporary names. */
+  randomSuffix(): string;
+  sha256(): Sha256;
+  /** The codec for compressed blobs; absent, images are written uncompressed (and compressed ones unreadable). */
+  readonly codec?: StoreCodec | undefined;
+}
