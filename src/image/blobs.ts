@@ -1,0 +1,93 @@
+// Content-addressed blobs (OCI `blobs/sha256/<hex>`, like CRIU's pages-*.img deduplicated by content):
+// reading one whole while checking its size and SHA-256, and writing one in slices. A blob is read
+// read-only and verified before anyone sees a byte of it.
+import { ImageError } from './error.js';
+import { BLOBS_DIR } from './layout.js';
+import type { ImageStore } from './store.js';
+
+/** I/O and progress granularity: big enough to cost nothing, small enough for a live progress bar. */
+export const SLICE = 8 << 20;
+/** The most a JSON document of an image may take (the manifest of a 64 GiB pod in 1 MiB parts is ~13 MiB). */
+export const MAX_JSON = 64 << 20;
+
+export function blobPath(dir: string, hex: string): string {
+  return `${dir}/${BLOBS_DIR}/${hex}`;
+}
+
+/** What to call a blob in an error: `manifest sha256:<hex>`, `blob sha256:<hex> (payload "kernel")`. */
+export interface BlobRef {
+  readonly hex: string;
+  readonly size: number;
+  readonly label: string;
+}
+
+/**
+ * The bytes of blob ref in image dir, after checking they are ref.size bytes whose SHA-256 is ref.hex.
+ * onBytes(n) is told of each slice read.
+ */
+export function readBlob(store: ImageStore, dir: string, ref: BlobRef, onBytes?: (n: number) => void): Uint8Array {
+  const what = `${dir}: ${ref.label}`;
+  const r = store.open(blobPath(dir, ref.hex));
+  if (r === null) throw new ImageError(`${what}: missing (damaged image)`);
+  try {
+    if (r.size !== ref.size) {
+      throw new ImageError(`${what}: ${r.size} bytes where the image says ${ref.size} (damaged image)`);
+    }
+    const bytes = new Uint8Array(ref.size);
+    const hash = store.sha256();
+    let at = 0;
+    while (at < bytes.length) {
+      const slice = bytes.subarray(at, Math.min(bytes.length, at + SLICE));
+      const n = r.read(slice);
+      if (n === 0) throw new ImageError(`${what}: shorter than ${ref.size} bytes (damaged image)`);
+      hash.update(slice.subarray(0, n));
+      at += n;
+      onBytes?.(n);
+    }
+    if (r.read(new Uint8Array(1)) !== 0) {
+      throw new ImageError(`${what}: longer than ${ref.size} bytes (damaged image)`);
+    }
+    if (hash.hexDigest() !== ref.hex) {
+      throw new ImageError(`${what}: content does not match its digest (damaged image)`);
+    }
+    return bytes;
+  } finally {
+    r.close();
+  }
+}
+
+/** Writes bytes as a new file at path, in slices, flushed to stable storage before it returns. */
+export function writeFile(store: ImageStore, path: string, bytes: Uint8Array, onBytes?: (n: number) => void): void {
+  const w = store.create(path);
+  try {
+    for (let at = 0; at < bytes.length; at += SLICE) {
+      const slice = bytes.subarray(at, Math.min(bytes.length, at + SLICE));
+      w.write(slice);
+      onBytes?.(slice.length);
+    }
+    w.sync();
+  } finally {
+    w.close();
+  }
+}
+
+/** Copies the file at from to a new file at to (when a hard link cannot be made), flushed. */
+export function copyFile(store: ImageStore, from: string, to: string, onBytes?: (n: number) => void): void {
+  const r = store.open(from);
+  if (r === null) throw new ImageError(`${from}: disappeared while it was being copied`);
+  try {
+    const w = store.create(to);
+    try {
+      const buf = new Uint8Array(Math.min(SLICE, Math.max(1, r.size)));
+      for (let n = r.read(buf); n > 0; n = r.read(buf)) {
+        w.write(buf.subarray(0, n));
+        onBytes?.(n);
+      }
+      w.sync();
+    } finally {
+      w.close();
+    }
+  } finally {
+    r.close();
+  }
+}
