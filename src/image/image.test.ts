@@ -1,0 +1,238 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { NodeImageStore } from '../host/imagestore.js';
+import { chunked, type Payload } from './payload.js';
+import { readImage } from './reader.js';
+import { writeImage } from './writer.js';
+
+const root = mkdtempSync(join(tmpdir(), 'amber-image-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+const store = new NodeImageStore();
+let n = 0;
+const fresh = (): string => join(root, `img${n++}`);
+
+function bytes(size: number, seed: number): Uint8Array {
+  const b = new Uint8Array(size);
+  let x = seed | 1;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    b[i] = x & 0xff;
+  }
+  return b;
+}
+
+function blobNames(dir: string): string[] {
+  return readdirSync(join(dir, 'blobs/sha256')).sort();
+}
+
+describe('image', () => {
+  test('round trip: config, names in order, payloads byte for byte', () => {
+    const dir = fresh();
+    const kernel = new TextEncoder().encode('kernel state');
+    const mem = bytes(300_000, 7);
+    const result = writeImage(store, dir, {
+      podId: 'pod-1',
+      meta: { containers: ['a', 'b'], n: 3 },
+      created: '2026-01-02T03:04:05.000Z',
+      payloads: [
+        { name: 'kernel', bytes: kernel },
+        { name: 'memory/ctr-a', bytes: mem },
+        { name: 'empty', kind: 'files', bytes: new Uint8Array(0) },
+      ],
+    });
+    assert.equal(result.dir, dir);
+    assert.equal(result.payloadBytes, kernel.length + mem.length);
+    assert.deepEqual(result.warnings, []);
+    const img = readImage(store, dir);
+    assert.deepEqual(img.config, {
+      format: 'amber-checkpoint', version: 1, created: '2026-01-02T03:04:05.000Z', podId: 'pod-1',
+      meta: { containers: ['a', 'b'], n: 3 },
+    });
+    assert.equal(img.manifestDigest, result.manifestDigest);
+    assert.deepEqual(img.names(), ['kernel', 'memory/ctr-a', 'empty']);
+    assert.deepEqual(img.payload('kernel'), kernel);
+    assert.deepEqual(img.payload('memory/ctr-a'), mem);
+    assert.equal(img.payload('empty').length, 0);
+    assert.equal(img.kind('memory/ctr-a'), 'memory');
+    assert.equal(img.kind('empty'), 'files');
+    assert.equal(img.size('memory/ctr-a'), mem.length);
+    assert.throws(() => img.payload('nope'), /holds no payload named "nope"/);
+    // Nothing but the image beside it: no temporary or old directory left.
+    assert.deepEqual(readdirSync(root).filter((f) => f.startsWith(`img${n - 1}.`)), []);
+  });
+
+  test('is an OCI image layout', () => {
+    const dir = fresh();
+    writeImage(store, dir, { podId: 'p', payloads: [{ name: 'kernel', bytes: bytes(10, 1) }] });
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'oci-layout'), 'utf8')), { imageLayoutVersion: '1.0.0' });
+    const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
+    assert.equal(index.schemaVersion, 2);
+    assert.equal(index.mediaType, 'application/vnd.oci.image.index.v1+json');
+    const [desc] = index.manifests;
+    assert.equal(desc.mediaType, 'application/vnd.oci.image.manifest.v1+json');
+    assert.equal(desc.annotations['org.opencontainers.image.ref.name'], 'checkpoint');
+    const manifestPath = join(dir, 'blobs/sha256', desc.digest.slice('sha256:'.length));
+    assert.equal(statSync(manifestPath).size, desc.size);
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    assert.equal(manifest.config.mediaType, 'application/vnd.amber.checkpoint.config.v1+json');
+    assert.equal(manifest.layers[0].mediaType, 'application/vnd.amber.checkpoint.kernel.v1');
+    assert.equal(manifest.layers[0].annotations['org.amber.name'], 'kernel');
+    // Every file under blobs/ is named by the SHA-256 of its content.
+    for (const hex of blobNames(dir)) {
+      assert.equal(createHash('sha256').update(readFileSync(join(dir, 'blobs/sha256', hex))).digest('hex'), hex);
+    }
+  });
+
+  test('identical payloads and parts are stored once', () => {
+    const dir = fresh();
+    const page = bytes(1 << 16, 3);
+    const mem = new Uint8Array(8 << 16); // 8 parts: 6 of zeros, 2 equal to page
+    mem.set(page, 2 << 16);
+    mem.set(page, 5 << 16);
+    const result = writeImage(store, dir, {
+      podId: 'p',
+      payloads: [
+        ...chunked('memory/a', mem, { chunkSize: 1 << 16 }),
+        { name: 'copy', kind: 'files', bytes: page },
+      ],
+    });
+    assert.equal(result.blobs, 2); // zeros, page
+    assert.equal(blobNames(dir).length, 4); // + config + manifest
+    const img = readImage(store, dir);
+    assert.deepEqual(img.payload('memory/a'), mem);
+    assert.equal(img.parts('memory/a').length, 8);
+    assert.deepEqual(img.payload('copy'), page);
+  });
+
+  test('chunked: views of the bytes, the last part shorter, an empty payload one part', () => {
+    const b = bytes(10, 2);
+    const parts = chunked('memory/x', b, { chunkSize: 4 });
+    assert.deepEqual(parts.map((p) => p.bytes.length), [4, 4, 2]);
+    assert.deepEqual(parts.map((p) => p.part), [{ index: 0, count: 3 }, { index: 1, count: 3 }, { index: 2, count: 3 }]);
+    assert.equal(parts[1]?.bytes.buffer, b.buffer);
+    assert.deepEqual(chunked('e', new Uint8Array(0)).map((p) => p.bytes.length), [0]);
+    assert.throws(() => chunked('e', b, { chunkSize: 0 }), RangeError);
+  });
+
+  test('parts given out of order are read back in order', () => {
+    const dir = fresh();
+    const mem = bytes(100, 9);
+    const parts = chunked('memory/a', mem, { chunkSize: 30 }).reverse();
+    writeImage(store, dir, { podId: 'p', payloads: parts });
+    assert.deepEqual(readImage(store, dir).payload('memory/a'), mem);
+  });
+
+  test('payloads that do not fit together are refused before anything is written', () => {
+    const dir = fresh();
+    const b = bytes(8, 1);
+    const cases: Payload[][] = [
+      [{ name: 'a', bytes: b }, { name: 'a', bytes: b }],
+      [{ name: 'a', bytes: b, part: { index: 0, count: 2 } }],
+      [{ name: 'a', bytes: b, part: { index: 0, count: 1 } }, { name: 'a', bytes: b }],
+      [{ name: '', bytes: b }],
+      [{ name: 'Kernel', bytes: b }],
+    ];
+    for (const payloads of cases) assert.throws(() => writeImage(store, dir, { podId: 'p', payloads }), RangeError);
+    assert.deepEqual(readdirSync(root).filter((f) => f.startsWith(`img${n - 1}`)), []);
+  });
+
+  test('a parent image lends its unchanged blobs by hard link', () => {
+    const parentDir = fresh();
+    const dir = fresh();
+    const mem = bytes(4 << 16, 5);
+    writeImage(store, parentDir, { podId: 'p', payloads: chunked('memory/a', mem, { chunkSize: 1 << 16 }) });
+    const changed = mem.slice();
+    changed[3 << 16] = (changed[3 << 16] ?? 0) ^ 1; // the last part changes
+    const result = writeImage(
+      store, dir, { podId: 'p', payloads: chunked('memory/a', changed, { chunkSize: 1 << 16 }) }, { parent: parentDir },
+    );
+    assert.equal(result.reused, 3 << 16);
+    assert.equal(result.written, 1 << 16);
+    const shared = blobNames(dir).filter((h) => blobNames(parentDir).includes(h));
+    assert.ok(shared.length >= 3);
+    for (const h of shared) {
+      const a = statSync(join(dir, 'blobs/sha256', h));
+      if (a.size === 1 << 16) assert.equal(a.ino, statSync(join(parentDir, 'blobs/sha256', h)).ino);
+    }
+    // The new image stands alone.
+    rmSync(parentDir, { recursive: true });
+    assert.deepEqual(readImage(store, dir).payload('memory/a'), changed);
+  });
+
+  test('the parent may be the image being replaced', () => {
+    const dir = fresh();
+    const mem = bytes(2 << 16, 6);
+    writeImage(store, dir, { podId: 'p', payloads: chunked('memory/a', mem, { chunkSize: 1 << 16 }) });
+    const result = writeImage(store, dir, { podId: 'p', payloads: chunked('memory/a', mem, { chunkSize: 1 << 16 }) }, { parent: dir });
+    assert.equal(result.written, 0);
+    assert.deepEqual(readImage(store, dir).payload('memory/a'), mem);
+  });
+
+  test('compressed blobs: zeros shrink, random bytes are left as they are', () => {
+    const dir = fresh();
+    const zeros = new Uint8Array(1 << 20);
+    const noise = bytes(1 << 17, 11);
+    const result = writeImage(store, dir, {
+      podId: 'p',
+      payloads: [{ name: 'memory/z', bytes: zeros }, { name: 'memory/r', bytes: noise }],
+    }, { compress: true });
+    assert.ok(result.written < noise.length + 4096, `wrote ${result.written}`);
+    const manifest = JSON.parse(readFileSync(join(dir, 'blobs/sha256', result.manifestDigest.slice(7)), 'utf8'));
+    assert.deepEqual(manifest.layers.map((l: { mediaType: string }) => l.mediaType), [
+      'application/vnd.amber.checkpoint.memory.v1+br', 'application/vnd.amber.checkpoint.memory.v1',
+    ]);
+    const img = readImage(store, dir);
+    assert.deepEqual(img.payload('memory/z'), zeros);
+    assert.deepEqual(img.payload('memory/r'), noise);
+    // A later image finds the compressed blob in its parent by its content.
+    const next = writeImage(store, fresh(), { podId: 'p', payloads: [{ name: 'memory/z', bytes: zeros }] }, { parent: dir, compress: true });
+    assert.equal(next.written, 0);
+    // A store without a codec refuses it plainly.
+    assert.throws(() => readImage(new NodeImageStore({ codec: false }), dir), /has no codec for \+br/);
+  });
+
+  test('progress counts up to the total, for writing and for reading', () => {
+    const dir = fresh();
+    const mem = bytes(20 << 20, 12);
+    const w: [number, number][] = [];
+    writeImage(store, dir, { podId: 'p', payloads: [{ name: 'kernel', bytes: bytes(100, 1) }, ...chunked('memory/a', mem)] }, {
+      onProgress: (done, total) => w.push([done, total]),
+    });
+    assert.ok(w.length > 20);
+    assert.deepEqual(w.at(-1), [mem.length + 100, mem.length + 100]);
+    assert.ok(w.every(([d], i) => i === 0 || d >= (w[i - 1]?.[0] ?? 0)));
+    const r: [number, number][] = [];
+    readImage(store, dir, { onProgress: (done, total) => r.push([done, total]) });
+    assert.deepEqual(r.at(-1), [mem.length + 100, mem.length + 100]);
+  });
+
+  test('lazy: blobs read when asked for', () => {
+    const dir = fresh();
+    writeImage(store, dir, { podId: 'p', payloads: [{ name: 'kernel', bytes: bytes(10, 1) }, { name: 'memory/a', bytes: bytes(10, 2) }] });
+    const seen: number[] = [];
+    const img = readImage(store, dir, { lazy: true, onProgress: (d) => seen.push(d) });
+    assert.deepEqual(seen, []);
+    assert.deepEqual(img.payload('kernel'), bytes(10, 1));
+    assert.deepEqual(seen, [10]);
+  });
+
+  test('replaces an empty directory, and an image; refuses to replace anything else', () => {
+    const dir = fresh();
+    store.makeDirs(dir);
+    writeImage(store, dir, { podId: 'one', payloads: [] });
+    assert.equal(readImage(store, dir).config.podId, 'one');
+    writeImage(store, dir, { podId: 'two', payloads: [] });
+    assert.equal(readImage(store, dir).config.podId, 'two');
+    const other = fresh();
+    store.makeDirs(join(other, 'precious'));
+    assert.throws(() => writeImage(store, other, { podId: 'p', payloads: [] }), /is not a checkpoint image; refusing to replace it/);
+    assert.deepEqual(readdirSync(other), ['precious']);
+    assert.deepEqual(readdirSync(root).filter((f) => f.startsWith(`img${n - 1}.`)), []);
+  });
+});

@@ -1,0 +1,353 @@
+// writeImage: a checkpoint image written whole or not at all, like CRIU's dump into an images directory
+// and runsc's `checkpoint --image-path`. Everything goes to a sibling DIR.tmp-<random>, is flushed, and
+// only then renamed to DIR; an image already at DIR is renamed aside first and removed last, so a crash
+// or an error at any point leaves the earlier image whole (at DIR, or for the instant between the two
+// renames at DIR.old-<random>, which readImage then points to). With a parent image (CRIU's
+// --prev-images-dir, runsc's --parent-path), blobs it already holds are hard-linked, not rewritten.
+import { blobPath, copyFile, writeFile } from './blobs.js';
+import { ImageError } from './error.js';
+import {
+  ANNOTATION_CONTENT, ANNOTATION_CREATED, ANNOTATION_NAME, ANNOTATION_PART, ANNOTATION_POD,
+  ANNOTATION_REF_NAME, ANNOTATION_SIZE, ARTIFACT_TYPE, BLOBS_DIR, digestOf, FORMAT_NAME, FORMAT_VERSION,
+  INDEX_FILE, isKind, jsonBytes, LAYOUT_FILE, LAYOUT_VERSION, layerMediaType, MEDIA_CONFIG, MEDIA_INDEX,
+  MEDIA_MANIFEST, REF_NAME, type CheckpointConfig, type Descriptor, type OciIndex, type OciManifest,
+} from './layout.js';
+import { openImage, type Layer } from './manifest.js';
+import { kindOf, type Payload } from './payload.js';
+import type { ImageStore } from './store.js';
+
+export interface ImageContents {
+  podId: string;
+  /** Whatever the caller wants in the config (JSON-serializable); {} unless given. */
+  meta?: Record<string, unknown>;
+  /** Read once, up front (to know the total for progress). Names are unique but for parts of one payload. */
+  payloads: Iterable<Payload>;
+  /** RFC 3339; the current time unless given. */
+  created?: string;
+}
+
+export interface WriteOptions {
+  /** Told of payload bytes stored so far (written, linked or found already stored) out of their total. */
+  onProgress?: (done: number, total: number) => void;
+  /** An earlier image whose blobs are reused when a payload (or part) is unchanged: hard-linked, or
+   *  copied across filesystems. The new image does not depend on it afterwards. */
+  parent?: string;
+  /** Compress payload blobs of at least 64 KiB with the store's codec, keeping the result when it saves
+   *  at least an eighth. */
+  compress?: boolean;
+}
+
+export interface WriteResult {
+  /** The image directory, absolute. */
+  readonly dir: string;
+  readonly manifestDigest: string;
+  /** Bytes of payload given. */
+  readonly payloadBytes: number;
+  /** Distinct payload blobs in the image. */
+  readonly blobs: number;
+  /** Blob bytes written anew. */
+  readonly written: number;
+  /** Blob bytes taken from the parent image. */
+  readonly reused: number;
+  /** What went wrong after the image was safely in place (an old image that could not be removed). */
+  readonly warnings: string[];
+}
+
+/** Below this a payload blob is never compressed: the codec's fixed cost outweighs what it saves. */
+const MIN_COMPRESS = 64 << 10;
+
+/** A blob now in the new image. */
+interface Stored {
+  /** The SHA-256 of the payload bytes. */
+  readonly contentHex: string;
+  /** The blob's: contentHex unless compressed. */
+  readonly hex: string;
+  readonly size: number;
+  readonly compressed: boolean;
+}
+
+/** Where each payload (by content hex) can be found in the parent image. */
+type ParentBlobs = ReadonlyMap<string, { readonly dir: string; readonly layer: Layer }>;
+
+/** The blobs of the image being written, each stored once. */
+class BlobSet {
+  readonly #store: ImageStore;
+  readonly #dir: string;
+  readonly #parent: ParentBlobs;
+  readonly #compress: boolean;
+  readonly #progress: (n: number) => void;
+  /** By the hex of the payload bytes. */
+  readonly #byContent = new Map<string, Stored>();
+  /** Blob hexes present in the new image. */
+  readonly #present = new Set<string>();
+  /** Blob hexes holding payloads. */
+  readonly #payloadBlobs = new Set<string>();
+  written = 0;
+  reused = 0;
+
+  constructor(store: ImageStore, dir: string, parent: ParentBlobs, compress: boolean, progress: (n: number) => void) {
+    this.#store = store;
+    this.#dir = dir;
+    this.#parent = parent;
+    this.#compress = compress;
+    this.#progress = progress;
+  }
+
+  get count(): number {
+    return this.#payloadBlobs.size;
+  }
+
+  /** Stores bytes (unless already stored) and says how. */
+  put(bytes: Uint8Array): Stored {
+    const store = this.#store;
+    const hash = store.sha256();
+    hash.update(bytes);
+    const contentHex = hash.hexDigest();
+    let stored = this.#byContent.get(contentHex);
+    if (stored === undefined) {
+      stored = this.#fromParent(contentHex) ?? this.#write(contentHex, bytes);
+      this.#byContent.set(contentHex, stored);
+      this.#payloadBlobs.add(stored.hex);
+    } else {
+      this.#progress(bytes.length);
+    }
+    return stored;
+  }
+
+  /** Writes a JSON document as a blob. */
+  putJson(bytes: Uint8Array): string {
+    const hash = this.#store.sha256();
+    hash.update(bytes);
+    const hex = hash.hexDigest();
+    if (!this.#present.has(hex)) {
+      writeFile(this.#store, blobPath(this.#dir, hex), bytes);
+      this.#present.add(hex);
+    }
+    return hex;
+  }
+
+  #fromParent(contentHex: string): Stored | null {
+    const found = this.#parent.get(contentHex);
+    if (found === undefined) return null;
+    const { layer } = found;
+    const from = blobPath(found.dir, layer.hex);
+    // Trust the parent's name for its content (it was verified when written; a restore verifies again)
+    // but not a blob some tool truncated since.
+    if (this.#store.stat(from)?.size !== layer.blobSize) return null;
+    const stored = { contentHex, hex: layer.hex, size: layer.blobSize, compressed: layer.compressed };
+    if (!this.#present.has(layer.hex)) {
+      const to = blobPath(this.#dir, layer.hex);
+      if (!this.#store.link(from, to)) copyFile(this.#store, from, to);
+      this.#present.add(layer.hex);
+      this.reused += layer.blobSize;
+    }
+    this.#progress(layer.size);
+    return stored;
+  }
+
+  #write(contentHex: string, bytes: Uint8Array): Stored {
+    const codec = this.#store.codec;
+    let blob = bytes;
+    let hex = contentHex;
+    if (this.#compress && codec !== undefined && bytes.length >= MIN_COMPRESS) {
+      const packed = codec.compress(bytes);
+      if (packed.length <= bytes.length - bytes.length / 8) {
+        const hash = this.#store.sha256();
+        hash.update(packed);
+        blob = packed;
+        hex = hash.hexDigest();
+      }
+    }
+    const raw = blob === bytes;
+    if (this.#present.has(hex)) {
+      this.#progress(bytes.length);
+    } else {
+      // Progress counts payload bytes: slice by slice when they are written as they are.
+      writeFile(this.#store, blobPath(this.#dir, hex), blob, raw ? this.#progress : undefined);
+      if (!raw) this.#progress(bytes.length);
+      this.#present.add(hex);
+      this.written += blob.length;
+    }
+    return { contentHex, hex, size: blob.length, compressed: !raw };
+  }
+}
+
+/** Checks each name is used by one payload, or by parts 0..count-1 each once; returns the byte total. */
+function checkPayloads(payloads: readonly Payload[]): number {
+  const seen = new Map<string, { count: number | null; indexes: Set<number> }>();
+  let total = 0;
+  for (const p of payloads) {
+    if (typeof p.name !== 'string' || p.name === '') throw new RangeError('writeImage: a payload has no name');
+    if (!isKind(kindOf(p))) {
+      throw new RangeError(`writeImage: payload "${p.name}": kind "${kindOf(p)}" is not [a-z0-9][a-z0-9.-]*`);
+    }
+    const count = p.part?.count ?? null;
+    const index = p.part?.index ?? 0;
+    const s = seen.get(p.name) ?? { count, indexes: new Set<number>() };
+    seen.set(p.name, s);
+    if (s.count !== count || s.indexes.has(index) || !(index >= 0 && index < (count ?? 1))) {
+      throw new RangeError(`writeImage: payload "${p.name}" given twice, or parts that do not fit together`);
+    }
+    s.indexes.add(index);
+    total += p.bytes.length;
+  }
+  for (const [name, s] of seen) {
+    if (s.indexes.size !== (s.count ?? 1)) {
+      throw new RangeError(`writeImage: payload "${name}" has ${s.indexes.size} of its ${s.count} parts`);
+    }
+  }
+  return total;
+}
+
+/** What is at target now, and so how to replace it. */
+function targetState(store: ImageStore, target: string): 'absent' | 'empty' | 'image' {
+  const entry = store.stat(target);
+  if (entry === null) return 'absent';
+  if (entry.kind !== 'directory') throw new ImageError(`${target}: exists and is not a directory`);
+  const names = store.list(target) ?? [];
+  if (names.length === 0) return 'empty';
+  if (names.includes(LAYOUT_FILE)) return 'image';
+  throw new ImageError(`${target}: exists and is not a checkpoint image; refusing to replace it`);
+}
+
+function parentBlobs(store: ImageStore, parent: string | undefined): ParentBlobs {
+  const out = new Map<string, { dir: string; layer: Layer }>();
+  if (parent === undefined) return out;
+  const image = openImage(store, parent);
+  for (const layers of image.payloads.values()) {
+    for (const layer of layers) if (layer.contentHex !== null) out.set(layer.contentHex, { dir: image.dir, layer });
+  }
+  return out;
+}
+
+function dirName(path: string): string {
+  return path.slice(0, Math.max(1, path.lastIndexOf('/')));
+}
+
+/**
+ * Writes an image of contents at dir, replacing an image (or an empty directory) there only once the
+ * new one is complete and flushed. Throws ImageError for a host failure or an unusable dir; then
+ * nothing at dir changed and no temporary directory is left.
+ */
+export function writeImage(
+  store: ImageStore, dir: string, contents: ImageContents, options: WriteOptions = {},
+): WriteResult {
+  const target = store.resolve(dir);
+  if (target === '/') throw new ImageError('/: cannot be an image directory');
+  const payloads = [...contents.payloads];
+  const total = checkPayloads(payloads);
+  const config: CheckpointConfig = {
+    format: FORMAT_NAME,
+    version: FORMAT_VERSION,
+    created: contents.created ?? new Date().toISOString(),
+    podId: contents.podId,
+    meta: contents.meta ?? {},
+  };
+  targetState(store, target); // refuse an unusable dir before writing anything
+  const parent = parentBlobs(store, options.parent);
+  const { onProgress } = options;
+  let done = 0;
+  const progress = onProgress === undefined ? (): void => {} : (n: number): void => onProgress((done += n), total);
+
+  const tmp = `${target}.tmp-${store.randomSuffix()}`;
+  store.makeDirs(dirName(target));
+  store.makeDir(tmp);
+  try {
+    store.makeDirs(`${tmp}/${BLOBS_DIR}`);
+    const blobs = new BlobSet(store, tmp, parent, options.compress === true, progress);
+    const layers = payloads.map((p) => layerOf(p, blobs.put(p.bytes), store.codec?.suffix ?? ''));
+    if (total === 0) onProgress?.(0, 0);
+    const configBytes = jsonBytes(config);
+    const configHex = blobs.putJson(configBytes);
+    const manifest: OciManifest = {
+      schemaVersion: 2,
+      mediaType: MEDIA_MANIFEST,
+      artifactType: ARTIFACT_TYPE,
+      config: { mediaType: MEDIA_CONFIG, digest: digestOf(configHex), size: configBytes.length },
+      layers,
+      annotations: { [ANNOTATION_CREATED]: config.created, [ANNOTATION_POD]: config.podId },
+    };
+    const manifestBytes = jsonBytes(manifest);
+    const manifestHex = blobs.putJson(manifestBytes);
+    const index: OciIndex = {
+      schemaVersion: 2,
+      mediaType: MEDIA_INDEX,
+      manifests: [{
+        mediaType: MEDIA_MANIFEST,
+        digest: digestOf(manifestHex),
+        size: manifestBytes.length,
+        artifactType: ARTIFACT_TYPE,
+        annotations: { [ANNOTATION_REF_NAME]: REF_NAME, [ANNOTATION_POD]: config.podId },
+      }],
+    };
+    writeFile(store, `${tmp}/${INDEX_FILE}`, jsonBytes(index));
+    writeFile(store, `${tmp}/${LAYOUT_FILE}`, jsonBytes({ imageLayoutVersion: LAYOUT_VERSION }));
+    store.sync(`${tmp}/${BLOBS_DIR}`);
+    store.sync(`${tmp}/blobs`);
+    store.sync(tmp);
+    const warnings = swapIn(store, tmp, target);
+    return {
+      dir: target,
+      manifestDigest: digestOf(manifestHex),
+      payloadBytes: total,
+      blobs: blobs.count,
+      written: blobs.written,
+      reused: blobs.reused,
+      warnings,
+    };
+  } catch (e) {
+    try {
+      store.remove(tmp);
+    } catch {
+      // The error that stopped the write is the one to report; a leftover DIR.tmp-* is harmless.
+    }
+    throw e;
+  }
+}
+
+function layerOf(p: Payload, s: Stored, suffix: string): Descriptor {
+  const annotations: Record<string, string> = { [ANNOTATION_NAME]: p.name };
+  if (p.part !== undefined) annotations[ANNOTATION_PART] = `${p.part.index}/${p.part.count}`;
+  if (s.compressed) {
+    annotations[ANNOTATION_SIZE] = String(p.bytes.length);
+    annotations[ANNOTATION_CONTENT] = digestOf(s.contentHex);
+  }
+  return {
+    mediaType: layerMediaType(kindOf(p), s.compressed ? suffix : ''),
+    digest: digestOf(s.hex),
+    size: s.size,
+    annotations,
+  };
+}
+
+/**
+ * Renames the complete image tmp to target, an earlier image there aside first and removed last. Once the
+ * new image is in place nothing throws: what fails after that is a warning.
+ */
+function swapIn(store: ImageStore, tmp: string, target: string): string[] {
+  let aside: string | null = null;
+  if (targetState(store, target) === 'image') {
+    aside = `${target}.old-${store.randomSuffix()}`;
+    store.rename(target, aside);
+  }
+  try {
+    store.rename(tmp, target); // rename(2) replaces an empty directory atomically
+  } catch (e) {
+    if (aside !== null) store.rename(aside, target);
+    throw e;
+  }
+  const warnings: string[] = [];
+  const attempt = (what: string, f: () => void): void => {
+    try {
+      f();
+    } catch (e) {
+      warnings.push(`${what}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  attempt('the image directory\'s parent could not be flushed', () => store.sync(dirName(target)));
+  if (aside !== null) {
+    const old = aside;
+    attempt(`the previous image, now at ${old}, could not be removed`, () => store.remove(old));
+  }
+  return warnings;
+}
