@@ -1,5 +1,5 @@
-// Turning samples into the table the benchmark prints: medians, ratios amber/baseline, pass or fail
-// against each figure's target, and whole-process wall times beside them.
+// Turning samples into the tables the benchmark prints: medians, ratios amber/baseline, pass or fail
+// against each figure's target, how noisy the runs were, and whole-process wall times.
 import type { Figure } from './figures.js';
 import type { Sample } from './commands.js';
 
@@ -31,7 +31,7 @@ export function table(rows: string[][]): string {
     .join('\n');
 }
 
-/** (max − min) / median of the noisier side: how far one run may be off, to judge a ratio by. */
+/** Half of (max − min) / median, for the noisier side: how far one run may be off. */
 function spread(...sides: number[][]): string {
   const worst = Math.max(...sides.map((xs) => (Math.max(...xs) - Math.min(...xs)) / median(xs)));
   return `±${Math.round((worst * 100) / 2)}%`;

@@ -91,7 +91,10 @@ function main(): number {
       results.push(runFigure(f, opts.reps));
       process.stderr.write('\n');
     }
-    console.log(`\n${innerTable(results)}\n\n${wallTable(results)}`);
+    console.log(`\n${innerTable(results)}`);
+    console.log('ratio = amber/baseline (lower is better); noise = ± half the spread of the runs; cpu ratio = the');
+    console.log('same ratio in process CPU time, which waiting for a busy CPU does not inflate');
+    console.log(`\n${wallTable(results)}`);
     const failed = failures(results);
     console.log(failed.length === 0 ? '\nall targets met' : `\nmissed: ${failed.map((f) => f.id).join(', ')}`);
     return 0;

@@ -201,11 +201,12 @@ export function fd_readdir(sys: Sys, fd: number, buf: number, bufLen: number, co
   const mem = sys.mem;
   mem.check(buf, bufLen);
   mem.check(bufused, 4);
-  if (cookie > BigInt(Number.MAX_SAFE_INTEGER)) {
+  const position = BigInt.asUintN(64, cookie); // a dircookie is a u64; WebAssembly hands i64s over signed
+  if (position > BigInt(Number.MAX_SAFE_INTEGER)) {
     mem.setU32(bufused, 0);
     return 0;
   }
-  const entries = file.readdir(Number(cookie));
+  const entries = file.readdir(Number(position));
   const out = mem.bytes(buf, bufLen);
   const header = new Uint8Array(W.DIRENT_SIZE);
   const hv = new DataView(header.buffer);

@@ -70,6 +70,8 @@ export function wasiImports(sys: Sys): Record<WasiCallName, (...args: Array<numb
   for (const name of WASI_CALLS) {
     const fn = table[name] as unknown as (sys: Sys, ...args: Array<number | bigint>) => number;
     out[name] = (...args) => {
+      // Every i32 of preview 1 is unsigned (pointers, lengths, fds, flags); JS receives them signed.
+      for (let i = 0; i < args.length; i++) if (typeof args[i] === 'number') args[i] = (args[i] as number) >>> 0;
       try {
         return fn(sys, ...args);
       } catch (e) {

@@ -3,19 +3,26 @@
 import { O_APPEND, O_CREAT, O_DIRECTORY, O_DSYNC, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_RDWR, O_SYNC, O_TRUNC, O_WRONLY } from '../abi/open.js';
 import * as W from '../abi/wasi.js';
 import { timesRequest } from './fd.js';
-import { fdWith, pathArg, rightsFor, startAt, writeFilestat, type Sys } from './sys.js';
+import { fdWith, flagsArg, pathArg, rightsFor, startAt, writeFilestat, type Sys } from './sys.js';
 
 const READ_RIGHTS = W.RIGHTS_FD_READ | W.RIGHTS_FD_READDIR;
 const WRITE_RIGHTS = W.RIGHTS_FD_WRITE | W.RIGHTS_FD_ALLOCATE | W.RIGHTS_FD_FILESTAT_SET_SIZE | W.RIGHTS_FD_DATASYNC;
 
+const OFLAGS_ALL = W.OFLAGS_CREAT | W.OFLAGS_DIRECTORY | W.OFLAGS_EXCL | W.OFLAGS_TRUNC;
+const FDFLAGS_ALL = W.FDFLAGS_APPEND | W.FDFLAGS_DSYNC | W.FDFLAGS_NONBLOCK | W.FDFLAGS_RSYNC | W.FDFLAGS_SYNC;
+
+/** Whether lookupflags asks to follow a final symlink; EINVAL for bits the witx type lacks. */
 function follow(lookupflags: number): boolean {
-  return (lookupflags & W.LOOKUPFLAGS_SYMLINK_FOLLOW) !== 0;
+  return (flagsArg(lookupflags, W.LOOKUPFLAGS_SYMLINK_FOLLOW) & W.LOOKUPFLAGS_SYMLINK_FOLLOW) !== 0;
 }
 
 export function path_open(
   sys: Sys, dirfd: number, dirflags: number, pathPtr: number, pathLen: number, oflags: number,
   rightsBase: bigint, rightsInheriting: bigint, fdflags: number, fdOut: number,
 ): number {
+  flagsArg(oflags, OFLAGS_ALL);
+  flagsArg(fdflags, FDFLAGS_ALL);
+  const followFinal = follow(dirflags);
   let needed = W.RIGHTS_PATH_OPEN;
   if (oflags & W.OFLAGS_CREAT) needed |= W.RIGHTS_PATH_CREATE_FILE;
   if (oflags & W.OFLAGS_TRUNC) needed |= W.RIGHTS_PATH_FILESTAT_SET_SIZE;
@@ -31,7 +38,7 @@ export function path_open(
   if (oflags & W.OFLAGS_DIRECTORY) flags |= O_DIRECTORY;
   if (oflags & W.OFLAGS_EXCL) flags |= O_EXCL;
   if (oflags & W.OFLAGS_TRUNC) flags |= O_TRUNC;
-  if (!follow(dirflags)) flags |= O_NOFOLLOW;
+  if (!followFinal) flags |= O_NOFOLLOW;
   if (fdflags & W.FDFLAGS_APPEND) flags |= O_APPEND;
   if (fdflags & W.FDFLAGS_NONBLOCK) flags |= O_NONBLOCK;
   if (fdflags & (W.FDFLAGS_SYNC | W.FDFLAGS_RSYNC)) flags |= O_SYNC;

@@ -27,6 +27,9 @@ function readSubs(sys: Sys, ptr: number, n: number): Sub[] {
     const tag = mem.u8(p + W.SUBSCRIPTION_TAG);
     if (tag === W.EVENTTYPE_CLOCK) {
       const clock = mem.u32(p + W.SUBSCRIPTION_CLOCK_ID);
+      // Only wall and monotonic time pass while a process sleeps: a CPU-time deadline would never come
+      // (wasmtime answers EINVAL too).
+      if (clock !== W.CLOCKID_REALTIME && clock !== W.CLOCKID_MONOTONIC) throw new KernelError(EINVAL);
       const timeout = mem.u64(p + W.SUBSCRIPTION_CLOCK_TIMEOUT);
       const flags = mem.u16(p + W.SUBSCRIPTION_CLOCK_FLAGS);
       const now = clockNow(sys, clock);

@@ -26,6 +26,7 @@ function sizes(sys: Sys, list: readonly string[], countPtr: number, bufSizePtr: 
 
 function strings(sys: Sys, list: readonly string[], ptrs: number, buf: number): number {
   sys.mem.check(ptrs, list.length * 4);
+  sys.mem.check(buf, list.reduce((n, s) => n + GuestMemory.encode(s).length + 1, 0));
   let at = buf;
   list.forEach((s, i) => {
     const bytes = GuestMemory.encode(s);

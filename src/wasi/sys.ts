@@ -1,7 +1,8 @@
 // The state one WASI instance's syscalls work on, and the helpers every syscall group shares: fd
 // lookup with a rights check, path strings from guest memory, stat encoding. Like wasmtime's
 // WasiCtx: decoding and encoding only; all meaning lives in the kernel.
-import { EILSEQ, EINVAL, ENOTCAPABLE } from '../abi/errno.js';
+import { EILSEQ, EINVAL, ENAMETOOLONG, ENOTCAPABLE } from '../abi/errno.js';
+import { PATH_MAX } from '../abi/open.js';
 import type { FileType, Stat } from '../abi/stat.js';
 import * as W from '../abi/wasi.js';
 import { KernelError } from '../base/error.js';
@@ -33,16 +34,24 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * A path argument from guest memory. EINVAL if it holds a NUL byte (no Linux path can), EILSEQ if it
- * is not UTF-8 (WASI paths are strings; wasmtime answers the same).
+ * is not UTF-8 (WASI paths are strings; wasmtime answers the same), ENAMETOOLONG from PATH_MAX bytes
+ * on (Linux's getname counts the NUL a C string would need).
  */
 export function pathArg(sys: Sys, ptr: number, len: number): string {
   const bytes = sys.mem.bytes(ptr, len);
+  if (len >= PATH_MAX) throw new KernelError(ENAMETOOLONG);
   if (bytes.includes(0)) throw new KernelError(EINVAL, 'path contains a NUL byte');
   try {
     return strictUtf8.decode(bytes);
   } catch {
     throw new KernelError(EILSEQ, 'path is not UTF-8');
   }
+}
+
+/** EINVAL unless v sets only bits of mask: a flags value with bits the witx type lacks is invalid. */
+export function flagsArg(v: number, mask: number): number {
+  if ((v & ~mask) !== 0) throw new KernelError(EINVAL);
+  return v;
 }
 
 export function filetypeOf(t: FileType): number {
