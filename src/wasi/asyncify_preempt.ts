@@ -1,0 +1,274 @@
+// Preemption points for a guest module: a cheap fuel check at every loop head and at the entry of every
+// function that can recurse, so a guest that computes without syscalls still reaches an import the host
+// can suspend it at. Like wasmtime's fuel: between two checks a guest runs only straight-line code and
+// calls into non-recursive, loop-free functions, so the time between checks is bounded by the code size.
+import binaryen from 'binaryen';
+
+/** What instrument() added, for the transform's key and for tests. */
+export interface PreemptStats {
+  loops: number;
+  entries: number;
+}
+
+/** The names the instrumentation uses inside the module. */
+export interface PreemptNames {
+  /** The i32 fuel global (decremented at each check). */
+  fuel: string;
+  /** The internal name of the `() -> ()` import the check calls when fuel runs out. */
+  preempt: string;
+}
+
+// binaryen.js has per-kind getters (Block.getChildAt, If.getCondition, ...) that its .d.ts leaves out;
+// they are far cheaper than getExpressionInfo on large modules. This is the part of them used here.
+type Ref = number;
+type Getter = (e: Ref) => Ref;
+interface KindStatics {
+  Block: { getNumChildren(e: Ref): number; getChildAt(e: Ref, i: number): Ref };
+  If: { getCondition: Getter; getIfTrue: Getter; getIfFalse: Getter };
+  Loop: { getName(e: Ref): string | null; setName(e: Ref, name: string): void; getBody: Getter; setBody(e: Ref, body: Ref): void };
+  Break: { getCondition: Getter; getValue: Getter };
+  Switch: { getCondition: Getter; getValue: Getter };
+  Call: { getTarget(e: Ref): string; getNumOperands(e: Ref): number; getOperandAt(e: Ref, i: number): Ref };
+  CallIndirect: { getTarget: Getter; getNumOperands(e: Ref): number; getOperandAt(e: Ref, i: number): Ref };
+  LocalSet: { getValue: Getter };
+  GlobalSet: { getValue: Getter };
+  Load: { getPtr: Getter };
+  Store: { getPtr: Getter; getValue: Getter };
+  Unary: { getValue: Getter };
+  Binary: { getLeft: Getter; getRight: Getter };
+  Select: { getIfTrue: Getter; getIfFalse: Getter; getCondition: Getter };
+  Drop: { getValue: Getter };
+  Return: { getValue: Getter };
+  MemoryGrow: { getDelta: Getter };
+  MemoryInit: { getDest: Getter; getOffset: Getter; getSize: Getter };
+  MemoryCopy: { getDest: Getter; getSource: Getter; getSize: Getter };
+  MemoryFill: { getDest: Getter; getValue: Getter; getSize: Getter };
+  Function: { setBody(f: binaryen.FunctionRef, body: Ref): void };
+}
+const B = binaryen as unknown as typeof binaryen & KindStatics;
+
+/** What one function body holds that instrumentation cares about. */
+interface BodyFacts {
+  loops: Ref[];
+  /** Direct callees, and whether some call to each sits outside every loop of this function. */
+  callees: Map<string, { outsideLoops: boolean }>;
+  /** null: no indirect call; else whether some indirect call sits outside every loop. */
+  indirect: { outsideLoops: boolean } | null;
+}
+
+/** Pushes e's children (0 refs left out) onto out; throws on a kind outside the supported features. */
+function pushChildren(e: Ref, out: Ref[], fn: string): void {
+  const push = (...rs: Ref[]): void => {
+    for (const r of rs) if (r !== 0) out.push(r);
+  };
+  switch (binaryen.getExpressionId(e)) {
+    case binaryen.BlockId: {
+      const n = B.Block.getNumChildren(e);
+      for (let i = 0; i < n; i++) push(B.Block.getChildAt(e, i));
+      return;
+    }
+    case binaryen.IfId: return push(B.If.getCondition(e), B.If.getIfTrue(e), B.If.getIfFalse(e));
+    case binaryen.LoopId: return push(B.Loop.getBody(e));
+    case binaryen.BreakId: return push(B.Break.getCondition(e), B.Break.getValue(e));
+    case binaryen.SwitchId: return push(B.Switch.getCondition(e), B.Switch.getValue(e));
+    case binaryen.CallId: {
+      const n = B.Call.getNumOperands(e);
+      for (let i = 0; i < n; i++) push(B.Call.getOperandAt(e, i));
+      return;
+    }
+    case binaryen.CallIndirectId: {
+      const n = B.CallIndirect.getNumOperands(e);
+      for (let i = 0; i < n; i++) push(B.CallIndirect.getOperandAt(e, i));
+      return push(B.CallIndirect.getTarget(e));
+    }
+    case binaryen.LocalSetId: return push(B.LocalSet.getValue(e));
+    case binaryen.GlobalSetId: return push(B.GlobalSet.getValue(e));
+    case binaryen.LoadId: return push(B.Load.getPtr(e));
+    case binaryen.StoreId: return push(B.Store.getPtr(e), B.Store.getValue(e));
+    case binaryen.UnaryId: return push(B.Unary.getValue(e));
+    case binaryen.BinaryId: return push(B.Binary.getLeft(e), B.Binary.getRight(e));
+    case binaryen.SelectId: return push(B.Select.getIfTrue(e), B.Select.getIfFalse(e), B.Select.getCondition(e));
+    case binaryen.DropId: return push(B.Drop.getValue(e));
+    case binaryen.ReturnId: return push(B.Return.getValue(e));
+    case binaryen.MemoryGrowId: return push(B.MemoryGrow.getDelta(e));
+    case binaryen.MemoryInitId: return push(B.MemoryInit.getDest(e), B.MemoryInit.getOffset(e), B.MemoryInit.getSize(e));
+    case binaryen.MemoryCopyId: return push(B.MemoryCopy.getDest(e), B.MemoryCopy.getSource(e), B.MemoryCopy.getSize(e));
+    case binaryen.MemoryFillId: return push(B.MemoryFill.getDest(e), B.MemoryFill.getValue(e), B.MemoryFill.getSize(e));
+    case binaryen.NopId:
+    case binaryen.LocalGetId:
+    case binaryen.GlobalGetId:
+    case binaryen.ConstId:
+    case binaryen.UnreachableId:
+    case binaryen.MemorySizeId:
+    case binaryen.DataDropId:
+      return;
+    default:
+      throw new Error(`function ${fn}: expression kind ${binaryen.getExpressionId(e)} is outside the supported features`);
+  }
+}
+
+/** Walks a body without recursion (blocks nest thousands deep in big switch lowerings). */
+function bodyFacts(body: Ref, fn: string): BodyFacts {
+  const facts: BodyFacts = { loops: [], callees: new Map(), indirect: null };
+  const stack: Array<{ e: Ref; inLoop: boolean }> = [{ e: body, inLoop: false }];
+  const children: Ref[] = [];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const { e, inLoop } = top;
+    const id = binaryen.getExpressionId(e);
+    if (id === binaryen.LoopId) {
+      facts.loops.push(e);
+    } else if (id === binaryen.CallId) {
+      const target = B.Call.getTarget(e);
+      const seen = facts.callees.get(target);
+      facts.callees.set(target, { outsideLoops: (seen?.outsideLoops ?? false) || !inLoop });
+    } else if (id === binaryen.CallIndirectId) {
+      facts.indirect = { outsideLoops: (facts.indirect?.outsideLoops ?? false) || !inLoop };
+    }
+    children.length = 0;
+    pushChildren(e, children, fn);
+    const childInLoop = inLoop || id === binaryen.LoopId;
+    for (const c of children) stack.push({ e: c, inLoop: childInLoop });
+  }
+  return facts;
+}
+
+/** The strongly connected components of a call graph (Tarjan's algorithm, iterative), as a map to a component id. */
+function components(callees: Map<string, string[]>): Map<string, number> {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const comp = new Map<string, number>();
+  let next = 0;
+  let ncomp = 0;
+  for (const root of callees.keys()) {
+    if (index.has(root)) continue;
+    const work: Array<{ v: string; i: number }> = [{ v: root, i: 0 }];
+    index.set(root, next);
+    low.set(root, next++);
+    stack.push(root);
+    onStack.add(root);
+    while (work.length > 0) {
+      const top = work[work.length - 1]!;
+      const succ = callees.get(top.v)!;
+      if (top.i < succ.length) {
+        const w = succ[top.i++]!;
+        if (!callees.has(w)) continue; // an import: no edge back into the module
+        if (!index.has(w)) {
+          index.set(w, next);
+          low.set(w, next++);
+          stack.push(w);
+          onStack.add(w);
+          work.push({ v: w, i: 0 });
+        } else if (onStack.has(w)) {
+          low.set(top.v, Math.min(low.get(top.v)!, index.get(w)!));
+        }
+        continue;
+      }
+      work.pop();
+      const parent = work[work.length - 1];
+      if (parent !== undefined) low.set(parent.v, Math.min(low.get(parent.v)!, low.get(top.v)!));
+      if (low.get(top.v) === index.get(top.v)) {
+        let w: string;
+        do {
+          w = stack.pop()!;
+          onStack.delete(w);
+          comp.set(w, ncomp);
+        } while (w !== top.v);
+        ncomp++;
+      }
+    }
+  }
+  return comp;
+}
+
+/** The functions an indirect call can reach: every function in an element segment. */
+function tableFunctions(mod: binaryen.Module): string[] {
+  const out = new Set<string>();
+  for (let i = 0; i < mod.getNumElementSegments(); i++) {
+    for (const f of binaryen.getElementSegmentInfo(mod.getElementSegmentByIndex(i)).data) out.add(f);
+  }
+  return [...out];
+}
+
+/**
+ * The functions that need a check at entry: those with a call that can re-enter their own call-graph
+ * cycle from outside any loop. A call inside a loop passes that loop's head check first, so a cycle
+ * with such a call is covered already; a cycle with none has every member in this set.
+ */
+function entryChecked(defined: ReadonlyArray<{ name: string; facts: BodyFacts }>, table: readonly string[]): Set<string> {
+  const graph = new Map<string, string[]>();
+  for (const f of defined) graph.set(f.name, [...f.facts.callees.keys(), ...(f.facts.indirect !== null ? table : [])]);
+  const comp = components(graph);
+  const out = new Set<string>();
+  for (const f of defined) {
+    const mine = comp.get(f.name);
+    const reenters = (callee: string): boolean => comp.get(callee) === mine;
+    let uncovered = false;
+    for (const [callee, c] of f.facts.callees) if (c.outsideLoops && reenters(callee)) uncovered = true;
+    if (f.facts.indirect?.outsideLoops === true && table.some(reenters)) uncovered = true;
+    if (uncovered) out.add(f.name);
+  }
+  return out;
+}
+
+/**
+ * Adds the fuel check at every loop head, and at the entry of every function that can recurse without
+ * passing a loop head, in every function defined in mod. At a loop head the check only branches; the
+ * call sits outside the loop, so the register allocator need not keep the loop's values spillable
+ * around a call (an `if` with the call inside the loop cost sha256 35% here, the branch-out form 13%):
+ *
+ *   loop $restart_N                         ;; the original loop node, renamed
+ *     block $done_N (result T)
+ *       block $slow_N
+ *         loop $L                           ;; the original name: the body's branches still target it
+ *           fuel = fuel - 1; br_if $slow_N (fuel < 0)
+ *           <original body>
+ *         end
+ *         br $done_N                        ;; (with the loop's value when T is not none)
+ *       end
+ *       fuel = 2^31 - 1; call preempt       ;; the host sets the fuel it wants
+ *       br $restart_N
+ */
+export function instrumentPreemption(mod: binaryen.Module, names: PreemptNames): PreemptStats {
+  const fuel = (): Ref => mod.global.get(names.fuel, binaryen.i32);
+  const decrement = (): Ref => mod.global.set(names.fuel, mod.i32.sub(fuel(), mod.i32.const(1)));
+  const exhausted = (): Ref => mod.i32.lt_s(fuel(), mod.i32.const(0));
+  // The slow path refills the fuel before it calls preempt, so a host that does not set it (or sets
+  // it to 0) gets another call only after 2^31 checks, not at once, forever.
+  const preempt = (): Ref =>
+    mod.block(null, [mod.global.set(names.fuel, mod.i32.const(0x7fffffff)), mod.call(names.preempt, [], binaryen.none)], binaryen.none);
+
+  const defined: Array<{ ref: binaryen.FunctionRef; name: string; facts: BodyFacts }> = [];
+  for (let i = 0; i < mod.getNumFunctions(); i++) {
+    const ref = mod.getFunctionByIndex(i);
+    const info = binaryen.getFunctionInfo(ref);
+    if (info.module !== null && info.module !== '') continue; // an import
+    defined.push({ ref, name: info.name, facts: bodyFacts(info.body, info.name) });
+  }
+  const atEntry = entryChecked(defined, tableFunctions(mod));
+
+  const stats: PreemptStats = { loops: 0, entries: 0 };
+  for (const f of defined) {
+    let n = 0;
+    for (const loop of f.facts.loops) {
+      const id = n++;
+      const [restart, done, slow] = [`amber_restart_${id}`, `amber_done_${id}`, `amber_slow_${id}`];
+      const type = binaryen.getExpressionType(loop);
+      const body = B.Loop.getBody(loop);
+      const name = B.Loop.getName(loop);
+      const inner = mod.loop(name, mod.block(null, [decrement(), mod.br(slow, exhausted()), body], binaryen.getExpressionType(body)));
+      const leave =
+        type === binaryen.none ? [inner, mod.br(done)] : type === binaryen.unreachable ? [inner] : [mod.br(done, undefined, inner)];
+      B.Loop.setName(loop, restart);
+      B.Loop.setBody(loop, mod.block(done, [mod.block(slow, leave, binaryen.none), preempt(), mod.br(restart)], type));
+      stats.loops++;
+    }
+    if (atEntry.has(f.name)) {
+      const info = binaryen.getFunctionInfo(f.ref);
+      B.Function.setBody(f.ref, mod.block(null, [decrement(), mod.if(exhausted(), preempt()), info.body], info.results));
+      stats.entries++;
+    }
+  }
+  return stats;
+}
