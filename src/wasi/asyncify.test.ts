@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import binaryen from 'binaryen';
+import {
+  BINARYEN_VERSION,
+  FUEL_EXPORT,
+  GLOBAL_EXPORT_PREFIX,
+  TransformError,
+  transformCached,
+  transformKey,
+  transformModule,
+  transformModuleWithReport,
+  transformVersion,
+  type TransformCache,
+} from './asyncify.js';
+import { guestBytes, runRaw, sha256, transformedGuest, FakeWasi, Exit } from './asyncify_fixture.test.js';
+
+function parse(text: string): Uint8Array<ArrayBuffer> {
+  const mod = binaryen.parseText(text);
+  try {
+    return new Uint8Array(mod.emitBinary());
+  } finally {
+    mod.dispose();
+  }
+}
+
+/** Runs a transformed guest to its end with a FakeWasi that never blocks (no unwinds at all). */
+function runTransformed(module: WebAssembly.Module, args: string[]): { stdout: string; code: number } {
+  const wasi = new FakeWasi({ args, blocking: false });
+  const instance = new WebAssembly.Instance(module, {
+    wasi_snapshot_preview1: wasi.imports() as unknown as WebAssembly.ModuleImports,
+    amber: { preempt: () => undefined },
+  });
+  wasi.memory = instance.exports['memory'] as WebAssembly.Memory;
+  try {
+    (instance.exports['_start'] as () => void)();
+    return { stdout: wasi.stdout, code: 0 };
+  } catch (e) {
+    if (e instanceof Exit) return { stdout: wasi.stdout, code: e.code };
+    throw e;
+  }
+}
+
+describe('transformModule', () => {
+  it('gives a module Node loads that runs each guest as the original does', () => {
+    const cases: Array<[string, string[]]> = [
+      ['spin', ['lcg', '1000']],
+      ['spin', ['sha256', '1']],
+      ['spin', ['fib', '20']],
+      ['spin', ['count', '2']],
+      ['spin', ['bogus', '1']],
+      ['sleeper', ['count', '3']],
+      ['hello', ['a', '--exit', '3']],
+    ];
+    for (const [guest, args] of cases) {
+      assert.deepEqual(runTransformed(transformedGuest(guest), args), runRaw(guestBytes(guest), args), `${guest} ${args.join(' ')}`);
+    }
+  });
+
+  it('exports every mutable global the module defines, the fuel and the asyncify controls', () => {
+    const input = parse(`(module (memory (export "memory") 1)
+      (global $a (mut i32) (i32.const 5)) (global $b i32 (i32.const 6)) (global $c (mut i64) (i64.const 7))
+      (func (export "_start") (global.set $a (i32.add (global.get $a) (global.get $b))) (global.set $c (i64.const 8))))`);
+    const { bytes, report } = transformModuleWithReport(input);
+    const m = new WebAssembly.Module(bytes);
+    const exports = WebAssembly.Module.exports(m).map((e) => `${e.kind}:${e.name}`).sort();
+    assert.deepEqual(exports, [
+      'function:_start',
+      'function:asyncify_get_state',
+      'function:asyncify_start_rewind',
+      'function:asyncify_start_unwind',
+      'function:asyncify_stop_rewind',
+      'function:asyncify_stop_unwind',
+      `global:${FUEL_EXPORT}`,
+      `global:${GLOBAL_EXPORT_PREFIX}0`,
+      `global:${GLOBAL_EXPORT_PREFIX}2`,
+      'memory:memory',
+    ]);
+    assert.equal(report.exportedGlobals, 2);
+    assert.deepEqual(WebAssembly.Module.imports(m), []); // no loop, no recursion: no check, and the unused import is dropped
+    const inst = new WebAssembly.Instance(m, {});
+    (inst.exports['_start'] as () => void)();
+    assert.equal((inst.exports[`${GLOBAL_EXPORT_PREFIX}0`] as WebAssembly.Global).value, 11);
+    assert.equal((inst.exports[`${GLOBAL_EXPORT_PREFIX}2`] as WebAssembly.Global).value, 8n);
+  });
+
+  it('checks every loop head, and the entry only of functions that recurse outside a loop', () => {
+    const input = parse(`(module (memory (export "memory") 1) (table 1 funcref) (elem (i32.const 0) $viaTable)
+      (func $leaf (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+      (func $loops (param i32) (loop $l (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1))))))
+      (func $self (param i32) (result i32) (if (result i32) (local.get 0) (then (call $self (i32.const 0))) (else (i32.const 1))))
+      (func $inLoop (param i32) (loop $l (if (local.get 0) (then (call $inLoop (i32.const 0)))) (br_if $l (i32.const 0))))
+      (func $ping (param i32) (call $pong (local.get 0)))
+      (func $pong (param i32) (if (local.get 0) (then (call $ping (i32.const 0)))))
+      (func $viaTable (param i32) (if (local.get 0) (then (call_indirect (param i32) (i32.const 0) (i32.const 0)))))
+      (func (export "_start") (drop (call $leaf (i32.const 1))) (call $loops (i32.const 3)) (drop (call $self (i32.const 1)))
+        (call $inLoop (i32.const 1)) (call $ping (i32.const 1)) (call $viaTable (i32.const 1))))`);
+    // Unoptimized, so inlining and constant folding leave every check where it was put.
+    const { bytes, report } = transformModuleWithReport(input, { optimizeLevel: 0 });
+    assert.equal(report.loops, 2);
+    assert.equal(report.entries, 4); // self, ping, pong, viaTable
+    // Each check takes one unit of fuel.
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { amber: { preempt: () => assert.fail('fuel ran out') } });
+    const fuel = inst.exports[FUEL_EXPORT] as WebAssembly.Global;
+    fuel.value = 1000;
+    (inst.exports['_start'] as () => void)();
+    // loops(3): 3 loop heads; self(1), self(0): 2 entries; inLoop(1), inLoop(0): 2 loop heads;
+    // ping(1), pong(1), ping(0), pong(0): 4 entries; viaTable(1), viaTable(0): 2 entries.
+    assert.equal(1000 - fuel.value, 3 + 2 + 2 + 4 + 2);
+  });
+
+  it('emits no feature beyond what Node 20 loads, and leaves the caller’s Binaryen options alone', () => {
+    const before = { optimize: binaryen.getOptimizeLevel(), shrink: binaryen.getShrinkLevel(), imports: binaryen.getPassArgument('asyncify-imports') };
+    binaryen.setOptimizeLevel(1);
+    try {
+      const bytes = transformModule(guestBytes('spin'), { optimizeLevel: 2 });
+      assert.equal(binaryen.getOptimizeLevel(), 1);
+      assert.equal(binaryen.getPassArgument('asyncify-imports'), before.imports);
+      const mod = binaryen.readBinary(bytes);
+      try {
+        mod.setFeatures(binaryen.Features.MVP | binaryen.Features.MutableGlobals | binaryen.Features.SignExt | binaryen.Features.BulkMemory | binaryen.Features.NontrappingFPToInt);
+        assert.ok(mod.validate(), 'does not validate under the five features');
+      } finally {
+        mod.dispose();
+      }
+    } finally {
+      binaryen.setOptimizeLevel(before.optimize);
+    }
+  });
+
+  it('refuses bytes that are not a module', () => {
+    assert.throws(() => transformModule(new Uint8Array([0, 97, 115, 109, 9, 9])), TransformError);
+  });
+});
+
+describe('transform keys and the cache', () => {
+  it('names the installed Binaryen and the options', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../node_modules/binaryen/package.json', import.meta.url), 'utf8')) as { version: string };
+    assert.equal(pkg.version.split('.')[0], BINARYEN_VERSION);
+    assert.match(transformVersion(), new RegExp(`binaryen-${BINARYEN_VERSION}\\.O2\\.`));
+    assert.notEqual(transformVersion(), transformVersion({ preempt: false }));
+    assert.notEqual(transformVersion(), transformVersion({ asyncify: false }));
+    assert.equal(transformKey('abc123'), `abc123.${transformVersion()}`);
+    assert.throws(() => transformKey('a/b'), /expected a hash/);
+  });
+
+  it('transforms once, then answers from the cache', () => {
+    const store = new Map<string, Uint8Array>();
+    let sets = 0;
+    const cache: TransformCache = { get: (k) => store.get(k), set: (k, b) => void (sets++, store.set(k, b)) };
+    const bytes = guestBytes('hello');
+    const a = transformCached(bytes, { hash: sha256, cache });
+    const b = transformCached(bytes, { hash: sha256, cache });
+    assert.equal(sets, 1);
+    assert.equal(a.key, `${sha256(bytes)}.${transformVersion()}`);
+    assert.deepEqual(b, a);
+  });
+});

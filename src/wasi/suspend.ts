@@ -1,0 +1,364 @@
+// The runtime side of Asyncify for one instance of a transformed module (asyncify.ts, DESIGN.md §3 and
+// §6): a Fiber runs `_start` until it returns or stops at an import, and continues it later. A call that
+// can answer now answers now; only a call that must wait (its import returns SUSPEND), a preemption or a
+// requested stop unwinds the stack. A stopped fiber's state (memory, globals, Asyncify stack, the call it
+// stopped in) can be saved, and restored into a fresh instance of the same module.
+//
+// The Asyncify buffer borrows the top of linear memory, and only while no guest code runs: from the
+// unwinding import until `_start` has returned, and from the rewind until the first import call. The
+// bytes it covers are copied out first and put back after, so the guest never sees it; between an unwind
+// and a rewind the stack lives in a Uint8Array here, and the kernel may read and write guest memory
+// freely. Growing memory for a private region would not do: wasi-libc's malloc claims every page up to
+// memory.size when it first runs, which can be after the first unwind.
+import {
+  AMBER_MODULE,
+  FUEL_EXPORT,
+  GLOBAL_EXPORT_PREFIX,
+  PREEMPT_IMPORT,
+} from './asyncify_names.js';
+
+/** What a suspendable import returns to say "I cannot answer now": the fiber unwinds. */
+export const SUSPEND: unique symbol = Symbol('amber.suspend');
+export type Suspend = typeof SUSPEND;
+
+type Value = number | bigint;
+/** An import of the modules the transform lets unwind: it answers now, or returns SUSPEND. */
+export type SuspendableImport = (...args: Value[]) => Value | undefined | Suspend;
+
+/** The import modules whose calls may unwind (SUSPENDING_IMPORTS names calls of these alone). */
+const SUSPENDING_MODULES: readonly string[] = ['wasi_snapshot_preview1', 'wasi_unstable', AMBER_MODULE];
+
+export interface FiberImports {
+  [module: string]: { [name: string]: SuspendableImport | WebAssembly.ImportValue };
+}
+
+/** The call a suspended fiber stopped in. */
+export interface PendingCall {
+  readonly module: string;
+  readonly name: string;
+  readonly args: readonly Value[];
+  /**
+   * 'blocked': the import returned SUSPEND, and resume() must say what it returns (or retry it).
+   * 'preempted': the fuel ran out and shouldYield said so. 'stopped': requestStop(), after the call
+   * completed. For both, the call's own result is kept here and returned on resume.
+   */
+  readonly cause: 'blocked' | 'preempted' | 'stopped';
+  readonly result?: Value | undefined;
+}
+
+/** How a blocked call ends: with this result, or by calling the import again with the same arguments. */
+export type Answer = { value: Value } | { retry: true };
+
+export type RunOutcome = { kind: 'exited' } | { kind: 'suspended'; pending: PendingCall };
+
+/** 'ready': not started; 'running': inside _start; 'suspended': unwound at a call; 'exited': _start returned or threw. */
+export type FiberStatus = 'ready' | 'running' | 'suspended' | 'exited';
+
+/** What a suspended fiber needs besides its memory to continue in another instance. */
+export interface SavedFiber {
+  /** Every exported mutable global: the guest's (GLOBAL_EXPORT_PREFIX<i>) and the fuel. */
+  globals: Record<string, Value>;
+  /** The Asyncify stack: the call index and live locals of every frame, innermost first. */
+  stack: Uint8Array;
+  pending: PendingCall;
+}
+
+export interface FiberImage extends SavedFiber {
+  /** Linear memory, byte for byte (a whole number of 64 KiB pages). */
+  memory: Uint8Array;
+}
+
+export interface FiberOptions {
+  /** Asked each time the fuel runs out; true unwinds the guest (cause 'preempted'). Default: never. */
+  shouldYield?: () => boolean;
+  /** Loop heads (and recursive entries) between two calls of shouldYield. Default 16384. */
+  fuel?: number;
+  /** Bytes of linear memory the first unwind borrows for the Asyncify stack; it doubles as stacks grow. Default 64 KiB. */
+  reserve?: number;
+}
+
+/** The guest's stack outgrew the borrowed Asyncify buffer while unwinding; the instance is lost. */
+export class AsyncifyOverflowError extends Error {
+  constructor(reserve: number, cause: unknown) {
+    super(`the guest's stack outgrew the ${reserve}-byte Asyncify buffer while unwinding`, { cause });
+    this.name = 'AsyncifyOverflowError';
+  }
+}
+
+/** A module that is not the output of transformModule (no asyncify_* exports, no memory, no _start). */
+export class NotTransformedError extends Error {
+  constructor(missing: string) {
+    super(`not a transformed module: it exports no ${missing}`);
+    this.name = 'NotTransformedError';
+  }
+}
+
+interface AsyncifyExports {
+  memory: WebAssembly.Memory;
+  _start: () => void;
+  asyncify_start_unwind: (data: number) => void;
+  asyncify_stop_unwind: () => void;
+  asyncify_start_rewind: (data: number) => void;
+  asyncify_stop_rewind: () => void;
+}
+
+/** Asyncify's data header at the start of the buffer: { i32 current; i32 end }, then the stack. */
+const HEADER = 8;
+const PAGE = 65536;
+const DEFAULT_FUEL = 16384;
+const DEFAULT_RESERVE = 65536;
+
+function exportsOf(instance: WebAssembly.Instance): AsyncifyExports {
+  const e = instance.exports;
+  const fns = ['_start', 'asyncify_start_unwind', 'asyncify_stop_unwind', 'asyncify_start_rewind', 'asyncify_stop_rewind'];
+  for (const name of fns) if (typeof e[name] !== 'function') throw new NotTransformedError(name);
+  if (!(e['memory'] instanceof WebAssembly.Memory)) throw new NotTransformedError('memory');
+  return e as unknown as AsyncifyExports;
+}
+
+/** The exported mutable globals a snapshot holds, by export name. */
+function savedGlobals(instance: WebAssembly.Instance): Map<string, WebAssembly.Global> {
+  const out = new Map<string, WebAssembly.Global>();
+  for (const [name, v] of Object.entries(instance.exports)) {
+    if (!(v instanceof WebAssembly.Global)) continue;
+    if (name.startsWith(GLOBAL_EXPORT_PREFIX) || name === FUEL_EXPORT) out.set(name, v);
+  }
+  return out;
+}
+
+export class Fiber {
+  readonly instance: WebAssembly.Instance;
+  readonly #exports: AsyncifyExports;
+  readonly #globals: Map<string, WebAssembly.Global>;
+  readonly #fuel: WebAssembly.Global | undefined;
+  readonly #quantum: number;
+  readonly #shouldYield: () => boolean;
+  #reserve: number;
+  #status: FiberStatus = 'ready';
+  /** What Asyncify is doing: 'normal' also while the fiber is suspended. */
+  #phase: 'normal' | 'unwinding' | 'rewinding' = 'normal';
+  #stopRequested = false;
+  #pending: PendingCall | null = null;
+  #answer: Answer | null = null;
+  #stack: Uint8Array | null = null;
+  /** The borrowed top of memory during an unwind or rewind, with the guest's bytes it covered. */
+  #borrowed: { start: number; saved: Uint8Array } | null = null;
+
+  /** Instantiates module with imports, the suspendable ones wrapped, and `amber.preempt` added. */
+  constructor(module: WebAssembly.Module, imports: FiberImports, opts: FiberOptions = {}) {
+    this.#quantum = opts.fuel ?? DEFAULT_FUEL;
+    this.#shouldYield = opts.shouldYield ?? (() => false);
+    this.#reserve = opts.reserve ?? DEFAULT_RESERVE;
+    this.instance = new WebAssembly.Instance(module, this.#wrapImports(imports));
+    this.#exports = exportsOf(this.instance);
+    this.#globals = savedGlobals(this.instance);
+    this.#fuel = this.#globals.get(FUEL_EXPORT);
+    this.#refuel();
+  }
+
+  /**
+   * A fiber in a fresh instance of module (the same transformed module the image was saved from),
+   * suspended where the image's fiber was: resume() continues it.
+   */
+  static restore(module: WebAssembly.Module, imports: FiberImports, image: FiberImage, opts: FiberOptions = {}): Fiber {
+    const f = new Fiber(module, imports, opts);
+    const memory = f.memory;
+    if (image.memory.length % PAGE !== 0) throw new Error(`image memory is ${image.memory.length} bytes, not a whole number of pages`);
+    const have = memory.buffer.byteLength / PAGE;
+    const want = image.memory.length / PAGE;
+    if (want < have) throw new Error(`image memory has ${want} pages, fewer than the module's initial ${have}`);
+    if (want > have) memory.grow(want - have);
+    new Uint8Array(memory.buffer).set(image.memory);
+    const names = [...f.#globals.keys()].sort().join(',');
+    if (names !== Object.keys(image.globals).sort().join(',')) {
+      throw new Error(`image globals (${Object.keys(image.globals).sort().join(',')}) do not match the module's (${names})`);
+    }
+    for (const [name, g] of f.#globals) g.value = image.globals[name];
+    f.#stack = image.stack.slice();
+    f.#pending = image.pending;
+    f.#status = 'suspended';
+    return f;
+  }
+
+  get memory(): WebAssembly.Memory {
+    return this.#exports.memory;
+  }
+
+  get status(): FiberStatus {
+    return this.#status;
+  }
+
+  /** The call the fiber is suspended in, or null. */
+  get pending(): PendingCall | null {
+    return this.#pending;
+  }
+
+  /** Runs `_start` until it returns ({kind: 'exited'}) or the fiber stops at a call. A trap or a thrown import error propagates. */
+  start(): RunOutcome {
+    if (this.#status !== 'ready') throw new Error(`start: fiber is ${this.#status}, expected ready`);
+    return this.#enter();
+  }
+
+  /**
+   * Continues a suspended fiber: the call it stopped in returns (exactly once) the answer's value, or
+   * the saved result for a preempted or stopped call, or is made again for {retry: true}.
+   */
+  resume(answer?: Answer): RunOutcome {
+    const p = this.#pending;
+    if (this.#status !== 'suspended' || p === null || this.#stack === null) throw new Error(`resume: fiber is ${this.#status}, expected suspended`);
+    if (p.cause === 'blocked' && answer === undefined) throw new Error(`resume: ${p.module}.${p.name} is blocked; expected an answer`);
+    if (p.cause !== 'blocked' && answer !== undefined) throw new Error(`resume: ${p.module}.${p.name} already completed (${p.cause}); expected no answer`);
+    this.#answer = answer ?? null;
+    const start = this.#borrow(HEADER + this.#stack.length);
+    const view = new DataView(this.memory.buffer);
+    view.setUint32(start, start + HEADER + this.#stack.length, true);
+    view.setUint32(start + 4, this.memory.buffer.byteLength, true);
+    new Uint8Array(this.memory.buffer, start + HEADER, this.#stack.length).set(this.#stack);
+    this.#stack = null;
+    this.#phase = 'rewinding';
+    this.#exports.asyncify_start_rewind(start);
+    return this.#enter();
+  }
+
+  /** Stops the running guest at its next import call (after the call completes) or fuel check. */
+  requestStop(): void {
+    this.#stopRequested = true;
+    if (this.#fuel !== undefined) this.#fuel.value = 0;
+  }
+
+  /** The state a suspended fiber continues from, without its memory (read `memory` for that). */
+  save(): SavedFiber {
+    if (this.#status !== 'suspended' || this.#pending === null || this.#stack === null) throw new Error(`save: fiber is ${this.#status}, expected suspended`);
+    const globals: Record<string, Value> = {};
+    for (const [name, g] of this.#globals) globals[name] = g.value as Value;
+    return { globals, stack: this.#stack.slice(), pending: this.#pending };
+  }
+
+  /** save() with a copy of linear memory. */
+  image(): FiberImage {
+    return { ...this.save(), memory: new Uint8Array(this.memory.buffer).slice() };
+  }
+
+  #refuel(): void {
+    if (this.#fuel !== undefined) this.#fuel.value = this.#quantum;
+  }
+
+  #wrapImports(imports: FiberImports): WebAssembly.Imports {
+    const out: WebAssembly.Imports = {};
+    for (const [module, fns] of Object.entries(imports)) {
+      if (!SUSPENDING_MODULES.includes(module)) {
+        out[module] = fns as WebAssembly.ModuleImports;
+        continue;
+      }
+      const wrapped: WebAssembly.ModuleImports = {};
+      for (const [name, fn] of Object.entries(fns)) {
+        wrapped[name] = typeof fn === 'function' ? this.#wrap(module, name, fn as SuspendableImport) : fn;
+      }
+      out[module] = wrapped;
+    }
+    const amber = (out[AMBER_MODULE] ??= {});
+    amber[PREEMPT_IMPORT] = () => this.#preempt();
+    return out;
+  }
+
+  #wrap(module: string, name: string, fn: SuspendableImport): (...args: Value[]) => Value | undefined {
+    return (...args) => (this.#phase === 'rewinding' ? this.#endRewind(module, name, args, fn) : this.#call(module, name, args, fn));
+  }
+
+  #call(module: string, name: string, args: Value[], fn: SuspendableImport): Value | undefined {
+    const r = fn(...args);
+    if (r === SUSPEND) {
+      this.#startUnwind({ module, name, args, cause: 'blocked' });
+      return 0;
+    }
+    if (this.#stopRequested) this.#startUnwind({ module, name, args, cause: 'stopped', result: r });
+    return r;
+  }
+
+  #preempt(): void {
+    if (this.#phase === 'rewinding') {
+      this.#endRewind(AMBER_MODULE, PREEMPT_IMPORT, [], () => undefined);
+      return;
+    }
+    this.#refuel();
+    if (this.#stopRequested) this.#startUnwind({ module: AMBER_MODULE, name: PREEMPT_IMPORT, args: [], cause: 'stopped' });
+    else if (this.#shouldYield()) this.#startUnwind({ module: AMBER_MODULE, name: PREEMPT_IMPORT, args: [], cause: 'preempted' });
+  }
+
+  /** The rewind reached the call it stopped in: stop rewinding, give the guest its bytes back, answer. */
+  #endRewind(module: string, name: string, args: Value[], fn: SuspendableImport): Value | undefined {
+    const p = this.#pending;
+    if (p === null || p.module !== module || p.name !== name) {
+      throw new Error(`rewind reached ${module}.${name}, expected ${p === null ? 'nothing' : `${p.module}.${p.name}`}`);
+    }
+    this.#exports.asyncify_stop_rewind();
+    this.#phase = 'normal';
+    this.#giveBack();
+    const answer = this.#answer;
+    this.#pending = null;
+    this.#answer = null;
+    if (p.cause !== 'blocked') return p.result;
+    if (answer === null) throw new Error('unreachable: a blocked call resumed without an answer');
+    if ('value' in answer) return answer.value;
+    return this.#call(module, name, args, fn);
+  }
+
+  #startUnwind(pending: PendingCall): void {
+    this.#stopRequested = false;
+    this.#pending = pending;
+    const start = this.#borrow(Math.min(this.#reserve, this.memory.buffer.byteLength));
+    const view = new DataView(this.memory.buffer);
+    view.setUint32(start, start + HEADER, true);
+    view.setUint32(start + 4, this.memory.buffer.byteLength, true);
+    this.#phase = 'unwinding';
+    this.#exports.asyncify_start_unwind(start);
+  }
+
+  /** Borrows the top `bytes` of memory (16-aligned start), keeping a copy of what they held. */
+  #borrow(bytes: number): number {
+    const size = this.memory.buffer.byteLength;
+    if (bytes > size) throw new Error(`the Asyncify stack (${bytes} bytes) does not fit in memory (${size} bytes)`);
+    const start = (size - bytes) & ~15;
+    this.#borrowed = { start, saved: new Uint8Array(this.memory.buffer, start, size - start).slice() };
+    return start;
+  }
+
+  #giveBack(): void {
+    const b = this.#borrowed;
+    if (b === null) return;
+    new Uint8Array(this.memory.buffer, b.start, b.saved.length).set(b.saved);
+    this.#borrowed = null;
+  }
+
+  #enter(): RunOutcome {
+    this.#status = 'running';
+    try {
+      this.#exports._start();
+    } catch (e) {
+      const unwinding = this.#phase === 'unwinding';
+      this.#status = 'exited';
+      this.#phase = 'normal';
+      if (unwinding) throw new AsyncifyOverflowError(this.#borrowed?.saved.length ?? 0, e);
+      this.#giveBack();
+      throw e;
+    }
+    if (this.#phase === 'rewinding') {
+      this.#status = 'exited';
+      throw new Error('the guest returned from _start while rewinding: the saved stack does not fit this module');
+    }
+    if (this.#phase === 'normal') {
+      this.#status = 'exited';
+      return { kind: 'exited' };
+    }
+    this.#exports.asyncify_stop_unwind();
+    this.#phase = 'normal';
+    const b = this.#borrowed!;
+    const current = new DataView(this.memory.buffer).getUint32(b.start, true);
+    const used = current - b.start - HEADER;
+    this.#stack = new Uint8Array(this.memory.buffer, b.start + HEADER, used).slice();
+    this.#giveBack();
+    if (used * 2 > this.#reserve) this.#reserve *= 2;
+    this.#status = 'suspended';
+    return { kind: 'suspended', pending: this.#pending! };
+  }
+}
