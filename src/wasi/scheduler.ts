@@ -1,0 +1,263 @@
+// The run loop of a pod's processes, like the Sentry's task goroutines reduced to one thread: each
+// process is a Fiber (suspend.ts) in a small state machine, runnable → running → blocked(wait) or
+// preempted → runnable, and stopped for a checkpoint. A syscall that can answer now answers now; one
+// that must wait (poll_oneoff with nothing ready) records its wait and unwinds; the loop retries it
+// when the wait is over. Between slices the loop yields to the host's event loop, so control requests
+// (checkpoint, kill, exec) are served while guests run; at those points every fiber is suspended, so
+// the pod is one consistent cut.
+import type { Kernel } from '../kernel/kernel.js';
+import type { Process } from '../kernel/process.js';
+import { amberImports } from './amber.js';
+import { wasiImports } from './imports.js';
+import { GuestMemory } from './memory.js';
+import { ProcExit } from './proc.js';
+import { Fiber, SUSPEND, type FiberImage, type FiberImports } from './suspend.js';
+import type { Sys } from './sys.js';
+
+/** Why a blocked process waits: until a monotonic deadline, and/or for fds to become ready. */
+export interface Wait {
+  /** Kernel monotonic nanoseconds; null: no deadline. */
+  untilNs: bigint | null;
+  /** It also waits on fds, so it must be retried from time to time. */
+  polling: boolean;
+  /** The clock readings its relative timeouts count from, handed back when the call is made again. */
+  bases: Array<[number, bigint]>;
+}
+
+export type TaskEnd = { kind: 'exit'; code: number } | { kind: 'trap'; message: string };
+
+export type TaskState = 'runnable' | 'blocked' | 'exited';
+
+/** How long one process runs before the loop lets the others (and the host) in. */
+const SLICE_MS = 10;
+/** How often a process waiting on fds is retried. */
+const POLL_MS = 5;
+
+export class Task {
+  readonly proc: Process;
+  readonly fiber: Fiber;
+  /** Hands a blocked call's clock readings back to it when it is made again. */
+  retryWith: (bases: Array<[number, bigint]>) => void = () => {};
+  state: TaskState = 'runnable';
+  wait: Wait | null = null;
+  /** The readings of the last wait, for the call made again when it ends. */
+  retryBases: Array<[number, bigint]> = [];
+  end: TaskEnd | null = null;
+  readonly done: Promise<TaskEnd>;
+  #resolve!: (e: TaskEnd) => void;
+
+  constructor(proc: Process, fiber: Fiber) {
+    this.proc = proc;
+    this.fiber = fiber;
+    this.done = new Promise((res) => {
+      this.#resolve = res;
+    });
+  }
+
+  finish(end: TaskEnd): void {
+    this.state = 'exited';
+    this.end = end;
+    this.proc.exit(end.kind === 'exit' ? end.code : 134);
+    this.#resolve(end);
+  }
+}
+
+/** A syscall context whose poll_oneoff suspends instead of sleeping the host thread. */
+interface SchedSys extends Sys {
+  mem: GuestMemory;
+  suspend: (wait: Wait) => number;
+  /** Set while a blocked call is made again; its first read clears it. */
+  retry: Array<[number, bigint]> | null;
+}
+
+interface TaskRef {
+  task: Task | null;
+  sys: SchedSys | null;
+}
+
+function describeTrap(e: unknown): string {
+  if (e instanceof WebAssembly.RuntimeError) return `wasm trap: ${e.message}`;
+  if (e instanceof RangeError && /call stack/i.test(e.message)) return 'wasm trap: call stack exhausted';
+  throw e;
+}
+
+export class Scheduler {
+  readonly kernel: Kernel;
+  readonly tasks: Task[] = [];
+  #paused = 0;
+  #wake: (() => void) | null = null;
+  #running = false;
+  #sliceEnd = 0;
+
+  constructor(kernel: Kernel) {
+    this.kernel = kernel;
+  }
+
+  #imports(proc: Process, taskRef: TaskRef): { imports: FiberImports; sys: SchedSys } {
+    const sys: SchedSys = {
+      kernel: this.kernel,
+      proc,
+      mem: new GuestMemory(new WebAssembly.Memory({ initial: 0 })),
+      suspend: (wait) => {
+        const t = taskRef.task;
+        if (t !== null) t.wait = wait;
+        return SUSPEND as unknown as number; // the Fiber's wrapper sees the marker and unwinds
+      },
+      retry: null,
+      retryBases: () => {
+        const r = sys.retry;
+        sys.retry = null;
+        return r;
+      },
+    };
+    taskRef.sys = sys;
+    return { sys, imports: { wasi_snapshot_preview1: wasiImports(sys), amber: amberImports(sys) } as FiberImports };
+  }
+
+  #fiberOptions() {
+    return { shouldYield: () => performance.now() > this.#sliceEnd };
+  }
+
+  /** A new process running module from its start. */
+  add(proc: Process, module: WebAssembly.Module): Task {
+    const ref: TaskRef = { task: null, sys: null };
+    const { imports, sys } = this.#imports(proc, ref);
+    const fiber = new Fiber(module, imports, this.#fiberOptions());
+    sys.mem = new GuestMemory(fiber.memory);
+    const task = this.#task(proc, fiber, ref);
+    this.tasks.push(task);
+    this.#kick();
+    return task;
+  }
+
+  #task(proc: Process, fiber: Fiber, ref: TaskRef): Task {
+    const task = new Task(proc, fiber);
+    ref.task = task;
+    task.retryWith = (bases) => {
+      if (ref.sys !== null) ref.sys.retry = bases;
+    };
+    return task;
+  }
+
+  /** A process continuing from a saved fiber image (a restore). */
+  addRestored(proc: Process, module: WebAssembly.Module, image: FiberImage, wait: Wait | null): Task {
+    const ref: TaskRef = { task: null, sys: null };
+    const { imports, sys } = this.#imports(proc, ref);
+    const fiber = Fiber.restore(module, imports, image, this.#fiberOptions());
+    sys.mem = new GuestMemory(fiber.memory);
+    const task = this.#task(proc, fiber, ref);
+    if (image.pending.cause === 'blocked') {
+      task.state = 'blocked';
+      task.wait = wait ?? { untilNs: null, polling: true, bases: [] };
+    }
+    this.tasks.push(task);
+    this.#kick();
+    return task;
+  }
+
+  /** Stops scheduling (a checkpoint): resolves once no guest code runs; every live fiber is suspended. */
+  async pause(): Promise<void> {
+    this.#paused++;
+    while (this.#running) await new Promise((res) => setTimeout(res, 1));
+  }
+
+  get paused(): boolean {
+    return this.#paused > 0 && !this.#running;
+  }
+
+  unpause(): void {
+    if (this.#paused > 0) this.#paused--;
+    this.#kick();
+  }
+
+  #kick(): void {
+    const w = this.#wake;
+    this.#wake = null;
+    w?.();
+  }
+
+  #runOne(t: Task): void {
+    this.#sliceEnd = performance.now() + SLICE_MS;
+    try {
+      let outcome;
+      if (t.fiber.status === 'ready') outcome = t.fiber.start();
+      else if (t.fiber.pending?.cause === 'blocked') {
+        t.retryWith(t.retryBases);
+        outcome = t.fiber.resume({ retry: true });
+      }
+      else outcome = t.fiber.resume();
+      if (outcome.kind === 'exited') {
+        t.finish({ kind: 'exit', code: 0 });
+        return;
+      }
+      if (outcome.pending.cause === 'blocked') {
+        t.state = 'blocked';
+        t.wait ??= { untilNs: null, polling: true, bases: [] };
+      } else {
+        t.state = 'runnable';
+      }
+    } catch (e) {
+      if (e instanceof ProcExit) t.finish({ kind: 'exit', code: e.code });
+      else t.finish({ kind: 'trap', message: describeTrap(e) });
+    }
+  }
+
+  /** Blocked tasks whose wait is over become runnable; returns ms until the next deadline (or poll). */
+  #wakeBlocked(): number {
+    const now = this.kernel.monotonicNs();
+    let next = Infinity;
+    for (const t of this.tasks) {
+      if (t.state !== 'blocked' || t.wait === null) continue;
+      const until = t.wait.untilNs;
+      if (t.wait.polling) {
+        t.state = 'runnable';
+        t.retryBases = t.wait.bases;
+        t.wait = null;
+        next = Math.min(next, POLL_MS);
+        continue;
+      }
+      if (until === null || until <= now) {
+        t.state = 'runnable';
+        t.retryBases = t.wait.bases;
+        t.wait = null;
+      } else {
+        next = Math.min(next, Number(until - now) / 1e6);
+      }
+    }
+    return next;
+  }
+
+  /** Runs until every task has exited. */
+  async run(): Promise<void> {
+    let lastYield = performance.now();
+    for (;;) {
+      if (this.tasks.every((t) => t.state === 'exited')) return;
+      if (this.#paused > 0) {
+        await new Promise<void>((res) => {
+          this.#wake = res;
+        });
+        continue;
+      }
+      const waitMs = this.#wakeBlocked();
+      const runnable = this.tasks.filter((t) => t.state === 'runnable');
+      if (runnable.length === 0) {
+        await new Promise<void>((res) => {
+          this.#wake = res;
+          setTimeout(() => this.#kick(), Number.isFinite(waitMs) ? Math.max(0, Math.ceil(waitMs)) : 50);
+        });
+        lastYield = performance.now();
+        continue;
+      }
+      this.#running = true;
+      for (const t of runnable) {
+        if (this.#paused > 0) break;
+        this.#runOne(t);
+      }
+      this.#running = false;
+      if (performance.now() - lastYield > SLICE_MS) {
+        await new Promise((res) => setTimeout(res, 0));
+        lastYield = performance.now();
+      }
+    }
+  }
+}
