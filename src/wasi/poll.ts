@@ -17,7 +17,11 @@ interface Event { userdata: bigint; errno: number; type: number; nbytes: number;
 
 const STEP_NS = 2_000_000n;
 
-function readSubs(sys: Sys, ptr: number, n: number): Sub[] {
+/**
+ * bases: the clock readings relative timeouts count from. A call made again after a wait (scheduler)
+ * passes the readings of its first attempt, so "sleep 30 ms" does not start over on each attempt.
+ */
+function readSubs(sys: Sys, ptr: number, n: number, bases: Map<number, bigint>): Sub[] {
   const mem = sys.mem;
   mem.check(ptr, n * W.SUBSCRIPTION_SIZE);
   const subs: Sub[] = [];
@@ -32,7 +36,11 @@ function readSubs(sys: Sys, ptr: number, n: number): Sub[] {
       if (clock !== W.CLOCKID_REALTIME && clock !== W.CLOCKID_MONOTONIC) throw new KernelError(EINVAL);
       const timeout = mem.u64(p + W.SUBSCRIPTION_CLOCK_TIMEOUT);
       const flags = mem.u16(p + W.SUBSCRIPTION_CLOCK_FLAGS);
-      const now = clockNow(sys, clock);
+      let now = bases.get(clock);
+      if (now === undefined) {
+        now = clockNow(sys, clock);
+        bases.set(clock, now);
+      }
       const deadline = flags & W.SUBCLOCKFLAGS_SUBSCRIPTION_CLOCK_ABSTIME ? timeout : now + timeout;
       subs.push({ kind: 'clock', userdata, deadline, clock });
     } else if (tag === W.EVENTTYPE_FD_READ || tag === W.EVENTTYPE_FD_WRITE) {
@@ -69,7 +77,8 @@ function fdEvent(sub: FdSub): Event | null {
 
 export function poll_oneoff(sys: Sys, inPtr: number, outPtr: number, nsubs: number, neventsPtr: number): number {
   if (nsubs === 0) throw new KernelError(EINVAL);
-  const subs = readSubs(sys, inPtr, nsubs);
+  const bases = new Map<number, bigint>(sys.retryBases?.() ?? []);
+  const subs = readSubs(sys, inPtr, nsubs, bases);
   sys.mem.check(outPtr, nsubs * W.EVENT_SIZE);
   sys.mem.check(neventsPtr, 4);
   for (;;) {
@@ -91,6 +100,10 @@ export function poll_oneoff(sys: Sys, inPtr: number, outPtr: number, nsubs: numb
       return 0;
     }
     const hasFds = subs.some((s) => s.kind === 'fd');
+    if (sys.suspend !== undefined) {
+      const untilNs = earliest === null ? null : sys.kernel.monotonicNs() + (earliest.deadline - clockNow(sys, earliest.clock));
+      return sys.suspend({ untilNs, polling: hasFds, bases: [...bases] });
+    }
     if (earliest === null) {
       sys.kernel.clock.sleepNs(STEP_NS);
       continue;

@@ -16,6 +16,15 @@ export interface Sys {
   readonly kernel: Kernel;
   readonly proc: Process;
   readonly mem: GuestMemory;
+  /**
+   * Present when the process runs under the scheduler (wasi/scheduler.ts): a call that must wait
+   * records why and returns what this returns (the scheduler's unwind marker, typed as a number so the
+   * syscall table keeps its type); the call is made again once the wait is over. Absent (amber do), a
+   * call that must wait sleeps the host thread.
+   */
+  readonly suspend?: (wait: { untilNs: bigint | null; polling: boolean; bases: Array<[number, bigint]> }) => number;
+  /** With suspend: the clock readings a call made again after its wait counts from (taken once). */
+  readonly retryBases?: () => Array<[number, bigint]> | null;
 }
 
 /** The fd's entry if it grants every right in `rights`; EBADF if closed, ENOTCAPABLE otherwise. */
