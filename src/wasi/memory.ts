@@ -1,5 +1,9 @@
 // Guest linear memory as the syscall layer reads it: bounds-checked accessors that turn a bad pointer
-// into EFAULT, like Linux's copy_from_user. Views are re-made whenever memory.grow replaced the buffer.
+// into EFAULT, like Linux's copy_from_user. Views are re-made whenever memory.grow replaced the buffer,
+// and only then: reading memory.buffer costs more than the check itself, so an access looks again only
+// when it falls outside the views it has. That covers both ways memory grows: a grow detaches the old
+// buffer (its views read as length 0, so every access lands outside them), and a shared memory that grew
+// in place keeps its old views valid for the old range and lands outside them past it.
 import { EFAULT } from '../abi/errno.js';
 import { KernelError } from '../base/error.js';
 
@@ -27,6 +31,12 @@ export class GuestMemory {
 
   /** Throws EFAULT unless [ptr, ptr+len) lies inside memory. */
   check(ptr: number, len: number): void {
+    // Strictly inside the views: no need to look at memory.buffer. Reaching their end (a detached
+    // buffer has length 0, so any access does) takes the slow path, which refreshes them first.
+    if (ptr < 0 || len < 0 || ptr + len >= this.#u8.length) this.#checkFresh(ptr, len);
+  }
+
+  #checkFresh(ptr: number, len: number): void {
     this.#refresh();
     if (ptr < 0 || len < 0 || ptr + len > this.#u8.length) throw new KernelError(EFAULT);
   }

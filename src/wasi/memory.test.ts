@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { EFAULT } from '../abi/errno.js';
+import { KernelError } from '../base/error.js';
+import { GuestMemory } from './memory.js';
+
+const PAGE = 65536;
+
+function efault(f: () => unknown, what: string): void {
+  assert.throws(f, (e: unknown) => e instanceof KernelError && e.errno === EFAULT, what);
+}
+
+test('accesses up to the very end of memory work; one byte past it is EFAULT', () => {
+  const mem = new GuestMemory(new WebAssembly.Memory({ initial: 1 }));
+  mem.setU32(PAGE - 4, 0xdeadbeef);
+  assert.equal(mem.u32(PAGE - 4), 0xdeadbeef);
+  assert.equal(mem.bytes(PAGE, 0).length, 0, 'an empty range at the end');
+  efault(() => mem.u32(PAGE - 3), 'u32 across the end');
+  efault(() => mem.bytes(PAGE + 1, 0), 'an empty range past the end');
+  efault(() => mem.check(-1, 1), 'a negative pointer');
+  efault(() => mem.check(0, -1), 'a negative length');
+});
+
+test('after memory.grow detaches the buffer, every access sees the grown memory', () => {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 3 });
+  const mem = new GuestMemory(memory);
+  mem.setU32(8, 7);
+  efault(() => mem.u32(PAGE), 'past the end before growing');
+  memory.grow(1);
+  assert.equal(mem.bytes(0, 0).length, 0, 'an empty range on the old (detached) views');
+  assert.equal(mem.u32(8), 7, 'old contents, read through fresh views');
+  mem.setU32(PAGE, 9);
+  assert.equal(mem.u32(PAGE), 9, 'the new page');
+  memory.grow(1);
+  mem.write(8, new Uint8Array([1, 2, 3]));
+  assert.deepEqual([...mem.bytes(8, 3)], [1, 2, 3], 'a write after a grow lands in the live buffer');
+  assert.deepEqual([...new Uint8Array(memory.buffer, 8, 3)], [1, 2, 3]);
+  efault(() => mem.u8(3 * PAGE), 'past the grown end');
+});
+
+test('a shared memory that grew in place: old range through the old views, new range after a refresh', () => {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 3, shared: true });
+  const mem = new GuestMemory(memory);
+  mem.setU32(4, 1);
+  memory.grow(1);
+  mem.setU32(PAGE + 4, 3);
+  assert.equal(mem.u32(PAGE + 4), 3);
+  assert.equal(mem.u32(4), 1);
+  assert.equal(new DataView(memory.buffer).getUint32(PAGE + 4, true), 3);
+  efault(() => mem.u8(2 * PAGE), 'past the grown end');
+});
