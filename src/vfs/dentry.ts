@@ -2,7 +2,8 @@
 // dentries: tmpfs keeps them as the directory tree itself, hostdir as a cache it revalidates. The VFS
 // relies on `parent` for "..", on identity for mountpoints (a dentry with mounts on it stays the same
 // object while they exist), and on `dead` to know a file was unlinked while open.
-import type { Inode } from './filesystem.js';
+import { bool, int, map, optRef, ref, savable, str } from '../state/index.js';
+import { Inode } from './filesystem.js';
 
 export class Dentry {
   name: string;
@@ -32,4 +33,32 @@ export class Dentry {
     for (let d: Dentry | null = other; d !== null; d = d.parent) if (d === this) return true;
     return false;
   }
+
+  /**
+   * Saved with its parent and inode (taken in create: a dentry's ancestors and inode never lead back to
+   * it), its children, its mount count and whether it is dead. A dead dentry is saved like any other:
+   * an unlinked file still open keeps its name, parent and inode, and is in no directory's children.
+   */
+  static readonly saved = savable(Dentry, {
+    name: 'vfs.Dentry',
+    version: 1,
+    fields: {
+      name: str,
+      parent: optRef(Dentry),
+      inode: ref(Inode),
+      children: map(str, ref(Dentry)),
+      mountCount: int,
+      dead: bool,
+    },
+    save: (d) => d,
+    create: (v, r) => {
+      const parent = v.parent === null ? null : r.ref(v.parent);
+      return new Dentry(v.name, parent, r.ref(v.inode));
+    },
+    fill: (d, v) => {
+      for (const [name, c] of v.children) d.children.set(name, c);
+      d.mountCount = v.mountCount;
+      d.dead = v.dead;
+    },
+  });
 }

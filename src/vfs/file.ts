@@ -5,8 +5,10 @@ import { EBADF, EINVAL, EISDIR, ENODEV, ENOTDIR, EOVERFLOW, EROFS, ESPIPE } from
 import { O_ACCMODE, O_APPEND, O_RDONLY, O_RDWR, O_SETFL_MASK, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET } from '../abi/open.js';
 import type { SetStat, Stat } from '../abi/stat.js';
 import { KernelError } from '../base/error.js';
+import { bool, int, ref, savable, struct, type Loader, type LoadValue } from '../state/index.js';
+import { Dentry } from './dentry.js';
 import type { DirEntry, Inode } from './filesystem.js';
-import type { VirtualDentry } from './mount.js';
+import { Mount, type VirtualDentry } from './mount.js';
 import { parentOf, type ResolveContext } from './resolve.js';
 
 /** What poll(2) would report for a file. */
@@ -39,6 +41,28 @@ export interface OpenedAt {
   vd: VirtualDentry;
   /** The caller's root when the file was opened, for ".." in readdir. */
   ctx: ResolveContext;
+}
+
+/** A VirtualDentry as a saved record (the mount and dentry by reference). */
+export const savedVd = struct({ mount: ref(Mount), dentry: ref(Dentry) });
+
+/** A saved VirtualDentry made live in create(). */
+export function loadVd(v: LoadValue<{ vd: typeof savedVd }>['vd'], r: Loader): VirtualDentry {
+  return { mount: r.ref(v.mount), dentry: r.ref(v.dentry) };
+}
+
+/** A ResolveContext (a root and a caller) as a saved record, by value. */
+export const savedCtx = struct({
+  root: savedVd,
+  caller: struct({ pid: int, creds: struct({ uid: int, gid: int }) }),
+});
+
+/** The access mode bits of open(2) for a description's readable and writable. */
+function accessMode(readable: boolean, writable: boolean): number {
+  if (readable && writable) return O_RDWR;
+  if (writable) return O_WRONLY;
+  if (readable) return O_RDONLY;
+  return O_ACCMODE; // neither, as Linux's open mode 3
 }
 
 export class FileDescription {
@@ -198,4 +222,46 @@ export class FileDescription {
   #checkWrite(): void {
     if (!this.writable) throw new KernelError(EBADF);
   }
+
+  /**
+   * Saved: where it was opened (mount, dentry, the opener's context), its FileOps, access mode, status
+   * flags, offset and reference count. The inode is the dentry's; the directory listing is a cache
+   * (nosave), taken again at the next readdir.
+   */
+  static readonly saved = savable(FileDescription, {
+    name: 'vfs.FileDescription',
+    version: 1,
+    fields: {
+      vd: savedVd,
+      ctx: savedCtx,
+      ops: ref<FileOps>(),
+      readable: bool,
+      writable: bool,
+      statusFlags: int,
+      offset: int,
+      refs: int,
+    },
+    save: (f) => ({
+      vd: f.vd,
+      ctx: f.#ctx,
+      ops: f.ops,
+      readable: f.readable,
+      writable: f.writable,
+      statusFlags: f.statusFlags,
+      offset: f.offset,
+      refs: f.#refs,
+    }),
+    create: (v, r) => {
+      const vd = loadVd(v.vd, r);
+      const { caller } = v.ctx;
+      const ctx: ResolveContext = {
+        root: loadVd(v.ctx.root, r),
+        caller: { pid: caller.pid, creds: { uid: caller.creds.uid, gid: caller.creds.gid } },
+      };
+      const f = new FileDescription({ vd, ctx }, r.ref(v.ops), accessMode(v.readable, v.writable) | v.statusFlags);
+      f.offset = v.offset;
+      f.#refs = v.refs;
+      return f;
+    },
+  });
 }

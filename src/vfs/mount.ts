@@ -4,8 +4,9 @@
 // earlier one's root, which is how Linux shows them in mountinfo. The tree is kept as objects
 // (parent, mountpoint, children in creation order), never as paths.
 import { MNT_READONLY } from '../abi/mount.js';
-import type { Dentry } from './dentry.js';
-import type { Filesystem } from './filesystem.js';
+import { int, list, optRef, ref, savable } from '../state/index.js';
+import { Dentry } from './dentry.js';
+import { Filesystem } from './filesystem.js';
 
 /** A (mount, dentry) pair: a location in a mount namespace, like Linux's struct path. */
 export interface VirtualDentry {
@@ -63,6 +64,35 @@ export class Mount {
     child.parent = null;
     child.mountpoint = null;
   }
+
+  /**
+   * The tree is saved as objects (seed 002): parent, mountpoint and children in creation order, never
+   * paths, so a covered mount and what is open under it come back as they were. Dentries keep their own
+   * mountCount; the #covers index is rebuilt from the children.
+   */
+  static readonly saved = savable(Mount, {
+    name: 'vfs.Mount',
+    version: 1,
+    fields: {
+      id: int,
+      fs: ref(Filesystem),
+      root: ref(Dentry),
+      flags: int,
+      parent: optRef(Mount),
+      mountpoint: optRef(Dentry),
+      children: list(ref(Mount)),
+    },
+    save: (m) => m,
+    create: (v, r) => new Mount(v.id, r.ref(v.fs), r.ref(v.root), v.flags),
+    fill: (m, v) => {
+      m.parent = v.parent;
+      m.mountpoint = v.mountpoint;
+      m.children.push(...v.children);
+    },
+    afterLoad: (m) => {
+      for (const c of m.children) if (c.mountpoint !== null) m.#covers.set(c.mountpoint, c);
+    },
+  });
 }
 
 /** Follows mounts stacked on vd down to the topmost one, as a path walk does on entering a dentry. */
@@ -95,4 +125,12 @@ export class MountNamespace {
       for (let i = m.children.length - 1; i >= 0; i--) stack.push(m.children[i] as Mount);
     }
   }
+
+  static readonly saved = savable(MountNamespace, {
+    name: 'vfs.MountNamespace',
+    version: 1,
+    fields: { root: ref(Mount) },
+    save: (ns) => ns,
+    create: (v, r) => new MountNamespace(r.ref(v.root)),
+  });
 }

@@ -9,6 +9,7 @@ import {
 import type { SetStat, Stat } from '../abi/stat.js';
 import { O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_TRUNC } from '../abi/open.js';
 import { KernelError } from '../base/error.js';
+import { int, savable } from '../state/index.js';
 import type { Dentry } from './dentry.js';
 import { FileDescription } from './file.js';
 import type { Filesystem } from './filesystem.js';
@@ -46,6 +47,19 @@ function writable(vd: VirtualDentry): void {
 
 export class VirtualFilesystem {
   #nextMountId = 1;
+
+  /** Its one counter: mount ids are never reused, across a restore too. */
+  static readonly saved = savable(VirtualFilesystem, {
+    name: 'vfs.VirtualFilesystem',
+    version: 1,
+    fields: { nextMountId: int },
+    save: (vfs) => ({ nextMountId: vfs.#nextMountId }),
+    create: (v) => {
+      const vfs = new VirtualFilesystem();
+      vfs.#nextMountId = v.nextMountId;
+      return vfs;
+    },
+  });
 
   /** A new, unattached mount of fs showing root (fs.root() by default). */
   newMount(fs: Filesystem, flags: number, root?: Dentry): Mount {
