@@ -4,6 +4,7 @@
 import { ENOSPC } from '../../abi/errno.js';
 import { makeDev } from '../../abi/stat.js';
 import { KernelError } from '../../base/error.js';
+import { oneOf, ref, savable } from '../../state/index.js';
 import type { FileOps } from '../../vfs/file.js';
 
 /** Linux's major number of the memory devices (include/uapi/linux/major.h MEM_MAJOR). */
@@ -32,21 +33,13 @@ export const MEM_DEVICES: readonly MemDevice[] = Object.freeze([
 /** Largest piece handed to fill() at once (crypto.getRandomValues refuses more than 65536 bytes). */
 const FILL_CHUNK = 65536;
 
-function readNothing(): number {
-  return 0;
-}
-
-function readZeros(dst: Uint8Array): number {
-  dst.fill(0);
-  return dst.length;
-}
-
-function swallow(src: Uint8Array): number {
-  return src.length;
+/** Where random bytes come from: the Devfs the device is in (whose fill is the kernel's entropy source). */
+export interface RandomFill {
+  readonly fill: FillRandom;
 }
 
 /**
- * Opens a memory device. Its FileOps is seekable (pread, pwrite and lseek work, as on Linux) with the
+ * An open memory device. Its FileOps is seekable (pread, pwrite and lseek work, as on Linux) with the
  * offset ignored and a size of 0:
  * - null: reads end of file at once; writes are swallowed whole.
  * - zero: reads fill the buffer with zeros; writes are swallowed.
@@ -54,30 +47,53 @@ function swallow(src: Uint8Array): number {
  * - random, urandom: reads fill the buffer from fill() (never blocking, as Linux since 5.6 once its
  *   pool is ready); writes are accepted and dropped (Linux mixes them into the pool without crediting).
  */
-export function openMemDevice(name: MemDeviceName, fill: FillRandom): FileOps {
-  const base = { seekable: true, size: () => 0, close: () => {} };
-  switch (name) {
-    case 'null':
-      return { ...base, read: readNothing, write: swallow };
-    case 'zero':
-      return { ...base, read: readZeros, write: swallow };
-    case 'full':
-      return {
-        ...base,
-        read: readZeros,
-        write: () => {
-          throw new KernelError(ENOSPC);
-        },
-      };
-    case 'random':
-    case 'urandom':
-      return {
-        ...base,
-        read: (dst) => {
-          for (let at = 0; at < dst.length; at += FILL_CHUNK) fill(dst.subarray(at, Math.min(dst.length, at + FILL_CHUNK)));
-          return dst.length;
-        },
-        write: swallow,
-      };
+export class MemDeviceFile implements FileOps {
+  readonly seekable = true;
+  readonly device: MemDeviceName;
+  readonly #random: RandomFill;
+
+  constructor(device: MemDeviceName, random: RandomFill) {
+    this.device = device;
+    this.#random = random;
   }
+
+  read(dst: Uint8Array): number {
+    switch (this.device) {
+      case 'null':
+        return 0;
+      case 'zero':
+      case 'full':
+        dst.fill(0);
+        return dst.length;
+      case 'random':
+      case 'urandom':
+        for (let at = 0; at < dst.length; at += FILL_CHUNK) this.#random.fill(dst.subarray(at, Math.min(dst.length, at + FILL_CHUNK)));
+        return dst.length;
+    }
+  }
+
+  write(src: Uint8Array): number {
+    if (this.device === 'full') throw new KernelError(ENOSPC);
+    return src.length;
+  }
+
+  size(): number {
+    return 0;
+  }
+
+  close(): void {}
+
+  /** The device and its random source (its Devfs): nothing else is kept. */
+  static readonly saved = savable(MemDeviceFile, {
+    name: 'dev.MemDeviceFile',
+    version: 1,
+    fields: { device: oneOf('null', 'zero', 'full', 'random', 'urandom'), random: ref<RandomFill>() },
+    save: (f) => ({ device: f.device, random: f.#random }),
+    create: (v, r) => new MemDeviceFile(v.device, r.ref(v.random)),
+  });
+}
+
+/** Opens a memory device (see MemDeviceFile). */
+export function openMemDevice(name: MemDeviceName, random: RandomFill): FileOps {
+  return new MemDeviceFile(name, random);
 }

@@ -1,11 +1,12 @@
 // procfs inodes, like Linux's proc_inode with its pid_entry operations (fs/proc/base.c, fd.c, self.c):
 // each inode is a node kind (root, /proc/self, /proc/<pid>, its mountinfo, its fd/ entries, ...) plus
 // the pid and fd it is about. Nothing is stored: contents and link targets come from the ProcSource
-// when a guest asks, and a mountinfo file's text is taken once, when it is opened.
+// when a guest asks, and a mountinfo file's text is taken once, when it is opened (and saved as it was).
 import { EACCES, EINVAL, EISDIR, ENOENT, EPERM, ESRCH } from '../../abi/errno.js';
 import { O_ACCMODE, O_RDONLY } from '../../abi/open.js';
 import type { FileType, SetStat, Stat } from '../../abi/stat.js';
 import { KernelError } from '../../base/error.js';
+import { bigInt, bytes, constant, oneOf, opt, ref, savable, int, struct, type LoadValue } from '../../state/index.js';
 import type { Dentry } from '../../vfs/dentry.js';
 import type { FileOps } from '../../vfs/file.js';
 import { Inode, type Caller, type Filesystem } from '../../vfs/filesystem.js';
@@ -102,22 +103,62 @@ const DIRECTORY_OPS: FileOps = Object.freeze({
   close: () => {},
 });
 
-/** A file whose bytes were fixed when it was opened (Linux's seq_file buffer, taken whole). */
-function snapshotOps(text: string): FileOps {
-  const bytes = new TextEncoder().encode(text);
-  return {
-    seekable: true,
-    read: (dst, offset) => {
-      if (offset >= bytes.length) return 0;
-      const n = Math.min(dst.length, bytes.length - offset);
-      dst.set(bytes.subarray(offset, offset + n));
-      return n;
-    },
-    write: () => {
-      throw new KernelError(EINVAL);
-    },
-    close: () => {},
-  };
+/** Every procfs directory's FileOps: one stateless object, saved by name. */
+export const procDirectoryOps = constant('proc.directoryOps', DIRECTORY_OPS);
+
+/**
+ * A file whose bytes were fixed when it was opened (Linux's seq_file buffer, taken whole): a mountinfo
+ * or mounts table. A checkpoint saves the bytes, so a reader part way through reads on where it was.
+ */
+export class ProcSnapshotFile implements FileOps {
+  readonly seekable = true;
+  readonly #bytes: Uint8Array;
+
+  constructor(content: string | Uint8Array) {
+    this.#bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content;
+  }
+
+  read(dst: Uint8Array, offset: number): number {
+    const b = this.#bytes;
+    if (offset >= b.length) return 0;
+    const n = Math.min(dst.length, b.length - offset);
+    dst.set(b.subarray(offset, offset + n));
+    return n;
+  }
+
+  write(): number {
+    throw new KernelError(EINVAL);
+  }
+
+  close(): void {}
+
+  static readonly saved = savable(ProcSnapshotFile, {
+    name: 'proc.SnapshotFile',
+    version: 1,
+    fields: { bytes },
+    save: (f) => ({ bytes: f.#bytes }),
+    create: (v) => new ProcSnapshotFile(v.bytes),
+  });
+}
+
+const PROC_NODE_KINDS = ['root', 'self', 'mounts-link', 'pid', 'mountinfo', 'mounts', 'fd-dir', 'fd', 'cwd'] as const;
+
+/** A ProcNode as a saved record: its kind, and the pid and fd for the kinds that have them. */
+const savedNode = struct({ kind: oneOf(...PROC_NODE_KINDS), pid: opt(int), fd: opt(int) });
+
+function saveNode(n: ProcNode): { kind: ProcNode['kind']; pid: number | null; fd: number | null } {
+  return { kind: n.kind, pid: 'pid' in n ? n.pid : null, fd: n.kind === 'fd' ? n.fd : null };
+}
+
+function loadNode(v: LoadValue<{ n: typeof savedNode }>['n']): ProcNode {
+  const { kind, pid, fd } = v;
+  if (kind === 'root' || kind === 'self' || kind === 'mounts-link') return { kind };
+  if (pid === null) throw new Error(`a proc ${kind} node without a pid`);
+  if (kind === 'fd') {
+    if (fd === null) throw new Error('a proc fd node without an fd');
+    return { kind, pid, fd };
+  }
+  return { kind, pid };
 }
 
 export class ProcInode extends Inode {
@@ -127,13 +168,14 @@ export class ProcInode extends Inode {
   readonly type: FileType;
   readonly #created: bigint;
 
-  constructor(fs: ProcView, node: ProcNode) {
+  /** A new inode now; a load gives the time it was first made. */
+  constructor(fs: ProcView, node: ProcNode, createdNs?: bigint) {
     super();
     this.fs = fs;
     this.node = node;
     this.ino = inoOf(node);
     this.type = typeOf(node);
-    this.#created = fs.now();
+    this.#created = createdNs ?? fs.now();
   }
 
   get #source(): ProcSource {
@@ -200,6 +242,15 @@ export class ProcInode extends Inode {
     else if (n.kind === 'mounts') text = this.#source.mounts?.(n.pid) ?? null;
     else throw new KernelError(EINVAL);
     if (text === null) throw new KernelError(ESRCH);
-    return snapshotOps(text);
+    return new ProcSnapshotFile(text);
   }
+
+  /** What it is about (node) and when it was made; everything else is read from the ProcSource. */
+  static readonly saved = savable(ProcInode, {
+    name: 'proc.Inode',
+    version: 1,
+    fields: { fs: ref<ProcView>(), node: savedNode, createdNs: bigInt },
+    save: (i) => ({ fs: i.fs, node: saveNode(i.node), createdNs: i.#created }),
+    create: (v, r) => new ProcInode(r.ref(v.fs), loadNode(v.node), v.createdNs),
+  });
 }

@@ -3,7 +3,9 @@
 // creating is EACCES and every other change EPERM, as Linux answers root; writing a file is EACCES.
 import { EACCES, ENOENT } from '../../abi/errno.js';
 import { KernelError } from '../../base/error.js';
+import { external, int, ref, savable } from '../../state/index.js';
 import { Dentry } from '../../vfs/dentry.js';
+import { CLOCK_KEY, nowOf, type RealtimeClock } from '../../vfs/external.js';
 import { Filesystem, type DirEntry } from '../../vfs/filesystem.js';
 import { inoOf, MAX_FD, ProcInode, typeOf, type ProcNode, type ProcView } from './inode.js';
 import type { ProcSource } from './source.js';
@@ -48,14 +50,16 @@ export class Procfs extends Filesystem implements ProcView {
   readonly dev: number;
   readonly now: () => bigint;
   readonly processes: ProcSource;
-  readonly #root: Dentry;
+  /** Made by the constructor, or set by fill() on a load. */
+  #root!: Dentry;
 
-  constructor(opts: ProcfsOptions) {
+  /** A new procfs; or (`loaded`, a load) one without its root yet, which fill() sets. */
+  constructor(opts: ProcfsOptions, loaded = false) {
     super();
     this.dev = opts.dev;
     this.now = opts.now;
     this.processes = opts.processes;
-    this.#root = new Dentry('/', null, new ProcInode(this, { kind: 'root' }));
+    if (!loaded) this.#root = new Dentry('/', null, new ProcInode(this, { kind: 'root' }));
   }
 
   root(): Dentry {
@@ -174,4 +178,20 @@ export class Procfs extends Filesystem implements ProcView {
   override createFile(): Dentry {
     throw new KernelError(EACCES);
   }
+
+  /**
+   * The dentries kept (an open /proc/<pid>/fd, a mount on a proc directory keep their identity) and the
+   * ProcSource, which must be savable itself: the kernel's is (kernel/procsource.ts), re-made from the
+   * restored kernel. The clock is the host's (CLOCK_KEY).
+   */
+  static readonly saved = savable(Procfs, {
+    name: 'proc.Filesystem',
+    version: 1,
+    fields: { dev: int, processes: ref<ProcSource>(), clock: external<RealtimeClock>(), root: ref(Dentry) },
+    save: (fs) => ({ dev: fs.dev, processes: fs.processes, clock: CLOCK_KEY, root: fs.#root }),
+    create: (v, r) => new Procfs({ dev: v.dev, now: nowOf(v.clock), processes: r.ref(v.processes) }, true),
+    fill: (fs, v) => {
+      fs.#root = v.root;
+    },
+  });
 }

@@ -1,14 +1,26 @@
 // tmpfs inodes, like Linux's shmem inodes (mm/shmem.c): all state in memory. A regular file's bytes are
 // pages (SparseBytes, holes free); a symlink keeps its target; a directory's entries are its dentry's
-// children, which the filesystem (tmpfs.ts) owns.
+// children, which the filesystem (tmpfs.ts) owns. A checkpoint saves every inode whole, pages as they
+// are (holes stay holes); a hard link is two dentries on one inode, saved once.
 import { EINVAL, EISDIR, EPERM } from '../../abi/errno.js';
 import { S_IALLUGO, type FileType, type SetStat, type Stat } from '../../abi/stat.js';
 import { KernelError } from '../../base/error.js';
 import { SparseBytes } from '../../base/sparse.js';
+import { bigInt, constant, int, oneOf, opt, ref, savable, sparseBytes, str } from '../../state/index.js';
 import type { Dentry } from '../../vfs/dentry.js';
 import type { FileOps } from '../../vfs/file.js';
 import { Inode, type Caller } from '../../vfs/filesystem.js';
 import type { Tmpfs } from './tmpfs.js';
+
+/** What a load gives a TmpfsInode instead of starting it fresh (a restore must not read the clock). */
+export interface TmpfsInodeState {
+  nlink: number;
+  atimeNs: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  /** Regular files only: the pages, the object the inode keeps. */
+  data: SparseBytes | null;
+}
 
 export class TmpfsInode extends Inode {
   readonly fs: Tmpfs;
@@ -26,7 +38,8 @@ export class TmpfsInode extends Inode {
   /** Symlinks only. */
   readonly target: string;
 
-  constructor(fs: Tmpfs, ino: number, type: FileType, perm: number, owner: { uid: number; gid: number }, target = '') {
+  /** A new inode now, or (given `state`) one as a checkpoint saved it. */
+  constructor(fs: Tmpfs, ino: number, type: FileType, perm: number, owner: { uid: number; gid: number }, target = '', state?: TmpfsInodeState) {
     super();
     this.fs = fs;
     this.ino = ino;
@@ -34,13 +47,22 @@ export class TmpfsInode extends Inode {
     this.perm = perm & S_IALLUGO;
     this.uid = owner.uid;
     this.gid = owner.gid;
+    this.target = target;
+    if (state !== undefined) {
+      if ((state.data !== null) !== (type === 'reg')) throw new Error(`tmpfs inode ${ino}: a ${type} ${state.data === null ? 'without' : 'with'} data`);
+      this.nlink = state.nlink;
+      this.atimeNs = state.atimeNs;
+      this.mtimeNs = state.mtimeNs;
+      this.ctimeNs = state.ctimeNs;
+      this.data = state.data;
+      return;
+    }
     this.nlink = type === 'dir' ? 2 : 1;
     const now = fs.now();
     this.atimeNs = now;
     this.mtimeNs = now;
     this.ctimeNs = now;
     this.data = type === 'reg' ? new SparseBytes() : null;
-    this.target = target;
   }
 
   stat(): Stat {
@@ -101,9 +123,38 @@ export class TmpfsInode extends Inode {
     this.mtimeNs = now;
     this.ctimeNs = now;
   }
+
+  /** Everything: attributes, times, link count (0 for an unlinked file still open), pages, target. */
+  static readonly saved = savable(TmpfsInode, {
+    name: 'tmpfs.Inode',
+    version: 1,
+    fields: {
+      fs: ref<Tmpfs>(),
+      ino: int,
+      type: oneOf('reg', 'dir', 'symlink', 'chr', 'blk', 'fifo', 'sock'),
+      perm: int,
+      uid: int,
+      gid: int,
+      nlink: int,
+      atimeNs: bigInt,
+      mtimeNs: bigInt,
+      ctimeNs: bigInt,
+      data: opt(sparseBytes),
+      target: str,
+    },
+    save: (i) => i,
+    create: (v, r) =>
+      new TmpfsInode(r.ref(v.fs), v.ino, v.type, v.perm, { uid: v.uid, gid: v.gid }, v.target, {
+        nlink: v.nlink,
+        atimeNs: v.atimeNs,
+        mtimeNs: v.mtimeNs,
+        ctimeNs: v.ctimeNs,
+        data: v.data,
+      }),
+  });
 }
 
-const DIRECTORY_OPS: FileOps = {
+const DIRECTORY_OPS: FileOps = Object.freeze({
   seekable: false,
   read: () => {
     throw new KernelError(EISDIR);
@@ -112,9 +163,12 @@ const DIRECTORY_OPS: FileOps = {
     throw new KernelError(EISDIR);
   },
   close: () => {},
-};
+});
 
-class TmpfsRegularFile implements FileOps {
+/** Every tmpfs directory's FileOps: one stateless object, saved by name. */
+export const tmpfsDirectoryOps = constant('tmpfs.directoryOps', DIRECTORY_OPS);
+
+export class TmpfsRegularFile implements FileOps {
   readonly seekable = true;
   readonly #inode: TmpfsInode;
   readonly #data: SparseBytes;
@@ -148,4 +202,17 @@ class TmpfsRegularFile implements FileOps {
   }
 
   close(): void {}
+
+  /** Its inode; the pages are the inode's. */
+  static readonly saved = savable(TmpfsRegularFile, {
+    name: 'tmpfs.RegularFile',
+    version: 1,
+    fields: { inode: ref(TmpfsInode) },
+    save: (f) => ({ inode: f.#inode }),
+    create: (v, r) => {
+      const inode = r.ref(v.inode);
+      if (inode.data === null) throw new Error(`tmpfs inode ${inode.ino} is a ${inode.type}, not a regular file`);
+      return new TmpfsRegularFile(inode, inode.data);
+    },
+  });
 }

@@ -3,7 +3,9 @@
 // the same inode, and an unlinked file lives on while a description holds its dentry.
 import { EEXIST, EINVAL, ENOTEMPTY } from '../../abi/errno.js';
 import { KernelError } from '../../base/error.js';
+import { external, int, opt, ref, savable, str } from '../../state/index.js';
 import { Dentry } from '../../vfs/dentry.js';
+import { CLOCK_KEY, nowOf, type RealtimeClock } from '../../vfs/external.js';
 import { Filesystem, type Creds, type DirEntry } from '../../vfs/filesystem.js';
 import { TmpfsInode } from './inode.js';
 
@@ -25,16 +27,22 @@ export class Tmpfs extends Filesystem {
   readonly dev: number;
   readonly source: string;
   readonly now: () => bigint;
-  readonly #root: Dentry;
+  /** Made by the constructor, or set by fill() on a load. */
+  #root!: Dentry;
   readonly #sizeBytes: number | undefined;
   #nextIno = 1;
 
-  constructor(opts: TmpfsOptions) {
+  /** A new, empty tmpfs; or (given `loaded`, a load) one without a root yet, which fill() sets. */
+  constructor(opts: TmpfsOptions, loaded?: { nextIno: number }) {
     super();
     this.dev = opts.dev;
     this.now = opts.now;
     this.source = opts.source ?? 'tmpfs';
     this.#sizeBytes = opts.sizeBytes;
+    if (loaded !== undefined) {
+      this.#nextIno = loaded.nextIno;
+      return;
+    }
     this.#root = new Dentry('/', null, new TmpfsInode(this, this.#allocIno(), 'dir', opts.rootPerm ?? 0o755, { uid: 0, gid: 0 }));
   }
 
@@ -133,4 +141,38 @@ export class Tmpfs extends Filesystem {
     (newDir.inode as TmpfsInode).touchModified();
     (child.inode as TmpfsInode).ctimeNs = this.now();
   }
+
+  /**
+   * The filesystem with its whole tree: the root dentry leads to every named file, and open files that
+   * are no longer named (unlinked, nlink 0) are saved through the descriptions that hold them, so they
+   * come back as the same inodes. The clock is the host's, re-bound on load (CLOCK_KEY).
+   */
+  static readonly saved = savable(Tmpfs, {
+    name: 'tmpfs.Filesystem',
+    version: 1,
+    fields: {
+      dev: int,
+      source: str,
+      sizeBytes: opt(int),
+      clock: external<RealtimeClock>(),
+      nextIno: int,
+      root: ref(Dentry),
+    },
+    save: (fs) => ({
+      dev: fs.dev,
+      source: fs.source,
+      sizeBytes: fs.#sizeBytes,
+      clock: CLOCK_KEY,
+      nextIno: fs.#nextIno,
+      root: fs.#root,
+    }),
+    create: (v) => {
+      const opts: TmpfsOptions = { dev: v.dev, now: nowOf(v.clock), source: v.source };
+      if (v.sizeBytes !== null) opts.sizeBytes = v.sizeBytes;
+      return new Tmpfs(opts, { nextIno: v.nextIno });
+    },
+    fill: (fs, v) => {
+      fs.#root = v.root;
+    },
+  });
 }
