@@ -49,3 +49,16 @@ test('a shared memory that grew in place: old range through the old views, new r
   assert.equal(new DataView(memory.buffer).getUint32(PAGE + 4, true), 3);
   efault(() => mem.u8(2 * PAGE), 'past the grown end');
 });
+
+test('iovec() reads one iovec_t as iovecs() would, with the same EFAULTs', () => {
+  const mem = new GuestMemory(new WebAssembly.Memory({ initial: 1 }));
+  mem.setU32(16, 100);
+  mem.setU32(20, 5);
+  assert.deepEqual(mem.iovec(16), mem.iovecs(16, 1)[0]);
+  assert.equal(mem.iovec(16).byteOffset, 100);
+  assert.equal(mem.iovec(16).length, 5);
+  efault(() => mem.iovec(PAGE - 4), 'the iovec_t runs off the end');
+  mem.setU32(24, PAGE - 2);
+  mem.setU32(28, 3);
+  efault(() => mem.iovec(24), 'the buffer runs off the end');
+});

@@ -113,6 +113,13 @@ export class GuestMemory {
     return encoder.encode(s);
   }
 
+  /** The one iovec_t at ptr as a view into memory (iovecs() without the array, for the common case). */
+  iovec(ptr: number): Uint8Array {
+    this.check(ptr, 8);
+    const view = this.#view;
+    return this.bytes(view.getUint32(ptr, true), view.getUint32(ptr + 4, true));
+  }
+
   /** Reads a scatter/gather list (iovec_t[len] at ptr) as views into memory. */
   iovecs(ptr: number, len: number): Uint8Array[] {
     this.check(ptr, len * 8);
