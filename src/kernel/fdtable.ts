@@ -3,7 +3,8 @@
 // preopened directory, the name the guest sees. New descriptors take the lowest free number.
 import { EBADF } from '../abi/errno.js';
 import { KernelError } from '../base/error.js';
-import type { FileDescription } from '../vfs/file.js';
+import { int, map, opt, ref, savable, str, struct } from '../state/index.js';
+import { FileDescription } from '../vfs/file.js';
 
 export interface FdEntry {
   readonly file: FileDescription;
@@ -74,4 +75,26 @@ export class FdTable {
     this.#entries.clear();
     this.#lowestFree = 0;
   }
+
+  /**
+   * Every entry by number, in the table's own order, each with its description (shared descriptions
+   * are saved once, so dup'd fds keep sharing an offset), rights and preopen name; and the search hint.
+   */
+  static readonly saved = savable(FdTable, {
+    name: 'kernel.FdTable',
+    version: 1,
+    fields: {
+      entries: map(int, struct({ file: ref(FileDescription), rightsBase: int, rightsInheriting: int, preopen: opt(str) })),
+      lowestFree: int,
+    },
+    save: (t) => ({ entries: t.#entries, lowestFree: t.#lowestFree }),
+    create: () => new FdTable(),
+    fill: (t, v) => {
+      for (const [fd, e] of v.entries) {
+        const entry: FdEntry = { file: e.file, rightsBase: e.rightsBase, rightsInheriting: e.rightsInheriting };
+        t.#entries.set(fd, e.preopen === null ? entry : { ...entry, preopen: e.preopen });
+      }
+      t.#lowestFree = v.lowestFree;
+    },
+  });
 }

@@ -2,6 +2,8 @@
 // clocks and every counter (pids, anonymous device numbers). Nothing kernel-wide lives outside it, so
 // a checkpoint that saves the Kernel saves everything.
 import { makeDev } from '../abi/stat.js';
+import { bigInt, external, int, map, ref, savable } from '../state/index.js';
+import { CLOCK_KEY, RANDOM_KEY } from '../vfs/external.js';
 import { VirtualFilesystem } from '../vfs/vfs.js';
 import type { HostClock, HostRandom } from './host.js';
 import type { Process } from './process.js';
@@ -9,10 +11,12 @@ import type { Process } from './process.js';
 export interface KernelOptions {
   clock: HostClock;
   random: HostRandom;
+  /** The VFS to adopt (a load); a new one by default. */
+  vfs?: VirtualFilesystem;
 }
 
 export class Kernel {
-  readonly vfs = new VirtualFilesystem();
+  readonly vfs: VirtualFilesystem;
   readonly clock: HostClock;
   readonly random: HostRandom;
   readonly processes = new Map<number, Process>();
@@ -24,6 +28,7 @@ export class Kernel {
   constructor(opts: KernelOptions) {
     this.clock = opts.clock;
     this.random = opts.random;
+    this.vfs = opts.vfs ?? new VirtualFilesystem();
   }
 
   /** A device number for a filesystem with no device (major 0, like Linux's get_anon_bdev). */
@@ -43,6 +48,54 @@ export class Kernel {
     return this.clock.monotonicNs() + this.monotonicOffsetNs;
   }
 
+  /**
+   * Makes guest monotonic time read savedNs now and continue from there, on whatever host clock this
+   * kernel has (a restore: the host's monotonic clock has another origin in another process).
+   */
+  resumeMonotonic(savedNs: bigint): void {
+    this.monotonicOffsetNs = savedNs - this.clock.monotonicNs();
+  }
+
   /** The realtime clock as a function, for filesystems' timestamps. */
   readonly now = (): bigint => this.clock.realtimeNs();
+
+  /**
+   * The kernel: its VFS, its processes by pid (in the order they were made), its counters, and guest
+   * monotonic time at the save, which a load resumes from (resumeMonotonic). The host clock and random
+   * source are bound anew by key (CLOCK_KEY, RANDOM_KEY). Realtime is the host's, never saved.
+   */
+  static readonly saved = savable(Kernel, {
+    name: 'kernel.Kernel',
+    version: 1,
+    fields: {
+      clock: external<HostClock>(),
+      random: external<HostRandom>(),
+      vfs: ref(VirtualFilesystem),
+      processes: map(int, ref<Process>()),
+      nextPid: int,
+      nextAnonMinor: int,
+      monotonicNs: bigInt,
+    },
+    save: (k) => ({
+      clock: CLOCK_KEY,
+      random: RANDOM_KEY,
+      vfs: k.vfs,
+      processes: k.processes,
+      nextPid: k.#nextPid,
+      nextAnonMinor: k.#nextAnonMinor,
+      monotonicNs: k.monotonicNs(),
+    }),
+    create: (v, r) => {
+      if (typeof v.clock.monotonicNs !== 'function') throw new Error('the external {"kind":"clock"} is bound to something that is not a HostClock');
+      if (typeof v.random.fill !== 'function') throw new Error('the external {"kind":"random"} is bound to something that is not a HostRandom');
+      const k = new Kernel({ clock: v.clock, random: v.random, vfs: r.ref(v.vfs) });
+      k.#nextPid = v.nextPid;
+      k.#nextAnonMinor = v.nextAnonMinor;
+      k.resumeMonotonic(v.monotonicNs);
+      return k;
+    },
+    fill: (k, v) => {
+      for (const [pid, p] of v.processes) k.processes.set(pid, p);
+    },
+  });
 }
