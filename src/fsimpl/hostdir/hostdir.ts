@@ -2,15 +2,24 @@
 // (pkg/sentry/fsimpl/gofer). It never touches a host path: it asks a HostDirectoryAccess (host.ts) for
 // children of open directory descriptors, one name at a time, and never follows a host symlink; the
 // VFS reads links and resolves them in the guest's own tree. Invariants are in README.md beside this.
+//
+// A checkpoint saves it by the key its mounter chose, never by host path, and each inode it holds by its
+// path from the root (inode.ts); a restore reopens whatever host directory the key is bound to
+// (binding.ts) and finds those objects again, refusing the restore when a file open at the checkpoint
+// changed. The checkpoint-time and restore-time helpers of inode.ts live here, with the root descriptor.
 import { ENAMETOOLONG, ENOENT, ENOTDIR, EROFS } from '../../abi/errno.js';
 import { O_CREAT, O_EXCL, O_RDWR, PATH_MAX } from '../../abi/open.js';
 import { KernelError } from '../../base/error.js';
 import { utf8Length } from '../../base/path.js';
+import { bool, external, int, ref, savable, str, StateError, type LoadValue } from '../../state/index.js';
 import { Dentry } from '../../vfs/dentry.js';
+import { CLOCK_KEY, nowOf, type RealtimeClock } from '../../vfs/external.js';
 import { Filesystem, type Creds, type DirEntry } from '../../vfs/filesystem.js';
+import { describeKey, HostDirBinding, hostDirExternalKey, RestoreError } from './binding.js';
 import { HandleCache } from './handles.js';
 import type { HostAttr, HostDirectoryAccess, HostFd } from './host.js';
 import { covers, hostPerm, HostInode, staleIfTypeChanged, typeOfHostMode } from './inode.js';
+import { RestoreSession, SaveSession } from './session.js';
 
 export interface HostDirFsOptions {
   /** st_dev for every inode (the host's devices are not shown). */
@@ -22,12 +31,34 @@ export interface HostDirFsOptions {
   readOnly?: boolean;
   /** Host descriptors kept open for inodes (directories and file handles) at most; default 256. */
   maxHandles?: number;
+  /**
+   * The stable name a checkpoint saves this filesystem by, chosen by the mounter and bound again by the
+   * restore (binding.ts): `volume:NAME`, `bind:CONTAINER:DESTINATION`, `rootfs:CONTAINER`. Never a
+   * host path. Without one, a checkpoint of this filesystem is refused.
+   */
+  key?: string;
+  /** Realtime clock, nanoseconds, for the times of ghost files (the kernel's; a restore binds CLOCK_KEY). */
+  now?: () => bigint;
 }
+
+/** Passed to the constructor by a restore: open the host directory, leave the root to the saved graph. */
+const RESTORING: unique symbol = Symbol('restoring');
 
 export const DEFAULT_MAX_HANDLES = 256;
 
 /** Permission bits a host umask may have taken away from a new object (setuid and setgid aside). */
 const UMASKED = 0o1777;
+
+/** A filesystem's saved record: its key (bound again by the restore's caller), never its host path. */
+const SAVED_FIELDS = {
+  key: str,
+  host: external(HostDirBinding),
+  /** st_dev the guest saw. */
+  dev: int,
+  readOnly: bool,
+  clock: external<RealtimeClock>(),
+  root: ref(Dentry),
+};
 
 /** A descriptor opened for the open(2) that comes next (O_CREAT, O_TRUNC), which takes it. */
 interface Pending {
@@ -43,19 +74,30 @@ export class HostDirFs extends Filesystem {
   readonly source: string;
   override readonly readOnly: boolean;
   readonly host: HostDirectoryAccess;
-  readonly #root: Dentry;
-  readonly #rootInode: HostInode;
+  /** The name checkpoints save it by (HostDirFsOptions.key); null: it cannot be checkpointed. */
+  readonly key: string | null;
+  readonly now: () => bigint;
+  /** Null only while a restore has not filled it in yet. */
+  #root: Dentry | null = null;
+  #rootInode: HostInode | null = null;
+  /** The host directory's descriptor: pinned, never in the cache, never evicted. */
+  readonly #rootFd: HostFd;
+  readonly #rootAttr: HostAttr;
   readonly #handles: HandleCache<HostInode>;
   #pending: Pending | null = null;
   #released = false;
+  #save: SaveSession | null = null;
+  #restore: RestoreSession | null = null;
 
   /** Opens the host directory now; its descriptor stays open until release(). */
-  constructor(opts: HostDirFsOptions) {
+  constructor(opts: HostDirFsOptions, restoring?: typeof RESTORING) {
     super();
     this.dev = opts.dev;
     this.source = opts.source;
     this.readOnly = opts.readOnly === true;
     this.host = opts.host;
+    this.key = opts.key ?? null;
+    this.now = opts.now ?? ((): bigint => BigInt(Date.now()) * 1_000_000n);
     this.#handles = new HandleCache(opts.host, opts.maxHandles ?? DEFAULT_MAX_HANDLES);
     const fd = opts.host.openRoot();
     let attr: HostAttr;
@@ -66,13 +108,21 @@ export class HostDirFs extends Filesystem {
       opts.host.close(fd);
       throw e;
     }
-    this.#rootInode = new HostInode(this, attr);
-    this.#rootInode.handle = fd; // pinned: never in the cache, never evicted
-    this.#root = new Dentry('/', null, this.#rootInode);
-    this.#rootInode.dentry = this.#root;
+    this.#rootFd = fd;
+    this.#rootAttr = attr;
+    if (restoring === RESTORING) {
+      this.#restore = new RestoreSession(opts.host, fd, this.label);
+      return;
+    }
+    const inode = new HostInode(this, attr);
+    inode.handle = fd;
+    this.#rootInode = inode;
+    this.#root = new Dentry('/', null, inode);
+    inode.dentry = this.#root;
   }
 
   root(): Dentry {
+    if (this.#root === null) throw new Error('hostdir: the root is used before the restore filled it in (a kernel bug)');
     return this.#root;
   }
 
@@ -315,17 +365,136 @@ export class HostDirFs extends Filesystem {
     newDir.children.set(newName, child);
   }
 
-  /** Closes every host descriptor this filesystem holds. */
+  /**
+   * Closes every host descriptor this filesystem holds (and, for a restore that never completed, those
+   * it opened for files).
+   */
   override release(): void {
+    if (this.#released) return;
     this.#released = true;
     const p = this.#pending;
     this.#pending = null;
     if (p !== null) this.#closeQuietly(p.fd);
     this.#handles.clear();
-    const fd = this.#rootInode.handle;
-    this.#rootInode.handle = -1;
-    if (fd >= 0) this.#closeQuietly(fd);
+    this.#save?.close();
+    this.#save = null;
+    this.#restore?.close(true);
+    this.#restore = null;
+    if (this.#rootInode !== null) this.#rootInode.handle = -1;
+    this.#closeQuietly(this.#rootFd);
   }
+
+  // Checkpoint and restore (for HostInode.saved and HostFile.saved).
+
+  /** "volume data": the key as messages name this filesystem. */
+  get label(): string {
+    return describeKey(this.key ?? this.source);
+  }
+
+  /**
+   * The host as one checkpoint sees it: directories opened on the way stay open, and ghosts are shared,
+   * for as long as the synchronous walk of the graph (encodeGraph) that asked; a microtask ends it.
+   */
+  saving(): SaveSession {
+    let s = this.#save;
+    if (s === null) {
+      const session = new SaveSession(this.host, this.#rootFd);
+      this.#save = s = session;
+      queueMicrotask(() => {
+        if (this.#save === session) this.#save = null;
+        session.close();
+      });
+    }
+    return s;
+  }
+
+  /**
+   * A path from the root that leads to inode's host object now (checked through descriptors from the
+   * root, never following a link): its dentry's, else another cached name of the same object (a hard
+   * link the guest made or looked up); null when none does and a restore could not reopen it.
+   */
+  pathNaming(inode: HostInode): string | null {
+    return this.saving().firstNaming(this.#namesOf(inode), inode.hostDev, inode.ino);
+  }
+
+  /** The path of inode's dentry if it is live, then those of the other live cached dentries of its object. */
+  *#namesOf(inode: HostInode): IterableIterator<string> {
+    const own = inode.dentry;
+    if (own !== null && !own.dead) yield own.pathInFs();
+    if (this.#root === null) return;
+    const todo: Dentry[] = [this.#root];
+    for (let d = todo.pop(); d !== undefined; d = todo.pop()) {
+      for (const c of d.children.values()) {
+        if (c.dead || !(c.inode instanceof HostInode)) continue;
+        const ci = c.inode;
+        if (ci !== inode && ci.ghost === null && ci.hostDev === inode.hostDev && ci.ino === inode.ino) yield c.pathInFs();
+        if (ci.type === 'dir') todo.push(c);
+      }
+    }
+  }
+
+  /** The restore in progress (a kernel bug outside one). */
+  restoring(): RestoreSession {
+    if (this.#restore === null) throw new Error('hostdir: a restore helper was called outside a restore (a kernel bug)');
+    return this.#restore;
+  }
+
+  /** fd, which a restore opened, is no longer the restore's to close if it is abandoned. */
+  restored(fd: HostFd): void {
+    this.#restore?.untrack(fd);
+  }
+
+  /** The root inode, on the descriptor the restore opened. */
+  restoredRoot(): HostInode {
+    this.restoring();
+    if (this.#rootInode !== null) throw new StateError(`hostdir ${this.label}: two root inodes in the image`);
+    const inode = new HostInode(this, this.#rootAttr);
+    inode.handle = this.#rootFd;
+    this.#rootInode = inode;
+    return inode;
+  }
+
+  static #restored(v: LoadValue<typeof SAVED_FIELDS>): HostDirFs {
+    const b = v.host;
+    const opts: HostDirFsOptions = {
+      dev: v.dev,
+      host: b.host,
+      source: b.source,
+      readOnly: v.readOnly,
+      key: v.key,
+      now: nowOf(v.clock),
+      ...(b.maxHandles !== undefined ? { maxHandles: b.maxHandles } : {}),
+    };
+    let fs: HostDirFs;
+    try {
+      fs = new HostDirFs(opts, RESTORING);
+    } catch (e) {
+      const where = b.source === '' ? 'the host directory bound to it' : `the host directory ${b.source}`;
+      throw new RestoreError(`${describeKey(v.key)}: cannot open ${where}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+    b.restored(fs);
+    return fs;
+  }
+
+  static readonly saved = savable(HostDirFs, {
+    name: 'hostdir.Filesystem',
+    version: 1,
+    fields: SAVED_FIELDS,
+    save: (fs) => {
+      if (fs.key === null) throw new Error(`the host directory ${fs.source} was mounted without a key, so it cannot be checkpointed`);
+      return { key: fs.key, host: hostDirExternalKey(fs.key), dev: fs.dev, readOnly: fs.readOnly, clock: CLOCK_KEY, root: fs.root() };
+    },
+    create: (v) => HostDirFs.#restored(v),
+    fill: (fs, v) => {
+      if (v.root.inode !== fs.#rootInode) throw new StateError(`hostdir ${fs.label}: the root dentry is not on the root inode`);
+      fs.#root = v.root;
+    },
+    afterLoad: (fs) => {
+      // Every inode and file is made: the descriptors now belong to them.
+      fs.#restore?.close(false);
+      fs.#restore = null;
+    },
+  });
 
   /** A new dentry for the host object attr in dir, replacing any cached one under that name. */
   #add(dir: Dentry, name: string, attr: HostAttr): Dentry {

@@ -4,15 +4,23 @@
 // directory descriptor, checking that the name still leads to the same object (ESTALE if not). As
 // gVisor's gofer shares a dentry's read and write FDs, the open files of an inode share one host
 // descriptor when its access mode allows: I/O is positional, so nothing else about it is per file.
+//
+// Saved by its path from the filesystem's root, never by host fd, dev or ino (see README.md, "Checkpoint
+// and restore"): a restore finds the object again by that path, and an inode with open files whose path
+// no longer leads to it is saved as a ghost, its contents in the image (ghost.ts).
 import { EACCES, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, ENXIO, EOPNOTSUPP, ESTALE } from '../../abi/errno.js';
 import { O_ACCMODE, O_DSYNC, O_RDONLY, O_RDWR, O_SYNC, O_WRONLY } from '../../abi/open.js';
-import { S_IALLUGO, S_ISGID, S_ISUID, typeOfMode, type FileType, type SetStat, type Stat } from '../../abi/stat.js';
+import { modeOfType, S_IALLUGO, S_ISGID, S_ISUID, typeOfMode, type FileType, type SetStat, type Stat } from '../../abi/stat.js';
 import { KernelError } from '../../base/error.js';
-import type { Dentry } from '../../vfs/dentry.js';
+import { bigInt, int, oneOf, opt, optRef, ref, savable, StateError, str, struct, type LoadValue, type Loader } from '../../state/index.js';
+import { Dentry } from '../../vfs/dentry.js';
 import type { FileOps } from '../../vfs/file.js';
 import { Inode, type Caller } from '../../vfs/filesystem.js';
+import { HostDirOps, HostFile } from './file.js';
+import { HostGhost } from './ghost.js';
 import type { HostAttr, HostFd, HostStat, HostTime } from './host.js';
 import type { HostDirFs } from './hostdir.js';
+import type { OpenIdentity } from './session.js';
 
 /** The kernel's type for a host st_mode (an unknown type is treated like a device: never opened). */
 export function typeOfHostMode(mode: number): FileType {
@@ -47,6 +55,35 @@ export function staleIfTypeChanged(e: unknown, where: string): unknown {
   return new KernelError(ESTALE, `${where} changed on the host`);
 }
 
+/**
+ * The host device of an inode that stands for no host object (a ghost, or an object gone at restore):
+ * no host attr is ever the same() as it, so a lookup of its name finds whatever the host has there now.
+ */
+export const NO_DEV = -1;
+
+const FILE_TYPES = ['reg', 'dir', 'symlink', 'chr', 'blk', 'fifo', 'sock'] as const;
+
+/** What a checkpoint keeps of an inode: the object at its path, nothing (it was gone), or a ghost. */
+type SavedKind = 'host' | 'gone' | 'ghost';
+
+/** An inode's saved record (see HostInode.saved). */
+const SAVED_FIELDS = {
+  fs: ref<HostDirFs>(), // by type: hostdir.ts imports this file
+  dentry: optRef(Dentry),
+  kind: oneOf('host', 'gone', 'ghost'),
+  /** From the filesystem's root: where a restore looks for the object ("/" is the root). */
+  path: str,
+  type: oneOf(...FILE_TYPES),
+  /** st_ino the guest saw: kept by ghosts and gone objects, which have no host object to ask. */
+  ino: int,
+  /** Set when files were open on it: what the object at path must still be at restore. */
+  open: opt(struct({ size: int, mtimeNs: bigInt })),
+  /** The access mode of the handle the open files shared, if some did. */
+  sharedAccess: opt(int),
+  ghost: optRef(HostGhost),
+  times: opt(struct({ hostA: bigInt, guestA: bigInt, hostM: bigInt, guestM: bigInt })),
+};
+
 export class HostInode extends Inode {
   readonly fs: HostDirFs;
   readonly ino: number;
@@ -68,6 +105,12 @@ export class HostInode extends Inode {
   readonly ownFiles = new Set<HostFile>();
   /** The exact times the guest last set, and what the host stored for them (whole microseconds). */
   #times: { hostA: bigint; guestA: bigint; hostM: bigint; guestM: bigint } | null = null;
+  /** Once a restore made this inode a ghost: its contents, in memory; the host is never asked again. */
+  ghost: HostGhost | null = null;
+  /** A restore opened handle for the files that share it, and they have not all been counted yet. */
+  #restoredShared = false;
+  /** The path a restore found this inode at, for messages until its dentry is filled in. */
+  #restoredPath: string | null = null;
 
   constructor(fs: HostDirFs, attr: HostAttr) {
     super();
@@ -124,6 +167,7 @@ export class HostInode extends Inode {
   }
 
   stat(): Stat {
+    if (this.ghost !== null) return this.ghost.stat(this.fs.dev, this.ino);
     this.fs.enter();
     const host = this.fs.host;
     let s: HostStat;
@@ -167,6 +211,10 @@ export class HostInode extends Inode {
   setStat(req: SetStat): void {
     this.fs.enter();
     this.fs.mutable();
+    if (this.ghost !== null) {
+      this.ghost.setStat(req.perm === undefined ? req : { ...req, perm: hostPerm(req.perm, this.type) }, this.fs.now());
+      return;
+    }
     const host = this.fs.host;
     if (req.size !== undefined) {
       if (this.type === 'dir') throw new KernelError(EISDIR);
@@ -268,6 +316,10 @@ export class HostInode extends Inode {
     const access = flags & O_ACCMODE;
     const sync = flags & (O_DSYNC | O_SYNC);
     if (access !== O_RDONLY) this.fs.mutable();
+    if (this.ghost !== null) {
+      this.users++;
+      return new HostFile(this, -1, access, true);
+    }
     let pending = this.fs.takePending(this, access);
     if (pending !== null && sync !== 0) {
       this.fs.host.close(pending.fd);
@@ -284,7 +336,7 @@ export class HostInode extends Inode {
       this.handleAccess = got;
       return this.#share();
     }
-    const file = new HostFile(this, fd, got, false);
+    const file = new HostFile(this, fd, got, false, sync);
     this.ownFiles.add(file);
     return file;
   }
@@ -321,12 +373,21 @@ export class HostInode extends Inode {
    * (ETXTBSY) after the guest closed it.
    */
   released(file: HostFile): void {
+    if (this.ghost !== null) {
+      if (file.shared) this.users--;
+      else this.ownFiles.delete(file);
+      return;
+    }
     if (!file.shared) {
       this.ownFiles.delete(file);
       this.fs.host.close(file.fd);
       return;
     }
-    if (--this.users > 0) return;
+    if (--this.users === 0) this.#idle();
+  }
+
+  /** The shared handle has no users left: a read-only one stays cached, a writable one is closed. */
+  #idle(): void {
     if (this.handleAccess === O_RDONLY && this.dentry !== null && !this.dentry.dead) {
       this.fs.keep(this, this.handle);
       return;
@@ -337,78 +398,153 @@ export class HostInode extends Inode {
   }
 
   #where(): string {
-    return this.dentry === null ? `inode ${this.ino}` : this.dentry.pathInFs();
-  }
-}
-
-/** An open regular file: positional I/O on a host descriptor. */
-export class HostFile implements FileOps {
-  readonly seekable = true;
-  readonly inode: HostInode;
-  readonly fd: HostFd;
-  /** O_RDONLY, O_WRONLY or O_RDWR of the host descriptor. */
-  readonly access: number;
-  /** fd is the inode's shared handle (else this file's own). */
-  readonly shared: boolean;
-
-  constructor(inode: HostInode, fd: HostFd, access: number, shared: boolean) {
-    this.inode = inode;
-    this.fd = fd;
-    this.access = access;
-    this.shared = shared;
+    if (this.dentry === null) return this.#restoredPath ?? `inode ${this.ino}`;
+    return this.dentry.pathInFs();
   }
 
-  read(dst: Uint8Array, offset: number): number {
-    return this.inode.fs.host.read(this.fd, dst, offset);
+  // Checkpoint and restore.
+
+  /** A descriptor of a file open on this inode, preferring one that can read; null when none is open. */
+  #openFd(): { fd: HostFd; readable: boolean } | null {
+    const canRead = (access: number): boolean => access === O_RDONLY || access === O_RDWR;
+    let any: { fd: HostFd; readable: boolean } | null = null;
+    if (this.users > 0) {
+      if (canRead(this.handleAccess)) return { fd: this.handle, readable: true };
+      any = { fd: this.handle, readable: false };
+    }
+    for (const f of this.ownFiles) {
+      if (canRead(f.access)) return { fd: f.fd, readable: true };
+      any ??= { fd: f.fd, readable: false };
+    }
+    return any;
   }
 
-  write(src: Uint8Array, offset: number): number {
-    if (src.length === 0) return 0;
-    return this.inode.fs.host.write(this.fd, src, offset);
+  /**
+   * The saved record. An inode with open files is checked against the host now: if a path from the
+   * root (its own, or another cached name of the same object) leads to it, the path and the file's
+   * size and mtime are saved for the restore to check; if none does (unlinked, renamed or hard-linked
+   * away), its contents are read through the open descriptor into a ghost.
+   */
+  static #record(i: HostInode) {
+    const d = i.dentry;
+    const rec = {
+      fs: i.fs,
+      dentry: d,
+      kind: 'host' as SavedKind,
+      path: d === null ? '/' : d.pathInFs(),
+      type: i.type,
+      ino: i.ino,
+      open: null as OpenIdentity | null,
+      sharedAccess: null as number | null,
+      ghost: i.ghost,
+      times: i.#times,
+    };
+    if (i.ghost !== null) return { ...rec, kind: 'ghost' as SavedKind };
+    const open = i.#openFd();
+    if (open === null) return { ...rec, kind: (d === null || d.dead || i.hostDev === NO_DEV ? 'gone' : 'host') as SavedKind };
+    const host = i.fs.host;
+    const st = host.stat(open.fd);
+    const path = i.fs.pathNaming(i);
+    if (path === null) {
+      const ghost = i.fs.saving().ghostOf(st, () => HostGhost.fromHost(host, open.fd, open.readable, st));
+      return { ...rec, kind: 'ghost' as SavedKind, ghost };
+    }
+    return { ...rec, path, open: { size: st.size, mtimeNs: st.mtimeNs }, sharedAccess: i.users > 0 ? i.handleAccess : null };
   }
 
-  size(): number {
-    return this.inode.fs.host.size(this.fd);
+  /**
+   * Makes the inode again on the restored filesystem: a ghost from its contents, a gone object as a
+   * stand-in that names no host object, else the object its path leads to now. A file open at the
+   * checkpoint must still be there with its size and mtime (RestoreError otherwise) and gets its
+   * handle back; any other object may have changed or gone (it is then a stand-in, which the next
+   * lookup of its name replaces).
+   */
+  static #restore(v: LoadValue<typeof SAVED_FIELDS>, r: Loader): HostInode {
+    const fs = r.ref(v.fs);
+    const ghost = v.ghost === null ? null : r.ref(v.ghost);
+    const standIn: HostAttr = { dev: NO_DEV, ino: v.ino, mode: modeOfType(v.type) };
+    if (v.kind === 'ghost') {
+      if (ghost === null) throw new StateError(`hostdir: the ghost ${v.path} has no contents`);
+      const i = new HostInode(fs, standIn);
+      i.ghost = ghost;
+      return i;
+    }
+    if (v.kind === 'gone') return new HostInode(fs, standIn);
+    if (v.path === '/') return fs.restoredRoot();
+    if (v.open === null) {
+      const a = fs.restoring().lookup(v.path);
+      const i = new HostInode(fs, a !== null && typeOfHostMode(a.mode) === v.type ? a : standIn);
+      i.#times = v.times;
+      return i;
+    }
+    const { fd, st } = fs.restoring().reopenChecked(v.path, v.open);
+    const i = new HostInode(fs, st);
+    i.#times = v.times;
+    i.#restoredPath = v.path;
+    if (v.sharedAccess === null) {
+      i.handleAccess = PATH_ACCESS;
+      fs.keep(i, fd);
+      return i;
+    }
+    try {
+      i.handle = fs.host.reopen(fd, v.sharedAccess);
+    } catch (e) {
+      throw fs.restoring().failure(v.path, e);
+    } finally {
+      fs.host.close(fd);
+    }
+    i.handleAccess = v.sharedAccess;
+    i.#restoredShared = true;
+    fs.restoring().track(i.handle);
+    return i;
   }
 
-  sync(): void {
-    this.inode.fs.host.sync(this.fd);
+  /** The descriptor for a file being restored: the shared handle, or the handle reopened with flags. */
+  restoredFd(flags: number, shared: boolean): HostFd {
+    if (this.ghost !== null) return -1;
+    if (this.handle < 0) throw new StateError(`hostdir: ${this.#where()} has an open file but no host descriptor`);
+    if (shared) return this.handle;
+    let fd: HostFd;
+    try {
+      fd = this.fs.host.reopen(this.handle, flags);
+    } catch (e) {
+      throw this.fs.restoring().failure(this.#where(), e);
+    }
+    this.fs.restoring().track(fd);
+    return fd;
   }
 
-  /** Node has no fallocate: growing the size with ftruncate is the best it can do (holes, not blocks). */
-  allocate(offset: number, len: number): void {
-    const host = this.inode.fs.host;
-    const end = offset + len;
-    if (end > host.size(this.fd)) host.truncate(this.fd, end);
+  /** A restored file on this inode is back: it shares handle or holds its own descriptor. */
+  restoredFile(f: HostFile): void {
+    if (f.shared) this.users++;
+    else this.ownFiles.add(f);
   }
 
-  close(): void {
-    this.inode.released(this);
-  }
-}
-
-/** An open directory: no host descriptor of its own; fsync goes to the directory's cached one. */
-class HostDirOps implements FileOps {
-  readonly seekable = false;
-  readonly #inode: HostInode;
-
-  constructor(inode: HostInode) {
-    this.#inode = inode;
-  }
-
-  read(): number {
-    throw new KernelError(EISDIR);
-  }
-
-  write(): number {
-    throw new KernelError(EISDIR);
-  }
-
-  sync(): void {
-    const fs = this.#inode.fs;
-    fs.enter();
-    fs.host.sync(fs.dirFd(this.#inode));
-  }
-
-  close(): void {}
+  static readonly saved = savable(HostInode, {
+    name: 'hostdir.Inode',
+    version: 1,
+    fields: SAVED_FIELDS,
+    save: (i) => HostInode.#record(i),
+    create: (v, r) => HostInode.#restore(v, r),
+    fill: (i, v) => {
+      i.dentry = v.dentry;
+    },
+    afterLoad: (i) => {
+      i.#restoredPath = null;
+      if (i.#restoredShared) {
+        i.#restoredShared = false;
+        if (i.users === 0) {
+          // The files that shared it were not in the graph: it is idle.
+          i.fs.restored(i.handle);
+          i.#idle();
+        }
+      }
+      const d = i.dentry;
+      if (i.ghost !== null && d !== null && !d.dead && d.mountCount === 0) {
+        // Renamed or linked away on the host: the name leads elsewhere now, as a fresh lookup will say.
+        d.dead = true;
+        if (d.parent !== null && d.parent.children.get(d.name) === d) d.parent.children.delete(d.name);
+      }
+    },
+  });
 }
