@@ -9,8 +9,9 @@ import { Tmpfs } from '../fsimpl/tmpfs/tmpfs.js';
 import type { HostClock, HostRandom } from '../kernel/host.js';
 import { Kernel } from '../kernel/kernel.js';
 import { lockedFlagsOf } from '../kernel/mount.js';
-import type { Process } from '../kernel/process.js';
-import type { Filesystem } from '../vfs/filesystem.js';
+import { Process } from '../kernel/process.js';
+import { map, ref, savable, str, struct } from '../state/index.js';
+import { Filesystem } from '../vfs/filesystem.js';
 import { MountNamespace } from '../vfs/mount.js';
 import { newProc, newShm } from './container.js';
 import { buildMountTree, kernelContext, mkdirAll, type MountRequest } from './rootfs.js';
@@ -41,10 +42,11 @@ export class PodKernel {
   readonly volumes = new Map<string, Filesystem>();
   readonly containers = new Map<string, PodContainer>();
 
-  private constructor(spec: PodSpec, kernel: Kernel) {
+  /** A pod with no volumes or containers yet: build() adds them, or a load fills them in. */
+  constructor(spec: PodSpec, kernel: Kernel, shm: Filesystem = newShm(kernel)) {
     this.spec = spec;
     this.kernel = kernel;
-    this.shm = newShm(kernel);
+    this.shm = shm;
   }
 
   static build(spec: PodSpec, host: PodHost): PodKernel {
@@ -112,4 +114,32 @@ export class PodKernel {
     const at = k.vfs.resolve(kernelContext(ns), { at: ns.rootDentry }, m.destination, true);
     k.vfs.attach(at, k.vfs.newMount(fs, m.flags, root));
   }
+
+  /**
+   * The root of a checkpoint's kernel graph: the kernel, the spec (as JSON), /dev/shm, each volume once
+   * by its pod-global name (seed 000: every container that mounts it reaches the same object), and each
+   * container by name with its mount namespace and process. A container's spec is its entry in the pod
+   * spec, found again by name.
+   */
+  static readonly saved = savable(PodKernel, {
+    name: 'runtime.PodKernel',
+    version: 1,
+    fields: {
+      kernel: ref(Kernel),
+      spec: str,
+      shm: ref(Filesystem),
+      volumes: map(str, ref(Filesystem)),
+      containers: map(str, struct({ ns: ref(MountNamespace), proc: ref(Process) })),
+    },
+    save: (pod) => ({ ...pod, spec: JSON.stringify(pod.spec) }),
+    create: (v, r) => new PodKernel(JSON.parse(v.spec) as PodSpec, r.ref(v.kernel), r.ref(v.shm)),
+    fill: (pod, v) => {
+      for (const [name, fs] of v.volumes) pod.volumes.set(name, fs);
+      for (const [name, c] of v.containers) {
+        const spec = pod.spec.containers.find((s) => s.name === name);
+        if (spec === undefined) throw new Error(`the saved pod has container ${name}, which its spec does not`);
+        pod.containers.set(name, { spec, ns: c.ns, proc: c.proc });
+      }
+    },
+  });
 }
