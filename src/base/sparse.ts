@@ -36,22 +36,35 @@ export class SparseBytes {
 
   /** Writes all of src at offset, growing the size if it ends past it. */
   write(src: Uint8Array, offset: number): number {
+    const first = Math.floor(offset / PAGE_SIZE);
+    const start = offset - first * PAGE_SIZE;
+    if (src.length !== 0 && start + src.length <= PAGE_SIZE) {
+      // Inside one page, the common small write: no subarray, no loop.
+      this.#page(first).set(src, start);
+      if (offset + src.length > this.#size) this.#size = offset + src.length;
+      return src.length;
+    }
     let done = 0;
     while (done < src.length) {
       const pos = offset + done;
       const index = Math.floor(pos / PAGE_SIZE);
       const inPage = pos - index * PAGE_SIZE;
       const len = Math.min(PAGE_SIZE - inPage, src.length - done);
-      let page = this.#pages.get(index);
-      if (page === undefined) {
-        page = new Uint8Array(PAGE_SIZE);
-        this.#pages.set(index, page);
-      }
-      page.set(src.subarray(done, done + len), inPage);
+      this.#page(index).set(src.subarray(done, done + len), inPage);
       done += len;
     }
     if (offset + src.length > this.#size) this.#size = offset + src.length;
     return src.length;
+  }
+
+  /** The page at index, made (zeros) if absent. */
+  #page(index: number): Uint8Array {
+    let page = this.#pages.get(index);
+    if (page === undefined) {
+      page = new Uint8Array(PAGE_SIZE);
+      this.#pages.set(index, page);
+    }
+    return page;
   }
 
   /** Sets the size; bytes past a shrunk end are dropped, so growing again reads zeros. */
