@@ -110,6 +110,43 @@ describe('transformModule', () => {
     assert.equal(1000 - fuel.value, 3 + 2 + 2 + 4 + 2);
   });
 
+  it('leaves provably short loops unchecked, and only those', () => {
+    // Each function holds one loop; the table says whether it must stay checked.
+    const cases: Array<[string, string, boolean]> = [
+      ['counted from a constant, i != C', '(local.set $i (i32.const 0)) (loop $l (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 4))) (i32.const 64))))', false],
+      ['a var counted from its zero start', '(loop $l (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 10))))', false],
+      ['guarded by an if, step after the test', '(local.set $i (i32.const 0)) (loop $l (if (i32.eqz (i32.eq (local.get $i) (i32.const 252))) (then (local.set $i (i32.add (local.get $i) (i32.const 4))) (br $l))))', false],
+      ['i <u C from an unknown start', '(local.set $i (local.get $p)) (loop $l (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 100))))', false],
+      ['i != C from an unknown start', '(local.set $i (local.get $p)) (loop $l (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 100))))', true],
+      ['i != C from a start it wraps past', '(local.set $i (i32.const 5)) (loop $l (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.ne (local.get $i) (i32.const 5))))', true],
+      ['a step that may be skipped', '(local.set $i (i32.const 0)) (loop $l (if (local.get $p) (then (local.set $i (i32.add (local.get $i) (i32.const 1))))) (br_if $l (i32.ne (local.get $i) (i32.const 9))))', true],
+      ['the variable written twice', '(local.set $i (i32.const 0)) (loop $l (local.set $i (local.get $p)) (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 9))))', true],
+      ['a bound past the work limit', '(local.set $i (i32.const 0)) (loop $l (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 1073741824))))', true],
+      ['a call inside', '(local.set $i (i32.const 0)) (loop $l (call $nop) (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 9))))', true],
+      ['two back-edges', '(local.set $i (i32.const 0)) (loop $l (br_if $l (local.get $p)) (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 9))))', true],
+      ['no back-edge at all', '(loop $l (local.set $i (i32.const 1)))', false],
+      ['an endless loop', '(loop $l (br $l))', true],
+    ];
+    for (const [what, code, checked] of cases) {
+      const input = parse(`(module (memory 1) (func $nop) (func (export "f") (param $p i32) (local $i i32) ${code}))`);
+      const { report } = transformModuleWithReport(input, { asyncify: false, optimizeLevel: 0 });
+      assert.deepEqual([report.loops, report.bounded], checked ? [1, 0] : [0, 1], what);
+    }
+  });
+
+  it('instruments only the indirect calls whose signature some table function that can unwind has', () => {
+    const input = parse(`(module
+      (import "wasi_snapshot_preview1" "sched_yield" (func $yield (result i32))) (memory (export "memory") 1)
+      (type $io (func (param i32) (result i32))) (type $pure (func (param i32 i32) (result i32)))
+      (table 2 funcref) (elem (i32.const 0) $blocks $adds)
+      (func $blocks (param i32) (result i32) (call $yield))
+      (func $adds (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+      (func $callsIo (export "callsIo") (result i32) (call_indirect (type $io) (i32.const 7) (i32.const 0)))
+      (func $callsPure (export "callsPure") (result i32) (call_indirect (type $pure) (i32.const 1) (i32.const 2) (i32.const 1))))`);
+    const { report } = transformModuleWithReport(input);
+    assert.equal(report.indirectCallers, 1);
+  });
+
   it('emits no feature beyond what Node 20 loads, and leaves the caller’s Binaryen options alone', () => {
     const before = { optimize: binaryen.getOptimizeLevel(), shrink: binaryen.getShrinkLevel(), imports: binaryen.getPassArgument('asyncify-imports') };
     binaryen.setOptimizeLevel(1);

@@ -10,6 +10,7 @@ import {
   PREEMPT_IMPORT,
   SUSPENDING_IMPORTS,
 } from './asyncify_names.js';
+import { unwindingIndirectCallers } from './asyncify_indirect.js';
 import { instrumentPreemption, type PreemptStats } from './asyncify_preempt.js';
 
 export { AMBER_MODULE, FUEL_EXPORT, GLOBAL_EXPORT_PREFIX, PREEMPT_IMPORT, SUSPENDING_IMPORTS };
@@ -53,9 +54,9 @@ function resolve(opts: TransformOptions): Resolved {
  */
 export function transformVersion(opts: TransformOptions = {}): string {
   const r = resolve(opts);
-  const parts = [`amber-asyncify.1`, `binaryen-${BINARYEN_VERSION}`, `O${r.optimizeLevel}`];
-  if (r.preempt) parts.push('preempt-loops-recursion');
-  if (r.asyncify) parts.push('asyncify-wasi-amber');
+  const parts = [`amber-asyncify.2`, `binaryen-${BINARYEN_VERSION}`, `O${r.optimizeLevel}`];
+  if (r.preempt) parts.push('preempt-unbounded-loops-recursion');
+  if (r.asyncify) parts.push('asyncify-wasi-amber-indirect-by-signature');
   return parts.join('.');
 }
 
@@ -107,6 +108,8 @@ export class TransformError extends Error {
 /** What the transform did, for tests and benchmarks. */
 export interface TransformReport extends PreemptStats {
   exportedGlobals: number;
+  /** Functions whose indirect calls Asyncify instruments (null: all indirect calls are, names unlistable). */
+  indirectCallers: number | null;
 }
 
 /**
@@ -171,7 +174,7 @@ export function transformModuleWithReport(bytes: Uint8Array, opts: TransformOpti
   }
   try {
     mod.setFeatures(FEATURES);
-    const report: TransformReport = { exportedGlobals: exportMutableGlobals(mod), loops: 0, entries: 0 };
+    const report: TransformReport = { exportedGlobals: exportMutableGlobals(mod), loops: 0, bounded: 0, entries: 0, indirectCallers: null };
     if (r.preempt) {
       const fuel = freshName(mod, FUEL_EXPORT);
       mod.addGlobal(fuel, binaryen.i32, true, mod.i32.const(0));
@@ -183,7 +186,18 @@ export function transformModuleWithReport(bytes: Uint8Array, opts: TransformOpti
       }
       Object.assign(report, instrumentPreemption(mod, { fuel, preempt }));
     }
-    const passArgs: Record<string, string> = r.asyncify ? { 'asyncify-imports': SUSPENDING_IMPORTS.join(',') } : {};
+    const passArgs: Record<string, string> = {};
+    if (r.asyncify) {
+      passArgs['asyncify-imports'] = SUSPENDING_IMPORTS.join(',');
+      const callers = unwindingIndirectCallers(mod, SUSPENDING_IMPORTS);
+      report.indirectCallers = callers?.length ?? null;
+      if (callers !== null) {
+        // Instrument only the indirect calls whose signature can unwind, and what calls into them.
+        passArgs['asyncify-ignore-indirect'] = '1';
+        passArgs['asyncify-propagate-addlist'] = '1';
+        if (callers.length > 0) passArgs['asyncify-addlist'] = callers.join(',');
+      }
+    }
     withBinaryenOptions(r.optimizeLevel, passArgs, () => {
       if (r.asyncify) mod.runPasses(['asyncify']);
       if (r.optimizeLevel > 0) mod.optimize();

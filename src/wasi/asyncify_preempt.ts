@@ -1,12 +1,19 @@
 // Preemption points for a guest module: a cheap fuel check at every loop head and at the entry of every
 // function that can recurse, so a guest that computes without syscalls still reaches an import the host
-// can suspend it at. Like wasmtime's fuel: between two checks a guest runs only straight-line code and
-// calls into non-recursive, loop-free functions, so the time between checks is bounded by the code size.
+// can suspend it at. Like wasmtime's fuel: between two checks a guest runs only straight-line code,
+// loops proven short (asyncify_bounded.ts) and calls into functions that have neither an unchecked loop
+// nor a way back into their caller, so the time between checks is bounded by the code size.
 import binaryen from 'binaryen';
+import { boundedTrips } from './asyncify_bounded.js';
+import { B, pushChildren, type Ref } from './asyncify_ir.js';
 
 /** What instrument() added, for the transform's key and for tests. */
 export interface PreemptStats {
+  /** Loop heads checked. */
   loops: number;
+  /** Loops left unchecked: provably few iterations (asyncify_bounded.ts). */
+  bounded: number;
+  /** Function entries checked. */
   entries: number;
 }
 
@@ -18,105 +25,26 @@ export interface PreemptNames {
   preempt: string;
 }
 
-// binaryen.js has per-kind getters (Block.getChildAt, If.getCondition, ...) that its .d.ts leaves out;
-// they are far cheaper than getExpressionInfo on large modules. This is the part of them used here.
-type Ref = number;
-type Getter = (e: Ref) => Ref;
-interface KindStatics {
-  Block: { getNumChildren(e: Ref): number; getChildAt(e: Ref, i: number): Ref };
-  If: { getCondition: Getter; getIfTrue: Getter; getIfFalse: Getter };
-  Loop: { getName(e: Ref): string | null; setName(e: Ref, name: string): void; getBody: Getter; setBody(e: Ref, body: Ref): void };
-  Break: { getCondition: Getter; getValue: Getter };
-  Switch: { getCondition: Getter; getValue: Getter };
-  Call: { getTarget(e: Ref): string; getNumOperands(e: Ref): number; getOperandAt(e: Ref, i: number): Ref };
-  CallIndirect: { getTarget: Getter; getNumOperands(e: Ref): number; getOperandAt(e: Ref, i: number): Ref };
-  LocalSet: { getValue: Getter };
-  GlobalSet: { getValue: Getter };
-  Load: { getPtr: Getter };
-  Store: { getPtr: Getter; getValue: Getter };
-  Unary: { getValue: Getter };
-  Binary: { getLeft: Getter; getRight: Getter };
-  Select: { getIfTrue: Getter; getIfFalse: Getter; getCondition: Getter };
-  Drop: { getValue: Getter };
-  Return: { getValue: Getter };
-  MemoryGrow: { getDelta: Getter };
-  MemoryInit: { getDest: Getter; getOffset: Getter; getSize: Getter };
-  MemoryCopy: { getDest: Getter; getSource: Getter; getSize: Getter };
-  MemoryFill: { getDest: Getter; getValue: Getter; getSize: Getter };
-  Function: { setBody(f: binaryen.FunctionRef, body: Ref): void };
-}
-const B = binaryen as unknown as typeof binaryen & KindStatics;
-
 /** What one function body holds that instrumentation cares about. */
 interface BodyFacts {
-  loops: Ref[];
+  /** Every loop, with the block it is a statement of (0 if none) and its index there. */
+  loops: Array<{ loop: Ref; block: Ref; index: number }>;
   /** Direct callees, and whether some call to each sits outside every loop of this function. */
   callees: Map<string, { outsideLoops: boolean }>;
   /** null: no indirect call; else whether some indirect call sits outside every loop. */
   indirect: { outsideLoops: boolean } | null;
 }
 
-/** Pushes e's children (0 refs left out) onto out; throws on a kind outside the supported features. */
-function pushChildren(e: Ref, out: Ref[], fn: string): void {
-  const push = (...rs: Ref[]): void => {
-    for (const r of rs) if (r !== 0) out.push(r);
-  };
-  switch (binaryen.getExpressionId(e)) {
-    case binaryen.BlockId: {
-      const n = B.Block.getNumChildren(e);
-      for (let i = 0; i < n; i++) push(B.Block.getChildAt(e, i));
-      return;
-    }
-    case binaryen.IfId: return push(B.If.getCondition(e), B.If.getIfTrue(e), B.If.getIfFalse(e));
-    case binaryen.LoopId: return push(B.Loop.getBody(e));
-    case binaryen.BreakId: return push(B.Break.getCondition(e), B.Break.getValue(e));
-    case binaryen.SwitchId: return push(B.Switch.getCondition(e), B.Switch.getValue(e));
-    case binaryen.CallId: {
-      const n = B.Call.getNumOperands(e);
-      for (let i = 0; i < n; i++) push(B.Call.getOperandAt(e, i));
-      return;
-    }
-    case binaryen.CallIndirectId: {
-      const n = B.CallIndirect.getNumOperands(e);
-      for (let i = 0; i < n; i++) push(B.CallIndirect.getOperandAt(e, i));
-      return push(B.CallIndirect.getTarget(e));
-    }
-    case binaryen.LocalSetId: return push(B.LocalSet.getValue(e));
-    case binaryen.GlobalSetId: return push(B.GlobalSet.getValue(e));
-    case binaryen.LoadId: return push(B.Load.getPtr(e));
-    case binaryen.StoreId: return push(B.Store.getPtr(e), B.Store.getValue(e));
-    case binaryen.UnaryId: return push(B.Unary.getValue(e));
-    case binaryen.BinaryId: return push(B.Binary.getLeft(e), B.Binary.getRight(e));
-    case binaryen.SelectId: return push(B.Select.getIfTrue(e), B.Select.getIfFalse(e), B.Select.getCondition(e));
-    case binaryen.DropId: return push(B.Drop.getValue(e));
-    case binaryen.ReturnId: return push(B.Return.getValue(e));
-    case binaryen.MemoryGrowId: return push(B.MemoryGrow.getDelta(e));
-    case binaryen.MemoryInitId: return push(B.MemoryInit.getDest(e), B.MemoryInit.getOffset(e), B.MemoryInit.getSize(e));
-    case binaryen.MemoryCopyId: return push(B.MemoryCopy.getDest(e), B.MemoryCopy.getSource(e), B.MemoryCopy.getSize(e));
-    case binaryen.MemoryFillId: return push(B.MemoryFill.getDest(e), B.MemoryFill.getValue(e), B.MemoryFill.getSize(e));
-    case binaryen.NopId:
-    case binaryen.LocalGetId:
-    case binaryen.GlobalGetId:
-    case binaryen.ConstId:
-    case binaryen.UnreachableId:
-    case binaryen.MemorySizeId:
-    case binaryen.DataDropId:
-      return;
-    default:
-      throw new Error(`function ${fn}: expression kind ${binaryen.getExpressionId(e)} is outside the supported features`);
-  }
-}
-
 /** Walks a body without recursion (blocks nest thousands deep in big switch lowerings). */
 function bodyFacts(body: Ref, fn: string): BodyFacts {
   const facts: BodyFacts = { loops: [], callees: new Map(), indirect: null };
-  const stack: Array<{ e: Ref; inLoop: boolean }> = [{ e: body, inLoop: false }];
+  const stack: Array<{ e: Ref; inLoop: boolean; block: Ref; index: number }> = [{ e: body, inLoop: false, block: 0, index: 0 }];
   const children: Ref[] = [];
   for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
-    const { e, inLoop } = top;
+    const { e, inLoop, block, index } = top;
     const id = binaryen.getExpressionId(e);
     if (id === binaryen.LoopId) {
-      facts.loops.push(e);
+      facts.loops.push({ loop: e, block, index });
     } else if (id === binaryen.CallId) {
       const target = B.Call.getTarget(e);
       const seen = facts.callees.get(target);
@@ -127,7 +55,8 @@ function bodyFacts(body: Ref, fn: string): BodyFacts {
     children.length = 0;
     pushChildren(e, children, fn);
     const childInLoop = inLoop || id === binaryen.LoopId;
-    for (const c of children) stack.push({ e: c, inLoop: childInLoop });
+    const inBlock = id === binaryen.BlockId;
+    children.forEach((c, i) => stack.push({ e: c, inLoop: childInLoop, block: inBlock ? e : 0, index: i }));
   }
   return facts;
 }
@@ -213,8 +142,9 @@ function entryChecked(defined: ReadonlyArray<{ name: string; facts: BodyFacts }>
 }
 
 /**
- * Adds the fuel check at every loop head, and at the entry of every function that can recurse without
- * passing a loop head, in every function defined in mod. At a loop head the check only branches; the
+ * Adds the fuel check at every loop head but those of provably short loops (asyncify_bounded.ts), and
+ * at the entry of every function that can recurse without passing a loop head, in every function
+ * defined in mod. At a loop head the check only branches; the
  * call sits outside the loop, so the register allocator need not keep the loop's values spillable
  * around a call (an `if` with the call inside the loop cost sha256 35% here, the branch-out form 13%):
  *
@@ -248,10 +178,17 @@ export function instrumentPreemption(mod: binaryen.Module, names: PreemptNames):
   }
   const atEntry = entryChecked(defined, tableFunctions(mod));
 
-  const stats: PreemptStats = { loops: 0, entries: 0 };
+  const stats: PreemptStats = { loops: 0, bounded: 0, entries: 0 };
   for (const f of defined) {
     let n = 0;
-    for (const loop of f.facts.loops) {
+    const info = binaryen.getFunctionInfo(f.ref);
+    const params = binaryen.expandType(info.params).length;
+    // Decide for every loop before changing any, so each is judged as the guest wrote it.
+    const checked = f.facts.loops
+      .filter(({ loop, block, index }) => boundedTrips(loop, { block, index, body: info.body, params, fn: f.name }) === null)
+      .map(({ loop }) => loop);
+    stats.bounded += f.facts.loops.length - checked.length;
+    for (const loop of checked) {
       const id = n++;
       const [restart, done, slow] = [`amber_restart_${id}`, `amber_done_${id}`, `amber_slow_${id}`];
       const type = binaryen.getExpressionType(loop);

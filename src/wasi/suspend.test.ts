@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import binaryen from 'binaryen';
 import { transformModule } from './asyncify.js';
 import { Exit, FakeWasi, guestBytes, runRaw, transformedGuest } from './asyncify_fixture.test.js';
-import { AsyncifyOverflowError, Fiber, type FiberOptions, type RunOutcome } from './suspend.js';
+import { AsyncifyOverflowError, Fiber, SUSPEND, type FiberOptions, type RunOutcome } from './suspend.js';
 
 /** A fiber of a transformed guest over a fresh FakeWasi. */
 function fiberOf(name: string, args: string[], opts: FiberOptions = {}, wasiOpts: { onWrite?: (t: string) => void } = {}): { fiber: Fiber; wasi: FakeWasi } {
@@ -163,6 +163,27 @@ describe('Fiber: blocking calls', () => {
     const { causes } = drive(fiber, made.wasi);
     assert.deepEqual(causes, ['blocked:poll_oneoff', 'stopped:fd_write', 'blocked:poll_oneoff', 'blocked:poll_oneoff']);
     assert.equal(made.wasi.stdout, '1\n2\n3\ndone\n');
+  });
+
+  it('unwinds and rewinds through a call made by function pointer', () => {
+    const m = wat(`(module
+      (import "wasi_snapshot_preview1" "sched_yield" (func $yield (result i32))) (memory (export "memory") 1)
+      (type $io (func (param i32) (result i32))) (type $pure (func (param i32 i32) (result i32)))
+      (table 2 funcref) (elem (i32.const 0) $blocks $adds)
+      (global $r (mut i32) (i32.const 0)) (export "result" (global $r))
+      (func $blocks (param i32) (result i32) (i32.add (local.get 0) (call $yield)))
+      (func $adds (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+      (func (export "_start")
+        (global.set $r (i32.add
+          (call_indirect (type $pure) (i32.const 100) (i32.const 20) (i32.const 1))
+          (call_indirect (type $io) (i32.const 3) (i32.const 0))))))`);
+    let calls = 0;
+    const fiber = new Fiber(m, { wasi_snapshot_preview1: { sched_yield: () => (calls++, SUSPEND) } });
+    const out = fiber.start();
+    assert.equal(out.kind === 'suspended' && out.pending.name, 'sched_yield');
+    assert.deepEqual(fiber.resume({ value: 4000 }), { kind: 'exited' });
+    assert.equal((fiber.instance.exports['result'] as WebAssembly.Global).value, 4123);
+    assert.equal(calls, 1);
   });
 
   it('refuses resume without an answer for a blocked call, and start twice', () => {

@@ -1,0 +1,72 @@
+// Which indirect calls Asyncify must instrument. By default it treats every call through a function
+// pointer as a place the stack may unwind, so every function that makes one is rewritten (qsort's
+// comparisons, stdio's write hooks). But call_indirect traps unless the target has the call's exact
+// signature, so only signatures that some table function able to unwind has can unwind: this finds the
+// functions that make such a call, for `asyncify-addlist` beside `asyncify-ignore-indirect`.
+import binaryen from 'binaryen';
+import { B, pushChildren, type Ref } from './asyncify_ir.js';
+
+/** Binaryen's `module.base` pattern match: a trailing `*` matches any rest. */
+function matches(pattern: string, name: string): boolean {
+  return pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : name === pattern;
+}
+
+interface Facts {
+  callees: Set<string>;
+  /** The signatures (params,results type ids) of this function's indirect calls. */
+  indirect: Set<string>;
+}
+
+function factsOf(body: Ref, fn: string): Facts {
+  const facts: Facts = { callees: new Set(), indirect: new Set() };
+  const stack: Ref[] = [body];
+  for (let e = stack.pop(); e !== undefined; e = stack.pop()) {
+    const id = binaryen.getExpressionId(e);
+    if (id === binaryen.CallId) facts.callees.add(B.Call.getTarget(e));
+    else if (id === binaryen.CallIndirectId) facts.indirect.add(`${B.CallIndirect.getParams(e)},${B.CallIndirect.getResults(e)}`);
+    pushChildren(e, stack, fn);
+  }
+  return facts;
+}
+
+/** Names Asyncify's lists can hold as they are (no escaping, no list separator, no wildcard). */
+const PLAIN = /^[A-Za-z0-9_.]+$/;
+
+/**
+ * The functions with an indirect call that can unwind (its signature is that of a table function that
+ * can unwind: one calling a suspending import, directly or through direct and such indirect calls),
+ * or null when some such name cannot go in Asyncify's list (then instrument every indirect call).
+ */
+export function unwindingIndirectCallers(mod: binaryen.Module, suspending: readonly string[]): string[] | null {
+  const facts = new Map<string, Facts>();
+  const signature = new Map<string, string>();
+  const canUnwind = new Set<string>();
+  for (let i = 0; i < mod.getNumFunctions(); i++) {
+    const f = binaryen.getFunctionInfo(mod.getFunctionByIndex(i));
+    signature.set(f.name, `${f.params},${f.results}`);
+    if (f.module !== null && f.module !== '') {
+      if (suspending.some((p) => matches(p, `${f.module}.${f.base}`))) canUnwind.add(f.name);
+    } else {
+      facts.set(f.name, factsOf(f.body, f.name));
+    }
+  }
+  const table = new Set<string>();
+  for (let i = 0; i < mod.getNumElementSegments(); i++) {
+    for (const f of binaryen.getElementSegmentInfo(mod.getElementSegmentByIndex(i)).data) table.add(f);
+  }
+  // Fixpoint: a function can unwind if it calls one that can, directly or by a signature that can.
+  const unwindingSignatures = new Set<string>();
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const t of table) if (canUnwind.has(t)) unwindingSignatures.add(signature.get(t)!);
+    for (const [name, f] of facts) {
+      if (canUnwind.has(name)) continue;
+      if ([...f.callees].some((c) => canUnwind.has(c)) || [...f.indirect].some((s) => unwindingSignatures.has(s))) {
+        canUnwind.add(name);
+        changed = true;
+      }
+    }
+  }
+  const out = [...facts].filter(([, f]) => [...f.indirect].some((s) => unwindingSignatures.has(s))).map(([name]) => name);
+  return out.every((n) => PLAIN.test(n)) ? out : null;
+}
