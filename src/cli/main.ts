@@ -3,13 +3,16 @@
 // line on stderr), 2 for bad usage.
 import { setFlagsFromString } from 'node:v8';
 import { Command, CommanderError, Option } from 'commander';
-import { runDo } from './do.js';
 import { resolve } from 'node:path';
 import { defaultRoot, StateRoot } from '../host/stateroot.js';
 import { UserError } from './errors.js';
-import { deletePod, killPod, listPods, podLogs, podState, signalNumber } from './lifecycle.js';
-import { runDetached, runForeground } from './pod.js';
-import { loadBundle, loadPodManifest } from './spec.js';
+
+// Each verb's module is loaded when that verb runs, so `amber do` and `amber list` do not pay for
+// zod, yaml and Binaryen.
+const doVerb = () => import('./do.js');
+const lifecycle = () => import('./lifecycle.js');
+const podVerbs = () => import('./pod.js');
+const specs = () => import('./spec.js');
 
 // Guests run at V8's optimizing tier from the start: a long loop in _start is never tiered up from
 // Liftoff (no on-stack replacement for wasm), DESIGN.md §3. Must precede the first compile.
@@ -42,8 +45,8 @@ function buildProgram(): Command {
     .argument('[args...]', 'its arguments')
     .passThroughOptions()
     .exitOverride()
-    .action((module: string, args: string[], opts: { dir: string[]; env: string[] }) => {
-      process.exitCode = runDo(module, args, opts);
+    .action(async (module: string, args: string[], opts: { dir: string[]; env: string[] }) => {
+      process.exitCode = (await doVerb()).runDo(module, args, opts);
     });
   const pod = program.command('pod').description('pods from Kubernetes Pod manifests');
   addGlobalOptions(pod.command('run'))
@@ -53,13 +56,14 @@ function buildProgram(): Command {
     .option('--name <id>', 'the pod ID (default: metadata.name)')
     .exitOverride()
     .action(async (manifest: string, opts: { detach?: boolean; name?: string }, cmd: Command) => {
-      const spec = loadPodManifest(manifest);
+      const spec = (await specs()).loadPodManifest(manifest);
+      const { runDetached, runForeground } = await podVerbs();
       if (opts.detach === true) {
         const id = opts.name ?? spec.name;
         await runDetached(stateRoot(cmd), spec, id, resolve(manifest));
         process.stdout.write(`${id}\n`);
       } else {
-        process.exitCode = runForeground(spec);
+        process.exitCode = await runForeground(spec);
       }
     });
   pod.exitOverride();
@@ -71,40 +75,71 @@ function buildProgram(): Command {
     .argument('<id>', 'the container ID')
     .exitOverride()
     .action(async (id: string, opts: { bundle: string; detach?: boolean }, cmd: Command) => {
-      const spec = loadBundle(opts.bundle, id);
+      const spec = (await specs()).loadBundle(opts.bundle, id);
+      const { runDetached, runForeground } = await podVerbs();
       if (opts.detach === true) await runDetached(stateRoot(cmd), spec, id, resolve(opts.bundle));
-      else process.exitCode = runForeground(spec);
+      else process.exitCode = await runForeground(spec);
     });
 
   addGlobalOptions(program.command('list'))
     .description('list pods')
     .option('--json', 'as JSON')
     .exitOverride()
-    .action((opts: { json?: boolean }, cmd: Command) => listPods(stateRoot(cmd), opts.json === true));
+    .action(async (opts: { json?: boolean }, cmd: Command) => (await lifecycle()).listPods(stateRoot(cmd), opts.json === true));
   addGlobalOptions(program.command('state'))
     .description("a pod's OCI state as JSON")
     .argument('<id>')
     .exitOverride()
-    .action((id: string, _o: unknown, cmd: Command) => podState(stateRoot(cmd), id));
+    .action(async (id: string, _o: unknown, cmd: Command) => (await lifecycle()).podState(stateRoot(cmd), id));
   addGlobalOptions(program.command('logs'))
     .description("a pod's output, or one container's")
     .argument('<id>')
     .argument('[container]')
     .option('--follow', 'keep printing until the pod stops')
     .exitOverride()
-    .action(async (id: string, ctr: string | undefined, opts: { follow?: boolean }, cmd: Command) => podLogs(stateRoot(cmd), id, ctr, opts.follow === true));
+    .action(async (id: string, ctr: string | undefined, opts: { follow?: boolean }, cmd: Command) => (await lifecycle()).podLogs(stateRoot(cmd), id, ctr, opts.follow === true));
   addGlobalOptions(program.command('kill'))
     .description('end every container of a pod with a signal (default TERM)')
     .argument('<id>')
     .argument('[signal]')
     .exitOverride()
-    .action(async (id: string, sig: string | undefined, _o: unknown, cmd: Command) => killPod(stateRoot(cmd), id, signalNumber(sig)));
+    .action(async (id: string, sig: string | undefined, _o: unknown, cmd: Command) => {
+      const l = await lifecycle();
+      await l.killPod(stateRoot(cmd), id, l.signalNumber(sig));
+    });
   addGlobalOptions(program.command('delete'))
     .description('remove a stopped pod (with --force, stop it first)')
     .argument('<id>')
     .option('--force', 'stop it if it runs')
     .exitOverride()
-    .action(async (id: string, opts: { force?: boolean }, cmd: Command) => deletePod(stateRoot(cmd), id, opts.force === true));
+    .action(async (id: string, opts: { force?: boolean }, cmd: Command) => (await lifecycle()).deletePod(stateRoot(cmd), id, opts.force === true));
+  addGlobalOptions(program.command('checkpoint'))
+    .description('save a running pod to an image (one consistent cut of every container)')
+    .argument('<id>')
+    .requiredOption('--image-path <dir>', 'where to write the image (an OCI image layout)')
+    .option('--leave-running', 'keep the pod running after the checkpoint')
+    .option('--parent-path <dir>', 'an earlier image whose unchanged blobs are reused')
+    .exitOverride()
+    .action(async (id: string, opts: { imagePath: string; leaveRunning?: boolean; parentPath?: string }, cmd: Command) => {
+      const { checkpointPod } = await import('./checkpoint.js');
+      await checkpointPod(stateRoot(cmd), id, {
+        imagePath: opts.imagePath,
+        leaveRunning: opts.leaveRunning === true,
+        ...(opts.parentPath !== undefined ? { parentPath: opts.parentPath } : {}),
+      });
+    });
+  addGlobalOptions(program.command('restore'))
+    .description('bring a checkpointed pod back, here or in another --root')
+    .requiredOption('--image-path <dir>', 'the image')
+    .option('--spec <pod.yaml>', 'restore into this manifest (containers and volumes matched by name)')
+    .option('--detach', 'run in a sandbox process of its own')
+    .option('--name <id>', "the restored pod's ID (default: the image's)")
+    .option('--volume <NAME=HOSTDIR>', 'bind a hostPath volume to another host directory', collect, [])
+    .exitOverride()
+    .action(async (opts: { imagePath: string; spec?: string; detach?: boolean; name?: string; volume: string[] }, cmd: Command) => {
+      const { restoreCommand } = await import('./restorecmd.js');
+      process.exitCode = await restoreCommand(stateRoot(cmd), opts);
+    });
   return program;
 }
 

@@ -1,14 +1,17 @@
 // Running a pod's containers in this process (a foreground `pod run`, or the sandbox of a detached
-// one). Until the scheduler lands (issue 4: Asyncify), containers run one after another, each to its
-// end: pods whose containers wait on each other do not work yet.
+// one): each container's module transformed for Asyncify, its process added to the pod's scheduler,
+// and the scheduler run until every container has exited.
+import { readFileSync } from 'node:fs';
 import { NodeClock, NodeRandom } from '../host/clock.js';
 import { openHostDirFs } from '../host/hostdir_mount.js';
+import { prepareModule, type LoadedModule } from '../host/modulecache.js';
 import type { HostStream } from '../fsimpl/hostfd/hostfd.js';
 import { PodKernel } from '../runtime/pod.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
-import { BadModuleError, runProgram } from '../wasi/run.js';
+import { TransformError } from '../wasi/asyncify.js';
+import { Scheduler, type Task, type TaskEnd } from '../wasi/scheduler.js';
+import { NotTransformedError } from '../wasi/suspend.js';
 import { UserError } from './errors.js';
-import { loadModule } from './module.js';
 
 export interface ContainerEnd {
   name: string;
@@ -16,27 +19,64 @@ export interface ContainerEnd {
   trap?: string;
 }
 
-export function runPodContainers(spec: PodSpec, stdio: (name: string) => readonly [HostStream, HostStream, HostStream]): ContainerEnd[] {
-  const modules = new Map(spec.containers.map((c) => [c.name, loadModule(c.module)]));
+export interface RunningPod {
+  spec: PodSpec;
+  pod: PodKernel;
+  scheduler: Scheduler;
+  tasks: Map<string, Task>;
+  modules: Map<string, LoadedModule>;
+  /** Containers that had exited before a checkpoint this pod was restored from. */
+  ended: Map<string, TaskEnd>;
+}
+
+export function loadPodModules(spec: PodSpec): Map<string, LoadedModule> {
+  const out = new Map<string, LoadedModule>();
+  for (const c of spec.containers) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(c.module);
+    } catch {
+      throw new UserError(`${c.module}: cannot read the module of container ${c.name}`);
+    }
+    try {
+      out.set(c.name, prepareModule(bytes));
+    } catch (e) {
+      if (e instanceof TransformError || e instanceof WebAssembly.CompileError) throw new UserError(`${c.module}: not a valid WebAssembly module (${e.message.split('\n')[0]})`);
+      throw e;
+    }
+  }
+  return out;
+}
+
+/** Builds the pod and starts its containers; `scheduler.run()` drives them. */
+export function startPod(spec: PodSpec, stdio: (name: string) => readonly [HostStream, HostStream, HostStream]): RunningPod {
+  const modules = loadPodModules(spec);
   const pod = PodKernel.build(spec, {
     clock: new NodeClock(),
     random: new NodeRandom(),
-    hostDir: (kernel, hostPath, readOnly) => openHostDirFs(kernel, hostPath, readOnly),
+    hostDir: (kernel, hostPath, readOnly, key) => openHostDirFs(kernel, hostPath, readOnly, key),
     stdio,
   });
-  const ends: ContainerEnd[] = [];
+  const scheduler = new Scheduler(pod.kernel);
+  const tasks = new Map<string, Task>();
   for (const [name, c] of pod.containers) {
-    const module = modules.get(name) as WebAssembly.Module;
-    let end;
+    const m = modules.get(name) as LoadedModule;
     try {
-      end = runProgram(module, c.proc);
+      tasks.set(name, scheduler.add(c.proc, m.module));
     } catch (e) {
-      if (e instanceof BadModuleError) throw new UserError(`${c.spec.module}: ${e.message}`);
+      if (e instanceof NotTransformedError || e instanceof WebAssembly.LinkError) throw new UserError(`${c.spec.module}: ${e.message}`);
       throw e;
     }
-    ends.push(end.kind === 'exit' ? { name, exitCode: end.code } : { name, exitCode: 134, trap: end.message });
   }
-  return ends;
+  return { spec, pod, scheduler, tasks, modules, ended: new Map() };
+}
+
+export function containerEnds(running: RunningPod): ContainerEnd[] {
+  return running.spec.containers.map(({ name }) => {
+    const end = running.tasks.get(name)?.end ?? running.ended.get(name) ?? null;
+    if (end === null) return { name, exitCode: -1 };
+    return end.kind === 'exit' ? { name, exitCode: end.code } : { name, exitCode: 134, trap: end.message };
+  });
 }
 
 /** A pod's exit code: 0 when every container exited 0, else the first failing one's. */

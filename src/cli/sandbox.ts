@@ -1,29 +1,83 @@
-// The sandbox of a detached pod, like runsc's sandbox process: started by `amber pod run --detach`,
-// it runs the pod with each container's output in its log file and keeps the pod's record in the
-// state root up to date. Invoked as: node sandbox.js ROOT ID (the spec is ROOT/pods/ID/spec.json).
-import { readFileSync } from 'node:fs';
+// The sandbox of a detached pod, like runsc's sandbox process: started by `amber pod run --detach` or
+// `amber restore --detach`, it runs the pod with each container's output in its log file, serves the
+// pod's control socket (checkpoint, kill), and keeps the pod's record in the state root up to date.
+// Invoked as: node sandbox.js ROOT ID; ROOT/pods/ID/launch.json says whether to start or restore.
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
+import { serveControl, type ControlReply, type ControlRequest } from '../host/control.js';
 import { LogFileStream, NullStream } from '../host/streams.js';
 import { StateRoot } from '../host/stateroot.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
-import { runPodContainers } from './podrun.js';
+import { writeCheckpoint } from './checkpointwrite.js';
+import { containerEnds, startPod, type RunningPod } from './podrun.js';
+import { planRestore } from './restore.js';
+import { startRestored } from './restorerun.js';
 
 setFlagsFromString('--no-liftoff');
 
-function main(rootDir: string, id: string): void {
+/** What the CLI asks the sandbox to do. */
+export type Launch =
+  | { mode: 'run'; spec: PodSpec; source: string }
+  | { mode: 'restore'; imagePath: string; specFile?: string; volumes: string[]; source: string };
+
+async function main(rootDir: string, id: string): Promise<void> {
   const root = new StateRoot(rootDir);
-  const spec = JSON.parse(readFileSync(join(root.podDir(id), 'spec.json'), 'utf8')) as PodSpec;
+  const launch = JSON.parse(readFileSync(join(root.podDir(id), 'launch.json'), 'utf8')) as Launch;
+  const stdio = (name: string) => {
+    const log = new LogFileStream(root.logPath(id, name));
+    return [new NullStream(), log, log] as const;
+  };
+  const running: RunningPod = launch.mode === 'run'
+    ? startPod(launch.spec, stdio)
+    : startRestored(planRestore(launch.imagePath, launch.specFile, launch.volumes), stdio);
+  const finish = (status: { killedBy?: number; checkpointed?: boolean }): void => {
+    const now = root.read(id);
+    if (now !== null) {
+      const ends = containerEnds(running);
+      const code = (c: number) => (status.checkpointed === true ? null : c >= 0 ? c : 128 + (status.killedBy ?? 9));
+      root.write({ ...now, status: 'stopped', sandboxPid: null, containers: ends.map((e) => ({ name: e.name, exitCode: code(e.exitCode) })) });
+    }
+    process.exit(0);
+  };
+  const socket = root.socketPath(id);
+  rmSync(socket, { force: true });
+  await serveControl(socket, (req) => handle(id, launch.source, running, req, finish));
   const record = root.read(id);
   if (record === null) throw new Error(`sandbox: no record for pod ${id}`);
   root.write({ ...record, status: 'running', sandboxPid: process.pid });
-  const ends = runPodContainers(spec, (name) => {
-    const log = new LogFileStream(root.logPath(id, name));
-    return [new NullStream(), log, log];
-  });
-  const now = root.read(id);
-  if (now === null) return; // deleted while running
-  root.write({ ...now, status: 'stopped', sandboxPid: null, containers: ends.map((e) => ({ name: e.name, exitCode: e.exitCode })) });
+  await running.scheduler.run();
+  finish({});
+}
+
+async function handle(id: string, source: string, running: RunningPod, req: ControlRequest, finish: (s: { killedBy?: number; checkpointed?: boolean }) => void): Promise<ControlReply> {
+  switch (req.op) {
+    case 'kill': {
+      const sig = typeof req['signal'] === 'number' ? req['signal'] : 15;
+      setTimeout(() => finish({ killedBy: sig }), 10);
+      return { ok: true };
+    }
+    case 'checkpoint': {
+      const imagePath = String(req['imagePath']);
+      const leaveRunning = req['leaveRunning'] === true;
+      const parentPath = typeof req['parentPath'] === 'string' ? req['parentPath'] : undefined;
+      await running.scheduler.pause();
+      let result;
+      try {
+        result = writeCheckpoint(running, { id, source, imagePath, ...(parentPath !== undefined ? { parentPath } : {}) });
+      } catch (e) {
+        running.scheduler.unpause();
+        return { ok: false, error: (e instanceof Error ? e.message.split('\n')[0] : undefined) ?? String(e) };
+      }
+      if (leaveRunning) running.scheduler.unpause();
+      else setTimeout(() => finish({ checkpointed: true }), 10);
+      return { ok: true, bytes: result.bytes, ms: result.ms };
+    }
+    case 'ping':
+      return { ok: true, pid: process.pid };
+    default:
+      return { ok: false, error: `unknown request ${req.op}` };
+  }
 }
 
 const [rootDir, id] = process.argv.slice(2);
@@ -31,4 +85,4 @@ if (rootDir === undefined || id === undefined) {
   process.stderr.write('usage: sandbox ROOT ID\n');
   process.exit(2);
 }
-main(rootDir, id);
+await main(rootDir, id);

@@ -4,6 +4,7 @@
 // process. In a user namespace every mount a container inherits has its flags locked (seed 004).
 import { MNT_LOCKED, MNT_NOSUID, MNT_READONLY } from '../abi/mount.js';
 import { Devfs } from '../fsimpl/dev/devfs.js';
+import { bindKey, rootfsKey, volumeKey } from '../fsimpl/hostdir/checkpoint.js';
 import type { HostStream } from '../fsimpl/hostfd/hostfd.js';
 import { Tmpfs } from '../fsimpl/tmpfs/tmpfs.js';
 import type { HostClock, HostRandom } from '../kernel/host.js';
@@ -23,7 +24,8 @@ export interface PodHost {
   clock: HostClock;
   random: HostRandom;
   /** A host directory as a filesystem (DirectoryMissing is the host's to report). */
-  hostDir(kernel: Kernel, hostPath: string, readOnly: boolean): Filesystem;
+  /** key: the stable name a checkpoint saves it by (fsimpl/hostdir volumeKey, bindKey, rootfsKey). */
+  hostDir(kernel: Kernel, hostPath: string, readOnly: boolean, key: string): Filesystem;
   /** The container's stdin, stdout and stderr. */
   stdio(container: string): readonly [HostStream, HostStream, HostStream];
 }
@@ -55,7 +57,7 @@ export class PodKernel {
     for (const v of spec.volumes) {
       pod.volumes.set(v.name, v.kind === 'emptyDir'
         ? new Tmpfs({ dev: kernel.allocDev(), now: kernel.now, source: v.name, ...(v.sizeBytes !== undefined ? { sizeBytes: v.sizeBytes } : {}) })
-        : host.hostDir(kernel, v.hostPath, false));
+        : host.hostDir(kernel, v.hostPath, false, volumeKey(v.name)));
     }
     const proc = newProc(kernel);
     const streams = hostStreamsFs(kernel);
@@ -69,21 +71,21 @@ export class PodKernel {
 
   #mountTree(c: ContainerSpec, proc: Filesystem, host: PodHost): MountNamespace {
     const k = this.kernel;
-    const root = c.rootfs !== undefined ? host.hostDir(k, c.rootfs.hostPath, c.rootfs.readOnly) : new Tmpfs({ dev: k.allocDev(), now: k.now, source: 'rootfs' });
+    const root = c.rootfs !== undefined ? host.hostDir(k, c.rootfs.hostPath, c.rootfs.readOnly, rootfsKey(c.name)) : new Tmpfs({ dev: k.allocDev(), now: k.now, source: 'rootfs' });
     const dev = new Devfs({ dev: k.allocDev(), now: k.now, fill: (b) => k.random.fill(b), shm: true, sizeBytes: 64 * 1024 * 1024 });
     const standard: MountRequest[] = [
       { guestPath: '/dev', fs: dev, flags: MNT_NOSUID },
       { guestPath: '/proc', fs: proc, flags: 0 },
     ];
     const ns = buildMountTree(k, root, c.rootfs?.readOnly === true ? MNT_READONLY : 0, standard);
-    for (const m of c.mounts) this.#mount(ns, m, host);
+    for (const m of c.mounts) this.#mount(ns, c.name, m, host);
     if (this.spec.userns) {
       for (const m of ns.mounts()) m.flags |= lockedFlagsOf(m.flags) | (m.parent !== null ? MNT_LOCKED : 0);
     }
     return ns;
   }
 
-  #mount(ns: MountNamespace, m: MountSpec, host: PodHost): void {
+  #mount(ns: MountNamespace, container: string, m: MountSpec, host: PodHost): void {
     const k = this.kernel;
     let fs: Filesystem;
     switch (m.source.kind) {
@@ -100,7 +102,7 @@ export class PodKernel {
         fs = new Tmpfs({ dev: k.allocDev(), now: k.now, rootPerm: m.source.mode ?? 0o1777, ...(m.source.sizeBytes !== undefined ? { sizeBytes: m.source.sizeBytes } : {}) });
         break;
       case 'bind':
-        fs = host.hostDir(k, m.source.hostPath, m.readOnly);
+        fs = host.hostDir(k, m.source.hostPath, m.readOnly, bindKey(container, m.destination));
         break;
     }
     let root = fs.root();

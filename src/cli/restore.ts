@@ -1,0 +1,70 @@
+// `amber restore --image-path DIR [--spec pod.yaml] [--detach] [--name NEWID] [--volume NAME=HOSTDIR]...`:
+// a checkpointed pod brought back, in this state root or another (a migration), like `runsc restore`.
+// Containers are matched by name and volumes by name; a hostPath volume is bound to its old host
+// directory unless --volume names another. The image is only read, never written.
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ImageError } from '../image/error.js';
+import { readImage, type CheckpointImage } from '../image/reader.js';
+import { NodeImageStore } from '../host/imagestore.js';
+import type { PodSpec } from '../runtime/spec/podspec.js';
+import { UserError } from './errors.js';
+import { loadPodManifest } from './spec.js';
+
+export interface RestorePlan {
+  image: CheckpointImage;
+  spec: PodSpec;
+  /** hostPath volume name → the host directory it is bound to now. */
+  volumes: Record<string, string>;
+}
+
+export function openImage(dir: string): CheckpointImage {
+  const abs = resolve(dir);
+  if (!existsSync(abs)) throw new UserError(`${dir}: no such image directory`);
+  try {
+    return readImage(new NodeImageStore(), abs);
+  } catch (e) {
+    if (e instanceof ImageError) throw new UserError(e.message.split('\n')[0] ?? e.message);
+    throw e;
+  }
+}
+
+function sameNames(what: string, a: readonly string[], b: readonly string[], specFile: string): void {
+  const missing = a.filter((n) => !b.includes(n));
+  const extra = b.filter((n) => !a.includes(n));
+  if (missing.length > 0) throw new UserError(`${specFile}: the image has ${what} ${missing.join(', ')}, which the spec does not`);
+  if (extra.length > 0) throw new UserError(`${specFile}: the spec has ${what} ${extra.join(', ')}, which the image does not`);
+}
+
+/** The image, the spec it restores into, and where each hostPath volume now lives. */
+export function planRestore(imagePath: string, specFile: string | undefined, volumeArgs: readonly string[]): RestorePlan {
+  const image = openImage(imagePath);
+  const saved = image.config.meta['spec'] as PodSpec | undefined;
+  if (saved === undefined) throw new UserError(`${imagePath}: the image holds no pod spec`);
+  let spec = saved;
+  if (specFile !== undefined) {
+    spec = loadPodManifest(specFile);
+    sameNames('container', saved.containers.map((c) => c.name), spec.containers.map((c) => c.name), specFile);
+    sameNames('volume', saved.volumes.map((v) => v.name), spec.volumes.map((v) => v.name), specFile);
+  }
+  const volumes: Record<string, string> = {};
+  for (const v of spec.volumes) if (v.kind === 'hostPath') volumes[v.name] = v.hostPath;
+  for (const arg of volumeArgs) {
+    const i = arg.indexOf('=');
+    if (i <= 0 || i === arg.length - 1) throw new UserError(`--volume ${arg}: expected NAME=HOSTDIR`);
+    const name = arg.slice(0, i);
+    const dir = resolve(arg.slice(i + 1));
+    if (!(name in volumes)) throw new UserError(`--volume ${arg}: the pod has no hostPath volume named ${name}`);
+    volumes[name] = dir;
+  }
+  for (const [name, dir] of Object.entries(volumes)) {
+    let isDir = false;
+    try {
+      isDir = statSync(dir).isDirectory();
+    } catch {
+      // reported below
+    }
+    if (!isDir) throw new UserError(`volume ${name}: host directory ${dir} does not exist`);
+  }
+  return { image, spec, volumes };
+}

@@ -1,0 +1,58 @@
+// Guest modules as Amber runs them: read from the host, transformed once (wasi/asyncify.ts) and cached
+// on disk by input hash and transform version, compiled by V8. The transformed module's hash goes into
+// every checkpoint image: a snapshot fits only that exact module.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { transformCached, type TransformCache } from '../wasi/asyncify.js';
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** A directory of transformed modules, one file per key, written atomically. */
+export class DirTransformCache implements TransformCache {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  get(key: string): Uint8Array | undefined {
+    try {
+      return readFileSync(join(this.dir, `${key}.wasm`));
+    } catch {
+      return undefined;
+    }
+  }
+
+  set(key: string, bytes: Uint8Array): void {
+    try {
+      mkdirSync(this.dir, { recursive: true });
+      const tmp = join(this.dir, `.${key}.${process.pid}.tmp`);
+      writeFileSync(tmp, bytes);
+      renameSync(tmp, join(this.dir, `${key}.wasm`));
+    } catch {
+      // A cache that cannot be written only costs time.
+    }
+  }
+}
+
+export function defaultCacheDir(): string {
+  const xdg = process.env['XDG_CACHE_HOME'];
+  const base = xdg !== undefined && xdg !== '' ? xdg : homedir() !== '' ? join(homedir(), '.cache') : tmpdir();
+  return join(base, 'amber', 'modules');
+}
+
+export interface LoadedModule {
+  module: WebAssembly.Module;
+  /** sha256 of the transformed bytes. */
+  hash: string;
+}
+
+/** The transformed, compiled module for a guest's bytes. */
+export function prepareModule(bytes: Uint8Array, cache: TransformCache = new DirTransformCache(defaultCacheDir())): LoadedModule {
+  const t = transformCached(bytes, { hash: sha256Hex, cache });
+  return { module: new WebAssembly.Module(t.bytes as Uint8Array<ArrayBuffer>), hash: sha256Hex(t.bytes) };
+}

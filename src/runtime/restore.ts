@@ -1,0 +1,90 @@
+// Restore of a checkpointed pod, like runsc's restore: the kernel graph is decoded with everything
+// outside the pod bound anew by its stable key (host directories by volume, streams by role, clocks),
+// each program is re-instantiated from the same transformed module and rewound to the call it stopped
+// in, and the scheduler carries on. Each syscall runs exactly once.
+import type { CheckpointImage } from '../image/reader.js';
+import { decodeGraph, type Registry, type Resolver } from '../state/index.js';
+import { Scheduler, type Task, type TaskEnd, type Wait } from '../wasi/scheduler.js';
+import type { FiberImage } from '../wasi/suspend.js';
+import { fromJson, PROGRAMS_VERSION, type ProgramRecord, type ProgramsFile } from './checkpoint.js';
+import { PodKernel } from './pod.js';
+
+/** The image does not fit what the restore was given (another module, another set of containers). */
+export class RestoreMismatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RestoreMismatchError';
+  }
+}
+
+export interface RestoreInputs {
+  image: CheckpointImage;
+  registry: Registry;
+  externals: Resolver;
+  /** Each container's transformed module and its hash, by container name. */
+  modules: ReadonlyMap<string, { module: WebAssembly.Module; hash: string }>;
+}
+
+export interface RestoredPod {
+  pod: PodKernel;
+  scheduler: Scheduler;
+  tasks: Map<string, Task>;
+  /** Containers that had already exited at the checkpoint. */
+  ended: Map<string, TaskEnd>;
+}
+
+export function readPrograms(image: CheckpointImage): ProgramsFile {
+  const file = JSON.parse(new TextDecoder().decode(image.payload('programs'))) as ProgramsFile;
+  if (file.version !== PROGRAMS_VERSION) {
+    throw new RestoreMismatchError(`${image.dir}: programs format version ${file.version}; this Amber reads version ${PROGRAMS_VERSION}`);
+  }
+  return file;
+}
+
+function fiberImage(image: CheckpointImage, r: ProgramRecord): FiberImage {
+  if (r.globals === undefined || r.pending === undefined || r.memory === undefined || r.stack === undefined) {
+    throw new RestoreMismatchError(`${image.dir}: program of container ${r.container} is incomplete`);
+  }
+  const globals: Record<string, number | bigint> = {};
+  for (const [k, v] of Object.entries(r.globals)) globals[k] = fromJson(v);
+  const p = r.pending;
+  return {
+    memory: image.payload(r.memory).slice(),
+    stack: image.payload(r.stack).slice(),
+    globals,
+    pending: { module: p.module, name: p.name, args: p.args.map(fromJson), cause: p.cause, ...(p.result !== null ? { result: fromJson(p.result) } : {}) },
+  };
+}
+
+function waitOf(r: ProgramRecord): Wait | null {
+  const w = r.wait;
+  if (w === undefined || w === null) return null;
+  return { untilNs: w.untilNs === null ? null : BigInt(w.untilNs), polling: w.polling, bases: w.bases.map(([c, b]) => [c, BigInt(b)]) };
+}
+
+export function restorePod(inp: RestoreInputs): RestoredPod {
+  const programs = readPrograms(inp.image);
+  for (const r of programs.programs) {
+    const m = inp.modules.get(r.container);
+    if (m === undefined) throw new RestoreMismatchError(`the image has container ${r.container}, which the restore was not given a module for`);
+    if (r.state !== 'exited' && m.hash !== r.moduleHash) {
+      throw new RestoreMismatchError(`container ${r.container}: its module is not the one checkpointed (transformed sha256 ${m.hash.slice(0, 12)}…, the image needs ${r.moduleHash.slice(0, 12)}…)`);
+    }
+  }
+  const pod = decodeGraph(inp.registry, inp.image.payload('kernel'), { externals: inp.externals, root: PodKernel });
+  pod.kernel.resumeMonotonic(BigInt(programs.monotonicNs));
+  const scheduler = new Scheduler(pod.kernel);
+  const tasks = new Map<string, Task>();
+  const ended = new Map<string, TaskEnd>();
+  for (const r of programs.programs) {
+    const c = pod.containers.get(r.container);
+    const m = inp.modules.get(r.container);
+    if (c === undefined || m === undefined) throw new RestoreMismatchError(`the image's kernel has no container ${r.container}`);
+    if (r.state === 'exited') {
+      ended.set(r.container, r.exit ?? { kind: 'exit', code: 0 });
+      continue;
+    }
+    tasks.set(r.container, r.state === 'ready' ? scheduler.add(c.proc, m.module) : scheduler.addRestored(c.proc, m.module, fiberImage(inp.image, r), waitOf(r)));
+  }
+  return { pod, scheduler, tasks, ended };
+}
