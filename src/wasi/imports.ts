@@ -64,21 +64,55 @@ const table = {
 export type WasiCallName = keyof typeof table;
 export const WASI_CALLS = Object.keys(table) as WasiCallName[];
 
-/** The import object for one instance; sys.mem must be set before the guest makes its first call. */
-export function wasiImports(sys: Sys): Record<WasiCallName, (...args: Array<number | bigint>) => number> {
-  const out = {} as Record<WasiCallName, (...args: Array<number | bigint>) => number>;
-  for (const name of WASI_CALLS) {
-    const fn = table[name] as unknown as (sys: Sys, ...args: Array<number | bigint>) => number;
-    out[name] = (...args) => {
-      // Every i32 of preview 1 is unsigned (pointers, lengths, fds, flags); JS receives them signed.
-      for (let i = 0; i < args.length; i++) if (typeof args[i] === 'number') args[i] = (args[i] as number) >>> 0;
-      try {
-        return fn(sys, ...args);
-      } catch (e) {
-        if (e instanceof KernelError) return wasiErrno(e.errno);
-        throw e;
-      }
+/** An argument as WebAssembly hands it over: an i32 as a number, an i64 as a bigint. */
+type Arg = number | bigint;
+type Import = (...args: Arg[]) => number;
+type Call = (sys: Sys, ...args: Arg[]) => number;
+
+/** Every i32 of preview 1 is unsigned (pointers, lengths, fds, flags); JS receives them signed. */
+function u(a: Arg): Arg {
+  return typeof a === 'number' ? a >>> 0 : a;
+}
+
+/** A KernelError as its WASI errno; anything else propagates. */
+function errnoOf(e: unknown): number {
+  if (e instanceof KernelError) return wasiErrno(e.errno);
+  throw e;
+}
+
+/**
+ * fn as an import: arguments made unsigned, a KernelError returned as its errno. One wrapper per
+ * arity (fn's own, less sys), so a call builds no rest array and runs no loop over its arguments.
+ */
+function wrap(sys: Sys, name: string, fn: Call): Import {
+  switch (fn.length - 1) {
+    case 0: return () => { try { return fn(sys); } catch (e) { return errnoOf(e); } };
+    case 1: return (a) => { try { return fn(sys, u(a)); } catch (e) { return errnoOf(e); } };
+    case 2: return (a, b) => { try { return fn(sys, u(a), u(b)); } catch (e) { return errnoOf(e); } };
+    case 3: return (a, b, c) => { try { return fn(sys, u(a), u(b), u(c)); } catch (e) { return errnoOf(e); } };
+    case 4: return (a, b, c, d) => { try { return fn(sys, u(a), u(b), u(c), u(d)); } catch (e) { return errnoOf(e); } };
+    case 5: return (a, b, c, d, e5) => {
+      try { return fn(sys, u(a), u(b), u(c), u(d), u(e5)); } catch (e) { return errnoOf(e); }
     };
+    case 6: return (a, b, c, d, e5, f) => {
+      try { return fn(sys, u(a), u(b), u(c), u(d), u(e5), u(f)); } catch (e) { return errnoOf(e); }
+    };
+    case 7: return (a, b, c, d, e5, f, g) => {
+      try { return fn(sys, u(a), u(b), u(c), u(d), u(e5), u(f), u(g)); } catch (e) { return errnoOf(e); }
+    };
+    case 8: return (a, b, c, d, e5, f, g, h) => {
+      try { return fn(sys, u(a), u(b), u(c), u(d), u(e5), u(f), u(g), u(h)); } catch (e) { return errnoOf(e); }
+    };
+    case 9: return (a, b, c, d, e5, f, g, h, i) => {
+      try { return fn(sys, u(a), u(b), u(c), u(d), u(e5), u(f), u(g), u(h), u(i)); } catch (e) { return errnoOf(e); }
+    };
+    default: throw new Error(`wasi: ${name} takes ${fn.length - 1} arguments, more than any wrapper (a kernel bug)`);
   }
+}
+
+/** The import object for one instance; sys.mem must be set before the guest makes its first call. */
+export function wasiImports(sys: Sys): Record<WasiCallName, Import> {
+  const out = {} as Record<WasiCallName, Import>;
+  for (const name of WASI_CALLS) out[name] = wrap(sys, name, table[name] as unknown as Call);
   return out;
 }
