@@ -1,10 +1,11 @@
 // `amber pod run pod.yaml [--detach] [--name ID]` and `amber run --bundle DIR [--detach] ID`: a pod in
-// the foreground (its output on this terminal, prefixed "NAME | " when it has several containers), or
+// the foreground (its output on this terminal, each line labelled "NAME | "), or
 // detached into a sandbox process of its own that this command starts and waits for.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { HostStream } from '../fsimpl/hostfd/hostfd.js';
 import { NullStream, PrefixedStream } from '../host/streams.js';
 import { HostFdStream } from '../host/stdio.js';
 import { StateRoot, validId } from '../host/stateroot.js';
@@ -14,19 +15,35 @@ import { containerEnds, podExitCode, startPod } from './podrun.js';
 import type { Launch } from './sandbox.js';
 import { printWarnings } from './spec.js';
 
+/**
+ * The host streams of a pod whose output goes to this terminal. A Kubernetes pod's lines are labelled
+ * "NAME | " (always: a restored pod's output stays attributable whatever else was printed before the
+ * checkpoint); an OCI bundle's one container writes raw, as under runc. A single container reads this
+ * process's stdin.
+ */
+export function terminalStdio(spec: PodSpec): { stdio: (name: string) => readonly [HostStream, HostStream, HostStream]; close(): void } {
+  const label = spec.format === 'pod';
+  const single = spec.containers.length === 1;
+  const streams: Array<{ close(): void }> = [];
+  return {
+    stdio: (name) => {
+      const stdin = single ? new HostFdStream(0) : new NullStream();
+      if (!label) return [stdin, new HostFdStream(1), new HostFdStream(2)];
+      const out = new PrefixedStream(1, `${name} | `);
+      const err = new PrefixedStream(2, `${name} | `);
+      streams.push(out, err);
+      return [stdin, out, err];
+    },
+    close: () => streams.forEach((s) => s.close()),
+  };
+}
+
 export async function runForeground(spec: PodSpec): Promise<number> {
   printWarnings(spec);
-  const several = spec.containers.length > 1;
-  const streams: Array<{ close(): void }> = [];
-  const running = startPod(spec, (name) => {
-    if (!several) return [new HostFdStream(0), new HostFdStream(1), new HostFdStream(2)];
-    const out = new PrefixedStream(1, `${name} | `);
-    const err = new PrefixedStream(2, `${name} | `);
-    streams.push(out, err);
-    return [new NullStream(), out, err];
-  });
+  const term = terminalStdio(spec);
+  const running = startPod(spec, term.stdio);
   await running.scheduler.run();
-  for (const s of streams) s.close();
+  term.close();
   const ends = containerEnds(running);
   for (const e of ends) if (e.trap !== undefined) process.stderr.write(`amber: container ${e.name}: ${e.trap}\n`);
   return podExitCode(ends);
