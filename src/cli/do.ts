@@ -7,7 +7,7 @@ import { HostFdStream } from '../host/stdio.js';
 import { Kernel } from '../kernel/kernel.js';
 import { runProgram, BadModuleError } from '../wasi/run.js';
 import { containerMounts, guestPathOf, newProc, newShm, type DirMapping } from '../runtime/container.js';
-import { buildMountTree } from '../runtime/rootfs.js';
+import { addTmp, buildMountTree } from '../runtime/rootfs.js';
 import { hostStreamsFs, spawn } from '../runtime/spawn.js';
 import { Tmpfs } from '../fsimpl/tmpfs/tmpfs.js';
 import { openHostDirFs } from '../host/hostdir_mount.js';
@@ -43,6 +43,7 @@ export function runDo(modulePath: string, args: string[], opts: DoOptions): numb
     extra: dirs.map((d) => ({ guestPath: guestPathOf(d.guestName), fs: openHostDirFs(kernel, d.hostPath, false), flags: 0 })),
   });
   const ns = buildMountTree(kernel, rootFs, 0, mounts);
+  addTmp(kernel, ns);
   const proc = spawn(kernel, hostStreamsFs(kernel), {
     ns,
     argv: [basename(modulePath), ...args],

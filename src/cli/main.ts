@@ -5,7 +5,7 @@ import { setFlagsFromString } from 'node:v8';
 import { Command, CommanderError, Option } from 'commander';
 import { resolve } from 'node:path';
 import { defaultRoot, StateRoot } from '../host/stateroot.js';
-import { UserError } from './errors.js';
+import { UsageError, UserError } from './errors.js';
 
 // Each verb's module is loaded when that verb runs, so `amber do` and `amber list` do not pay for
 // zod, yaml and Binaryen.
@@ -113,6 +113,21 @@ function buildProgram(): Command {
     .option('--force', 'stop it if it runs')
     .exitOverride()
     .action(async (id: string, opts: { force?: boolean }, cmd: Command) => (await lifecycle()).deletePod(stateRoot(cmd), id, opts.force === true));
+  addGlobalOptions(program.command('exec'))
+    .description('run one more program in a running container')
+    .argument('<id>')
+    .argument('<container>')
+    .argument('<module>', 'the .wasm program (a host path)')
+    .argument('[args...]')
+    .passThroughOptions()
+    .exitOverride()
+    .action(async (id: string, ctr: string, module: string, args: string[], _o: unknown, cmd: Command) => {
+      const { execInPod } = await import('./exec.js');
+      // Options pass through after the operands, so the "--" of `exec ID CTR -- prog.wasm` arrives here.
+      const [prog, ...rest] = module === '--' ? args : [module, ...args];
+      if (prog === undefined) throw new UsageError('exec: expected a .wasm program after the container');
+      process.exitCode = await execInPod(stateRoot(cmd), id, ctr, prog, rest);
+    });
   addGlobalOptions(program.command('checkpoint'))
     .description('save a running pod to an image (one consistent cut of every container)')
     .argument('<id>')

@@ -29,23 +29,24 @@ export interface RunningPod {
   ended: Map<string, TaskEnd>;
 }
 
-export function loadPodModules(spec: PodSpec): Map<string, LoadedModule> {
-  const out = new Map<string, LoadedModule>();
-  for (const c of spec.containers) {
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(c.module);
-    } catch {
-      throw new UserError(`${c.module}: cannot read the module of container ${c.name}`);
-    }
-    try {
-      out.set(c.name, prepareModule(bytes));
-    } catch (e) {
-      if (e instanceof TransformError || e instanceof WebAssembly.CompileError) throw new UserError(`${c.module}: not a valid WebAssembly module (${e.message.split('\n')[0]})`);
-      throw e;
-    }
+/** A guest module from a host file, transformed and compiled; UserError naming the file otherwise. */
+export function loadModuleFile(path: string): LoadedModule {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch {
+    throw new UserError(`${path}: no such file or not readable`);
   }
-  return out;
+  try {
+    return prepareModule(bytes);
+  } catch (e) {
+    if (e instanceof TransformError || e instanceof WebAssembly.CompileError) throw new UserError(`${path}: not a valid WebAssembly module (${e.message.split('\n')[0]})`);
+    throw e;
+  }
+}
+
+export function loadPodModules(spec: PodSpec): Map<string, LoadedModule> {
+  return new Map(spec.containers.map((c) => [c.name, loadModuleFile(c.module)]));
 }
 
 /** Builds the pod and starts its containers; `scheduler.run()` drives them. */

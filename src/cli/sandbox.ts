@@ -6,11 +6,12 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { serveControl, type ControlReply, type ControlRequest } from '../host/control.js';
-import { LogFileStream, NullStream } from '../host/streams.js';
+import { basename } from 'node:path';
+import { BufferStream, LogFileStream, NullStream } from '../host/streams.js';
 import { StateRoot } from '../host/stateroot.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
 import { writeCheckpoint } from './checkpointwrite.js';
-import { containerEnds, startPod, type RunningPod } from './podrun.js';
+import { containerEnds, loadModuleFile, startPod, type RunningPod } from './podrun.js';
 import { planRestore } from './restore.js';
 import { startRestored } from './restorerun.js';
 
@@ -42,7 +43,8 @@ async function main(rootDir: string, id: string): Promise<void> {
   };
   const socket = root.socketPath(id);
   rmSync(socket, { force: true });
-  await serveControl(socket, (req) => handle(id, launch.source, running, req, finish));
+  const state = { execs: 0 };
+  await serveControl(socket, (req) => handle(id, launch.source, running, state, req, finish));
   const record = root.read(id);
   if (record === null) throw new Error(`sandbox: no record for pod ${id}`);
   root.write({ ...record, status: 'running', sandboxPid: process.pid });
@@ -50,14 +52,37 @@ async function main(rootDir: string, id: string): Promise<void> {
   finish({});
 }
 
-async function handle(id: string, source: string, running: RunningPod, req: ControlRequest, finish: (s: { killedBy?: number; checkpointed?: boolean }) => void): Promise<ControlReply> {
+async function handle(id: string, source: string, running: RunningPod, state: { execs: number }, req: ControlRequest, finish: (s: { killedBy?: number; checkpointed?: boolean }) => void): Promise<ControlReply> {
   switch (req.op) {
+    case 'exec': {
+      const ctr = String(req['container']);
+      const module = String(req['module']);
+      const args = Array.isArray(req['args']) ? req['args'].map(String) : [];
+      if (!running.pod.containers.has(ctr)) return { ok: false, error: `pod ${id} has no container ${ctr}` };
+      let loaded;
+      try {
+        loaded = loadModuleFile(module);
+      } catch (e) {
+        return { ok: false, error: e instanceof Error ? e.message : String(e) };
+      }
+      const out = new BufferStream();
+      const err = new BufferStream();
+      const proc = running.pod.exec(ctr, [basename(module), ...args], undefined, [new NullStream(), out, err]);
+      state.execs++;
+      try {
+        const end = await running.scheduler.add(proc, loaded.module).done;
+        return { ok: true, exitCode: end.kind === 'exit' ? end.code : 134, trap: end.kind === 'trap' ? end.message : null, stdout: out.text(), stderr: err.text() };
+      } finally {
+        state.execs--;
+      }
+    }
     case 'kill': {
       const sig = typeof req['signal'] === 'number' ? req['signal'] : 15;
       setTimeout(() => finish({ killedBy: sig }), 10);
       return { ok: true };
     }
     case 'checkpoint': {
+      if (state.execs > 0) return { ok: false, error: `pod ${id} has an exec in progress; checkpoint it when the exec has ended` };
       const imagePath = String(req['imagePath']);
       const leaveRunning = req['leaveRunning'] === true;
       const parentPath = typeof req['parentPath'] === 'string' ? req['parentPath'] : undefined;

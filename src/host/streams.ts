@@ -83,3 +83,25 @@ export class PrefixedStream implements HostStream {
     this.#pending = new Uint8Array(0);
   }
 }
+
+/** Keeps everything written, for an `amber exec` whose output goes back over the control socket. */
+export class BufferStream implements HostStream {
+  readonly type: FileType = 'fifo';
+  readonly #chunks: Uint8Array[] = [];
+
+  read(): number {
+    return 0;
+  }
+
+  write(src: Uint8Array): number {
+    this.#chunks.push(src.slice());
+    return src.length;
+  }
+
+  /** Everything written, as UTF-8 text. */
+  text(): string {
+    return Buffer.concat(this.#chunks).toString('utf8');
+  }
+
+  close(): void {}
+}

@@ -15,7 +15,7 @@ import { map, ref, savable, str, struct } from '../state/index.js';
 import { Filesystem } from '../vfs/filesystem.js';
 import { MountNamespace } from '../vfs/mount.js';
 import { newProc, newShm } from './container.js';
-import { buildMountTree, kernelContext, mkdirAll, type MountRequest } from './rootfs.js';
+import { addTmp, buildMountTree, kernelContext, mkdirAll, type MountRequest } from './rootfs.js';
 import { hostStreamsFs, spawn } from './spawn.js';
 import type { ContainerSpec, MountSpec, PodSpec } from './spec/podspec.js';
 
@@ -69,6 +69,17 @@ export class PodKernel {
     return pod;
   }
 
+  /**
+   * One more process in a running container (`amber exec`), in the container's mount namespace, with
+   * its own streams under the role "<container>/exec-<pid>".
+   */
+  exec(container: string, argv: string[], env: string[] | undefined, stdio: readonly [HostStream, HostStream, HostStream]): Process {
+    const c = this.containers.get(container);
+    if (c === undefined) throw new Error(`no container ${container}`);
+    const role = `${container}/exec-${this.kernel.processes.size + 1}`;
+    return spawn(this.kernel, hostStreamsFs(this.kernel), { ns: c.ns, argv, env: env ?? c.spec.env, stdio, role });
+  }
+
   #mountTree(c: ContainerSpec, proc: Filesystem, host: PodHost): MountNamespace {
     const k = this.kernel;
     const root = c.rootfs !== undefined ? host.hostDir(k, c.rootfs.hostPath, c.rootfs.readOnly, rootfsKey(c.name)) : new Tmpfs({ dev: k.allocDev(), now: k.now, source: 'rootfs' });
@@ -78,6 +89,7 @@ export class PodKernel {
       { guestPath: '/proc', fs: proc, flags: 0 },
     ];
     const ns = buildMountTree(k, root, c.rootfs?.readOnly === true ? MNT_READONLY : 0, standard);
+    if (c.rootfs === undefined) addTmp(k, ns);
     for (const m of c.mounts) this.#mount(ns, c.name, m, host);
     if (this.spec.userns) {
       for (const m of ns.mounts()) m.flags |= lockedFlagsOf(m.flags) | (m.parent !== null ? MNT_LOCKED : 0);

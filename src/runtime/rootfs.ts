@@ -46,6 +46,15 @@ export function buildMountTree(kernel: Kernel, rootFs: Filesystem, rootFlags: nu
   return ns;
 }
 
+/** A scratch /tmp (mode 1777, as in any Linux root) in a root the container owns (a fresh tmpfs). */
+export function addTmp(kernel: Kernel, ns: MountNamespace): void {
+  try {
+    kernel.vfs.mkdirAt(kernelContext(ns), { at: ns.rootDentry }, '/tmp', 0o1777);
+  } catch (e) {
+    if (!(e instanceof KernelError) || e.errno !== EEXIST) throw e;
+  }
+}
+
 /** Mounts one request into ns, creating its mountpoint. */
 export function mountInto(kernel: Kernel, ns: MountNamespace, m: MountRequest): void {
   mkdirAll(kernel, ns, m.guestPath);

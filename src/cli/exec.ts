@@ -1,0 +1,24 @@
+// `amber exec ID CTR -- prog.wasm [args...]`: one more process in a running container, like `runsc
+// exec`: it sees the container's mounts and files; its output comes back when it ends, and its exit
+// code is this command's.
+import { resolve } from 'node:path';
+import { callControl } from '../host/control.js';
+import type { StateRoot } from '../host/stateroot.js';
+import { UserError } from './errors.js';
+
+export async function execInPod(root: StateRoot, id: string, container: string, module: string, args: string[]): Promise<number> {
+  const r = root.read(id);
+  if (r === null) throw new UserError(`no pod with id ${id} under ${root.dir}`);
+  if (r.status !== 'running') throw new UserError(`pod ${id} is ${r.status}; exec needs a running pod`);
+  let reply;
+  try {
+    reply = await callControl(root.socketPath(id), { op: 'exec', container, module: resolve(module), args }, 24 * 3600_000);
+  } catch (e) {
+    throw new UserError(`exec in ${id}: the sandbox did not answer (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (!reply.ok) throw new UserError(`exec in ${id}: ${reply.error ?? 'failed'}`);
+  process.stdout.write(String(reply['stdout'] ?? ''));
+  process.stderr.write(String(reply['stderr'] ?? ''));
+  if (typeof reply['trap'] === 'string') process.stderr.write(`amber: ${module}: ${reply['trap']}\n`);
+  return typeof reply['exitCode'] === 'number' ? reply['exitCode'] : 1;
+}
