@@ -9,6 +9,8 @@ export interface SplitPath {
 }
 
 export function splitPath(path: string): SplitPath {
+  // A single name (the common case: a path relative to its directory fd) has nothing to split.
+  if (path.indexOf('/') < 0) return { absolute: false, components: path === '' ? [] : [path], trailingSlash: false };
   return {
     absolute: path.startsWith('/'),
     components: path.split('/').filter((c) => c !== ''),
