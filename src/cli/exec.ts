@@ -6,7 +6,8 @@ import { callControl } from '../host/control.js';
 import type { StateRoot } from '../host/stateroot.js';
 import { UserError } from './errors.js';
 
-export async function execInPod(root: StateRoot, id: string, container: string, module: string, args: string[]): Promise<number> {
+/** Runs the exec and returns its exit code and output. */
+export async function execInPodCaptured(root: StateRoot, id: string, container: string, module: string, args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const r = root.read(id);
   if (r === null) throw new UserError(`no pod with id ${id} under ${root.dir}`);
   if (r.status !== 'running') throw new UserError(`pod ${id} is ${r.status}; exec needs a running pod`);
@@ -17,8 +18,18 @@ export async function execInPod(root: StateRoot, id: string, container: string, 
     throw new UserError(`exec in ${id}: the sandbox did not answer (${e instanceof Error ? e.message : String(e)})`);
   }
   if (!reply.ok) throw new UserError(`exec in ${id}: ${reply.error ?? 'failed'}`);
-  process.stdout.write(String(reply['stdout'] ?? ''));
-  process.stderr.write(String(reply['stderr'] ?? ''));
-  if (typeof reply['trap'] === 'string') process.stderr.write(`amber: ${module}: ${reply['trap']}\n`);
-  return typeof reply['exitCode'] === 'number' ? reply['exitCode'] : 1;
+  const trap = typeof reply['trap'] === 'string' ? `amber: ${module}: ${reply['trap']}\n` : '';
+  return {
+    exitCode: typeof reply['exitCode'] === 'number' ? reply['exitCode'] : 1,
+    stdout: String(reply['stdout'] ?? ''),
+    stderr: String(reply['stderr'] ?? '') + trap,
+  };
+}
+
+/** `amber exec`: prints the exec's output and returns its exit code. */
+export async function execInPod(root: StateRoot, id: string, container: string, module: string, args: string[]): Promise<number> {
+  const r = await execInPodCaptured(root, id, container, module, args);
+  process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
+  return r.exitCode;
 }

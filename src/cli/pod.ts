@@ -65,7 +65,9 @@ export async function launchSandbox(root: StateRoot, id: string, containers: rea
   });
   if (!created) throw new UserError(`a pod named ${id} already exists under ${root.dir}`);
   writeFileSync(join(root.podDir(id), 'launch.json'), JSON.stringify(launch));
-  const sandbox = fileURLToPath(new URL('./sandbox.js', import.meta.url));
+  // The sandbox runs the built JavaScript, also when this module runs from source (tests through tsx).
+  const here = import.meta.url;
+  const sandbox = fileURLToPath(here.endsWith('.ts') ? new URL('../../dist/cli/sandbox.js', here) : new URL('./sandbox.js', here));
   const log = openSync(join(root.podDir(id), 'sandbox.log'), 'a');
   const child = spawn(process.execPath, [sandbox, root.dir, id], { detached: true, stdio: ['ignore', log, log] });
   closeSync(log);
