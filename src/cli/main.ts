@@ -3,6 +3,7 @@
 // line on stderr), 2 for bad usage.
 import { setFlagsFromString } from 'node:v8';
 import { Command, CommanderError, Option } from 'commander';
+import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defaultRoot, StateRoot } from '../host/stateroot.js';
 import { UsageError, UserError } from './errors.js';
@@ -30,12 +31,27 @@ function addGlobalOptions(cmd: Command): Command {
     .addOption(new Option('--log-level <level>', 'debug, info, warn or error').default('info'));
 }
 
+/**
+ * --debug-log FILE: one line per command, appended (runsc's --debug-log). Only ever a host file of this
+ * invocation: nothing a checkpoint saves refers to it, so a restore with or without it is the same.
+ */
+function debugLog(actionCmd: Command): void {
+  const opts = { ...actionCmd.parent?.parent?.opts(), ...actionCmd.parent?.opts(), ...actionCmd.opts() } as { debugLog?: string; logLevel?: string };
+  if (opts.debugLog === undefined) return;
+  try {
+    appendFileSync(opts.debugLog, `${new Date().toISOString()} amber[${process.pid}] ${opts.logLevel ?? 'info'}: ${process.argv.slice(2).join(' ')}\n`);
+  } catch (e) {
+    throw new UserError(`--debug-log ${opts.debugLog}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 function buildProgram(): Command {
   const program = addGlobalOptions(new Command('amber'))
     .description('Run WebAssembly (WASI preview 1) programs as containers in pods; checkpoint and restore them.')
     .enablePositionalOptions()
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .hook('preAction', (_root, actionCmd) => debugLog(actionCmd));
 
   addGlobalOptions(program.command('do'))
     .description('run one program on a fresh kernel, wasmtime-style')
