@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HostStream } from '../fsimpl/hostfd/hostfd.js';
 import { NullStream, PrefixedStream } from '../host/streams.js';
-import { HostFdStream } from '../host/stdio.js';
+import { AsyncHostInput, HostFdStream } from '../host/stdio.js';
 import { StateRoot, validId } from '../host/stateroot.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
 import { UserError } from './errors.js';
@@ -27,7 +27,12 @@ export function terminalStdio(spec: PodSpec): { stdio: (name: string) => readonl
   const streams: Array<{ close(): void }> = [];
   return {
     stdio: (name) => {
-      const stdin = single ? new HostFdStream(0) : new NullStream();
+      let stdin: HostStream = new NullStream();
+      if (single) {
+        const input = new AsyncHostInput();
+        streams.push(input);
+        stdin = input;
+      }
       if (!label) return [stdin, new HostFdStream(1), new HostFdStream(2)];
       const out = new PrefixedStream(1, `${name} | `);
       const err = new PrefixedStream(2, `${name} | `);

@@ -2,7 +2,7 @@
 // HostStream of fsimpl/hostfd. The fd number is used only here, never saved: the stream is bound to
 // its role, so a restore binds the role to whatever this invocation provides.
 import { fstatSync, readSync, writeSync } from 'node:fs';
-import { EAGAIN } from '../abi/errno.js';
+import { EAGAIN, EBADF } from '../abi/errno.js';
 import type { FileType } from '../abi/stat.js';
 import type { HostStream } from '../fsimpl/hostfd/hostfd.js';
 import { KernelError } from '../base/error.js';
@@ -55,4 +55,63 @@ export class HostFdStream implements HostStream {
   }
 
   close(): void {}
+}
+
+/**
+ * This process's stdin for a pod under the scheduler: read in the background into a queue, so a guest
+ * whose fd_read finds nothing waits (its process blocks; the pod runs on) instead of stopping the host
+ * thread. Reading starts at the first read, so a pod that never reads leaves stdin alone.
+ */
+export class AsyncHostInput implements HostStream {
+  readonly type: FileType = typeOfFd(0);
+  readonly #queue: Uint8Array[] = [];
+  #started = false;
+  #eof = false;
+
+  #start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    process.stdin.on('data', (chunk: Buffer | string) => {
+      this.#queue.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    });
+    process.stdin.on('end', () => {
+      this.#eof = true;
+    });
+    process.stdin.on('error', () => {
+      this.#eof = true;
+    });
+  }
+
+  /** Copies queued bytes into dst; 0 at end of input; EAGAIN while nothing has arrived yet. */
+  read(dst: Uint8Array): number {
+    this.#start();
+    let n = 0;
+    while (n < dst.length && this.#queue.length > 0) {
+      const head = this.#queue[0] as Uint8Array;
+      const take = Math.min(head.length, dst.length - n);
+      dst.set(head.subarray(0, take), n);
+      n += take;
+      if (take === head.length) this.#queue.shift();
+      else this.#queue[0] = head.subarray(take);
+    }
+    if (n === 0 && !this.#eof) throw new KernelError(EAGAIN);
+    return n;
+  }
+
+  write(): number {
+    throw new KernelError(EBADF);
+  }
+
+  readiness(): { readable: boolean; writable: boolean; hangup: boolean; nbytes: number } {
+    this.#start();
+    const nbytes = this.#queue.reduce((s, c) => s + c.length, 0);
+    return { readable: nbytes > 0 || this.#eof, writable: false, hangup: this.#eof, nbytes };
+  }
+
+  close(): void {
+    if (!this.#started) return;
+    process.stdin.pause();
+    const s: unknown = process.stdin;
+    if (typeof s === 'object' && s !== null && 'unref' in s && typeof s.unref === 'function') s.unref();
+  }
 }

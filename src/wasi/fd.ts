@@ -1,6 +1,6 @@
 // The fd_* calls of WASI preview 1: I/O, seeking, descriptor flags and rights, attributes, directory
 // listing and preopens. Each decodes guest memory, calls the kernel, and encodes the answer.
-import { EBADF, EFBIG, EINVAL, ENAMETOOLONG, ENOTCAPABLE, ESPIPE } from '../abi/errno.js';
+import { EAGAIN, EBADF, EFBIG, EINVAL, ENAMETOOLONG, ENOTCAPABLE, ESPIPE } from '../abi/errno.js';
 import { O_APPEND, O_DSYNC, O_NONBLOCK, O_SYNC, SEEK_CUR } from '../abi/open.js';
 import type { SetStat } from '../abi/stat.js';
 import * as W from '../abi/wasi.js';
@@ -34,16 +34,29 @@ export function fd_read(sys: Sys, fd: number, iovs: number, iovsLen: number, nre
   const file = fdWith(sys, fd, W.RIGHTS_FD_READ).file;
   const mem = sys.mem;
   let total = 0;
-  if (iovsLen === 1) {
-    const buf = mem.iovec(iovs);
-    if (buf.length !== 0) total = file.read(buf);
-  } else {
-    for (const buf of mem.iovecs(iovs, iovsLen)) {
-      if (buf.length === 0) continue;
-      const n = file.read(buf);
-      total += n;
-      if (n < buf.length) break;
+  try {
+    if (iovsLen === 1) {
+      const buf = mem.iovec(iovs);
+      if (buf.length !== 0) total = file.read(buf);
+    } else {
+      for (const buf of mem.iovecs(iovs, iovsLen)) {
+        if (buf.length === 0) continue;
+        const n = file.read(buf);
+        total += n;
+        if (n < buf.length) break;
+      }
     }
+  } catch (e) {
+    // Nothing to read yet on a blocking descriptor: under the scheduler the process waits and the call
+    // is made again (nothing was consumed); O_NONBLOCK, or bytes already read, answer now.
+    if (!(e instanceof KernelError) || e.errno !== EAGAIN || total > 0 || (file.statusFlags & O_NONBLOCK) !== 0 || sys.suspend === undefined) {
+      if (total > 0 && e instanceof KernelError && e.errno === EAGAIN) {
+        mem.setU32(nread, total);
+        return 0;
+      }
+      throw e;
+    }
+    return sys.suspend({ untilNs: null, polling: true, bases: [] });
   }
   mem.setU32(nread, total);
   return 0;
