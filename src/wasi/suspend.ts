@@ -126,6 +126,20 @@ function savedGlobals(instance: WebAssembly.Instance): Map<string, WebAssembly.G
   return out;
 }
 
+/**
+ * One instance of a transformed module, run as a small state machine (DESIGN.md §6): ready → running →
+ * suspended(pending call) → running … → exited. A process's run loop drives it:
+ *
+ *   const fiber = new Fiber(module, { wasi_snapshot_preview1: syscalls, amber: amberCalls }, { shouldYield });
+ *   mem.bind(fiber.memory);                       // before the guest's first call
+ *   let out = fiber.start();                      // ProcExit and traps propagate, as from _start
+ *   while (out.kind === 'suspended') {            // blocked: wait for the op, then resume with its
+ *     await ...;                                  // result or {retry: true}; preempted/stopped: resume()
+ *     out = fiber.resume(answer);
+ *   }
+ *
+ * A checkpoint takes save() (or image()) of a suspended fiber; restore() puts it in a fresh instance.
+ */
 export class Fiber {
   readonly instance: WebAssembly.Instance;
   readonly #exports: AsyncifyExports;
@@ -141,8 +155,10 @@ export class Fiber {
   #pending: PendingCall | null = null;
   #answer: Answer | null = null;
   #stack: Uint8Array | null = null;
-  /** The borrowed top of memory during an unwind or rewind, with the guest's bytes it covered. */
-  #borrowed: { start: number; saved: Uint8Array } | null = null;
+  /** The borrowed top of memory during an unwind or rewind: where it starts and how many bytes. */
+  #borrowed: { start: number; length: number } | null = null;
+  /** The guest's bytes the borrowed region covers, kept in one buffer reused from borrow to borrow. */
+  #saved = new Uint8Array(0);
 
   /** Instantiates module with imports, the suspendable ones wrapped, and `amber.preempt` added. */
   constructor(module: WebAssembly.Module, imports: FiberImports, opts: FiberOptions = {}) {
@@ -319,14 +335,17 @@ export class Fiber {
     const size = this.memory.buffer.byteLength;
     if (bytes > size) throw new Error(`the Asyncify stack (${bytes} bytes) does not fit in memory (${size} bytes)`);
     const start = (size - bytes) & ~15;
-    this.#borrowed = { start, saved: new Uint8Array(this.memory.buffer, start, size - start).slice() };
+    const length = size - start;
+    if (this.#saved.length < length) this.#saved = new Uint8Array(length);
+    this.#saved.set(new Uint8Array(this.memory.buffer, start, length));
+    this.#borrowed = { start, length };
     return start;
   }
 
   #giveBack(): void {
     const b = this.#borrowed;
     if (b === null) return;
-    new Uint8Array(this.memory.buffer, b.start, b.saved.length).set(b.saved);
+    new Uint8Array(this.memory.buffer, b.start, b.length).set(this.#saved.subarray(0, b.length));
     this.#borrowed = null;
   }
 
@@ -338,7 +357,7 @@ export class Fiber {
       const unwinding = this.#phase === 'unwinding';
       this.#status = 'exited';
       this.#phase = 'normal';
-      if (unwinding) throw new AsyncifyOverflowError(this.#borrowed?.saved.length ?? 0, e);
+      if (unwinding) throw new AsyncifyOverflowError(this.#borrowed?.length ?? 0, e);
       this.#giveBack();
       throw e;
     }
