@@ -1,7 +1,8 @@
 // What the module transform (src/wasi/asyncify.ts) costs a compute guest: the raw module against the
-// fuel checks alone and against checks plus Asyncify, each run to its end with no unwind (the
-// preemption hook never asks to yield), in one process with V8's optimizing tier only (--no-liftoff,
-// DESIGN.md §3). Not a test: it prints figures.
+// fuel checks alone, checks plus Asyncify (the module Amber runs), the same with provably short loops
+// checked too, and Asyncify alone, each run to its end with no unwind (the preemption hook never asks
+// to yield), in one process with V8's optimizing tier only (--no-liftoff, DESIGN.md §3); then what one
+// block-and-resume cycle costs. Not a test: it prints figures.
 //   node --import tsx bench/asyncify.ts [--reps N] [--only sha256,lcg,fib,sort]
 // Each figure is the fastest of N interleaved runs (default 7), in process CPU time, which a loaded
 // machine disturbs far less than wall time; the wall-time ratio is printed beside it.
@@ -9,9 +10,10 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { FUEL_EXPORT, transformModuleWithReport, type TransformOptions } from '../src/wasi/asyncify.js';
+import binaryen from 'binaryen';
+import { FUEL_EXPORT, transformModule, transformModuleWithReport, type TransformOptions } from '../src/wasi/asyncify.js';
 import { FakeWasi } from '../src/wasi/asyncify_fixture.test.js';
-import { Fiber } from '../src/wasi/suspend.js';
+import { Fiber, SUSPEND } from '../src/wasi/suspend.js';
 
 if (!process.execArgv.includes('--no-liftoff')) {
   // Guests must compile with the optimizing tier from the start: re-run this file under the flag.
@@ -32,6 +34,7 @@ const VARIANTS: Record<string, TransformOptions | null> = {
   raw: null,
   checks: { asyncify: false },
   'checks+asyncify': {},
+  'every loop checked+asyncify': { checkShortLoops: true },
   'asyncify alone': { preempt: false },
 };
 
@@ -69,6 +72,40 @@ function run(module: WebAssembly.Module, fiber: boolean, args: string[]): { cpu:
   return { cpu: (cpu.user + cpu.system) / 1000, wall, stdout: wasi.stdout };
 }
 
+/**
+ * One block-and-resume cycle: a guest calls a suspending import in a loop (three frames deep); each
+ * call unwinds, and resume() rewinds it with the result. Microseconds per cycle, and per call when the
+ * import answers at once, in CPU time.
+ */
+function roundTrip(reserve: number, calls: number): { cycle: number; direct: number } {
+  const text = `(module (import "wasi_snapshot_preview1" "sched_yield" (func $y (result i32))) (memory (export "memory") 2)
+    (global $sum (mut i32) (i32.const 0))
+    (func $leaf (param i32) (result i32) (i32.add (local.get 0) (call $y)))
+    (func $mid (param i32) (result i32) (i32.mul (call $leaf (local.get 0)) (i32.const 3)))
+    (func (export "_start") (local $i i32)
+      (loop $l (global.set $sum (i32.add (global.get $sum) (call $mid (local.get $i))))
+        (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const ${calls})))))
+    (func (export "sum") (result i32) (global.get $sum)))`;
+  const mod = binaryen.parseText(text);
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = transformModule(mod.emitBinary());
+  } finally {
+    mod.dispose();
+  }
+  const module = new WebAssembly.Module(bytes);
+  const time = (block: boolean): number => {
+    const fiber = new Fiber(module, { wasi_snapshot_preview1: { sched_yield: () => (block ? SUSPEND : 1) } }, { reserve });
+    const c0 = process.cpuUsage();
+    let out = fiber.start();
+    while (out.kind === 'suspended') out = fiber.resume({ value: 1 });
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / calls;
+  };
+  time(true); // warm up
+  return { cycle: Math.min(time(true), time(true), time(true)), direct: Math.min(time(false), time(false), time(false)) };
+}
+
 function main(): void {
   const { reps, only } = options();
   const raw = new Uint8Array(readFileSync(new URL('../guests/spin.wasm', import.meta.url)));
@@ -99,6 +136,10 @@ function main(): void {
       ([name, b]) => `${name} ${b.cpu.toFixed(1)} (${b.wall.toFixed(1)}) ${(b.cpu / base.cpu).toFixed(3)}x (wall ${(b.wall / base.wall).toFixed(3)}x)`,
     );
     console.log(`${w.padEnd(7)} spin ${args.join(' ')}: ${cells.join(' | ')}`);
+  }
+  for (const reserve of [65536, 4096]) {
+    const r = roundTrip(reserve, 100000);
+    console.log(`suspend: unwind + rewind through 3 frames ${r.cycle.toFixed(2)} µs a cycle (Asyncify buffer ${reserve / 1024} KiB); an import answering at once ${r.direct.toFixed(2)} µs a call`);
   }
 }
 

@@ -131,6 +131,8 @@ describe('transformModule', () => {
       const input = parse(`(module (memory 1) (func $nop) (func (export "f") (param $p i32) (local $i i32) ${code}))`);
       const { report } = transformModuleWithReport(input, { asyncify: false, optimizeLevel: 0 });
       assert.deepEqual([report.loops, report.bounded], checked ? [1, 0] : [0, 1], what);
+      const all = transformModuleWithReport(input, { asyncify: false, optimizeLevel: 0, checkShortLoops: true }).report;
+      assert.deepEqual([all.loops, all.bounded], [1, 0], `${what}, checkShortLoops`);
     }
   });
 
@@ -178,6 +180,7 @@ describe('transform keys and the cache', () => {
     assert.match(transformVersion(), new RegExp(`binaryen-${BINARYEN_VERSION}\\.O2\\.`));
     assert.notEqual(transformVersion(), transformVersion({ preempt: false }));
     assert.notEqual(transformVersion(), transformVersion({ asyncify: false }));
+    assert.notEqual(transformVersion(), transformVersion({ checkShortLoops: true }));
     assert.equal(transformKey('abc123'), `abc123.${transformVersion()}`);
     assert.throws(() => transformKey('a/b'), /expected a hash/);
   });

@@ -32,6 +32,8 @@ const FEATURES =
 export interface TransformOptions {
   /** Add the fuel checks (loop heads, recursive function entries). Default true. */
   preempt?: boolean;
+  /** Check provably short loops too (asyncify_bounded.ts); only benchmarks want this. Default false. */
+  checkShortLoops?: boolean;
   /** Run Asyncify. Default true; false gives the "checks alone" module benchmarks compare. */
   asyncify?: boolean;
   /** Binaryen's optimize level for Asyncify and the passes after it. Default 2. */
@@ -40,12 +42,18 @@ export interface TransformOptions {
 
 interface Resolved {
   preempt: boolean;
+  checkShortLoops: boolean;
   asyncify: boolean;
   optimizeLevel: number;
 }
 
 function resolve(opts: TransformOptions): Resolved {
-  return { preempt: opts.preempt ?? true, asyncify: opts.asyncify ?? true, optimizeLevel: opts.optimizeLevel ?? 2 };
+  return {
+    preempt: opts.preempt ?? true,
+    checkShortLoops: opts.checkShortLoops ?? false,
+    asyncify: opts.asyncify ?? true,
+    optimizeLevel: opts.optimizeLevel ?? 2,
+  };
 }
 
 /**
@@ -55,7 +63,7 @@ function resolve(opts: TransformOptions): Resolved {
 export function transformVersion(opts: TransformOptions = {}): string {
   const r = resolve(opts);
   const parts = [`amber-asyncify.2`, `binaryen-${BINARYEN_VERSION}`, `O${r.optimizeLevel}`];
-  if (r.preempt) parts.push('preempt-unbounded-loops-recursion');
+  if (r.preempt) parts.push(r.checkShortLoops ? 'preempt-all-loops-recursion' : 'preempt-unbounded-loops-recursion');
   if (r.asyncify) parts.push('asyncify-wasi-amber-indirect-by-signature');
   return parts.join('.');
 }
@@ -184,7 +192,7 @@ export function transformModuleWithReport(bytes: Uint8Array, opts: TransformOpti
         preempt = freshName(mod, 'amber_preempt');
         mod.addFunctionImport(preempt, AMBER_MODULE, PREEMPT_IMPORT, binaryen.none, binaryen.none);
       }
-      Object.assign(report, instrumentPreemption(mod, { fuel, preempt }));
+      Object.assign(report, instrumentPreemption(mod, { fuel, preempt }, { checkShortLoops: r.checkShortLoops }));
     }
     const passArgs: Record<string, string> = {};
     if (r.asyncify) {
