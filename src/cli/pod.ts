@@ -2,7 +2,7 @@
 // the foreground (its output on this terminal, each line labelled "NAME | "), or
 // detached into a sandbox process of its own that this command starts and waits for.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HostStream } from '../fsimpl/hostfd/hostfd.js';
@@ -76,19 +76,37 @@ export async function launchSandbox(root: StateRoot, id: string, containers: rea
   const log = openSync(join(root.podDir(id), 'sandbox.log'), 'a');
   const child = spawn(process.execPath, [sandbox, root.dir, id], { detached: true, stdio: ['ignore', log, log] });
   closeSync(log);
+  let exited = false;
+  child.on('exit', () => {
+    exited = true;
+  });
   child.unref();
-  const rec = root.read(id);
-  if (rec !== null && rec.status === 'creating' && child.pid !== undefined) root.write({ ...rec, sandboxPid: child.pid });
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 30_000;
   for (;;) {
     const r = root.read(id);
-    if (r !== null && r.status !== 'creating') {
-      if (r.status === 'stopped' && r.containers.every((c) => c.exitCode === null)) {
-        throw new UserError(`pod ${id}: the sandbox failed to start (see ${root.podDir(id)}/sandbox.log)`);
+    if (r !== null && r.status !== 'creating') return;
+    if (exited || Date.now() > deadline) {
+      // The sandbox ended (or hangs) before running the pod: its one-line reason, and no pod left behind.
+      const why = sandboxFailure(root, id) ?? (exited ? `the sandbox exited before the pod started (see ${join(root.podDir(id), 'sandbox.log')})` : 'the sandbox did not start within 30 s');
+      if (!exited && child.pid !== undefined) {
+        try {
+          process.kill(child.pid, 'SIGKILL');
+        } catch {
+          // gone already
+        }
       }
-      return;
+      root.remove(id);
+      throw new UserError(why);
     }
-    if (Date.now() > deadline) throw new UserError(`pod ${id}: the sandbox did not start within 20 s`);
     await new Promise((res) => setTimeout(res, 20));
+  }
+}
+
+/** The one-line error a sandbox left in its pod folder when it could not start the pod. */
+function sandboxFailure(root: StateRoot, id: string): string | undefined {
+  try {
+    return readFileSync(join(root.podDir(id), 'error'), 'utf8').split('\n')[0];
+  } catch {
+    return undefined;
   }
 }

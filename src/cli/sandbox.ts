@@ -2,7 +2,7 @@
 // `amber restore --detach`, it runs the pod with each container's output in its log file, serves the
 // pod's control socket (checkpoint, kill), and keeps the pod's record in the state root up to date.
 // Invoked as: node sandbox.js ROOT ID; ROOT/pods/ID/launch.json says whether to start or restore.
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { serveControl, type ControlReply, type ControlRequest } from '../host/control.js';
@@ -11,6 +11,7 @@ import { BufferStream, LogFileStream, NullStream } from '../host/streams.js';
 import { StateRoot } from '../host/stateroot.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
 import { writeCheckpoint } from './checkpointwrite.js';
+import { UserError } from './errors.js';
 import { containerEnds, loadModuleFile, startPod, type RunningPod } from './podrun.js';
 import { planRestore } from './restore.js';
 import { startRestored } from './restorerun.js';
@@ -86,6 +87,9 @@ async function handle(id: string, source: string, running: RunningPod, state: { 
       const imagePath = String(req['imagePath']);
       const leaveRunning = req['leaveRunning'] === true;
       const parentPath = typeof req['parentPath'] === 'string' ? req['parentPath'] : undefined;
+      // pauseMs: how long the pod's processes could not run, from asking the scheduler to pause to
+      // unpausing it (with --leave-running; without, the pod stays stopped).
+      const t0 = performance.now();
       await running.scheduler.pause();
       let result;
       try {
@@ -96,7 +100,9 @@ async function handle(id: string, source: string, running: RunningPod, state: { 
       }
       if (leaveRunning) running.scheduler.unpause();
       else setTimeout(() => finish({ checkpointed: true }), 10);
-      return { ok: true, bytes: result.bytes, ms: result.ms };
+      const pauseMs = leaveRunning ? Math.round((performance.now() - t0) * 10) / 10 : null;
+      console.log(`checkpoint ${imagePath}: ${result.bytes} bytes in ${result.ms} ms, pause ${pauseMs ?? 'until exit'}${pauseMs === null ? '' : ' ms'}`);
+      return { ok: true, bytes: result.bytes, ms: result.ms, pauseMs };
     }
     case 'ping':
       return { ok: true, pid: process.pid };
@@ -110,4 +116,12 @@ if (rootDir === undefined || id === undefined) {
   process.stderr.write('usage: sandbox ROOT ID\n');
   process.exit(2);
 }
-await main(rootDir, id);
+try {
+  await main(rootDir, id);
+} catch (e) {
+  // A user error (a module that changed, a host file that changed since the checkpoint) goes back to
+  // the CLI that launched this sandbox as one line; anything else is a bug and keeps its stack here.
+  if (!(e instanceof UserError)) throw e;
+  writeFileSync(join(new StateRoot(rootDir).podDir(id), 'error'), `${e.message}\n`);
+  process.exit(1);
+}
