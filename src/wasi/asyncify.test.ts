@@ -147,6 +147,9 @@ describe('transformModule', () => {
       (func $callsPure (export "callsPure") (result i32) (call_indirect (type $pure) (i32.const 1) (i32.const 2) (i32.const 1))))`);
     const { report } = transformModuleWithReport(input);
     assert.equal(report.indirectCallers, 1);
+    const imported = parse(`(module (import "env" "table" (table 1 funcref)) (memory 1)
+      (func (export "f") (result i32) (call_indirect (result i32) (i32.const 0))))`);
+    assert.equal(transformModuleWithReport(imported).report.indirectCallers, null); // every indirect call instrumented
   });
 
   it('emits no feature beyond what Node 20 loads, and leaves the caller’s Binaryen options alone', () => {

@@ -35,9 +35,15 @@ const PLAIN = /^[A-Za-z0-9_.]+$/;
 /**
  * The functions with an indirect call that can unwind (its signature is that of a table function that
  * can unwind: one calling a suspending import, directly or through direct and such indirect calls),
- * or null when some such name cannot go in Asyncify's list (then instrument every indirect call).
+ * or null (then instrument every indirect call) when some such name cannot go in Asyncify's list, or
+ * when a table is imported, so the host could put functions in it that no element segment names.
+ * (Amber's host never writes a table the module exports.)
  */
 export function unwindingIndirectCallers(mod: binaryen.Module, suspending: readonly string[]): string[] | null {
+  for (let i = 0; i < mod.getNumTables(); i++) {
+    const t = binaryen.getTableInfo(mod.getTableByIndex(i));
+    if (t.module !== null && t.module !== '') return null;
+  }
   const facts = new Map<string, Facts>();
   const signature = new Map<string, string>();
   const canUnwind = new Set<string>();
