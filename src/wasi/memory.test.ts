@@ -62,3 +62,15 @@ test('iovec() reads one iovec_t as iovecs() would, with the same EFAULTs', () =>
   mem.setU32(28, 3);
   efault(() => mem.iovec(24), 'the buffer runs off the end');
 });
+
+test('ascii() gives plain ASCII as a string, and undefined for a NUL or any byte from 0x80', () => {
+  const mem = new GuestMemory(new WebAssembly.Memory({ initial: 1 }));
+  mem.write(100, new TextEncoder().encode('a/b.txt'));
+  assert.equal(mem.ascii(100, 7), 'a/b.txt');
+  assert.equal(mem.ascii(100, 0), '');
+  mem.write(200, new Uint8Array([0x66, 0x00, 0x67]));
+  assert.equal(mem.ascii(200, 3), undefined, 'a NUL');
+  mem.write(300, new Uint8Array([0x66, 0xc3, 0xa9]));
+  assert.equal(mem.ascii(300, 3), undefined, 'UTF-8 past ASCII');
+  efault(() => mem.ascii(PAGE - 2, 3), 'off the end');
+});

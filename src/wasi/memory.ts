@@ -92,6 +92,23 @@ export class GuestMemory {
     return decoder.decode(this.bytes(ptr, len));
   }
 
+  /**
+   * The len bytes at ptr as a string if every one is ASCII other than NUL; undefined if any is not
+   * (the caller then decodes them with its own rules). EFAULT if they run off memory. For short
+   * strings this is cheaper than a subarray and a TextDecoder.
+   */
+  ascii(ptr: number, len: number): string | undefined {
+    this.check(ptr, len);
+    const u8 = this.#u8;
+    let s = '';
+    for (let i = ptr; i < ptr + len; i++) {
+      const b = u8[i] as number;
+      if (b === 0 || b >= 0x80) return undefined;
+      s += String.fromCharCode(b);
+    }
+    return s;
+  }
+
   /** A NUL-terminated string at ptr (at most max bytes before the NUL); EFAULT if it runs off memory. */
   cString(ptr: number, max = 4096): string {
     this.#refresh();

@@ -42,11 +42,23 @@ export function startAt(e: FdEntry): PathStart {
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
+ * Paths up to this many bytes are first tried as plain ASCII, byte by byte: a name like "f" costs a
+ * tenth of a TextDecoder call. Past about 12 characters, building the string a character at a time
+ * costs more than decoding it (measured on V8 with a Map lookup of the result).
+ */
+const SHORT_PATH = 12;
+
+/**
  * A path argument from guest memory. EINVAL if it holds a NUL byte (no Linux path can), EILSEQ if it
  * is not UTF-8 (WASI paths are strings; wasmtime answers the same), ENAMETOOLONG from PATH_MAX bytes
  * on (Linux's getname counts the NUL a C string would need).
  */
 export function pathArg(sys: Sys, ptr: number, len: number): string {
+  if (len <= SHORT_PATH) {
+    // Plain ASCII without NUL is UTF-8 as it is; anything else takes the checks below.
+    const s = sys.mem.ascii(ptr, len);
+    if (s !== undefined) return s;
+  }
   const bytes = sys.mem.bytes(ptr, len);
   if (len >= PATH_MAX) throw new KernelError(ENAMETOOLONG);
   if (bytes.includes(0)) throw new KernelError(EINVAL, 'path contains a NUL byte');
