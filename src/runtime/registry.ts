@@ -17,12 +17,12 @@
 // is not an external: it is the kernel's (kernel.ProcSource), re-made from the restored Kernel. Guest
 // monotonic time is saved in the Kernel and resumed on load (Kernel.resumeMonotonic); realtime is the
 // host's.
-import { DevInode, devDirectoryOps, Devfs } from '../fsimpl/dev/devfs.js';
+import { DevInode, Devfs } from '../fsimpl/dev/devfs.js';
 import { MemDeviceFile } from '../fsimpl/dev/devices.js';
 import { HostFdFs, HostFdRootInode, HostStreamFile, HostStreamInode, type HostStream } from '../fsimpl/hostfd/hostfd.js';
-import { procDirectoryOps, ProcInode, ProcSnapshotFile } from '../fsimpl/proc/inode.js';
+import { ProcInode, ProcSnapshotFile } from '../fsimpl/proc/inode.js';
 import { Procfs } from '../fsimpl/proc/procfs.js';
-import { TmpfsInode, TmpfsRegularFile, tmpfsDirectoryOps } from '../fsimpl/tmpfs/inode.js';
+import { TmpfsInode, TmpfsRegularFile } from '../fsimpl/tmpfs/inode.js';
 import { Tmpfs } from '../fsimpl/tmpfs/tmpfs.js';
 import { FdTable } from '../kernel/fdtable.js';
 import type { HostClock, HostRandom } from '../kernel/host.js';
@@ -31,7 +31,7 @@ import { Process } from '../kernel/process.js';
 import { KernelProcSource } from '../kernel/procsource.js';
 import { Registry, type ExternalKey, type Resolver, type Savable } from '../state/index.js';
 import { Dentry } from '../vfs/dentry.js';
-import { FileDescription } from '../vfs/file.js';
+import { directoryFileOps, FileDescription } from '../vfs/file.js';
 import { Mount, MountNamespace } from '../vfs/mount.js';
 import { VirtualFilesystem } from '../vfs/vfs.js';
 import { PodKernel } from './pod.js';
@@ -44,21 +44,19 @@ const POD_TYPES: ReadonlyArray<Savable<object>> = [
   MountNamespace.saved,
   Dentry.saved,
   FileDescription.saved,
+  directoryFileOps,
   // fsimpl/tmpfs
   Tmpfs.saved,
   TmpfsInode.saved,
   TmpfsRegularFile.saved,
-  tmpfsDirectoryOps,
   // fsimpl/dev
   Devfs.saved,
   DevInode.saved,
   MemDeviceFile.saved,
-  devDirectoryOps,
   // fsimpl/proc
   Procfs.saved,
   ProcInode.saved,
   ProcSnapshotFile.saved,
-  procDirectoryOps,
   // fsimpl/hostfd
   HostFdFs.saved,
   HostFdRootInode.saved,

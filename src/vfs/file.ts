@@ -5,7 +5,7 @@ import { EBADF, EINVAL, EISDIR, ENODEV, ENOTDIR, EOVERFLOW, EROFS, ESPIPE } from
 import { O_ACCMODE, O_APPEND, O_RDONLY, O_RDWR, O_SETFL_MASK, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET } from '../abi/open.js';
 import type { SetStat, Stat } from '../abi/stat.js';
 import { KernelError } from '../base/error.js';
-import { bool, int, ref, savable, struct, type Loader, type LoadValue } from '../state/index.js';
+import { bool, constant, int, ref, savable, struct, type Loader, type LoadValue } from '../state/index.js';
 import { Dentry } from './dentry.js';
 import type { DirEntry, Inode } from './filesystem.js';
 import { Mount, type VirtualDentry } from './mount.js';
@@ -265,3 +265,18 @@ export class FileDescription {
     },
   });
 }
+
+/** The FileOps of an open directory (reads and writes are EISDIR; listing goes through readdir), shared
+ * by every filesystem: one stateless object, saved by name. */
+export const DIRECTORY_FILE_OPS: FileOps = Object.freeze({
+  seekable: false,
+  read: () => {
+    throw new KernelError(EISDIR);
+  },
+  write: () => {
+    throw new KernelError(EISDIR);
+  },
+  close: () => {},
+});
+
+export const directoryFileOps = constant('vfs.directoryOps', DIRECTORY_FILE_OPS);

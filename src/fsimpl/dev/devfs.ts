@@ -4,10 +4,10 @@
 import { EINVAL, EISDIR } from '../../abi/errno.js';
 import { S_IALLUGO, type FileType, type SetStat, type Stat } from '../../abi/stat.js';
 import { KernelError } from '../../base/error.js';
-import { bigInt, constant, external, int, oneOf, opt, ref, savable, str } from '../../state/index.js';
+import { bigInt, external, int, oneOf, opt, ref, savable, str } from '../../state/index.js';
 import { Dentry } from '../../vfs/dentry.js';
 import { CLOCK_KEY, fillOf, nowOf, RANDOM_KEY, type RandomSource, type RealtimeClock } from '../../vfs/external.js';
-import type { FileOps } from '../../vfs/file.js';
+import { DIRECTORY_FILE_OPS, type FileOps } from '../../vfs/file.js';
 import { Filesystem, Inode, type DirEntry } from '../../vfs/filesystem.js';
 import { MEM_DEVICES, openMemDevice, type FillRandom, type MemDeviceName } from './devices.js';
 
@@ -25,20 +25,6 @@ export interface DevfsOptions {
   /** size= in bytes, shown in mountinfo (runc uses 65536k); nothing is ever stored here. */
   sizeBytes?: number;
 }
-
-const DIRECTORY_OPS: FileOps = Object.freeze({
-  seekable: false,
-  read: () => {
-    throw new KernelError(EISDIR);
-  },
-  write: () => {
-    throw new KernelError(EISDIR);
-  },
-  close: () => {},
-});
-
-/** Every Devfs directory's FileOps: one stateless object, saved by name. */
-export const devDirectoryOps = constant('dev.directoryOps', DIRECTORY_OPS);
 
 /**
  * The /dev filesystem. Creating, linking, renaming or removing anything here is EPERM: Linux's /dev is a
@@ -197,7 +183,7 @@ export class DevInode extends Inode {
 
   open(_dentry: Dentry, _flags: number): FileOps {
     if (this.device !== null) return openMemDevice(this.device, this.fs);
-    return DIRECTORY_OPS;
+    return DIRECTORY_FILE_OPS;
   }
 
   /** Its device by name (the number follows from it) and every attribute a guest can change. */

@@ -19,7 +19,8 @@ import { CLOCK_KEY, type RealtimeClock } from '../../vfs/external.js';
 import { FileDescription } from '../../vfs/file.js';
 import { Mount, type VirtualDentry } from '../../vfs/mount.js';
 import { VirtualFilesystem, type PathContext } from '../../vfs/vfs.js';
-import { TmpfsInode, TmpfsRegularFile, tmpfsDirectoryOps } from '../tmpfs/inode.js';
+import { TmpfsInode, TmpfsRegularFile } from '../tmpfs/inode.js';
+import { directoryFileOps } from '../../vfs/file.js';
 import { Tmpfs } from '../tmpfs/tmpfs.js';
 import { hostdirSavables, hostDirResolver, RestoreError, type HostDirBinding } from './checkpoint.js';
 import { HostDirFs } from './hostdir.js';
@@ -63,7 +64,7 @@ const registry = new Registry([
   Tmpfs.saved,
   TmpfsInode.saved,
   TmpfsRegularFile.saved,
-  tmpfsDirectoryOps,
+  directoryFileOps,
   ...hostdirSavables(),
 ]);
 

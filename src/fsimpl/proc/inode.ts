@@ -2,13 +2,13 @@
 // each inode is a node kind (root, /proc/self, /proc/<pid>, its mountinfo, its fd/ entries, ...) plus
 // the pid and fd it is about. Nothing is stored: contents and link targets come from the ProcSource
 // when a guest asks, and a mountinfo file's text is taken once, when it is opened (and saved as it was).
-import { EACCES, EINVAL, EISDIR, ENOENT, EPERM, ESRCH } from '../../abi/errno.js';
+import { EACCES, EINVAL, ENOENT, EPERM, ESRCH } from '../../abi/errno.js';
 import { O_ACCMODE, O_RDONLY } from '../../abi/open.js';
 import type { FileType, SetStat, Stat } from '../../abi/stat.js';
 import { KernelError } from '../../base/error.js';
-import { bigInt, bytes, constant, oneOf, opt, ref, savable, int, struct, type LoadValue } from '../../state/index.js';
+import { bigInt, bytes, oneOf, opt, ref, savable, int, struct, type LoadValue } from '../../state/index.js';
 import type { Dentry } from '../../vfs/dentry.js';
-import type { FileOps } from '../../vfs/file.js';
+import { DIRECTORY_FILE_OPS, type FileOps } from '../../vfs/file.js';
 import { Inode, type Caller, type Filesystem } from '../../vfs/filesystem.js';
 import type { ProcSource } from './source.js';
 
@@ -91,20 +91,6 @@ function permOf(n: ProcNode, fd: { readable?: boolean; writable?: boolean } | un
       return 0o777;
   }
 }
-
-const DIRECTORY_OPS: FileOps = Object.freeze({
-  seekable: false,
-  read: () => {
-    throw new KernelError(EISDIR);
-  },
-  write: () => {
-    throw new KernelError(EISDIR);
-  },
-  close: () => {},
-});
-
-/** Every procfs directory's FileOps: one stateless object, saved by name. */
-export const procDirectoryOps = constant('proc.directoryOps', DIRECTORY_OPS);
 
 /**
  * A file whose bytes were fixed when it was opened (Linux's seq_file buffer, taken whole): a mountinfo
@@ -235,7 +221,7 @@ export class ProcInode extends Inode {
    */
   open(_dentry: Dentry, flags: number): FileOps {
     const n = this.node;
-    if (this.type === 'dir') return DIRECTORY_OPS;
+    if (this.type === 'dir') return DIRECTORY_FILE_OPS;
     if ((flags & O_ACCMODE) !== O_RDONLY) throw new KernelError(EACCES);
     let text: string | null = null;
     if (n.kind === 'mountinfo') text = this.#source.mountinfo(n.pid);

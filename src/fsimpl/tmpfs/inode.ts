@@ -6,9 +6,9 @@ import { EINVAL, EISDIR, EPERM } from '../../abi/errno.js';
 import { S_IALLUGO, type FileType, type SetStat, type Stat } from '../../abi/stat.js';
 import { KernelError } from '../../base/error.js';
 import { SparseBytes } from '../../base/sparse.js';
-import { bigInt, constant, int, oneOf, opt, ref, savable, sparseBytes, str } from '../../state/index.js';
+import { bigInt, int, oneOf, opt, ref, savable, sparseBytes, str } from '../../state/index.js';
 import type { Dentry } from '../../vfs/dentry.js';
-import type { FileOps } from '../../vfs/file.js';
+import { DIRECTORY_FILE_OPS, type FileOps } from '../../vfs/file.js';
 import { Inode, type Caller } from '../../vfs/filesystem.js';
 import type { Tmpfs } from './tmpfs.js';
 
@@ -113,7 +113,7 @@ export class TmpfsInode extends Inode {
 
   open(_dentry: Dentry, _flags: number): FileOps {
     if (this.data !== null) return new TmpfsRegularFile(this, this.data);
-    if (this.type === 'dir') return DIRECTORY_OPS;
+    if (this.type === 'dir') return DIRECTORY_FILE_OPS;
     throw new KernelError(EPERM);
   }
 
@@ -153,20 +153,6 @@ export class TmpfsInode extends Inode {
       }),
   });
 }
-
-const DIRECTORY_OPS: FileOps = Object.freeze({
-  seekable: false,
-  read: () => {
-    throw new KernelError(EISDIR);
-  },
-  write: () => {
-    throw new KernelError(EISDIR);
-  },
-  close: () => {},
-});
-
-/** Every tmpfs directory's FileOps: one stateless object, saved by name. */
-export const tmpfsDirectoryOps = constant('tmpfs.directoryOps', DIRECTORY_OPS);
 
 export class TmpfsRegularFile implements FileOps {
   readonly seekable = true;
