@@ -144,9 +144,9 @@ function entryChecked(defined: ReadonlyArray<{ name: string; facts: BodyFacts }>
 /**
  * Adds the fuel check at every loop head but those of provably short loops (asyncify_bounded.ts), and
  * at the entry of every function that can recurse without passing a loop head, in every function
- * defined in mod. At a loop head the check only branches; the
- * call sits outside the loop, so the register allocator need not keep the loop's values spillable
- * around a call (an `if` with the call inside the loop cost sha256 35% here, the branch-out form 13%):
+ * defined in mod. At a loop head the check only branches; the call sits outside the loop, so the
+ * register allocator need not keep the loop's values spillable around a call (with every sha256 loop
+ * checked, an `if` holding the call cost 35% here, this branch-out form 13%):
  *
  *   loop $restart_N                         ;; the original loop node, renamed
  *     block $done_N (result T)
