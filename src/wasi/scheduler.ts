@@ -11,7 +11,7 @@ import { amberImports } from './amber.js';
 import { wasiImports } from './imports.js';
 import { GuestMemory } from './memory.js';
 import { ProcExit } from './proc.js';
-import { Fiber, SUSPEND, type FiberImage, type FiberImports } from './suspend.js';
+import { AsyncifyOverflowError, Fiber, SUSPEND, type FiberImage, type FiberImports } from './suspend.js';
 import type { Sys } from './sys.js';
 
 /** Why a blocked process waits: until a monotonic deadline, and/or for fds to become ready. */
@@ -77,6 +77,8 @@ interface TaskRef {
 
 function describeTrap(e: unknown): string {
   if (e instanceof WebAssembly.RuntimeError) return `wasm trap: ${e.message}`;
+  // The process is lost, not the pod: its stack outgrew the Asyncify buffer while unwinding.
+  if (e instanceof AsyncifyOverflowError) return e.message;
   if (e instanceof RangeError && /call stack/i.test(e.message)) return 'wasm trap: call stack exhausted';
   throw e;
 }
