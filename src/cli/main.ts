@@ -171,6 +171,18 @@ function buildProgram(): Command {
       const { restoreCommand } = await import('./restorecmd.js');
       process.exitCode = await restoreCommand(stateRoot(cmd), opts);
     });
+  addGlobalOptions(program.command('inspect'))
+    .description('show what a checkpoint image holds, checkpointctl-style (read-only)')
+    .argument('<dir>', 'the image directory')
+    .option('--mounts', "each container's mount tree")
+    .option('--files', "each process's open files")
+    .option('--ps-tree', 'the process tree')
+    .option('--json', 'as one JSON document')
+    .exitOverride()
+    .action(async (dir: string, opts: { mounts?: boolean; files?: boolean; psTree?: boolean; json?: boolean }) => {
+      const { inspectCommand } = await import('./inspect.js');
+      inspectCommand(dir, opts);
+    });
   return program;
 }
 

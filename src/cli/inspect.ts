@@ -1,0 +1,219 @@
+// `amber inspect DIR [--mounts] [--files] [--ps-tree] [--json]`: what a checkpoint image holds, like
+// checkpointctl's show/inspect for CRIU and Podman checkpoints. Read-only: the image is opened as a
+// restore opens it (every blob verified, nothing written beside or inside it), the kernel graph is read
+// as records (inspectgraph.ts) with no external bound, and no host directory the image names is touched.
+import { lstatSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ImageError } from '../image/error.js';
+import { escapeMountField } from '../vfs/mountinfo.js';
+import { UserError } from './errors.js';
+import { inspectImage, InspectError, type ContainerInfo, type FdInfo, type Inspection, type MountInfo, type ProcessInfo } from './inspectmodel.js';
+import { amberRegistry } from './registry.js';
+import { openImage } from './restore.js';
+
+export interface InspectFlags {
+  mounts?: boolean;
+  files?: boolean;
+  psTree?: boolean;
+  json?: boolean;
+}
+
+/** The bytes of every file under dir (lstat only: nothing is opened, followed or changed). */
+function bytesOnDisk(dir: string): number {
+  let total = 0;
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    const st = lstatSync(path);
+    if (st.isDirectory()) total += bytesOnDisk(path);
+    else if (st.isFile()) total += st.size;
+  }
+  return total;
+}
+
+export function inspect(dir: string, flags: InspectFlags): Inspection {
+  const image = openImage(dir);
+  try {
+    return inspectImage(image, bytesOnDisk(image.dir), amberRegistry(), { psTree: flags.psTree === true, mounts: flags.mounts === true, files: flags.files === true });
+  } catch (e) {
+    if (e instanceof ImageError || e instanceof InspectError) throw new UserError(e.message.split('\n')[0] ?? e.message);
+    throw e;
+  }
+}
+
+export function inspectCommand(dir: string, flags: InspectFlags): void {
+  const info = inspect(dir, flags);
+  const text = flags.json === true ? `${JSON.stringify(info, null, 2)}\n` : render(info);
+  process.stdout.write(text);
+}
+
+// ---- text ----
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(1)} ${units[u] as string}`;
+}
+
+/** Rows as columns padded to their widest cell; the last column is not padded. */
+function table(rows: string[][], indent = '  '): string {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows.map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd() + '\n').join('');
+}
+
+function callName(call: string): string {
+  return call.startsWith('wasi_snapshot_preview1.') ? call.slice('wasi_snapshot_preview1.'.length) : call;
+}
+
+function msLeft(ns: string): string {
+  const ms = Number(BigInt(ns) / 1000000n);
+  return ms >= 10000 ? `${(ms / 1000).toFixed(1)} s left` : `${ms} ms left`;
+}
+
+/** "suspended in poll_oneoff (blocked, 48 ms left)", "exited with code 0", "ready (not started)". */
+export function stateText(s: ContainerInfo | ProcessInfo): string {
+  switch (s.state) {
+    case 'ready':
+      return 'ready (not started)';
+    case 'suspended': {
+      const why = [s.cause, s.waitNs !== undefined ? msLeft(s.waitNs) : undefined].filter((x) => x !== undefined);
+      return `suspended in ${s.call !== undefined ? callName(s.call) : '?'}${why.length > 0 ? ` (${why.join(', ')})` : ''}`;
+    }
+    case 'exited':
+      if ('exit' in s && s.exit?.kind === 'trap') return `exited: trap: ${s.exit.message}`;
+      if ('exit' in s && s.exit?.kind === 'exit') return `exited with code ${s.exit.code}`;
+      if ('trap' in s && s.trap !== undefined) return `exited: trap: ${s.trap}`;
+      return `exited with code ${'exitCode' in s && s.exitCode !== undefined ? s.exitCode : '?'}`;
+    case 'stopped':
+      return 'stopped (not a container program: its state is only in the kernel)';
+  }
+}
+
+function summary(i: Inspection): string {
+  const fmt = `${i.format.name} v${i.format.version} (programs v${i.format.programs}${i.format.kernel !== undefined ? `, kernel graph amber-state v${i.format.kernel}` : ''})`;
+  let out = table([
+    ['Image', i.image],
+    ['Pod', i.podId],
+    ['Created', i.created],
+    ['Format', fmt],
+    ['Manifest', i.manifestDigest],
+    ['Size', `${formatBytes(i.size.onDisk)} on disk, payloads ${formatBytes(i.size.payloads)}`],
+    ['Spec', i.specFile === null ? '(none recorded)' : `${i.specFile}${i.specFormat !== null ? ` (${i.specFormat === 'oci' ? 'OCI bundle' : 'Pod manifest'})` : ''}`],
+    ['User ns', i.userns ? 'yes' : 'no'],
+  ], '');
+  out += '\nContainers\n';
+  out += table([['NAME', 'STATE', 'MODULE'], ...i.containers.map((c) => [c.name, stateText(c), c.module])]);
+  out += '\nVolumes\n';
+  out += i.volumes.length === 0
+    ? '  (none)\n'
+    : table([['NAME', 'KIND', 'SOURCE'], ...i.volumes.map((v) => [v.name, v.kind, v.kind === 'hostPath' ? (v.hostPath ?? '') : `pod-owned tmpfs${v.medium !== undefined ? ` (medium ${v.medium})` : ''}${v.sizeBytes !== undefined ? `, ${formatBytes(v.sizeBytes)}` : ''}`])]);
+  out += '\nPayloads\n';
+  out += table([['NAME', 'KIND', 'SIZE', 'PARTS'], ...i.payloads.map((p) => [p.name, p.kind, formatBytes(p.bytes), String(p.parts)])]);
+  return out;
+}
+
+function processLine(p: ProcessInfo): string {
+  const state = stateText(p);
+  return `[${p.pid}] ${p.argv.join(' ')}; ${state}; cwd ${p.cwd}`;
+}
+
+function psTree(i: Inspection, procs: ProcessInfo[]): string {
+  let out = `\nProcess tree\n${i.podId}\n`;
+  const groups: Array<{ name: string; procs: ProcessInfo[] }> = i.containers.map((c) => ({ name: c.name, procs: procs.filter((p) => p.container === c.name) }));
+  for (const p of procs) {
+    if (p.container === null || !groups.some((g) => g.name === p.container)) {
+      const name = p.container ?? '(no container)';
+      let g = groups.find((x) => x.name === name);
+      if (g === undefined) groups.push((g = { name, procs: [] }));
+      if (!g.procs.includes(p)) g.procs.push(p);
+    }
+  }
+  groups.forEach((g, gi) => {
+    const lastGroup = gi === groups.length - 1;
+    out += `${lastGroup ? '└── ' : '├── '}${g.name}\n`;
+    g.procs.forEach((p, pi) => {
+      out += `${lastGroup ? '    ' : '│   '}${pi === g.procs.length - 1 ? '└── ' : '├── '}${processLine(p)}\n`;
+    });
+  });
+  return out;
+}
+
+function mountLine(m: MountInfo): string {
+  const notes = [m.origin];
+  if (m.coveredBy !== null) notes.push(`covered by ${m.coveredBy}`);
+  if (m.locked.length > 0) notes.push(`locked: ${m.locked.join(',')}`);
+  return `${m.id} ${m.parent} ${escapeMountField(m.root)} ${escapeMountField(m.mountpoint)} ${m.options} - ${escapeMountField(m.fstype)} ${escapeMountField(m.source)} ${m.superOptions}  # ${notes.join('; ')}`;
+}
+
+function mountsText(trees: NonNullable<Inspection['mounts']>): string {
+  let out = '';
+  for (const t of trees) {
+    out += `\nMounts of ${t.container} (pid ${t.pid}): ID PARENT ROOT MOUNTPOINT OPTIONS - FSTYPE SOURCE SUPER-OPTIONS  # NOTES\n`;
+    for (const m of t.mounts) out += `  ${mountLine(m)}\n`;
+  }
+  return out;
+}
+
+function mtimeText(ns: string): string {
+  try {
+    return new Date(Number(BigInt(ns) / 1000000n)).toISOString();
+  } catch {
+    return ns;
+  }
+}
+
+/** How a restore brings the fd back, in words. */
+export function restoreText(f: FdInfo): string {
+  const parts: string[] = [];
+  switch (f.restore) {
+    case 'stream':
+      parts.push(`stream: re-bound by role ${f.role ?? '?'}`);
+      break;
+    case 'host': {
+      let s = `host: re-bound by key ${f.key ?? '?'}, reopened at ${f.keyPath ?? '?'}`;
+      if (f.hostPath !== undefined) s += ` (${f.hostPath})`;
+      if (f.identity !== undefined) s += `, checked: size ${f.identity.size}, mtime ${mtimeText(f.identity.mtimeNs)}`;
+      parts.push(s);
+      break;
+    }
+    case 'ghost':
+      parts.push(`ghost: ${f.size !== undefined ? `${f.size} bytes` : 'contents'} saved in the image${f.nlink !== undefined ? `, nlink ${f.nlink}` : ''} (was ${f.key ?? '?'} ${f.keyPath ?? ''})`);
+      break;
+    case 'gone':
+      parts.push(`gone: ${f.key ?? '?'} ${f.keyPath ?? ''} was no longer on the host; restored as a stand-in`);
+      break;
+    case 'pod': {
+      const what = [f.type, f.size !== undefined ? `${f.size} bytes` : undefined, f.nlink !== undefined ? `nlink ${f.nlink}` : undefined].filter((x) => x !== undefined && x !== null);
+      parts.push(`pod: saved with its filesystem${what.length > 0 ? ` (${what.join(', ')})` : ''}`);
+      break;
+    }
+  }
+  if (f.preopen !== undefined) parts.push(`preopen ${JSON.stringify(f.preopen)}`);
+  if (f.coveredBy !== undefined) parts.push(`under a mount covered by ${f.coveredBy}`);
+  return parts.join('; ');
+}
+
+function filesText(files: NonNullable<Inspection['files']>): string {
+  let out = '\nOpen files\n';
+  for (const p of files) {
+    out += `  [${p.pid}] ${p.command} (container ${p.container ?? 'none'})\n`;
+    out += p.fds.length === 0
+      ? '    (no open files)\n'
+      : table([['FD', 'FLAGS', 'OFFSET', 'PATH', 'RESTORE'], ...p.fds.map((f) => [String(f.fd), f.flags, String(f.offset), f.path, restoreText(f)])], '    ');
+  }
+  return out;
+}
+
+export function render(i: Inspection): string {
+  let out = summary(i);
+  if (i.processes !== undefined) out += psTree(i, i.processes);
+  if (i.mounts !== undefined) out += mountsText(i.mounts);
+  if (i.files !== undefined) out += filesText(i.files);
+  return out;
+}
