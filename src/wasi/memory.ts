@@ -12,7 +12,7 @@ const encoder = new TextEncoder();
 
 export class GuestMemory {
   readonly #memory: WebAssembly.Memory;
-  #buffer: ArrayBuffer | null = null;
+  #buffer: ArrayBufferLike = new ArrayBuffer(0);
   #u8: Uint8Array = new Uint8Array(0);
   #view: DataView = new DataView(new ArrayBuffer(0));
 
@@ -44,7 +44,8 @@ export class GuestMemory {
   /** A live view of [ptr, ptr+len): valid until the guest runs again. */
   bytes(ptr: number, len: number): Uint8Array {
     this.check(ptr, len);
-    return this.#u8.subarray(ptr, ptr + len);
+    // The constructor, not #u8.subarray(): V8 makes it in well under half the time.
+    return new Uint8Array(this.#buffer, ptr, len);
   }
 
   u8(ptr: number): number {
