@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { callControl } from '../host/control.js';
 import type { StateRoot } from '../host/stateroot.js';
 import { UserError } from './errors.js';
+import { progressLine } from './progress.js';
 
 export interface CheckpointOptions {
   imagePath: string;
@@ -17,6 +18,10 @@ export async function checkpointPod(root: StateRoot, id: string, opts: Checkpoin
   const r = root.read(id);
   if (r === null) throw new UserError(`no pod with id ${id} under ${root.dir}`);
   if (r.status !== 'running') throw new UserError(`pod ${id} is ${r.status}; only a running pod can be checkpointed`);
+  // On a terminal: a progress line while the sandbox writes the image (it streams progress over the
+  // control connection, src/host/control.ts), then one summary line.
+  const progress = progressLine(`checkpoint ${id}`);
+  progress.phase(opts.leaveRunning ? 'pausing the pod for the cut' : 'stopping the pod');
   let reply;
   try {
     reply = await callControl(root.socketPath(id), {
@@ -24,12 +29,15 @@ export async function checkpointPod(root: StateRoot, id: string, opts: Checkpoin
       imagePath: resolve(opts.imagePath),
       leaveRunning: opts.leaveRunning,
       ...(opts.parentPath !== undefined ? { parentPath: resolve(opts.parentPath) } : {}),
-    }, 600_000);
+    }, 600_000, process.stderr.isTTY === true ? (done, total) => progress.update(done, total) : undefined);
   } catch (e) {
     throw new UserError(`checkpoint ${id}: the sandbox did not answer (${e instanceof Error ? e.message : String(e)})`);
+  } finally {
+    progress.done();
   }
   if (!reply.ok) throw new UserError(`checkpoint ${id}: ${reply.error ?? 'failed'}`);
   if (process.stderr.isTTY === true && typeof reply['bytes'] === 'number') {
-    process.stderr.write(`checkpoint ${id}: ${(reply['bytes'] / 1048576).toFixed(1)} MiB in ${String(reply['ms'])} ms\n`);
+    const paused = typeof reply['pauseMs'] === 'number' ? `, the pod paused ${reply['pauseMs']} ms` : '';
+    process.stderr.write(`checkpoint ${id}: ${(reply['bytes'] / 1048576).toFixed(1)} MiB written in ${String(reply['ms'])} ms${paused}\n`);
   }
 }

@@ -18,11 +18,19 @@ export interface RestorePlan {
   volumes: Record<string, string>;
 }
 
-export function openImage(dir: string): CheckpointImage {
+export interface OpenOptions {
+  /** Check the layout, index, manifest and config only; each blob is read and verified when first used
+   *  (a detached restore: its sandbox reads every blob, and reports a damaged one back as one line). */
+  lazy?: boolean;
+  /** Told of blob bytes read and verified so far. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export function openImage(dir: string, options: OpenOptions = {}): CheckpointImage {
   const abs = resolve(dir);
   if (!existsSync(abs)) throw new UserError(`${dir}: no such image directory`);
   try {
-    return readImage(new NodeImageStore(), abs);
+    return readImage(new NodeImageStore(), abs, options);
   } catch (e) {
     if (e instanceof ImageError) throw new UserError(e.message.split('\n')[0] ?? e.message);
     throw e;
@@ -37,8 +45,8 @@ function sameNames(what: string, a: readonly string[], b: readonly string[], spe
 }
 
 /** The image, the spec it restores into, and where each hostPath volume now lives. */
-export function planRestore(imagePath: string, specFile: string | undefined, volumeArgs: readonly string[]): RestorePlan {
-  const image = openImage(imagePath);
+export function planRestore(imagePath: string, specFile: string | undefined, volumeArgs: readonly string[], options: OpenOptions = {}): RestorePlan {
+  const image = openImage(imagePath, options);
   const saved = image.config.meta['spec'] as PodSpec | undefined;
   if (saved === undefined) throw new UserError(`${imagePath}: the image holds no pod spec`);
   let spec = saved;

@@ -5,12 +5,12 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import { serveControl, type ControlReply, type ControlRequest } from '../host/control.js';
+import { fileProgress, progressFile, serveControl, type ControlProgress, type ControlReply, type ControlRequest } from '../host/control.js';
 import { basename } from 'node:path';
 import { BufferStream, LogFileStream, NullStream } from '../host/streams.js';
 import { StateRoot } from '../host/stateroot.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
-import { writeCheckpoint } from './checkpointwrite.js';
+import { prepareCut, takeCut, writeCheckpoint, type CheckpointRequest } from './checkpointwrite.js';
 import { UserError } from './errors.js';
 import { containerEnds, loadModuleFile, startPod, type RunningPod } from './podrun.js';
 import { planRestore } from './restore.js';
@@ -30,9 +30,18 @@ async function main(rootDir: string, id: string): Promise<void> {
     const log = new LogFileStream(root.logPath(id, name));
     return [new NullStream(), log, log] as const;
   };
-  const running: RunningPod = launch.mode === 'run'
-    ? startPod(launch.spec, stdio)
-    : startRestored(planRestore(launch.imagePath, launch.specFile, launch.volumes), stdio);
+  let running: RunningPod;
+  if (launch.mode === 'run') {
+    running = startPod(launch.spec, stdio);
+  } else {
+    // Where a restore's time goes, in sandbox.log: this process's start-up (Node, Amber's modules), reading
+    // and verifying the image, rebuilding the pod (modules, kernel graph, each program's memory).
+    const t0 = performance.now();
+    const plan = planRestore(launch.imagePath, launch.specFile, launch.volumes, { onProgress: fileProgress(progressFile(root.podDir(id))) });
+    const t1 = performance.now();
+    running = startRestored(plan, stdio);
+    console.log(`restore ${launch.imagePath}: start-up ${t0.toFixed(0)} ms, image read and verified in ${(t1 - t0).toFixed(0)} ms, pod rebuilt in ${(performance.now() - t1).toFixed(0)} ms`);
+  }
   const finish = (status: { killedBy?: number; checkpointed?: boolean }): void => {
     const now = root.read(id);
     if (now !== null) {
@@ -44,16 +53,23 @@ async function main(rootDir: string, id: string): Promise<void> {
   };
   const socket = root.socketPath(id);
   rmSync(socket, { force: true });
-  const state = { execs: 0 };
-  await serveControl(socket, (req) => handle(id, launch.source, running, state, req, finish));
+  const state: SandboxState = { execs: 0, checkpoint: null };
+  await serveControl(socket, (req, progress) => handle(id, launch.source, running, state, req, progress, finish));
   const record = root.read(id);
   if (record === null) throw new Error(`sandbox: no record for pod ${id}`);
   root.write({ ...record, status: 'running', sandboxPid: process.pid });
   await running.scheduler.run();
+  await state.checkpoint; // a pod left running may end while its image is still being written
   finish({});
 }
 
-async function handle(id: string, source: string, running: RunningPod, state: { execs: number }, req: ControlRequest, finish: (s: { killedBy?: number; checkpointed?: boolean }) => void): Promise<ControlReply> {
+interface SandboxState {
+  execs: number;
+  /** The image being written, if a checkpoint is under way. */
+  checkpoint: Promise<unknown> | null;
+}
+
+async function handle(id: string, source: string, running: RunningPod, state: SandboxState, req: ControlRequest, progress: ControlProgress, finish: (s: { killedBy?: number; checkpointed?: boolean }) => void): Promise<ControlReply> {
   switch (req.op) {
     case 'exec': {
       const ctr = String(req['container']);
@@ -84,30 +100,53 @@ async function handle(id: string, source: string, running: RunningPod, state: { 
     }
     case 'checkpoint': {
       if (state.execs > 0) return { ok: false, error: `pod ${id} has an exec in progress; checkpoint it when the exec has ended` };
+      if (state.checkpoint !== null) return { ok: false, error: `pod ${id} is being checkpointed already` };
       const imagePath = String(req['imagePath']);
       const leaveRunning = req['leaveRunning'] === true;
       const parentPath = typeof req['parentPath'] === 'string' ? req['parentPath'] : undefined;
-      // pauseMs: how long the pod's processes could not run, from asking the scheduler to pause to
-      // unpausing it (with --leave-running; without, the pod stays stopped).
-      const t0 = performance.now();
-      await running.scheduler.pause();
+      const checkpoint = checkpointPod(running, { id, source, imagePath, ...(parentPath !== undefined ? { parentPath } : {}), onProgress: progress }, leaveRunning);
+      state.checkpoint = checkpoint.catch(() => {});
       let result;
       try {
-        result = writeCheckpoint(running, { id, source, imagePath, ...(parentPath !== undefined ? { parentPath } : {}) });
+        result = await checkpoint;
       } catch (e) {
-        running.scheduler.unpause();
         return { ok: false, error: (e instanceof Error ? e.message.split('\n')[0] : undefined) ?? String(e) };
+      } finally {
+        state.checkpoint = null;
       }
-      if (leaveRunning) running.scheduler.unpause();
-      else setTimeout(() => finish({ checkpointed: true }), 10);
-      const pauseMs = leaveRunning ? Math.round((performance.now() - t0) * 10) / 10 : null;
-      console.log(`checkpoint ${imagePath}: ${result.bytes} bytes in ${result.ms} ms, pause ${pauseMs ?? 'until exit'}${pauseMs === null ? '' : ' ms'}`);
-      return { ok: true, bytes: result.bytes, ms: result.ms, pauseMs };
+      if (!leaveRunning) setTimeout(() => finish({ checkpointed: true }), 10);
+      console.log(`checkpoint ${imagePath}: ${result.bytes} bytes, snapshot buffers made in ${result.prepareMs} ms, pause ${result.pauseMs === null ? 'until exit' : `${result.pauseMs} ms`}, written in ${result.ms} ms`);
+      return { ok: true, bytes: result.bytes, ms: result.ms, pauseMs: result.pauseMs };
     }
     case 'ping':
       return { ok: true, pid: process.pid };
     default:
       return { ok: false, error: `unknown request ${req.op}` };
+  }
+}
+
+/**
+ * One checkpoint: the scheduler paused for the cut alone when the pod is left running (its memory copied
+ * into buffers made beforehand, then unpaused before the image is written), else paused for good. pauseMs is how long the pod's
+ * processes could not run, from asking the scheduler to pause to unpausing it; null when it stays stopped.
+ */
+async function checkpointPod(running: RunningPod, req: CheckpointRequest, leaveRunning: boolean): Promise<{ bytes: number; ms: number; pauseMs: number | null; prepareMs: number }> {
+  const tp = performance.now();
+  const snapshots = leaveRunning ? await prepareCut(running) : undefined;
+  const t0 = performance.now();
+  const prepareMs = Math.round(t0 - tp);
+  await running.scheduler.pause();
+  let pauseMs: number | null = null;
+  try {
+    const payloads = takeCut(running, snapshots);
+    if (leaveRunning) {
+      running.scheduler.unpause();
+      pauseMs = Math.round((performance.now() - t0) * 10) / 10;
+    }
+    return { ...await writeCheckpoint(running, payloads, req), pauseMs, prepareMs };
+  } catch (e) {
+    if (pauseMs === null) running.scheduler.unpause();
+    throw e;
   }
 }
 

@@ -10,6 +10,8 @@ import { ImageError } from '../image/error.js';
 import type { ImageStore, Sha256, StoreCodec, StoreEntry, StoreReader, StoreWriter } from '../image/store.js';
 
 const NOATIME = fs.constants.O_NOATIME ?? 0;
+/** The most one write(2) of writeFile is given. */
+const WRITE_SLICE = 8 << 20;
 
 /** A node:fs failure as one line: "/x/img/index.json: permission denied". */
 export function imageErrorOf(path: string, e: unknown): unknown {
@@ -141,6 +143,26 @@ export class NodeImageStore implements ImageStore {
   create(path: string): StoreWriter {
     const fd = on(path, () => fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644));
     return new FileWriter(path, fd);
+  }
+
+  async writeFile(path: string, bytes: Uint8Array): Promise<void> {
+    // Open, write, fsync and close each run on libuv's thread pool: several blobs are flushed at once
+    // while the writer hashes the next (the disk merges their flushes into few journal commits).
+    let handle: fs.promises.FileHandle | undefined;
+    try {
+      handle = await fs.promises.open(path, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
+      for (let at = 0; at < bytes.length;) {
+        const { bytesWritten } = await handle.write(bytes, at, Math.min(bytes.length - at, WRITE_SLICE));
+        at += bytesWritten;
+      }
+      await handle.sync();
+      const h = handle;
+      handle = undefined;
+      await h.close();
+    } catch (e) {
+      await handle?.close().catch(() => {}); // the first failure is the one to report
+      throw imageErrorOf(path, e);
+    }
   }
 
   open(path: string): StoreReader | null {

@@ -23,9 +23,10 @@ export interface BlobRef {
 
 /**
  * The bytes of blob ref in image dir, after checking they are ref.size bytes whose SHA-256 is ref.hex.
- * onBytes(n) is told of each slice read.
+ * onBytes(n) is told of each slice read. Read into `into` (ref.size bytes) when given, else a new array;
+ * on a failure into holds anything.
  */
-export function readBlob(store: ImageStore, dir: string, ref: BlobRef, onBytes?: (n: number) => void): Uint8Array {
+export function readBlob(store: ImageStore, dir: string, ref: BlobRef, onBytes?: (n: number) => void, into?: Uint8Array): Uint8Array {
   const what = `${dir}: ${ref.label}`;
   const r = store.open(blobPath(dir, ref.hex));
   if (r === null) throw new ImageError(`${what}: missing (damaged image)`);
@@ -33,7 +34,8 @@ export function readBlob(store: ImageStore, dir: string, ref: BlobRef, onBytes?:
     if (r.size !== ref.size) {
       throw new ImageError(`${what}: ${r.size} bytes where the image says ${ref.size} (damaged image)`);
     }
-    const bytes = new Uint8Array(ref.size);
+    if (into !== undefined && into.length !== ref.size) throw new RangeError(`readBlob: ${into.length} bytes to read ${ref.size} into`);
+    const bytes = into ?? new Uint8Array(ref.size);
     const hash = store.sha256();
     let at = 0;
     while (at < bytes.length) {

@@ -44,9 +44,9 @@ function contents(seed: number): ImageContents {
 }
 
 let golden = '';
-before(() => {
+before(async () => {
   golden = join(root, 'golden');
-  writeImage(store, golden, contents(1));
+  await writeImage(store, golden, contents(1));
 });
 
 let n = 0;
@@ -255,6 +255,11 @@ class FailingStore implements ImageStore {
   randomSuffix(): string { this.#tick('randomSuffix'); return this.#inner.randomSuffix(); }
   sha256(): Sha256 { this.#tick('sha256'); return this.#inner.sha256(); }
 
+  writeFile(path: string, bytes: Uint8Array): Promise<void> {
+    this.#tick('writeFile');
+    return this.#inner.writeFile(path, bytes).then(() => this.#tick('writeFile done'));
+  }
+
   create(path: string): StoreWriter {
     this.#tick('create');
     const w = this.#inner.create(path);
@@ -278,17 +283,17 @@ class FailingStore implements ImageStore {
 }
 
 describe('a write that fails leaves the earlier image whole', () => {
-  test('at every host call in turn', () => {
+  test('at every host call in turn', async () => {
     const parent = join(root, 'parent');
-    writeImage(store, parent, contents(2));
+    await writeImage(store, parent, contents(2));
     const dir = join(root, 'target');
-    writeImage(store, dir, contents(1));
+    await writeImage(store, dir, contents(1));
     const before = sums(dir);
     const next = contents(3);
     const dryRun = join(root, 'dry-run');
-    writeImage(store, dryRun, contents(1));
+    await writeImage(store, dryRun, contents(1));
     const counting = new FailingStore(0);
-    writeImage(counting, dryRun, next, { parent });
+    await writeImage(counting, dryRun, next, { parent });
     assert.ok(counting.calls > 30, `only ${counting.calls} calls`);
 
     let failed = 0;
@@ -297,11 +302,11 @@ describe('a write that fails leaves the earlier image whole', () => {
       const s = new FailingStore(k);
       let threw = false;
       try {
-        const r = writeImage(s, dir, next, { parent });
+        const r = await writeImage(s, dir, next, { parent });
         assert.equal(readImage(store, dir).config.podId, 'pod-3');
         for (const w of r.warnings) assert.match(w, /injected failure/);
         if (r.warnings.length > 0) warned++;
-        writeImage(store, dir, contents(1)); // put the earlier image back for the next round
+        await writeImage(store, dir, contents(1)); // put the earlier image back for the next round
       } catch (e) {
         threw = true;
         assert.ok(e instanceof ImageError && /injected failure/.test(e.message), `call ${k}: ${String(e)}`);
@@ -320,13 +325,20 @@ describe('a write that fails leaves the earlier image whole', () => {
     assert.equal(failed, counting.calls - 2);
   });
 
-  test('a store that throws midway through writing the payloads', () => {
+  test('a store that throws midway through writing the payloads', async () => {
     const dir = join(root, 'mid');
-    writeImage(store, dir, contents(1));
+    await writeImage(store, dir, contents(1));
     const before = sums(dir);
     let writes = 0;
     const inner = new NodeImageStore();
     const flaky: ImageStore = Object.create(inner, {
+      // Payload blobs: the third fails while others are in flight.
+      writeFile: {
+        value: async (path: string, b: Uint8Array): Promise<void> => {
+          if (++writes === 3) throw new ImageError(`${path}: no space left on device`);
+          await inner.writeFile(path, b);
+        },
+      },
       create: {
         value: (path: string): StoreWriter => {
           const w = inner.create(path);
@@ -341,7 +353,7 @@ describe('a write that fails leaves the earlier image whole', () => {
         },
       },
     });
-    assert.throws(() => writeImage(flaky, dir, contents(4)), /no space left on device/);
+    await assert.rejects(() => writeImage(flaky, dir, contents(4)), /no space left on device/);
     assert.equal(sums(dir), before);
     assert.deepEqual(readdirSync(root).filter((f) => f.startsWith('mid.')), []);
   });

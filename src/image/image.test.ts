@@ -32,11 +32,11 @@ function blobNames(dir: string): string[] {
 }
 
 describe('image', () => {
-  test('round trip: config, names in order, payloads byte for byte', () => {
+  test('round trip: config, names in order, payloads byte for byte', async () => {
     const dir = fresh();
     const kernel = new TextEncoder().encode('kernel state');
     const mem = bytes(300_000, 7);
-    const result = writeImage(store, dir, {
+    const result = await writeImage(store, dir, {
       podId: 'pod-1',
       meta: { containers: ['a', 'b'], n: 3 },
       created: '2026-01-02T03:04:05.000Z',
@@ -67,9 +67,9 @@ describe('image', () => {
     assert.deepEqual(readdirSync(root).filter((f) => f.startsWith(`img${n - 1}.`)), []);
   });
 
-  test('is an OCI image layout', () => {
+  test('is an OCI image layout', async () => {
     const dir = fresh();
-    writeImage(store, dir, { podId: 'p', payloads: [{ name: 'kernel', bytes: bytes(10, 1) }] });
+    await writeImage(store, dir, { podId: 'p', payloads: [{ name: 'kernel', bytes: bytes(10, 1) }] });
     assert.deepEqual(JSON.parse(readFileSync(join(dir, 'oci-layout'), 'utf8')), { imageLayoutVersion: '1.0.0' });
     const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
     assert.equal(index.schemaVersion, 2);
@@ -89,13 +89,13 @@ describe('image', () => {
     }
   });
 
-  test('identical payloads and parts are stored once', () => {
+  test('identical payloads and parts are stored once', async () => {
     const dir = fresh();
     const page = bytes(1 << 16, 3);
     const mem = new Uint8Array(8 << 16); // 8 parts: 6 of zeros, 2 equal to page
     mem.set(page, 2 << 16);
     mem.set(page, 5 << 16);
-    const result = writeImage(store, dir, {
+    const result = await writeImage(store, dir, {
       podId: 'p',
       payloads: [
         ...chunked('memory/a', mem, { chunkSize: 1 << 16 }),
@@ -110,6 +110,26 @@ describe('image', () => {
     assert.deepEqual(img.payload('copy'), page);
   });
 
+  test('the same array given twice is hashed once; parts are read back in place, as views of one payload', async () => {
+    const dir = fresh();
+    const zero = new Uint8Array(1 << 16);
+    const page = bytes(1 << 16, 4);
+    let hashes = 0;
+    const counting: NodeImageStore = Object.create(store, {
+      sha256: { value: () => (hashes++, store.sha256()) },
+    });
+    const parts: Payload[] = [zero, page, zero, zero].map((b, index) => ({ name: 'memory/a', bytes: b, part: { index, count: 4 } }));
+    await writeImage(counting, dir, { podId: 'p', payloads: parts });
+    assert.equal(hashes, 2 + 2); // zero and page, then config and manifest
+    const img = readImage(store, dir);
+    const whole = img.payload('memory/a');
+    assert.equal(whole.length, 4 << 16);
+    assert.deepEqual(whole.subarray(1 << 16, 2 << 16), page);
+    assert.ok(whole.subarray(2 << 16).every((b) => b === 0) && whole.subarray(0, 1 << 16).every((b) => b === 0));
+    assert.equal(img.payload('memory/a'), whole, 'joined once');
+    for (const part of img.parts('memory/a')) assert.equal(part.buffer, whole.buffer);
+  });
+
   test('chunked: views of the bytes, the last part shorter, an empty payload one part', () => {
     const b = bytes(10, 2);
     const parts = chunked('memory/x', b, { chunkSize: 4 });
@@ -120,15 +140,15 @@ describe('image', () => {
     assert.throws(() => chunked('e', b, { chunkSize: 0 }), RangeError);
   });
 
-  test('parts given out of order are read back in order', () => {
+  test('parts given out of order are read back in order', async () => {
     const dir = fresh();
     const mem = bytes(100, 9);
     const parts = chunked('memory/a', mem, { chunkSize: 30 }).reverse();
-    writeImage(store, dir, { podId: 'p', payloads: parts });
+    await writeImage(store, dir, { podId: 'p', payloads: parts });
     assert.deepEqual(readImage(store, dir).payload('memory/a'), mem);
   });
 
-  test('payloads that do not fit together are refused before anything is written', () => {
+  test('payloads that do not fit together are refused before anything is written', async () => {
     const dir = fresh();
     const b = bytes(8, 1);
     const cases: Payload[][] = [
@@ -138,18 +158,18 @@ describe('image', () => {
       [{ name: '', bytes: b }],
       [{ name: 'Kernel', bytes: b }],
     ];
-    for (const payloads of cases) assert.throws(() => writeImage(store, dir, { podId: 'p', payloads }), RangeError);
+    for (const payloads of cases) await assert.rejects(() => writeImage(store, dir, { podId: 'p', payloads }), RangeError);
     assert.deepEqual(readdirSync(root).filter((f) => f.startsWith(`img${n - 1}`)), []);
   });
 
-  test('a parent image lends its unchanged blobs by hard link', () => {
+  test('a parent image lends its unchanged blobs by hard link', async () => {
     const parentDir = fresh();
     const dir = fresh();
     const mem = bytes(4 << 16, 5);
-    writeImage(store, parentDir, { podId: 'p', payloads: chunked('memory/a', mem, { chunkSize: 1 << 16 }) });
+    await writeImage(store, parentDir, { podId: 'p', payloads: chunked('memory/a', mem, { chunkSize: 1 << 16 }) });
     const changed = mem.slice();
     changed[3 << 16] = (changed[3 << 16] ?? 0) ^ 1; // the last part changes
-    const result = writeImage(
+    const result = await writeImage(
       store, dir, { podId: 'p', payloads: chunked('memory/a', changed, { chunkSize: 1 << 16 }) }, { parent: parentDir },
     );
     assert.equal(result.reused, 3 << 16);
@@ -165,20 +185,20 @@ describe('image', () => {
     assert.deepEqual(readImage(store, dir).payload('memory/a'), changed);
   });
 
-  test('the parent may be the image being replaced', () => {
+  test('the parent may be the image being replaced', async () => {
     const dir = fresh();
     const mem = bytes(2 << 16, 6);
-    writeImage(store, dir, { podId: 'p', payloads: chunked('memory/a', mem, { chunkSize: 1 << 16 }) });
-    const result = writeImage(store, dir, { podId: 'p', payloads: chunked('memory/a', mem, { chunkSize: 1 << 16 }) }, { parent: dir });
+    await writeImage(store, dir, { podId: 'p', payloads: chunked('memory/a', mem, { chunkSize: 1 << 16 }) });
+    const result = await writeImage(store, dir, { podId: 'p', payloads: chunked('memory/a', mem, { chunkSize: 1 << 16 }) }, { parent: dir });
     assert.equal(result.written, 0);
     assert.deepEqual(readImage(store, dir).payload('memory/a'), mem);
   });
 
-  test('compressed blobs: zeros shrink, random bytes are left as they are', () => {
+  test('compressed blobs: zeros shrink, random bytes are left as they are', async () => {
     const dir = fresh();
     const zeros = new Uint8Array(1 << 20);
     const noise = bytes(1 << 17, 11);
-    const result = writeImage(store, dir, {
+    const result = await writeImage(store, dir, {
       podId: 'p',
       payloads: [{ name: 'memory/z', bytes: zeros }, { name: 'memory/r', bytes: noise }],
     }, { compress: true });
@@ -191,17 +211,17 @@ describe('image', () => {
     assert.deepEqual(img.payload('memory/z'), zeros);
     assert.deepEqual(img.payload('memory/r'), noise);
     // A later image finds the compressed blob in its parent by its content.
-    const next = writeImage(store, fresh(), { podId: 'p', payloads: [{ name: 'memory/z', bytes: zeros }] }, { parent: dir, compress: true });
+    const next = await writeImage(store, fresh(), { podId: 'p', payloads: [{ name: 'memory/z', bytes: zeros }] }, { parent: dir, compress: true });
     assert.equal(next.written, 0);
     // A store without a codec refuses it plainly.
     assert.throws(() => readImage(new NodeImageStore({ codec: false }), dir), /has no codec for \+br/);
   });
 
-  test('progress counts up to the total, for writing and for reading', () => {
+  test('progress counts up to the total, for writing and for reading', async () => {
     const dir = fresh();
     const mem = bytes(20 << 20, 12);
     const w: [number, number][] = [];
-    writeImage(store, dir, { podId: 'p', payloads: [{ name: 'kernel', bytes: bytes(100, 1) }, ...chunked('memory/a', mem)] }, {
+    await writeImage(store, dir, { podId: 'p', payloads: [{ name: 'kernel', bytes: bytes(100, 1) }, ...chunked('memory/a', mem)] }, {
       onProgress: (done, total) => w.push([done, total]),
     });
     assert.ok(w.length > 20);
@@ -212,9 +232,9 @@ describe('image', () => {
     assert.deepEqual(r.at(-1), [mem.length + 100, mem.length + 100]);
   });
 
-  test('lazy: blobs read when asked for', () => {
+  test('lazy: blobs read when asked for', async () => {
     const dir = fresh();
-    writeImage(store, dir, { podId: 'p', payloads: [{ name: 'kernel', bytes: bytes(10, 1) }, { name: 'memory/a', bytes: bytes(10, 2) }] });
+    await writeImage(store, dir, { podId: 'p', payloads: [{ name: 'kernel', bytes: bytes(10, 1) }, { name: 'memory/a', bytes: bytes(10, 2) }] });
     const seen: number[] = [];
     const img = readImage(store, dir, { lazy: true, onProgress: (d) => seen.push(d) });
     assert.deepEqual(seen, []);
@@ -222,16 +242,16 @@ describe('image', () => {
     assert.deepEqual(seen, [10]);
   });
 
-  test('replaces an empty directory, and an image; refuses to replace anything else', () => {
+  test('replaces an empty directory, and an image; refuses to replace anything else', async () => {
     const dir = fresh();
     store.makeDirs(dir);
-    writeImage(store, dir, { podId: 'one', payloads: [] });
+    await writeImage(store, dir, { podId: 'one', payloads: [] });
     assert.equal(readImage(store, dir).config.podId, 'one');
-    writeImage(store, dir, { podId: 'two', payloads: [] });
+    await writeImage(store, dir, { podId: 'two', payloads: [] });
     assert.equal(readImage(store, dir).config.podId, 'two');
     const other = fresh();
     store.makeDirs(join(other, 'precious'));
-    assert.throws(() => writeImage(store, other, { podId: 'p', payloads: [] }), /is not a checkpoint image; refusing to replace it/);
+    await assert.rejects(() => writeImage(store, other, { podId: 'p', payloads: [] }), /is not a checkpoint image; refusing to replace it/);
     assert.deepEqual(readdirSync(other), ['precious']);
     assert.deepEqual(readdirSync(root).filter((f) => f.startsWith(`img${n - 1}.`)), []);
   });

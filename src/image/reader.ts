@@ -6,7 +6,6 @@ import { readBlob } from './blobs.js';
 import { ImageError } from './error.js';
 import type { CheckpointConfig } from './layout.js';
 import { openImage, type Layer } from './manifest.js';
-import { concatParts } from './payload.js';
 import type { ImageStore } from './store.js';
 
 export interface ReadOptions {
@@ -29,9 +28,9 @@ export interface CheckpointImage {
   kind(name: string): string;
   /** A payload's size in bytes, all parts together. */
   size(name: string): number;
-  /** A payload's bytes, its parts joined. Treat them as read-only: parts may be shared. */
+  /** A payload's bytes, its parts joined (once: read in place). Treat them as read-only: they are shared. */
   payload(name: string): Uint8Array;
-  /** A payload's parts in order (one for a payload not written in parts); no copy is made. */
+  /** A payload's parts in order (one for a payload not written in parts): views of payload(name). */
   parts(name: string): Uint8Array[];
 }
 
@@ -49,30 +48,75 @@ export function readImage(store: ImageStore, dir: string, options: ReadOptions =
   let done = 0;
   const onBytes = onProgress === undefined ? undefined : (n: number): void => onProgress((done += n), total);
 
-  /** Verified payload bytes by blob hex. */
+  /** Verified payload bytes by blob hex: a view into the payload that first needed them. */
   const loaded = new Map<string, Uint8Array>();
-  const load = (l: Layer): Uint8Array => {
+  /** Each payload's bytes, its parts end to end. */
+  const assembled = new Map<string, Uint8Array>();
+  /** The SHA-256 hex of `size` zero bytes, by size (a shared all-zero memory part). */
+  const zeroHexes = new Map<number, string>();
+  const zeroHex = (size: number): string => {
+    let hex = zeroHexes.get(size);
+    if (hex === undefined) {
+      const hash = store.sha256();
+      hash.update(new Uint8Array(size));
+      hex = hash.hexDigest();
+      zeroHexes.set(size, hex);
+    }
+    return hex;
+  };
+
+  /**
+   * The verified bytes of layer l: read into `into` (l.size bytes, all zero) when given, so a payload in
+   * parts is read in place rather than joined afterwards. A blob read once already is copied from there
+   * (not even that when it is all zeros: into is already).
+   */
+  const load = (l: Layer, into?: Uint8Array): Uint8Array => {
     let bytes = loaded.get(l.hex);
     if (bytes === undefined) {
-      bytes = readBlob(store, image.dir, { hex: l.hex, size: l.blobSize, label: l.label }, onBytes);
-      if (l.compressed) bytes = decompress(store, image.dir, l, bytes);
+      const ref = { hex: l.hex, size: l.blobSize, label: l.label };
+      if (l.compressed) bytes = decompress(store, image.dir, l, readBlob(store, image.dir, ref, onBytes));
+      else bytes = readBlob(store, image.dir, ref, onBytes, into !== undefined && into.length === l.blobSize ? into : undefined);
       loaded.set(l.hex, bytes);
+    } else if (into !== undefined && !l.compressed && bytes.length === l.size && l.hex === zeroHex(l.size)) {
+      return into;
     }
     if (bytes.length !== l.size) {
       throw new ImageError(`${image.dir}: ${l.label}: holds ${bytes.length} bytes where the manifest says ${l.size}`);
     }
-    return bytes;
+    if (into === undefined || into === bytes) return bytes;
+    into.set(bytes);
+    return into;
   };
-  if (options.lazy !== true) {
-    for (const l of blobs.values()) load(l);
-    if (total === 0) onProgress?.(0, 0);
-  }
 
   const layersOf = (name: string): readonly Layer[] => {
     const layers = image.payloads.get(name);
     if (layers === undefined) throw new ImageError(`${image.dir}: holds no payload named "${name}"`);
     return layers;
   };
+  const payload = (name: string): Uint8Array => {
+    let bytes = assembled.get(name);
+    if (bytes === undefined) {
+      const layers = layersOf(name);
+      const [first] = layers;
+      if (layers.length === 1 && first !== undefined) {
+        bytes = load(first);
+      } else {
+        bytes = new Uint8Array(layers.reduce((n, l) => n + l.size, 0));
+        let at = 0;
+        for (const l of layers) {
+          load(l, bytes.subarray(at, at + l.size));
+          at += l.size;
+        }
+      }
+      assembled.set(name, bytes);
+    }
+    return bytes;
+  };
+  if (options.lazy !== true) {
+    for (const name of image.payloads.keys()) payload(name);
+    if (total === 0) onProgress?.(0, 0);
+  }
+
   return {
     dir: image.dir,
     manifestDigest: image.manifestDigest,
@@ -81,8 +125,12 @@ export function readImage(store: ImageStore, dir: string, options: ReadOptions =
     has: (name) => image.payloads.has(name),
     kind: (name) => layersOf(name)[0]?.kind ?? '',
     size: (name) => layersOf(name).reduce((n, l) => n + l.size, 0),
-    payload: (name) => concatParts(layersOf(name).map(load)),
-    parts: (name) => layersOf(name).map(load),
+    payload,
+    parts: (name) => {
+      const whole = payload(name);
+      let at = 0;
+      return layersOf(name).map((l) => whole.subarray(at, (at += l.size)));
+    },
   };
 }
 

@@ -4,6 +4,8 @@
 // or an error at any point leaves the earlier image whole (at DIR, or for the instant between the two
 // renames at DIR.old-<random>, which readImage then points to). With a parent image (CRIU's
 // --prev-images-dir, runsc's --parent-path), blobs it already holds are hard-linked, not rewritten.
+// Blobs are hashed here and handed to store.writeFile, which writes and fsyncs several at once off this
+// thread: hashing, writing and the disk's flushes overlap (README.md).
 import { blobPath, copyFile, writeFile } from './blobs.js';
 import { ImageError } from './error.js';
 import {
@@ -15,6 +17,7 @@ import {
 import { openImage, type Layer } from './manifest.js';
 import { kindOf, type Payload } from './payload.js';
 import type { ImageStore } from './store.js';
+import { nextTurn } from './turn.js';
 
 export interface ImageContents {
   podId: string;
@@ -55,6 +58,12 @@ export interface WriteResult {
 
 /** Below this a payload blob is never compressed: the codec's fixed cost outweighs what it saves. */
 const MIN_COMPRESS = 64 << 10;
+/** Blob writes in flight at once (store.writeFile): enough to keep the host's writer threads and the disk
+ *  busy while the next blobs are hashed, few enough that a failure is noticed soon. */
+const IN_FLIGHT = 16;
+/** Bytes hashed between two turns of the event loop (~10 ms), so a pod left running, a control connection
+ *  or a progress display gets its turn during a long write. */
+const YIELD_EVERY = 8 << 20;
 
 /** A blob now in the new image. */
 interface Stored {
@@ -78,10 +87,17 @@ class BlobSet {
   readonly #progress: (n: number) => void;
   /** By the hex of the payload bytes. */
   readonly #byContent = new Map<string, Stored>();
+  /** By the very array given: the same Uint8Array given again (a shared all-zero part) is not hashed again. */
+  readonly #byArray = new Map<Uint8Array, Stored>();
   /** Blob hexes present in the new image. */
   readonly #present = new Set<string>();
   /** Blob hexes holding payloads. */
   readonly #payloadBlobs = new Set<string>();
+  /** Blob writes not yet settled. */
+  readonly #inFlight = new Set<Promise<void>>();
+  /** The first blob write that failed. */
+  #failed: { error: unknown } | null = null;
+  #sinceTurn = 0;
   written = 0;
   reused = 0;
 
@@ -97,24 +113,35 @@ class BlobSet {
     return this.#payloadBlobs.size;
   }
 
-  /** Stores bytes (unless already stored) and says how. */
-  put(bytes: Uint8Array): Stored {
-    const store = this.#store;
-    const hash = store.sha256();
+  /** Stores bytes (unless already stored) and says how; bytes must not change until flush() settles. */
+  async put(bytes: Uint8Array): Promise<Stored> {
+    this.#throwIfFailed();
+    const same = this.#byArray.get(bytes);
+    if (same !== undefined) {
+      this.#progress(bytes.length);
+      return same;
+    }
+    const hash = this.#store.sha256();
     hash.update(bytes);
     const contentHex = hash.hexDigest();
     let stored = this.#byContent.get(contentHex);
     if (stored === undefined) {
-      stored = this.#fromParent(contentHex) ?? this.#write(contentHex, bytes);
+      stored = this.#fromParent(contentHex) ?? await this.#write(contentHex, bytes);
       this.#byContent.set(contentHex, stored);
       this.#payloadBlobs.add(stored.hex);
     } else {
       this.#progress(bytes.length);
     }
+    this.#byArray.set(bytes, stored);
+    this.#sinceTurn += bytes.length;
+    if (this.#sinceTurn >= YIELD_EVERY) {
+      this.#sinceTurn = 0;
+      await nextTurn();
+    }
     return stored;
   }
 
-  /** Writes a JSON document as a blob. */
+  /** Writes a JSON document as a blob (small: written and flushed here and now). */
   putJson(bytes: Uint8Array): string {
     const hash = this.#store.sha256();
     hash.update(bytes);
@@ -124,6 +151,21 @@ class BlobSet {
       this.#present.add(hex);
     }
     return hex;
+  }
+
+  /** Waits for every blob write; throws the first failure. */
+  async flush(): Promise<void> {
+    await Promise.all(this.#inFlight);
+    this.#throwIfFailed();
+  }
+
+  /** Waits until no write is in flight, failed or not (before the temporary directory is removed). */
+  async settle(): Promise<void> {
+    await Promise.allSettled(this.#inFlight);
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failed !== null) throw this.#failed.error;
   }
 
   #fromParent(contentHex: string): Stored | null {
@@ -145,7 +187,7 @@ class BlobSet {
     return stored;
   }
 
-  #write(contentHex: string, bytes: Uint8Array): Stored {
+  async #write(contentHex: string, bytes: Uint8Array): Promise<Stored> {
     const codec = this.#store.codec;
     let blob = bytes;
     let hex = contentHex;
@@ -162,11 +204,18 @@ class BlobSet {
     if (this.#present.has(hex)) {
       this.#progress(bytes.length);
     } else {
-      // Progress counts payload bytes: slice by slice when they are written as they are.
-      writeFile(this.#store, blobPath(this.#dir, hex), blob, raw ? this.#progress : undefined);
-      if (!raw) this.#progress(bytes.length);
       this.#present.add(hex);
       this.written += blob.length;
+      while (this.#inFlight.size >= IN_FLIGHT) await Promise.race(this.#inFlight);
+      this.#throwIfFailed();
+      const n = bytes.length;
+      const write: Promise<void> = this.#store.writeFile(blobPath(this.#dir, hex), blob).then(
+        () => this.#progress(n),
+        (error: unknown) => {
+          this.#failed ??= { error };
+        },
+      ).finally(() => this.#inFlight.delete(write));
+      this.#inFlight.add(write);
     }
     return { contentHex, hex, size: blob.length, compressed: !raw };
   }
@@ -226,12 +275,13 @@ function dirName(path: string): string {
 
 /**
  * Writes an image of contents at dir, replacing an image (or an empty directory) there only once the
- * new one is complete and flushed. Throws ImageError for a host failure or an unusable dir; then
- * nothing at dir changed and no temporary directory is left.
+ * new one is complete and flushed. Rejects with ImageError for a host failure or an unusable dir; then
+ * nothing at dir changed and no temporary directory is left. The payloads' bytes must not change until
+ * the promise settles (a running pod's memory is copied first: runtime/checkpoint.ts).
  */
-export function writeImage(
+export async function writeImage(
   store: ImageStore, dir: string, contents: ImageContents, options: WriteOptions = {},
-): WriteResult {
+): Promise<WriteResult> {
   const target = store.resolve(dir);
   if (target === '/') throw new ImageError('/: cannot be an image directory');
   const payloads = [...contents.payloads];
@@ -252,10 +302,13 @@ export function writeImage(
   const tmp = `${target}.tmp-${store.randomSuffix()}`;
   store.makeDirs(dirName(target));
   store.makeDir(tmp);
+  let blobs: BlobSet | null = null;
   try {
     store.makeDirs(`${tmp}/${BLOBS_DIR}`);
-    const blobs = new BlobSet(store, tmp, parent, options.compress === true, progress);
-    const layers = payloads.map((p) => layerOf(p, blobs.put(p.bytes), store.codec?.suffix ?? ''));
+    blobs = new BlobSet(store, tmp, parent, options.compress === true, progress);
+    const layers: Descriptor[] = [];
+    for (const p of payloads) layers.push(layerOf(p, await blobs.put(p.bytes), store.codec?.suffix ?? ''));
+    await blobs.flush();
     if (total === 0) onProgress?.(0, 0);
     const configBytes = jsonBytes(config);
     const configHex = blobs.putJson(configBytes);
@@ -296,6 +349,7 @@ export function writeImage(
       warnings,
     };
   } catch (e) {
+    await blobs?.settle();
     try {
       store.remove(tmp);
     } catch {

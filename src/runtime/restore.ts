@@ -48,9 +48,10 @@ function fiberImage(image: CheckpointImage, r: ProgramRecord): FiberImage {
   const globals: Record<string, number | bigint> = {};
   for (const [k, v] of Object.entries(r.globals)) globals[k] = fromJson(v);
   const p = r.pending;
+  // No copies: Fiber.restore copies memory into the instance and the stack into the fiber.
   return {
-    memory: image.payload(r.memory).slice(),
-    stack: image.payload(r.stack).slice(),
+    memory: image.payload(r.memory),
+    stack: image.payload(r.stack),
     globals,
     pending: { module: p.module, name: p.name, args: p.args.map(fromJson), cause: p.cause, ...(p.result !== null ? { result: fromJson(p.result) } : {}) },
   };
