@@ -42,19 +42,25 @@ async function main(rootDir: string, id: string): Promise<void> {
     running = startRestored(plan, stdio);
     console.log(`restore ${launch.imagePath}: start-up ${t0.toFixed(0)} ms, image read and verified in ${(t1 - t0).toFixed(0)} ms, pod rebuilt in ${(performance.now() - t1).toFixed(0)} ms`);
   }
-  const finish = (status: { killedBy?: number; checkpointed?: boolean }): void => {
+  let recorded = false;
+  /** Writes the stopped record (once); a reply that says the pod stopped is sent only after it. */
+  const recordStopped = (status: StopStatus): void => {
+    if (recorded) return;
+    recorded = true;
     const now = root.read(id);
-    if (now !== null) {
-      const ends = containerEnds(running);
-      const code = (c: number) => (status.checkpointed === true ? null : c >= 0 ? c : 128 + (status.killedBy ?? 9));
-      root.write({ ...now, status: 'stopped', sandboxPid: null, containers: ends.map((e) => ({ name: e.name, exitCode: code(e.exitCode) })) });
-    }
+    if (now === null) return; // deleted while running
+    const ends = containerEnds(running);
+    const code = (c: number) => (status.checkpointed === true ? null : c >= 0 ? c : 128 + (status.killedBy ?? 9));
+    root.write({ ...now, status: 'stopped', sandboxPid: null, containers: ends.map((e) => ({ name: e.name, exitCode: code(e.exitCode) })) });
+  };
+  const finish = (status: StopStatus): void => {
+    recordStopped(status);
     process.exit(0);
   };
   const socket = root.socketPath(id);
   rmSync(socket, { force: true });
   const state: SandboxState = { execs: 0, checkpoint: null };
-  await serveControl(socket, (req, progress) => handle(id, launch.source, running, state, req, progress, finish));
+  await serveControl(socket, (req, progress) => handle(id, launch.source, running, state, req, progress, Object.assign(finish, { record: recordStopped })));
   const record = root.read(id);
   if (record === null) throw new Error(`sandbox: no record for pod ${id}`);
   root.write({ ...record, status: 'running', sandboxPid: process.pid });
@@ -69,7 +75,11 @@ interface SandboxState {
   checkpoint: Promise<unknown> | null;
 }
 
-async function handle(id: string, source: string, running: RunningPod, state: SandboxState, req: ControlRequest, progress: ControlProgress, finish: (s: { killedBy?: number; checkpointed?: boolean }) => void): Promise<ControlReply> {
+type StopStatus = { killedBy?: number; checkpointed?: boolean };
+/** Ends the sandbox (writing the stopped record first); `record` writes the record alone. */
+type Finish = ((s: StopStatus) => void) & { record: (s: StopStatus) => void };
+
+async function handle(id: string, source: string, running: RunningPod, state: SandboxState, req: ControlRequest, progress: ControlProgress, finish: Finish): Promise<ControlReply> {
   switch (req.op) {
     case 'exec': {
       const ctr = String(req['container']);
@@ -95,6 +105,9 @@ async function handle(id: string, source: string, running: RunningPod, state: Sa
     }
     case 'kill': {
       const sig = typeof req['signal'] === 'number' ? req['signal'] : 15;
+      // No guest runs after this point: the record says stopped before the CLI hears back.
+      await running.scheduler.pause();
+      finish.record({ killedBy: sig });
       setTimeout(() => finish({ killedBy: sig }), 10);
       return { ok: true };
     }
@@ -114,7 +127,10 @@ async function handle(id: string, source: string, running: RunningPod, state: Sa
       } finally {
         state.checkpoint = null;
       }
-      if (!leaveRunning) setTimeout(() => finish({ checkpointed: true }), 10);
+      if (!leaveRunning) {
+        finish.record({ checkpointed: true });
+        setTimeout(() => finish({ checkpointed: true }), 10);
+      }
       console.log(`checkpoint ${imagePath}: ${result.bytes} bytes, snapshot buffers made in ${result.prepareMs} ms, pause ${result.pauseMs === null ? 'until exit' : `${result.pauseMs} ms`}, written in ${result.ms} ms`);
       return { ok: true, bytes: result.bytes, ms: result.ms, pauseMs: result.pauseMs };
     }
