@@ -1,6 +1,6 @@
 // Content-addressed blobs (OCI `blobs/sha256/<hex>`, like CRIU's pages-*.img deduplicated by content):
-// reading one whole while checking its size and SHA-256, and writing one in slices. A blob is read
-// read-only and verified before anyone sees a byte of it.
+// reading one whole while checking its size and SHA-256 (writing is ImageStore.writeFile's, driven by
+// writer.ts). A blob is read read-only and verified before anyone sees a byte of it.
 import { ImageError } from './error.js';
 import { BLOBS_DIR } from './layout.js';
 import type { ImageStore } from './store.js';
@@ -55,21 +55,6 @@ export function readBlob(store: ImageStore, dir: string, ref: BlobRef, onBytes?:
     return bytes;
   } finally {
     r.close();
-  }
-}
-
-/** Writes bytes as a new file at path, in slices, flushed to stable storage before it returns. */
-export function writeFile(store: ImageStore, path: string, bytes: Uint8Array, onBytes?: (n: number) => void): void {
-  const w = store.create(path);
-  try {
-    for (let at = 0; at < bytes.length; at += SLICE) {
-      const slice = bytes.subarray(at, Math.min(bytes.length, at + SLICE));
-      w.write(slice);
-      onBytes?.(slice.length);
-    }
-    w.sync();
-  } finally {
-    w.close();
   }
 }
 

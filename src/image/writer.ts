@@ -6,7 +6,7 @@
 // --prev-images-dir, runsc's --parent-path), blobs it already holds are hard-linked, not rewritten.
 // Blobs are hashed here and handed to store.writeFile, which writes and fsyncs several at once off this
 // thread: hashing, writing and the disk's flushes overlap (README.md).
-import { blobPath, copyFile, writeFile } from './blobs.js';
+import { blobPath, copyFile } from './blobs.js';
 import { ImageError } from './error.js';
 import {
   ANNOTATION_CONTENT, ANNOTATION_CREATED, ANNOTATION_NAME, ANNOTATION_PART, ANNOTATION_POD,
@@ -141,16 +141,32 @@ class BlobSet {
     return stored;
   }
 
-  /** Writes a JSON document as a blob (small: written and flushed here and now). */
-  putJson(bytes: Uint8Array): string {
+  /** Writes a JSON document as a blob, in flight like the payloads' (flush() waits for it). */
+  async putJson(bytes: Uint8Array): Promise<string> {
     const hash = this.#store.sha256();
     hash.update(bytes);
     const hex = hash.hexDigest();
     if (!this.#present.has(hex)) {
-      writeFile(this.#store, blobPath(this.#dir, hex), bytes);
       this.#present.add(hex);
+      await this.writeFile(blobPath(this.#dir, hex), bytes);
     }
     return hex;
+  }
+
+  /**
+   * Starts writing a file (store.writeFile) once fewer than IN_FLIGHT are in flight; flush() waits for it
+   * and throws its failure, or the next call does.
+   */
+  async writeFile(path: string, bytes: Uint8Array, onDone?: () => void): Promise<void> {
+    while (this.#inFlight.size >= IN_FLIGHT) await Promise.race(this.#inFlight);
+    this.#throwIfFailed();
+    const write: Promise<void> = this.#store.writeFile(path, bytes).then(
+      () => onDone?.(),
+      (error: unknown) => {
+        this.#failed ??= { error };
+      },
+    ).finally(() => this.#inFlight.delete(write));
+    this.#inFlight.add(write);
   }
 
   /** Waits for every blob write; throws the first failure. */
@@ -206,16 +222,8 @@ class BlobSet {
     } else {
       this.#present.add(hex);
       this.written += blob.length;
-      while (this.#inFlight.size >= IN_FLIGHT) await Promise.race(this.#inFlight);
-      this.#throwIfFailed();
       const n = bytes.length;
-      const write: Promise<void> = this.#store.writeFile(blobPath(this.#dir, hex), blob).then(
-        () => this.#progress(n),
-        (error: unknown) => {
-          this.#failed ??= { error };
-        },
-      ).finally(() => this.#inFlight.delete(write));
-      this.#inFlight.add(write);
+      await this.writeFile(blobPath(this.#dir, hex), blob, () => this.#progress(n));
     }
     return { contentHex, hex, size: blob.length, compressed: !raw };
   }
@@ -305,13 +313,14 @@ export async function writeImage(
   let blobs: BlobSet | null = null;
   try {
     store.makeDirs(`${tmp}/${BLOBS_DIR}`);
+    store.sync(`${tmp}/blobs`); // holds sha256/ alone, from now on
     blobs = new BlobSet(store, tmp, parent, options.compress === true, progress);
+    // What does not depend on the payloads is written (and flushed) while they are.
+    await blobs.writeFile(`${tmp}/${LAYOUT_FILE}`, jsonBytes({ imageLayoutVersion: LAYOUT_VERSION }));
+    const configBytes = jsonBytes(config);
+    const configHex = await blobs.putJson(configBytes);
     const layers: Descriptor[] = [];
     for (const p of payloads) layers.push(layerOf(p, await blobs.put(p.bytes), store.codec?.suffix ?? ''));
-    await blobs.flush();
-    if (total === 0) onProgress?.(0, 0);
-    const configBytes = jsonBytes(config);
-    const configHex = blobs.putJson(configBytes);
     const manifest: OciManifest = {
       schemaVersion: 2,
       mediaType: MEDIA_MANIFEST,
@@ -321,7 +330,7 @@ export async function writeImage(
       annotations: { [ANNOTATION_CREATED]: config.created, [ANNOTATION_POD]: config.podId },
     };
     const manifestBytes = jsonBytes(manifest);
-    const manifestHex = blobs.putJson(manifestBytes);
+    const manifestHex = await blobs.putJson(manifestBytes);
     const index: OciIndex = {
       schemaVersion: 2,
       mediaType: MEDIA_INDEX,
@@ -333,10 +342,10 @@ export async function writeImage(
         annotations: { [ANNOTATION_REF_NAME]: REF_NAME, [ANNOTATION_POD]: config.podId },
       }],
     };
-    writeFile(store, `${tmp}/${INDEX_FILE}`, jsonBytes(index));
-    writeFile(store, `${tmp}/${LAYOUT_FILE}`, jsonBytes({ imageLayoutVersion: LAYOUT_VERSION }));
+    await blobs.writeFile(`${tmp}/${INDEX_FILE}`, jsonBytes(index));
+    await blobs.flush(); // every file written and flushed; then the directories that name them
+    if (total === 0) onProgress?.(0, 0);
     store.sync(`${tmp}/${BLOBS_DIR}`);
-    store.sync(`${tmp}/blobs`);
     store.sync(tmp);
     const warnings = swapIn(store, tmp, target);
     return {
