@@ -1,6 +1,8 @@
 // `npm run bench`: Amber against node's own node:wasi (and native code for compute), the same guest
 // module under each. Not a test and never part of `npm test`: it prints figures, it does not assert.
 //   npm run bench [-- --reps N] [-- --only ID[,ID...]]
+// --only checkpoint runs only the checkpoint/restore benchmark (bench/checkpoint.ts; checkpoint-64 or
+// checkpoint-256 for one size); every other id names a figure of the main tables (bench/figures.ts).
 // Each figure is the median of N runs (default 5), amber and baseline interleaved so drift hits both.
 // Guests time their own inner loop (CLOCK_MONOTONIC, and process CPU time beside it), so start-up is
 // left out of the main table; the second table has whole-process times. The machine is noisy: compare
@@ -11,12 +13,13 @@ import { existsSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { CHECKPOINT_SIZES, checkpointFailures, checkpointId, checkpointTable, imageSizes, runCheckpointBench } from './checkpoint.js';
 import { measure, ROOT, type Sample } from './commands.js';
 import { allFigures, guest, type Figure } from './figures.js';
 import { hostDirIsReal, makePlaces } from './places.js';
 import { failures, innerTable, wallTable, type Result } from './report.js';
 
-const GUESTS = ['bench_write', 'bench_open', 'bench_sha256'];
+const GUESTS = ['bench_write', 'bench_open', 'bench_sha256', 'bench_mem'];
 
 function options(): { reps: number; only: string[] | undefined } {
   const { values } = parseArgs({ options: { reps: { type: 'string', default: '5' }, only: { type: 'string' } } });
@@ -70,19 +73,13 @@ function runFigure(f: Figure, reps: number): Result {
   return result;
 }
 
-function main(): number {
-  const opts = options();
-  const problems = preflight();
-  if (problems.length > 0) {
-    for (const p of problems) process.stderr.write(`bench: ${p}\n`);
-    return 1;
-  }
+/** The main tables: every figure of figures.ts that --only selects; the ids of targets missed. */
+function runFigures(opts: { reps: number; only: string[] | undefined }): string[] {
   const places = makePlaces();
   try {
     const real = hostDirIsReal(places.hostDir);
     const figures = allFigures(places).filter((f) => opts.only === undefined || opts.only.includes(f.id));
-    console.log(`amber bench — ${describeTree()}`);
-    console.log(`node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), median of ${opts.reps}`);
+    if (figures.length === 0) return [];
     console.log(`--dir: ${real ? 'a real host directory (fsimpl/hostdir)' : 'NOT a host directory yet (empty tmpfs placeholder)'}`);
     for (const n of places.notes) console.log(n);
     const results: Result[] = [];
@@ -95,12 +92,38 @@ function main(): number {
     console.log('ratio = amber/baseline (lower is better); noise = ± half the spread of the runs; cpu ratio = the');
     console.log('same ratio in process CPU time, which waiting for a busy CPU does not inflate');
     console.log(`\n${wallTable(results)}`);
-    const failed = failures(results);
-    console.log(failed.length === 0 ? '\nall targets met' : `\nmissed: ${failed.map((f) => f.id).join(', ')}`);
-    return 0;
+    return failures(results).map((f) => f.id);
   } finally {
     places.cleanup();
   }
 }
 
-process.exitCode = main();
+/** The checkpoint table (bench/checkpoint.ts) for the sizes --only selects; the targets missed. */
+async function runCheckpoints(opts: { reps: number; only: string[] | undefined }): Promise<string[]> {
+  const sizes = CHECKPOINT_SIZES.filter((n) => opts.only === undefined || opts.only.includes('checkpoint') || opts.only.includes(checkpointId(n)));
+  if (sizes.length === 0) return [];
+  const results = await runCheckpointBench(sizes, opts.reps);
+  console.log(`\n${checkpointTable(results)}`);
+  console.log('a detached pod of guests/bench_mem (N MiB filled, then parked); ratio = time/baseline; copy = N MiB into a');
+  console.log('fresh Buffer, write+fsync = N MiB to a new file beside the images; pause = the sandbox\'s own timing');
+  console.log(imageSizes(results));
+  return checkpointFailures(results);
+}
+
+async function main(): Promise<number> {
+  const opts = options();
+  const problems = preflight();
+  if (problems.length > 0) {
+    for (const p of problems) process.stderr.write(`bench: ${p}\n`);
+    return 1;
+  }
+  console.log(`amber bench — ${describeTree()}`);
+  console.log(`node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), median of ${opts.reps}`);
+  const onlyCheckpoints = opts.only !== undefined && opts.only.every((id) => id === 'checkpoint' || CHECKPOINT_SIZES.some((n) => id === checkpointId(n)));
+  const failed = onlyCheckpoints ? [] : runFigures(opts);
+  failed.push(...await runCheckpoints(opts));
+  console.log(failed.length === 0 ? '\nall targets met' : `\nmissed: ${failed.join(', ')}`);
+  return 0;
+}
+
+process.exitCode = await main();

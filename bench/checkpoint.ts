@@ -1,0 +1,285 @@
+// The checkpoint benchmark (`npm run bench -- --only checkpoint`): a detached pod whose one program
+// (guests/bench_mem.c) has filled N MiB of memory and parks in a sleep loop, checkpointed with
+// --leave-running and restored, for N = 64 and 256. Three figures, each against two baselines measured
+// in the same run, in this process:
+//   pause       how long the pod's processes were stopped: the sandbox times it, from asking its scheduler
+//               to pause to unpausing it, and writes it to its sandbox.log ("pause X ms")
+//   stall       the same seen from inside: the longest of the guest's 2 ms sleeps during the checkpoint
+//               command (it prints any that overran by 20 ms: a pause, or a sandbox too busy to run it)
+//   checkpoint  the whole `amber checkpoint ID --image-path DIR --leave-running`, spawn to exit
+//   incremental the same with --parent-path (the previous image): unchanged parts are hard-linked
+//   restore     `amber restore --image-path DIR --detach --name ID2` from spawn until the program runs
+//               again: its first "resumed" line in ID2's log (the guest prints one when a 2 ms sleep took
+//               far longer, which is what a restore looks like from inside)
+//               and, from the restored pod's sandbox.log, its parts in the sandbox: start-up (Node and
+//               Amber's modules), reading and verifying the image, rebuilding the pod
+//   restore fg  the same, restored in the foreground (`amber restore` with no --detach: one process)
+// Baselines: copying N MiB into a fresh Buffer (what snapshotting memory costs at the least), and
+// writing N MiB to a new file beside the images and fsyncing it (what making it durable costs).
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from './commands.js';
+import { guest } from './figures.js';
+import { median, table } from './report.js';
+
+export const CHECKPOINT_SIZES = [64, 256];
+/** The ids --only takes: "checkpoint" for both sizes, or one of these. */
+export const checkpointId = (mib: number): string => `checkpoint-${mib}`;
+/** Target: every figure at most this many times the memory copy baseline. */
+export const CHECKPOINT_TARGET = 3;
+
+const AMBER = join(ROOT, 'bin/amber.js');
+/** The guest reports a 2 ms sleep that took longer than this (guests/bench_mem.c). */
+const STALL_FLOOR = 22;
+const MiB = 1 << 20;
+
+export interface CheckpointSample {
+  pauseMs: number;
+  /** The longest sleep overrun the guest reported during the checkpoint; STALL_FLOOR if none. */
+  stallMs: number;
+  checkpointMs: number;
+  incrementalMs: number;
+  restoreMs: number;
+  /** The restored sandbox's own account: start-up, image read and verified, pod rebuilt. */
+  sandboxStartMs: number;
+  readMs: number;
+  rebuildMs: number;
+  restoreFgMs: number;
+  /** Baselines, measured between the runs. */
+  copyMs: number;
+  fsyncMs: number;
+  imageBytes: number;
+}
+
+export interface CheckpointResult {
+  mib: number;
+  samples: CheckpointSample[];
+}
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function amber(root: string, args: string[]): { ms: number; stdout: string } {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [AMBER, '--root', root, ...args], { encoding: 'utf8' });
+  const ms = performance.now() - t0;
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`amber ${args.join(' ')} exited ${r.status ?? r.signal}: ${r.stderr.trim()}`);
+  return { ms, stdout: r.stdout };
+}
+
+/** Waits until file has a line matching re (after `from` bytes); returns the match and when it was seen. */
+function waitForLine(file: string, re: RegExp, timeoutMs: number, from = 0): RegExpExecArray {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const text = existsSync(file) ? readFileSync(file, 'utf8').slice(from) : '';
+    const m = re.exec(text);
+    if (m !== null) return m;
+    if (performance.now() > deadline) throw new Error(`${file}: no line matching ${re} within ${timeoutMs} ms:\n${text.slice(-500)}`);
+    sleepMs(1);
+  }
+}
+
+/** The restored sandbox's account of its start-up, image read and rebuild; NaN from an Amber that gives none. */
+function restorePhases(sandboxLog: string): [number, number, number] {
+  const m = /start-up (\d+) ms, image read and verified in (\d+) ms, pod rebuilt in (\d+) ms/.exec(existsSync(sandboxLog) ? readFileSync(sandboxLog, 'utf8') : '');
+  return m === null ? [NaN, NaN, NaN] : [Number(m[1]), Number(m[2]), Number(m[3])];
+}
+
+/** Milliseconds to copy mib MiB into a newly allocated Buffer (pages faulted in, as a snapshot would). */
+export function copyBaseline(src: Buffer): number {
+  const t0 = performance.now();
+  const dst = Buffer.allocUnsafeSlow(src.length);
+  src.copy(dst);
+  const ms = performance.now() - t0;
+  if (dst[dst.length - 1] !== src[src.length - 1]) throw new Error('copy baseline: copy differs');
+  return ms;
+}
+
+/** Milliseconds to write src to a new file in dir and fsync it. */
+export function fsyncBaseline(src: Buffer, dir: string): number {
+  const path = join(dir, 'baseline');
+  rmSync(path, { force: true });
+  const t0 = performance.now();
+  const fd = openSync(path, 'wx');
+  try {
+    for (let at = 0; at < src.length;) at += writeSync(fd, src, at, Math.min(src.length - at, 8 * MiB));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  const ms = performance.now() - t0;
+  rmSync(path, { force: true });
+  return ms;
+}
+
+/** Random-looking bytes, every page touched, so neither baseline meets a zero page. */
+function sourceBuffer(mib: number): Buffer {
+  const b = Buffer.allocUnsafeSlow(mib * MiB);
+  const w = new Uint32Array(b.buffer, b.byteOffset, b.length / 4);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < w.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    w[i] = x >>> 0;
+  }
+  return b;
+}
+
+/** `amber restore` in the foreground: ms from spawn to the program's first "resumed" line on stdout. */
+function restoreForeground(root: string, image: string, name: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [AMBER, '--root', root, 'restore', '--image-path', image, '--name', name], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let done = false;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      if (!done) reject(new Error(`foreground restore of ${image}: no "resumed" line within 120 s\n${out}${err}`));
+    }, 120_000);
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (s: string) => {
+      out += s;
+      if (!done && /resumed realtime_ns=/.test(out)) {
+        done = true;
+        const ms = performance.now() - t0;
+        clearTimeout(timer);
+        child.kill('SIGKILL');
+        resolve(ms);
+      }
+    });
+    child.stderr.on('data', (s: string) => {
+      err += s;
+    });
+    child.on('exit', (code) => {
+      if (!done) {
+        done = true;
+        clearTimeout(timer);
+        reject(new Error(`foreground restore of ${image} exited ${code} before the program ran:\n${out}${err}`));
+      }
+    });
+  });
+}
+
+async function measureSize(mib: number, reps: number, work: string, onRep: () => void): Promise<CheckpointResult> {
+  const root = join(work, `root-${mib}`);
+  const manifest = join(work, `pod-${mib}.yaml`);
+  writeFileSync(manifest, [
+    'apiVersion: v1', 'kind: Pod', `metadata: {name: mem${mib}}`, 'spec:', '  containers:',
+    `  - {name: mem, image: ${guest('bench_mem')}, args: ["${mib}"]}`, '',
+  ].join('\n'));
+  const id = `mem${mib}`;
+  amber(root, ['pod', 'run', '--detach', '--name', id, manifest]);
+  const log = join(root, 'pods', id, 'logs', 'mem.log');
+  const sandboxLog = join(root, 'pods', id, 'sandbox.log');
+  const sum = waitForLine(log, /^ready \d+ sum=([0-9a-f]+)$/m, 120_000)[1];
+  const src = sourceBuffer(mib);
+  const samples: CheckpointSample[] = [];
+  try {
+    for (let i = 0; i < reps; i++) {
+      const image = join(work, `img-${mib}-${i}`);
+      const copyMs = copyBaseline(src);
+      const before = existsSync(sandboxLog) ? readFileSync(sandboxLog, 'utf8').length : 0;
+      const logBefore = readFileSync(log, 'utf8').length;
+      const checkpointMs = amber(root, ['checkpoint', id, '--image-path', image, '--leave-running']).ms;
+      const pauseMs = Number(waitForLine(sandboxLog, /pause ([0-9.]+) ms/, 10_000, before)[1]);
+      sleepMs(30); // a stall that ended as the command did is reported by the guest's next wake
+      const gaps = [...readFileSync(log, 'utf8').slice(logBefore).matchAll(/gap_ms=(\d+)/g)].map((m) => Number(m[1]));
+      const stallMs = Math.max(STALL_FLOOR, ...gaps);
+      const fsyncMs = fsyncBaseline(src, work);
+      const incrementalMs = amber(root, ['checkpoint', id, '--image-path', `${image}-inc`, '--leave-running', '--parent-path', image]).ms;
+      rmSync(`${image}-inc`, { recursive: true, force: true });
+      const restored = `${id}-r${i}`;
+      const t0 = performance.now();
+      amber(root, ['restore', '--image-path', image, '--detach', '--name', restored]);
+      const m = waitForLine(join(root, 'pods', restored, 'logs', 'mem.log'), /^resumed realtime_ns=\d+ gap_ms=\d+ sum=([0-9a-f]+)$/m, 120_000);
+      const restoreMs = performance.now() - t0;
+      if (m[1] !== sum) throw new Error(`restored pod ${restored}: memory sum ${m[1]}, expected ${sum ?? '?'}`);
+      const [sandboxStartMs, readMs, rebuildMs] = restorePhases(join(root, 'pods', restored, 'sandbox.log'));
+      amber(root, ['delete', '--force', restored]);
+      const restoreFgMs = await restoreForeground(root, image, `${id}-f${i}`);
+      const imageBytes = Number(spawnSync('du', ['-sb', image], { encoding: 'utf8' }).stdout.split('\t')[0]);
+      rmSync(image, { recursive: true, force: true });
+      samples.push({ pauseMs, stallMs, checkpointMs, incrementalMs, restoreMs, sandboxStartMs, readMs, rebuildMs, restoreFgMs, copyMs, fsyncMs, imageBytes });
+      onRep();
+    }
+  } finally {
+    spawnSync(process.execPath, [AMBER, '--root', root, 'delete', '--force', id]);
+  }
+  return { mib, samples };
+}
+
+/** Runs the benchmark for each size; reps checkpoints (and restores) of one pod per size. */
+export async function runCheckpointBench(sizes: readonly number[], reps: number): Promise<CheckpointResult[]> {
+  const work = mkdtempSync(join(tmpdir(), 'amber-bench-ckpt-'));
+  try {
+    const out: CheckpointResult[] = [];
+    for (const mib of sizes) {
+      process.stderr.write(`${checkpointId(mib)} `);
+      out.push(await measureSize(mib, reps, work, () => process.stderr.write('.')));
+      process.stderr.write('\n');
+    }
+    return out;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function spread(xs: number[]): string {
+  return `±${Math.round(((Math.max(...xs) - Math.min(...xs)) / median(xs) / 2) * 100)}%`;
+}
+
+type Key = 'pauseMs' | 'stallMs' | 'checkpointMs' | 'incrementalMs' | 'restoreMs' | 'sandboxStartMs' | 'readMs' | 'rebuildMs' | 'restoreFgMs';
+const FIGURES: Array<{ key: Key; title: string; target: boolean }> = [
+  { key: 'pauseMs', title: 'checkpoint pause (pod stopped)', target: true },
+  { key: 'stallMs', title: 'longest stall the guest saw', target: false },
+  { key: 'checkpointMs', title: 'amber checkpoint --leave-running', target: true },
+  { key: 'incrementalMs', title: '  the same with --parent-path (previous image)', target: false },
+  { key: 'restoreMs', title: 'amber restore --detach, until running', target: true },
+  { key: 'sandboxStartMs', title: '  in it: the sandbox starting (Node, modules)', target: false },
+  { key: 'readMs', title: '  in it: image read and verified', target: false },
+  { key: 'rebuildMs', title: '  in it: pod rebuilt (modules, graph, memory)', target: false },
+  { key: 'restoreFgMs', title: 'amber restore (foreground), until running', target: false },
+];
+
+/** Medians: each figure, its ratio to the copy and to the write+fsync baselines, and the verdict. */
+export function checkpointTable(results: readonly CheckpointResult[]): string {
+  const rows = [['figure (median)', 'time', 'copy', 'ratio', 'write+fsync', 'ratio', 'target', 'result', 'noise']];
+  for (const { mib, samples } of results) {
+    const copy = median(samples.map((s) => s.copyMs));
+    const fsync = median(samples.map((s) => s.fsyncMs));
+    for (const f of FIGURES) {
+      const xs = samples.map((s) => s[f.key]);
+      if (xs.some((x) => Number.isNaN(x))) continue;
+      const t = median(xs);
+      const verdict = f.target ? (t / copy <= CHECKPOINT_TARGET ? 'pass' : 'FAIL') : 'info';
+      rows.push([
+        `${f.title}, ${mib} MiB`, `${t.toFixed(1)} ms`, `${copy.toFixed(1)} ms`, `${(t / copy).toFixed(2)}×`,
+        `${fsync.toFixed(1)} ms`, `${(t / fsync).toFixed(2)}×`, f.target ? `≤${CHECKPOINT_TARGET}× copy` : '—', verdict, spread(xs),
+      ]);
+    }
+  }
+  return table(rows);
+}
+
+/** Image sizes, to see what a checkpoint wrote. */
+export function imageSizes(results: readonly CheckpointResult[]): string {
+  return results.map(({ mib, samples }) => `${mib} MiB pod: image ${(median(samples.map((s) => s.imageBytes)) / MiB).toFixed(1)} MiB`).join('; ');
+}
+
+export function checkpointFailures(results: readonly CheckpointResult[]): string[] {
+  const out: string[] = [];
+  for (const { mib, samples } of results) {
+    const copy = median(samples.map((s) => s.copyMs));
+    for (const f of FIGURES) {
+      if (f.target && median(samples.map((s) => s[f.key])) / copy > CHECKPOINT_TARGET) out.push(`${checkpointId(mib)} ${f.key.replace(/Ms$/, '')}`);
+    }
+  }
+  return out;
+}
