@@ -117,7 +117,9 @@ async function handle(id: string, source: string, running: RunningPod, state: Sa
       const imagePath = String(req['imagePath']);
       const leaveRunning = req['leaveRunning'] === true;
       const parentPath = typeof req['parentPath'] === 'string' ? req['parentPath'] : undefined;
-      const checkpoint = checkpointPod(running, { id, source, imagePath, ...(parentPath !== undefined ? { parentPath } : {}), onProgress: progress }, leaveRunning);
+      // An exec that started while the snapshot buffers were made, or while a slice ran, is refused at the cut.
+      const busy = (): string | null => (state.execs > 0 ? `pod ${id} has an exec in progress; checkpoint it when the exec has ended` : null);
+      const checkpoint = checkpointPod(running, { id, source, imagePath, ...(parentPath !== undefined ? { parentPath } : {}), onProgress: progress }, leaveRunning, busy);
       state.checkpoint = checkpoint.catch(() => {});
       let result;
       try {
@@ -143,10 +145,11 @@ async function handle(id: string, source: string, running: RunningPod, state: Sa
 
 /**
  * One checkpoint: the scheduler paused for the cut alone when the pod is left running (its memory copied
- * into buffers made beforehand, then unpaused before the image is written), else paused for good. pauseMs is how long the pod's
- * processes could not run, from asking the scheduler to pause to unpausing it; null when it stays stopped.
+ * into buffers made beforehand, then unpaused before the image is written), else paused for good.
+ * pauseMs is how long the pod's processes could not run, from asking the scheduler to pause to unpausing
+ * it; null when it stays stopped. busy() says why no cut can be taken now (an exec under way).
  */
-async function checkpointPod(running: RunningPod, req: CheckpointRequest, leaveRunning: boolean): Promise<{ bytes: number; ms: number; pauseMs: number | null; prepareMs: number }> {
+async function checkpointPod(running: RunningPod, req: CheckpointRequest, leaveRunning: boolean, busy: () => string | null): Promise<{ bytes: number; ms: number; pauseMs: number | null; prepareMs: number }> {
   const tp = performance.now();
   const snapshots = leaveRunning ? await prepareCut(running) : undefined;
   const t0 = performance.now();
@@ -154,6 +157,8 @@ async function checkpointPod(running: RunningPod, req: CheckpointRequest, leaveR
   await running.scheduler.pause();
   let pauseMs: number | null = null;
   try {
+    const why = busy();
+    if (why !== null) throw new Error(why);
     const payloads = takeCut(running, snapshots);
     if (leaveRunning) {
       running.scheduler.unpause();
