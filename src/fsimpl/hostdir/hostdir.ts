@@ -267,20 +267,28 @@ export class HostDirFs extends Filesystem {
     return out;
   }
 
+  /**
+   * The attributes of a just-created object, its permissions set to p where the host's umask took bits
+   * away; on failure fd is closed (it was the caller's to hand over).
+   */
+  #attrWithPerm(fd: HostFd, p: number): HostAttr {
+    try {
+      const attr = this.host.attr(fd);
+      if ((attr.mode & UMASKED) !== (p & UMASKED)) this.host.chmod(fd, p);
+      return attr;
+    } catch (e) {
+      this.#closeQuietly(fd);
+      throw e;
+    }
+  }
+
   /** Creates the file (O_EXCL) and keeps the descriptor for the open that follows. EEXIST. */
   override createFile(dir: Dentry, name: string, perm: number, _creds: Creds): Dentry {
     this.enter();
     this.mutable();
     const p = hostPerm(perm, 'reg');
     const fd = this.host.openAt(this.dirFd(dir.inode as HostInode), name, O_RDWR | O_CREAT | O_EXCL, p);
-    let attr: HostAttr;
-    try {
-      attr = this.host.attr(fd);
-      if ((attr.mode & UMASKED) !== (p & UMASKED)) this.host.chmod(fd, p);
-    } catch (e) {
-      this.#closeQuietly(fd);
-      throw e;
-    }
+    const attr = this.#attrWithPerm(fd, p);
     const d = this.#add(dir, name, attr);
     this.setPending(d.inode as HostInode, fd, O_RDWR);
     return d;
@@ -299,14 +307,7 @@ export class HostDirFs extends Filesystem {
     } catch (e) {
       throw staleIfTypeChanged(e, name);
     }
-    let attr: HostAttr;
-    try {
-      attr = this.host.attr(fd);
-      if ((attr.mode & UMASKED) !== (p & UMASKED)) this.host.chmod(fd, p);
-    } catch (e) {
-      this.#closeQuietly(fd);
-      throw e;
-    }
+    const attr = this.#attrWithPerm(fd, p);
     const d = this.#add(dir, name, attr);
     this.#handles.add(d.inode as HostInode, fd);
     return d;
