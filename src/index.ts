@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { checkpointPod } from './cli/checkpoint.js';
-import { UserError } from './cli/errors.js';
+import { AmberError } from './base/error.js';
 import { execInPodCaptured } from './cli/exec.js';
 import { deletePod, killPod, signalNumber } from './cli/lifecycle.js';
 import { launchSandbox, runDetached } from './cli/pod.js';
@@ -12,7 +12,7 @@ import { planRestore } from './cli/restore.js';
 import { loadBundle, loadPodManifest } from './cli/spec.js';
 import { defaultRoot, StateRoot, type PodRecord, type PodStatus } from './host/stateroot.js';
 
-export { UserError as AmberError };
+export { AmberError };
 export type { PodRecord, PodStatus };
 
 export interface RootOptions {
@@ -74,7 +74,7 @@ export class Pod {
   /** A handle on an existing pod; AmberError if there is none. */
   static get(id: string, opts: RootOptions = {}): Pod {
     const root = stateRoot(opts);
-    if (root.read(id) === null) throw new UserError(`no pod with id ${id} under ${root.dir}`);
+    if (root.read(id) === null) throw new AmberError(`no pod with id ${id} under ${root.dir}`);
     return new Pod(root, id);
   }
 
@@ -86,7 +86,7 @@ export class Pod {
   /** `amber state`: the pod's record (a pod whose sandbox died shows as stopped). */
   state(): PodRecord {
     const r = this.#root.read(this.id);
-    if (r === null) throw new UserError(`no pod with id ${this.id} under ${this.#root.dir}`);
+    if (r === null) throw new AmberError(`no pod with id ${this.id} under ${this.#root.dir}`);
     return r;
   }
 

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { callControl } from '../host/control.js';
 import type { StateRoot } from '../host/stateroot.js';
-import { UserError } from './errors.js';
+import { AmberError } from '../base/error.js';
 import { progressLine } from './progress.js';
 
 export interface CheckpointOptions {
@@ -16,8 +16,8 @@ export interface CheckpointOptions {
 
 export async function checkpointPod(root: StateRoot, id: string, opts: CheckpointOptions): Promise<void> {
   const r = root.read(id);
-  if (r === null) throw new UserError(`no pod with id ${id} under ${root.dir}`);
-  if (r.status !== 'running') throw new UserError(`pod ${id} is ${r.status}; only a running pod can be checkpointed`);
+  if (r === null) throw new AmberError(`no pod with id ${id} under ${root.dir}`);
+  if (r.status !== 'running') throw new AmberError(`pod ${id} is ${r.status}; only a running pod can be checkpointed`);
   // On a terminal: a progress line while the sandbox writes the image (it streams progress over the
   // control connection, src/host/control.ts), then one summary line.
   const progress = progressLine(`checkpoint ${id}`);
@@ -31,11 +31,11 @@ export async function checkpointPod(root: StateRoot, id: string, opts: Checkpoin
       ...(opts.parentPath !== undefined ? { parentPath: resolve(opts.parentPath) } : {}),
     }, 600_000, process.stderr.isTTY === true ? (done, total) => progress.update(done, total) : undefined);
   } catch (e) {
-    throw new UserError(`checkpoint ${id}: the sandbox did not answer (${e instanceof Error ? e.message : String(e)})`);
+    throw new AmberError(`checkpoint ${id}: the sandbox did not answer (${e instanceof Error ? e.message : String(e)})`);
   } finally {
     progress.done();
   }
-  if (!reply.ok) throw new UserError(`checkpoint ${id}: ${reply.error ?? 'failed'}`);
+  if (!reply.ok) throw new AmberError(`checkpoint ${id}: ${reply.error ?? 'failed'}`);
   if (process.stderr.isTTY === true && typeof reply['bytes'] === 'number') {
     const paused = typeof reply['pauseMs'] === 'number' ? `, the pod paused ${reply['pauseMs']} ms` : '';
     process.stderr.write(`checkpoint ${id}: ${(reply['bytes'] / 1048576).toFixed(1)} MiB written in ${String(reply['ms'])} ms${paused}\n`);

@@ -3,7 +3,6 @@
 // run again at once); then an OCI-layout image (image/) is written from them, beside the target and
 // renamed in. Only the first step needs the pod stopped.
 import { NodeImageStore } from '../host/imagestore.js';
-import { ImageError } from '../image/error.js';
 import type { Payload } from '../image/payload.js';
 import { writeImage } from '../image/writer.js';
 import { checkpointPayloads, prepareSnapshots } from '../runtime/checkpoint.js';
@@ -36,14 +35,9 @@ export function takeCut(running: RunningPod, snapshots?: ReadonlyMap<string, Uin
 /** Writes the cut as an image; ms is the time the write took. */
 export async function writeCheckpoint(running: RunningPod, payloads: Payload[], req: CheckpointRequest): Promise<{ bytes: number; ms: number }> {
   const t0 = performance.now();
-  try {
-    const r = await writeImage(new NodeImageStore(), req.imagePath, { podId: req.id, meta: { spec: running.spec, source: req.source }, payloads }, {
-      ...(req.parentPath !== undefined ? { parent: req.parentPath } : {}),
-      ...(req.onProgress !== undefined ? { onProgress: req.onProgress } : {}),
-    });
-    return { bytes: r.payloadBytes, ms: Math.round(performance.now() - t0) };
-  } catch (e) {
-    if (e instanceof ImageError) throw new Error(e.message);
-    throw e;
-  }
+  const r = await writeImage(new NodeImageStore(), req.imagePath, { podId: req.id, meta: { spec: running.spec, source: req.source }, payloads }, {
+    ...(req.parentPath !== undefined ? { parent: req.parentPath } : {}),
+    ...(req.onProgress !== undefined ? { onProgress: req.onProgress } : {}),
+  });
+  return { bytes: r.payloadBytes, ms: Math.round(performance.now() - t0) };
 }

@@ -11,7 +11,8 @@ import { addTmp, buildMountTree } from '../runtime/rootfs.js';
 import { hostStreamsFs, spawn } from '../runtime/spawn.js';
 import { Tmpfs } from '../fsimpl/tmpfs/tmpfs.js';
 import { openHostDirFs } from '../host/hostdir_mount.js';
-import { UsageError, UserError } from './errors.js';
+import { AmberError } from '../base/error.js';
+import { UsageError } from './errors.js';
 import { loadModule } from './module.js';
 
 export interface DoOptions {
@@ -26,8 +27,8 @@ export function parseDir(spec: string): DirMapping {
   const host = i < 0 ? spec : spec.slice(0, i);
   const guest = i < 0 ? spec : spec.slice(i + (wide >= 0 ? 2 : 1));
   if (host === '' || guest === '') throw new UsageError(`--dir ${spec}: expected HOST[:GUEST]`);
-  if (!existsSync(host)) throw new UserError(`--dir ${spec}: host directory ${host} does not exist`);
-  if (!statSync(host).isDirectory()) throw new UserError(`--dir ${spec}: ${host} is not a directory`);
+  if (!existsSync(host)) throw new AmberError(`--dir ${spec}: host directory ${host} does not exist`);
+  if (!statSync(host).isDirectory()) throw new AmberError(`--dir ${spec}: ${host} is not a directory`);
   return { hostPath: host, guestName: guest };
 }
 
@@ -56,7 +57,7 @@ export function runDo(modulePath: string, args: string[], opts: DoOptions): numb
   try {
     end = runProgram(module, proc);
   } catch (e) {
-    if (e instanceof BadModuleError) throw new UserError(`${modulePath}: ${e.message}`);
+    if (e instanceof BadModuleError) throw new AmberError(`${modulePath}: ${e.message}`);
     throw e;
   }
   if (end.kind === 'trap') {

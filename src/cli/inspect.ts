@@ -4,10 +4,8 @@
 // as records (inspectgraph.ts) with no external bound, and no host directory the image names is touched.
 import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ImageError } from '../image/error.js';
 import { escapeMountField } from '../vfs/mountinfo.js';
-import { UserError } from './errors.js';
-import { inspectImage, InspectError, type ContainerInfo, type FdInfo, type Inspection, type MountInfo, type ProcessInfo } from './inspectmodel.js';
+import { inspectImage, type ContainerInfo, type FdInfo, type Inspection, type MountInfo, type ProcessInfo } from './inspectmodel.js';
 import { amberRegistry } from './registry.js';
 import { openImage } from './restore.js';
 
@@ -32,12 +30,7 @@ function bytesOnDisk(dir: string): number {
 
 export function inspect(dir: string, flags: InspectFlags): Inspection {
   const image = openImage(dir);
-  try {
-    return inspectImage(image, bytesOnDisk(image.dir), amberRegistry(), { psTree: flags.psTree === true, mounts: flags.mounts === true, files: flags.files === true });
-  } catch (e) {
-    if (e instanceof ImageError || e instanceof InspectError) throw new UserError(e.message.split('\n')[0] ?? e.message);
-    throw e;
-  }
+  return inspectImage(image, bytesOnDisk(image.dir), amberRegistry(), { psTree: flags.psTree === true, mounts: flags.mounts === true, files: flags.files === true });
 }
 
 export function inspectCommand(dir: string, flags: InspectFlags): void {

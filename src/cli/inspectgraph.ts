@@ -8,12 +8,13 @@
 // What a field holds, by kind: int → number, bigInt → bigint, str/oneOf → string, bool → boolean,
 // list → array, map → Map, opt → null or the value, struct → a plain object, ref → Ref, external →
 // External (its key), bytes → BlobInfo, sparseBytes → SparseInfo.
+import { AmberError } from '../base/error.js';
 import type { KindNode } from '../state/kinds.js';
 import { deserialize, WireBlob, WireExternal, WireRef, type Graph, type Registry, type Wire } from '../state/index.js';
 import type { StructNode } from '../state/savable.js';
 
 /** Anything wrong with the graph, as one line: which object, which field, what. */
-export class GraphReadError extends Error {
+export class GraphReadError extends AmberError {
   constructor(message: string) {
     super(message);
     this.name = 'GraphReadError';

@@ -2,6 +2,7 @@
 // output renders the same): the image's identity and sizes, the pod's spec summary, each container's
 // program state, and on request the process tree, each container's mount tree and each process's open
 // files, read from the kernel graph as records (inspectgraph.ts), never restored.
+import { AmberError } from '../base/error.js';
 import {
   MNT_LOCK_ATIME, MNT_LOCK_NODEV, MNT_LOCK_NOEXEC, MNT_LOCK_NOSUID, MNT_LOCK_READONLY, MNT_LOCKED, MNT_NOATIME, MNT_NODEV,
   MNT_NODIRATIME, MNT_NOEXEC, MNT_NOSUID, MNT_NOSYMFOLLOW, MNT_READONLY, MNT_RELATIME,
@@ -136,7 +137,7 @@ export interface Inspection {
 }
 
 /** A problem with what the image holds (not its blobs, which the reader checked): one line. */
-export class InspectError extends Error {
+export class InspectError extends AmberError {
   constructor(message: string) {
     super(message);
     this.name = 'InspectError';

@@ -4,11 +4,11 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { callControl } from '../host/control.js';
 import { StateRoot, type PodRecord } from '../host/stateroot.js';
-import { UserError } from './errors.js';
+import { AmberError } from '../base/error.js';
 
 function record(root: StateRoot, id: string): PodRecord {
   const r = root.read(id);
-  if (r === null) throw new UserError(`no pod with id ${id} under ${root.dir}`);
+  if (r === null) throw new AmberError(`no pod with id ${id} under ${root.dir}`);
   return r;
 }
 
@@ -42,7 +42,7 @@ export async function podLogs(root: StateRoot, id: string, container: string | u
   const r = record(root, id);
   const names = container === undefined ? r.containers.map((c) => c.name) : [container];
   if (container !== undefined && !r.containers.some((c) => c.name === container)) {
-    throw new UserError(`pod ${id} has no container ${container}`);
+    throw new AmberError(`pod ${id} has no container ${container}`);
   }
   const prefix = names.length > 1;
   const offsets = new Map<string, number>(names.map((n) => [n, 0]));
@@ -84,23 +84,23 @@ export function signalNumber(s: string | undefined): number {
   if (s === undefined) return 15;
   const name = s.toUpperCase().replace(/^SIG/, '');
   const n = /^\d+$/.test(name) ? Number(name) : SIGNALS[name];
-  if (n === undefined || n < 1 || n > 64) throw new UserError(`unknown signal ${s}`);
+  if (n === undefined || n < 1 || n > 64) throw new AmberError(`unknown signal ${s}`);
   return n;
 }
 
 /** Asks the sandbox to end every container with the signal; a dead sandbox is already stopped. */
 export async function killPod(root: StateRoot, id: string, signal: number): Promise<void> {
   const r = record(root, id);
-  if (r.status === 'stopped') throw new UserError(`pod ${id} is not running`);
+  if (r.status === 'stopped') throw new AmberError(`pod ${id} is not running`);
   await stopSandbox(root, r, signal);
 }
 
 async function stopSandbox(root: StateRoot, r: PodRecord, signal: number): Promise<void> {
   try {
     const reply = await callControl(root.socketPath(r.id), { op: 'kill', signal }, 5_000);
-    if (!reply.ok) throw new UserError(`kill ${r.id}: ${reply.error ?? 'refused'}`);
+    if (!reply.ok) throw new AmberError(`kill ${r.id}: ${reply.error ?? 'refused'}`);
   } catch (e) {
-    if (e instanceof UserError) throw e;
+    if (e instanceof AmberError) throw e;
     // The sandbox does not answer: end its host process.
     if (r.sandboxPid !== null) {
       try {
@@ -115,7 +115,7 @@ async function stopSandbox(root: StateRoot, r: PodRecord, signal: number): Promi
 export async function deletePod(root: StateRoot, id: string, force: boolean): Promise<void> {
   const r = record(root, id);
   if (r.status !== 'stopped') {
-    if (!force) throw new UserError(`pod ${id} is ${r.status}; stop it first or use delete --force`);
+    if (!force) throw new AmberError(`pod ${id} is ${r.status}; stop it first or use delete --force`);
     await stopSandbox(root, r, 9);
     const deadline = Date.now() + 5_000;
     while (root.read(id)?.status !== 'stopped' && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));

@@ -6,7 +6,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defaultRoot, StateRoot } from '../host/stateroot.js';
-import { UsageError, UserError } from './errors.js';
+import { AmberError } from '../base/error.js';
+import { UsageError } from './errors.js';
 
 // Each verb's module is loaded when that verb runs, so `amber do` and `amber list` do not pay for
 // zod, yaml and Binaryen.
@@ -41,7 +42,7 @@ function debugLog(actionCmd: Command): void {
   try {
     appendFileSync(opts.debugLog, `${new Date().toISOString()} amber[${process.pid}] ${opts.logLevel ?? 'info'}: ${process.argv.slice(2).join(' ')}\n`);
   } catch (e) {
-    throw new UserError(`--debug-log ${opts.debugLog}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new AmberError(`--debug-log ${opts.debugLog}: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
@@ -203,9 +204,9 @@ async function main(argv: string[]): Promise<void> {
       process.exitCode = 2;
       return;
     }
-    if (e instanceof UserError) {
-      process.stderr.write(`amber: ${e.message}\n`);
-      process.exitCode = e.exitCode;
+    if (e instanceof AmberError) {
+      process.stderr.write(`amber: ${e.line}\n`);
+      process.exitCode = e instanceof UsageError ? 2 : 1;
       return;
     }
     throw e;

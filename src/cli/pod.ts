@@ -10,7 +10,7 @@ import { NullStream, PrefixedStream } from '../host/streams.js';
 import { AsyncHostInput, HostFdStream } from '../host/stdio.js';
 import { StateRoot, validId } from '../host/stateroot.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
-import { UserError } from './errors.js';
+import { AmberError } from '../base/error.js';
 import { containerEnds, podExitCode, startPod } from './podrun.js';
 import type { Launch } from './sandbox.js';
 import { printWarnings } from './spec.js';
@@ -62,13 +62,13 @@ export async function runDetached(root: StateRoot, spec: PodSpec, id: string, so
 
 /** Creates the pod's record, starts its sandbox with launch, and waits until it runs (or has ended). */
 export async function launchSandbox(root: StateRoot, id: string, containers: readonly string[], launch: Launch): Promise<void> {
-  if (!validId(id)) throw new UserError(`${id}: not a valid pod id (letters, digits, '_', '.', '-')`);
+  if (!validId(id)) throw new AmberError(`${id}: not a valid pod id (letters, digits, '_', '.', '-')`);
   const source = launch.source;
   const created = root.create({
     id, status: 'creating', sandboxPid: null, source, createdAt: new Date().toISOString(),
     containers: containers.map((name) => ({ name, exitCode: null })), annotations: {},
   });
-  if (!created) throw new UserError(`a pod named ${id} already exists under ${root.dir}`);
+  if (!created) throw new AmberError(`a pod named ${id} already exists under ${root.dir}`);
   writeFileSync(join(root.podDir(id), 'launch.json'), JSON.stringify(launch));
   // The sandbox runs the built JavaScript, also when this module runs from source (tests through tsx).
   const here = import.meta.url;
@@ -96,7 +96,7 @@ export async function launchSandbox(root: StateRoot, id: string, containers: rea
         }
       }
       root.remove(id);
-      throw new UserError(why);
+      throw new AmberError(why);
     }
     await new Promise((res) => setTimeout(res, 20));
   }

@@ -11,7 +11,7 @@ import type { PodSpec } from '../runtime/spec/podspec.js';
 import { TransformError } from '../wasi/asyncify.js';
 import { Scheduler, type Task, type TaskEnd } from '../wasi/scheduler.js';
 import { NotTransformedError } from '../wasi/suspend.js';
-import { UserError } from './errors.js';
+import { AmberError } from '../base/error.js';
 
 export interface ContainerEnd {
   name: string;
@@ -29,18 +29,18 @@ export interface RunningPod {
   ended: Map<string, TaskEnd>;
 }
 
-/** A guest module from a host file, transformed and compiled; UserError naming the file otherwise. */
+/** A guest module from a host file, transformed and compiled; AmberError naming the file otherwise. */
 export function loadModuleFile(path: string): LoadedModule {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
   } catch {
-    throw new UserError(`${path}: no such file or not readable`);
+    throw new AmberError(`${path}: no such file or not readable`);
   }
   try {
     return prepareModule(bytes);
   } catch (e) {
-    if (e instanceof TransformError || e instanceof WebAssembly.CompileError) throw new UserError(`${path}: not a valid WebAssembly module (${e.message.split('\n')[0]})`);
+    if (e instanceof TransformError || e instanceof WebAssembly.CompileError) throw new AmberError(`${path}: not a valid WebAssembly module (${e.message.split('\n')[0]})`);
     throw e;
   }
 }
@@ -65,7 +65,7 @@ export function startPod(spec: PodSpec, stdio: (name: string) => readonly [HostS
     try {
       tasks.set(name, scheduler.add(c.proc, m.module));
     } catch (e) {
-      if (e instanceof NotTransformedError || e instanceof WebAssembly.LinkError) throw new UserError(`${c.spec.module}: ${e.message}`);
+      if (e instanceof NotTransformedError || e instanceof WebAssembly.LinkError) throw new AmberError(`${c.spec.module}: ${e.message}`);
       throw e;
     }
   }

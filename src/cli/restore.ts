@@ -4,11 +4,10 @@
 // directory unless --volume names another. The image is only read, never written.
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ImageError } from '../image/error.js';
 import { readImage, type CheckpointImage } from '../image/reader.js';
 import { NodeImageStore } from '../host/imagestore.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
-import { UserError } from './errors.js';
+import { AmberError } from '../base/error.js';
 import { loadPodManifest } from './spec.js';
 
 export interface RestorePlan {
@@ -28,27 +27,22 @@ export interface OpenOptions {
 
 export function openImage(dir: string, options: OpenOptions = {}): CheckpointImage {
   const abs = resolve(dir);
-  if (!existsSync(abs)) throw new UserError(`${dir}: no such image directory`);
-  try {
-    return readImage(new NodeImageStore(), abs, options);
-  } catch (e) {
-    if (e instanceof ImageError) throw new UserError(e.message.split('\n')[0] ?? e.message);
-    throw e;
-  }
+  if (!existsSync(abs)) throw new AmberError(`${dir}: no such image directory`);
+  return readImage(new NodeImageStore(), abs, options);
 }
 
 function sameNames(what: string, a: readonly string[], b: readonly string[], specFile: string): void {
   const missing = a.filter((n) => !b.includes(n));
   const extra = b.filter((n) => !a.includes(n));
-  if (missing.length > 0) throw new UserError(`${specFile}: the image has ${what} ${missing.join(', ')}, which the spec does not`);
-  if (extra.length > 0) throw new UserError(`${specFile}: the spec has ${what} ${extra.join(', ')}, which the image does not`);
+  if (missing.length > 0) throw new AmberError(`${specFile}: the image has ${what} ${missing.join(', ')}, which the spec does not`);
+  if (extra.length > 0) throw new AmberError(`${specFile}: the spec has ${what} ${extra.join(', ')}, which the image does not`);
 }
 
 /** The image, the spec it restores into, and where each hostPath volume now lives. */
 export function planRestore(imagePath: string, specFile: string | undefined, volumeArgs: readonly string[], options: OpenOptions = {}): RestorePlan {
   const image = openImage(imagePath, options);
   const saved = image.config.meta['spec'] as PodSpec | undefined;
-  if (saved === undefined) throw new UserError(`${imagePath}: the image holds no pod spec`);
+  if (saved === undefined) throw new AmberError(`${imagePath}: the image holds no pod spec`);
   let spec = saved;
   if (specFile !== undefined) {
     spec = loadPodManifest(specFile);
@@ -59,10 +53,10 @@ export function planRestore(imagePath: string, specFile: string | undefined, vol
   for (const v of spec.volumes) if (v.kind === 'hostPath') volumes[v.name] = v.hostPath;
   for (const arg of volumeArgs) {
     const i = arg.indexOf('=');
-    if (i <= 0 || i === arg.length - 1) throw new UserError(`--volume ${arg}: expected NAME=HOSTDIR`);
+    if (i <= 0 || i === arg.length - 1) throw new AmberError(`--volume ${arg}: expected NAME=HOSTDIR`);
     const name = arg.slice(0, i);
     const dir = resolve(arg.slice(i + 1));
-    if (!(name in volumes)) throw new UserError(`--volume ${arg}: the pod has no hostPath volume named ${name}`);
+    if (!(name in volumes)) throw new AmberError(`--volume ${arg}: the pod has no hostPath volume named ${name}`);
     volumes[name] = dir;
   }
   for (const [name, dir] of Object.entries(volumes)) {
@@ -72,7 +66,7 @@ export function planRestore(imagePath: string, specFile: string | undefined, vol
     } catch {
       // reported below
     }
-    if (!isDir) throw new UserError(`volume ${name}: host directory ${dir} does not exist`);
+    if (!isDir) throw new AmberError(`volume ${name}: host directory ${dir} does not exist`);
   }
   return { image, spec, volumes };
 }

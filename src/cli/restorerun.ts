@@ -2,10 +2,7 @@
 // sandbox): modules re-transformed and checked against the image's hashes, everything outside the pod
 // bound anew by its key (runtime/restore.ts), and the scheduler ready to run.
 import type { HostStream } from '../fsimpl/hostfd/hostfd.js';
-import { ImageError } from '../image/error.js';
-import { RestoreMismatchError, restorePod } from '../runtime/restore.js';
-import { StateError } from '../state/index.js';
-import { UserError } from './errors.js';
+import { restorePod } from '../runtime/restore.js';
 import { loadPodModules, type RunningPod } from './podrun.js';
 import { amberRegistry, restoreResolver } from './registry.js';
 import type { RestorePlan } from './restore.js';
@@ -18,7 +15,6 @@ export function startRestored(plan: RestorePlan, stdio: (name: string) => readon
     return { spec: plan.spec, pod: r.pod, scheduler: r.scheduler, tasks: r.tasks, modules, ended: r.ended };
   } catch (e) {
     bound.abandon();
-    if (e instanceof RestoreMismatchError || e instanceof StateError || e instanceof ImageError) throw new UserError(e.message.split('\n')[0] ?? e.message);
     throw e;
   }
 }

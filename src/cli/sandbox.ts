@@ -11,7 +11,7 @@ import { BufferStream, LogFileStream, NullStream } from '../host/streams.js';
 import { StateRoot } from '../host/stateroot.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
 import { prepareCut, takeCut, writeCheckpoint, type CheckpointRequest } from './checkpointwrite.js';
-import { UserError } from './errors.js';
+import { AmberError } from '../base/error.js';
 import { containerEnds, loadModuleFile, startPod, type RunningPod } from './podrun.js';
 import { planRestore } from './restore.js';
 import { startRestored } from './restorerun.js';
@@ -181,7 +181,7 @@ try {
 } catch (e) {
   // A user error (a module that changed, a host file that changed since the checkpoint) goes back to
   // the CLI that launched this sandbox as one line; anything else is a bug and keeps its stack here.
-  if (!(e instanceof UserError)) throw e;
-  writeFileSync(join(new StateRoot(rootDir).podDir(id), 'error'), `${e.message}\n`);
+  if (!(e instanceof AmberError)) throw e;
+  writeFileSync(join(new StateRoot(rootDir).podDir(id), 'error'), `${e.line}\n`);
   process.exit(1);
 }

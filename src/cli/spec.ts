@@ -2,9 +2,8 @@
 // runtime/spec leaves to its caller, and SpecError turned into the CLI's one-line user error.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { SpecError } from '../runtime/spec/error.js';
 import { checkHostPaths, normalizeOci, normalizePod, parseOciConfig, parsePodManifest, type HostPathKind, type PodSpec } from '../runtime/spec/index.js';
-import { UserError } from './errors.js';
+import { AmberError } from '../base/error.js';
 
 function kindOf(path: string): HostPathKind | undefined {
   try {
@@ -16,42 +15,29 @@ function kindOf(path: string): HostPathKind | undefined {
 }
 
 function read(path: string): string {
-  if (!existsSync(path)) throw new UserError(`${path}: no such file`);
+  if (!existsSync(path)) throw new AmberError(`${path}: no such file`);
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
-    throw new UserError(`${path}: cannot read: ${e instanceof Error ? e.message : String(e)}`);
-  }
-}
-
-function specErrors<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof SpecError) throw new UserError(e.message.split('\n')[0] ?? e.message);
-    throw e;
+    throw new AmberError(`${path}: cannot read: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
 /** A Kubernetes Pod manifest as a checked PodSpec. */
 export function loadPodManifest(file: string): PodSpec {
   const text = read(file);
-  return specErrors(() => {
-    const spec = normalizePod(parsePodManifest(text, { file: basename(file), dir: dirname(resolve(file)) }));
-    checkHostPaths(spec, kindOf);
-    return spec;
-  });
+  const spec = normalizePod(parsePodManifest(text, { file: basename(file), dir: dirname(resolve(file)) }));
+  checkHostPaths(spec, kindOf);
+  return spec;
 }
 
 /** An OCI bundle's config.json as a checked PodSpec of one container. */
 export function loadBundle(bundleDir: string, id: string): PodSpec {
   const file = join(bundleDir, 'config.json');
   const text = read(file);
-  return specErrors(() => {
-    const spec = normalizeOci(parseOciConfig(text, { file: 'config.json', bundleDir: resolve(bundleDir) }), { id });
-    checkHostPaths(spec, kindOf);
-    return spec;
-  });
+  const spec = normalizeOci(parseOciConfig(text, { file: 'config.json', bundleDir: resolve(bundleDir) }), { id });
+  checkHostPaths(spec, kindOf);
+  return spec;
 }
 
 export function printWarnings(spec: PodSpec): void {

@@ -2,6 +2,7 @@
 // outside the pod bound anew by its stable key (host directories by volume, streams by role, clocks),
 // each program is re-instantiated from the same transformed module and rewound to the call it stopped
 // in, and the scheduler carries on. Each syscall runs exactly once.
+import { AmberError } from '../base/error.js';
 import type { CheckpointImage } from '../image/reader.js';
 import { decodeGraph, type Registry, type Resolver } from '../state/index.js';
 import { Scheduler, type Task, type TaskEnd, type Wait } from '../wasi/scheduler.js';
@@ -10,7 +11,7 @@ import { fromJson, PROGRAMS_VERSION, type ProgramRecord, type ProgramsFile } fro
 import { PodKernel } from './pod.js';
 
 /** The image does not fit what the restore was given (another module, another set of containers). */
-export class RestoreMismatchError extends Error {
+export class RestoreMismatchError extends AmberError {
   constructor(message: string) {
     super(message);
     this.name = 'RestoreMismatchError';

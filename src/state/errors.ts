@@ -1,8 +1,9 @@
 // StateError: everything the checkpoint codec refuses, saving or loading: a value a declaration did not
 // expect, an object whose type is not savable, a damaged or foreign image, a newer type version. Each
 // message names where (a field path, or an object id and type) and what was expected and found.
+import { AmberError } from '../base/error.js';
 
-export class StateError extends Error {
+export class StateError extends AmberError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'StateError';

@@ -3,6 +3,7 @@
 // function entries, and Binaryen's Asyncify so an import can unwind the stack and a later call rewind it.
 // A snapshot fits only the exact transformed module, so the transform is versioned and cached by key.
 import binaryen from 'binaryen';
+import { AmberError } from '../base/error.js';
 import {
   AMBER_MODULE,
   FUEL_EXPORT,
@@ -106,7 +107,7 @@ function ownBuffer(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
 }
 
 /** The module cannot be transformed (features Amber does not run, a malformed binary). */
-export class TransformError extends Error {
+export class TransformError extends AmberError {
   constructor(message: string) {
     super(message);
     this.name = 'TransformError';

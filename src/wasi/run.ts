@@ -1,6 +1,7 @@
 // Runs one WASI program in a kernel process: instantiate the module with Amber's syscall table, call
 // `_start`, and turn proc_exit, a return from `_start` or a trap into the process's end. Like the
 // loader-and-exit part of Linux's execve and do_exit.
+import { AmberError } from '../base/error.js';
 import type { Process } from '../kernel/process.js';
 import { amberImports } from './amber.js';
 import { wasiImports } from './imports.js';
@@ -13,7 +14,7 @@ export type ProgramEnd =
   | { kind: 'trap'; message: string };
 
 /** A module that cannot run under Amber (no memory, no _start, unknown imports). */
-export class BadModuleError extends Error {
+export class BadModuleError extends AmberError {
   constructor(message: string) {
     super(message);
     this.name = 'BadModuleError';

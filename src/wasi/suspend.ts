@@ -10,6 +10,7 @@
 // and a rewind the stack lives in a Uint8Array here, and the kernel may read and write guest memory
 // freely. Growing memory for a private region would not do: wasi-libc's malloc claims every page up to
 // memory.size when it first runs, which can be after the first unwind.
+import { AmberError } from '../base/error.js';
 import {
   AMBER_MODULE,
   FUEL_EXPORT,
@@ -86,7 +87,7 @@ export class AsyncifyOverflowError extends Error {
 }
 
 /** A module that is not the output of transformModule (no asyncify_* exports, no memory, no _start). */
-export class NotTransformedError extends Error {
+export class NotTransformedError extends AmberError {
   constructor(missing: string) {
     super(`not a transformed module: it exports no ${missing}`);
     this.name = 'NotTransformedError';

@@ -2,6 +2,7 @@
 // the field as a path (`pod.yaml: spec.containers[0].args: expected a list of strings, got a string`),
 // like kubectl's field errors. Also the bridge from zod's issues to those lines.
 import type { z } from 'zod';
+import { AmberError } from '../../base/error.js';
 
 /** One problem in a spec: the field as a path ("" for the whole document) and what is wrong with it. */
 export interface SpecProblem {
@@ -10,7 +11,7 @@ export interface SpecProblem {
 }
 
 /** A spec that cannot be used. message is one line: `FILE: FIELD: REASON` (`FILE: REASON` for the whole). */
-export class SpecError extends Error {
+export class SpecError extends AmberError {
   readonly file: string;
   readonly field: string;
   readonly reason: string;
