@@ -20,6 +20,8 @@ const LAYERS = [
   'image',
   'runtime',
   'host',
+  'sandbox',
+  'client',
   'cli',
 ];
 
@@ -74,15 +76,15 @@ module.exports = {
     ...layerRules,
     ...testLayerRules,
 
-    // DO NOT RELAX: only the Node adapters (src/host), the command (src/cli) and the package entry
-    // (src/index.ts) may touch Node. Tests, bench/ and scripts/ are outside src/ or are tests.
+    // DO NOT RELAX: only the Node adapters (src/host), the sandbox process (src/sandbox), the client
+    // (src/client), the command (src/cli) and the package entry (src/index.ts) may touch Node. Tests, bench/ and scripts/ are outside src/ or are tests.
     {
       name: 'no-node-builtins-below-host',
       comment:
-        'Only src/host, src/cli, src/index.ts and tests may import Node builtins (node:*); the layers ' +
+        'Only src/host, src/sandbox, src/client, src/cli, src/index.ts and tests may import Node builtins (node:*); the layers ' +
         'below host must run in a browser or a worker as they are. Do not relax.',
       severity: 'error',
-      from: { path: '^src/', pathNot: [`^src/(host|cli)/`, '^src/index\\.ts$', TEST] },
+      from: { path: '^src/', pathNot: [`^src/(host|sandbox|client|cli)/`, '^src/index\\.ts$', TEST] },
       to: { dependencyTypes: ['core'] },
     },
 

@@ -6,8 +6,8 @@ import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { escapeMountField } from '../vfs/mountinfo.js';
 import { inspectImage, type ContainerInfo, type FdInfo, type Inspection, type MountInfo, type ProcessInfo } from './inspectmodel.js';
-import { amberRegistry } from './registry.js';
-import { openImage } from './restore.js';
+import { amberRegistry } from '../sandbox/bindings.js';
+import { openImage } from '../sandbox/restoreplan.js';
 
 export interface InspectFlags {
   mounts?: boolean;

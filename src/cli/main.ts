@@ -5,16 +5,16 @@ import { setFlagsFromString } from 'node:v8';
 import { Command, CommanderError, Option } from 'commander';
 import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { defaultRoot, StateRoot } from '../host/stateroot.js';
 import { AmberError } from '../base/error.js';
+import { defaultRoot } from '../host/stateroot.js';
 import { UsageError } from './errors.js';
 
 // Each verb's module is loaded when that verb runs, so `amber do` and `amber list` do not pay for
 // zod, yaml and Binaryen.
-const doVerb = () => import('./do.js');
-const lifecycle = () => import('./lifecycle.js');
-const podVerbs = () => import('./pod.js');
-const specs = () => import('./spec.js');
+const doVerbs = () => import('./do.js');
+const records = () => import('./records.js');
+const podVerbs = () => import('./podverbs.js');
+const specs = () => import('../host/specfile.js');
 
 // Guests run at V8's optimizing tier from the start: a long loop in _start is never tiered up from
 // Liftoff (no on-stack replacement for wasm), DESIGN.md §3. Must precede the first compile.
@@ -63,7 +63,7 @@ function buildProgram(): Command {
     .passThroughOptions()
     .exitOverride()
     .action(async (module: string, args: string[], opts: { dir: string[]; env: string[] }) => {
-      process.exitCode = (await doVerb()).runDo(module, args, opts);
+      process.exitCode = (await doVerbs()).doVerb(module, args, opts);
     });
   const pod = program.command('pod').description('pods from Kubernetes Pod manifests');
   addGlobalOptions(pod.command('run'))
@@ -74,14 +74,8 @@ function buildProgram(): Command {
     .exitOverride()
     .action(async (manifest: string, opts: { detach?: boolean; name?: string }, cmd: Command) => {
       const spec = (await specs()).loadPodManifest(manifest);
-      const { runDetached, runForeground } = await podVerbs();
-      if (opts.detach === true) {
-        const id = opts.name ?? spec.name;
-        await runDetached(stateRoot(cmd), spec, id, resolve(manifest));
-        process.stdout.write(`${id}\n`);
-      } else {
-        process.exitCode = await runForeground(spec);
-      }
+      const name = opts.name !== undefined ? { name: opts.name } : {};
+      process.exitCode = await (await podVerbs()).runSpec(spec, { root: rootDir(cmd), detach: opts.detach === true, ...name, source: resolve(manifest) });
     });
   pod.exitOverride();
 
@@ -93,43 +87,41 @@ function buildProgram(): Command {
     .exitOverride()
     .action(async (id: string, opts: { bundle: string; detach?: boolean }, cmd: Command) => {
       const spec = (await specs()).loadBundle(opts.bundle, id);
-      const { runDetached, runForeground } = await podVerbs();
-      if (opts.detach === true) await runDetached(stateRoot(cmd), spec, id, resolve(opts.bundle));
-      else process.exitCode = await runForeground(spec);
+      // runc prints nothing for a detached run: the caller named the container.
+      process.exitCode = await (await podVerbs()).runSpec(spec, { root: rootDir(cmd), detach: opts.detach === true, name: id, source: resolve(opts.bundle), quiet: true });
     });
 
   addGlobalOptions(program.command('list'))
     .description('list pods')
     .option('--json', 'as JSON')
     .exitOverride()
-    .action(async (opts: { json?: boolean }, cmd: Command) => (await lifecycle()).listPods(stateRoot(cmd), opts.json === true));
+    .action(async (opts: { json?: boolean }, cmd: Command) => (await records()).listVerb(rootDir(cmd), opts.json === true));
   addGlobalOptions(program.command('state'))
     .description("a pod's OCI state as JSON")
     .argument('<id>')
     .exitOverride()
-    .action(async (id: string, _o: unknown, cmd: Command) => (await lifecycle()).podState(stateRoot(cmd), id));
+    .action(async (id: string, _o: unknown, cmd: Command) => (await records()).stateVerb(rootDir(cmd), id));
   addGlobalOptions(program.command('logs'))
     .description("a pod's output, or one container's")
     .argument('<id>')
     .argument('[container]')
     .option('--follow', 'keep printing until the pod stops')
     .exitOverride()
-    .action(async (id: string, ctr: string | undefined, opts: { follow?: boolean }, cmd: Command) => (await lifecycle()).podLogs(stateRoot(cmd), id, ctr, opts.follow === true));
+    .action(async (id: string, ctr: string | undefined, opts: { follow?: boolean }, cmd: Command) => (await records()).logsVerb(rootDir(cmd), id, ctr, opts.follow === true));
   addGlobalOptions(program.command('kill'))
     .description('end every container of a pod with a signal (default TERM)')
     .argument('<id>')
     .argument('[signal]')
     .exitOverride()
     .action(async (id: string, sig: string | undefined, _o: unknown, cmd: Command) => {
-      const l = await lifecycle();
-      await l.killPod(stateRoot(cmd), id, l.signalNumber(sig));
+      await (await records()).killVerb(rootDir(cmd), id, sig);
     });
   addGlobalOptions(program.command('delete'))
     .description('remove a stopped pod (with --force, stop it first)')
     .argument('<id>')
     .option('--force', 'stop it if it runs')
     .exitOverride()
-    .action(async (id: string, opts: { force?: boolean }, cmd: Command) => (await lifecycle()).deletePod(stateRoot(cmd), id, opts.force === true));
+    .action(async (id: string, opts: { force?: boolean }, cmd: Command) => (await records()).deleteVerb(rootDir(cmd), id, opts.force === true));
   addGlobalOptions(program.command('exec'))
     .description('run one more program in a running container')
     .argument('<id>')
@@ -139,11 +131,10 @@ function buildProgram(): Command {
     .passThroughOptions()
     .exitOverride()
     .action(async (id: string, ctr: string, module: string, args: string[], _o: unknown, cmd: Command) => {
-      const { execInPod } = await import('./exec.js');
       // Options pass through after the operands, so the "--" of `exec ID CTR -- prog.wasm` arrives here.
       const [prog, ...rest] = module === '--' ? args : [module, ...args];
       if (prog === undefined) throw new UsageError('exec: expected a .wasm program after the container');
-      process.exitCode = await execInPod(stateRoot(cmd), id, ctr, prog, rest);
+      process.exitCode = await (await records()).execVerb(rootDir(cmd), id, ctr, prog, rest);
     });
   addGlobalOptions(program.command('checkpoint'))
     .description('save a running pod to an image (one consistent cut of every container)')
@@ -153,12 +144,7 @@ function buildProgram(): Command {
     .option('--parent-path <dir>', 'an earlier image whose unchanged blobs are reused')
     .exitOverride()
     .action(async (id: string, opts: { imagePath: string; leaveRunning?: boolean; parentPath?: string }, cmd: Command) => {
-      const { checkpointPod } = await import('./checkpoint.js');
-      await checkpointPod(stateRoot(cmd), id, {
-        imagePath: opts.imagePath,
-        leaveRunning: opts.leaveRunning === true,
-        ...(opts.parentPath !== undefined ? { parentPath: opts.parentPath } : {}),
-      });
+      await (await podVerbs()).checkpointVerb(rootDir(cmd), id, opts);
     });
   addGlobalOptions(program.command('restore'))
     .description('bring a checkpointed pod back, here or in another --root')
@@ -169,8 +155,7 @@ function buildProgram(): Command {
     .option('--volume <NAME=HOSTDIR>', 'bind a hostPath volume to another host directory', collect, [])
     .exitOverride()
     .action(async (opts: { imagePath: string; spec?: string; detach?: boolean; name?: string; volume: string[] }, cmd: Command) => {
-      const { restoreCommand } = await import('./restorecmd.js');
-      process.exitCode = await restoreCommand(stateRoot(cmd), opts);
+      process.exitCode = await (await podVerbs()).restoreVerb(rootDir(cmd), opts);
     });
   addGlobalOptions(program.command('inspect'))
     .description('show what a checkpoint image holds, checkpointctl-style (read-only)')
@@ -188,10 +173,10 @@ function buildProgram(): Command {
 }
 
 /** The state root: --root after the verb, else before it, else AMBER_ROOT or the per-user default. */
-function stateRoot(cmd: Command): StateRoot {
+function rootDir(cmd: Command): string {
   const own = cmd.opts<{ root?: string }>().root;
   const global = cmd.parent?.opts<{ root?: string }>().root ?? cmd.parent?.parent?.opts<{ root?: string }>().root;
-  return new StateRoot(own ?? global ?? defaultRoot());
+  return resolve(own ?? global ?? defaultRoot());
 }
 
 async function main(argv: string[]): Promise<void> {

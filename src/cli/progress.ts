@@ -10,6 +10,8 @@ const WIDTH = 20;
 const MiB = 1 << 20;
 
 export interface Progress {
+  /** Whether anything is drawn (stderr is a terminal): an operation need not report progress otherwise. */
+  readonly live: boolean;
   /** done of total bytes. */
   update(done: number, total: number): void;
   /** A word on what happens now, shown in place of the byte count ("pausing", "starting the sandbox"). */
@@ -18,7 +20,7 @@ export interface Progress {
   done(): void;
 }
 
-const silent: Progress = { update() {}, phase() {}, done() {} };
+const silent: Progress = { live: false, update() {}, phase() {}, done() {} };
 
 /** A display labelled label ("checkpoint mem256") when stderr is a TTY; one that does nothing otherwise. */
 export function progressLine(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
@@ -34,6 +36,7 @@ export function progressLine(label: string, stream: NodeJS.WriteStream = process
     shown = true;
   };
   return {
+    live: true,
     update(done, total) {
       const frac = total > 0 ? Math.min(1, done / total) : 1;
       const filled = Math.round(frac * WIDTH);

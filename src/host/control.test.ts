@@ -16,7 +16,7 @@ test('progress lines before the reply when asked for, the reply alone otherwise'
       progress(done, 3);
       await new Promise((res) => setTimeout(res, PROGRESS_EVERY_MS + 20));
     }
-    return { ok: true, echo: req['n'] };
+    return { ok: true, echo: (req as { n?: unknown }).n };
   });
   try {
     const seen: Array<[number, number]> = [];

@@ -16,21 +16,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 
-export interface ControlRequest {
-  op: string;
-  [key: string]: unknown;
-}
-
-export interface ControlReply {
-  ok: boolean;
-  error?: string;
-  [key: string]: unknown;
-}
+/** A request or a reply: one JSON object. What the objects mean is the sandbox's (sandbox/protocol.ts). */
+export type ControlMessage = object;
 
 /** Tells the client how far a long operation is; a no-op unless the request asked for progress. */
 export type ControlProgress = (done: number, total: number) => void;
 
-export type ControlHandler = (req: ControlRequest, progress: ControlProgress) => Promise<ControlReply> | ControlReply;
+/** Answers one request (parsed JSON, not yet checked); a throw is answered {"ok": false, "error": message}. */
+export type ControlHandler = (req: unknown, progress: ControlProgress) => Promise<ControlMessage> | ControlMessage;
 
 /** The least time between two progress lines: often enough for a live display, no more. */
 export const PROGRESS_EVERY_MS = 100;
@@ -48,13 +41,14 @@ export function serveControl(socketPath: string, handle: ControlHandler): Promis
       const line = buf.slice(0, nl);
       buf = '';
       void (async () => {
-        let reply: ControlReply;
+        let reply: ControlMessage;
         try {
-          const req = JSON.parse(line) as ControlRequest;
+          const req: unknown = JSON.parse(line);
+          const wantsProgress = typeof req === 'object' && req !== null && 'progress' in req && req.progress === true;
           let last = -Infinity;
           const progress: ControlProgress = (done, total) => {
             const now = performance.now();
-            if (req['progress'] !== true || closed || now - last < PROGRESS_EVERY_MS) return;
+            if (!wantsProgress || closed || now - last < PROGRESS_EVERY_MS) return;
             last = now;
             sock.write(`${JSON.stringify({ progress: { done, total } })}\n`);
           };
@@ -81,7 +75,7 @@ export function serveControl(socketPath: string, handle: ControlHandler): Promis
  * Sends one request; rejects if the sandbox does not answer within timeoutMs. With onProgress the
  * request asks for progress lines and each is handed to it as it arrives.
  */
-export function callControl(socketPath: string, req: ControlRequest, timeoutMs = 30_000, onProgress?: ControlProgress): Promise<ControlReply> {
+export function callControl(socketPath: string, req: ControlMessage, timeoutMs = 30_000, onProgress?: ControlProgress): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const sock = createConnection(socketPath);
     let buf = '';
@@ -110,7 +104,7 @@ export function callControl(socketPath: string, req: ControlRequest, timeoutMs =
     sock.on('end', () => {
       clearTimeout(timer);
       try {
-        resolve(JSON.parse(buf) as ControlReply);
+        resolve(JSON.parse(buf) as unknown);
       } catch {
         reject(new Error('the sandbox closed the control connection without an answer'));
       }

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { transformCached, type TransformCache } from '../wasi/asyncify.js';
+import { TransformError, transformCached, type TransformCache } from '../wasi/asyncify.js';
+import { invalidModule, readModuleFile } from './modulefile.js';
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -55,4 +56,15 @@ export interface LoadedModule {
 export function prepareModule(bytes: Uint8Array, cache: TransformCache = new DirTransformCache(defaultCacheDir())): LoadedModule {
   const t = transformCached(bytes, { hash: sha256Hex, cache });
   return { module: new WebAssembly.Module(t.bytes as Uint8Array<ArrayBuffer>), hash: sha256Hex(t.bytes) };
+}
+
+/** The module at path transformed (cached by content) and compiled; a one-line error naming path otherwise. */
+export function prepareModuleFile(path: string): LoadedModule {
+  const bytes = readModuleFile(path);
+  try {
+    return prepareModule(bytes);
+  } catch (e) {
+    if (e instanceof TransformError || e instanceof WebAssembly.CompileError) throw invalidModule(path, e);
+    throw e;
+  }
 }

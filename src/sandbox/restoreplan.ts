@@ -1,14 +1,14 @@
-// `amber restore --image-path DIR [--spec pod.yaml] [--detach] [--name NEWID] [--volume NAME=HOSTDIR]...`:
-// a checkpointed pod brought back, in this state root or another (a migration), like `runsc restore`.
-// Containers are matched by name and volumes by name; a hostPath volume is bound to its old host
-// directory unless --volume names another. The image is only read, never written.
+// What a restore starts from, like runsc restore's checks before it boots: the image opened (its layout,
+// manifest and config checked; its blobs verified as they are read), the spec it restores into (the one
+// it holds, or a manifest whose containers and volumes match it by name), and the host directory each
+// hostPath volume is bound to now (the old one unless overridden). The image is only read, never written.
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readImage, type CheckpointImage } from '../image/reader.js';
 import { NodeImageStore } from '../host/imagestore.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
 import { AmberError } from '../base/error.js';
-import { loadPodManifest } from './spec.js';
+import { loadPodManifest } from '../host/specfile.js';
 
 export interface RestorePlan {
   image: CheckpointImage;
@@ -38,8 +38,16 @@ function sameNames(what: string, a: readonly string[], b: readonly string[], spe
   if (extra.length > 0) throw new AmberError(`${specFile}: the spec has ${what} ${extra.join(', ')}, which the image does not`);
 }
 
+export interface PlanOptions extends OpenOptions {
+  /** A Pod manifest to restore into instead of the image's spec. */
+  specFile?: string;
+  /** hostPath volume name → another host directory to bind it to (`restore --volume NAME=HOSTDIR`). */
+  volumes?: Readonly<Record<string, string>>;
+}
+
 /** The image, the spec it restores into, and where each hostPath volume now lives. */
-export function planRestore(imagePath: string, specFile: string | undefined, volumeArgs: readonly string[], options: OpenOptions = {}): RestorePlan {
+export function planRestore(imagePath: string, options: PlanOptions = {}): RestorePlan {
+  const specFile = options.specFile;
   const image = openImage(imagePath, options);
   const saved = image.config.meta['spec'] as PodSpec | undefined;
   if (saved === undefined) throw new AmberError(`${imagePath}: the image holds no pod spec`);
@@ -51,13 +59,9 @@ export function planRestore(imagePath: string, specFile: string | undefined, vol
   }
   const volumes: Record<string, string> = {};
   for (const v of spec.volumes) if (v.kind === 'hostPath') volumes[v.name] = v.hostPath;
-  for (const arg of volumeArgs) {
-    const i = arg.indexOf('=');
-    if (i <= 0 || i === arg.length - 1) throw new AmberError(`--volume ${arg}: expected NAME=HOSTDIR`);
-    const name = arg.slice(0, i);
-    const dir = resolve(arg.slice(i + 1));
-    if (!(name in volumes)) throw new AmberError(`--volume ${arg}: the pod has no hostPath volume named ${name}`);
-    volumes[name] = dir;
+  for (const [name, dir] of Object.entries(options.volumes ?? {})) {
+    if (!(name in volumes)) throw new AmberError(`--volume ${name}=${dir}: the pod has no hostPath volume named ${name}`);
+    volumes[name] = resolve(dir);
   }
   for (const [name, dir] of Object.entries(volumes)) {
     let isDir = false;

@@ -1,5 +1,5 @@
 // Reading a pod manifest or an OCI bundle from the host into a PodSpec: the file reads and stat calls
-// runtime/spec leaves to its caller, and SpecError turned into the CLI's one-line user error.
+// runtime/spec leaves to its caller. Problems in the spec are runtime/spec's SpecError, one line each.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { checkHostPaths, normalizeOci, normalizePod, parseOciConfig, parsePodManifest, type HostPathKind, type PodSpec } from '../runtime/spec/index.js';
@@ -38,8 +38,4 @@ export function loadBundle(bundleDir: string, id: string): PodSpec {
   const spec = normalizeOci(parseOciConfig(text, { file: 'config.json', bundleDir: resolve(bundleDir) }), { id });
   checkHostPaths(spec, kindOf);
   return spec;
-}
-
-export function printWarnings(spec: PodSpec): void {
-  for (const w of spec.warnings) process.stderr.write(`amber: warning: ${spec.file}: ${w}\n`);
 }

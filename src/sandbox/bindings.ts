@@ -1,15 +1,31 @@
-// The registry every checkpoint and restore of this Amber uses, and the bindings a restore gives the
-// image's externals: the host's clocks, the new invocation's streams by role, host directories by key.
+// What a pod in this process is bound to on the host, like runsc's gofer mounts and donated FDs: the
+// registry every checkpoint and restore of this Amber uses; for a new pod, Node's clocks and host
+// directories; for a restore, the image's externals bound anew by key (clocks, streams by role, host
+// directories by volume, bind or root), never by a host fd number or engine flag (seed 001).
 import type { HostStream } from '../fsimpl/hostfd/hostfd.js';
 import { hostdirSavables, hostDirResolver, type HostDirBinding } from '../fsimpl/hostdir/checkpoint.js';
 import { NodeClock, NodeRandom } from '../host/clock.js';
-import { bindHostDir } from '../host/hostdir_mount.js';
+import { bindHostDir, openHostDirFs } from '../host/hostdir_mount.js';
+import type { PodHost } from '../runtime/pod.js';
 import { podRegistry, podResolver } from '../runtime/registry.js';
 import type { Registry, Resolver } from '../state/index.js';
-import type { RestorePlan } from './restore.js';
+import type { RestorePlan } from './restoreplan.js';
+
+/** A container's stdin, stdout and stderr, by container name. */
+export type PodStdio = (container: string) => readonly [HostStream, HostStream, HostStream];
 
 export function amberRegistry(): Registry {
   return podRegistry(hostdirSavables());
+}
+
+/** What building a new pod needs from this host. */
+export function nodePodHost(stdio: PodStdio): PodHost {
+  return {
+    clock: new NodeClock(),
+    random: new NodeRandom(),
+    hostDir: (kernel, hostPath, readOnly, key) => openHostDirFs(kernel, hostPath, readOnly, key),
+    stdio,
+  };
 }
 
 /** The host directory a hostdir key names in the restore's plan: volumes by name, binds and roots by container. */
@@ -30,7 +46,7 @@ function hostPathOf(plan: RestorePlan, key: string): string | undefined {
 const STREAMS = ['stdin', 'stdout', 'stderr'] as const;
 
 /** Binds the image's externals for this restore; `abandon` closes what binding opened if the restore fails. */
-export function restoreResolver(plan: RestorePlan, stdio: (name: string) => readonly [HostStream, HostStream, HostStream]): { resolver: Resolver; abandon(): void } {
+export function restoreResolver(plan: RestorePlan, stdio: PodStdio): { resolver: Resolver; abandon(): void } {
   const perContainer = new Map<string, readonly [HostStream, HostStream, HostStream]>();
   const bindings: HostDirBinding[] = [];
   const resolver = podResolver({

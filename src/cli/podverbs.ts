@@ -1,0 +1,97 @@
+// The verbs that start, checkpoint and restore pods: `pod run`, `run --bundle`, `checkpoint`, `restore`.
+// Detached, they go through the client's Pod handle and print the pod's ID; attached, the pod runs here
+// on this terminal. Long operations draw a progress line on a terminal (cli/progress.ts).
+import { runPodAttached, restorePodAttached } from '../client/attached.js';
+import { Pod, type RootOptions } from '../client/pod.js';
+import type { OnProgress } from '../client/progress.js';
+import type { PodSpec } from '../runtime/spec/podspec.js';
+import { UsageError } from './errors.js';
+import { podExit, printWarnings, terminalStdio } from './foreground.js';
+import { progressLine, type Progress } from './progress.js';
+
+/** The client's progress events drawn on a progress line; none asked for when nothing is drawn. */
+function drawn(progress: Progress): { onProgress?: OnProgress } {
+  return progress.live ? { onProgress: (e) => ('phase' in e ? progress.phase(e.phase) : progress.update(e.done, e.total)) } : {};
+}
+
+/** `pod run` and `run --bundle`: detached, the pod's ID on stdout (unless quiet); attached, the pod's exit code. */
+export async function runSpec(spec: PodSpec, opts: RootOptions & { detach: boolean; quiet?: boolean; name?: string; source: string }): Promise<number> {
+  printWarnings(spec);
+  if (!opts.detach) {
+    const term = terminalStdio(spec);
+    const ends = await runPodAttached(spec, term.stdio);
+    term.close();
+    return podExit(ends);
+  }
+  const pod = await Pod.start(spec, opts);
+  if (opts.quiet !== true) process.stdout.write(`${pod.id}\n`);
+  return 0;
+}
+
+/** Parses --volume NAME=HOSTDIR flags. */
+export function parseVolumes(args: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const arg of args) {
+    const i = arg.indexOf('=');
+    if (i <= 0 || i === arg.length - 1) throw new UsageError(`--volume ${arg}: expected NAME=HOSTDIR`);
+    out[arg.slice(0, i)] = arg.slice(i + 1);
+  }
+  return out;
+}
+
+export interface RestoreFlags {
+  imagePath: string;
+  spec?: string;
+  detach?: boolean;
+  name?: string;
+  volume: string[];
+}
+
+export async function restoreVerb(root: string, flags: RestoreFlags): Promise<number> {
+  const volumes = parseVolumes(flags.volume);
+  const spec = flags.spec !== undefined ? { spec: flags.spec } : {};
+  if (flags.detach === true) {
+    const progress = progressLine(`restore ${flags.name ?? ''}`.trimEnd());
+    try {
+      const pod = await Pod.restore(flags.imagePath, { root, volumes, ...spec, ...(flags.name !== undefined ? { name: flags.name } : {}), ...drawn(progress) });
+      progress.done();
+      process.stdout.write(`${pod.id}\n`);
+    } finally {
+      progress.done();
+    }
+    return 0;
+  }
+  const progress = progressLine('restore');
+  let close = (): void => {};
+  try {
+    const ends = await restorePodAttached(flags.imagePath, { volumes, ...spec, ...drawn(progress) }, (restored) => {
+      progress.done(); // the image is read: the pod's own output starts on a clean line
+      const term = terminalStdio(restored);
+      close = () => term.close();
+      return term.stdio;
+    });
+    close();
+    return podExit(ends);
+  } finally {
+    progress.done();
+  }
+}
+
+export async function checkpointVerb(root: string, id: string, flags: { imagePath: string; leaveRunning?: boolean; parentPath?: string }): Promise<void> {
+  const pod = Pod.get(id, { root });
+  const progress = progressLine(`checkpoint ${id}`);
+  let r;
+  try {
+    r = await pod.checkpoint(flags.imagePath, {
+      leaveRunning: flags.leaveRunning === true,
+      ...(flags.parentPath !== undefined ? { parentPath: flags.parentPath } : {}),
+      ...drawn(progress),
+    });
+  } finally {
+    progress.done();
+  }
+  if (process.stderr.isTTY === true) {
+    const paused = r.pauseMs !== null ? `, the pod paused ${r.pauseMs} ms` : '';
+    process.stderr.write(`checkpoint ${id}: ${(r.bytes / 1048576).toFixed(1)} MiB written in ${r.ms} ms${paused}\n`);
+  }
+}

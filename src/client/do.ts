@@ -1,0 +1,63 @@
+// `amber do` for programs: one WASI program on a fresh kernel in this process, no pod, like `runsc do` or
+// `wasmtime run`: a tmpfs root with /dev, /dev/shm, /proc and /tmp, each given host directory mounted and
+// preopened, the caller's streams as stdio; it runs to its end synchronously (nothing is checkpointed).
+import { basename } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { AmberError } from '../base/error.js';
+import type { HostStream } from '../fsimpl/hostfd/hostfd.js';
+import { Tmpfs } from '../fsimpl/tmpfs/tmpfs.js';
+import { NodeClock, NodeRandom } from '../host/clock.js';
+import { openHostDirFs } from '../host/hostdir_mount.js';
+import { compileModuleFile } from '../host/modulefile.js';
+import { Kernel } from '../kernel/kernel.js';
+import { containerMounts, guestPathOf, newProc, newShm, type DirMapping } from '../runtime/container.js';
+import { addTmp, buildMountTree } from '../runtime/rootfs.js';
+import { hostStreamsFs, spawn } from '../runtime/spawn.js';
+import { BadModuleError, runProgram as runInKernel, type ProgramEnd } from '../wasi/run.js';
+
+export type { ProgramEnd };
+
+export interface SingleProgram {
+  /** The .wasm file. */
+  module: string;
+  args: readonly string[];
+  /** "K=V" each. */
+  env: readonly string[];
+  /** Host directories to mount (at guestName) and preopen. */
+  dirs: readonly DirMapping[];
+  stdio: readonly [HostStream, HostStream, HostStream];
+}
+
+function checkDir(d: DirMapping): void {
+  if (!existsSync(d.hostPath)) throw new AmberError(`--dir ${d.hostPath}: host directory ${d.hostPath} does not exist`);
+  if (!statSync(d.hostPath).isDirectory()) throw new AmberError(`--dir ${d.hostPath}: ${d.hostPath} is not a directory`);
+}
+
+/** Runs the program to its end: its exit code, or the trap that ended it. */
+export function runProgram(p: SingleProgram): ProgramEnd {
+  p.dirs.forEach(checkDir);
+  const module = compileModuleFile(p.module);
+  const kernel = new Kernel({ clock: new NodeClock(), random: new NodeRandom() });
+  const rootFs = new Tmpfs({ dev: kernel.allocDev(), now: kernel.now, source: 'rootfs' });
+  const mounts = containerMounts(kernel, {
+    shm: newShm(kernel),
+    proc: newProc(kernel),
+    extra: p.dirs.map((d) => ({ guestPath: guestPathOf(d.guestName), fs: openHostDirFs(kernel, d.hostPath, false), flags: 0 })),
+  });
+  const ns = buildMountTree(kernel, rootFs, 0, mounts);
+  addTmp(kernel, ns);
+  const proc = spawn(kernel, hostStreamsFs(kernel), {
+    ns,
+    argv: [basename(p.module), ...p.args],
+    env: [...p.env],
+    stdio: p.stdio,
+    role: 'do',
+    preopens: p.dirs.map((d) => ({ name: d.guestName, guestPath: guestPathOf(d.guestName) })),
+  });
+  try {
+    return runInKernel(module, proc);
+  } catch (e) {
+    if (e instanceof BadModuleError) throw new AmberError(`${p.module}: ${e.message}`);
+    throw e;
+  }
+}

@@ -1,0 +1,228 @@
+// A handle on a detached pod in a state root, like runsc's container.Container: it launches a pod's
+// sandbox, finds it again by id, and asks it (over its control socket) to exec, checkpoint or stop. It
+// returns results and throws typed AmberErrors; it never prints. Records are read from the state root, so
+// a pod whose sandbox died shows as stopped and never hangs a caller.
+import { resolve } from 'node:path';
+import { callControl } from '../host/control.js';
+import { defaultRoot, StateRoot, type PodRecord } from '../host/stateroot.js';
+import type { PodSpec } from '../runtime/spec/podspec.js';
+import type { CheckpointResult, ControlReply, ControlRequest, ExecResult } from '../sandbox/protocol.js';
+import { PodNotFoundError, PodStateError, SandboxError } from './errors.js';
+import { launchSandbox } from './launch.js';
+import { logLines, logText, type LogLine } from './logs.js';
+import type { OnProgress } from './progress.js';
+import { signalNumber } from './signals.js';
+
+export interface RootOptions {
+  /** The state root (default: AMBER_ROOT, else per user), as `amber --root`. */
+  root?: string;
+}
+
+export interface StartOptions extends RootOptions {
+  /** The pod's id (default: the spec's name). */
+  name?: string;
+  /** Where the spec came from (a manifest or bundle path), kept in the record and every image. */
+  source: string;
+}
+
+export interface RestoreOptions extends RootOptions {
+  /** The restored pod's id (default: the image's). */
+  name?: string;
+  /** A Pod manifest to restore into (containers and volumes matched by name). */
+  spec?: string;
+  /** hostPath volume name → the host directory to bind it to instead of the saved one. */
+  volumes?: Record<string, string>;
+  onProgress?: OnProgress;
+}
+
+export interface CheckpointOptions {
+  leaveRunning?: boolean;
+  /** An earlier image whose unchanged blobs are reused. */
+  parentPath?: string;
+  onProgress?: OnProgress;
+}
+
+/** How long a checkpoint (of up to GiBs) may take before the client gives up on the sandbox. */
+const CHECKPOINT_TIMEOUT_MS = 600_000;
+const KILL_TIMEOUT_MS = 5_000;
+const EXEC_TIMEOUT_MS = 24 * 3600_000;
+
+// Specs (zod, yaml) and images are loaded only by the operations that read them, so `list` or `kill`
+// start fast.
+const specFiles = () => import('../host/specfile.js');
+
+function stateRoot(opts: RootOptions): StateRoot {
+  return new StateRoot(opts.root ?? defaultRoot());
+}
+
+export class Pod {
+  readonly id: string;
+  readonly #root: StateRoot;
+
+  private constructor(root: StateRoot, id: string) {
+    this.#root = root;
+    this.id = id;
+  }
+
+  /** `amber pod run MANIFEST --detach [--name ID]`: starts a pod from a Kubernetes Pod manifest. */
+  static async run(manifest: string, opts: RootOptions & { name?: string } = {}): Promise<Pod> {
+    const { loadPodManifest } = await specFiles();
+    return Pod.start(loadPodManifest(manifest), { ...opts, source: resolve(manifest) });
+  }
+
+  /** `amber run --bundle DIR --detach ID`: starts an OCI runtime bundle. */
+  static async runBundle(bundle: string, id: string, opts: RootOptions = {}): Promise<Pod> {
+    const { loadBundle } = await specFiles();
+    return Pod.start(loadBundle(bundle, id), { ...opts, name: id, source: resolve(bundle) });
+  }
+
+  /** Starts a pod from a checked spec in a sandbox of its own; resolves once it runs. */
+  static async start(spec: PodSpec, opts: StartOptions): Promise<Pod> {
+    const root = stateRoot(opts);
+    const id = opts.name ?? spec.name;
+    await launchSandbox(root, id, spec.containers.map((c) => c.name), { mode: 'run', spec, source: opts.source });
+    return new Pod(root, id);
+  }
+
+  /**
+   * `amber restore --image-path DIR --detach`: brings a checkpointed pod back, here or in another root.
+   * The image's layout, manifest and config are checked here; its blobs are read and verified once, by
+   * the sandbox (a damaged one comes back as its one-line error, and no pod is left behind).
+   */
+  static async restore(imageDir: string, opts: RestoreOptions = {}): Promise<Pod> {
+    const root = stateRoot(opts);
+    const { planRestore } = await import('../sandbox/restoreplan.js');
+    const plan = planRestore(imageDir, { lazy: true, ...(opts.spec !== undefined ? { specFile: opts.spec } : {}), ...(opts.volumes !== undefined ? { volumes: opts.volumes } : {}) });
+    const id = opts.name ?? plan.image.config.podId;
+    await launchSandbox(root, id, plan.spec.containers.map((c) => c.name), {
+      mode: 'restore',
+      imagePath: resolve(imageDir),
+      ...(opts.spec !== undefined ? { specFile: resolve(opts.spec) } : {}),
+      volumes: opts.volumes ?? {},
+      source: resolve(imageDir),
+    }, opts.onProgress);
+    return new Pod(root, id);
+  }
+
+  /** A handle on an existing pod; PodNotFoundError if there is none. */
+  static get(id: string, opts: RootOptions = {}): Pod {
+    const pod = new Pod(stateRoot(opts), id);
+    pod.state();
+    return pod;
+  }
+
+  /** `amber list`: every pod's record. */
+  static list(opts: RootOptions = {}): PodRecord[] {
+    return stateRoot(opts).list();
+  }
+
+  /** `amber state`: the pod's record (a pod whose sandbox died shows as stopped). */
+  state(): PodRecord {
+    const r = this.#root.read(this.id);
+    if (r === null) throw new PodNotFoundError(this.id, this.#root.dir);
+    return r;
+  }
+
+  /** `amber logs`: a container's output so far. */
+  logs(container: string): string {
+    return logText(this.#root, this.id, container);
+  }
+
+  /** `amber logs [CTR] [--follow]`: the lines of one container or all, following them until the pod stops. */
+  logLines(container?: string, opts: { follow?: boolean } = {}): AsyncGenerator<LogLine> {
+    const names = this.state().containers.map((c) => c.name);
+    if (container !== undefined && !names.includes(container)) throw new PodStateError(`pod ${this.id} has no container ${container}`);
+    return logLines(this.#root, this.id, container === undefined ? names : [container], opts.follow === true);
+  }
+
+  /** `amber exec`: runs module in container to its end; its exit code (134 after a trap) and output. */
+  async exec(container: string, module: string, args: string[] = []): Promise<ExecResult> {
+    this.#running('exec needs a running pod');
+    return this.#call({ op: 'exec', container, module: resolve(module), args }, `exec in ${this.id}`, EXEC_TIMEOUT_MS);
+  }
+
+  /** `amber checkpoint`: one consistent image of every container; the pod stops unless leaveRunning. */
+  async checkpoint(imageDir: string, opts: CheckpointOptions = {}): Promise<CheckpointResult> {
+    this.#running('only a running pod can be checkpointed');
+    const leaveRunning = opts.leaveRunning === true;
+    opts.onProgress?.({ phase: leaveRunning ? 'pausing the pod for the cut' : 'stopping the pod' });
+    const req: ControlRequest = {
+      op: 'checkpoint',
+      imagePath: resolve(imageDir),
+      leaveRunning,
+      ...(opts.parentPath !== undefined ? { parentPath: resolve(opts.parentPath) } : {}),
+    };
+    const progress = opts.onProgress;
+    return this.#call(req, `checkpoint ${this.id}`, CHECKPOINT_TIMEOUT_MS, progress === undefined ? undefined : (done, total) => progress({ done, total }));
+  }
+
+  /** `amber kill`: ends every container with the signal (a name or number; default TERM). */
+  async kill(signal?: string | number): Promise<void> {
+    const sig = typeof signal === 'number' ? signal : signalNumber(signal);
+    const r = this.state();
+    if (r.status === 'stopped') throw new PodStateError(`pod ${this.id} is not running`);
+    await this.#stop(r, sig);
+  }
+
+  /** Resolves once the pod has stopped, with its final record. */
+  async wait(pollMs = 50): Promise<PodRecord> {
+    for (;;) {
+      const r = this.state();
+      if (r.status === 'stopped') return r;
+      await new Promise((res) => setTimeout(res, pollMs));
+    }
+  }
+
+  /** `amber delete [--force]`: removes a stopped pod; with force, stops it first. */
+  async delete(opts: { force?: boolean } = {}): Promise<void> {
+    const r = this.state();
+    if (r.status !== 'stopped') {
+      if (opts.force !== true) throw new PodStateError(`pod ${this.id} is ${r.status}; stop it first or use delete --force`);
+      await this.#stop(r, 9);
+      const deadline = Date.now() + KILL_TIMEOUT_MS;
+      while (this.#root.read(this.id)?.status !== 'stopped' && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+      const again = this.#root.read(this.id);
+      if (again !== null && again.status !== 'stopped' && again.sandboxPid !== null) killHost(again.sandboxPid);
+    }
+    this.#root.remove(this.id);
+  }
+
+  /** The record of a running pod; PodStateError (`pod x is stopped; <why>`) otherwise. */
+  #running(why: string): PodRecord {
+    const r = this.state();
+    if (r.status !== 'running') throw new PodStateError(`pod ${this.id} is ${r.status}; ${why}`);
+    return r;
+  }
+
+  /** One request to the sandbox; what it answers on success, else a SandboxError prefixed by what. */
+  async #call<Op extends ControlRequest['op']>(req: ControlRequest & { op: Op }, what: string, timeoutMs: number, onProgress?: (done: number, total: number) => void): Promise<Omit<Extract<ControlReply<Op>, { ok: true }>, 'ok'>> {
+    let reply: ControlReply<Op>;
+    try {
+      reply = (await callControl(this.#root.socketPath(this.id), req, timeoutMs, onProgress)) as ControlReply<Op>;
+    } catch (e) {
+      throw new SandboxError(`${what}: the sandbox did not answer (${e instanceof Error ? e.message : String(e)})`, { answered: false });
+    }
+    if (!reply.ok) throw new SandboxError(`${what}: ${reply.error}`);
+    const { ok: _ok, ...result } = reply as Extract<ControlReply<Op>, { ok: true }>;
+    return result;
+  }
+
+  /** Asks the sandbox to end every container with the signal; one that does not answer is killed. */
+  async #stop(r: PodRecord, signal: number): Promise<void> {
+    try {
+      await this.#call({ op: 'kill', signal }, `kill ${this.id}`, KILL_TIMEOUT_MS);
+    } catch (e) {
+      if (!(e instanceof SandboxError) || e.answered) throw e;
+      if (r.sandboxPid !== null) killHost(r.sandboxPid);
+    }
+  }
+}
+
+/** SIGKILLs a host process that may be gone already. */
+function killHost(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}

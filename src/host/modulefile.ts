@@ -1,0 +1,37 @@
+// A guest module from a host file, the one way Amber reads one: the bytes (a missing file, a directory, an
+// unreadable one are one-line errors naming the path), then either compiled as it is (`amber do`, no
+// checkpoints: no Binaryen loaded) or transformed for Asyncify and compiled (pods: host/modulecache.ts).
+import { readFileSync } from 'node:fs';
+import { AmberError } from '../base/error.js';
+
+function errnoCode(e: unknown): string {
+  return typeof e === 'object' && e !== null && 'code' in e ? String(e.code) : '';
+}
+
+export function readModuleFile(path: string): Uint8Array<ArrayBuffer> {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    const code = errnoCode(e);
+    if (code === 'ENOENT') throw new AmberError(`${path}: no such file`);
+    if (code === 'EISDIR') throw new AmberError(`${path}: is a directory, expected a .wasm file`);
+    throw new AmberError(`${path}: cannot read: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export function invalidModule(path: string, e: Error): AmberError {
+  return new AmberError(`${path}: not a valid WebAssembly module (${e.message.split('\n')[0] ?? ''})`);
+}
+
+/** The module at path compiled as it is. */
+export function compileModuleFile(path: string): WebAssembly.Module {
+  const bytes = readModuleFile(path);
+  try {
+    return new WebAssembly.Module(bytes);
+  } catch (e) {
+    if (e instanceof WebAssembly.CompileError) throw invalidModule(path, e);
+    throw e;
+  }
+}

@@ -1,0 +1,68 @@
+// The sandbox of a detached pod, like runsc's sandbox process (its boot): started by the client
+// (client/launch.ts) as `node sandbox/main.js ROOT ID`, it reads ROOT/pods/ID/launch.json, starts or
+// restores the pod with each container's output in its log file, serves the pod's control socket
+// (sandbox/server.ts) and keeps the pod's record up to date until the pod ends.
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { AmberError } from '../base/error.js';
+import { fileProgress, progressFile, serveControl } from '../host/control.js';
+import { StateRoot } from '../host/stateroot.js';
+import { LogFileStream, NullStream } from '../host/streams.js';
+import type { PodStdio } from './bindings.js';
+import type { Launch } from './protocol.js';
+import { planRestore } from './restoreplan.js';
+import { startRestored } from './restorerun.js';
+import { startPod, type RunningPod } from './running.js';
+import { PodServer } from './server.js';
+
+// Guests run at V8's optimizing tier from the start (DESIGN.md §3); must precede the first compile.
+setFlagsFromString('--no-liftoff');
+
+function start(root: StateRoot, id: string, launch: Launch, stdio: PodStdio): RunningPod {
+  if (launch.mode === 'run') return startPod(launch.spec, stdio);
+  // Where a restore's time goes, in sandbox.log: this process's start-up (Node, Amber's modules), reading
+  // and verifying the image, rebuilding the pod (modules, kernel graph, each program's memory).
+  const t0 = performance.now();
+  const plan = planRestore(launch.imagePath, {
+    ...(launch.specFile !== undefined ? { specFile: launch.specFile } : {}),
+    volumes: launch.volumes,
+    onProgress: fileProgress(progressFile(root.podDir(id))),
+  });
+  const t1 = performance.now();
+  const running = startRestored(plan, stdio);
+  console.log(`restore ${launch.imagePath}: start-up ${t0.toFixed(0)} ms, image read and verified in ${(t1 - t0).toFixed(0)} ms, pod rebuilt in ${(performance.now() - t1).toFixed(0)} ms`);
+  return running;
+}
+
+async function main(root: StateRoot, id: string): Promise<void> {
+  const launch = JSON.parse(readFileSync(join(root.podDir(id), 'launch.json'), 'utf8')) as Launch;
+  const stdio: PodStdio = (name) => {
+    const log = new LogFileStream(root.logPath(id, name));
+    return [new NullStream(), log, log] as const;
+  };
+  const server = new PodServer(root, id, launch.source, start(root, id, launch, stdio));
+  const socket = root.socketPath(id);
+  rmSync(socket, { force: true });
+  await serveControl(socket, (req, progress) => server.handle(req, progress));
+  server.recordRunning();
+  await server.run();
+  server.recordStopped({});
+  process.exit(0);
+}
+
+const [rootDir, id] = process.argv.slice(2);
+if (rootDir === undefined || id === undefined) {
+  process.stderr.write('usage: sandbox ROOT ID\n');
+  process.exit(2);
+}
+const root = new StateRoot(rootDir);
+try {
+  await main(root, id);
+} catch (e) {
+  // A user error (a module that changed, a host file that changed since the checkpoint) goes back to
+  // the client that launched this sandbox as one line; anything else is a bug and keeps its stack here.
+  if (!(e instanceof AmberError)) throw e;
+  writeFileSync(join(root.podDir(id), 'error'), `${e.line}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,91 @@
+// What a client and a pod's sandbox say to each other, like runsc's urpc controller methods: the launch
+// (written to the pod folder before the sandbox starts: start a spec, or restore an image), and the control
+// requests with each one's reply, carried one JSON line each way by host/control.ts.
+import type { PodSpec } from '../runtime/spec/podspec.js';
+
+/** What the sandbox of a new pod does first; launch.json in its pod folder. */
+export type Launch =
+  | { mode: 'run'; spec: PodSpec; source: string }
+  | { mode: 'restore'; imagePath: string; specFile?: string; volumes: Record<string, string>; source: string };
+
+export interface ExecRequest {
+  op: 'exec';
+  container: string;
+  /** The .wasm program, a host path. */
+  module: string;
+  args: string[];
+}
+
+export interface KillRequest {
+  op: 'kill';
+  signal: number;
+}
+
+export interface CheckpointRequest {
+  op: 'checkpoint';
+  imagePath: string;
+  leaveRunning: boolean;
+  parentPath?: string;
+}
+
+export interface PingRequest {
+  op: 'ping';
+}
+
+export type ControlRequest = ExecRequest | KillRequest | CheckpointRequest | PingRequest;
+
+export interface ExecResult {
+  exitCode: number;
+  /** The trap that ended it, if one did. */
+  trap: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CheckpointResult {
+  /** Payload bytes written. */
+  bytes: number;
+  /** How long writing the image took. */
+  ms: number;
+  /** How long the pod's processes could not run; null when it stays stopped. */
+  pauseMs: number | null;
+}
+
+/** Each request's answer when it succeeds. */
+export interface ControlResults {
+  exec: ExecResult;
+  kill: Record<never, never>;
+  checkpoint: CheckpointResult;
+  ping: { pid: number };
+}
+
+export type ControlReply<Op extends ControlRequest['op']> = ({ ok: true } & ControlResults[Op]) | { ok: false; error: string };
+
+function isStrings(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string');
+}
+
+/** A request as it arrives off the socket, checked; a string says what is wrong with it. */
+export function parseRequest(v: unknown): ControlRequest | string {
+  if (typeof v !== 'object' || v === null) return 'a request must be a JSON object';
+  const r = v as Record<string, unknown>;
+  switch (r['op']) {
+    case 'exec':
+      if (typeof r['container'] !== 'string' || typeof r['module'] !== 'string' || !isStrings(r['args'])) return 'exec: expected container, module and args';
+      return { op: 'exec', container: r['container'], module: r['module'], args: r['args'] };
+    case 'kill':
+      return { op: 'kill', signal: typeof r['signal'] === 'number' ? r['signal'] : 15 };
+    case 'checkpoint':
+      if (typeof r['imagePath'] !== 'string') return 'checkpoint: expected imagePath';
+      return {
+        op: 'checkpoint',
+        imagePath: r['imagePath'],
+        leaveRunning: r['leaveRunning'] === true,
+        ...(typeof r['parentPath'] === 'string' ? { parentPath: r['parentPath'] } : {}),
+      };
+    case 'ping':
+      return { op: 'ping' };
+    default:
+      return `unknown request ${String(r['op'])}`;
+  }
+}

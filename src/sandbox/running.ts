@@ -1,0 +1,59 @@
+// A pod running in this process (the sandbox of a detached pod, or a foreground `pod run` or `restore`),
+// like runsc's boot.Loader: each container's module transformed and compiled, its first process on the
+// pod's scheduler, run until every container has exited; and how each container ended.
+import { AmberError } from '../base/error.js';
+import { prepareModuleFile, type LoadedModule } from '../host/modulecache.js';
+import { PodKernel } from '../runtime/pod.js';
+import type { PodSpec } from '../runtime/spec/podspec.js';
+import { Scheduler, type Task, type TaskEnd } from '../wasi/scheduler.js';
+import { NotTransformedError } from '../wasi/suspend.js';
+import { nodePodHost, type PodStdio } from './bindings.js';
+
+export interface ContainerEnd {
+  name: string;
+  /** -1 while it runs; 134 after a trap. */
+  exitCode: number;
+  trap?: string;
+}
+
+export interface RunningPod {
+  spec: PodSpec;
+  pod: PodKernel;
+  scheduler: Scheduler;
+  tasks: Map<string, Task>;
+  modules: Map<string, LoadedModule>;
+  /** Containers that had exited before a checkpoint this pod was restored from. */
+  ended: Map<string, TaskEnd>;
+}
+
+/** Each container's module, transformed and compiled, by container name. */
+export function loadPodModules(spec: PodSpec): Map<string, LoadedModule> {
+  return new Map(spec.containers.map((c) => [c.name, prepareModuleFile(c.module)]));
+}
+
+/** Builds the pod and starts its containers; `scheduler.run()` drives them. */
+export function startPod(spec: PodSpec, stdio: PodStdio): RunningPod {
+  const modules = loadPodModules(spec);
+  const pod = PodKernel.build(spec, nodePodHost(stdio));
+  const scheduler = new Scheduler(pod.kernel);
+  const tasks = new Map<string, Task>();
+  for (const [name, c] of pod.containers) {
+    const m = modules.get(name) as LoadedModule;
+    try {
+      tasks.set(name, scheduler.add(c.proc, m.module));
+    } catch (e) {
+      if (e instanceof NotTransformedError || e instanceof WebAssembly.LinkError) throw new AmberError(`${c.spec.module}: ${e.message}`);
+      throw e;
+    }
+  }
+  return { spec, pod, scheduler, tasks, modules, ended: new Map() };
+}
+
+/** How each container of the spec ended (or -1: it has not). */
+export function containerEnds(running: RunningPod): ContainerEnd[] {
+  return running.spec.containers.map(({ name }) => {
+    const end = running.tasks.get(name)?.end ?? running.ended.get(name) ?? null;
+    if (end === null) return { name, exitCode: -1 };
+    return end.kind === 'exit' ? { name, exitCode: end.code } : { name, exitCode: 134, trap: end.message };
+  });
+}
