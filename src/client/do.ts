@@ -8,12 +8,12 @@ import type { HostStream } from '../fsimpl/hostfd/hostfd.js';
 import { Tmpfs } from '../fsimpl/tmpfs/tmpfs.js';
 import { NodeClock, NodeRandom } from '../host/clock.js';
 import { openHostDirFs } from '../host/hostdir_mount.js';
-import { compileModuleFile } from '../host/modulefile.js';
+import { compileModuleFile, inModule } from '../host/modulefile.js';
 import { Kernel } from '../kernel/kernel.js';
 import { containerMounts, guestPathOf, newProc, newShm, type DirMapping } from '../runtime/container.js';
 import { addTmp, buildMountTree } from '../runtime/rootfs.js';
 import { hostStreamsFs, spawn } from '../runtime/spawn.js';
-import { BadModuleError, runProgram as runInKernel, type ProgramEnd } from '../wasi/run.js';
+import { runProgram as runInKernel, type ProgramEnd } from '../wasi/run.js';
 
 export type { ProgramEnd };
 
@@ -54,10 +54,5 @@ export function runProgram(p: SingleProgram): ProgramEnd {
     role: 'do',
     preopens: p.dirs.map((d) => ({ name: d.guestName, guestPath: guestPathOf(d.guestName) })),
   });
-  try {
-    return runInKernel(module, proc);
-  } catch (e) {
-    if (e instanceof BadModuleError) throw new AmberError(`${p.module}: ${e.message}`);
-    throw e;
-  }
+  return inModule(p.module, () => runInKernel(module, proc));
 }

@@ -5,8 +5,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TransformError, transformCached, type TransformCache } from '../wasi/asyncify.js';
-import { invalidModule, readModuleFile } from './modulefile.js';
+import { transformCached, type TransformCache } from '../wasi/asyncify.js';
+import { inModule, readModuleFile } from './modulefile.js';
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -61,10 +61,5 @@ export function prepareModule(bytes: Uint8Array, cache: TransformCache = new Dir
 /** The module at path transformed (cached by content) and compiled; a one-line error naming path otherwise. */
 export function prepareModuleFile(path: string): LoadedModule {
   const bytes = readModuleFile(path);
-  try {
-    return prepareModule(bytes);
-  } catch (e) {
-    if (e instanceof TransformError || e instanceof WebAssembly.CompileError) throw invalidModule(path, e);
-    throw e;
-  }
+  return inModule(path, () => prepareModule(bytes));
 }

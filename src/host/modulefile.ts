@@ -21,17 +21,24 @@ export function readModuleFile(path: string): Uint8Array<ArrayBuffer> {
   return new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength);
 }
 
-export function invalidModule(path: string, e: Error): AmberError {
-  return new AmberError(`${path}: not a valid WebAssembly module (${e.message.split('\n')[0] ?? ''})`);
+/**
+ * fn's result, where fn loads, compiles, transforms or instantiates the module at path: what it refuses
+ * (CompileError, LinkError, or an AmberError of the transform or the loader) becomes one AmberError
+ * naming path. The one place module errors get their file name.
+ */
+export function inModule<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof WebAssembly.CompileError) throw new AmberError(`${path}: not a valid WebAssembly module (${e.message.split('\n')[0] ?? ''})`, { cause: e });
+    if (e instanceof WebAssembly.LinkError) throw new AmberError(`${path}: ${e.message.split('\n')[0] ?? ''}`, { cause: e });
+    if (e instanceof AmberError) throw new AmberError(`${path}: ${e.line}`, { cause: e });
+    throw e;
+  }
 }
 
 /** The module at path compiled as it is. */
 export function compileModuleFile(path: string): WebAssembly.Module {
   const bytes = readModuleFile(path);
-  try {
-    return new WebAssembly.Module(bytes);
-  } catch (e) {
-    if (e instanceof WebAssembly.CompileError) throw invalidModule(path, e);
-    throw e;
-  }
+  return inModule(path, () => new WebAssembly.Module(bytes));
 }

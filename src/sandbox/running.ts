@@ -1,12 +1,11 @@
 // A pod running in this process (the sandbox of a detached pod, or a foreground `pod run` or `restore`),
 // like runsc's boot.Loader: each container's module transformed and compiled, its first process on the
 // pod's scheduler, run until every container has exited; and how each container ended.
-import { AmberError } from '../base/error.js';
 import { prepareModuleFile, type LoadedModule } from '../host/modulecache.js';
+import { inModule } from '../host/modulefile.js';
 import { PodKernel } from '../runtime/pod.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
 import { Scheduler, type Task, type TaskEnd } from '../wasi/scheduler.js';
-import { NotTransformedError } from '../wasi/suspend.js';
 import { nodePodHost, type PodStdio } from './bindings.js';
 
 export interface ContainerEnd {
@@ -39,12 +38,7 @@ export function startPod(spec: PodSpec, stdio: PodStdio): RunningPod {
   const tasks = new Map<string, Task>();
   for (const [name, c] of pod.containers) {
     const m = modules.get(name) as LoadedModule;
-    try {
-      tasks.set(name, scheduler.add(c.proc, m.module));
-    } catch (e) {
-      if (e instanceof NotTransformedError || e instanceof WebAssembly.LinkError) throw new AmberError(`${c.spec.module}: ${e.message}`);
-      throw e;
-    }
+    tasks.set(name, inModule(c.spec.module, () => scheduler.add(c.proc, m.module)));
   }
   return { spec, pod, scheduler, tasks, modules, ended: new Map() };
 }
