@@ -17,6 +17,7 @@ const LAYERS = [
   'fsimpl',
   'kernel',
   'wasi',
+  'transform',
   'image',
   'runtime',
   'host',
@@ -26,6 +27,8 @@ const LAYERS = [
 ];
 
 const TEST = '\\.test\\.ts$';
+/** A test helper: a file under a testing/ folder (src/wasi/testing/testkit.ts). Never shipped. */
+const TESTING = '^(src|test|bench)/(|.*/)testing/';
 
 /** `^src/(a|b|c)/`: a path in any of the given layers. */
 function inLayers(layers) {
@@ -77,14 +80,16 @@ module.exports = {
     ...testLayerRules,
 
     // DO NOT RELAX: only the Node adapters (src/host), the sandbox process (src/sandbox), the client
-    // (src/client), the command (src/cli) and the package entry (src/index.ts) may touch Node. Tests, bench/ and scripts/ are outside src/ or are tests.
+    // (src/client), the command (src/cli) and the package entry (src/index.ts) may touch Node. Tests and
+    // testing/ helpers are never shipped; bench/ and scripts/ are outside src/.
     {
       name: 'no-node-builtins-below-host',
       comment:
-        'Only src/host, src/sandbox, src/client, src/cli, src/index.ts and tests may import Node builtins (node:*); the layers ' +
-        'below host must run in a browser or a worker as they are. Do not relax.',
+        'Only src/host, src/sandbox, src/client, src/cli, src/index.ts, tests and testing/ helpers may ' +
+        'import Node builtins (node:*); the layers below host must run in a browser or a worker as they ' +
+        'are. Do not relax.',
       severity: 'error',
-      from: { path: '^src/', pathNot: [`^src/(host|sandbox|client|cli)/`, '^src/index\\.ts$', TEST] },
+      from: { path: '^src/', pathNot: [`^src/(host|sandbox|client|cli)/`, '^src/index\\.ts$', TEST, TESTING] },
       to: { dependencyTypes: ['core'] },
     },
 

@@ -1,4 +1,4 @@
-// What the module transform (src/wasi/asyncify.ts) costs a compute guest: the raw module against the
+// What the module transform (src/transform/) costs a compute guest: the raw module against the
 // fuel checks alone, checks plus Asyncify (the module Amber runs), the same with provably short loops
 // checked too, and Asyncify alone, each run to its end with no unwind (the preemption hook never asks
 // to yield), in one process with V8's optimizing tier only (--no-liftoff, DESIGN.md §3); then what one
@@ -11,8 +11,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import binaryen from 'binaryen';
-import { FUEL_EXPORT, transformModule, transformModuleWithReport, type TransformOptions } from '../src/wasi/asyncify.js';
-import { FakeWasi } from '../src/wasi/asyncify_fixture.test.js';
+import { FUEL_EXPORT, transformModule, transformModuleWithReport, type TransformOptions } from '../src/transform/transform.js';
+import { FakeWasi } from '../src/transform/testing/fixture.js';
 import { Fiber, SUSPEND } from '../src/wasi/suspend.js';
 
 if (!process.execArgv.includes('--no-liftoff')) {

@@ -1,11 +1,11 @@
-// Guest modules as Amber runs them: read from the host, transformed once (wasi/asyncify.ts) and cached
+// Guest modules as Amber runs them: read from the host, transformed once (transform/transform.ts) and cached
 // on disk by input hash and transform version, compiled by V8. The transformed module's hash goes into
 // every checkpoint image: a snapshot fits only that exact module.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { transformCached, type TransformCache } from '../wasi/asyncify.js';
+import { transformCached, type TransformCache } from '../transform/transform.js';
 import { inModule, readModuleFile } from './modulefile.js';
 
 export function sha256Hex(bytes: Uint8Array): string {

@@ -16,7 +16,7 @@ import type { FileDescription } from '../vfs/file.js';
 import { mountinfo } from '../vfs/mountinfo.js';
 import { PodKernel, type PodHost } from './pod.js';
 import { podRegistry, podResolver } from './registry.js';
-import { roundTrip } from './roundtrip.js';
+import { roundTrip } from './testing/roundtrip.js';
 import { normalizePod, parsePodManifest } from './spec/index.js';
 
 class FakeClock implements HostClock {

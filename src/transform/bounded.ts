@@ -4,7 +4,7 @@
 // function entry encloses it still bounds the time between checks. Leaving these loops alone keeps
 // fixed-size kernels (hash rounds, block copies) free of checks, and often out of Asyncify entirely.
 import binaryen from 'binaryen';
-import { B, pushChildren, type Ref } from './asyncify_ir.js';
+import { B, pushChildren, type Ref } from './ir.js';
 
 /** The most work (iterations × expressions in the body) a loop may do per entry and still go unchecked. */
 export const WORK_LIMIT = 1 << 22;

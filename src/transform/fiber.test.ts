@@ -1,9 +1,12 @@
+// wasi/suspend.ts's Fiber driving transformed guests: preemption, blocking calls, save and restore. It
+// lives here, not beside suspend.ts, because it needs the transform, and wasi/ (tests included) never
+// imports transform/, a layer above it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import binaryen from 'binaryen';
-import { transformModule } from './asyncify.js';
-import { Exit, FakeWasi, guestBytes, runRaw, transformedGuest } from './asyncify_fixture.test.js';
-import { AsyncifyOverflowError, Fiber, SUSPEND, type FiberOptions, type RunOutcome } from './suspend.js';
+import { transformModule } from './transform.js';
+import { Exit, FakeWasi, guestBytes, runRaw, transformedGuest } from './testing/fixture.js';
+import { AsyncifyOverflowError, Fiber, SUSPEND, type FiberOptions, type RunOutcome } from '../wasi/suspend.js';
 
 /** A fiber of a transformed guest over a fresh FakeWasi. */
 function fiberOf(name: string, args: string[], opts: FiberOptions = {}, wasiOpts: { onWrite?: (t: string) => void } = {}): { fiber: Fiber; wasi: FakeWasi } {

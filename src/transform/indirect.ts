@@ -4,7 +4,7 @@
 // signature, so only signatures that some table function able to unwind has can unwind: this finds the
 // functions that make such a call, for `asyncify-addlist` beside `asyncify-ignore-indirect`.
 import binaryen from 'binaryen';
-import { B, pushChildren, type Ref } from './asyncify_ir.js';
+import { B, pushChildren, type Ref } from './ir.js';
 
 /** Binaryen's `module.base` pattern match: a trailing `*` matches any rest. */
 function matches(pattern: string, name: string): boolean {

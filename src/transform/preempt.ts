@@ -1,17 +1,17 @@
 // Preemption points for a guest module: a cheap fuel check at every loop head and at the entry of every
 // function that can recurse, so a guest that computes without syscalls still reaches an import the host
 // can suspend it at. Like wasmtime's fuel: between two checks a guest runs only straight-line code,
-// loops proven short (asyncify_bounded.ts) and calls into functions that have neither an unchecked loop
+// loops proven short (bounded.ts) and calls into functions that have neither an unchecked loop
 // nor a way back into their caller, so the time between checks is bounded by the code size.
 import binaryen from 'binaryen';
-import { boundedTrips } from './asyncify_bounded.js';
-import { B, pushChildren, type Ref } from './asyncify_ir.js';
+import { boundedTrips } from './bounded.js';
+import { B, pushChildren, type Ref } from './ir.js';
 
 /** What instrument() added, for the transform's key and for tests. */
 export interface PreemptStats {
   /** Loop heads checked. */
   loops: number;
-  /** Loops left unchecked: provably few iterations (asyncify_bounded.ts). */
+  /** Loops left unchecked: provably few iterations (bounded.ts). */
   bounded: number;
   /** Function entries checked. */
   entries: number;
@@ -142,7 +142,7 @@ function entryChecked(defined: ReadonlyArray<{ name: string; facts: BodyFacts }>
 }
 
 /**
- * Adds the fuel check at every loop head but those of provably short loops (asyncify_bounded.ts), and
+ * Adds the fuel check at every loop head but those of provably short loops (bounded.ts), and
  * at the entry of every function that can recurse without passing a loop head, in every function
  * defined in mod. At a loop head the check only branches; the call sits outside the loop, so the
  * register allocator need not keep the loop's values spillable around a call (with every sha256 loop

@@ -13,8 +13,8 @@ import {
   transformModuleWithReport,
   transformVersion,
   type TransformCache,
-} from './asyncify.js';
-import { guestBytes, runRaw, sha256, transformedGuest, FakeWasi, Exit } from './asyncify_fixture.test.js';
+} from './transform.js';
+import { guestBytes, runRaw, sha256, transformedGuest, FakeWasi, Exit } from './testing/fixture.js';
 
 function parse(text: string): Uint8Array<ArrayBuffer> {
   const mod = binaryen.parseText(text);

@@ -10,9 +10,9 @@ import {
   GLOBAL_EXPORT_PREFIX,
   PREEMPT_IMPORT,
   SUSPENDING_IMPORTS,
-} from './asyncify_names.js';
-import { unwindingIndirectCallers } from './asyncify_indirect.js';
-import { instrumentPreemption, type PreemptStats } from './asyncify_preempt.js';
+} from '../wasi/transformed.js';
+import { unwindingIndirectCallers } from './indirect.js';
+import { instrumentPreemption, type PreemptStats } from './preempt.js';
 
 export { AMBER_MODULE, FUEL_EXPORT, GLOBAL_EXPORT_PREFIX, PREEMPT_IMPORT, SUSPENDING_IMPORTS };
 
@@ -33,7 +33,7 @@ const FEATURES =
 export interface TransformOptions {
   /** Add the fuel checks (loop heads, recursive function entries). Default true. */
   preempt?: boolean;
-  /** Check provably short loops too (asyncify_bounded.ts); only benchmarks want this. Default false. */
+  /** Check provably short loops too (bounded.ts); only benchmarks want this. Default false. */
   checkShortLoops?: boolean;
   /** Run Asyncify. Default true; false gives the "checks alone" module benchmarks compare. */
   asyncify?: boolean;
@@ -59,7 +59,7 @@ function resolve(opts: TransformOptions): Resolved {
 
 /**
  * Names the transform's version: Binaryen's release and every option that changes the output bytes.
- * Bump the leading number whenever this file or asyncify_preempt.ts changes what they emit.
+ * Bump the leading number whenever this file or preempt.ts changes what they emit.
  */
 export function transformVersion(opts: TransformOptions = {}): string {
   const r = resolve(opts);

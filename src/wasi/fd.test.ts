@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as E from '../abi/wasi_errno.js';
 import * as W from '../abi/wasi.js';
-import { openAt, readText, SANDBOX_FD, testKernel, writeText, type TestKernel } from './testkit.js';
+import { openAt, readText, SANDBOX_FD, testKernel, writeText, type TestKernel } from './testing/testkit.js';
 
 /** A fresh file in the sandbox, opened with every right; returns its fd. */
 function newFile(t: TestKernel, name: string, o: { fdflags?: number; rights?: bigint } = {}): number {

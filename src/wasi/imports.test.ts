@@ -5,7 +5,7 @@ import * as E from '../abi/wasi_errno.js';
 import * as W from '../abi/wasi.js';
 import { WASI_CALLS, type WasiCallName } from './imports.js';
 import { ProcExit } from './proc.js';
-import { openAt, ROOT_FD, SANDBOX_FD, testKernel, type TestKernel } from './testkit.js';
+import { openAt, ROOT_FD, SANDBOX_FD, testKernel, type TestKernel } from './testing/testkit.js';
 
 /**
  * Each call's parameters as witx declares them (wasi_snapshot_preview1): 'i' an i32 (a number from

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as E from '../abi/wasi_errno.js';
 import * as W from '../abi/wasi.js';
-import { MemStream, openAt, SANDBOX_FD, testKernel, writeText, type TestKernel } from './testkit.js';
+import { MemStream, openAt, SANDBOX_FD, testKernel, writeText, type TestKernel } from './testing/testkit.js';
 
 type Sub =
   | { userdata: bigint; clock: number; timeout: bigint; abstime?: boolean }

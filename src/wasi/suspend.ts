@@ -1,4 +1,4 @@
-// The runtime side of Asyncify for one instance of a transformed module (asyncify.ts, DESIGN.md §3 and
+// The runtime side of Asyncify for one instance of a transformed module (transform/, DESIGN.md §3 and
 // §6): a Fiber runs `_start` until it returns or stops at an import, and continues it later. A call that
 // can answer now answers now; only a call that must wait (its import returns SUSPEND), a preemption or a
 // requested stop unwinds the stack. A stopped fiber's state (memory, globals, Asyncify stack, the call it
@@ -16,7 +16,7 @@ import {
   FUEL_EXPORT,
   GLOBAL_EXPORT_PREFIX,
   PREEMPT_IMPORT,
-} from './asyncify_names.js';
+} from './transformed.js';
 
 /** What a suspendable import returns to say "I cannot answer now": the fiber unwinds. */
 export const SUSPEND: unique symbol = Symbol('amber.suspend');

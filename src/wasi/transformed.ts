@@ -1,5 +1,6 @@
-// The names a transformed module and its runtime agree on (asyncify.ts writes them, suspend.ts reads
-// them). Kept apart from the transform so the runtime does not load Binaryen.
+// The names a transformed module and its runtime agree on: transform/ writes them, suspend.ts reads
+// them. They live here, below the transform, because wasi/ never imports transform/ (a higher layer),
+// and so the runtime does not load Binaryen.
 
 /** Each mutable global the guest defines is exported as `amber_global_<index in the module's global list>`. */
 export const GLOBAL_EXPORT_PREFIX = 'amber_global_';

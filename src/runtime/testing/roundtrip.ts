@@ -1,11 +1,11 @@
 // save → load → save of a whole pod, for tests (DESIGN.md §6: a type that forgets a field fails a test
 // that round-trips a kernel). roundTrip() checks the second save gives the very bytes of the first and
 // returns a loaded pod bound to the same host objects as the original, to go on using.
-import { HostStreamInode, type HostStream } from '../fsimpl/hostfd/hostfd.js';
-import type { HostClock } from '../kernel/host.js';
-import { decodeGraph, encodeGraph, serialize, type Registry, type Resolver } from '../state/index.js';
-import { PodKernel } from './pod.js';
-import { podRegistry, podResolver } from './registry.js';
+import { HostStreamInode, type HostStream } from '../../fsimpl/hostfd/hostfd.js';
+import type { HostClock } from '../../kernel/host.js';
+import { decodeGraph, encodeGraph, serialize, type Registry, type Resolver } from '../../state/index.js';
+import { PodKernel } from '../pod.js';
+import { podRegistry, podResolver } from '../registry.js';
 
 export interface RoundTripOptions {
   /** podRegistry() by default. */

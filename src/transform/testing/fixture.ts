@@ -1,16 +1,16 @@
-// Test support for the Asyncify tests (no tests of its own): guest modules, built from guests/*.c into a
-// temp folder when clang is installed and read from the committed guests/*.wasm otherwise; their
-// transformed forms, cached per process; and FakeWasi, the few WASI calls the test guests make, with
-// reads and sleeps that block (return SUSPEND) so tests can drive a fiber as a kernel would.
+// Test support for the transform's tests and bench/asyncify.ts (never shipped): guest modules, built from
+// guests/*.c into a temp folder when clang is installed and read from the committed guests/*.wasm
+// otherwise; their transformed forms, cached per process; and FakeWasi, the few WASI calls the test
+// guests make, with reads and sleeps that block (return SUSPEND) so tests can drive a fiber as a kernel would.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { transformCached, type TransformCache, type TransformOptions } from './asyncify.js';
-import { SUSPEND, type Answer, type SuspendableImport } from './suspend.js';
+import { transformCached, type TransformCache, type TransformOptions } from '../transform.js';
+import { SUSPEND, type Answer, type SuspendableImport } from '../../wasi/suspend.js';
 
-const GUESTS = new URL('../../guests/', import.meta.url);
+const GUESTS = new URL('../../../guests/', import.meta.url);
 
 function hasClang(): boolean {
   try {

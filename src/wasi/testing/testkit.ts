@@ -2,19 +2,19 @@
 // one process with stdio on in-memory streams, fd 3 the preopened root "/" and fd 4 a preopened
 // directory "/sandbox" (a confined capability), and a guest memory the tests write arguments into.
 // Calls go through wasiImports, so a test sees exactly what a guest sees: a WASI errno.
-import type { FileType } from '../abi/stat.js';
-import { O_DIRECTORY, O_RDONLY, O_WRONLY } from '../abi/open.js';
-import * as W from '../abi/wasi.js';
-import { HostFdFs, type HostStream } from '../fsimpl/hostfd/hostfd.js';
-import { Tmpfs } from '../fsimpl/tmpfs/tmpfs.js';
-import type { HostClock, HostRandom } from '../kernel/host.js';
-import { Kernel } from '../kernel/kernel.js';
-import { Process } from '../kernel/process.js';
-import { FileDescription, type Readiness } from '../vfs/file.js';
-import { MountNamespace } from '../vfs/mount.js';
-import { wasiImports, type WasiCallName } from './imports.js';
-import { GuestMemory } from './memory.js';
-import { rightsFor } from './sys.js';
+import type { FileType } from '../../abi/stat.js';
+import { O_DIRECTORY, O_RDONLY, O_WRONLY } from '../../abi/open.js';
+import * as W from '../../abi/wasi.js';
+import { HostFdFs, type HostStream } from '../../fsimpl/hostfd/hostfd.js';
+import { Tmpfs } from '../../fsimpl/tmpfs/tmpfs.js';
+import type { HostClock, HostRandom } from '../../kernel/host.js';
+import { Kernel } from '../../kernel/kernel.js';
+import { Process } from '../../kernel/process.js';
+import { FileDescription, type Readiness } from '../../vfs/file.js';
+import { MountNamespace } from '../../vfs/mount.js';
+import { wasiImports, type WasiCallName } from '../imports.js';
+import { GuestMemory } from '../memory.js';
+import { rightsFor } from '../sys.js';
 
 /** A clock that moves only when told to, or when the kernel sleeps on it. */
 export class FakeClock implements HostClock {
