@@ -1,8 +1,9 @@
 // Amber's layer rules (DESIGN.md §2), checked by `npm run depcheck` as part of `npm test`.
 //
 // Layers are folders under src/, lowest first. A layer imports only itself and the layers below it;
-// src/index.ts sits on top and may import anything. Nothing below src/host imports a Node builtin, so the
-// kernel runs in a browser or a worker as it is.
+// src/index.ts sits on top and may import anything but src/cli. Nothing below src/host imports a Node
+// builtin, so the kernel runs in a browser or a worker as it is. Test helpers live in testing/ folders
+// (never built into dist/) and only tests, bench/ and other helpers import them; nothing imports a test.
 //
 // DO NOT RELAX these rules. A stricter rule may arrive with a shrinking list of named exceptions; a looser
 // rule may not. If a rule fires, the import is in the wrong place: move the code, or pass the dependency in
@@ -111,6 +112,41 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/', pathNot: TEST },
       to: { path: '^(test|bench|scripts)/' },
+    },
+
+    // DO NOT RELAX: a test file is an entry point of the test runner, never a module to import; shared
+    // test code goes in a testing/ helper (a *.test.ts imported elsewhere runs its tests twice, or,
+    // holding none, runs as an empty test file).
+    {
+      name: 'no-import-of-tests',
+      comment: 'Nothing imports a *.test.ts file; shared test code lives in a testing/ helper. Do not relax.',
+      severity: 'error',
+      from: {},
+      to: { path: TEST },
+    },
+
+    // DO NOT RELAX: testing/ helpers are not built into dist/ (tsconfig.json excludes them), so shipped
+    // code that imports one breaks the package; only test code may.
+    {
+      name: 'testing-only-from-tests',
+      comment:
+        'Only tests (*.test.ts), bench/ and other testing/ helpers import a testing/ folder; testing/ is ' +
+        'never shipped. Do not relax.',
+      severity: 'error',
+      from: { pathNot: [TEST, '^bench/', TESTING] },
+      to: { path: TESTING },
+    },
+
+    // DO NOT RELAX: the library (src/index.ts, src/client) returns results and throws typed errors; the
+    // command (src/cli) parses arguments, prints and exits. The library never reaches into the command.
+    {
+      name: 'api-not-to-cli',
+      comment:
+        'src/index.ts and src/client never import src/cli (the command is built on the library, not the ' +
+        'reverse). Do not relax.',
+      severity: 'error',
+      from: { path: ['^src/index\\.ts$', '^src/client/'] },
+      to: { path: '^src/cli/' },
     },
 
     // DO NOT RELAX: `npm install --omit=dev` must give a working package.
