@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import binaryen from 'binaryen';
+import { AsyncifyOverflowError, Fiber, SUSPEND, type FiberOptions, type RunOutcome } from '../wasi/suspend.js';
 import { transformModule } from './transform.js';
 import { Exit, FakeWasi, guestBytes, runRaw, transformedGuest } from './testing/fixture.js';
-import { AsyncifyOverflowError, Fiber, SUSPEND, type FiberOptions, type RunOutcome } from '../wasi/suspend.js';
 
 /** A fiber of a transformed guest over a fresh FakeWasi. */
 function fiberOf(name: string, args: string[], opts: FiberOptions = {}, wasiOpts: { onWrite?: (t: string) => void } = {}): { fiber: Fiber; wasi: FakeWasi } {

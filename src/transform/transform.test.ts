@@ -1,3 +1,5 @@
+// The module transform on real and hand-written guests: the transformed module runs as the original
+// does, and what it exports, checks and instruments; its version key and cache.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
