@@ -1,64 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { FileType, Stat } from '../abi/stat.js';
-import { Dentry } from './dentry.js';
+import type { Dentry } from './dentry.js';
 import { pathOf, pathUnder, rawPathOf } from './dpath.js';
-import type { FileOps } from './file.js';
-import { Filesystem, Inode, type DirEntry } from './filesystem.js';
+import type { Filesystem } from './filesystem.js';
 import { Mount, MountNamespace } from './mount.js';
-
-/** A filesystem of bare dentries, enough for path and mount-table tests (vfs tests cannot use fsimpl). */
-class FakeInode extends Inode {
-  readonly fs: FakeFs;
-  readonly ino: number;
-  readonly type: FileType;
-  constructor(fs: FakeFs, ino: number, type: FileType) {
-    super();
-    this.fs = fs;
-    this.ino = ino;
-    this.type = type;
-  }
-  stat(): Stat {
-    return {
-      dev: this.fs.dev, ino: this.ino, type: this.type, perm: 0o755, nlink: 1, uid: 0, gid: 0, size: 0,
-      blocks: 0, rdev: 0, atimeNs: 0n, mtimeNs: 0n, ctimeNs: 0n,
-    };
-  }
-  setStat(): void {}
-  open(): FileOps {
-    throw new Error('not used');
-  }
-}
-
-class FakeFs extends Filesystem {
-  readonly dev: number;
-  readonly fsType: string;
-  readonly source: string;
-  readonly #root: Dentry;
-  #ino = 1;
-  constructor(dev: number, fsType = 'tmpfs', source = 'tmpfs') {
-    super();
-    this.dev = dev;
-    this.fsType = fsType;
-    this.source = source;
-    this.#root = new Dentry('/', null, new FakeInode(this, this.#ino++, 'dir'));
-  }
-  root(): Dentry {
-    return this.#root;
-  }
-  lookup(dir: Dentry, name: string): Dentry | null {
-    return dir.children.get(name) ?? null;
-  }
-  readdir(): DirEntry[] {
-    return [];
-  }
-  /** Adds a child (a directory unless told) to dir. */
-  add(dir: Dentry, name: string, type: FileType = 'dir'): Dentry {
-    const d = new Dentry(name, dir, new FakeInode(this, this.#ino++, type));
-    dir.children.set(name, d);
-    return d;
-  }
-}
+import { FakeFs } from './testing/fakefs.js';
 
 function setup() {
   let id = 1;

@@ -1,79 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MNT_NODEV, MNT_NOEXEC, MNT_NOSUID, MNT_READONLY, MNT_RELATIME } from '../abi/mount.js';
-import { makeDev, type FileType, type Stat } from '../abi/stat.js';
-import { Dentry } from './dentry.js';
-import type { FileOps } from './file.js';
-import { Filesystem, Inode, type DirEntry } from './filesystem.js';
+import { makeDev } from '../abi/stat.js';
+import type { Dentry } from './dentry.js';
+import type { Filesystem } from './filesystem.js';
 import { Mount, MountNamespace } from './mount.js';
 import { escapeMountField, mountinfo, mounts } from './mountinfo.js';
-
-/** A filesystem of bare dentries, enough for path and mount-table tests (vfs tests cannot use fsimpl). */
-class FakeInode extends Inode {
-  readonly fs: FakeFs;
-  readonly ino: number;
-  readonly type: FileType;
-  constructor(fs: FakeFs, ino: number, type: FileType) {
-    super();
-    this.fs = fs;
-    this.ino = ino;
-    this.type = type;
-  }
-  stat(): Stat {
-    return {
-      dev: this.fs.dev, ino: this.ino, type: this.type, perm: 0o755, nlink: 1, uid: 0, gid: 0, size: 0,
-      blocks: 0, rdev: 0, atimeNs: 0n, mtimeNs: 0n, ctimeNs: 0n,
-    };
-  }
-  setStat(): void {}
-  open(): FileOps {
-    throw new Error('not used');
-  }
-}
-
-interface FakeFsOptions {
-  fsType?: string;
-  source?: string;
-  superOptions?: string;
-  readOnly?: boolean;
-}
-
-class FakeFs extends Filesystem {
-  readonly dev: number;
-  readonly fsType: string;
-  readonly source: string;
-  readonly #root: Dentry;
-  #ino = 1;
-  override readonly readOnly: boolean;
-  readonly #superOptions: string;
-  constructor(dev: number, opts: FakeFsOptions = {}) {
-    super();
-    this.dev = dev;
-    this.fsType = opts.fsType ?? 'tmpfs';
-    this.readOnly = opts.readOnly ?? false;
-    this.#superOptions = opts.superOptions ?? '';
-    this.source = opts.source ?? 'tmpfs';
-    this.#root = new Dentry('/', null, new FakeInode(this, this.#ino++, 'dir'));
-  }
-  override superOptions(): string {
-    return this.#superOptions;
-  }
-  root(): Dentry {
-    return this.#root;
-  }
-  lookup(dir: Dentry, name: string): Dentry | null {
-    return dir.children.get(name) ?? null;
-  }
-  readdir(): DirEntry[] {
-    return [];
-  }
-  /** Adds a child (a directory unless told) to dir. */
-  add(dir: Dentry, name: string, type: FileType = 'dir'): Dentry {
-    const d = new Dentry(name, dir, new FakeInode(this, this.#ino++, type));
-    dir.children.set(name, d);
-    return d;
-  }
-}
+import { FakeFs } from './testing/fakefs.js';
 
 /** A namespace whose root mount (id 1) is a tmpfs on 0:30; mounts get ids 2, 3, ... */
 function setup() {
