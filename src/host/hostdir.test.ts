@@ -9,6 +9,7 @@ import { EAGAIN, EEXIST, EINVAL, EIO, ELOOP, ENOENT, ENOTDIR, ENOTEMPTY, errnoNa
 import { O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_WRONLY } from '../abi/open.js';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../abi/stat.js';
 import { KernelError } from '../base/error.js';
+import { thrownErrno } from '../base/testing/errno.js';
 import { NodeHostDirectory, toKernelError } from './hostdir.js';
 
 function tree(t: TestContext): { top: string; dir: string; host: NodeHostDirectory; root: number } {
@@ -26,16 +27,6 @@ function tree(t: TestContext): { top: string; dir: string; host: NodeHostDirecto
     nfs.rmSync(top, { recursive: true, force: true });
   });
   return { top, dir, host, root };
-}
-
-function errno(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof KernelError) return errnoNames[e.errno] ?? String(e.errno);
-    throw e;
-  }
-  return 'no error';
 }
 
 test('Node errors become Linux errnos; anything else is left alone', () => {
@@ -68,10 +59,10 @@ test('names are looked up without following them', (t) => {
   assert.equal((host.lookup(root, 'file')?.mode ?? 0) & S_IFMT, S_IFREG);
   assert.equal(host.lookup(root, 'missing'), null);
   assert.equal(host.statAt(root, 'out').mode & S_IFMT, S_IFLNK);
-  assert.equal(errno(() => host.openAt(root, 'out', O_RDONLY, 0)), 'ELOOP');
-  assert.equal(errno(() => host.openAt(root, 'out', O_WRONLY | O_CREAT, 0o644)), 'ELOOP');
-  assert.equal(errno(() => host.openDirAt(root, 'up')), errnoNames[ENOTDIR]); // O_DIRECTORY wins over O_NOFOLLOW's ELOOP
-  assert.equal(errno(() => host.openDirAt(root, 'file')), errnoNames[ENOTDIR]);
+  assert.equal(thrownErrno(() => host.openAt(root, 'out', O_RDONLY, 0)), 'ELOOP');
+  assert.equal(thrownErrno(() => host.openAt(root, 'out', O_WRONLY | O_CREAT, 0o644)), 'ELOOP');
+  assert.equal(thrownErrno(() => host.openDirAt(root, 'up')), errnoNames[ENOTDIR]); // O_DIRECTORY wins over O_NOFOLLOW's ELOOP
+  assert.equal(thrownErrno(() => host.openDirAt(root, 'file')), errnoNames[ENOTDIR]);
   assert.equal(host.readlinkAt(root, 'up').length > 0, true);
   assert.deepEqual(host.readdir(root).sort(), ['file', 'out', 'sub', 'up']);
   // An O_PATH handle on a symlink is the symlink itself.
@@ -86,8 +77,8 @@ test('a name is one component: anything else is a kernel bug, NUL is EINVAL', (t
     assert.throws(() => host.lookup(root, bad), (e: unknown) => e instanceof Error && !(e instanceof KernelError));
   }
   assert.throws(() => host.lookup(-1, 'file'), (e: unknown) => !(e instanceof KernelError));
-  assert.equal(errno(() => host.lookup(root, 'fi\0le')), 'EINVAL');
-  assert.equal(errno(() => host.symlinkAt('a\0b', root, 'x')), 'EINVAL');
+  assert.equal(thrownErrno(() => host.lookup(root, 'fi\0le')), 'EINVAL');
+  assert.equal(thrownErrno(() => host.symlinkAt('a\0b', root, 'x')), 'EINVAL');
 });
 
 test('children change on the host through descriptors', (t) => {
@@ -105,7 +96,7 @@ test('children change on the host through descriptors', (t) => {
   assert.equal(host.attr(again).ino, host.attr(fd).ino);
   host.close(again);
   host.close(fd);
-  assert.equal(errno(() => host.openAt(sub, 'new', O_RDWR | O_CREAT | O_EXCL, 0o600)), 'EEXIST');
+  assert.equal(thrownErrno(() => host.openAt(sub, 'new', O_RDWR | O_CREAT | O_EXCL, 0o600)), 'EEXIST');
   assert.equal(nfs.statSync(join(dir, 'sub', 'new')).size, 4);
 
   host.mkdirAt(sub, 'd', 0o700);
@@ -116,7 +107,7 @@ test('children change on the host through descriptors', (t) => {
   assert.equal(nfs.lstatSync(join(dir, 'hardln')).isSymbolicLink(), true);
   host.renameAt(sub, 'new', root, 'moved');
   assert.equal(nfs.readFileSync(join(dir, 'moved'), 'utf8'), '\0\0\0h');
-  assert.equal(errno(() => host.rmdirAt(root, 'sub')), 'ENOTEMPTY');
+  assert.equal(thrownErrno(() => host.rmdirAt(root, 'sub')), 'ENOTEMPTY');
   host.unlinkAt(sub, 'ln');
   host.rmdirAt(sub, 'd');
 
@@ -130,7 +121,7 @@ test('children change on the host through descriptors', (t) => {
   host.close(h);
   host.setTimesAt(root, 'out', ns, ns);
   assert.ok(host.statAt(root, 'out').mtimeNs - ns < 1000n);
-  assert.equal(errno(() => host.setTimesAt(root, 'out', -1n, ns)), 'EINVAL');
+  assert.equal(thrownErrno(() => host.setTimesAt(root, 'out', -1n, ns)), 'EINVAL');
   host.close(sub);
 });
 
@@ -163,6 +154,6 @@ test('stillNames confirms only the very object, and follows renames', (t) => {
 
 test('opening a missing or non-directory root fails with an errno', (t) => {
   const { top } = tree(t);
-  assert.equal(errno(() => new NodeHostDirectory(join(top, 'nope')).openRoot()), 'ENOENT');
-  assert.equal(errno(() => new NodeHostDirectory(join(top, 'outside')).openRoot()), errnoNames[ENOTDIR]);
+  assert.equal(thrownErrno(() => new NodeHostDirectory(join(top, 'nope')).openRoot()), 'ENOENT');
+  assert.equal(thrownErrno(() => new NodeHostDirectory(join(top, 'outside')).openRoot()), errnoNames[ENOTDIR]);
 });

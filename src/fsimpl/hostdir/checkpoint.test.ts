@@ -8,9 +8,8 @@ import * as nfs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { errnoNames } from '../../abi/errno.js';
 import { O_APPEND, O_CREAT, O_DIRECTORY, O_RDONLY, O_RDWR, O_SYNC, O_WRONLY } from '../../abi/open.js';
-import { KernelError } from '../../base/error.js';
+import { thrownErrno } from '../../base/testing/errno.js';
 import { NodeHostDirectory } from '../../host/hostdir.js';
 import { bindHostDir } from '../../host/hostdir_mount.js';
 import { decodeGraph, encodeGraph, list, ref, Registry, savable, serialize, StateError, struct } from '../../state/index.js';
@@ -157,16 +156,6 @@ function write(f: FileDescription, text: string): void {
 
 function openFds(): number {
   return nfs.readdirSync('/proc/self/fd').length;
-}
-
-function errnoOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof KernelError) return errnoNames[e.errno] ?? String(e.errno);
-    throw e;
-  }
-  return 'no error';
 }
 
 /** The usual open files: a.txt read-write at offset 6 and appending, sub/b.txt, log.txt O_SYNC, sub/. */
@@ -333,13 +322,13 @@ test('a file unlinked while open is a ghost: its contents come back with nlink 0
   rg.setStat({ size: 5 });
   assert.equal(rg2.stat().size, 5);
   assert.deepEqual(nfs.readdirSync(dir), [], 'a ghost wrote to the host');
-  assert.equal(errnoOf(() => new VirtualFilesystem().statAt(w.ctx, { at: w.cwd }, '/host/g', false)), 'ENOENT');
+  assert.equal(thrownErrno(() => new VirtualFilesystem().statAt(w.ctx, { at: w.cwd }, '/host/g', false)), 'ENOENT');
 
   // The file a host process unlinked: a ghost too, its dentry no longer in the tree.
   assert.equal(rh.stat().nlink, 0);
   assert.equal(rh.stat().size, 3);
   write(rh, 'B');
-  assert.equal(errnoOf(() => new VirtualFilesystem().statAt(w.ctx, { at: w.cwd }, '/host/sub/b.txt', false)), 'ENOENT');
+  assert.equal(thrownErrno(() => new VirtualFilesystem().statAt(w.ctx, { at: w.cwd }, '/host/sub/b.txt', false)), 'ENOENT');
 
   // Saved again, a ghost stays a ghost.
   const again = restore(t, checkpoint(w), dir);
@@ -368,7 +357,7 @@ test('a file renamed or linked away on the host while open is a ghost; the host 
   assert.equal(pread(ra), A + '+');
   assert.equal(nfs.readFileSync(join(dir, 'moved.txt'), 'utf8'), A);
   assert.equal(ra.stat().nlink, 1, 'the link count the host had');
-  assert.equal(errnoOf(() => new VirtualFilesystem().statAt(w.ctx, { at: w.cwd }, '/host/a.txt', false)), 'ENOENT');
+  assert.equal(thrownErrno(() => new VirtualFilesystem().statAt(w.ctx, { at: w.cwd }, '/host/a.txt', false)), 'ENOENT');
 
   assert.equal(pread(rl), LOG);
   write(rl, 'W');
@@ -411,7 +400,7 @@ test('a working directory removed on the host before the restore is no obstacle:
   stop(live.world);
   nfs.rmSync(join(dir, 'sub'), { recursive: true });
   const w = restore(t, bytes, dir);
-  assert.equal(errnoOf(() => new VirtualFilesystem().statAt(w.ctx, { at: w.cwd }, 'b.txt', false)), 'ENOENT');
+  assert.equal(thrownErrno(() => new VirtualFilesystem().statAt(w.ctx, { at: w.cwd }, 'b.txt', false)), 'ENOENT');
   nfs.mkdirSync(join(dir, 'sub'));
   nfs.writeFileSync(join(dir, 'sub', 'new'), 'new');
   assert.equal(new VirtualFilesystem().statAt(w.ctx, { at: w.cwd }, '/host/sub/new', false).size, 3);

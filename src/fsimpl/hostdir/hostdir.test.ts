@@ -11,7 +11,7 @@ import {
   EACCES, EEXIST, EISDIR, ELOOP, ENOTCAPABLE, ENOTEMPTY, ENXIO, EROFS, ESTALE, EXDEV, errnoNames,
 } from '../../abi/errno.js';
 import { O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../../abi/open.js';
-import { KernelError } from '../../base/error.js';
+import { thrownErrno } from '../../base/testing/errno.js';
 import { NodeHostDirectory } from '../../host/hostdir.js';
 import type { FileDescription } from '../../vfs/file.js';
 import { VirtualFilesystem, type PathContext, type PathStart } from '../../vfs/vfs.js';
@@ -89,16 +89,6 @@ function snapshot(top: string): Record<string, string> {
   return out;
 }
 
-function errnoOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof KernelError) return errnoNames[e.errno] ?? String(e.errno);
-    throw e;
-  }
-  return 'no error';
-}
-
 function name(errno: number): string {
   return errnoNames[errno] as string;
 }
@@ -157,7 +147,7 @@ test('reads, writes and creates reach the host', (t) => {
   assert.equal(nfs.readFileSync(join(w.shared, 'new.txt'), 'utf8'), 'short');
   writeAll(w, w.root, '/data/new.txt', '+more', O_WRONLY | O_APPEND);
   assert.equal(nfs.readFileSync(join(w.shared, 'new.txt'), 'utf8'), 'short+more');
-  assert.equal(errnoOf(() => open(w, w.root, '/data/new.txt', O_WRONLY | O_CREAT | O_EXCL)), 'EEXIST');
+  assert.equal(thrownErrno(() => open(w, w.root, '/data/new.txt', O_WRONLY | O_CREAT | O_EXCL)), 'EEXIST');
 
   const rw = open(w, w.root, '/data/rw.bin', O_RDWR | O_CREAT, 0o640);
   try {
@@ -192,7 +182,7 @@ test('mkdir, rmdir, unlink, rename, link and symlink reach the host', (t) => {
   const w = world(t);
   w.vfs.mkdirAt(w.ctx, w.root, '/data/d', 0o750);
   assert.equal(nfs.statSync(join(w.shared, 'd')).mode & 0o7777, 0o750);
-  assert.equal(errnoOf(() => w.vfs.mkdirAt(w.ctx, w.root, '/data/d', 0o750)), 'EEXIST');
+  assert.equal(thrownErrno(() => w.vfs.mkdirAt(w.ctx, w.root, '/data/d', 0o750)), 'EEXIST');
   writeAll(w, w.root, '/data/d/f', 'in d');
 
   // A file across directories, then the directory holding it (its cached descriptor stays good).
@@ -202,7 +192,7 @@ test('mkdir, rmdir, unlink, rename, link and symlink reach the host', (t) => {
   w.vfs.renameAt(w.ctx, w.root, '/data/sub', w.root, '/data/d/sub2');
   assert.equal(nfs.readFileSync(join(w.shared, 'd', 'sub2', 'inner.txt'), 'utf8'), 'inner');
   assert.equal(readAll(w, w.root, '/data/d/sub2/g'), 'in d');
-  assert.equal(errnoOf(() => readAll(w, w.root, '/data/sub/g')), 'ENOENT');
+  assert.equal(thrownErrno(() => readAll(w, w.root, '/data/sub/g')), 'ENOENT');
   // Over an existing file.
   w.vfs.renameAt(w.ctx, w.root, '/data/d/sub2/g', w.root, '/data/hello.txt');
   assert.equal(nfs.readFileSync(join(w.shared, 'hello.txt'), 'utf8'), 'in d');
@@ -229,13 +219,13 @@ test('mkdir, rmdir, unlink, rename, link and symlink reach the host', (t) => {
   w.vfs.unlinkAt(w.ctx, w.root, '/data/d/hard');
   assert.ok(!nfs.existsSync(join(w.shared, 'd', 'hard')));
   assert.equal(nfs.statSync(join(w.shared, 'hello.txt')).nlink, 1);
-  assert.equal(errnoOf(() => w.vfs.unlinkAt(w.ctx, w.root, '/data/d')), 'EISDIR');
-  assert.equal(errnoOf(() => w.vfs.rmdirAt(w.ctx, w.root, '/data/d')), 'ENOTEMPTY');
+  assert.equal(thrownErrno(() => w.vfs.unlinkAt(w.ctx, w.root, '/data/d')), 'EISDIR');
+  assert.equal(thrownErrno(() => w.vfs.rmdirAt(w.ctx, w.root, '/data/d')), 'ENOTEMPTY');
   w.vfs.unlinkAt(w.ctx, w.root, '/data/d/sl');
   w.vfs.renameAt(w.ctx, w.root, '/data/d/sub2', w.root, '/data/sub');
   w.vfs.rmdirAt(w.ctx, w.root, '/data/d');
   assert.ok(!nfs.existsSync(join(w.shared, 'd')));
-  assert.equal(errnoOf(() => w.vfs.statAt(w.ctx, w.root, '/data/d', true)), 'ENOENT');
+  assert.equal(thrownErrno(() => w.vfs.statAt(w.ctx, w.root, '/data/d', true)), 'ENOENT');
   w.untouched();
 });
 
@@ -291,8 +281,8 @@ test('setStat changes the host: mode, size, times', (t) => {
   w.vfs.setStatAt(w.ctx, w.root, '/data/sl', false, { mtimeNs: mtime });
   assert.ok(nfs.lstatSync(join(w.shared, 'sl'), { bigint: true }).mtimeNs - mtime < 1000n);
   assert.equal(w.vfs.statAt(w.ctx, w.root, '/data/sl', false).mtimeNs, mtime);
-  assert.equal(errnoOf(() => w.vfs.setStatAt(w.ctx, w.root, '/data/sl', false, { perm: 0o600 })), 'EOPNOTSUPP');
-  assert.equal(errnoOf(() => w.vfs.setStatAt(w.ctx, w.root, '/data/sub', true, { size: 0 })), 'EISDIR');
+  assert.equal(thrownErrno(() => w.vfs.setStatAt(w.ctx, w.root, '/data/sl', false, { perm: 0o600 })), 'EOPNOTSUPP');
+  assert.equal(thrownErrno(() => w.vfs.setStatAt(w.ctx, w.root, '/data/sub', true, { size: 0 })), 'EISDIR');
   // O_TRUNC on open.
   writeAll(w, w.root, '/data/hello.txt', 'x', O_WRONLY | O_TRUNC);
   assert.equal(nfs.readFileSync(p, 'utf8'), 'x');
@@ -306,7 +296,7 @@ test('lookups revalidate against the host', (t) => {
   nfs.writeFileSync(join(w.shared, 'late.txt'), 'made on the host');
   assert.equal(readAll(w, w.root, '/data/late.txt'), 'made on the host');
   nfs.unlinkSync(join(w.shared, 'late.txt'));
-  assert.equal(errnoOf(() => readAll(w, w.root, '/data/late.txt')), 'ENOENT');
+  assert.equal(thrownErrno(() => readAll(w, w.root, '/data/late.txt')), 'ENOENT');
 
   // Replaced on the host (an editor's atomic save): a new dentry, the old one dead.
   nfs.writeFileSync(join(w.shared, 'tmp'), 'replacement');
@@ -321,7 +311,7 @@ test('lookups revalidate against the host', (t) => {
   nfs.unlinkSync(join(w.shared, 'hello.txt'));
   nfs.mkdirSync(join(w.shared, 'hello.txt'));
   assert.equal(w.vfs.statAt(w.ctx, w.root, '/data/hello.txt', true).type, 'dir');
-  assert.equal(errnoOf(() => readAll(w, w.root, '/data/hello.txt')), 'EISDIR');
+  assert.equal(thrownErrno(() => readAll(w, w.root, '/data/hello.txt')), 'EISDIR');
 });
 
 test('a file unlinked while open stays readable', (t) => {
@@ -342,12 +332,12 @@ test('a file unlinked while open stays readable', (t) => {
 test('".." beyond /data stays in the guest tree', (t) => {
   const w = world(t);
   // The host has top/secret beside the shared directory; the guest's root has no /secret.
-  assert.equal(errnoOf(() => readAll(w, w.root, '/data/../secret')), 'ENOENT');
-  assert.equal(errnoOf(() => readAll(w, w.root, '/data/sub/../../secret')), 'ENOENT');
-  assert.equal(errnoOf(() => readAll(w, w.root, '/data/../../../../secret')), 'ENOENT');
-  assert.equal(errnoOf(() => readAll(w, w.data, '../secret')), name(ENOTCAPABLE));
-  assert.equal(errnoOf(() => readAll(w, w.data, 'sub/../../secret')), name(ENOTCAPABLE));
-  assert.equal(errnoOf(() => writeAll(w, w.root, '/data/../secret', 'x', O_WRONLY)), 'ENOENT');
+  assert.equal(thrownErrno(() => readAll(w, w.root, '/data/../secret')), 'ENOENT');
+  assert.equal(thrownErrno(() => readAll(w, w.root, '/data/sub/../../secret')), 'ENOENT');
+  assert.equal(thrownErrno(() => readAll(w, w.root, '/data/../../../../secret')), 'ENOENT');
+  assert.equal(thrownErrno(() => readAll(w, w.data, '../secret')), name(ENOTCAPABLE));
+  assert.equal(thrownErrno(() => readAll(w, w.data, 'sub/../../secret')), name(ENOTCAPABLE));
+  assert.equal(thrownErrno(() => writeAll(w, w.root, '/data/../secret', 'x', O_WRONLY)), 'ENOENT');
   // ".." reaches the tmpfs root: a file made there is what the guest sees.
   writeAll(w, w.root, '/secret', 'guest secret');
   assert.equal(readAll(w, w.root, '/data/sub/../../secret'), 'guest secret');
@@ -369,21 +359,21 @@ test('host symlinks pointing out resolve in the guest tree', (t) => {
   // lookup never follows: each is a symlink to the guest.
   assert.equal(w.vfs.statAt(w.ctx, w.root, '/data/escape', false).type, 'symlink');
   for (const p of ['/data/escape/passwd', '/data/rel', '/data/rel2', '/data/chain2', '/data/chain3']) {
-    assert.equal(errnoOf(() => readAll(w, w.root, p)), 'ENOENT', p);
-    assert.equal(errnoOf(() => w.vfs.setStatAt(w.ctx, w.root, p, true, { perm: 0o777 })), 'ENOENT', p);
+    assert.equal(thrownErrno(() => readAll(w, w.root, p)), 'ENOENT', p);
+    assert.equal(thrownErrno(() => w.vfs.setStatAt(w.ctx, w.root, p, true, { perm: 0o777 })), 'ENOENT', p);
   }
   // O_CREAT through a dangling link creates its target, in the guest tree (the guest has no /tmp).
-  assert.equal(errnoOf(() => writeAll(w, w.root, '/data/escape/passwd', 'pwned')), 'ENOENT');
-  assert.equal(errnoOf(() => writeAll(w, w.root, '/data/rel2', 'pwned')), 'ENOENT');
+  assert.equal(thrownErrno(() => writeAll(w, w.root, '/data/escape/passwd', 'pwned')), 'ENOENT');
+  assert.equal(thrownErrno(() => writeAll(w, w.root, '/data/rel2', 'pwned')), 'ENOENT');
   writeAll(w, w.root, '/data/chain2', 'made through a link');
   assert.equal(readAll(w, w.root, '/secret'), 'made through a link');
   w.vfs.unlinkAt(w.ctx, w.root, '/secret');
-  assert.equal(errnoOf(() => w.vfs.statAt(w.ctx, w.root, '/data/escape', true)), 'ENOENT');
-  assert.equal(errnoOf(() => readAll(w, w.root, '/data/loop1')), name(ELOOP));
+  assert.equal(thrownErrno(() => w.vfs.statAt(w.ctx, w.root, '/data/escape', true)), 'ENOENT');
+  assert.equal(thrownErrno(() => readAll(w, w.root, '/data/loop1')), name(ELOOP));
   // Beneath /data (a WASI preopen), leaving is refused outright.
-  assert.equal(errnoOf(() => readAll(w, w.data, 'escape/passwd')), name(ENOTCAPABLE));
-  assert.equal(errnoOf(() => readAll(w, w.data, 'rel')), name(ENOTCAPABLE));
-  assert.equal(errnoOf(() => readAll(w, w.data, 'chain2')), name(ENOTCAPABLE));
+  assert.equal(thrownErrno(() => readAll(w, w.data, 'escape/passwd')), name(ENOTCAPABLE));
+  assert.equal(thrownErrno(() => readAll(w, w.data, 'rel')), name(ENOTCAPABLE));
+  assert.equal(thrownErrno(() => readAll(w, w.data, 'chain2')), name(ENOTCAPABLE));
 
   // The guest's own files at those paths are what the links lead to.
   w.vfs.mkdirAt(w.ctx, w.root, '/outside', 0o755);
@@ -412,16 +402,16 @@ test('symlinks the guest creates cannot lead out', (t) => {
   w.vfs.symlinkAt(w.ctx, w.outside, w.root, '/data/outdir');
   assert.equal(nfs.readlinkSync(join(w.shared, 'out')), join(w.top, 'secret'), 'stored verbatim on the host');
   for (const p of ['/data/out', '/data/up', '/data/outdir/passwd']) {
-    assert.equal(errnoOf(() => readAll(w, w.root, p)), 'ENOENT', p);
-    assert.equal(errnoOf(() => w.vfs.setStatAt(w.ctx, w.root, p, true, { perm: 0o777 })), 'ENOENT', p);
+    assert.equal(thrownErrno(() => readAll(w, w.root, p)), 'ENOENT', p);
+    assert.equal(thrownErrno(() => w.vfs.setStatAt(w.ctx, w.root, p, true, { perm: 0o777 })), 'ENOENT', p);
   }
-  assert.equal(errnoOf(() => writeAll(w, w.root, '/data/out', 'pwned')), 'ENOENT');
-  assert.equal(errnoOf(() => writeAll(w, w.root, '/data/outdir/passwd', 'pwned')), 'ENOENT');
+  assert.equal(thrownErrno(() => writeAll(w, w.root, '/data/out', 'pwned')), 'ENOENT');
+  assert.equal(thrownErrno(() => writeAll(w, w.root, '/data/outdir/passwd', 'pwned')), 'ENOENT');
   writeAll(w, w.root, '/data/up', 'lands in the guest root'); // ../secret from /data is the guest's /secret
   assert.equal(readAll(w, w.root, '/secret'), 'lands in the guest root');
-  assert.equal(errnoOf(() => w.vfs.mkdirAt(w.ctx, w.root, '/data/outdir/x', 0o755)), 'ENOENT');
-  assert.equal(errnoOf(() => w.vfs.renameAt(w.ctx, w.root, '/data/hello.txt', w.root, '/data/outdir/x')), 'ENOENT');
-  assert.equal(errnoOf(() => readAll(w, w.data, 'out')), name(ENOTCAPABLE));
+  assert.equal(thrownErrno(() => w.vfs.mkdirAt(w.ctx, w.root, '/data/outdir/x', 0o755)), 'ENOENT');
+  assert.equal(thrownErrno(() => w.vfs.renameAt(w.ctx, w.root, '/data/hello.txt', w.root, '/data/outdir/x')), 'ENOENT');
+  assert.equal(thrownErrno(() => readAll(w, w.data, 'out')), name(ENOTCAPABLE));
   w.untouched();
 });
 
@@ -429,18 +419,18 @@ test('linkAt only links what the guest tree names', (t) => {
   const w = world(t);
   writeAll(w, w.root, '/tmpfile', 'on tmpfs');
   // A source outside the mount: EXDEV, as Linux across mounts.
-  assert.equal(errnoOf(() => w.vfs.linkAt(w.ctx, w.root, '/tmpfile', w.root, '/data/l1', true)), name(EXDEV));
+  assert.equal(thrownErrno(() => w.vfs.linkAt(w.ctx, w.root, '/tmpfile', w.root, '/data/l1', true)), name(EXDEV));
   // A host symlink whose target on the host is outside: followed in the guest tree, so it names the
   // tmpfs file (EXDEV), or nothing (ENOENT), never the host file.
   nfs.symlinkSync(join(w.top, 'secret'), join(w.shared, 'tosecret'));
-  assert.equal(errnoOf(() => w.vfs.linkAt(w.ctx, w.root, '/data/tosecret', w.root, '/data/l2', true)), 'ENOENT');
+  assert.equal(thrownErrno(() => w.vfs.linkAt(w.ctx, w.root, '/data/tosecret', w.root, '/data/l2', true)), 'ENOENT');
   nfs.symlinkSync('/tmpfile', join(w.shared, 'totmp'));
-  assert.equal(errnoOf(() => w.vfs.linkAt(w.ctx, w.root, '/data/totmp', w.root, '/data/l3', true)), name(EXDEV));
-  assert.equal(errnoOf(() => w.vfs.linkAt(w.ctx, w.data, '../tmpfile', w.data, 'l4', true)), name(ENOTCAPABLE));
+  assert.equal(thrownErrno(() => w.vfs.linkAt(w.ctx, w.root, '/data/totmp', w.root, '/data/l3', true)), name(EXDEV));
+  assert.equal(thrownErrno(() => w.vfs.linkAt(w.ctx, w.data, '../tmpfile', w.data, 'l4', true)), name(ENOTCAPABLE));
   // Without following, the link itself is linked: still a symlink, still resolved by the guest.
   w.vfs.linkAt(w.ctx, w.root, '/data/tosecret', w.root, '/data/l5', false);
   assert.equal(nfs.readlinkSync(join(w.shared, 'l5')), join(w.top, 'secret'));
-  assert.equal(errnoOf(() => readAll(w, w.root, '/data/l5')), 'ENOENT');
+  assert.equal(thrownErrno(() => readAll(w, w.root, '/data/l5')), 'ENOENT');
   assert.ok(!['l1', 'l2', 'l3', 'l4'].some((n) => nfs.existsSync(join(w.shared, n))));
   assert.equal(nfs.statSync(join(w.top, 'secret')).nlink, 1);
   w.untouched();
@@ -451,15 +441,15 @@ test('a directory swapped for a symlink on the host after it was cached', (t) =>
   assert.equal(readAll(w, w.root, '/data/dir/file.txt'), 'original dir'); // caches dir and its descriptor
   nfs.renameSync(join(w.shared, 'dir'), join(w.shared, 'dir.old'));
   nfs.symlinkSync(w.outside, join(w.shared, 'dir'));
-  assert.equal(errnoOf(() => readAll(w, w.root, '/data/dir/passwd')), 'ENOENT');
-  assert.equal(errnoOf(() => writeAll(w, w.root, '/data/dir/passwd', 'pwned')), 'ENOENT');
-  assert.equal(errnoOf(() => writeAll(w, w.root, '/data/dir/new', 'pwned')), 'ENOENT');
-  assert.equal(errnoOf(() => readAll(w, w.data, 'dir/passwd')), name(ENOTCAPABLE));
+  assert.equal(thrownErrno(() => readAll(w, w.root, '/data/dir/passwd')), 'ENOENT');
+  assert.equal(thrownErrno(() => writeAll(w, w.root, '/data/dir/passwd', 'pwned')), 'ENOENT');
+  assert.equal(thrownErrno(() => writeAll(w, w.root, '/data/dir/new', 'pwned')), 'ENOENT');
+  assert.equal(thrownErrno(() => readAll(w, w.data, 'dir/passwd')), name(ENOTCAPABLE));
   assert.equal(readAll(w, w.root, '/data/dir.old/file.txt'), 'original dir');
   // Swapped for a directory outside by a bind-style rename: the old descriptor is not reused by name.
   nfs.unlinkSync(join(w.shared, 'dir'));
   nfs.mkdirSync(join(w.shared, 'dir'));
-  assert.equal(errnoOf(() => readAll(w, w.root, '/data/dir/file.txt')), 'ENOENT');
+  assert.equal(thrownErrno(() => readAll(w, w.root, '/data/dir/file.txt')), 'ENOENT');
   w.untouched();
 });
 
@@ -484,11 +474,11 @@ test('a directory swapped for a symlink in the middle of a walk', (t) => {
 
   // The directory was never opened: opening it by name finds the symlink, O_NOFOLLOW refuses it.
   armed = true;
-  assert.equal(errnoOf(() => readAll(w, w.root, '/data/dir/passwd')), name(ESTALE));
+  assert.equal(thrownErrno(() => readAll(w, w.root, '/data/dir/passwd')), name(ESTALE));
   armed = true;
   nfs.unlinkSync(join(w.shared, 'dir'));
   nfs.renameSync(join(w.shared, 'dir.old1'), join(w.shared, 'dir'));
-  assert.equal(errnoOf(() => writeAll(w, w.root, '/data/dir/passwd', 'pwned')), name(ESTALE));
+  assert.equal(thrownErrno(() => writeAll(w, w.root, '/data/dir/passwd', 'pwned')), name(ESTALE));
   assert.equal(fired, 2);
 
   // The directory's descriptor was cached: the walk goes on in the very directory it looked up.
@@ -496,7 +486,7 @@ test('a directory swapped for a symlink in the middle of a walk', (t) => {
   nfs.renameSync(join(w.shared, 'dir.old2'), join(w.shared, 'dir'));
   assert.equal(readAll(w, w.root, '/data/dir/file.txt'), 'original dir');
   armed = true;
-  assert.equal(errnoOf(() => readAll(w, w.root, '/data/dir/passwd')), 'ENOENT');
+  assert.equal(thrownErrno(() => readAll(w, w.root, '/data/dir/passwd')), 'ENOENT');
   nfs.unlinkSync(join(w.shared, 'dir'));
   nfs.renameSync(join(w.shared, 'dir.old3'), join(w.shared, 'dir'));
   armed = true;
@@ -510,8 +500,8 @@ test('host FIFOs and devices are never opened', (t) => {
   const w = world(t);
   execFileSync('mkfifo', [join(w.shared, 'fifo')]);
   assert.equal(w.vfs.statAt(w.ctx, w.root, '/data/fifo', true).type, 'fifo');
-  assert.equal(errnoOf(() => open(w, w.root, '/data/fifo', O_RDONLY)), name(ENXIO));
-  assert.equal(errnoOf(() => open(w, w.root, '/data/fifo', O_WRONLY)), name(ENXIO));
+  assert.equal(thrownErrno(() => open(w, w.root, '/data/fifo', O_RDONLY)), name(ENXIO));
+  assert.equal(thrownErrno(() => open(w, w.root, '/data/fifo', O_WRONLY)), name(ENXIO));
   // A regular file swapped for a FIFO between lookup and open must not block either.
   let armed = false;
   const w2 = world(t, {
@@ -524,12 +514,12 @@ test('host FIFOs and devices are never opened', (t) => {
     }),
   });
   armed = true;
-  assert.equal(errnoOf(() => open(w2, w2.root, '/data/hello.txt', O_RDONLY)), name(ESTALE));
+  assert.equal(thrownErrno(() => open(w2, w2.root, '/data/hello.txt', O_RDONLY)), name(ESTALE));
   if (nfs.existsSync('/dev/null')) {
     // Only root may mknod; a bind of /dev/null's node is enough to see the refusal.
     try {
       execFileSync('mknod', [join(w.shared, 'null'), 'c', '1', '3'], { stdio: 'ignore' });
-      assert.equal(errnoOf(() => open(w, w.root, '/data/null', O_RDONLY)), name(EACCES));
+      assert.equal(thrownErrno(() => open(w, w.root, '/data/null', O_RDONLY)), name(EACCES));
     } catch (e) {
       if (e instanceof assert.AssertionError) throw e;
       t.diagnostic('mknod not permitted here: device check skipped');
@@ -564,7 +554,7 @@ test('a bounded cache of host descriptors', (t) => {
   assert.ok(peak <= 1 + 8 + 2, `peak ${peak}`);
   // A directory renamed by the host while evicted: ESTALE is not needed, it is simply gone.
   nfs.renameSync(join(w.shared, 'c2'), join(w.shared, 'c3'));
-  assert.equal(errnoOf(() => readAll(w, w.root, '/data/c2/d/e/f/g/deep.txt')), 'ENOENT');
+  assert.equal(thrownErrno(() => readAll(w, w.root, '/data/c2/d/e/f/g/deep.txt')), 'ENOENT');
   assert.equal(readAll(w, w.root, '/data/c3/d/e/f/g/deep.txt'), 'deep');
   w.fs.release();
   assert.equal(live, 0, 'release closes every descriptor');
@@ -614,15 +604,15 @@ test('a read-only host directory refuses changes', (t) => {
   const w = world(t, { readOnly: true });
   assert.equal(readAll(w, w.root, '/data/hello.txt'), 'hello from the host');
   const rofs = name(EROFS);
-  assert.equal(errnoOf(() => open(w, w.root, '/data/hello.txt', O_WRONLY)), rofs);
-  assert.equal(errnoOf(() => open(w, w.root, '/data/new', O_WRONLY | O_CREAT)), rofs);
-  assert.equal(errnoOf(() => w.vfs.mkdirAt(w.ctx, w.root, '/data/d', 0o755)), rofs);
-  assert.equal(errnoOf(() => w.vfs.unlinkAt(w.ctx, w.root, '/data/hello.txt')), rofs);
-  assert.equal(errnoOf(() => w.vfs.setStatAt(w.ctx, w.root, '/data/hello.txt', true, { perm: 0o777 })), rofs);
+  assert.equal(thrownErrno(() => open(w, w.root, '/data/hello.txt', O_WRONLY)), rofs);
+  assert.equal(thrownErrno(() => open(w, w.root, '/data/new', O_WRONLY | O_CREAT)), rofs);
+  assert.equal(thrownErrno(() => w.vfs.mkdirAt(w.ctx, w.root, '/data/d', 0o755)), rofs);
+  assert.equal(thrownErrno(() => w.vfs.unlinkAt(w.ctx, w.root, '/data/hello.txt')), rofs);
+  assert.equal(thrownErrno(() => w.vfs.setStatAt(w.ctx, w.root, '/data/hello.txt', true, { perm: 0o777 })), rofs);
   // Directly on the filesystem too, whatever the mount says.
   const dataDentry = w.fs.root();
-  assert.equal(errnoOf(() => w.fs.createFile(dataDentry, 'x', 0o644, { uid: 0, gid: 0 })), rofs);
-  assert.equal(errnoOf(() => dataDentry.children.get('hello.txt')?.inode.open(dataDentry, O_RDWR)), rofs);
+  assert.equal(thrownErrno(() => w.fs.createFile(dataDentry, 'x', 0o644, { uid: 0, gid: 0 })), rofs);
+  assert.equal(thrownErrno(() => dataDentry.children.get('hello.txt')?.inode.open(dataDentry, O_RDWR)), rofs);
   assert.deepEqual(nfs.readdirSync(w.shared).sort(), ['dir', 'hello.txt', 'sub']);
 });
 
@@ -631,12 +621,12 @@ test('mount facts and errors that name Linux errnos', (t) => {
   assert.equal(w.fs.fsType, '9p');
   assert.equal(w.fs.source, w.shared);
   assert.equal(w.fs.root().parent, null);
-  assert.equal(errnoOf(() => open(w, w.root, '/data/missing', O_RDONLY)), 'ENOENT');
-  assert.equal(errnoOf(() => open(w, w.root, '/data/sub', O_WRONLY)), name(EISDIR));
-  assert.equal(errnoOf(() => open(w, w.root, '/data/hello.txt/x', O_RDONLY)), 'ENOTDIR');
-  assert.equal(errnoOf(() => w.vfs.mkdirAt(w.ctx, w.root, '/data/hello.txt', 0o755)), name(EEXIST));
-  assert.equal(errnoOf(() => w.vfs.rmdirAt(w.ctx, w.root, '/data/sub')), name(ENOTEMPTY));
-  assert.equal(errnoOf(() => open(w, w.root, '/data/a\0b', O_RDONLY | O_CREAT)), 'EINVAL');
-  assert.equal(errnoOf(() => new HostDirFs({ dev: 3, host: new NodeHostDirectory(join(w.top, 'nope')), source: 'x' })), 'ENOENT');
-  assert.equal(errnoOf(() => new HostDirFs({ dev: 3, host: new NodeHostDirectory(join(w.top, 'secret')), source: 'x' })), 'ENOTDIR');
+  assert.equal(thrownErrno(() => open(w, w.root, '/data/missing', O_RDONLY)), 'ENOENT');
+  assert.equal(thrownErrno(() => open(w, w.root, '/data/sub', O_WRONLY)), name(EISDIR));
+  assert.equal(thrownErrno(() => open(w, w.root, '/data/hello.txt/x', O_RDONLY)), 'ENOTDIR');
+  assert.equal(thrownErrno(() => w.vfs.mkdirAt(w.ctx, w.root, '/data/hello.txt', 0o755)), name(EEXIST));
+  assert.equal(thrownErrno(() => w.vfs.rmdirAt(w.ctx, w.root, '/data/sub')), name(ENOTEMPTY));
+  assert.equal(thrownErrno(() => open(w, w.root, '/data/a\0b', O_RDONLY | O_CREAT)), 'EINVAL');
+  assert.equal(thrownErrno(() => new HostDirFs({ dev: 3, host: new NodeHostDirectory(join(w.top, 'nope')), source: 'x' })), 'ENOENT');
+  assert.equal(thrownErrno(() => new HostDirFs({ dev: 3, host: new NodeHostDirectory(join(w.top, 'secret')), source: 'x' })), 'ENOTDIR');
 });

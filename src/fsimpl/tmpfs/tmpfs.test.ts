@@ -2,9 +2,8 @@
 // (They live here, not in src/vfs, because a vfs test may not import a filesystem: layer rules.)
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { errnoNames } from '../../abi/errno.js';
 import { MAXSYMLINKS, O_CREAT, O_RDONLY, O_WRONLY } from '../../abi/open.js';
-import { KernelError } from '../../base/error.js';
+import { thrownErrno } from '../../base/testing/errno.js';
 import { VirtualFilesystem, type PathContext, type PathStart } from '../../vfs/vfs.js';
 import { Tmpfs } from './tmpfs.js';
 
@@ -14,16 +13,6 @@ function setup(): { vfs: VirtualFilesystem; ctx: PathContext; root: PathStart; d
   const m = vfs.newMount(new Tmpfs({ dev: nextDev++, now: () => 1n }), 0);
   const ctx: PathContext = { root: { mount: m, dentry: m.root }, caller: { pid: 1, creds: { uid: 0, gid: 0 } } };
   return { vfs, ctx, root: { at: ctx.root }, dev: () => nextDev++ };
-}
-
-function errno(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof KernelError) return errnoNames[e.errno] ?? String(e.errno);
-    throw e;
-  }
-  return 'no error';
 }
 
 function touch(s: ReturnType<typeof setup>, path: string, text = ''): void {
@@ -54,15 +43,15 @@ test('rename: replacing, type rules, into itself, hard links', () => {
   vfs.renameAt(ctx, root, '/f', root, '/g');
   assert.equal(read(s, '/g'), 'f');
   assert.ok(g.dead, 'the replaced file is dead');
-  assert.equal(errno(() => vfs.statAt(ctx, root, '/f', false)), 'ENOENT');
+  assert.equal(thrownErrno(() => vfs.statAt(ctx, root, '/f', false)), 'ENOENT');
 
-  assert.equal(errno(() => vfs.renameAt(ctx, root, '/a', root, '/g')), 'ENOTDIR');
-  assert.equal(errno(() => vfs.renameAt(ctx, root, '/g', root, '/a')), 'EISDIR');
-  assert.equal(errno(() => vfs.renameAt(ctx, root, '/a', root, '/full')), 'ENOTEMPTY');
-  assert.equal(errno(() => vfs.renameAt(ctx, root, '/a', root, '/a/sub/in')), 'EINVAL');
-  assert.equal(errno(() => vfs.renameAt(ctx, root, '/a/.', root, '/b')), 'EBUSY');
-  assert.equal(errno(() => vfs.renameAt(ctx, root, '/nope', root, '/b')), 'ENOENT');
-  assert.equal(errno(() => vfs.renameAt(ctx, root, '/g', root, '/g2/')), 'ENOTDIR');
+  assert.equal(thrownErrno(() => vfs.renameAt(ctx, root, '/a', root, '/g')), 'ENOTDIR');
+  assert.equal(thrownErrno(() => vfs.renameAt(ctx, root, '/g', root, '/a')), 'EISDIR');
+  assert.equal(thrownErrno(() => vfs.renameAt(ctx, root, '/a', root, '/full')), 'ENOTEMPTY');
+  assert.equal(thrownErrno(() => vfs.renameAt(ctx, root, '/a', root, '/a/sub/in')), 'EINVAL');
+  assert.equal(thrownErrno(() => vfs.renameAt(ctx, root, '/a/.', root, '/b')), 'EBUSY');
+  assert.equal(thrownErrno(() => vfs.renameAt(ctx, root, '/nope', root, '/b')), 'ENOENT');
+  assert.equal(thrownErrno(() => vfs.renameAt(ctx, root, '/g', root, '/g2/')), 'ENOTDIR');
 
   // A directory over an empty one; its link counts move with it.
   vfs.mkdirAt(ctx, root, '/empty', 0o755);
@@ -85,12 +74,12 @@ test(`symlinks: ${MAXSYMLINKS} are followed, one more is ELOOP`, () => {
   vfs.symlinkAt(ctx, 'target', root, '/l0');
   for (let i = 1; i <= MAXSYMLINKS; i++) vfs.symlinkAt(ctx, `l${i - 1}`, root, `/l${i}`);
   assert.equal(read(s, `/l${MAXSYMLINKS - 1}`), 'end'); // l39 -> ... -> l0 -> target: 40 links
-  assert.equal(errno(() => read(s, `/l${MAXSYMLINKS}`)), 'ELOOP');
+  assert.equal(thrownErrno(() => read(s, `/l${MAXSYMLINKS}`)), 'ELOOP');
   assert.equal(vfs.statAt(ctx, root, `/l${MAXSYMLINKS}`, false).type, 'symlink');
   vfs.symlinkAt(ctx, 'self', root, '/self');
-  assert.equal(errno(() => read(s, '/self')), 'ELOOP');
-  assert.equal(errno(() => vfs.symlinkAt(ctx, '', root, '/empty')), 'ENOENT');
-  assert.equal(errno(() => vfs.symlinkAt(ctx, 'x', root, '/target')), 'EEXIST');
+  assert.equal(thrownErrno(() => read(s, '/self')), 'ELOOP');
+  assert.equal(thrownErrno(() => vfs.symlinkAt(ctx, '', root, '/empty')), 'ENOENT');
+  assert.equal(thrownErrno(() => vfs.symlinkAt(ctx, 'x', root, '/target')), 'EEXIST');
 });
 
 test('link counts of files and directories', () => {
@@ -102,7 +91,7 @@ test('link counts of files and directories', () => {
   assert.equal(vfs.statAt(ctx, root, '/f', false).nlink, 3);
   vfs.unlinkAt(ctx, root, '/f2');
   assert.equal(vfs.statAt(ctx, root, '/f3', false).nlink, 2);
-  assert.equal(errno(() => vfs.linkAt(ctx, root, '/', root, '/d', false)), 'EPERM');
+  assert.equal(thrownErrno(() => vfs.linkAt(ctx, root, '/', root, '/d', false)), 'EPERM');
 
   vfs.mkdirAt(ctx, root, '/d', 0o755);
   assert.equal(vfs.statAt(ctx, root, '/d', true).nlink, 2);
@@ -111,11 +100,11 @@ test('link counts of files and directories', () => {
   assert.equal(vfs.statAt(ctx, root, '/d', true).nlink, 4);
   vfs.rmdirAt(ctx, root, '/d/x');
   assert.equal(vfs.statAt(ctx, root, '/d', true).nlink, 3);
-  assert.equal(errno(() => vfs.rmdirAt(ctx, root, '/d')), 'ENOTEMPTY');
-  assert.equal(errno(() => vfs.rmdirAt(ctx, root, '/d/y/.')), 'EINVAL');
-  assert.equal(errno(() => vfs.rmdirAt(ctx, root, '/d/y/..')), 'ENOTEMPTY');
-  assert.equal(errno(() => vfs.unlinkAt(ctx, root, '/d')), 'EISDIR');
-  assert.equal(errno(() => vfs.rmdirAt(ctx, root, '/f')), 'ENOTDIR');
+  assert.equal(thrownErrno(() => vfs.rmdirAt(ctx, root, '/d')), 'ENOTEMPTY');
+  assert.equal(thrownErrno(() => vfs.rmdirAt(ctx, root, '/d/y/.')), 'EINVAL');
+  assert.equal(thrownErrno(() => vfs.rmdirAt(ctx, root, '/d/y/..')), 'ENOTEMPTY');
+  assert.equal(thrownErrno(() => vfs.unlinkAt(ctx, root, '/d')), 'EISDIR');
+  assert.equal(thrownErrno(() => vfs.rmdirAt(ctx, root, '/f')), 'ENOTDIR');
 });
 
 test('a mountpoint is busy; a link or rename across mounts is EXDEV', () => {
@@ -127,11 +116,11 @@ test('a mountpoint is busy; a link or rename across mounts is EXDEV', () => {
   vfs.attach(vfs.resolve(ctx, root, '/m', true), m);
   touch(s, '/m/inside', 'in');
   touch(s, '/outside', 'out');
-  assert.equal(errno(() => vfs.rmdirAt(ctx, root, '/m')), 'EBUSY');
-  assert.equal(errno(() => vfs.renameAt(ctx, root, '/m', root, '/m2')), 'EBUSY');
-  assert.equal(errno(() => vfs.renameAt(ctx, root, '/other', root, '/m')), 'EBUSY');
-  assert.equal(errno(() => vfs.renameAt(ctx, root, '/m/inside', root, '/inside')), 'EXDEV');
-  assert.equal(errno(() => vfs.linkAt(ctx, root, '/outside', root, '/m/l', false)), 'EXDEV');
+  assert.equal(thrownErrno(() => vfs.rmdirAt(ctx, root, '/m')), 'EBUSY');
+  assert.equal(thrownErrno(() => vfs.renameAt(ctx, root, '/m', root, '/m2')), 'EBUSY');
+  assert.equal(thrownErrno(() => vfs.renameAt(ctx, root, '/other', root, '/m')), 'EBUSY');
+  assert.equal(thrownErrno(() => vfs.renameAt(ctx, root, '/m/inside', root, '/inside')), 'EXDEV');
+  assert.equal(thrownErrno(() => vfs.linkAt(ctx, root, '/outside', root, '/m/l', false)), 'EXDEV');
   assert.equal(vfs.resolve(ctx, root, '/m/..', true).dentry, ctx.root.dentry);
 });
 
@@ -146,16 +135,16 @@ test('stacked mounts: the last one shows; detaching it shows the one below', () 
   const b = vfs.newMount(new Tmpfs({ dev: s.dev(), now: () => 1n }), 0);
   vfs.attach(vfs.resolve(ctx, root, '/m', true), b);
   assert.equal(b.parent, a, 'stacked on the first mount');
-  assert.equal(errno(() => read(s, '/m/fa')), 'ENOENT');
+  assert.equal(thrownErrno(() => read(s, '/m/fa')), 'ENOENT');
   touch(s, '/m/fb', 'b');
   assert.equal(vfs.resolve(ctx, root, '/m', true).mount, b);
   vfs.mkdirAt(ctx, root, '/m/db', 0o755);
   assert.equal(vfs.resolve(ctx, root, '/m/db/..', true).dentry, b.root);
-  assert.equal(errno(() => vfs.resolve(ctx, root, '/m/fb/..', true)), 'ENOTDIR');
+  assert.equal(thrownErrno(() => vfs.resolve(ctx, root, '/m/fb/..', true)), 'ENOTDIR');
   assert.equal(vfs.resolve(ctx, root, '/m/..', true).dentry, ctx.root.dentry);
   a.detach(b);
   assert.equal(read(s, '/m/fa'), 'a');
-  assert.equal(errno(() => read(s, '/m/fb')), 'ENOENT');
+  assert.equal(thrownErrno(() => read(s, '/m/fb')), 'ENOENT');
   ctx.root.mount.detach(a);
   assert.equal(read(s, '/m/under'), 'root fs');
 });
