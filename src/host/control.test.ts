@@ -1,13 +1,11 @@
 // The control protocol (host/control.ts): one request, progress lines only when asked for, one reply.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { callControl, fileProgress, PROGRESS_EVERY_MS, progressFile, readProgress, serveControl } from './control.js';
+import { scratch } from './testing/scratch.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'amber-control-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratch('control');
 
 test('progress lines before the reply when asked for, the reply alone otherwise', async () => {
   const socket = join(dir, 'control.sock');

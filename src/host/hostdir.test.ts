@@ -2,7 +2,6 @@
 // Node's errors become KernelErrors with Linux errnos, and the stillNames shortcut only ever confirms.
 import assert from 'node:assert/strict';
 import * as nfs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { EAGAIN, EEXIST, EINVAL, EIO, ELOOP, ENOENT, ENOTDIR, ENOTEMPTY, errnoNames } from '../abi/errno.js';
@@ -11,9 +10,10 @@ import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../abi/stat.js';
 import { KernelError } from '../base/error.js';
 import { thrownErrno } from '../base/testing/errno.js';
 import { NodeHostDirectory, toKernelError } from './hostdir.js';
+import { scratch } from './testing/scratch.js';
 
 function tree(t: TestContext): { top: string; dir: string; host: NodeHostDirectory; root: number } {
-  const top = nfs.mkdtempSync(join(tmpdir(), 'amber-host-'));
+  const top = scratch('host', t);
   const dir = join(top, 'shared');
   nfs.mkdirSync(join(dir, 'sub'), { recursive: true });
   nfs.writeFileSync(join(dir, 'file'), 'data');
@@ -22,10 +22,7 @@ function tree(t: TestContext): { top: string; dir: string; host: NodeHostDirecto
   nfs.symlinkSync(join(top, 'outside'), join(dir, 'out'));
   const host = new NodeHostDirectory(dir);
   const root = host.openRoot();
-  t.after(() => {
-    host.close(root);
-    nfs.rmSync(top, { recursive: true, force: true });
-  });
+  t.after(() => host.close(root));
   return { top, dir, host, root };
 }
 

@@ -4,20 +4,19 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import {
-  cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync,
+  cpSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { NodeImageStore } from '../host/imagestore.js';
+import { scratch } from '../host/testing/scratch.js';
 import { ImageError } from './error.js';
 import { chunked } from './payload.js';
 import { readImage } from './reader.js';
 import type { ImageStore, Sha256, StoreEntry, StoreReader, StoreWriter } from './store.js';
 import { writeImage, type ImageContents } from './writer.js';
 
-const root = mkdtempSync(join(tmpdir(), 'amber-damage-'));
-after(() => rmSync(root, { recursive: true, force: true }));
+const root = scratch('damage');
 const store = new NodeImageStore();
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');

@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { NodeImageStore } from '../host/imagestore.js';
+import { scratch } from '../host/testing/scratch.js';
 import { chunked, type Payload } from './payload.js';
 import { readImage } from './reader.js';
 import { writeImage } from './writer.js';
 
-const root = mkdtempSync(join(tmpdir(), 'amber-image-'));
-after(() => rmSync(root, { recursive: true, force: true }));
+const root = scratch('image');
 const store = new NodeImageStore();
 let n = 0;
 const fresh = (): string => join(root, `img${n++}`);

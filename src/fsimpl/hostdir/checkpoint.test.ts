@@ -5,13 +5,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as nfs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { O_APPEND, O_CREAT, O_DIRECTORY, O_RDONLY, O_RDWR, O_SYNC, O_WRONLY } from '../../abi/open.js';
 import { thrownErrno } from '../../base/testing/errno.js';
 import { NodeHostDirectory } from '../../host/hostdir.js';
 import { bindHostDir } from '../../host/hostdir_mount.js';
+import { scratch } from '../../host/testing/scratch.js';
 import { decodeGraph, encodeGraph, list, ref, Registry, savable, serialize, StateError, struct } from '../../state/index.js';
 import { Dentry } from '../../vfs/dentry.js';
 import { CLOCK_KEY, type RealtimeClock } from '../../vfs/external.js';
@@ -74,14 +74,13 @@ const LOG = '0123456789ab';
 
 /** A host directory: a.txt, log.txt, sub/b.txt, sub/c.txt. */
 function hostTree(t: TestContext): { top: string; dir: string } {
-  const top = nfs.mkdtempSync(join(tmpdir(), 'amber-hostdir-ckpt-'));
+  const top = scratch('hostdir-ckpt', t);
   const dir = join(top, 'vol');
   nfs.mkdirSync(join(dir, 'sub'), { recursive: true });
   nfs.writeFileSync(join(dir, 'a.txt'), A);
   nfs.writeFileSync(join(dir, 'log.txt'), LOG);
   nfs.writeFileSync(join(dir, 'sub', 'b.txt'), 'bee');
   nfs.writeFileSync(join(dir, 'sub', 'c.txt'), 'sea');
-  t.after(() => nfs.rmSync(top, { recursive: true, force: true }));
   return { top, dir };
 }
 

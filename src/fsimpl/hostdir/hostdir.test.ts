@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as nfs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import {
@@ -13,6 +12,7 @@ import {
 import { O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../../abi/open.js';
 import { thrownErrno } from '../../base/testing/errno.js';
 import { NodeHostDirectory } from '../../host/hostdir.js';
+import { scratch } from '../../host/testing/scratch.js';
 import type { FileDescription } from '../../vfs/file.js';
 import { VirtualFilesystem, type PathContext, type PathStart } from '../../vfs/vfs.js';
 import { Tmpfs } from '../tmpfs/tmpfs.js';
@@ -44,7 +44,7 @@ interface WorldOptions {
 
 /** Host layout: top/{secret, outside/passwd, shared/{hello.txt, sub/inner.txt, dir/file.txt}}. */
 function world(t: TestContext, opts: WorldOptions = {}): World {
-  const top = nfs.mkdtempSync(join(tmpdir(), 'amber-hostdir-'));
+  const top = scratch('hostdir', t);
   const shared = join(top, 'shared');
   const outside = join(top, 'outside');
   nfs.mkdirSync(shared);
@@ -70,10 +70,7 @@ function world(t: TestContext, opts: WorldOptions = {}): World {
   const fs = new HostDirFs(opts.maxHandles !== undefined ? { ...fsOpts, maxHandles: opts.maxHandles } : fsOpts);
   vfs.attach(vfs.resolve(ctx, root, '/data', true), vfs.newMount(fs, 0));
   const data: PathStart = { at: vfs.resolve(ctx, root, '/data', true), beneath: true };
-  t.after(() => {
-    fs.release();
-    nfs.rmSync(top, { recursive: true, force: true });
-  });
+  t.after(() => fs.release());
   return { top, shared, outside, vfs, ctx, root, data, fs, untouched: () => assert.deepEqual(snapshot(top), before) };
 }
 
