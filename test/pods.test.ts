@@ -4,7 +4,11 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { guest, manifest, numbers, range, runAmber, until, userError, verdict, withSandbox } from './e2e.js';
+import { guest, runAmber, userError } from './testing/amber.js';
+import { numbers, range } from './testing/counters.js';
+import { manifest } from './testing/manifests.js';
+import { until, verdict } from './testing/wait.js';
+import { withWorkspace } from './testing/workspace.js';
 
 interface State {
   ociVersion: string;
@@ -27,7 +31,7 @@ const forever = ['--ticks', '1000000', '--every-ms', '20'];
 
 describe('pods', { concurrency: true }, () => {
   test("a foreground pod labels every line NAME | and exits with the first failing container's code", () =>
-    withSandbox(async (s) => {
+    withWorkspace(async (s) => {
       const pod = manifest(s.dir, 'pod.yaml', 'fg', [
         { name: 'ok', guest: 'hello', args: ['fine'] },
         { name: 'three', guest: 'hello', args: ['--exit', '3'] },
@@ -50,7 +54,7 @@ describe('pods', { concurrency: true }, () => {
     }));
 
   test('a detached pod: --detach prints the ID; list, list --json, state, logs, logs --follow, kill, delete', () =>
-    withSandbox(async (s) => {
+    withWorkspace(async (s) => {
       const pod = manifest(s.dir, 'pod.yaml', 'ignored', [
         { name: 'a', guest: 'e2e_counter', args: forever },
         { name: 'b', guest: 'e2e_counter', args: ['--ticks', '3', '--every-ms', '1'] },
@@ -106,7 +110,7 @@ describe('pods', { concurrency: true }, () => {
     }));
 
   test('delete --force ends a running pod; a pod whose sandbox was SIGKILLed shows as stopped and delete works', () =>
-    withSandbox(async (s) => {
+    withWorkspace(async (s) => {
       const pod = manifest(s.dir, 'pod.yaml', 'p', [{ name: 't', guest: 'e2e_counter', args: forever }], []);
       await s.ok(['pod', 'run', pod, '--detach', '--name', 'forced']);
       await s.ok(['pod', 'run', pod, '--detach', '--name', 'killed']);
@@ -127,7 +131,7 @@ describe('pods', { concurrency: true }, () => {
     }));
 
   test("two containers sharing an emptyDir and /dev/shm see each other's writes", () =>
-    withSandbox(async (s) => {
+    withWorkspace(async (s) => {
       const writer = (name: string, peer: string) => ({
         name,
         guest: 'e2e_writer',
@@ -144,7 +148,7 @@ describe('pods', { concurrency: true }, () => {
     }));
 
   test('a container spinning in a compute loop does not starve a ticking sibling', (t) =>
-    withSandbox(async (s) => {
+    withWorkspace(async (s) => {
       const ctl = s.path('ctl');
       mkdirSync(ctl);
       const pod = manifest(s.dir, 'pod.yaml', 'spin', [
@@ -163,7 +167,7 @@ describe('pods', { concurrency: true }, () => {
     }));
 
   test('a bad manifest is one line naming the field path, exit 1; no manifest is exit 2', () =>
-    withSandbox(async (s) => {
+    withWorkspace(async (s) => {
       const head = 'apiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec:\n';
       const ctr = (name: string) => `  - name: ${name}\n    image: ${guest('hello')}\n`;
       const cases: Array<[string, string, RegExp]> = [

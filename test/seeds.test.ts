@@ -6,7 +6,12 @@ import assert from 'node:assert/strict';
 import { appendFileSync, closeSync, copyFileSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { blobs, fingerprint, guest, manifest, numbers, range, until, userError, verdict, withSandbox, type Container, type Sandbox, type Volume } from './e2e.js';
+import { guest, userError } from './testing/amber.js';
+import { numbers, range } from './testing/counters.js';
+import { blobs, fingerprint } from './testing/images.js';
+import { manifest, type Container, type Volume } from './testing/manifests.js';
+import { ready, until, verdict } from './testing/wait.js';
+import { withWorkspace, type Workspace } from './testing/workspace.js';
 
 interface PodState {
   id: string;
@@ -14,12 +19,10 @@ interface PodState {
   containers: Array<{ name: string; exitCode: number | null }>;
 }
 
-/** Waits for a file a guest writes (its --ready). */
-const ready = (path: string, timeoutMs = 30_000) => until(path, () => existsSync(path), timeoutMs);
 const touch = (path: string) => writeFileSync(path, '');
 
 /** A pod of one e2e_counter container "counter" with an emptyDir /data and a hostPath /ctl. */
-function counterPod(s: Sandbox, name: string, args: string[], ctl: string): string {
+function counterPod(s: Workspace, name: string, args: string[], ctl: string): string {
   const c: Container = {
     name: 'counter',
     guest: 'e2e_counter',
@@ -29,7 +32,7 @@ function counterPod(s: Sandbox, name: string, args: string[], ctl: string): stri
   return manifest(s.dir, `${name}.yaml`, name, [c], [{ name: 'data', emptyDir: {} }, { name: 'ctl', hostPath: { path: ctl } }]);
 }
 
-function dir(s: Sandbox, name: string): string {
+function dir(s: Workspace, name: string): string {
   const d = s.path(name);
   mkdirSync(d, { recursive: true });
   return d;
@@ -47,7 +50,7 @@ function flip(path: string, at: number): void {
 
 describe('checkpoint and restore', { concurrency: true }, () => {
   test('seed 000: two writers on a shared emptyDir restore into a spec listing them in reverse order', () =>
-    withSandbox(async (s) => {
+    withWorkspace(async (s) => {
       const ctl = dir(s, 'ctl');
       const writer = (name: string, peer: string): Container => ({
         name,
@@ -81,7 +84,7 @@ describe('checkpoint and restore', { concurrency: true }, () => {
     }));
 
   test('seed 001: checkpointed with --debug-log, restored in the foreground without it and with fds 3-5 open', () =>
-    withSandbox(async (s) => {
+    withWorkspace(async (s) => {
       const ctl = dir(s, 'ctl');
       const pod = counterPod(s, 's001', ['--ticks', '12', '--every-ms', '20', '--state', '/data/state', '--out', '/data/out',
         '--hold-at', '4', '--go', '/ctl/go', '--ready', '/ctl/ready', '--done', '/ctl/done'], ctl);
@@ -104,7 +107,7 @@ describe('checkpoint and restore', { concurrency: true }, () => {
     }));
 
   test('seed 002: fds and a dir fd under covered and stacked mounts survive checkpoint/restore; stacking unchanged', () =>
-    withSandbox(async (s) => {
+    withWorkspace(async (s) => {
       const ctl = dir(s, 'ctl');
       const pod = manifest(s.dir, 'pod.yaml', 's002', [{
         name: 'om',
@@ -125,7 +128,7 @@ describe('checkpoint and restore', { concurrency: true }, () => {
     }));
 
   test('seed 003: ghost files on /dev/shm and a hostPath restore in a fresh --root with --volume NAME=NEWDIR', () =>
-    withSandbox(async (s) => {
+    withWorkspace(async (s) => {
       const host1 = dir(s, 'host1');
       const pod = manifest(s.dir, 'pod.yaml', 's003', [{
         name: 'ghost',
@@ -147,7 +150,7 @@ describe('checkpoint and restore', { concurrency: true }, () => {
     }));
 
   test("seed 004: run --bundle with containerd's two /dev/shm mounts and uid mappings", () =>
-    withSandbox(async (s) => {
+    withWorkspace(async (s) => {
       const ctl = dir(s, 'ctl');
       const bundle = dir(s, 'bundle');
       mkdirSync(join(bundle, 'rootfs'));
@@ -177,7 +180,7 @@ describe('checkpoint and restore', { concurrency: true }, () => {
     }));
 
   test('checkpoint --leave-running twice; the second image restored under another --name while the original runs', () =>
-    withSandbox(async (s) => {
+    withWorkspace(async (s) => {
       const ctl = dir(s, 'ctl');
       const pod = counterPod(s, 'lr', ['--ticks', '14', '--every-ms', '20', '--state', '/data/state', '--out', '/data/out',
         '--hold-at', '4', '--hold-at', '8', '--go', '/ctl/go.%d', '--ready', '/ctl/ready.%d', '--done', '/ctl/done'], ctl);
@@ -201,7 +204,7 @@ describe('checkpoint and restore', { concurrency: true }, () => {
     }));
 
   test('a damaged image, a missing image and a changed host file open at checkpoint are refused in one line, changing nothing', () =>
-    withSandbox(async (s) => {
+    withWorkspace(async (s) => {
       const ctl = dir(s, 'ctl');
       const pod = counterPod(s, 'bi', ['--ticks', '6', '--every-ms', '10', '--state', '/data/state', '--out', '/ctl/out',
         '--hold-at', '3', '--go', '/ctl/go', '--ready', '/ctl/ready', '--done', '/ctl/done'], ctl);
