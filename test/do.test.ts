@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { amber, guest, scratch } from './cli.js';
+import { scratch } from '../src/host/testing/scratch.js';
+import { amber, guest } from './testing/amber.js';
 
 test('hello prints, sees its args and exits 0', () => {
   const r = amber(['do', '--', guest('hello'), 'one', 'two']);
@@ -39,8 +40,8 @@ test('a missing module is one line naming it, exit 1', () => {
   assert.match(r.stderr, /\/nonexistent\/prog\.wasm/);
 });
 
-test('a file that is not WebAssembly is one line naming it, exit 1', () => {
-  const dir = scratch();
+test('a file that is not WebAssembly is one line naming it, exit 1', (t) => {
+  const dir = scratch('do', t);
   const bad = join(dir, 'bad.wasm');
   writeFileSync(bad, 'not wasm at all');
   const r = amber(['do', '--', bad]);
@@ -63,16 +64,16 @@ test('the root is a tmpfs with /dev; absolute paths work', () => {
   for (const name of ['null', 'zero', 'full', 'random', 'urandom', 'shm']) assert.match(ls.stdout, new RegExp(`\\b${name}\\b`));
 });
 
-test('--dir HOST:GUEST shows the host directory at GUEST', () => {
-  const host = scratch();
+test('--dir HOST:GUEST shows the host directory at GUEST', (t) => {
+  const host = scratch('do', t);
   writeFileSync(join(host, 'greeting.txt'), 'hi from the host\n');
   const r = amber(['do', '--dir', `${host}:/data`, '--', guest('cat'), '/data/greeting.txt']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'hi from the host\n');
 });
 
-test('--dir HOST mounts at the same path; a host directory is listed by ls -lR', () => {
-  const host = scratch();
+test('--dir HOST mounts at the same path; a host directory is listed by ls -lR', (t) => {
+  const host = scratch('do', t);
   mkdirSync(join(host, 'sub'));
   writeFileSync(join(host, 'sub', 'x'), 'x');
   const r = amber(['do', '--dir', host, '--', guest('ls'), host]);
@@ -81,8 +82,8 @@ test('--dir HOST mounts at the same path; a host directory is listed by ls -lR',
   assert.match(r.stdout, /\bx\b/);
 });
 
-test('a guest cannot read outside --dir through .. or a host symlink', () => {
-  const top = scratch();
+test('a guest cannot read outside --dir through .. or a host symlink', (t) => {
+  const top = scratch('do', t);
   const host = join(top, 'shared');
   mkdirSync(host);
   writeFileSync(join(top, 'secret'), 'SECRET');
@@ -95,8 +96,8 @@ test('a guest cannot read outside --dir through .. or a host symlink', () => {
   }
 });
 
-test('a missing --dir host directory is one line naming it, exit 1, and is not created', () => {
-  const missing = join(scratch(), 'nope');
+test('a missing --dir host directory is one line naming it, exit 1, and is not created', (t) => {
+  const missing = join(scratch('do', t), 'nope');
   const r = amber(['do', '--dir', `${missing}:/x`, '--', guest('hello')]);
   assert.equal(r.code, 1);
   assert.equal(r.stderr.trim().split('\n').length, 1);

@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { linkSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { guest, repo, scratch } from './cli.js';
+import { scratch } from '../src/host/testing/scratch.js';
+import { guest, repo } from './testing/amber.js';
 
 function nodeWasi(args: string[], input = ''): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [join(repo, 'scripts', 'run-wasi.mjs'), ...args], {
@@ -25,8 +26,8 @@ test('hello prints its greeting and args, and exits with --exit N', () => {
   assert.equal(nodeWasi([guest('hello')]).code, 0);
 });
 
-test('cat copies files in order, stdin for "-" or no args, and fails with exit 1 on a missing file', () => {
-  const dir = scratch();
+test('cat copies files in order, stdin for "-" or no args, and fails with exit 1 on a missing file', (t) => {
+  const dir = scratch('guests', t);
   writeFileSync(join(dir, 'a'), 'one\n');
   writeFileSync(join(dir, 'b'), 'two\n');
   const r = nodeWasi(['--dir', dir, '--', guest('cat'), join(dir, 'a'), '-', join(dir, 'b')], 'in\n');
@@ -38,8 +39,8 @@ test('cat copies files in order, stdin for "-" or no args, and fails with exit 1
   assert.match(bad.stderr, new RegExp(`cat: ${join(dir, 'missing')}: No such file or directory`));
 });
 
-test('ls lists a tree recursively, sorted, with nlink, sizes and symlink targets', () => {
-  const dir = scratch();
+test('ls lists a tree recursively, sorted, with nlink, sizes and symlink targets', (t) => {
+  const dir = scratch('guests', t);
   const top = join(dir, 't');
   mkdirSync(join(top, 'sub', 'deep'), { recursive: true });
   writeFileSync(join(top, 'b.txt'), 'hi\n');

@@ -3,48 +3,24 @@
 // a hostPath volume, seed 002's overmounts, seed 003's ghosts), inspected every way; the image is never
 // changed and the host directory it names is never needed; a damaged or unreadable image is one line.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
 import { NodeImageStore } from '../src/host/imagestore.js';
 import { writeImage } from '../src/image/writer.js';
 import { PROGRAMS_VERSION } from '../src/runtime/checkpoint.js';
 import { bool, int, ref, Registry, savable, serialize, encodeGraph } from '../src/state/index.js';
-import { amber, guest, scratch, type RunResult } from './cli.js';
+import { amber, guest, succeeded, userError, type RunResult } from './testing/amber.js';
+import { filesOf, fingerprint } from './testing/images.js';
+import { manifest } from './testing/manifests.js';
+import { sleep, until } from './testing/wait.js';
+import { workspace } from './testing/workspace.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const ok = (r: RunResult, what: string): string => succeeded(r, what).stdout;
 
-async function until(what: string, cond: () => boolean, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-/** sha256 of every file under dir, by relative path. */
-function fingerprint(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else out[relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
-    }
-  };
-  walk(dir);
-  return out;
-}
-
-function ok(r: RunResult, what: string): string {
-  assert.equal(r.code, 0, `${what}: exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** A user error: exit 1, one line on stderr, no stack trace. */
+/** A user error: exit 1, one line on stderr ("amber: ..."), nothing on stdout, no stack trace. */
 function oneLine(r: RunResult, pattern: RegExp): void {
-  assert.equal(r.code, 1, `expected exit 1, got ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  userError(r, `expected ${pattern}`);
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /^amber: [^\n]+\n$/, `not one line: ${r.stderr}`);
   assert.match(r.stderr, pattern);
@@ -68,41 +44,36 @@ interface Json {
 }
 
 describe('amber inspect', () => {
-  const dir = scratch('amber-inspect-');
-  const root = join(dir, 'root');
-  const host = join(dir, 'host');
-  const img = join(dir, 'img');
-  const manifest = join(dir, 'pod.yaml');
+  // Its pods are deleted and the folder removed when the describe() ends.
+  const s = workspace('inspect');
+  const dir = s.dir;
+  const host = s.path('host');
+  const img = s.path('img');
+  let specFile = '';
   let prints: Record<string, string> = {};
-  const run = (...args: string[]): RunResult => amber(['--root', root, ...args]);
 
   before(async () => {
     mkdirSync(host);
     for (const g of ['ticker', 'e2e_overmount', 'e2e_ghost', 'hello']) copyFileSync(guest(g), join(dir, `${g}.wasm`));
-    writeFileSync(manifest, [
-      'apiVersion: v1', 'kind: Pod', 'metadata: {name: peek}', 'spec:', '  containers:',
-      '  - name: ticker', '    image: ticker.wasm', '    args: ["--to", "100000", "--every-ms", "20", "--file", "/host/ticks"]',
-      '    volumeMounts: [{name: data, mountPath: /data}, {name: host, mountPath: /host}]',
-      '  - name: over', '    image: e2e_overmount.wasm', '    args: ["--go", "/host/go", "--ready", "/host/ready-over"]',
-      '    volumeMounts: [{name: host, mountPath: /host}]',
-      '  - name: ghost', '    image: e2e_ghost.wasm', '    args: ["--host", "/host", "--go", "/host/go", "--ready", "/host/ready-ghost"]',
-      '    volumeMounts: [{name: host, mountPath: /host}]',
-      '  - name: once', '    image: hello.wasm', '    args: ["--exit", "3"]',
-      '  volumes:', '  - {name: data, emptyDir: {}}', `  - {name: host, hostPath: {path: ${host}}}`, '',
-    ].join('\n'));
-    assert.equal(ok(run('pod', 'run', '--detach', manifest), 'pod run'), 'peek\n');
+    // Images relative to the manifest: the modules are the copies beside it.
+    specFile = manifest(dir, 'pod.yaml', 'peek', [
+      { name: 'ticker', guest: 'ticker', image: 'ticker.wasm', args: ['--to', '100000', '--every-ms', '20', '--file', '/host/ticks'],
+        mounts: [{ name: 'data', mountPath: '/data' }, { name: 'host', mountPath: '/host' }] },
+      { name: 'over', guest: 'e2e_overmount', image: 'e2e_overmount.wasm', args: ['--go', '/host/go', '--ready', '/host/ready-over'],
+        mounts: [{ name: 'host', mountPath: '/host' }] },
+      { name: 'ghost', guest: 'e2e_ghost', image: 'e2e_ghost.wasm', args: ['--host', '/host', '--go', '/host/go', '--ready', '/host/ready-ghost'],
+        mounts: [{ name: 'host', mountPath: '/host' }] },
+      { name: 'once', guest: 'hello', image: 'hello.wasm', args: ['--exit', '3'] },
+    ], [{ name: 'data', emptyDir: {} }, { name: 'host', hostPath: { path: host } }]);
+    assert.equal((await s.ok(['pod', 'run', '--detach', specFile])).stdout, 'peek\n');
     await until('both guests ready and a few ticks', () =>
       existsSync(join(host, 'ready-over')) && existsSync(join(host, 'ready-ghost')) && existsSync(join(host, 'ticks')) && statSync(join(host, 'ticks')).size >= 6);
     // `once` prints its last line just before it exits (state shows no exit code while the pod runs).
-    await until('once printed its last line', () => ok(run('logs', 'peek', 'once'), 'logs').includes('argv[2] = 3'));
+    await until('once printed its last line', async () => (await s.ok(['logs', 'peek', 'once'])).stdout.includes('argv[2] = 3'));
     await sleep(200);
-    ok(run('checkpoint', 'peek', '--image-path', img), 'checkpoint');
-    ok(run('delete', 'peek'), 'delete');
+    await s.ok(['checkpoint', 'peek', '--image-path', img]);
+    await s.ok(['delete', 'peek']);
     prints = fingerprint(img);
-  });
-
-  after(() => {
-    amber(['--root', root, 'delete', '--force', 'peek']);
   });
 
   it('summarizes the image: identity, spec, containers, volumes, payloads', () => {
@@ -115,7 +86,7 @@ describe('amber inspect', () => {
     assert.match(out, /^Format +amber-checkpoint v1 \(programs v1\)$/m);
     assert.match(out, new RegExp(`^Manifest +${digest}$`, 'm'));
     assert.match(out, /^Size +[\d.]+ KiB on disk, payloads [\d.]+ KiB$/m);
-    assert.match(out, new RegExp(`^Spec +${manifest} \\(Pod manifest\\)$`, 'm'));
+    assert.match(out, new RegExp(`^Spec +${specFile} \\(Pod manifest\\)$`, 'm'));
     for (const [name, wasm] of [['ticker', 'ticker'], ['over', 'e2e_overmount'], ['ghost', 'e2e_ghost']]) {
       assert.match(out, new RegExp(`^  ${name} +suspended in poll_oneoff \\(blocked[^)]*\\) +${join(dir, `${wasm}.wasm`)}$`, 'm'));
     }
@@ -186,8 +157,8 @@ describe('amber inspect', () => {
     assert.equal(j.podId, 'peek');
     assert.deepEqual(j.format, { name: 'amber-checkpoint', version: 1, programs: PROGRAMS_VERSION, kernel: 1 });
     assert.match(j.manifestDigest, /^sha256:[0-9a-f]{64}$/);
-    assert.equal(j.specFile, manifest);
-    assert.equal(j.size.onDisk, Object.keys(prints).reduce((n, f) => n + statSync(join(img, f)).size, 0));
+    assert.equal(j.specFile, specFile);
+    assert.equal(j.size.onDisk, filesOf(prints).reduce((n, f) => n + statSync(join(img, f)).size, 0));
     assert.equal(j.size.payloads, j.payloads.reduce((n, p) => n + p.bytes, 0));
     assert.deepEqual(j.containers.map((c) => [c.name, c.state, c.call, c.cause]), [
       ['ticker', 'suspended', 'wasi_snapshot_preview1.poll_oneoff', 'blocked'],
@@ -246,7 +217,7 @@ describe('amber inspect', () => {
     oneLine(amber(['inspect', host]), new RegExp(`${host}: not an image directory`));
     const bad = join(dir, 'bad');
     mkdirSync(join(bad, 'blobs', 'sha256'), { recursive: true });
-    for (const f of Object.keys(prints)) copyFileSync(join(img, f), join(bad, f));
+    for (const f of filesOf(prints)) copyFileSync(join(img, f), join(bad, f));
     const index = JSON.parse(readFileSync(join(img, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
     const manifest = JSON.parse(readFileSync(join(img, 'blobs', 'sha256', (index.manifests[0]?.digest ?? '').slice(7)), 'utf8')) as { layers: Array<{ digest: string; annotations: Record<string, string> }> };
     const kernel = manifest.layers.find((l) => l.annotations['org.amber.name'] === 'kernel');
@@ -284,6 +255,6 @@ describe('amber inspect', () => {
 
   it('never changes the image', () => {
     assert.deepEqual(fingerprint(img), prints);
-    assert.ok(Object.keys(prints).length >= 5);
+    assert.ok(filesOf(prints).length >= 5);
   });
 });
