@@ -2,21 +2,14 @@
 // so a wrong guest is told apart from a wrong kernel. guests/syscalls is not run here: node:wasi fails some
 // of its checks (listed at the top of guests/syscalls.c); Amber's tests run it.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { linkSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { scratch } from '../src/host/testing/scratch.js';
-import { guest, repo } from './testing/amber.js';
+import { guest, repo, runScript, type RunResult } from './testing/amber.js';
 
-function nodeWasi(args: string[], input = ''): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(repo, 'scripts', 'run-wasi.mjs'), ...args], {
-    encoding: 'utf8',
-    input,
-    timeout: 60_000,
-  });
-  if (r.error) throw r.error;
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+function nodeWasi(args: string[], input = ''): RunResult {
+  return runScript(join(repo, 'scripts', 'run-wasi.mjs'), args, { input });
 }
 
 test('hello prints its greeting and args, and exits with --exit N', () => {

@@ -20,9 +20,21 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs `amber ARGS` to its end (60 s at most), with input on stdin. */
-export function amber(args: string[], opts: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): RunResult {
-  const r = spawnSync(process.execPath, [amberBin, ...args], {
+export interface SyncOptions {
+  /** Written to the command's stdin (default: nothing). */
+  input?: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Runs `amber ARGS` to its end (60 s at most). */
+export function amber(args: string[], opts: SyncOptions = {}): RunResult {
+  return runScript(amberBin, args, opts);
+}
+
+/** Runs `node SCRIPT ARGS` to its end (60 s at most), in the repository unless told another cwd. */
+export function runScript(script: string, args: string[], opts: SyncOptions = {}): RunResult {
+  const r = spawnSync(process.execPath, [script, ...args], {
     encoding: 'utf8',
     input: opts.input ?? '',
     cwd: opts.cwd ?? repo,
