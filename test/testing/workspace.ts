@@ -52,7 +52,10 @@ export class Workspace {
   }
 }
 
-/** A Workspace <tmpdir>/amber-<name>-XXXXXX closed when t ends (without t: when the describe() or the file ends), passed or failed. */
+/**
+ * A Workspace <tmpdir>/amber-<name>-XXXXXX, closed when t ends (without t: when the describe() or the
+ * file ends), passed or failed.
+ */
 export function workspace(name: string, t?: TestContext): Workspace {
   const w = new Workspace(name);
   atEnd(t, () => w.close());
