@@ -22,6 +22,34 @@ export const O_PATH = 0o10000000;
 /** The status flags that fcntl(F_SETFL) may change. */
 export const O_SETFL_MASK = O_APPEND | O_NONBLOCK | O_DSYNC | O_SYNC;
 
+/** The status flags by name, in the order strace prints them after the access mode. */
+const STATUS_FLAG_NAMES: ReadonlyArray<readonly [number, string]> = [
+  [O_APPEND, 'O_APPEND'],
+  [O_NONBLOCK, 'O_NONBLOCK'],
+  [O_SYNC, 'O_SYNC'],
+  [O_DSYNC, 'O_DSYNC'],
+  [O_DIRECTORY, 'O_DIRECTORY'],
+  [O_NOFOLLOW, 'O_NOFOLLOW'],
+];
+
+/**
+ * An open file's flags by name, as strace shows them: "O_WRONLY|O_APPEND". The access mode comes from
+ * what the file allows (O_PATH when neither reading nor writing), then the status flags, and any bit
+ * without a name in octal.
+ */
+export function describeOpenFlags(readable: boolean, writable: boolean, statusFlags: number): string {
+  const names = [readable && writable ? 'O_RDWR' : writable ? 'O_WRONLY' : readable ? 'O_RDONLY' : 'O_PATH'];
+  let rest = statusFlags & ~(O_RDONLY | O_WRONLY | O_RDWR);
+  for (const [bit, name] of STATUS_FLAG_NAMES) {
+    if ((rest & bit) === bit) {
+      names.push(name);
+      rest &= ~bit;
+    }
+  }
+  if (rest !== 0) names.push(`0${rest.toString(8)}`);
+  return names.join('|');
+}
+
 export const SEEK_SET = 0;
 export const SEEK_CUR = 1;
 export const SEEK_END = 2;

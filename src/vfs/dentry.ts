@@ -3,6 +3,7 @@
 // relies on `parent` for "..", on identity for mountpoints (a dentry with mounts on it stays the same
 // object while they exist), and on `dead` to know a file was unlinked while open.
 import { bool, int, map, optRef, ref, savable, str } from '../state/index.js';
+import { dentryPath } from './dpath.js';
 import { Inode } from './filesystem.js';
 
 export class Dentry {
@@ -24,9 +25,7 @@ export class Dentry {
 
   /** The path from this filesystem's root, for messages and /proc (not for resolution). */
   pathInFs(): string {
-    const parts: string[] = [];
-    for (let d: Dentry | null = this; d !== null && d.parent !== null; d = d.parent) parts.push(d.name);
-    return '/' + parts.reverse().join('/');
+    return dentryPath(this);
   }
 
   isAncestorOf(other: Dentry): boolean {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Dentry } from './dentry.js';
-import { pathOf, pathUnder, rawPathOf } from './dpath.js';
+import { dentryPath, pathOf, pathUnder, rawPathOf, type PathDentry, type PathMount } from './dpath.js';
 import type { Filesystem } from './filesystem.js';
 import { Mount, MountNamespace } from './mount.js';
 import { FakeFs } from './testing/fakefs.js';
@@ -96,4 +96,29 @@ test('a dentry moved out of a bind mount\'s subtree has escaped: "/"', () => {
   data.children.set('f', f);
   assert.deepEqual(rawPathOf(root, { mount: bind, dentry: f }), { path: '/', reach: 'escaped' });
   assert.equal(pathOf(root, { mount: bind, dentry: f }), '/');
+});
+
+test('dentryPath: the path inside the filesystem, mounts not crossed', () => {
+  const { fs, top, newMount } = setup();
+  const sub = fs.add(fs.add(fs.root(), 'data'), 'sub');
+  const bind = newMount(fs, sub);
+  top.attach(bind, fs.add(fs.root(), 'b'));
+  assert.equal(dentryPath(fs.add(sub, 'f', 'reg')), '/data/sub/f');
+  assert.equal(dentryPath(bind.root), '/data/sub');
+  assert.equal(dentryPath(fs.root()), '/');
+});
+
+test('the walk reads only PathMount and PathDentry: plain records (as a saved graph gives) walk the same', () => {
+  // A root filesystem with /mnt, a second filesystem mounted there holding d/f (unlinked).
+  const fsRoot: PathDentry = { name: '/', parent: null, dead: false };
+  const mnt: PathDentry = { name: 'mnt', parent: fsRoot, dead: false };
+  const otherRoot: PathDentry = { name: '/', parent: null, dead: false };
+  const d: PathDentry = { name: 'd', parent: otherRoot, dead: false };
+  const f: PathDentry = { name: 'f', parent: d, dead: true };
+  const top: PathMount = { root: fsRoot, parent: null, mountpoint: null };
+  const m: PathMount = { root: otherRoot, parent: top, mountpoint: mnt };
+  const root = { mount: top, dentry: fsRoot };
+  assert.equal(pathOf(root, { mount: m, dentry: f }), '/mnt/d/f (deleted)');
+  assert.equal(pathUnder({ mount: m, dentry: d }, { mount: top, dentry: mnt }), null);
+  assert.deepEqual(rawPathOf({ mount: m, dentry: d }, { mount: top, dentry: mnt }), { path: '/mnt', reach: 'top' });
 });

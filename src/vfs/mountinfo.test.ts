@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MNT_NODEV, MNT_NOEXEC, MNT_NOSUID, MNT_READONLY, MNT_RELATIME } from '../abi/mount.js';
+import {
+  MNT_LOCK_ATIME, MNT_LOCK_NODEV, MNT_LOCK_NOEXEC, MNT_LOCK_NOSUID, MNT_LOCK_READONLY, MNT_LOCKED, MNT_NODEV, MNT_NOEXEC, MNT_NOSUID,
+  MNT_READONLY, MNT_RELATIME,
+} from '../abi/mount.js';
 import { makeDev } from '../abi/stat.js';
 import type { Dentry } from './dentry.js';
 import type { Filesystem } from './filesystem.js';
 import { Mount, MountNamespace } from './mount.js';
-import { escapeMountField, mountinfo, mounts } from './mountinfo.js';
+import { escapeMountField, mountinfo, mountinfoEntry, mountLocks, mountOptions, mounts, tmpfsSuperOptions } from './mountinfo.js';
 import { FakeFs } from './testing/fakefs.js';
 
 /** A namespace whose root mount (id 1) is a tmpfs on 0:30; mounts get ids 2, 3, ... */
@@ -129,4 +132,38 @@ test('major:minor decode large device numbers', () => {
   const { fs, ns, root, top, newMount } = setup();
   top.attach(newMount(new FakeFs(makeDev(259, 65536))), fs.add(fs.root(), 'nvme'));
   assert.match(mountinfo(ns, root).split('\n')[1] as string, /^2 1 259:65536 \/ \/nvme /);
+});
+
+test('mountinfoEntry: one line as fields, unescaped, with how far the mountpoint\'s walk got', () => {
+  const { fs, top, newMount } = setup();
+  const jail = fs.add(fs.root(), 'jail');
+  const m = newMount(new FakeFs(makeDev(0, 50), { source: 'my src', superOptions: 'mode=1777' }), MNT_NOSUID | MNT_READONLY);
+  top.attach(m, fs.add(fs.root(), 'my dir'));
+  const inJail = { mount: top, dentry: jail };
+  assert.deepEqual(mountinfoEntry(m, { mount: top, dentry: fs.root() }), {
+    id: 2, parentId: 1, root: '/', mountpoint: { path: '/my dir', reach: 'root' }, options: 'ro,nosuid',
+    fstype: 'tmpfs', source: 'my src', superOptions: 'rw,mode=1777',
+  });
+  assert.deepEqual(mountinfoEntry(m, inJail).mountpoint, { path: '/my dir', reach: 'top' });
+  assert.equal(mountinfoEntry(top, inJail).parentId, 1);
+});
+
+test('mountinfoEntry reads only MountinfoMount: a plain record (as a saved graph gives) reads the same', () => {
+  const root = { name: '/', parent: null, dead: false };
+  const fs = { fsType: '9p', source: '', readOnly: true, superOptions: () => 'trans=fd' };
+  const top = { id: 7, flags: 0, parent: null, mountpoint: null, root, fs };
+  assert.deepEqual(mountinfoEntry(top, { mount: top, dentry: root }), {
+    id: 7, parentId: 7, root: '/', mountpoint: { path: '/', reach: 'root' }, options: 'rw', fstype: '9p', source: 'none', superOptions: 'ro,trans=fd',
+  });
+});
+
+test('mountOptions, mountLocks and tmpfsSuperOptions name flags in Linux\'s order', () => {
+  assert.equal(mountOptions(0), 'rw');
+  assert.equal(mountOptions(MNT_READONLY | MNT_NOEXEC | MNT_NOSUID | MNT_RELATIME), 'ro,nosuid,noexec,relatime');
+  assert.deepEqual(mountLocks(MNT_NOSUID), []);
+  assert.deepEqual(mountLocks(MNT_LOCKED | MNT_LOCK_ATIME | MNT_LOCK_READONLY | MNT_LOCK_NOSUID), ['readonly', 'nosuid', 'atime', 'umount']);
+  assert.deepEqual(mountLocks(MNT_LOCK_NODEV | MNT_LOCK_NOEXEC), ['nodev', 'noexec']);
+  assert.equal(tmpfsSuperOptions(undefined, 0o755), 'mode=755');
+  assert.equal(tmpfsSuperOptions(64 * 1024 * 1024, 0o1777), 'size=65536k,mode=1777');
+  assert.equal(tmpfsSuperOptions(1500, 0o7), 'size=1k,mode=007');
 });

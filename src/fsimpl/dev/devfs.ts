@@ -9,6 +9,7 @@ import { Dentry } from '../../vfs/dentry.js';
 import { CLOCK_KEY, fillOf, nowOf, RANDOM_KEY, type RandomSource, type RealtimeClock } from '../../vfs/external.js';
 import { DIRECTORY_FILE_OPS, type FileOps } from '../../vfs/file.js';
 import { Filesystem, Inode, type DirEntry } from '../../vfs/filesystem.js';
+import { tmpfsSuperOptions } from '../../vfs/mountinfo.js';
 import { MEM_DEVICES, openMemDevice, type FillRandom, type MemDeviceName } from './devices.js';
 
 export interface DevfsOptions {
@@ -70,8 +71,7 @@ export class Devfs extends Filesystem {
   }
 
   override superOptions(): string {
-    const mode = `mode=${(this.#root.inode as DevInode).perm.toString(8).padStart(3, '0')}`;
-    return this.#sizeBytes === undefined ? mode : `size=${Math.floor(this.#sizeBytes / 1024)}k,${mode}`;
+    return tmpfsSuperOptions(this.#sizeBytes, (this.#root.inode as DevInode).perm);
   }
 
   lookup(dir: Dentry, name: string): Dentry | null {

@@ -7,6 +7,7 @@ import { external, int, opt, ref, savable, str } from '../../state/index.js';
 import { Dentry } from '../../vfs/dentry.js';
 import { CLOCK_KEY, nowOf, type RealtimeClock } from '../../vfs/external.js';
 import { Filesystem, type Creds, type DirEntry } from '../../vfs/filesystem.js';
+import { tmpfsSuperOptions } from '../../vfs/mountinfo.js';
 import { TmpfsInode } from './inode.js';
 
 export interface TmpfsOptions {
@@ -55,11 +56,7 @@ export class Tmpfs extends Filesystem {
   }
 
   override superOptions(): string {
-    const parts: string[] = [];
-    if (this.#sizeBytes !== undefined) parts.push(`size=${Math.floor(this.#sizeBytes / 1024)}k`);
-    const perm = (this.#root.inode as TmpfsInode).perm;
-    parts.push(`mode=${perm.toString(8).padStart(3, '0')}`);
-    return parts.join(',');
+    return tmpfsSuperOptions(this.#sizeBytes, (this.#root.inode as TmpfsInode).perm);
   }
 
   lookup(dir: Dentry, name: string): Dentry | null {
