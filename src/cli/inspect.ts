@@ -1,7 +1,7 @@
 // `amber inspect DIR [--mounts] [--files] [--ps-tree] [--json]`: what a checkpoint image holds, like
 // checkpointctl's show/inspect for CRIU and Podman checkpoints. Read-only: the image is opened as a
 // restore opens it (every blob verified, nothing written beside or inside it), the kernel graph is read
-// as records (inspectgraph.ts) with no external bound, and no host directory the image names is touched.
+// as records (state/view.ts) with no external bound, and no host directory the image names is touched.
 import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { escapeMountField } from '../vfs/mountinfo.js';

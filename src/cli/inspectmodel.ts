@@ -1,7 +1,7 @@
 // What `amber inspect` tells about a checkpoint image, as plain data (the --json document; the text
 // output renders the same): the image's identity and sizes, the pod's spec summary, each container's
 // program state, and on request the process tree, each container's mount tree and each process's open
-// files, read from the kernel graph as records (inspectgraph.ts), never restored.
+// files, read from the kernel graph as records (state/view.ts), never restored.
 import { AmberError } from '../base/error.js';
 import {
   MNT_LOCK_ATIME, MNT_LOCK_NODEV, MNT_LOCK_NOEXEC, MNT_LOCK_NOSUID, MNT_LOCK_READONLY, MNT_LOCKED, MNT_NOATIME, MNT_NODEV,
@@ -11,8 +11,7 @@ import { O_APPEND, O_DIRECTORY, O_DSYNC, O_NONBLOCK, O_NOFOLLOW, O_RDONLY, O_RDW
 import type { CheckpointImage } from '../image/reader.js';
 import { PROGRAMS_VERSION, type ProgramRecord, type ProgramsFile } from '../runtime/checkpoint.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
-import type { Registry } from '../state/index.js';
-import { asStruct, GraphReadError, readGraph, Ref, SparseInfo, type GraphView, type Rec, type Value } from './inspectgraph.js';
+import { asStruct, GraphReadError, ObjectRef, SparseInfo, viewGraph, type GraphView, type Rec, type Registry, type Value } from '../state/index.js';
 
 export interface InspectOptions {
   psTree: boolean;
@@ -218,7 +217,7 @@ export function inspectImage(image: CheckpointImage, onDisk: number, registry: R
 
   let view: GraphView;
   try {
-    view = readGraph(registry, image.payload('kernel'));
+    view = viewGraph(registry, image.payload('kernel'));
   } catch (e) {
     throw new InspectError(`${image.dir}: payload "kernel": ${e instanceof Error ? e.message : String(e)}`);
   }
@@ -545,7 +544,7 @@ class PodView {
 
   /** The pod's name for a filesystem: a volume, the pod's /dev/shm, a hostdir key, or its type. */
   #originOf(fs: Rec): string {
-    for (const [name, v] of this.#pod.map('volumes')) if (v instanceof Ref && v.id === fs.id) return `volume ${String(name)}`;
+    for (const [name, v] of this.#pod.map('volumes')) if (v instanceof ObjectRef && v.id === fs.id) return `volume ${String(name)}`;
     if (this.#pod.ref('shm').id === fs.id) return 'shm';
     switch (fs.type) {
       case 'hostdir.Filesystem':

@@ -1,6 +1,7 @@
 // The checkpoint codec, like gVisor's pkg/state: savable types declare their fields beside their class
 // (savable.ts, kinds.ts), encodeGraph/loadGraph walk and rebuild object graphs (save.ts, load.ts), and
-// serialize/deserialize turn a graph into versioned bytes (wire.ts). See README.md.
+// serialize/deserialize turn a graph into versioned bytes (wire.ts), and viewGraph reads a graph's records
+// by field name without loading it (view.ts). See README.md.
 export { describe, StateError } from './errors.js';
 export {
   bigInt,
@@ -44,3 +45,5 @@ export {
   type SerializeOptions,
   type Wire,
 } from './wire.js';
+export { asStruct, GraphView, Rec, Struct, viewGraph } from './view.js';
+export { BlobInfo, ExternalValue, GraphReadError, ObjectRef, SparseInfo, type RecordValue, type Value } from './viewvalue.js';
