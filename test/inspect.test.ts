@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { NodeImageStore } from '../src/host/imagestore.js';
 import { writeImage } from '../src/image/writer.js';
-import { PROGRAMS_VERSION } from '../src/runtime/checkpoint.js';
+import { PROGRAMS_VERSION } from '../src/runtime/programs.js';
 import { bool, int, ref, Registry, savable, serialize, encodeGraph } from '../src/state/index.js';
 import { amber, guest, succeeded, userError, type RunResult } from './testing/amber.js';
 import { filesOf, fingerprint } from './testing/images.js';

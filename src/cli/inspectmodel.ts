@@ -9,7 +9,7 @@ import {
 } from '../abi/mount.js';
 import { O_APPEND, O_DIRECTORY, O_DSYNC, O_NONBLOCK, O_NOFOLLOW, O_RDONLY, O_RDWR, O_SYNC, O_WRONLY } from '../abi/open.js';
 import type { CheckpointImage } from '../image/reader.js';
-import { PROGRAMS_VERSION, type ProgramRecord, type ProgramsFile } from '../runtime/checkpoint.js';
+import { readPrograms, type ProgramRecord, type ProgramsFile } from '../runtime/programs.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
 import { asStruct, GraphReadError, ObjectRef, SparseInfo, viewGraph, type GraphView, type Rec, type Registry, type Value } from '../state/index.js';
 
@@ -141,20 +141,6 @@ export class InspectError extends AmberError {
     super(message);
     this.name = 'InspectError';
   }
-}
-
-function readPrograms(image: CheckpointImage): ProgramsFile {
-  let file: unknown;
-  try {
-    file = JSON.parse(new TextDecoder().decode(image.payload('programs')));
-  } catch (e) {
-    throw new InspectError(`${image.dir}: payload "programs" is not JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
-  const f = file as Partial<ProgramsFile> | null;
-  if (f === null || typeof f !== 'object' || f.version !== PROGRAMS_VERSION || !Array.isArray(f.programs)) {
-    throw new InspectError(`${image.dir}: payload "programs": not programs format version ${PROGRAMS_VERSION}`);
-  }
-  return f as ProgramsFile;
 }
 
 function waitLeft(r: ProgramRecord, monotonicNs: string): string | undefined {

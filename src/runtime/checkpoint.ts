@@ -6,53 +6,8 @@ import { chunked, DEFAULT_CHUNK_SIZE, type Payload } from '../image/payload.js';
 import { nextTurn } from '../image/turn.js';
 import { encodeGraph, serialize, type Registry } from '../state/index.js';
 import type { Scheduler, Task, Wait } from '../wasi/scheduler.js';
-import type { PendingCall } from '../wasi/suspend.js';
 import type { PodKernel } from './pod.js';
-
-/** The image's format for programs; restore.ts reads it. */
-export const PROGRAMS_VERSION = 1;
-
-type Value = number | bigint;
-/** A number or bigint as JSON: bigints as {"n": "123"}. */
-type JsonValue = number | { n: string };
-
-function toJson(v: Value): JsonValue {
-  return typeof v === 'bigint' ? { n: v.toString() } : v;
-}
-
-export function fromJson(v: JsonValue): Value {
-  return typeof v === 'number' ? v : BigInt(v.n);
-}
-
-export interface SavedPending {
-  module: string;
-  name: string;
-  args: JsonValue[];
-  cause: PendingCall['cause'];
-  result: JsonValue | null;
-}
-
-/** One container's program in the image. */
-export interface ProgramRecord {
-  container: string;
-  /** sha256 of the transformed module: a snapshot fits only that exact module. */
-  moduleHash: string;
-  state: 'ready' | 'suspended' | 'exited';
-  exit?: { kind: 'exit'; code: number } | { kind: 'trap'; message: string };
-  globals?: Record<string, JsonValue>;
-  pending?: SavedPending;
-  wait?: { untilNs: string | null; polling: boolean; bases: Array<[number, string]> } | null;
-  /** Payload names of its linear memory and Asyncify stack. */
-  memory?: string;
-  stack?: string;
-}
-
-export interface ProgramsFile {
-  version: number;
-  /** The kernel's monotonic clock at the cut: restored time continues from here. */
-  monotonicNs: string;
-  programs: ProgramRecord[];
-}
+import { PROGRAMS_VERSION, programsPayload, toJson, type JsonValue, type ProgramRecord, type ProgramsFile } from './programs.js';
 
 function waitJson(w: Wait | null): NonNullable<ProgramRecord["wait"]> | null {
   if (w === null) return null;
@@ -184,6 +139,6 @@ export function checkpointPayloads(pod: PodKernel, scheduler: Scheduler, tasks: 
   }
   const file: ProgramsFile = { version: PROGRAMS_VERSION, monotonicNs: pod.kernel.monotonicNs().toString(), programs };
   payloads.unshift(...chunked('kernel', serialize(encodeGraph(registry, pod)), { kind: 'kernel' }));
-  payloads.unshift({ name: 'programs', kind: 'programs', bytes: new TextEncoder().encode(JSON.stringify(file)) });
+  payloads.unshift(programsPayload(file));
   return payloads;
 }

@@ -7,8 +7,8 @@ import type { CheckpointImage } from '../image/reader.js';
 import { decodeGraph, type Registry, type Resolver } from '../state/index.js';
 import { Scheduler, type Task, type TaskEnd, type Wait } from '../wasi/scheduler.js';
 import type { FiberImage } from '../wasi/suspend.js';
-import { fromJson, PROGRAMS_VERSION, type ProgramRecord, type ProgramsFile } from './checkpoint.js';
 import { PodKernel } from './pod.js';
+import { fromJson, readPrograms, type ProgramRecord } from './programs.js';
 
 /** The image does not fit what the restore was given (another module, another set of containers). */
 export class RestoreMismatchError extends AmberError {
@@ -32,14 +32,6 @@ export interface RestoredPod {
   tasks: Map<string, Task>;
   /** Containers that had already exited at the checkpoint. */
   ended: Map<string, TaskEnd>;
-}
-
-export function readPrograms(image: CheckpointImage): ProgramsFile {
-  const file = JSON.parse(new TextDecoder().decode(image.payload('programs'))) as ProgramsFile;
-  if (file.version !== PROGRAMS_VERSION) {
-    throw new RestoreMismatchError(`${image.dir}: programs format version ${file.version}; this Amber reads version ${PROGRAMS_VERSION}`);
-  }
-  return file;
 }
 
 function fiberImage(image: CheckpointImage, r: ProgramRecord): FiberImage {

@@ -1,0 +1,128 @@
+// The "programs" payload of a checkpoint image, like CRIU's core-<pid>.img beside the pages: each
+// container's program at the cut (ready, suspended in a WASI call with its Asyncify state, or exited),
+// the payload names of its memory and stack, and the kernel's monotonic clock. One owner: checkpoint.ts
+// encodes it, restore.ts and the inspection decode it here, checked against this format.
+import { z } from 'zod';
+import { AmberError } from '../base/error.js';
+import type { Payload } from '../image/payload.js';
+import type { CheckpointImage } from '../image/reader.js';
+import type { PendingCall } from '../wasi/suspend.js';
+import { fieldPath, reasonOf } from './spec/error.js';
+
+/** The payload's name (and kind) in an image. */
+export const PROGRAMS_PAYLOAD = 'programs';
+/** The format this Amber writes and reads. */
+export const PROGRAMS_VERSION = 1;
+
+/** A number or bigint as JSON: bigints as {"n": "123"}. */
+export type JsonValue = number | { n: string };
+
+export function toJson(v: number | bigint): JsonValue {
+  return typeof v === 'bigint' ? { n: v.toString() } : v;
+}
+
+export function fromJson(v: JsonValue): number | bigint {
+  return typeof v === 'number' ? v : BigInt(v.n);
+}
+
+/** The WASI call a suspended program is stopped in (wasi/suspend.ts PendingCall), values as JSON. */
+export interface SavedPending {
+  module: string;
+  name: string;
+  args: JsonValue[];
+  cause: PendingCall['cause'];
+  result: JsonValue | null;
+}
+
+/** One container's program in the image. */
+export interface ProgramRecord {
+  container: string;
+  /** sha256 of the transformed module: a snapshot fits only that exact module. */
+  moduleHash: string;
+  state: 'ready' | 'suspended' | 'exited';
+  exit?: { kind: 'exit'; code: number } | { kind: 'trap'; message: string };
+  globals?: Record<string, JsonValue>;
+  pending?: SavedPending;
+  /** The scheduler's Wait, bigints as decimal strings. */
+  wait?: { untilNs: string | null; polling: boolean; bases: Array<[number, string]> } | null;
+  /** Payload names of its linear memory and Asyncify stack. */
+  memory?: string;
+  stack?: string;
+}
+
+export interface ProgramsFile {
+  version: number;
+  /** The kernel's monotonic clock at the cut: restored time continues from here. */
+  monotonicNs: string;
+  programs: ProgramRecord[];
+}
+
+/** A programs payload this Amber cannot read (damaged, foreign, another version): one line naming the image. */
+export class ProgramsError extends AmberError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProgramsError';
+  }
+}
+
+const decimal = z.string().regex(/^-?\d+$/, { error: 'expected a decimal integer' });
+const jsonValue = z.union([z.number(), z.object({ n: decimal })], { error: 'expected a number or {"n": "<decimal>"}' });
+const exit = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('exit'), code: z.number().int() }),
+  z.object({ kind: z.literal('trap'), message: z.string() }),
+], { error: 'expected {"kind": "exit", "code": N} or {"kind": "trap", "message": S}' });
+const pending = z.object({
+  module: z.string(),
+  name: z.string(),
+  args: z.array(jsonValue),
+  cause: z.enum(['blocked', 'preempted', 'stopped']),
+  result: jsonValue.nullable(),
+});
+const wait = z.object({ untilNs: decimal.nullable(), polling: z.boolean(), bases: z.array(z.tuple([z.number(), decimal])) });
+const record = z.object({
+  container: z.string(),
+  moduleHash: z.string(),
+  state: z.enum(['ready', 'suspended', 'exited']),
+  exit: exit.exactOptional(),
+  globals: z.record(z.string(), jsonValue).exactOptional(),
+  pending: pending.exactOptional(),
+  wait: wait.nullable().exactOptional(),
+  memory: z.string().exactOptional(),
+  stack: z.string().exactOptional(),
+});
+const programsFile: z.ZodType<ProgramsFile> = z.object({ version: z.number(), monotonicNs: decimal, programs: z.array(record) });
+
+/** The payload a checkpoint writes for file. */
+export function programsPayload(file: ProgramsFile): Payload {
+  return { name: PROGRAMS_PAYLOAD, kind: PROGRAMS_PAYLOAD, bytes: new TextEncoder().encode(JSON.stringify(file)) };
+}
+
+/**
+ * The programs payload's bytes read and checked against this format; `image` names the image in the
+ * ProgramsError: `IMG: payload "programs": programs[0].state: expected "ready" or ..., got "x"`.
+ */
+export function decodePrograms(bytes: Uint8Array, image: string): ProgramsFile {
+  const where = `${image}: payload "${PROGRAMS_PAYLOAD}"`;
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw new ProgramsError(`${where} is not JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const top = json as Partial<Record<keyof ProgramsFile, unknown>> | null;
+  if (top === null || typeof top !== 'object' || typeof top.version !== 'number' || !Array.isArray(top.programs)) {
+    throw new ProgramsError(`${where}: not programs format version ${PROGRAMS_VERSION}`);
+  }
+  if (top.version !== PROGRAMS_VERSION) {
+    throw new ProgramsError(`${where}: programs format version ${top.version}; this Amber reads version ${PROGRAMS_VERSION}`);
+  }
+  const r = programsFile.safeParse(json, { error: reasonOf });
+  if (r.success) return r.data;
+  const [first] = r.error.issues;
+  throw new ProgramsError(`${where}: ${first === undefined ? 'invalid' : `${fieldPath(first.path)}: ${first.message}`}`);
+}
+
+/** The image's programs payload, decoded and checked. */
+export function readPrograms(image: CheckpointImage): ProgramsFile {
+  return decodePrograms(image.payload(PROGRAMS_PAYLOAD), image.dir);
+}
