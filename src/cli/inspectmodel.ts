@@ -9,6 +9,7 @@ import {
 } from '../abi/mount.js';
 import { O_APPEND, O_DIRECTORY, O_DSYNC, O_NONBLOCK, O_NOFOLLOW, O_RDONLY, O_RDWR, O_SYNC, O_WRONLY } from '../abi/open.js';
 import type { CheckpointImage } from '../image/reader.js';
+import { hostDirOf } from '../runtime/hostkeys.js';
 import { readPrograms, type ProgramRecord, type ProgramsFile } from '../runtime/programs.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
 import { asStruct, GraphReadError, ObjectRef, SparseInfo, viewGraph, type GraphView, type Rec, type Registry, type Value } from '../state/index.js';
@@ -521,7 +522,7 @@ class PodView {
         return { fstype: 'hostfd', source: 'hostfd', superOptions: '', readOnly: false, origin };
       case 'hostdir.Filesystem': {
         const key = fs.str('key');
-        return { fstype: '9p', source: this.#hostPathOf(key, container) ?? key, superOptions: 'trans=fd,cache=remote_revalidating', readOnly: fs.bool('readOnly'), origin };
+        return { fstype: '9p', source: this.#hostPathOf(key) ?? key, superOptions: 'trans=fd,cache=remote_revalidating', readOnly: fs.bool('readOnly'), origin };
       }
       default:
         return { fstype: fs.type, source: 'none', superOptions: '', readOnly: false, origin };
@@ -549,23 +550,8 @@ class PodView {
   }
 
   /** The host directory a hostdir key is bound to by the image's spec (restore binds it there unless told). */
-  #hostPathOf(key: string, container: string): string | undefined {
-    const spec = this.#spec;
-    if (spec === undefined) return undefined;
-    const [kind, ...rest] = key.split(':');
-    if (kind === 'volume') {
-      const v = spec.volumes.find((x) => x.name === rest.join(':'));
-      return v?.kind === 'hostPath' ? v.hostPath : undefined;
-    }
-    const ctr = spec.containers.find((c) => c.name === (rest[0] ?? container));
-    if (ctr === undefined) return undefined;
-    if (kind === 'rootfs') return ctr.rootfs?.hostPath;
-    if (kind === 'bind') {
-      const dest = rest.slice(1).join(':');
-      const m = ctr.mounts.find((x) => x.destination === dest && x.source.kind === 'bind');
-      return m !== undefined && m.source.kind === 'bind' ? m.source.hostPath : undefined;
-    }
-    return undefined;
+  #hostPathOf(key: string): string | undefined {
+    return this.#spec === undefined ? undefined : hostDirOf(this.#spec, key);
   }
 
   // ---- files ----
@@ -610,7 +596,7 @@ class PodView {
         const keyPath = inode.str('path');
         info.key = key;
         info.keyPath = keyPath;
-        const base = this.#hostPathOf(key, '');
+        const base = this.#hostPathOf(key);
         if (base !== undefined) info.hostPath = keyPath === '/' ? base : base.replace(/\/$/, '') + keyPath;
         const kind = inode.str('kind');
         if (kind === 'ghost') {

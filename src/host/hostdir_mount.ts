@@ -8,7 +8,7 @@ import type { Filesystem } from '../vfs/filesystem.js';
 import { NodeHostDirectory } from './hostdir.js';
 
 /**
- * key: the name a checkpoint saves it by (fsimpl/hostdir/binding.ts: volumeKey, bindKey, rootfsKey);
+ * key: the name a checkpoint saves it by (runtime/hostkeys.ts: volumeKey, bindKey, rootfsKey);
  * without one, the filesystem works but a checkpoint of it is refused.
  */
 export function openHostDirFs(kernel: Kernel, hostPath: string, readOnly: boolean, key?: string): Filesystem {

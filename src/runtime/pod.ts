@@ -4,7 +4,6 @@
 // process. In a user namespace every mount a container inherits has its flags locked (seed 004).
 import { MNT_LOCKED, MNT_NOSUID, MNT_READONLY } from '../abi/mount.js';
 import { Devfs } from '../fsimpl/dev/devfs.js';
-import { bindKey, rootfsKey, volumeKey } from '../fsimpl/hostdir/checkpoint.js';
 import type { HostStream } from '../fsimpl/hostfd/hostfd.js';
 import { Tmpfs } from '../fsimpl/tmpfs/tmpfs.js';
 import type { HostClock, HostRandom } from '../kernel/host.js';
@@ -15,6 +14,7 @@ import { map, ref, savable, str, struct } from '../state/index.js';
 import { Filesystem } from '../vfs/filesystem.js';
 import { MountNamespace } from '../vfs/mount.js';
 import { newProc, newShm } from './container.js';
+import { bindKey, rootfsKey, volumeKey } from './hostkeys.js';
 import { addTmp, buildMountTree, kernelContext, mkdirAll, type MountRequest } from './rootfs.js';
 import { hostStreamsFs, spawn } from './spawn.js';
 import type { ContainerSpec, MountSpec, PodSpec } from './spec/podspec.js';
@@ -24,7 +24,7 @@ export interface PodHost {
   clock: HostClock;
   random: HostRandom;
   /** A host directory as a filesystem (DirectoryMissing is the host's to report). */
-  /** key: the stable name a checkpoint saves it by (fsimpl/hostdir volumeKey, bindKey, rootfsKey). */
+  /** key: the stable name a checkpoint saves it by (hostkeys.ts: volumeKey, bindKey, rootfsKey). */
   hostDir(kernel: Kernel, hostPath: string, readOnly: boolean, key: string): Filesystem;
   /** The container's stdin, stdout and stderr. */
   stdio(container: string): readonly [HostStream, HostStream, HostStream];

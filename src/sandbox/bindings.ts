@@ -6,6 +6,7 @@ import type { HostStream } from '../fsimpl/hostfd/hostfd.js';
 import { hostdirSavables, hostDirResolver, type HostDirBinding } from '../fsimpl/hostdir/checkpoint.js';
 import { NodeClock, NodeRandom } from '../host/clock.js';
 import { bindHostDir, openHostDirFs } from '../host/hostdir_mount.js';
+import { hostDirOf } from '../runtime/hostkeys.js';
 import type { PodHost } from '../runtime/pod.js';
 import { podRegistry, podResolver } from '../runtime/registry.js';
 import type { Registry, Resolver } from '../state/index.js';
@@ -30,17 +31,7 @@ export function nodePodHost(stdio: PodStdio): PodHost {
 
 /** The host directory a hostdir key names in the restore's plan: volumes by name, binds and roots by container. */
 function hostPathOf(plan: RestorePlan, key: string): string | undefined {
-  const [kind, ...rest] = key.split(':');
-  if (kind === 'volume') return plan.volumes[rest.join(':')];
-  const ctr = plan.spec.containers.find((c) => c.name === rest[0]);
-  if (ctr === undefined) return undefined;
-  if (kind === 'rootfs') return ctr.rootfs?.hostPath;
-  if (kind === 'bind') {
-    const dest = rest.slice(1).join(':');
-    const m = ctr.mounts.find((x) => x.destination === dest && x.source.kind === 'bind');
-    return m !== undefined && m.source.kind === 'bind' ? m.source.hostPath : undefined;
-  }
-  return undefined;
+  return hostDirOf(plan.spec, key, plan.volumes);
 }
 
 const STREAMS = ['stdin', 'stdout', 'stderr'] as const;

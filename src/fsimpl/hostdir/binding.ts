@@ -1,24 +1,13 @@
 // How a checkpoint names a host directory and how a restore binds it again (DESIGN.md §4: referenced,
 // not copied). A hostdir filesystem is saved as an external key chosen by whoever mounted it, never by
-// host path: `{ kind: 'hostdir', key: 'volume:data' }`. The restore's caller binds each key to a
-// HostDirBinding (a host directory, maybe not the one saved from: `restore --volume data=DIR`), and the
-// filesystem reopens the objects it held there by their paths, checking the files that were open.
+// host path: `{ kind: 'hostdir', key: 'volume:data' }` (the pod runtime's keys: runtime/hostkeys.ts). The
+// restore's caller binds each key to a HostDirBinding (a host directory, maybe not the one saved from:
+// `restore --volume data=DIR`), and the filesystem reopens the objects it held there by their paths.
 import { StateError, type ExternalKey, type Resolver } from '../../state/index.js';
 import type { HostDirectoryAccess } from './host.js';
 
 /** The `kind` of a hostdir filesystem's external key. */
 export const HOSTDIR_KEY_KIND = 'hostdir';
-
-/** Keys as the pod runtime chooses them: stable for a pod, never a host path. */
-export function volumeKey(volume: string): string {
-  return `volume:${volume}`;
-}
-export function bindKey(container: string, destination: string): string {
-  return `bind:${container}:${destination}`;
-}
-export function rootfsKey(container: string): string {
-  return `rootfs:${container}`;
-}
 
 /** The external key a hostdir filesystem mounted with `key` is saved as. */
 export function hostDirExternalKey(key: string): ExternalKey {

@@ -1,5 +1,5 @@
 // What the rest of Amber needs to checkpoint and restore host directories (DESIGN.md §4): the savable
-// declarations for a pod's Registry, and how keys are made and bound. See README.md, "Checkpoint and
+// declarations for a pod's Registry, and how keys are bound. See README.md, "Checkpoint and
 // restore".
 import type { Savable } from '../../state/index.js';
 import { HostDirOps, HostFile } from './file.js';
@@ -8,15 +8,12 @@ import { HostDirFs } from './hostdir.js';
 import { HostInode } from './inode.js';
 
 export {
-  bindKey,
   describeKey,
   HOSTDIR_KEY_KIND,
   HostDirBinding,
   hostDirExternalKey,
   hostDirResolver,
   RestoreError,
-  rootfsKey,
-  volumeKey,
   type HostDirBindingOptions,
 } from './binding.js';
 
