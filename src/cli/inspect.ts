@@ -1,11 +1,12 @@
 // `amber inspect DIR [--mounts] [--files] [--ps-tree] [--json]`: what a checkpoint image holds, like
-// checkpointctl's show/inspect for CRIU and Podman checkpoints. Read-only: the image is opened as a
-// restore opens it (every blob verified, nothing written beside or inside it), the kernel graph is read
-// as records (state/view.ts) with no external bound, and no host directory the image names is touched.
+// checkpointctl's show/inspect for CRIU and Podman checkpoints: the verb and the text rendering of the
+// model runtime/inspect builds. Read-only: the image is opened as a restore opens it (every blob verified,
+// nothing written beside or inside it), and no host directory the image names is touched.
 import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { inspectImage } from '../runtime/inspect/inspect.js';
+import type { ContainerInfo, FdInfo, Inspection, MountInfo, ProcessInfo } from '../runtime/inspect/inspection.js';
 import { escapeMountField } from '../vfs/mountinfo.js';
-import { inspectImage, type ContainerInfo, type FdInfo, type Inspection, type MountInfo, type ProcessInfo } from './inspectmodel.js';
 import { amberRegistry } from '../sandbox/bindings.js';
 import { openImage } from '../sandbox/restoreplan.js';
 

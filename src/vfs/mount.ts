@@ -105,6 +105,19 @@ export function followMounts(vd: VirtualDentry): VirtualDentry {
   }
 }
 
+/**
+ * Every mount of the tree under root, parents before children, children in creation order (mountinfo's
+ * order). Reads only `children`, so a checkpoint's saved mount tree walks the same way.
+ */
+export function* mountsUnder<M extends { readonly children: readonly M[] }>(root: M): IterableIterator<M> {
+  const stack: M[] = [root];
+  while (stack.length > 0) {
+    const m = stack.pop() as M;
+    yield m;
+    for (let i = m.children.length - 1; i >= 0; i--) stack.push(m.children[i] as M);
+  }
+}
+
 export class MountNamespace {
   readonly root: Mount;
 
@@ -117,13 +130,8 @@ export class MountNamespace {
   }
 
   /** Every mount, parents before children, children in creation order (mountinfo's order). */
-  *mounts(): IterableIterator<Mount> {
-    const stack: Mount[] = [this.root];
-    while (stack.length > 0) {
-      const m = stack.pop() as Mount;
-      yield m;
-      for (let i = m.children.length - 1; i >= 0; i--) stack.push(m.children[i] as Mount);
-    }
+  mounts(): IterableIterator<Mount> {
+    return mountsUnder(this.root);
   }
 
   static readonly saved = savable(MountNamespace, {

@@ -1,0 +1,62 @@
+// inspectImage: a checkpoint image summarized as checkpointctl summarizes a CRIU or Podman checkpoint, its
+// identity, spec, each container's program state, volumes and payloads, and on request the pod view
+// (podview.ts) of its kernel graph. Pure: the caller opens the image and measures its size on disk; the
+// kernel graph is read as records (state/view.ts) and nothing outside the image is touched.
+import type { CheckpointImage } from '../../image/reader.js';
+import { GraphReadError, viewGraph, type GraphView, type Registry } from '../../state/index.js';
+import { readPrograms, type ProgramRecord } from '../programs.js';
+import type { PodSpec } from '../spec/podspec.js';
+import { InspectError, type ContainerInfo, type InspectOptions, type Inspection, type PayloadInfo, type VolumeInfo } from './inspection.js';
+import { PodView } from './podview.js';
+import { programState } from './progstate.js';
+
+function containerInfo(spec: PodSpec | undefined, r: ProgramRecord, monotonicNs: string): ContainerInfo {
+  const module = spec?.containers.find((s) => s.name === r.container)?.module ?? '';
+  return { name: r.container, module, moduleHash: r.moduleHash, ...programState(r, monotonicNs) };
+}
+
+function volumeInfo(v: PodSpec['volumes'][number]): VolumeInfo {
+  if (v.kind === 'hostPath') return { name: v.name, kind: 'hostPath', hostPath: v.hostPath };
+  return { name: v.name, kind: 'emptyDir', ...(v.medium !== undefined ? { medium: v.medium } : {}), ...(v.sizeBytes !== undefined ? { sizeBytes: v.sizeBytes } : {}) };
+}
+
+/** Everything inspect shows; `onDisk` is the image's bytes on disk (the caller stats the files). */
+export function inspectImage(image: CheckpointImage, onDisk: number, registry: Registry, opts: InspectOptions): Inspection {
+  const spec = image.config.meta['spec'] as PodSpec | undefined;
+  const source = image.config.meta['source'];
+  const programs = readPrograms(image);
+  const payloads = image.names().map((name): PayloadInfo => ({ name, kind: image.kind(name), bytes: image.size(name), parts: image.parts(name).length }));
+  const out: Inspection = {
+    image: image.dir,
+    podId: image.config.podId,
+    created: image.config.created,
+    format: { name: image.config.format, version: image.config.version, programs: programs.version },
+    manifestDigest: image.manifestDigest,
+    size: { onDisk, payloads: payloads.reduce((n, p) => n + p.bytes, 0) },
+    specFile: typeof source === 'string' ? source : (spec?.file ?? null),
+    specFormat: spec?.format ?? null,
+    userns: spec?.userns === true,
+    containers: programs.programs.map((r) => containerInfo(spec, r, programs.monotonicNs)),
+    volumes: (spec?.volumes ?? []).map(volumeInfo),
+    payloads,
+  };
+  if (!opts.psTree && !opts.mounts && !opts.files) return out;
+
+  let view: GraphView;
+  try {
+    view = viewGraph(registry, image.payload('kernel'));
+  } catch (e) {
+    throw new InspectError(`${image.dir}: payload "kernel": ${e instanceof Error ? e.message : String(e)}`);
+  }
+  out.format.kernel = view.graph.header.version;
+  try {
+    const pod = new PodView(view, spec, programs);
+    if (opts.psTree) out.processes = pod.processes();
+    if (opts.mounts) out.mounts = pod.mountTrees();
+    if (opts.files) out.files = pod.files();
+  } catch (e) {
+    if (e instanceof GraphReadError) throw new InspectError(`${image.dir}: payload "kernel": ${e.message}`);
+    throw e;
+  }
+  return out;
+}
