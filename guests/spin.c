@@ -91,7 +91,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: spin lcg|sha256|fib|sort|count N\n");
     return 2;
   }
-  unsigned long n = strtoul(argv[2], NULL, 10);
+  /* 64 bits: wasm32's unsigned long would saturate at 2^32-1 steps, which -O2's unrolled loop runs in under a second. */
+  unsigned long long n = strtoull(argv[2], NULL, 10);
   if (strcmp(argv[1], "lcg") == 0) {
     printf("%016llx\n", (unsigned long long)lcg(1, n));
   } else if (strcmp(argv[1], "sha256") == 0) {
@@ -105,9 +106,9 @@ int main(int argc, char **argv) {
     printf("%016llx\n", (unsigned long long)sort((unsigned)n));
   } else if (strcmp(argv[1], "count") == 0) {
     uint64_t x = 1;
-    for (unsigned long i = 1; i <= n; i++) {
+    for (unsigned long long i = 1; i <= n; i++) {
       x = lcg(x, 1u << 22);
-      printf("%lu\n", i);
+      printf("%llu\n", i);
       fflush(stdout);
     }
     printf("done %016llx\n", (unsigned long long)x);

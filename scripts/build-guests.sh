@@ -19,13 +19,16 @@ if ! command -v "$CLANG" >/dev/null 2>&1; then
   echo "build-guests: $CLANG not found; install: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32" >&2
   exit 1
 fi
+CLANG_BIN=$(command -v "$CLANG")
 mkdir -p "$out"
 shopt -s nullglob
 n=0
 for c in "$src"/*.c; do
   name=$(basename "$c" .c)
   # Compile from inside guests/ with a relative source path so no absolute path can reach the output.
-  (cd "$src" && "$CLANG" --target=wasm32-wasi -O2 -Wall -Wextra -Werror -Wl,--strip-debug \
+  # PATH is emptied for clang: at -O2 it runs any wasm-opt it finds there (`npm run` puts binaryen's on
+  # it), so the output would depend on how the script was started. clang finds wasm-ld beside itself.
+  (cd "$src" && env PATH=/nonexistent "$CLANG_BIN" --target=wasm32-wasi -O2 -Wall -Wextra -Werror -Wl,--strip-debug \
     -o "$out/$name.wasm.tmp" "$name.c")
   chmod 644 "$out/$name.wasm.tmp"
   mv "$out/$name.wasm.tmp" "$out/$name.wasm"
