@@ -1,14 +1,9 @@
 // `amber inspect DIR [--mounts] [--files] [--ps-tree] [--json]`: what a checkpoint image holds, like
 // checkpointctl's show/inspect for CRIU and Podman checkpoints: the verb and the text rendering of the
-// model runtime/inspect builds. Read-only: the image is opened as a restore opens it (every blob verified,
-// nothing written beside or inside it), and no host directory the image names is touched.
-import { lstatSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { inspectImage } from '../runtime/inspect/inspect.js';
+// model the client returns (client/inspect.ts; runtime/inspect builds it). Read-only.
+import { inspectCheckpoint } from '../client/inspect.js';
 import type { ContainerInfo, FdInfo, Inspection, MountInfo, ProcessInfo } from '../runtime/inspect/inspection.js';
 import { escapeMountField } from '../vfs/mountinfo.js';
-import { amberRegistry } from '../sandbox/bindings.js';
-import { openImage } from '../sandbox/restoreplan.js';
 
 export interface InspectFlags {
   mounts?: boolean;
@@ -17,25 +12,8 @@ export interface InspectFlags {
   json?: boolean;
 }
 
-/** The bytes of every file under dir (lstat only: nothing is opened, followed or changed). */
-function bytesOnDisk(dir: string): number {
-  let total = 0;
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    const st = lstatSync(path);
-    if (st.isDirectory()) total += bytesOnDisk(path);
-    else if (st.isFile()) total += st.size;
-  }
-  return total;
-}
-
-export function inspect(dir: string, flags: InspectFlags): Inspection {
-  const image = openImage(dir);
-  return inspectImage(image, bytesOnDisk(image.dir), amberRegistry(), { psTree: flags.psTree === true, mounts: flags.mounts === true, files: flags.files === true });
-}
-
 export function inspectCommand(dir: string, flags: InspectFlags): void {
-  const info = inspect(dir, flags);
+  const info = inspectCheckpoint(dir, flags);
   const text = flags.json === true ? `${JSON.stringify(info, null, 2)}\n` : render(info);
   process.stdout.write(text);
 }

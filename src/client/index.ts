@@ -4,6 +4,7 @@ export { AmberError } from '../base/error.js';
 export { runPodAttached, restorePodAttached, type ContainerEnd, type PodStdio } from './attached.js';
 export { runProgram, type ProgramEnd, type SingleProgram } from './do.js';
 export { PodNotFoundError, PodStateError, SandboxError } from './errors.js';
+export { inspectCheckpoint, type Inspection, type InspectOptions } from './inspect.js';
 export type { LogLine } from './logs.js';
 export { Pod, type CheckpointOptions, type RestoreOptions, type RootOptions, type StartOptions } from './pod.js';
 export type { OnProgress, ProgressEvent } from './progress.js';

@@ -1,0 +1,35 @@
+// `amber inspect` for programs, like checkpointctl: what a checkpoint image holds, as the data model of
+// runtime/inspect. Read-only: the image is opened as a restore opens it (every blob verified, nothing
+// written beside or inside it), and no host directory the image names is touched.
+import { lstatSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { inspectImage } from '../runtime/inspect/inspect.js';
+import type { Inspection } from '../runtime/inspect/inspection.js';
+import { amberRegistry } from '../sandbox/bindings.js';
+import { openImage } from '../sandbox/restoreplan.js';
+
+export type { Inspection };
+
+export interface InspectOptions {
+  /** Add the process tree, each container's mount tree, each process's open files. */
+  psTree?: boolean;
+  mounts?: boolean;
+  files?: boolean;
+}
+
+/** The bytes of every file under dir (lstat only: nothing is opened, followed or changed). */
+function bytesOnDisk(dir: string): number {
+  let total = 0;
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    const st = lstatSync(path);
+    if (st.isDirectory()) total += bytesOnDisk(path);
+    else if (st.isFile()) total += st.size;
+  }
+  return total;
+}
+
+export function inspectCheckpoint(dir: string, opts: InspectOptions = {}): Inspection {
+  const image = openImage(dir);
+  return inspectImage(image, bytesOnDisk(image.dir), amberRegistry(), { psTree: opts.psTree === true, mounts: opts.mounts === true, files: opts.files === true });
+}
