@@ -1,13 +1,16 @@
 // The verbs that start, checkpoint and restore pods: `pod run`, `run --bundle`, `checkpoint`, `restore`.
 // Detached, they go through the client's Pod handle and print the pod's ID; attached, the pod runs here
 // on this terminal. Long operations draw a progress line on a terminal (cli/progress.ts).
-import { runPodAttached, restorePodAttached } from '../client/attached.js';
 import { Pod, type RootOptions } from '../client/pod.js';
 import type { OnProgress } from '../client/progress.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
 import { UsageError } from './errors.js';
 import { podExit, printWarnings, terminalStdio } from './foreground.js';
 import { progressLine, type Progress } from './progress.js';
+
+// A pod run attached loads the whole kernel here; a detached one, a checkpoint or a restore --detach only
+// talk to a sandbox, so they do not pay for loading it.
+const attached = () => import('../client/attached.js');
 
 /** The client's progress events drawn on a progress line; none asked for when nothing is drawn. */
 function drawn(progress: Progress): { onProgress?: OnProgress } {
@@ -19,6 +22,7 @@ export async function runSpec(spec: PodSpec, opts: RootOptions & { detach: boole
   printWarnings(spec);
   if (!opts.detach) {
     const term = terminalStdio(spec);
+    const { runPodAttached } = await attached();
     const ends = await runPodAttached(spec, term.stdio);
     term.close();
     return podExit(ends);
@@ -64,6 +68,7 @@ export async function restoreVerb(root: string, flags: RestoreFlags): Promise<nu
   const progress = progressLine('restore');
   let close = (): void => {};
   try {
+    const { restorePodAttached } = await attached();
     const ends = await restorePodAttached(flags.imagePath, { volumes, ...spec, ...drawn(progress) }, (restored) => {
       progress.done(); // the image is read: the pod's own output starts on a clean line
       const term = terminalStdio(restored);

@@ -17,21 +17,21 @@ async function runToEnd(running: RunningPod): Promise<ContainerEnd[]> {
 }
 
 /** Runs the pod's containers here until every one has exited. */
-export function runPodAttached(spec: PodSpec, stdio: PodStdio): Promise<ContainerEnd[]> {
-  return runToEnd(startPod(spec, stdio));
+export async function runPodAttached(spec: PodSpec, stdio: PodStdio): Promise<ContainerEnd[]> {
+  return runToEnd(await startPod(spec, stdio));
 }
 
 /**
  * Restores the image here (every blob read and verified first, reported to onProgress) and runs it to its
  * end; stdio is given the spec restored into, to choose the containers' streams.
  */
-export function restorePodAttached(imagePath: string, opts: Omit<RestoreOptions, 'root' | 'name'>, stdio: (spec: PodSpec) => PodStdio): Promise<ContainerEnd[]> {
+export async function restorePodAttached(imagePath: string, opts: Omit<RestoreOptions, 'root' | 'name'>, stdio: (spec: PodSpec) => PodStdio): Promise<ContainerEnd[]> {
   const plan = planRestore(imagePath, {
     ...(opts.spec !== undefined ? { specFile: opts.spec } : {}),
     ...(opts.volumes !== undefined ? { volumes: opts.volumes } : {}),
     ...(opts.onProgress !== undefined ? { onProgress: bytes(opts.onProgress) } : {}),
   });
-  return runToEnd(startRestored(plan, stdio(plan.spec)));
+  return runToEnd(await startRestored(plan, stdio(plan.spec)));
 }
 
 function bytes(onProgress: OnProgress): (done: number, total: number) => void {

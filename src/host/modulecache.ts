@@ -1,12 +1,13 @@
 // Guest modules as Amber runs them: read from the host, transformed once (transform/transform.ts) and cached
 // on disk by input hash and transform version, compiled by V8. The transformed module's hash goes into
-// every checkpoint image: a snapshot fits only that exact module.
+// every checkpoint image: a snapshot fits only that exact module. A cache hit never loads Binaryen: the
+// transform (transform/transform.ts) is imported on a miss only.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { transformCached, type TransformCache } from '../transform/transform.js';
-import { inModule, readModuleFile } from './modulefile.js';
+import { lookupTransform, type TransformCache } from '../transform/cache.js';
+import { inModuleAsync, readModuleFile } from './modulefile.js';
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -52,14 +53,23 @@ export interface LoadedModule {
   hash: string;
 }
 
+/** The transformed bytes for a guest's bytes: from the cache, else transformed (Binaryen loaded now) and stored. */
+async function transformedBytes(bytes: Uint8Array, cache: TransformCache): Promise<Uint8Array<ArrayBuffer>> {
+  const host = { hash: sha256Hex, cache };
+  const found = lookupTransform(bytes, host);
+  if (found.bytes !== undefined) return found.bytes;
+  const { transformCached } = await import('../transform/transform.js');
+  return transformCached(bytes, host).bytes;
+}
+
 /** The transformed, compiled module for a guest's bytes. */
-export function prepareModule(bytes: Uint8Array, cache: TransformCache = new DirTransformCache(defaultCacheDir())): LoadedModule {
-  const t = transformCached(bytes, { hash: sha256Hex, cache });
-  return { module: new WebAssembly.Module(t.bytes as Uint8Array<ArrayBuffer>), hash: sha256Hex(t.bytes) };
+export async function prepareModule(bytes: Uint8Array, cache: TransformCache = new DirTransformCache(defaultCacheDir())): Promise<LoadedModule> {
+  const t = await transformedBytes(bytes, cache);
+  return { module: new WebAssembly.Module(t), hash: sha256Hex(t) };
 }
 
 /** The module at path transformed (cached by content) and compiled; a one-line error naming path otherwise. */
-export function prepareModuleFile(path: string): LoadedModule {
+export async function prepareModuleFile(path: string): Promise<LoadedModule> {
   const bytes = readModuleFile(path);
-  return inModule(path, () => prepareModule(bytes));
+  return inModuleAsync(path, () => prepareModule(bytes));
 }

@@ -30,11 +30,24 @@ export function inModule<T>(path: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (e instanceof WebAssembly.CompileError) throw new AmberError(`${path}: not a valid WebAssembly module (${e.message.split('\n')[0] ?? ''})`, { cause: e });
-    if (e instanceof WebAssembly.LinkError) throw new AmberError(`${path}: ${e.message.split('\n')[0] ?? ''}`, { cause: e });
-    if (e instanceof AmberError) throw new AmberError(`${path}: ${e.line}`, { cause: e });
-    throw e;
+    throw moduleError(path, e);
   }
+}
+
+/** inModule for an async fn. */
+export async function inModuleAsync<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw moduleError(path, e);
+  }
+}
+
+function moduleError(path: string, e: unknown): unknown {
+  if (e instanceof WebAssembly.CompileError) return new AmberError(`${path}: not a valid WebAssembly module (${e.message.split('\n')[0] ?? ''})`, { cause: e });
+  if (e instanceof WebAssembly.LinkError) return new AmberError(`${path}: ${e.message.split('\n')[0] ?? ''}`, { cause: e });
+  if (e instanceof AmberError) return new AmberError(`${path}: ${e.line}`, { cause: e });
+  return e;
 }
 
 /** The module at path compiled as it is. */

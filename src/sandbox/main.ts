@@ -19,7 +19,7 @@ import { PodServer } from './server.js';
 // Guests run at V8's optimizing tier from the start (DESIGN.md §3); must precede the first compile.
 setFlagsFromString('--no-liftoff');
 
-function start(root: StateRoot, id: string, launch: Launch, stdio: PodStdio): RunningPod {
+async function start(root: StateRoot, id: string, launch: Launch, stdio: PodStdio): Promise<RunningPod> {
   if (launch.mode === 'run') return startPod(launch.spec, stdio);
   // Where a restore's time goes, in sandbox.log: this process's start-up (Node, Amber's modules), reading
   // and verifying the image, rebuilding the pod (modules, kernel graph, each program's memory).
@@ -30,7 +30,7 @@ function start(root: StateRoot, id: string, launch: Launch, stdio: PodStdio): Ru
     onProgress: fileProgress(progressFile(root.podDir(id))),
   });
   const t1 = performance.now();
-  const running = startRestored(plan, stdio);
+  const running = await startRestored(plan, stdio);
   console.log(`restore ${launch.imagePath}: start-up ${t0.toFixed(0)} ms, image read and verified in ${(t1 - t0).toFixed(0)} ms, pod rebuilt in ${(performance.now() - t1).toFixed(0)} ms`);
   return running;
 }
@@ -41,7 +41,7 @@ async function main(root: StateRoot, id: string): Promise<void> {
     const log = new LogFileStream(root.logPath(id, name));
     return [new NullStream(), log, log] as const;
   };
-  const server = new PodServer(root, id, launch.source, start(root, id, launch, stdio));
+  const server = new PodServer(root, id, launch.source, await start(root, id, launch, stdio));
   const socket = root.socketPath(id);
   rmSync(socket, { force: true });
   await serveControl(socket, (req, progress) => server.handle(req, progress));

@@ -6,8 +6,8 @@ import { amberRegistry, restoreResolver, type PodStdio } from './bindings.js';
 import type { RestorePlan } from './restoreplan.js';
 import { loadPodModules, type RunningPod } from './running.js';
 
-export function startRestored(plan: RestorePlan, stdio: PodStdio): RunningPod {
-  const modules = loadPodModules(plan.spec);
+export async function startRestored(plan: RestorePlan, stdio: PodStdio): Promise<RunningPod> {
+  const modules = await loadPodModules(plan.spec);
   const bound = restoreResolver(plan, stdio);
   try {
     const r = restorePod({ image: plan.image, registry: amberRegistry(), externals: bound.resolver, modules });

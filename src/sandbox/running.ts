@@ -26,13 +26,15 @@ export interface RunningPod {
 }
 
 /** Each container's module, transformed and compiled, by container name. */
-export function loadPodModules(spec: PodSpec): Map<string, LoadedModule> {
-  return new Map(spec.containers.map((c) => [c.name, prepareModuleFile(c.module)]));
+export async function loadPodModules(spec: PodSpec): Promise<Map<string, LoadedModule>> {
+  const out = new Map<string, LoadedModule>();
+  for (const c of spec.containers) out.set(c.name, await prepareModuleFile(c.module));
+  return out;
 }
 
 /** Builds the pod and starts its containers; `scheduler.run()` drives them. */
-export function startPod(spec: PodSpec, stdio: PodStdio): RunningPod {
-  const modules = loadPodModules(spec);
+export async function startPod(spec: PodSpec, stdio: PodStdio): Promise<RunningPod> {
+  const modules = await loadPodModules(spec);
   const pod = PodKernel.build(spec, nodePodHost(stdio));
   const scheduler = new Scheduler(pod.kernel);
   const tasks = new Map<string, Task>();

@@ -92,7 +92,7 @@ export class PodServer {
     if (!running.pod.containers.has(req.container)) return { ok: false, error: `pod ${this.#id} has no container ${req.container}` };
     let loaded;
     try {
-      loaded = prepareModuleFile(req.module);
+      loaded = await prepareModuleFile(req.module);
     } catch (e) {
       return { ok: false, error: firstLine(e) };
     }

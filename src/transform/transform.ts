@@ -1,7 +1,8 @@
 // The module transform (DESIGN.md §3): turns a guest's module into the one Amber runs, whose state can be
 // saved and restored: every mutable global exported, a preemption check at loop heads and recursive
 // function entries, and Binaryen's Asyncify so an import can unwind the stack and a later call rewind it.
-// A snapshot fits only the exact transformed module, so the transform is versioned and cached by key.
+// A snapshot fits only the exact transformed module, so the transform is versioned and cached by key
+// (cache.ts, which a cache hit needs alone: this file loads Binaryen).
 import binaryen from 'binaryen';
 import { AmberError } from '../base/error.js';
 import {
@@ -11,13 +12,22 @@ import {
   PREEMPT_IMPORT,
   SUSPENDING_IMPORTS,
 } from '../wasi/transformed.js';
+import {
+  BINARYEN_VERSION,
+  lookupTransform,
+  ownBuffer,
+  resolveTransformOptions,
+  transformKey,
+  transformVersion,
+  type TransformCache,
+  type TransformHost,
+  type TransformOptions,
+} from './cache.js';
 import { unwindingIndirectCallers } from './indirect.js';
 import { instrumentPreemption, type PreemptStats } from './preempt.js';
 
 export { AMBER_MODULE, FUEL_EXPORT, GLOBAL_EXPORT_PREFIX, PREEMPT_IMPORT, SUSPENDING_IMPORTS };
-
-/** The Binaryen release the transform is built with; a test checks it against the installed package. */
-export const BINARYEN_VERSION = '132';
+export { BINARYEN_VERSION, transformKey, transformVersion, type TransformCache, type TransformHost, type TransformOptions };
 
 /**
  * What Node 20 can load, set on the module explicitly: Binaryen's defaults would let passes emit
@@ -30,81 +40,17 @@ const FEATURES =
   binaryen.Features.BulkMemory |
   binaryen.Features.NontrappingFPToInt;
 
-export interface TransformOptions {
-  /** Add the fuel checks (loop heads, recursive function entries). Default true. */
-  preempt?: boolean;
-  /** Check provably short loops too (bounded.ts); only benchmarks want this. Default false. */
-  checkShortLoops?: boolean;
-  /** Run Asyncify. Default true; false gives the "checks alone" module benchmarks compare. */
-  asyncify?: boolean;
-  /** Binaryen's optimize level for Asyncify and the passes after it. Default 2. */
-  optimizeLevel?: number;
-}
-
-interface Resolved {
-  preempt: boolean;
-  checkShortLoops: boolean;
-  asyncify: boolean;
-  optimizeLevel: number;
-}
-
-function resolve(opts: TransformOptions): Resolved {
-  return {
-    preempt: opts.preempt ?? true,
-    checkShortLoops: opts.checkShortLoops ?? false,
-    asyncify: opts.asyncify ?? true,
-    optimizeLevel: opts.optimizeLevel ?? 2,
-  };
-}
-
-/**
- * Names the transform's version: Binaryen's release and every option that changes the output bytes.
- * Bump the leading number whenever this file or preempt.ts changes what they emit.
- */
-export function transformVersion(opts: TransformOptions = {}): string {
-  const r = resolve(opts);
-  const parts = [`amber-asyncify.2`, `binaryen-${BINARYEN_VERSION}`, `O${r.optimizeLevel}`];
-  if (r.preempt) parts.push(r.checkShortLoops ? 'preempt-all-loops-recursion' : 'preempt-unbounded-loops-recursion');
-  if (r.asyncify) parts.push('asyncify-wasi-amber-indirect-by-signature');
-  return parts.join('.');
-}
-
-/** The cache key of a module's transformed bytes: the input's hash (as the host computes it) and the version. */
-export function transformKey(inputHash: string, opts: TransformOptions = {}): string {
-  if (!/^[A-Za-z0-9._:-]+$/.test(inputHash)) throw new Error(`transformKey: expected a hash of [A-Za-z0-9._:-], found ${JSON.stringify(inputHash)}`);
-  return `${inputHash}.${transformVersion(opts)}`;
-}
-
-/** Where transformed modules are kept between runs; the host implements it (a directory, a Map in tests). */
-export interface TransformCache {
-  get(key: string): Uint8Array | undefined;
-  set(key: string, bytes: Uint8Array): void;
-}
-
-/** What transformCached needs from the host: a content hash and a cache. */
-export interface TransformHost {
-  /** A stable content hash of bytes (e.g. hex SHA-256); only [A-Za-z0-9._:-]. */
-  hash(bytes: Uint8Array): string;
-  cache: TransformCache;
-}
-
 /** The transformed module for bytes, from the cache when it holds it, else transformed and stored. */
 export function transformCached(bytes: Uint8Array, host: TransformHost, opts: TransformOptions = {}): { key: string; bytes: Uint8Array<ArrayBuffer> } {
-  const key = transformKey(host.hash(bytes), opts);
-  const hit = host.cache.get(key);
-  if (hit !== undefined) return { key, bytes: ownBuffer(hit) };
+  const found = lookupTransform(bytes, host, opts);
+  if (found.bytes !== undefined) return { key: found.key, bytes: found.bytes };
   const out = transformModule(bytes, opts);
-  host.cache.set(key, out);
-  return { key, bytes: out };
+  host.cache.set(found.key, out);
+  return { key: found.key, bytes: out };
 }
 
 // binaryen.js 132 takes the features as readBinary's second argument (its .d.ts names a function it lacks).
 const readBinary = binaryen.readBinary as (data: Uint8Array, features?: binaryen.Features) => binaryen.Module;
-
-/** bytes over an ArrayBuffer of its own type (what WebAssembly.Module takes), copied only when shared. */
-function ownBuffer(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
-  return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
-}
 
 /** The module cannot be transformed (features Amber does not run, a malformed binary). */
 export class TransformError extends AmberError {
@@ -174,7 +120,7 @@ function freshName(mod: binaryen.Module, base: string): string {
 
 /** Transforms bytes and reports what was added; see transformModule. */
 export function transformModuleWithReport(bytes: Uint8Array, opts: TransformOptions = {}): { bytes: Uint8Array<ArrayBuffer>; report: TransformReport } {
-  const r = resolve(opts);
+  const r = resolveTransformOptions(opts);
   let mod: binaryen.Module;
   try {
     mod = readBinary(bytes, FEATURES);

@@ -1,0 +1,77 @@
+// What names a transformed module and where it is kept, without Binaryen: the transform's version (its
+// Binaryen release and options), the cache key, and the cache lookup. A hit needs nothing else, so a
+// process that finds its modules in the cache (a sandbox, a restore) never loads binaryen.js (~1 s);
+// transform.ts, which does the work on a miss, is imported only then (host/modulecache.ts).
+
+/** The Binaryen release the transform is built with; a test checks it against the installed package. */
+export const BINARYEN_VERSION = '132';
+
+export interface TransformOptions {
+  /** Add the fuel checks (loop heads, recursive function entries). Default true. */
+  preempt?: boolean;
+  /** Check provably short loops too (bounded.ts); only benchmarks want this. Default false. */
+  checkShortLoops?: boolean;
+  /** Run Asyncify. Default true; false gives the "checks alone" module benchmarks compare. */
+  asyncify?: boolean;
+  /** Binaryen's optimize level for Asyncify and the passes after it. Default 2. */
+  optimizeLevel?: number;
+}
+
+export interface ResolvedTransformOptions {
+  preempt: boolean;
+  checkShortLoops: boolean;
+  asyncify: boolean;
+  optimizeLevel: number;
+}
+
+export function resolveTransformOptions(opts: TransformOptions): ResolvedTransformOptions {
+  return {
+    preempt: opts.preempt ?? true,
+    checkShortLoops: opts.checkShortLoops ?? false,
+    asyncify: opts.asyncify ?? true,
+    optimizeLevel: opts.optimizeLevel ?? 2,
+  };
+}
+
+/**
+ * Names the transform's version: Binaryen's release and every option that changes the output bytes.
+ * Bump the leading number whenever transform.ts or preempt.ts changes what they emit.
+ */
+export function transformVersion(opts: TransformOptions = {}): string {
+  const r = resolveTransformOptions(opts);
+  const parts = [`amber-asyncify.2`, `binaryen-${BINARYEN_VERSION}`, `O${r.optimizeLevel}`];
+  if (r.preempt) parts.push(r.checkShortLoops ? 'preempt-all-loops-recursion' : 'preempt-unbounded-loops-recursion');
+  if (r.asyncify) parts.push('asyncify-wasi-amber-indirect-by-signature');
+  return parts.join('.');
+}
+
+/** The cache key of a module's transformed bytes: the input's hash (as the host computes it) and the version. */
+export function transformKey(inputHash: string, opts: TransformOptions = {}): string {
+  if (!/^[A-Za-z0-9._:-]+$/.test(inputHash)) throw new Error(`transformKey: expected a hash of [A-Za-z0-9._:-], found ${JSON.stringify(inputHash)}`);
+  return `${inputHash}.${transformVersion(opts)}`;
+}
+
+/** Where transformed modules are kept between runs; the host implements it (a directory, a Map in tests). */
+export interface TransformCache {
+  get(key: string): Uint8Array | undefined;
+  set(key: string, bytes: Uint8Array): void;
+}
+
+/** What a cached transform needs from the host: a content hash and a cache. */
+export interface TransformHost {
+  /** A stable content hash of bytes (e.g. hex SHA-256); only [A-Za-z0-9._:-]. */
+  hash(bytes: Uint8Array): string;
+  cache: TransformCache;
+}
+
+/** bytes over an ArrayBuffer of its own type (what WebAssembly.Module takes), copied only when shared. */
+export function ownBuffer(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
+}
+
+/** The key of bytes' transformed module, and the module when the cache holds it (undefined: transform it). */
+export function lookupTransform(bytes: Uint8Array, host: TransformHost, opts: TransformOptions = {}): { key: string; bytes: Uint8Array<ArrayBuffer> | undefined } {
+  const key = transformKey(host.hash(bytes), opts);
+  const hit = host.cache.get(key);
+  return { key, bytes: hit === undefined ? undefined : ownBuffer(hit) };
+}
