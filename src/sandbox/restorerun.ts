@@ -1,13 +1,14 @@
 // Bringing a pod back from an image in this process (a foreground restore, or a detached restore's
-// sandbox), like runsc's restore of a kernel: modules re-transformed and checked against the image's
-// hashes, everything outside the pod bound anew by its key (runtime/restore.ts), the scheduler ready to run.
+// sandbox), like runsc's restore of a kernel: modules loaded (restoremodules.ts) and checked against the
+// image's hashes, everything outside the pod bound anew by its key (runtime/restore.ts), the scheduler ready to run.
 import { restorePod } from '../runtime/restore.js';
 import { amberRegistry, restoreResolver, type PodStdio } from './bindings.js';
 import type { RestorePlan } from './restoreplan.js';
-import { loadPodModules, type RunningPod } from './running.js';
+import { loadRestoreModules } from './restoremodules.js';
+import type { RunningPod } from './running.js';
 
 export async function startRestored(plan: RestorePlan, stdio: PodStdio): Promise<RunningPod> {
-  const modules = await loadPodModules(plan.spec);
+  const modules = await loadRestoreModules(plan.image, plan.spec);
   const bound = restoreResolver(plan, stdio);
   try {
     const r = restorePod({ image: plan.image, registry: amberRegistry(), externals: bound.resolver, modules });

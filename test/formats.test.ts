@@ -1,0 +1,43 @@
+// Image format versions through the built command: an image of every format Amber ever wrote, committed
+// under test/fixtures/images/ as that Amber wrote it, restores with this one (each fixture's README says
+// how it was made and what a restore prints), never changed by the restore; an image of a newer format
+// than this Amber reads is refused in one line naming both versions.
+import assert from 'node:assert/strict';
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { FORMAT_VERSION } from '../src/image/layout.js';
+import { repo, succeeded, userError } from './testing/amber.js';
+import { editImage, fingerprint } from './testing/images.js';
+import { workspace } from './testing/workspace.js';
+
+const fixtures = join(repo, 'test', 'fixtures', 'images');
+
+describe('image formats', () => {
+  it('format 1: a ticker pod stopped after tick 5 restores with its transformed module given by --spec, and counts on', async (t) => {
+    const fixture = join(fixtures, 'v1-ticker');
+    const image = join(fixture, 'image');
+    const before = fingerprint(image);
+    const w = workspace('format1', t);
+    // A fresh state root: the pod, its module file and its transform were never seen here.
+    const r = succeeded(await w.amber(['restore', '--image-path', image, '--spec', join(fixture, 'pod.yaml')]), 'restore of the format-1 fixture');
+    assert.equal(r.stdout, 'ticker | tick 6\nticker | tick 7\nticker | tick 8\n');
+    assert.deepEqual(fingerprint(image), before, 'the restore changed the fixture');
+  });
+
+  it('an image of a newer format is refused in one line naming both versions', async (t) => {
+    const w = workspace('format-newer', t);
+    const image = w.path('image');
+    cpSync(join(fixtures, 'v1-ticker', 'image'), image, { recursive: true });
+    const newer = FORMAT_VERSION + 1;
+    editImage(image, { config: (c) => { c['version'] = newer; } });
+    const before = fingerprint(image);
+    const r = await w.amber(['restore', '--image-path', image]);
+    userError(r, 'restore of a newer format');
+    assert.match(r.stderr, new RegExp(`^amber: ${image}: was written by amber-checkpoint format version ${newer}; this Amber reads version ${FORMAT_VERSION}\\n$`));
+    const inspected = await w.amber(['inspect', image]);
+    userError(inspected, 'inspect of a newer format');
+    assert.match(inspected.stderr, new RegExp(`format version ${newer}; this Amber reads version ${FORMAT_VERSION}\\n$`));
+    assert.deepEqual(fingerprint(image), before);
+  });
+});
