@@ -115,7 +115,7 @@ describe('amber inspect', () => {
     };
     const ticker = section('ticker');
     assert.match(ticker[0] ?? '', /^(\d+) \1 \/ \/ rw - tmpfs rootfs rw,mode=755  # rootfs$/);
-    assert.ok(ticker.some((l) => /^\d+ \d+ \/ \/dev\/shm rw,nosuid,nodev,noexec - tmpfs shm rw,size=65536k,mode=1777  # shm$/.test(l)), ticker.join('\n'));
+    assert.ok(ticker.some((l) => /^\d+ \d+ \/ \/dev\/shm rw,nosuid,nodev,noexec - tmpfs shm rw,size=65536k,mode=1777  # shm; locked: nosuid,nodev,noexec$/.test(l)), ticker.join('\n'));
     assert.ok(ticker.some((l) => /^\d+ \d+ \/ \/proc rw - proc proc rw  # proc$/.test(l)));
     assert.ok(ticker.some((l) => /^\d+ \d+ \/ \/data rw - tmpfs data rw,mode=755  # volume data$/.test(l)));
     assert.ok(ticker.some((l) => l.includes(` / /host rw - 9p ${host} rw,trans=fd,cache=remote_revalidating  # volume host`)));

@@ -39,7 +39,15 @@ export function canChangeLockedFlags(mnt: Mount, next: number): boolean {
 
 /** The locks Linux puts on a mount's flags when it is copied into a less privileged user namespace. */
 export function lockedFlagsOf(mntFlags: number): number {
-  let locks = M.MNT_LOCK_ATIME;
+  return M.MNT_LOCK_ATIME | lockedSecurityFlagsOf(mntFlags);
+}
+
+/**
+ * The locks on read-only, nodev, nosuid and noexec that are set: what a container without
+ * CAP_SYS_ADMIN cannot clear on the mounts its runtime gave it, user namespace or not.
+ */
+export function lockedSecurityFlagsOf(mntFlags: number): number {
+  let locks = 0;
   if (mntFlags & M.MNT_READONLY) locks |= M.MNT_LOCK_READONLY;
   if (mntFlags & M.MNT_NODEV) locks |= M.MNT_LOCK_NODEV;
   if (mntFlags & M.MNT_NOSUID) locks |= M.MNT_LOCK_NOSUID;

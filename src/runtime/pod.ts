@@ -1,14 +1,15 @@
 // A pod as kernel objects, built from a PodSpec the way runsc's boot builds a sandbox: one Kernel, one
 // /dev/shm and one procfs for the pod, each volume one filesystem keyed by its pod-global name (seed
 // 000), and per container a mount namespace (root, /dev, /proc, then the spec's mounts in order) and a
-// process. In a user namespace every mount a container inherits has its flags locked (seed 004).
+// process. Every mount a container gets from its spec has its flags locked, as for a container without
+// CAP_SYS_ADMIN; in a user namespace they are locked to their parents too (seed 004).
 import { MNT_LOCKED, MNT_NOSUID, MNT_READONLY } from '../abi/mount.js';
 import { Devfs } from '../fsimpl/dev/devfs.js';
 import type { HostStream } from '../fsimpl/hostfd/hostfd.js';
 import { Tmpfs } from '../fsimpl/tmpfs/tmpfs.js';
 import type { HostClock, HostRandom } from '../kernel/host.js';
 import { Kernel } from '../kernel/kernel.js';
-import { lockedFlagsOf } from '../kernel/mount.js';
+import { lockedFlagsOf, lockedSecurityFlagsOf } from '../kernel/mount.js';
 import { Process } from '../kernel/process.js';
 import { map, ref, savable, str, struct } from '../state/index.js';
 import { Filesystem } from '../vfs/filesystem.js';
@@ -28,6 +29,11 @@ export interface PodHost {
   hostDir(kernel: Kernel, hostPath: string, readOnly: boolean, key: string): Filesystem;
   /** The container's stdin, stdout and stderr. */
   stdio(container: string): readonly [HostStream, HostStream, HostStream];
+}
+
+/** No container mounts the volume writable: its host directory then refuses writes itself too. */
+function mountedReadOnly(spec: PodSpec, volume: string): boolean {
+  return spec.containers.every((c) => c.mounts.every((m) => m.source.kind !== 'volume' || m.source.name !== volume || m.readOnly));
 }
 
 export interface PodContainer {
@@ -57,7 +63,7 @@ export class PodKernel {
     for (const v of spec.volumes) {
       pod.volumes.set(v.name, v.kind === 'emptyDir'
         ? new Tmpfs({ dev: kernel.allocDev(), now: kernel.now, source: v.name, ...(v.sizeBytes !== undefined ? { sizeBytes: v.sizeBytes } : {}) })
-        : host.hostDir(kernel, v.hostPath, false, volumeKey(v.name)));
+        : host.hostDir(kernel, v.hostPath, mountedReadOnly(spec, v.name), volumeKey(v.name)));
     }
     const proc = newProc(kernel);
     const streams = hostStreamsFs(kernel);
@@ -91,8 +97,12 @@ export class PodKernel {
     const ns = buildMountTree(k, root, c.rootfs?.readOnly === true ? MNT_READONLY : 0, standard);
     if (c.rootfs === undefined) addTmp(k, ns);
     for (const m of c.mounts) this.#mount(ns, c.name, m, host);
-    if (this.spec.userns) {
-      for (const m of ns.mounts()) m.flags |= lockedFlagsOf(m.flags) | (m.parent !== null ? MNT_LOCKED : 0);
+    // The mounts a spec gives are the runtime's to set, as for a container without CAP_SYS_ADMIN: the
+    // guest may not clear read-only, nosuid, nodev or noexec on them, user namespace or not. In a user
+    // namespace their atime mode is locked too, and each is locked to its parent, as Linux locks a
+    // mount namespace copied into a less privileged one.
+    for (const m of ns.mounts()) {
+      m.flags |= this.spec.userns ? lockedFlagsOf(m.flags) | (m.parent !== null ? MNT_LOCKED : 0) : lockedSecurityFlagsOf(m.flags);
     }
     return ns;
   }

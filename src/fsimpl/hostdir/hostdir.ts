@@ -19,6 +19,7 @@ import { describeKey, HostDirBinding, hostDirExternalKey, RestoreError } from '.
 import { HandleCache } from './handles.js';
 import type { HostAttr, HostDirectoryAccess, HostFd } from './host.js';
 import { covers, hostPerm, HostInode, staleIfTypeChanged, typeOfHostMode } from './inode.js';
+import { readOnlyAccess } from './readonly.js';
 import { RestoreSession, SaveSession } from './session.js';
 
 export interface HostDirFsOptions {
@@ -95,23 +96,24 @@ export class HostDirFs extends Filesystem {
     this.dev = opts.dev;
     this.source = opts.source;
     this.readOnly = opts.readOnly === true;
-    this.host = opts.host;
+    // A read-only filesystem refuses changes at the host boundary too, whatever a mount's flags say.
+    this.host = this.readOnly ? readOnlyAccess(opts.host) : opts.host;
     this.key = opts.key ?? null;
     this.now = opts.now ?? ((): bigint => BigInt(Date.now()) * 1_000_000n);
-    this.#handles = new HandleCache(opts.host, opts.maxHandles ?? DEFAULT_MAX_HANDLES);
-    const fd = opts.host.openRoot();
+    this.#handles = new HandleCache(this.host, opts.maxHandles ?? DEFAULT_MAX_HANDLES);
+    const fd = this.host.openRoot();
     let attr: HostAttr;
     try {
-      attr = opts.host.attr(fd);
+      attr = this.host.attr(fd);
       if (typeOfHostMode(attr.mode) !== 'dir') throw new KernelError(ENOTDIR, `${opts.source} is not a directory`);
     } catch (e) {
-      opts.host.close(fd);
+      this.host.close(fd);
       throw e;
     }
     this.#rootFd = fd;
     this.#rootAttr = attr;
     if (restoring === RESTORING) {
-      this.#restore = new RestoreSession(opts.host, fd, this.label);
+      this.#restore = new RestoreSession(this.host, fd, this.label);
       return;
     }
     const inode = new HostInode(this, attr);
