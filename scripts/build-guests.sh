@@ -26,10 +26,13 @@ n=0
 for c in "$src"/*.c; do
   name=$(basename "$c" .c)
   # Compile from inside guests/ with a relative source path so no absolute path can reach the output.
-  # PATH is emptied for clang: at -O2 it runs any wasm-opt it finds there (`npm run` puts binaryen's on
-  # it), so the output would depend on how the script was started. clang finds wasm-ld beside itself.
-  (cd "$src" && env PATH=/nonexistent "$CLANG_BIN" --target=wasm32-wasi -O2 -Wall -Wextra -Werror -Wl,--strip-debug \
-    -o "$out/$name.wasm.tmp" "$name.c")
+  # Compiled (-O2) and linked (no -O) in two steps: a link given -O runs any wasm-opt clang finds, on PATH
+  # (`npm run` puts binaryen's there) or beside clang itself (Debian's binaryen puts one in /usr/bin), so
+  # the output would depend on what is installed. PATH is emptied too; clang finds wasm-ld beside itself.
+  (cd "$src" && env PATH=/nonexistent "$CLANG_BIN" --target=wasm32-wasi -O2 -Wall -Wextra -Werror \
+    -c -o "$out/$name.o.tmp" "$name.c" &&
+    env PATH=/nonexistent "$CLANG_BIN" --target=wasm32-wasi -Wl,--strip-debug -o "$out/$name.wasm.tmp" "$out/$name.o.tmp")
+  rm -f "$out/$name.o.tmp"
   chmod 644 "$out/$name.wasm.tmp"
   mv "$out/$name.wasm.tmp" "$out/$name.wasm"
   n=$((n + 1))

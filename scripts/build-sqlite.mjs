@@ -24,7 +24,9 @@ const PIN = {
 // locking, getpid stubbed); nothing more is needed for wasi-libc.
 const CFLAGS = ['--target=wasm32-wasi', '-O2'];
 const DRIVER_FLAGS = ['-Wall', '-Wextra', '-Werror'];
-const LDFLAGS = ['-Wl,--strip-debug'];
+// The link gets no -O: given one, clang runs any wasm-opt it finds (on PATH or beside itself), so the
+// output would depend on what is installed (scripts/build-guests.sh does the same).
+const LDFLAGS = ['--target=wasm32-wasi', '-Wl,--strip-debug'];
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const out = join(root, 'build/sqlite');
@@ -103,6 +105,7 @@ const wasmKey = sha256(objKey, readFileSync(driver), DRIVER_FLAGS.join(' '), LDF
 rebuild(wasm, wasmKey, (tmp) => {
   // The driver is compiled from a copy beside the object so no absolute path reaches the output.
   writeFileSync(join(out, 'sqlite_bench.c'), readFileSync(driver));
-  clang(clangBin, [...CFLAGS, ...DRIVER_FLAGS, ...LDFLAGS, '-I', inc, '-o', tmp, 'sqlite_bench.c', 'sqlite3.o'], out);
+  clang(clangBin, [...CFLAGS, ...DRIVER_FLAGS, '-I', inc, '-c', '-o', 'sqlite_bench.o', 'sqlite_bench.c'], out);
+  clang(clangBin, [...LDFLAGS, '-o', tmp, 'sqlite_bench.o', 'sqlite3.o'], out);
 });
 console.log(wasm);
