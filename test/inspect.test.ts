@@ -7,6 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { NodeImageStore } from '../src/host/imagestore.js';
+import { FORMAT_VERSION } from '../src/image/layout.js';
 import { writeImage } from '../src/image/writer.js';
 import { PROGRAMS_VERSION } from '../src/runtime/programs.js';
 import { bool, int, ref, Registry, savable, serialize, encodeGraph } from '../src/state/index.js';
@@ -83,7 +84,7 @@ describe('amber inspect', () => {
     assert.match(out, new RegExp(`^Image +${img}$`, 'm'));
     assert.match(out, /^Pod +peek$/m);
     assert.match(out, /^Created +\d{4}-\d\d-\d\dT[\d:.]+Z$/m);
-    assert.match(out, /^Format +amber-checkpoint v1 \(programs v1\)$/m);
+    assert.match(out, new RegExp(`^Format +amber-checkpoint v${FORMAT_VERSION} \\(programs v${PROGRAMS_VERSION}\\)$`, 'm'));
     assert.match(out, new RegExp(`^Manifest +${digest}$`, 'm'));
     assert.match(out, /^Size +[\d.]+ KiB on disk, payloads [\d.]+ KiB$/m);
     assert.match(out, new RegExp(`^Spec +${specFile} \\(Pod manifest\\)$`, 'm'));
@@ -155,7 +156,7 @@ describe('amber inspect', () => {
     const j = JSON.parse(ok(amber(['inspect', img, '--json', '--ps-tree', '--mounts', '--files']), 'inspect --json')) as Json;
     assert.equal(j.image, img);
     assert.equal(j.podId, 'peek');
-    assert.deepEqual(j.format, { name: 'amber-checkpoint', version: 1, programs: PROGRAMS_VERSION, kernel: 1 });
+    assert.deepEqual(j.format, { name: 'amber-checkpoint', version: FORMAT_VERSION, programs: PROGRAMS_VERSION, kernel: 1 });
     assert.match(j.manifestDigest, /^sha256:[0-9a-f]{64}$/);
     assert.equal(j.specFile, specFile);
     assert.equal(j.size.onDisk, filesOf(prints).reduce((n, f) => n + statSync(join(img, f)).size, 0));

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lookupTransform, type TransformCache } from '../transform/cache.js';
+import { lookupTransform, transformVersion, type TransformCache } from '../transform/cache.js';
 import { inModuleAsync, readModuleFile } from './modulefile.js';
 
 export function sha256Hex(bytes: Uint8Array): string {
@@ -51,11 +51,17 @@ export interface LoadedModule {
   module: WebAssembly.Module;
   /** sha256 of the transformed bytes. */
   hash: string;
+  /** The transformed bytes, which a checkpoint image carries (runtime/modules.ts). */
+  bytes: Uint8Array<ArrayBuffer>;
+  /** sha256 of the module as given, before the transform; null when not known (a transformed module given). */
+  sourceHash: string | null;
+  /** The transform's version (transform/cache.ts); null when not known. */
+  transform: string | null;
 }
 
 /** The transformed bytes for a guest's bytes: from the cache, else transformed (Binaryen loaded now) and stored. */
-async function transformedBytes(bytes: Uint8Array, cache: TransformCache): Promise<Uint8Array<ArrayBuffer>> {
-  const host = { hash: sha256Hex, cache };
+async function transformedBytes(bytes: Uint8Array, sourceHash: string, cache: TransformCache): Promise<Uint8Array<ArrayBuffer>> {
+  const host = { hash: (b: Uint8Array) => (b === bytes ? sourceHash : sha256Hex(b)), cache };
   const found = lookupTransform(bytes, host);
   if (found.bytes !== undefined) return found.bytes;
   const { transformCached } = await import('../transform/transform.js');
@@ -64,8 +70,9 @@ async function transformedBytes(bytes: Uint8Array, cache: TransformCache): Promi
 
 /** The transformed, compiled module for a guest's bytes. */
 export async function prepareModule(bytes: Uint8Array, cache: TransformCache = new DirTransformCache(defaultCacheDir())): Promise<LoadedModule> {
-  const t = await transformedBytes(bytes, cache);
-  return { module: new WebAssembly.Module(t), hash: sha256Hex(t) };
+  const sourceHash = sha256Hex(bytes);
+  const t = await transformedBytes(bytes, sourceHash, cache);
+  return { module: new WebAssembly.Module(t), hash: sha256Hex(t), bytes: t, sourceHash, transform: transformVersion() };
 }
 
 /** The module at path transformed (cached by content) and compiled; a one-line error naming path otherwise. */

@@ -1,5 +1,6 @@
 // Reading a pod manifest or an OCI bundle from the host into a PodSpec: the file reads and stat calls
-// runtime/spec leaves to its caller. Problems in the spec are runtime/spec's SpecError, one line each.
+// runtime/spec leaves to its caller, keeping the text as given. Problems in the spec are runtime/spec's
+// SpecError, one line each.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { checkHostPaths, normalizeOci, normalizePod, parseOciConfig, parsePodManifest, type HostPathKind, type PodSpec } from '../runtime/spec/index.js';
@@ -28,7 +29,7 @@ export function loadPodManifest(file: string): PodSpec {
   const text = read(file);
   const spec = normalizePod(parsePodManifest(text, { file: basename(file), dir: dirname(resolve(file)) }));
   checkHostPaths(spec, kindOf);
-  return spec;
+  return { ...spec, given: text };
 }
 
 /** An OCI bundle's config.json as a checked PodSpec of one container. */
@@ -37,5 +38,5 @@ export function loadBundle(bundleDir: string, id: string): PodSpec {
   const text = read(file);
   const spec = normalizeOci(parseOciConfig(text, { file: 'config.json', bundleDir: resolve(bundleDir) }), { id });
   checkHostPaths(spec, kindOf);
-  return spec;
+  return { ...spec, given: text };
 }

@@ -11,6 +11,7 @@ import { before, describe, test } from 'node:test';
 import { NodeImageStore } from '../host/imagestore.js';
 import { scratch } from '../host/testing/scratch.js';
 import { ImageError } from './error.js';
+import { FORMAT_VERSION } from './layout.js';
 import { chunked } from './payload.js';
 import { readImage } from './reader.js';
 import type { ImageStore, Sha256, StoreEntry, StoreReader, StoreWriter } from './store.js';
@@ -175,14 +176,14 @@ describe('a damaged or foreign image is refused, and left as it was', () => {
 
   test('a newer format version', () => {
     const dir = copy();
-    editConfig(dir, (c) => { c['version'] = 2; });
-    refused(dir, `${dir}: was written by amber-checkpoint format version 2; this Amber reads version 1`);
+    editConfig(dir, (c) => { c['version'] = FORMAT_VERSION + 1; });
+    refused(dir, `${dir}: was written by amber-checkpoint format version ${FORMAT_VERSION + 1}; this Amber reads version ${FORMAT_VERSION}`);
   });
 
   test('another format', () => {
     const dir = copy();
     editConfig(dir, (c) => { c['format'] = 'other-checkpoint'; });
-    refused(dir, 'was written by other-checkpoint format version 1; this Amber reads amber-checkpoint version 1');
+    refused(dir, `was written by other-checkpoint format version ${FORMAT_VERSION}; this Amber reads amber-checkpoint version ${FORMAT_VERSION}`);
   });
 
   test('a config missing a field', () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { NodeImageStore } from '../host/imagestore.js';
 import { scratch } from '../host/testing/scratch.js';
+import { FORMAT_VERSION } from './layout.js';
 import { chunked, type Payload } from './payload.js';
 import { readImage } from './reader.js';
 import { writeImage } from './writer.js';
@@ -50,7 +51,7 @@ describe('image', () => {
     assert.deepEqual(result.warnings, []);
     const img = readImage(store, dir);
     assert.deepEqual(img.config, {
-      format: 'amber-checkpoint', version: 1, created: '2026-01-02T03:04:05.000Z', podId: 'pod-1',
+      format: 'amber-checkpoint', version: FORMAT_VERSION, created: '2026-01-02T03:04:05.000Z', podId: 'pod-1',
       meta: { containers: ['a', 'b'], n: 3 },
     });
     assert.equal(img.manifestDigest, result.manifestDigest);
@@ -229,6 +230,19 @@ describe('image', () => {
     const r: [number, number][] = [];
     readImage(store, dir, { onProgress: (done, total) => r.push([done, total]) });
     assert.deepEqual(r.at(-1), [mem.length + 100, mem.length + 100]);
+  });
+
+  test('a payload\'s annotations go on its layers; the writer\'s own keys are its alone', async () => {
+    const dir = fresh();
+    const notes = { 'org.amber.module.source': 'sha256:abc' };
+    await writeImage(store, dir, { podId: 'p', payloads: [{ name: 'module/x', bytes: bytes(10, 1), annotations: notes }, { name: 'kernel', bytes: bytes(3, 2) }] });
+    const img = readImage(store, dir);
+    assert.deepEqual(img.annotations('module/x'), { ...notes, 'org.amber.name': 'module/x' });
+    assert.deepEqual(img.annotations('kernel'), { 'org.amber.name': 'kernel' });
+    await assert.rejects(
+      () => writeImage(store, fresh(), { podId: 'p', payloads: [{ name: 'kernel', bytes: bytes(3, 2), annotations: { 'org.amber.name': 'other' } }] }),
+      /payload "kernel" sets org.amber.name, which the writer owns/,
+    );
   });
 
   test('lazy: blobs read when asked for', async () => {

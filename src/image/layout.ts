@@ -13,9 +13,13 @@ export const MEDIA_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const MEDIA_CONFIG = 'application/vnd.amber.checkpoint.config.v1+json';
 export const ARTIFACT_TYPE = 'application/vnd.amber.checkpoint.v1';
 
-/** The format this Amber writes and reads, recorded in every image's config. */
+/**
+ * The format this Amber writes, recorded in every image's config; it reads this one and every earlier
+ * one (test/fixtures/images/ holds an image of each). 1: modules named by host path and hash. 2: the
+ * image carries each program's transformed module (runtime/modules.ts) and the spec as given.
+ */
 export const FORMAT_NAME = 'amber-checkpoint';
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 
 export const ANNOTATION_REF_NAME = 'org.opencontainers.image.ref.name';
 export const ANNOTATION_CREATED = 'org.opencontainers.image.created';

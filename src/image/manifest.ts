@@ -24,6 +24,8 @@ export interface Layer {
   readonly contentHex: string | null;
   /** For errors: `blob sha256:<hex> (payload "memory/a" part 3/8)`. */
   readonly label: string;
+  /** The layer's annotations, Amber's own included. */
+  readonly annotations: Readonly<Record<string, string>>;
 }
 
 /** An image whose layout, index, manifest and config were read and checked. */
@@ -135,7 +137,7 @@ function layerOf(at: JsonAt, hasCodec: (suffix: string) => boolean): { name: str
     if (!Number.isSafeInteger(size)) throw annotations.get(ANNOTATION_SIZE).error('a size in decimal');
   }
   const label = `blob sha256:${hex} (payload "${name}"${part === null ? '' : ` part ${part}`})`;
-  return { name, part, layer: { hex, blobSize, size, kind: media.kind, compressed: media.suffix !== '', contentHex, label } };
+  return { name, part, layer: { hex, blobSize, size, kind: media.kind, compressed: media.suffix !== '', contentHex, label, annotations: notes } };
 }
 
 /** Groups layers by payload name, checking parts are 0..count-1, each once. */

@@ -12,6 +12,9 @@ export interface Payload {
   readonly bytes: Uint8Array;
   /** For a payload in parts: this part's index from 0, and how many there are. */
   readonly part?: { readonly index: number; readonly count: number };
+  /** Annotations of its layer (each part's) beside Amber's own org.amber.name/part/size/content, which
+   *  they may not set. */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 export const MiB = 1 << 20;

@@ -28,6 +28,8 @@ export interface CheckpointImage {
   kind(name: string): string;
   /** A payload's size in bytes, all parts together. */
   size(name: string): number;
+  /** The annotations of a payload's (first) layer, Amber's own included. */
+  annotations(name: string): Readonly<Record<string, string>>;
   /** A payload's bytes, its parts joined (once: read in place). Treat them as read-only: they are shared. */
   payload(name: string): Uint8Array;
   /** A payload's parts in order (one for a payload not written in parts): views of payload(name). */
@@ -125,6 +127,7 @@ export function readImage(store: ImageStore, dir: string, options: ReadOptions =
     has: (name) => image.payloads.has(name),
     kind: (name) => layersOf(name)[0]?.kind ?? '',
     size: (name) => layersOf(name).reduce((n, l) => n + l.size, 0),
+    annotations: (name) => layersOf(name)[0]?.annotations ?? {},
     payload,
     parts: (name) => {
       const whole = payload(name);

@@ -229,6 +229,9 @@ class BlobSet {
   }
 }
 
+/** The layer annotations the writer sets itself. */
+const OWN_ANNOTATIONS = [ANNOTATION_NAME, ANNOTATION_PART, ANNOTATION_SIZE, ANNOTATION_CONTENT];
+
 /** Checks each name is used by one payload, or by parts 0..count-1 each once; returns the byte total. */
 function checkPayloads(payloads: readonly Payload[]): number {
   const seen = new Map<string, { count: number | null; indexes: Set<number> }>();
@@ -246,6 +249,9 @@ function checkPayloads(payloads: readonly Payload[]): number {
       throw new RangeError(`writeImage: payload "${p.name}" given twice, or parts that do not fit together`);
     }
     s.indexes.add(index);
+    for (const key of OWN_ANNOTATIONS) {
+      if (p.annotations?.[key] !== undefined) throw new RangeError(`writeImage: payload "${p.name}" sets ${key}, which the writer owns`);
+    }
     total += p.bytes.length;
   }
   for (const [name, s] of seen) {
@@ -369,7 +375,7 @@ export async function writeImage(
 }
 
 function layerOf(p: Payload, s: Stored, suffix: string): Descriptor {
-  const annotations: Record<string, string> = { [ANNOTATION_NAME]: p.name };
+  const annotations: Record<string, string> = { ...p.annotations, [ANNOTATION_NAME]: p.name };
   if (p.part !== undefined) annotations[ANNOTATION_PART] = `${p.part.index}/${p.part.count}`;
   if (s.compressed) {
     annotations[ANNOTATION_SIZE] = String(p.bytes.length);

@@ -1,11 +1,13 @@
 // Checkpoint of a running pod, like runsc's checkpoint (the Sentry's kernel.SaveTo) with CRIU's
 // per-process memory images: with the scheduler paused every process is stopped at a syscall boundary
 // or preemption point, so the kernel graph, each program's Asyncify state and its linear memory are
-// one consistent cut. This module turns that cut into image payloads; image/ writes them.
+// one consistent cut. This module turns that cut into image payloads, with the transformed module of
+// each program that will run again (modules.ts); image/ writes them.
 import { chunked, DEFAULT_CHUNK_SIZE, type Payload } from '../image/payload.js';
 import { nextTurn } from '../image/turn.js';
 import { encodeGraph, serialize, type Registry } from '../state/index.js';
 import type { Scheduler, Task, Wait } from '../wasi/scheduler.js';
+import { modulePayloads, type ImageModule } from './modules.js';
 import type { PodKernel } from './pod.js';
 import { PROGRAMS_VERSION, programsPayload, toJson, type JsonValue, type ProgramRecord, type ProgramsFile } from './programs.js';
 
@@ -126,17 +128,22 @@ function programOf(name: string, t: Task, moduleHash: string, options: PayloadOp
  * exited), and stay paused until the payloads are written unless options.copyMemory: without it memory
  * payloads are views of live memory. Everything else is a copy made here.
  */
-export function checkpointPayloads(pod: PodKernel, scheduler: Scheduler, tasks: ReadonlyMap<string, Task>, hashes: ReadonlyMap<string, string>, registry: Registry, options: PayloadOptions = {}): Payload[] {
+export function checkpointPayloads(pod: PodKernel, scheduler: Scheduler, tasks: ReadonlyMap<string, Task>, modules: ReadonlyMap<string, ImageModule>, registry: Registry, options: PayloadOptions = {}): Payload[] {
   if (!scheduler.paused) throw new Error('kernel bug: checkpoint of a pod whose scheduler is running');
   const payloads: Payload[] = [];
   const programs: ProgramRecord[] = [];
   let zero: Uint8Array | null = null;
   const zeroPart = (): Uint8Array => (zero ??= new Uint8Array(DEFAULT_CHUNK_SIZE));
+  const needed: ImageModule[] = [];
   for (const [name, t] of tasks) {
-    const p = programOf(name, t, hashes.get(name) ?? '', options, zeroPart);
+    const m = modules.get(name);
+    const p = programOf(name, t, m?.hash ?? '', options, zeroPart);
     programs.push(p.record);
     payloads.push(...p.payloads);
+    // A program that will run again needs its module; an exited one does not.
+    if (p.record.state !== 'exited' && m !== undefined) needed.push(m);
   }
+  payloads.push(...modulePayloads(needed));
   const file: ProgramsFile = { version: PROGRAMS_VERSION, monotonicNs: pod.kernel.monotonicNs().toString(), programs };
   payloads.unshift(...chunked('kernel', serialize(encodeGraph(registry, pod)), { kind: 'kernel' }));
   payloads.unshift(programsPayload(file));

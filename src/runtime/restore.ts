@@ -22,7 +22,7 @@ export interface RestoreInputs {
   image: CheckpointImage;
   registry: Registry;
   externals: Resolver;
-  /** Each container's transformed module and its hash, by container name. */
+  /** Each container's transformed module and its hash, by container name (those that exited need none). */
   modules: ReadonlyMap<string, { module: WebAssembly.Module; hash: string }>;
 }
 
@@ -59,9 +59,10 @@ function waitOf(r: ProgramRecord): Wait | null {
 export function restorePod(inp: RestoreInputs): RestoredPod {
   const programs = readPrograms(inp.image);
   for (const r of programs.programs) {
+    if (r.state === 'exited') continue; // it will not run again: no module needed
     const m = inp.modules.get(r.container);
     if (m === undefined) throw new RestoreMismatchError(`the image has container ${r.container}, which the restore was not given a module for`);
-    if (r.state !== 'exited' && m.hash !== r.moduleHash) {
+    if (m.hash !== r.moduleHash) {
       throw new RestoreMismatchError(`container ${r.container}: its module is not the one checkpointed (transformed sha256 ${m.hash.slice(0, 12)}…, the image needs ${r.moduleHash.slice(0, 12)}…)`);
     }
   }
@@ -72,12 +73,12 @@ export function restorePod(inp: RestoreInputs): RestoredPod {
   const ended = new Map<string, TaskEnd>();
   for (const r of programs.programs) {
     const c = pod.containers.get(r.container);
-    const m = inp.modules.get(r.container);
-    if (c === undefined || m === undefined) throw new RestoreMismatchError(`the image's kernel has no container ${r.container}`);
+    if (c === undefined) throw new RestoreMismatchError(`the image's kernel has no container ${r.container}`);
     if (r.state === 'exited') {
       ended.set(r.container, r.exit ?? { kind: 'exit', code: 0 });
       continue;
     }
+    const m = inp.modules.get(r.container) as { module: WebAssembly.Module }; // checked above
     tasks.set(r.container, r.state === 'ready' ? scheduler.add(c.proc, m.module) : scheduler.addRestored(c.proc, m.module, fiberImage(inp.image, r), waitOf(r)));
   }
   return { pod, scheduler, tasks, ended };

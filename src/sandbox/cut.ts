@@ -33,8 +33,7 @@ export interface CutResult extends CheckpointResult {
  * payloads stay valid once the scheduler is unpaused; without, they are views of live memory.
  */
 function takeCut(running: RunningPod, snapshots?: ReadonlyMap<string, Uint8Array>): Payload[] {
-  const hashes = new Map([...running.modules].map(([name, m]) => [name, m.hash]));
-  return checkpointPayloads(running.pod, running.scheduler, running.tasks, hashes, amberRegistry(), snapshots === undefined ? {} : { copyMemory: true, snapshots });
+  return checkpointPayloads(running.pod, running.scheduler, running.tasks, running.modules, amberRegistry(), snapshots === undefined ? {} : { copyMemory: true, snapshots });
 }
 
 /** Writes the cut as an image; ms is the time the write took. */

@@ -1,26 +1,45 @@
 // The modules a restore runs, like CRIU restoring a task from the very executable it dumped: a snapshot
-// fits only the transformed module it was taken with (the image records its sha256 per container). A
-// module file whose own sha256 is that hash already is the transformed module, so it is compiled as it
-// is (how an image of format 1, which names its modules by host path, restores on a machine whose
-// transform has changed since); any other file is transformed as `pod run` would (host/modulecache.ts).
+// fits only the transformed module it was taken with (the image records its sha256 per container). An
+// image carries that module (runtime/modules.ts), compiled here as it is: no .wasm file, no transform.
+// An image of format 1 does not: its spec's module file is used, and a file whose own sha256 is the
+// image's hash already is the transformed module, compiled as it is (so such an image restores on a
+// machine whose transform has changed since); any other file is transformed as `pod run` would.
 import { prepareModule, sha256Hex, type LoadedModule } from '../host/modulecache.js';
 import { inModule, inModuleAsync, readModuleFile } from '../host/modulefile.js';
 import type { CheckpointImage } from '../image/reader.js';
+import { carriedModule, modulePayloadName } from '../runtime/modules.js';
 import { readPrograms } from '../runtime/programs.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
+import { ownBuffer } from '../transform/cache.js';
 
 /** The module at path for a snapshot that needs the transformed module of sha256 `want`. */
 export async function restoreModuleFile(path: string, want: string | undefined): Promise<LoadedModule> {
   const bytes = readModuleFile(path);
   const hash = sha256Hex(bytes);
-  if (hash === want) return inModule(path, () => ({ module: new WebAssembly.Module(bytes), hash }));
+  if (hash === want) return inModule(path, () => ({ module: new WebAssembly.Module(bytes), hash, bytes, sourceHash: null, transform: null }));
   return inModuleAsync(path, () => prepareModule(bytes));
 }
 
-/** Each container's module for a restore of image into spec, by container name. */
+/** The module of sha256 want that image carries, compiled; null if it carries none. */
+function imageModule(image: CheckpointImage, want: string): LoadedModule | null {
+  const carried = carriedModule(image, want, sha256Hex);
+  if (carried === null) return null;
+  const bytes = ownBuffer(carried.bytes);
+  const where = `${image.dir}: payload "${modulePayloadName(want)}"`;
+  return inModule(where, () => ({ module: new WebAssembly.Module(bytes), hash: want, bytes, sourceHash: carried.sourceHash, transform: carried.transform }));
+}
+
+/** Each container's module for a restore of image into spec, by container name; none for one that exited. */
 export async function loadRestoreModules(image: CheckpointImage, spec: PodSpec): Promise<Map<string, LoadedModule>> {
-  const wanted = new Map(readPrograms(image).programs.map((r) => [r.container, r.moduleHash]));
+  const programs = readPrograms(image).programs;
+  const wanted = new Map(programs.map((r) => [r.container, r.moduleHash]));
+  const exited = new Set(programs.filter((r) => r.state === 'exited').map((r) => r.container));
   const out = new Map<string, LoadedModule>();
-  for (const c of spec.containers) out.set(c.name, await restoreModuleFile(c.module, wanted.get(c.name)));
+  for (const c of spec.containers) {
+    if (exited.has(c.name)) continue; // it will not run again
+    const want = wanted.get(c.name);
+    const carried = want === undefined || want === '' ? null : imageModule(image, want);
+    out.set(c.name, carried ?? await restoreModuleFile(c.module, want));
+  }
   return out;
 }

@@ -49,13 +49,15 @@ export interface RunOptions {
   /** Host stdio of the command beyond 0-2 (e.g. extra pipes); stdin is always ignored. */
   stdio?: StdioOptions;
   timeoutMs?: number;
+  /** The command's environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Runs `amber ARGS` without blocking; a command still running after timeoutMs is killed and fails the test. */
 export function runAmber(args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [amberBin, ...args], { cwd: repo, stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [amberBin, ...args], { cwd: repo, stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
     let stdout = '';
     let stderr = '';
     child.stdout?.setEncoding('utf8').on('data', (s: string) => (stdout += s));

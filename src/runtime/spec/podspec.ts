@@ -21,6 +21,9 @@ export interface PodSpec {
   containers: ContainerSpec[];
   /** One line each, without the file name: what was accepted but may not be what was meant. */
   warnings: string[];
+  /** The spec file's text as given (the Pod manifest's YAML, the bundle's config.json), which checkpoint
+   *  images keep beside this normalized form; absent for a spec built in code. */
+  given?: string;
 }
 
 /** A pod-owned tmpfs (medium "Memory" or none: the same here, a tmpfs either way). */
