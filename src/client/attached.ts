@@ -27,6 +27,7 @@ export async function runPodAttached(spec: PodSpec, stdio: PodStdio): Promise<Co
  */
 export async function restorePodAttached(imagePath: string, opts: Omit<RestoreOptions, 'root' | 'name'>, stdio: (spec: PodSpec) => PodStdio): Promise<ContainerEnd[]> {
   const plan = planRestore(imagePath, {
+    lazy: true, // read as the pod is rebuilt; every blob verified before it runs
     ...(opts.spec !== undefined ? { specFile: opts.spec } : {}),
     ...(opts.volumes !== undefined ? { volumes: opts.volumes } : {}),
     ...(opts.onProgress !== undefined ? { onProgress: bytes(opts.onProgress) } : {}),

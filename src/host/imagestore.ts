@@ -1,7 +1,8 @@
 // NodeImageStore: image/store.ts's ImageStore on node:fs, node:crypto and node:zlib: the files of a
-// checkpoint image directory (an OCI image layout), SHA-256 by OpenSSL, brotli at quality 1 for
+// checkpoint image directory (an OCI image layout), SHA-256 by OpenSSL (sha256Of on the thread pool,
+// through WebCrypto), brotli at quality 1 for
 // compressed blobs. Reads open O_RDONLY|O_NOATIME where allowed, so a restore leaves an image untouched.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import * as fs from 'node:fs';
 import { resolve } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
@@ -213,6 +214,11 @@ export class NodeImageStore implements ImageStore {
 
   randomSuffix(): string {
     return randomBytes(6).toString('hex');
+  }
+
+  async sha256Of(bytes: Uint8Array): Promise<string> {
+    // WebCrypto's digest copies bytes (on this thread) and hashes them on libuv's thread pool.
+    return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
   }
 
   sha256(): Sha256 {

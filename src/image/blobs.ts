@@ -3,7 +3,7 @@
 // writer.ts). A blob is read read-only and verified before anyone sees a byte of it.
 import { ImageError } from './error.js';
 import { BLOBS_DIR } from './layout.js';
-import type { ImageStore } from './store.js';
+import type { ImageStore, Sha256 } from './store.js';
 
 /** I/O and progress granularity: big enough to cost nothing, small enough for a live progress bar. */
 export const SLICE = 8 << 20;
@@ -27,32 +27,48 @@ export interface BlobRef {
  * on a failure into holds anything.
  */
 export function readBlob(store: ImageStore, dir: string, ref: BlobRef, onBytes?: (n: number) => void, into?: Uint8Array): Uint8Array {
+  const bytes = into ?? new Uint8Array(ref.size);
+  const hash = store.sha256();
+  readSized(store, dir, ref, bytes, onBytes, hash);
+  if (hash.hexDigest() !== ref.hex) throw digestMismatch(dir, ref);
+  return bytes;
+}
+
+/**
+ * Reads blob ref into `into` (ref.size bytes), checking its size but not yet its digest: the caller
+ * hashes the bytes (off its thread: ImageStore.sha256Of) and uses none of them before the digest matches
+ * (digestMismatch otherwise). On a failure into holds anything.
+ */
+export function readBlobUnverified(store: ImageStore, dir: string, ref: BlobRef, into: Uint8Array, onBytes?: (n: number) => void): void {
+  readSized(store, dir, ref, into, onBytes);
+}
+
+/** The error for a blob whose bytes do not hash to its name. */
+export function digestMismatch(dir: string, ref: BlobRef): ImageError {
+  return new ImageError(`${dir}: ${ref.label}: content does not match its digest (damaged image)`);
+}
+
+function readSized(store: ImageStore, dir: string, ref: BlobRef, bytes: Uint8Array, onBytes?: (n: number) => void, hash?: Sha256): void {
   const what = `${dir}: ${ref.label}`;
+  if (bytes.length !== ref.size) throw new RangeError(`readBlob: ${bytes.length} bytes to read ${ref.size} into`);
   const r = store.open(blobPath(dir, ref.hex));
   if (r === null) throw new ImageError(`${what}: missing (damaged image)`);
   try {
     if (r.size !== ref.size) {
       throw new ImageError(`${what}: ${r.size} bytes where the image says ${ref.size} (damaged image)`);
     }
-    if (into !== undefined && into.length !== ref.size) throw new RangeError(`readBlob: ${into.length} bytes to read ${ref.size} into`);
-    const bytes = into ?? new Uint8Array(ref.size);
-    const hash = store.sha256();
     let at = 0;
     while (at < bytes.length) {
       const slice = bytes.subarray(at, Math.min(bytes.length, at + SLICE));
       const n = r.read(slice);
       if (n === 0) throw new ImageError(`${what}: shorter than ${ref.size} bytes (damaged image)`);
-      hash.update(slice.subarray(0, n));
+      hash?.update(slice.subarray(0, n));
       at += n;
       onBytes?.(n);
     }
     if (r.read(new Uint8Array(1)) !== 0) {
       throw new ImageError(`${what}: longer than ${ref.size} bytes (damaged image)`);
     }
-    if (hash.hexDigest() !== ref.hex) {
-      throw new ImageError(`${what}: content does not match its digest (damaged image)`);
-    }
-    return bytes;
   } finally {
     r.close();
   }

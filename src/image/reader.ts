@@ -1,8 +1,10 @@
 // readImage: a checkpoint image opened for restore, like CRIU's restore reading a dump directory (and
 // `checkpointctl inspect` reading one without restoring). Every blob's size and SHA-256 is checked
-// before its bytes are handed out; by default all of them up front, so a damaged image is refused
-// before a restore changes anything. The image directory is only ever opened read-only.
-import { readBlob } from './blobs.js';
+// before its bytes are used; by default all of them up front, so a damaged image is refused before a
+// restore changes anything. A restore reads memory straight into the program's (copyTo) and hashes it off
+// its thread meanwhile, then waits for every blob to be verified (verified()) before the program runs.
+// The image directory is only ever opened read-only.
+import { digestMismatch, readBlob, readBlobUnverified } from './blobs.js';
 import { ImageError } from './error.js';
 import type { CheckpointConfig } from './layout.js';
 import { openImage, type Layer } from './manifest.js';
@@ -34,6 +36,26 @@ export interface CheckpointImage {
   payload(name: string): Uint8Array;
   /** A payload's parts in order (one for a payload not written in parts): views of payload(name). */
   parts(name: string): Uint8Array[];
+  /** A payload to be read straight into a caller's buffer (a program's linear memory): see PayloadSource. */
+  source(name: string): PayloadSource;
+  /**
+   * Resolves once every blob of the image has been verified: those read so far (copyTo's checks under
+   * way), then any not read yet, read and checked now. Rejects with the first ImageError. A restore
+   * awaits it before any guest runs.
+   */
+  verified(): Promise<void>;
+}
+
+/** A payload read into a buffer the caller owns, with no copy of its own. */
+export interface PayloadSource {
+  /** The payload's size in bytes. */
+  readonly length: number;
+  /**
+   * Reads the payload into into[0, length) now. An all-zero part is not read where into is zero already
+   * (at and past zeroFrom); a part met before is copied. The bytes are checked off this thread: use none
+   * of them before verified() resolves (on a rejection into holds anything).
+   */
+  copyTo(into: Uint8Array, zeroFrom: number): void;
 }
 
 /**
@@ -119,6 +141,51 @@ export function readImage(store: ImageStore, dir: string, options: ReadOptions =
     if (total === 0) onProgress?.(0, 0);
   }
 
+  /** Digest checks under way (copyTo's), by blob hex. */
+  const checking = new Map<string, Promise<void>>();
+  const check = (l: Layer, bytes: Uint8Array): Promise<void> => {
+    const ref = { hex: l.hex, size: l.blobSize, label: l.label };
+    const hashed = store.sha256Of?.(bytes) ?? Promise.resolve().then(() => {
+      const hash = store.sha256();
+      hash.update(bytes);
+      return hash.hexDigest();
+    });
+    return hashed.then((hex) => {
+      if (hex !== l.hex) throw digestMismatch(image.dir, ref);
+    });
+  };
+  /** Blobs copyTo read into a caller's buffer, by hex: views of it, never handed out by payload(). */
+  const copied = new Map<string, Uint8Array>();
+  const copyTo = (name: string, into: Uint8Array, zeroFrom: number): void => {
+    let at = 0;
+    for (const l of layersOf(name)) {
+      const view = into.subarray(at, at + l.size);
+      if (view.length !== l.size) throw new RangeError(`copyTo: ${into.length} bytes to read payload "${name}" into`);
+      const seen = copied.get(l.hex) ?? loaded.get(l.hex);
+      if (l.compressed) {
+        view.set(load(l));
+      } else if (l.hex === zeroHex(l.size)) {
+        load(l); // read and verified once, here
+        if (at < zeroFrom) view.subarray(0, zeroFrom - at).fill(0);
+      } else if (seen !== undefined) {
+        view.set(seen); // bytes already read: verified() covers them
+      } else {
+        readBlobUnverified(store, image.dir, { hex: l.hex, size: l.blobSize, label: l.label }, view, onBytes);
+        copied.set(l.hex, view);
+        const checked = check(l, view);
+        checked.catch(() => {}); // verified() reports it; until then it is not unhandled
+        checking.set(l.hex, checked);
+      }
+      at += l.size;
+    }
+  };
+  const verified = async (): Promise<void> => {
+    await Promise.all(checking.values());
+    for (const name of image.payloads.keys()) {
+      for (const l of image.payloads.get(name) ?? []) if (!loaded.has(l.hex) && !copied.has(l.hex)) load(l);
+    }
+  };
+
   return {
     dir: image.dir,
     manifestDigest: image.manifestDigest,
@@ -134,6 +201,8 @@ export function readImage(store: ImageStore, dir: string, options: ReadOptions =
       let at = 0;
       return layersOf(name).map((l) => whole.subarray(at, (at += l.size)));
     },
+    source: (name) => ({ length: layersOf(name).reduce((n, l) => n + l.size, 0), copyTo: (into, zeroFrom) => copyTo(name, into, zeroFrom) }),
+    verified,
   };
 }
 

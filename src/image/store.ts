@@ -5,10 +5,11 @@
 // Rules every implementation keeps:
 // - Paths are absolute host paths once resolve() made them so; the image layer joins them with '/'.
 // - Every failure throws ImageError naming the path and the host's reason ("/x/img: permission denied").
-// - Calls are synchronous (a checkpoint or restore owns the sandbox while it runs), but for writeFile:
-//   the writer hands a payload blob to it and goes on hashing the next one while the host writes and
-//   flushes it, so hashing, writing and the disk's flushes overlap (they do not when each blob is
-//   fsynced in turn: a 256 MiB image took 3× as long).
+// - Calls are synchronous (a checkpoint or restore owns the sandbox while it runs), but for writeFile and
+//   sha256Of: the writer hands a payload blob to writeFile and goes on hashing the next one while the host
+//   writes and flushes it, so hashing, writing and the disk's flushes overlap (they do not when each blob
+//   is fsynced in turn: a 256 MiB image took 3× as long); a restore reads a blob while sha256Of hashes
+//   the one before on another thread.
 
 /** What is at a path (symlinks followed, as for an --image-path a user gives). */
 export interface StoreEntry {
@@ -82,6 +83,12 @@ export interface ImageStore {
   /** A short random string for temporary names. */
   randomSuffix(): string;
   sha256(): Sha256;
+  /**
+   * The SHA-256 hex of bytes, computed off this thread where the host can (several at once), so reading
+   * and hashing overlap; absent, the image layer hashes on its own thread. bytes must not change until
+   * the promise settles.
+   */
+  sha256Of?(bytes: Uint8Array): Promise<string>;
   /** The codec for compressed blobs; absent, images are written uncompressed (and compressed ones unreadable). */
   readonly codec?: StoreCodec | undefined;
 }

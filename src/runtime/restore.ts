@@ -32,6 +32,9 @@ export interface RestoredPod {
   tasks: Map<string, Task>;
   /** Containers that had already exited at the checkpoint. */
   ended: Map<string, TaskEnd>;
+  /** Resolves once every blob of the image is verified (memory is checked as it is read, off this
+   *  thread); no guest may run before. Rejects with an ImageError naming a damaged blob. */
+  verified: Promise<void>;
 }
 
 function fiberImage(image: CheckpointImage, r: ProgramRecord): FiberImage {
@@ -41,9 +44,10 @@ function fiberImage(image: CheckpointImage, r: ProgramRecord): FiberImage {
   const globals: Record<string, number | bigint> = {};
   for (const [k, v] of Object.entries(r.globals)) globals[k] = fromJson(v);
   const p = r.pending;
-  // No copies: Fiber.restore copies memory into the instance and the stack into the fiber.
+  // No copies: Fiber.restore reads memory from the image straight into the instance (verified before the
+  // pod runs: RestoredPod.verified) and copies the stack into the fiber.
   return {
-    memory: image.payload(r.memory),
+    memory: image.source(r.memory),
     stack: image.payload(r.stack),
     globals,
     pending: { module: p.module, name: p.name, args: p.args.map(fromJson), cause: p.cause, ...(p.result !== null ? { result: fromJson(p.result) } : {}) },
@@ -81,5 +85,5 @@ export function restorePod(inp: RestoreInputs): RestoredPod {
     const m = inp.modules.get(r.container) as { module: WebAssembly.Module }; // checked above
     tasks.set(r.container, r.state === 'ready' ? scheduler.add(c.proc, m.module) : scheduler.addRestored(c.proc, m.module, fiberImage(inp.image, r), waitOf(r)));
   }
-  return { pod, scheduler, tasks, ended };
+  return { pod, scheduler, tasks, ended, verified: inp.image.verified() };
 }

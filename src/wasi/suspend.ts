@@ -65,8 +65,15 @@ export interface SavedFiber {
 }
 
 export interface FiberImage extends SavedFiber {
-  /** Linear memory, byte for byte (a whole number of 64 KiB pages). */
-  memory: Uint8Array;
+  /** Linear memory, byte for byte (a whole number of 64 KiB pages), or where to read it from. */
+  memory: Uint8Array | MemorySource;
+}
+
+/** Linear memory kept elsewhere (a checkpoint image), read straight into a fresh instance's memory. */
+export interface MemorySource {
+  readonly length: number;
+  /** Writes the bytes into into[0, length); into is all zeros at and past zeroFrom already. */
+  copyTo(into: Uint8Array, zeroFrom: number): void;
 }
 
 export interface FiberOptions {
@@ -185,7 +192,9 @@ export class Fiber {
     const want = image.memory.length / PAGE;
     if (want < have) throw new Error(`image memory has ${want} pages, fewer than the module's initial ${have}`);
     if (want > have) memory.grow(want - have);
-    new Uint8Array(memory.buffer).set(image.memory);
+    // Pages past the module's initial memory are fresh zeros; below, data segments were written.
+    if (image.memory instanceof Uint8Array) new Uint8Array(memory.buffer).set(image.memory);
+    else image.memory.copyTo(new Uint8Array(memory.buffer), have * PAGE);
     const names = [...f.#globals.keys()].sort().join(',');
     if (names !== Object.keys(image.globals).sort().join(',')) {
       throw new Error(`image globals (${Object.keys(image.globals).sort().join(',')}) do not match the module's (${names})`);
