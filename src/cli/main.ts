@@ -3,11 +3,13 @@
 // line on stderr), 2 for bad usage.
 import { setFlagsFromString } from 'node:v8';
 import { Command, CommanderError, Option } from 'commander';
-import { appendFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AmberError } from '../base/error.js';
 import { defaultRoot } from '../host/stateroot.js';
+import { normalizeArgv } from './argv.js';
 import { UsageError } from './errors.js';
+import { openLog, type CommandLog } from './log.js';
 
 // Each verb's module is loaded when that verb runs, so `amber do` and `amber list` do not pay for
 // zod, yaml and Binaryen.
@@ -15,6 +17,9 @@ const doVerbs = () => import('./do.js');
 const records = () => import('./records.js');
 const podVerbs = () => import('./podverbs.js');
 const specs = () => import('../host/specfile.js');
+const runc = () => import('./runc.js');
+
+const AMBER_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 // Guests run at V8's optimizing tier from the start: a long loop in _start is never tiered up from
 // Liftoff (no on-stack replacement for wasm), DESIGN.md §3. Must precede the first compile.
@@ -24,35 +29,59 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** The global options, accepted before the verb (runsc style) and after it. */
+/**
+ * The global options, accepted before the verb (runsc style) and after it; runc's (--log, --log-format,
+ * --debug, --systemd-cgroup, --criu, --rootless) too, as containerd's runc shim passes them.
+ */
 function addGlobalOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--root <dir>', 'state root (default: per user; also AMBER_ROOT)'))
-    .addOption(new Option('--debug-log <file>', 'write a debug log to this file'))
-    .addOption(new Option('--log-level <level>', 'debug, info, warn or error').default('info'));
+    .addOption(new Option('--debug-log <file>', 'write a log of this command to this file'))
+    .addOption(new Option('--log <file>', "runc's name for --debug-log"))
+    .addOption(new Option('--log-format <format>', 'text or json (JSON lines, as containerd reads back)'))
+    .addOption(new Option('--log-level <level>', 'what reaches the log: debug, info (default), warn or error'))
+    .addOption(new Option('--debug', 'the same as --log-level debug'))
+    .addOption(new Option('--systemd-cgroup', 'accepted for runc compatibility: Amber uses no cgroups').hideHelp())
+    .addOption(new Option('--criu <path>', 'accepted for runc compatibility: Amber checkpoints without CRIU').hideHelp())
+    .addOption(new Option('--rootless [value]', 'accepted for runc compatibility').hideHelp());
+}
+
+interface GlobalOpts {
+  root?: string;
+  debugLog?: string;
+  log?: string;
+  logFormat?: string;
+  logLevel?: string;
+  debug?: boolean;
+}
+
+/** The global options as given anywhere on the line (after the verb wins). */
+function globalsOf(actionCmd: Command): GlobalOpts {
+  return { ...actionCmd.parent?.parent?.opts(), ...actionCmd.parent?.opts(), ...actionCmd.opts() } as GlobalOpts;
 }
 
 /**
- * --debug-log FILE: one line per command, appended (runsc's --debug-log). Only ever a host file of this
- * invocation: nothing a checkpoint saves refers to it, so a restore with or without it is the same.
+ * The command's log (--log or --debug-log): the command line at info, every error at error. Only ever
+ * a host file of this invocation: nothing a checkpoint saves refers to it, so a restore with or without
+ * it is the same.
  */
-function debugLog(actionCmd: Command): void {
-  const opts = { ...actionCmd.parent?.parent?.opts(), ...actionCmd.parent?.opts(), ...actionCmd.opts() } as { debugLog?: string; logLevel?: string };
-  if (opts.debugLog === undefined) return;
-  try {
-    appendFileSync(opts.debugLog, `${new Date().toISOString()} amber[${process.pid}] ${opts.logLevel ?? 'info'}: ${process.argv.slice(2).join(' ')}\n`);
-  } catch (e) {
-    throw new AmberError(`--debug-log ${opts.debugLog}: ${e instanceof Error ? e.message : String(e)}`);
-  }
+function commandLog(actionCmd: Command): CommandLog {
+  const o = globalsOf(actionCmd);
+  const file = o.log ?? o.debugLog;
+  return openLog({ ...(file !== undefined ? { file } : {}), ...(o.logFormat !== undefined ? { format: o.logFormat } : {}), ...(o.logLevel !== undefined ? { level: o.logLevel } : {}), ...(o.debug !== undefined ? { debug: o.debug } : {}) });
 }
 
-function buildProgram(): Command {
+function buildProgram(session: { log: CommandLog | null }): Command {
   const program = addGlobalOptions(new Command('amber'))
     .description('Run WebAssembly (WASI preview 1) programs as containers in pods; checkpoint and restore them.')
+    .version(`amber version ${AMBER_VERSION}\nspec: 1.0.2`, '-v, --version', 'print the version')
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
-    .hook('preAction', (_root, actionCmd) => debugLog(actionCmd));
+    .hook('preAction', (_root, actionCmd) => {
+      session.log = commandLog(actionCmd);
+      session.log.write('info', process.argv.slice(2).join(' '));
+    });
 
   addGlobalOptions(program.command('do'))
     .description('run one program on a fresh kernel, wasmtime-style')
@@ -81,8 +110,8 @@ function buildProgram(): Command {
 
   addGlobalOptions(program.command('run'))
     .description('run an OCI runtime bundle (config.json), runc-style')
-    .requiredOption('--bundle <dir>', 'the bundle directory')
-    .option('--detach', 'run in a sandbox process of its own')
+    .option('-b, --bundle <dir>', 'the bundle directory', '.')
+    .option('-d, --detach', 'run in a sandbox process of its own')
     .argument('<id>', 'the container ID')
     .exitOverride()
     .action(async (id: string, opts: { bundle: string; detach?: boolean }, cmd: Command) => {
@@ -92,15 +121,24 @@ function buildProgram(): Command {
     });
 
   addGlobalOptions(program.command('list'))
-    .description('list pods')
+    .description('list pods (--format json: the containers made by runc\'s verbs, as runc lists them)')
     .option('--json', 'as JSON')
+    .option('-f, --format <format>', 'table or json')
+    .option('-q, --quiet', 'ids only')
     .exitOverride()
-    .action(async (opts: { json?: boolean }, cmd: Command) => (await records()).listVerb(rootDir(cmd), opts.json === true));
+    .action(async (opts: { json?: boolean; format?: string; quiet?: boolean }, cmd: Command) => {
+      if (opts.format === 'json' || opts.quiet === true) return (await runc()).listContainersVerb(rootDir(cmd), opts.quiet === true);
+      (await records()).listVerb(rootDir(cmd), opts.json === true);
+    });
   addGlobalOptions(program.command('state'))
-    .description("a pod's OCI state as JSON")
+    .description("a pod's (or a container's) OCI state as JSON")
     .argument('<id>')
     .exitOverride()
-    .action(async (id: string, _o: unknown, cmd: Command) => (await records()).stateVerb(rootDir(cmd), id));
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      const r = await runc();
+      if (r.isContainer(id, { root: rootDir(cmd) })) return r.containerStateVerb(rootDir(cmd), id);
+      (await records()).stateVerb(rootDir(cmd), id);
+    });
   addGlobalOptions(program.command('logs'))
     .description("a pod's output, or one container's")
     .argument('<id>')
@@ -109,54 +147,94 @@ function buildProgram(): Command {
     .exitOverride()
     .action(async (id: string, ctr: string | undefined, opts: { follow?: boolean }, cmd: Command) => (await records()).logsVerb(rootDir(cmd), id, ctr, opts.follow === true));
   addGlobalOptions(program.command('kill'))
-    .description('end every container of a pod with a signal (default TERM)')
+    .description('end every container of a pod (or one container) with a signal (default TERM)')
     .argument('<id>')
     .argument('[signal]')
+    .option('-a, --all', "runc's: signal every process of the container")
     .exitOverride()
-    .action(async (id: string, sig: string | undefined, _o: unknown, cmd: Command) => {
+    .action(async (id: string, sig: string | undefined, opts: { all?: boolean }, cmd: Command) => {
+      const r = await runc();
+      if (r.isContainer(id, { root: rootDir(cmd) })) return r.containerKillVerb(rootDir(cmd), id, sig, opts.all === true);
       await (await records()).killVerb(rootDir(cmd), id, sig);
     });
   addGlobalOptions(program.command('delete'))
-    .description('remove a stopped pod (with --force, stop it first)')
-    .argument('<id>')
-    .option('--force', 'stop it if it runs')
+    .description('remove stopped pods or containers (with --force, stop them first)')
+    .argument('<id...>')
+    .option('-f, --force', 'stop it if it runs')
     .exitOverride()
-    .action(async (id: string, opts: { force?: boolean }, cmd: Command) => (await records()).deleteVerb(rootDir(cmd), id, opts.force === true));
+    .action(async (ids: string[], opts: { force?: boolean }, cmd: Command) => (await runc()).deleteVerb(rootDir(cmd), ids, opts.force === true));
   addGlobalOptions(program.command('exec'))
-    .description('run one more program in a running container')
+    .description('run one more program in a running container: exec POD CTR -- prog.wasm, or runc\'s exec [--process FILE] CONTAINER [prog.wasm args]')
     .argument('<id>')
-    .argument('<container>')
-    .argument('<module>', 'the .wasm program (a host path)')
+    .argument('[container]')
+    .argument('[module]', 'the .wasm program (a host path)')
     .argument('[args...]')
+    .option('-p, --process <file>', "runc's: a runtime-spec process (JSON) to run")
+    .option('-d, --detach', "runc's: start it and leave its relay running")
+    .option('--pid-file <file>', 'write the host pid of its relay here')
+    .option('--console-socket <socket>', 'not supported (no terminals)')
+    .option('-t, --tty', 'not supported (no terminals)')
+    .option('--cwd <dir>', "runc's: the working directory")
+    .option('-e, --env <K=V>', "runc's: an environment variable", collect, [])
     .passThroughOptions()
     .exitOverride()
-    .action(async (id: string, ctr: string, module: string, args: string[], _o: unknown, cmd: Command) => {
+    .action(async (id: string, ctr: string | undefined, module: string | undefined, args: string[], opts: { process?: string; detach?: boolean; pidFile?: string; consoleSocket?: string; tty?: boolean; cwd?: string; env: string[] }, cmd: Command) => {
+      const r = await runc();
+      if (r.isContainer(id, { root: rootDir(cmd) })) {
+        const argv = [ctr, module, ...args].filter((a): a is string => a !== undefined && a !== '--');
+        process.exitCode = await r.containerExecVerb(rootDir(cmd), id, argv, opts);
+        return;
+      }
       // Options pass through after the operands, so the "--" of `exec ID CTR -- prog.wasm` arrives here.
-      const [prog, ...rest] = module === '--' ? args : [module, ...args];
-      if (prog === undefined) throw new UsageError('exec: expected a .wasm program after the container');
+      const [prog, ...rest] = module === '--' ? args : module === undefined ? [] : [module, ...args];
+      if (ctr === undefined || prog === undefined) throw new UsageError('exec: expected a container and a .wasm program after the pod');
       process.exitCode = await (await records()).execVerb(rootDir(cmd), id, ctr, prog, rest);
     });
-  addGlobalOptions(program.command('checkpoint'))
-    .description('save a running pod to an image (one consistent cut of every container)')
+  const criuFlags = (c: Command): Command => c
+    .option('--work-path <dir>', "runc's: where CRIU's logs go (Amber writes none)")
+    .addOption(new Option('--tcp-established').hideHelp())
+    .addOption(new Option('--ext-unix-sk').hideHelp())
+    .addOption(new Option('--shell-job').hideHelp())
+    .addOption(new Option('--file-locks').hideHelp())
+    .addOption(new Option('--empty-ns <ns>').hideHelp())
+    .addOption(new Option('--manage-cgroups-mode <mode>').hideHelp())
+    .addOption(new Option('--lazy-pages').hideHelp())
+    .addOption(new Option('--auto-dedup').hideHelp())
+    .addOption(new Option('--status-fd <fd>').hideHelp())
+    .addOption(new Option('--page-server <addr>').hideHelp());
+  criuFlags(addGlobalOptions(program.command('checkpoint')))
+    .description('save a running pod (the whole pod of a container) to an image: one consistent cut of every container')
     .argument('<id>')
-    .requiredOption('--image-path <dir>', 'where to write the image (an OCI image layout)')
+    .option('--image-path <dir>', 'where to write the image (an OCI image layout)')
     .option('--leave-running', 'keep the pod running after the checkpoint')
     .option('--parent-path <dir>', 'an earlier image whose unchanged blobs are reused')
+    .addOption(new Option('--pre-dump').hideHelp())
     .exitOverride()
-    .action(async (id: string, opts: { imagePath: string; leaveRunning?: boolean; parentPath?: string }, cmd: Command) => {
-      await (await podVerbs()).checkpointVerb(rootDir(cmd), id, opts);
+    .action(async (id: string, opts: { imagePath?: string; leaveRunning?: boolean; parentPath?: string }, cmd: Command) => {
+      const r = await runc();
+      if (r.isContainer(id, { root: rootDir(cmd) })) return r.containerCheckpointVerb(rootDir(cmd), id, opts);
+      if (opts.imagePath === undefined) throw new UsageError("checkpoint: required option '--image-path <dir>' not specified");
+      await (await podVerbs()).checkpointVerb(rootDir(cmd), id, { ...opts, imagePath: opts.imagePath });
     });
-  addGlobalOptions(program.command('restore'))
-    .description('bring a checkpointed pod back, here or in another --root')
+  criuFlags(addGlobalOptions(program.command('restore')))
+    .description('bring a checkpointed pod back, here or in another --root (runc\'s form: restore --bundle B --pid-file F ID)')
+    .argument('[id]', "runc's: the container to restore into the bundle")
     .requiredOption('--image-path <dir>', 'the image')
     .option('--spec <pod.yaml>', 'restore into this manifest (containers and volumes matched by name)')
-    .option('--detach', 'run in a sandbox process of its own')
+    .option('-d, --detach', 'run in a sandbox process of its own')
     .option('--name <id>', "the restored pod's ID (default: the image's)")
     .option('--volume <NAME=HOSTDIR>', 'bind a hostPath volume to another host directory', collect, [])
+    .option('-b, --bundle <dir>', "runc's: the bundle to restore into (default: the current directory)")
+    .option('--pid-file <file>', "runc's: write the host pid of the container's relay here")
+    .option('--console-socket <socket>', 'not supported (no terminals)')
+    .addOption(new Option('--no-subreaper').hideHelp())
+    .addOption(new Option('--no-pivot').hideHelp())
     .exitOverride()
-    .action(async (opts: { imagePath: string; spec?: string; detach?: boolean; name?: string; volume: string[] }, cmd: Command) => {
+    .action(async (id: string | undefined, opts: { imagePath: string; spec?: string; detach?: boolean; name?: string; volume: string[]; bundle?: string; pidFile?: string; consoleSocket?: string }, cmd: Command) => {
+      if (id !== undefined) return (await runc()).containerRestoreVerb(rootDir(cmd), id, opts);
       process.exitCode = await (await podVerbs()).restoreVerb(rootDir(cmd), opts);
     });
+  addRuncVerbs(program);
   addGlobalOptions(program.command('inspect'))
     .description('show what a checkpoint image holds, checkpointctl-style (read-only)')
     .argument('<dir>', 'the image directory')
@@ -172,6 +250,55 @@ function buildProgram(): Command {
   return program;
 }
 
+/** The verbs only runc's command line has (create, start, pause, resume, ps, events, features, spec). */
+function addRuncVerbs(program: Command): void {
+  addGlobalOptions(program.command('create'))
+    .description("runc's create: a container made in its pod's sandbox, not yet started; its relay's pid to --pid-file")
+    .argument('<id>')
+    .option('-b, --bundle <dir>', 'the bundle (default: the current directory)')
+    .option('--pid-file <file>', "write the host pid of the container's relay here")
+    .option('--console-socket <socket>', 'not supported (no terminals)')
+    .addOption(new Option('--no-pivot').hideHelp())
+    .addOption(new Option('--no-new-keyring').hideHelp())
+    .addOption(new Option('--preserve-fds <n>').hideHelp())
+    .exitOverride()
+    .action(async (id: string, opts: { bundle?: string; pidFile?: string; consoleSocket?: string }, cmd: Command) => (await runc()).createVerb(rootDir(cmd), id, opts));
+  addGlobalOptions(program.command('start'))
+    .description("runc's start: the created container's program runs")
+    .argument('<id>')
+    .exitOverride()
+    .action(async (id: string, _o: unknown, cmd: Command) => (await runc()).startVerb(rootDir(cmd), id));
+  for (const [verb, pause] of [['pause', true], ['resume', false]] as const) {
+    addGlobalOptions(program.command(verb))
+      .description(`runc's ${verb}: the container's pod ${pause ? 'stops running' : 'runs again'}`)
+      .argument('<id>')
+      .exitOverride()
+      .action(async (id: string, _o: unknown, cmd: Command) => (await runc()).pauseVerb(rootDir(cmd), id, pause));
+  }
+  addGlobalOptions(program.command('ps'))
+    .description("runc's ps: the host pids of a container's processes")
+    .argument('<id>')
+    .option('-f, --format <format>', 'table or json', 'table')
+    .exitOverride()
+    .action(async (id: string, opts: { format: string }, cmd: Command) => (await runc()).psVerb(rootDir(cmd), id, opts.format));
+  addGlobalOptions(program.command('events'))
+    .description("runc's events: with --stats one stats event, else wait until the container stops")
+    .argument('<id>')
+    .option('--stats', 'print one stats event and exit')
+    .option('--interval <duration>', 'accepted for runc compatibility')
+    .exitOverride()
+    .action(async (id: string, opts: { stats?: boolean }, cmd: Command) => (await runc()).eventsVerb(rootDir(cmd), id, opts.stats === true));
+  addGlobalOptions(program.command('features'))
+    .description("runc's features: what of runtime-spec Amber honours, as JSON")
+    .exitOverride()
+    .action(async () => (await runc()).featuresVerb());
+  addGlobalOptions(program.command('spec'))
+    .description("runc's spec: a default config.json (a read-only root, args[0] the .wasm program) in the bundle")
+    .option('-b, --bundle <dir>', 'where to write it (default: the current directory)')
+    .exitOverride()
+    .action(async (opts: { bundle?: string }) => (await runc()).specVerb(opts.bundle));
+}
+
 /** The state root: --root after the verb, else before it, else AMBER_ROOT or the per-user default. */
 function rootDir(cmd: Command): string {
   const own = cmd.opts<{ root?: string }>().root;
@@ -180,22 +307,38 @@ function rootDir(cmd: Command): string {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  const session: { log: CommandLog | null } = { log: null };
+  const program = buildProgram(session);
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(normalizeArgv(argv.slice(2)), { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.exitCode === 0) return;
+      session.log?.write('error', e.message);
       process.exitCode = 2;
       return;
     }
     if (e instanceof AmberError) {
       process.stderr.write(`amber: ${e.line}\n`);
+      // The log gets the line too: containerd's shim reports the last error of a runc call's --log.
+      try {
+        session.log?.write('error', e.line);
+      } catch {
+        // a log that cannot be written is not this error
+      }
       process.exitCode = e instanceof UsageError ? 2 : 1;
       return;
     }
     throw e;
   }
+}
+
+// A reader that goes away (`amber logs ID | head`) ends the command quietly, as SIGPIPE ends a C program.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(141);
+    throw e;
+  });
 }
 
 await main(process.argv);

@@ -13,8 +13,9 @@
 // progress in the pod folder's file `progress` (progressFile()), the same {"done": N, "total": M}
 // rewritten at most every PROGRESS_EVERY_MS, for the CLI that waits for it to show. The CLI removes it.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { connectUnix, listenUnix } from './unixpath.js';
 
 /** A request or a reply: one JSON object. What the objects mean is the sandbox's (sandbox/protocol.ts). */
 export type ControlMessage = object;
@@ -65,10 +66,7 @@ export function serveControl(socketPath: string, handle: ControlHandler): Promis
     });
     sock.on('error', () => {});
   });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(socketPath, () => resolve(server));
-  });
+  return listenUnix(server, socketPath).then(() => server);
 }
 
 /**
@@ -77,7 +75,7 @@ export function serveControl(socketPath: string, handle: ControlHandler): Promis
  */
 export function callControl(socketPath: string, req: ControlMessage, timeoutMs = 30_000, onProgress?: ControlProgress): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const sock = createConnection(socketPath);
+    const sock = connectUnix(socketPath);
     let buf = '';
     const timer = setTimeout(() => {
       sock.destroy();

@@ -10,6 +10,9 @@ export type PodStatus = 'creating' | 'running' | 'stopped';
 export interface ContainerRecord {
   name: string;
   exitCode: number | null;
+  /** A container driven through runc's verbs: where it is in runc's lifecycle, and its relay's host pid. */
+  status?: 'created' | 'running' | 'paused' | 'stopped';
+  pid?: number | null;
 }
 
 /** What the state root keeps about a pod. */
@@ -22,6 +25,22 @@ export interface PodRecord {
   source: string;
   createdAt: string;
   containers: ContainerRecord[];
+  annotations: Record<string, string>;
+}
+
+/**
+ * A container made by runc's verbs (`amber create ID`), found by its id: which pod holds it and under
+ * what name, with what `runc state` reports of it besides its status.
+ */
+export interface ContainerIndex {
+  id: string;
+  pod: string;
+  /** Its name in the pod. */
+  name: string;
+  bundle: string;
+  /** The host directory that is its root (an exec's module is found there). */
+  rootfs: string;
+  createdAt: string;
   annotations: Record<string, string>;
 }
 
@@ -65,6 +84,51 @@ export class StateRoot {
 
   socketPath(id: string): string {
     return join(this.podDir(id), 'control.sock');
+  }
+
+  /** Where the relays of a pod made by runc's verbs attach (sandbox/relay.ts). */
+  attachPath(id: string): string {
+    return join(this.podDir(id), 'attach.sock');
+  }
+
+  #containerFile(id: string): string {
+    return join(this.dir, 'containers', `${id}.json`);
+  }
+
+  /** Records a container made by runc's verbs; false if the id is taken. */
+  createContainer(c: ContainerIndex): boolean {
+    mkdirSync(join(this.dir, 'containers'), { recursive: true });
+    try {
+      writeFileSync(this.#containerFile(c.id), JSON.stringify(c, null, 2) + '\n', { flag: 'wx' });
+      return true;
+    } catch (e) {
+      if (typeof e === 'object' && e !== null && 'code' in e && e.code === 'EEXIST') return false;
+      throw e;
+    }
+  }
+
+  readContainer(id: string): ContainerIndex | null {
+    if (!validId(id)) return null;
+    try {
+      return JSON.parse(readFileSync(this.#containerFile(id), 'utf8')) as ContainerIndex;
+    } catch {
+      return null;
+    }
+  }
+
+  removeContainer(id: string): void {
+    rmSync(this.#containerFile(id), { force: true });
+  }
+
+  /** Every container made by runc's verbs. */
+  listContainers(): ContainerIndex[] {
+    let names: string[];
+    try {
+      names = readdirSync(join(this.dir, 'containers'));
+    } catch {
+      return [];
+    }
+    return names.filter((n) => n.endsWith('.json')).sort().map((n) => this.readContainer(n.slice(0, -5))).filter((c): c is ContainerIndex => c !== null);
   }
 
   exists(id: string): boolean {

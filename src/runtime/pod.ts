@@ -5,7 +5,7 @@
 // CAP_SYS_ADMIN; in a user namespace they are locked to their parents too (seed 004).
 import { MNT_LOCKED, MNT_NOSUID, MNT_READONLY } from '../abi/mount.js';
 import { Devfs } from '../fsimpl/dev/devfs.js';
-import type { HostStream } from '../fsimpl/hostfd/hostfd.js';
+import type { HostFdFs, HostStream } from '../fsimpl/hostfd/hostfd.js';
 import { Tmpfs } from '../fsimpl/tmpfs/tmpfs.js';
 import type { HostClock, HostRandom } from '../kernel/host.js';
 import { Kernel } from '../kernel/kernel.js';
@@ -49,6 +49,10 @@ export class PodKernel {
   /** The pod's volumes by name: one filesystem each, whoever mounts them. */
   readonly volumes = new Map<string, Filesystem>();
   readonly containers = new Map<string, PodContainer>();
+  /** The pod's procfs and host-stream filesystem, made with the first container built here (not saved:
+   *  after a restore a container added later gets new ones over the same kernel). */
+  #proc: Filesystem | undefined;
+  #streams: HostFdFs | undefined;
 
   /** A pod with no volumes or containers yet: build() adds them, or a load fills them in. */
   constructor(spec: PodSpec, kernel: Kernel, shm: Filesystem = newShm(kernel)) {
@@ -65,14 +69,35 @@ export class PodKernel {
         ? new Tmpfs({ dev: kernel.allocDev(), now: kernel.now, source: v.name, ...(v.sizeBytes !== undefined ? { sizeBytes: v.sizeBytes } : {}) })
         : host.hostDir(kernel, v.hostPath, mountedReadOnly(spec, v.name), volumeKey(v.name)));
     }
-    const proc = newProc(kernel);
-    const streams = hostStreamsFs(kernel);
-    for (const c of spec.containers) {
-      const ns = pod.#mountTree(c, proc, host);
-      const p = spawn(kernel, streams, { ns, argv: c.argv, env: c.env, stdio: host.stdio(c.name), role: c.name });
-      pod.containers.set(c.name, { spec: c, ns, proc: p });
-    }
+    for (const c of spec.containers) pod.#addContainer(c, host);
     return pod;
+  }
+
+  /**
+   * One more container in this pod (runc's create of a container that joins a pod's sandbox): its mount
+   * tree and first process, not yet running; the spec lists it from now on, so a checkpoint saves it.
+   */
+  addContainer(c: ContainerSpec, host: PodHost): PodContainer {
+    if (this.containers.has(c.name)) throw new Error(`pod ${this.spec.name} has a container ${c.name} already`);
+    this.spec.containers.push(c);
+    return this.#addContainer(c, host);
+  }
+
+  /** Forgets an ended container (runc's delete): a later checkpoint no longer holds it. */
+  removeContainer(name: string): void {
+    this.containers.delete(name);
+    const i = this.spec.containers.findIndex((c) => c.name === name);
+    if (i >= 0) this.spec.containers.splice(i, 1);
+  }
+
+  #addContainer(c: ContainerSpec, host: PodHost): PodContainer {
+    this.#proc ??= newProc(this.kernel);
+    this.#streams ??= hostStreamsFs(this.kernel);
+    const ns = this.#mountTree(c, this.#proc, host);
+    const p = spawn(this.kernel, this.#streams, { ns, argv: c.argv, env: c.env, stdio: host.stdio(c.name), role: c.name });
+    const added = { spec: c, ns, proc: p };
+    this.containers.set(c.name, added);
+    return added;
   }
 
   /**

@@ -3,17 +3,20 @@
 // restores the pod with each container's output in its log file, serves the pod's control socket
 // (sandbox/server.ts) and keeps the pod's record up to date until the pod ends.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { AmberError } from '../base/error.js';
 import { fileProgress, progressFile, serveControl } from '../host/control.js';
 import { StateRoot } from '../host/stateroot.js';
+import { listenUnix } from '../host/unixpath.js';
 import { LogFileStream, NullStream } from '../host/streams.js';
 import type { PodStdio } from './bindings.js';
 import type { Launch } from './protocol.js';
 import { planRestore } from './restoreplan.js';
 import { startRestored } from './restorerun.js';
-import { startPod, type RunningPod } from './running.js';
+import { RelayBindings } from './runc.js';
+import { createPod, startPod, type RunningPod } from './running.js';
 import { PodServer } from './server.js';
 
 // Guests run at V8's optimizing tier from the start (DESIGN.md §3); must precede the first compile.
@@ -21,6 +24,7 @@ setFlagsFromString('--no-liftoff');
 
 async function start(root: StateRoot, id: string, launch: Launch, stdio: PodStdio): Promise<RunningPod> {
   if (launch.mode === 'run') return startPod(launch.spec, stdio);
+  if (launch.mode === 'create') return createPod(launch.spec, stdio);
   // Where a restore's time goes, in sandbox.log: this process's start-up (Node, Amber's modules), opening
   // the image, rebuilding the pod (modules, kernel graph, each program's memory read and verified).
   const t0 = performance.now();
@@ -28,6 +32,7 @@ async function start(root: StateRoot, id: string, launch: Launch, stdio: PodStdi
     lazy: true, // blobs read as the pod is rebuilt, memory straight into its instance, all verified before it runs
     ...(launch.specFile !== undefined ? { specFile: launch.specFile } : {}),
     volumes: launch.volumes,
+    ...(launch.replace !== undefined ? { replace: launch.replace } : {}),
     onProgress: fileProgress(progressFile(root.podDir(id))),
   });
   const t1 = performance.now();
@@ -38,13 +43,21 @@ async function start(root: StateRoot, id: string, launch: Launch, stdio: PodStdi
 
 async function main(root: StateRoot, id: string): Promise<void> {
   const launch = JSON.parse(readFileSync(join(root.podDir(id), 'launch.json'), 'utf8')) as Launch;
-  const stdio: PodStdio = (name) => {
+  // A pod made by runc's verbs has each container's streams held by a relay process; any other pod's
+  // output goes to a log file per container.
+  const relays = launch.mode === 'create' || (launch.mode === 'restore' && launch.relay === true) ? new RelayBindings() : undefined;
+  const stdio: PodStdio = relays?.stdio ?? ((name) => {
     const log = new LogFileStream(root.logPath(id, name));
     return [new NullStream(), log, log] as const;
-  };
-  const server = new PodServer(root, id, launch.source, await start(root, id, launch, stdio));
+  });
+  const server = new PodServer(root, id, launch.source, await start(root, id, launch, stdio), relays);
   const socket = root.socketPath(id);
   rmSync(socket, { force: true });
+  if (relays !== undefined) {
+    const attach = root.attachPath(id);
+    rmSync(attach, { force: true });
+    await listenUnix(createServer((sock) => server.attach(sock)), attach);
+  }
   await serveControl(socket, (req, progress) => server.handle(req, progress));
   server.recordRunning();
   await server.run();

@@ -1,12 +1,16 @@
 // What a client and a pod's sandbox say to each other, like runsc's urpc controller methods: the launch
 // (written to the pod folder before the sandbox starts: start a spec, or restore an image), and the control
 // requests with each one's reply, carried one JSON line each way by host/control.ts.
-import type { PodSpec } from '../runtime/spec/podspec.js';
+import type { ContainerSpec, PodSpec } from '../runtime/spec/podspec.js';
 
 /** What the sandbox of a new pod does first; launch.json in its pod folder. */
 export type Launch =
   | { mode: 'run'; spec: PodSpec; source: string }
-  | { mode: 'restore'; imagePath: string; specFile?: string; volumes: Record<string, string>; source: string };
+  /** runc's create: the spec's containers are created, not started, each bound to a relay (sandbox/runc.ts). */
+  | { mode: 'create'; spec: PodSpec; source: string }
+  /** relay: runc's restore, each container bound to a relay rather than a log file; replace: containers
+   *  (by name) whose roots and mounts are those of the bundle restored into rather than the image's. */
+  | { mode: 'restore'; imagePath: string; specFile?: string; volumes: Record<string, string>; source: string; relay?: boolean; replace?: ContainerSpec[] };
 
 export interface ExecRequest {
   op: 'exec';
@@ -32,7 +36,16 @@ export interface PingRequest {
   op: 'ping';
 }
 
-export type ControlRequest = ExecRequest | KillRequest | CheckpointRequest | PingRequest;
+/** runc's verbs on one container of the pod (sandbox/runc.ts). */
+export type ContainerRequest =
+  | { op: 'add'; container: ContainerSpec }
+  | { op: 'start'; container: string }
+  | { op: 'signal'; container: string; signal: number; all: boolean }
+  | { op: 'remove'; container: string }
+  | { op: 'pause' }
+  | { op: 'resume' };
+
+export type ControlRequest = ExecRequest | KillRequest | CheckpointRequest | PingRequest | ContainerRequest;
 
 export interface ExecResult {
   exitCode: number;
@@ -57,6 +70,12 @@ export interface ControlResults {
   kill: Record<never, never>;
   checkpoint: CheckpointResult;
   ping: { pid: number };
+  add: Record<never, never>;
+  start: Record<never, never>;
+  signal: Record<never, never>;
+  remove: Record<never, never>;
+  pause: Record<never, never>;
+  resume: Record<never, never>;
 }
 
 export type ControlReply<Op extends ControlRequest['op']> = ({ ok: true } & ControlResults[Op]) | { ok: false; error: string };
@@ -85,6 +104,21 @@ export function parseRequest(v: unknown): ControlRequest | string {
       };
     case 'ping':
       return { op: 'ping' };
+    case 'add': {
+      const c = r['container'] as Record<string, unknown> | null;
+      if (typeof c !== 'object' || c === null || typeof c['name'] !== 'string' || typeof c['module'] !== 'string' || !isStrings(c['argv'])) return 'add: expected a container spec';
+      return { op: 'add', container: c as unknown as ContainerSpec };
+    }
+    case 'start':
+    case 'remove':
+      if (typeof r['container'] !== 'string') return `${r['op']}: expected container`;
+      return { op: r['op'], container: r['container'] };
+    case 'signal':
+      if (typeof r['container'] !== 'string' || typeof r['signal'] !== 'number') return 'signal: expected container and signal';
+      return { op: 'signal', container: r['container'], signal: r['signal'], all: r['all'] === true };
+    case 'pause':
+    case 'resume':
+      return { op: r['op'] };
     default:
       return `unknown request ${String(r['op'])}`;
   }

@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readImage, type CheckpointImage } from '../image/reader.js';
 import { NodeImageStore } from '../host/imagestore.js';
-import type { PodSpec } from '../runtime/spec/podspec.js';
+import type { ContainerSpec, PodSpec } from '../runtime/spec/podspec.js';
 import { AmberError } from '../base/error.js';
 import { loadPodManifest } from '../host/specfile.js';
 
@@ -43,6 +43,8 @@ export interface PlanOptions extends OpenOptions {
   specFile?: string;
   /** hostPath volume name → another host directory to bind it to (`restore --volume NAME=HOSTDIR`). */
   volumes?: Readonly<Record<string, string>>;
+  /** Containers (matched by name) to restore as these specs say: runc restore's new bundle. */
+  replace?: readonly ContainerSpec[];
 }
 
 /** The image, the spec it restores into, and where each hostPath volume now lives. */
@@ -56,6 +58,10 @@ export function planRestore(imagePath: string, options: PlanOptions = {}): Resto
     spec = loadPodManifest(specFile);
     sameNames('container', saved.containers.map((c) => c.name), spec.containers.map((c) => c.name), specFile);
     sameNames('volume', saved.volumes.map((v) => v.name), spec.volumes.map((v) => v.name), specFile);
+  }
+  if (options.replace !== undefined) {
+    const by = new Map(options.replace.map((c) => [c.name, c]));
+    spec = { ...spec, containers: spec.containers.map((c) => by.get(c.name) ?? c) };
   }
   const volumes: Record<string, string> = {};
   for (const v of spec.volumes) if (v.kind === 'hostPath') volumes[v.name] = v.hostPath;

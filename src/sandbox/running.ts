@@ -25,24 +25,36 @@ export interface RunningPod {
   ended: Map<string, TaskEnd>;
 }
 
-/** Each container's module, transformed and compiled, by container name. */
+/** Each container's module, transformed and compiled, by container name (a pause container has none). */
 export async function loadPodModules(spec: PodSpec): Promise<Map<string, LoadedModule>> {
   const out = new Map<string, LoadedModule>();
-  for (const c of spec.containers) out.set(c.name, await prepareModuleFile(c.module));
+  for (const c of spec.containers) if (c.pause !== true) out.set(c.name, await prepareModuleFile(c.module));
   return out;
+}
+
+/** Builds the pod with its containers created but none running yet (runc's create). */
+export async function createPod(spec: PodSpec, stdio: PodStdio): Promise<RunningPod> {
+  const modules = await loadPodModules(spec);
+  const pod = PodKernel.build(spec, nodePodHost(stdio));
+  return { spec, pod, scheduler: new Scheduler(pod.kernel), tasks: new Map(), modules, ended: new Map() };
+}
+
+/** Schedules a created container's first process; null for a pause container, which runs nothing. */
+export function startContainer(running: RunningPod, name: string): Task | null {
+  const c = running.pod.containers.get(name);
+  if (c === undefined) throw new Error(`no container ${name}`);
+  const m = running.modules.get(name);
+  if (m === undefined) return null;
+  const task = inModule(c.spec.module, () => running.scheduler.add(c.proc, m.module));
+  running.tasks.set(name, task);
+  return task;
 }
 
 /** Builds the pod and starts its containers; `scheduler.run()` drives them. */
 export async function startPod(spec: PodSpec, stdio: PodStdio): Promise<RunningPod> {
-  const modules = await loadPodModules(spec);
-  const pod = PodKernel.build(spec, nodePodHost(stdio));
-  const scheduler = new Scheduler(pod.kernel);
-  const tasks = new Map<string, Task>();
-  for (const [name, c] of pod.containers) {
-    const m = modules.get(name) as LoadedModule;
-    tasks.set(name, inModule(c.spec.module, () => scheduler.add(c.proc, m.module)));
-  }
-  return { spec, pod, scheduler, tasks, modules, ended: new Map() };
+  const running = await createPod(spec, stdio);
+  for (const c of spec.containers) startContainer(running, c.name);
+  return running;
 }
 
 /** How each container of the spec ended (or -1: it has not). */

@@ -1,13 +1,16 @@
 // The control side of a pod's sandbox, like runsc's controller: answers exec, kill, checkpoint and ping on
 // the pod's socket, and keeps the pod's record in the state root true (running; stopped, with each
 // container's exit code, before any reply that says the pod stopped).
+import type { Socket } from 'node:net';
 import { basename } from 'node:path';
 import type { ControlProgress } from '../host/control.js';
-import type { StateRoot } from '../host/stateroot.js';
+import { parseAttach } from '../host/relayframes.js';
+import type { ContainerRecord, StateRoot } from '../host/stateroot.js';
 import { BufferStream, NullStream } from '../host/streams.js';
 import { prepareModuleFile } from '../host/modulecache.js';
 import { checkpointRunning } from './cut.js';
-import { parseRequest, type CheckpointRequest, type ControlReply, type ControlRequest, type ExecRequest } from './protocol.js';
+import { parseRequest, type CheckpointRequest, type ContainerRequest, type ControlReply, type ControlRequest, type ExecRequest } from './protocol.js';
+import { RuncContainers, type RelayBindings } from './runc.js';
 import { containerEnds, type RunningPod } from './running.js';
 
 /** How the pod stopped, for its record: by a signal, or by a checkpoint that did not leave it running. */
@@ -30,25 +33,85 @@ export class PodServer {
   /** The image being written, if a checkpoint is under way. */
   #checkpoint: Promise<unknown> | null = null;
   #recorded = false;
+  /** The pod's containers as runc's verbs see them, when it was made by them (null: a pod run whole). */
+  readonly #runc: RuncContainers | null;
+  /** Relays attached, each until it has been told how its process ended. */
+  readonly #relays = new Set<Socket>();
+  #wake: (() => void) | null = null;
+  #live = false;
 
-  constructor(root: StateRoot, id: string, source: string, running: RunningPod) {
+  /** With relays, the pod's containers are bound to relay processes and driven by runc's verbs. */
+  constructor(root: StateRoot, id: string, source: string, running: RunningPod, relays?: RelayBindings) {
     this.#root = root;
     this.#id = id;
     this.#source = source;
     this.#running = running;
+    this.#runc = relays === undefined ? null : new RuncContainers(running, relays, () => this.#changed());
   }
 
   /** Records the pod running in this process. */
   recordRunning(): void {
     const record = this.#root.read(this.#id);
     if (record === null) throw new Error(`sandbox: no record for pod ${this.#id}`);
-    this.#root.write({ ...record, status: 'running', sandboxPid: process.pid });
+    this.#root.write({ ...record, status: 'running', sandboxPid: process.pid, ...(this.#runc !== null ? { containers: this.#runc.records() } : {}) });
+    this.#live = true;
   }
 
-  /** Runs the pod until every container has ended and any image being written is done. */
+  #changed(): void {
+    if (this.#live && !this.#recorded) {
+      const record = this.#root.read(this.#id);
+      if (record !== null && this.#runc !== null) this.#root.write({ ...record, containers: this.#runc.records() });
+    }
+    const w = this.#wake;
+    this.#wake = null;
+    w?.();
+  }
+
+  /**
+   * Runs the pod until every container has ended and any image being written is done; a pod driven by
+   * runc's verbs lives while any container has not stopped (one may be created, or join, at any time).
+   */
   async run(): Promise<void> {
     await this.#running.scheduler.run();
+    while (this.#runc?.live === true) {
+      await new Promise<void>((res) => {
+        this.#wake = res;
+      });
+      await this.#running.scheduler.run();
+    }
     await this.#checkpoint; // a pod left running may end while its image is still being written
+    // Each relay is told how its process ended before this process goes.
+    const deadline = Date.now() + 2000;
+    while (this.#relays.size > 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 10));
+  }
+
+  /** A relay's connection on the pod's attach socket: its request line, then frames (host/relayframes.ts). */
+  attach(sock: Socket): void {
+    let head = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      head = Buffer.concat([head, chunk]);
+      const nl = head.indexOf(10);
+      if (nl < 0) return;
+      sock.off('data', onData);
+      let req;
+      try {
+        req = parseAttach(JSON.parse(head.subarray(0, nl).toString('utf8')));
+      } catch {
+        req = 'attach: the request is not JSON';
+      }
+      let error = typeof req === 'string' ? req : this.#runc === null ? `pod ${this.#id} was not made by runc's verbs` : null;
+      void (async () => {
+        if (error === null && typeof req !== 'string' && this.#runc !== null) {
+          this.#relays.add(sock);
+          sock.on('close', () => this.#relays.delete(sock));
+          error = await this.#runc.attach(sock, req, head.subarray(nl + 1), () => sock.write(`${JSON.stringify({ ok: true })}\n`));
+          if (error === null) return;
+        }
+        sock.end(`${JSON.stringify({ ok: false, error })}\n`);
+      })();
+    };
+    sock.on('data', onData);
+    sock.on('error', () => {});
   }
 
   /** Writes the stopped record (once). */
@@ -58,7 +121,9 @@ export class PodServer {
     const now = this.#root.read(this.#id);
     if (now === null) return; // deleted while running
     const code = (c: number) => (status.checkpointed === true ? null : c >= 0 ? c : 128 + (status.killedBy ?? 9));
-    const containers = containerEnds(this.#running).map((e) => ({ name: e.name, exitCode: code(e.exitCode) }));
+    const containers: ContainerRecord[] = this.#runc !== null
+      ? this.#runc.records().map((c) => ({ ...c, status: 'stopped', exitCode: c.exitCode ?? code(-1) }))
+      : containerEnds(this.#running).map((e) => ({ name: e.name, exitCode: code(e.exitCode) }));
     this.#root.write({ ...now, status: 'stopped', sandboxPid: null, containers });
   }
 
@@ -77,6 +142,7 @@ export class PodServer {
         return this.#exec(req);
       case 'kill':
         // No guest runs after this point: the record says stopped before the client hears back.
+        if (this.#runc !== null) for (const c of this.#runc.records()) this.#runc.signal(c.name, req.signal, true);
         await this.#running.scheduler.pause();
         this.#exitSoon({ killedBy: req.signal });
         return { ok: true };
@@ -84,7 +150,40 @@ export class PodServer {
         return this.#checkpointNow(req, progress);
       case 'ping':
         return { ok: true, pid: process.pid };
+      default:
+        return this.#container(req);
     }
+  }
+
+  /** runc's verbs on one container. */
+  async #container(req: ContainerRequest): Promise<ControlReply<ContainerRequest['op']>> {
+    const runc = this.#runc;
+    if (runc === null) return { ok: false, error: `pod ${this.#id} was not made by runc's verbs` };
+    try {
+      switch (req.op) {
+        case 'add':
+          await runc.add(req.container);
+          break;
+        case 'start':
+          runc.start(req.container);
+          break;
+        case 'signal':
+          runc.signal(req.container, req.signal, req.all);
+          break;
+        case 'remove':
+          runc.remove(req.container);
+          break;
+        case 'pause':
+          await runc.pause();
+          break;
+        case 'resume':
+          runc.resume();
+          break;
+      }
+    } catch (e) {
+      return { ok: false, error: firstLine(e) };
+    }
+    return { ok: true };
   }
 
   async #exec(req: ExecRequest): Promise<ControlReply<'exec'>> {

@@ -172,6 +172,16 @@ export class Scheduler {
     this.#kick();
   }
 
+  /**
+   * Ends a process at once with status (128+N for a fatal signal N), as Linux ends a task that a fatal
+   * signal reaches: it never runs again. Called between slices, when no guest code runs.
+   */
+  kill(t: Task, status: number): void {
+    if (t.state === 'exited') return;
+    t.finish({ kind: 'exit', code: status });
+    this.#kick();
+  }
+
   #kick(): void {
     const w = this.#wake;
     this.#wake = null;

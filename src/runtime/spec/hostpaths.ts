@@ -21,7 +21,7 @@ export function hostPathNeeds(spec: PodSpec): HostPathNeed[] {
   const out: HostPathNeed[] = [];
   for (const c of spec.containers) {
     if (c.rootfs !== undefined) out.push({ hostPath: c.rootfs.hostPath, field: c.rootfs.field, want: 'directory' });
-    out.push({ hostPath: c.module, field: c.moduleField, want: 'file' });
+    if (c.pause !== true) out.push({ hostPath: c.module, field: c.moduleField, want: 'file' });
   }
   for (const v of spec.volumes) {
     if (v.kind !== 'hostPath') continue;

@@ -52,6 +52,11 @@ export interface ContainerSpec {
   name: string;
   /** Absolute host path of the .wasm file. */
   module: string;
+  /**
+   * Runs no program: a pod's infrastructure container (CRI's sandbox container, whose image is a native
+   * `pause`), which only holds the pod until it is signalled, as the pause process does.
+   */
+  pause?: boolean;
   /** The field module came from: "spec.containers[0].image", "process.args[0]". */
   moduleField: string;
   /** The full argv, argv[0] included. */

@@ -1,0 +1,80 @@
+// The wire between a pod's sandbox and a container's relay process (sandbox/relay.ts), like the pipes
+// runc's init holds for its container: after one JSON line each way (what the relay attaches to, and the
+// sandbox's yes or no), both sides speak frames of [type u8][length u32 BE][payload]. The sandbox sends a
+// process's output, asks for its input when it first reads, and at the end its exit status; the relay
+// sends input, the end of input, and the signals its own process receives.
+export const FRAME = {
+  /** sandbox → relay: bytes the process wrote to its stdout. */
+  stdout: 1,
+  /** sandbox → relay: bytes written to stderr. */
+  stderr: 2,
+  /** sandbox → relay: the process ended; payload u32 BE exit status (128+N after signal N). */
+  exit: 3,
+  /** sandbox → relay: the process read its stdin for the first time: start sending it. */
+  wantStdin: 4,
+  /** relay → sandbox: bytes of input. */
+  stdin: 5,
+  /** relay → sandbox: the input ended. */
+  stdinEnd: 6,
+  /** relay → sandbox: the relay was sent this signal; payload u32 BE signal number. */
+  signal: 7,
+} as const;
+
+export type FrameType = (typeof FRAME)[keyof typeof FRAME];
+
+const HEADER = 5;
+
+export function frame(type: FrameType, payload: Uint8Array = new Uint8Array(0)): Buffer {
+  const out = Buffer.allocUnsafe(HEADER + payload.length);
+  out.writeUInt8(type, 0);
+  out.writeUInt32BE(payload.length, 1);
+  out.set(payload, HEADER);
+  return out;
+}
+
+export function u32Frame(type: FrameType, n: number): Buffer {
+  const p = Buffer.allocUnsafe(4);
+  p.writeUInt32BE(n >>> 0, 0);
+  return frame(type, p);
+}
+
+/** Splits a byte stream into frames, keeping a partial one for the next chunk. */
+export class FrameReader {
+  #buf: Buffer = Buffer.alloc(0);
+
+  /** Every whole frame the chunk completes. */
+  push(chunk: Buffer): Array<{ type: number; payload: Buffer }> {
+    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+    const out: Array<{ type: number; payload: Buffer }> = [];
+    while (this.#buf.length >= HEADER) {
+      const len = this.#buf.readUInt32BE(1);
+      if (this.#buf.length < HEADER + len) break;
+      out.push({ type: this.#buf.readUInt8(0), payload: this.#buf.subarray(HEADER, HEADER + len) });
+      this.#buf = this.#buf.subarray(HEADER + len);
+    }
+    return out;
+  }
+}
+
+/** What a relay asks to attach to: a container's first process, or a new process run in it (runc exec). */
+export interface AttachRequest {
+  container: string;
+  /** The relay's host pid, recorded as the container's (or the exec's) pid. */
+  pid: number;
+  exec?: { module: string; argv: string[]; env: string[]; cwd: string };
+}
+
+export function parseAttach(v: unknown): AttachRequest | string {
+  if (typeof v !== 'object' || v === null) return 'attach: expected a JSON object';
+  const r = v as Record<string, unknown>;
+  if (typeof r['container'] !== 'string' || typeof r['pid'] !== 'number') return 'attach: expected container and pid';
+  const out: AttachRequest = { container: r['container'], pid: r['pid'] };
+  const e = r['exec'];
+  if (e !== undefined) {
+    const x = e as Record<string, unknown>;
+    const strings = (a: unknown): a is string[] => Array.isArray(a) && a.every((s) => typeof s === 'string');
+    if (typeof x['module'] !== 'string' || !strings(x['argv']) || !strings(x['env']) || typeof x['cwd'] !== 'string') return 'attach: exec needs module, argv, env and cwd';
+    out.exec = { module: x['module'], argv: x['argv'], env: x['env'], cwd: x['cwd'] };
+  }
+  return out;
+}

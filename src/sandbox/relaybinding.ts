@@ -1,0 +1,156 @@
+// The sandbox's end of a relay (sandbox/relay.ts): one process's stdin, stdout and stderr and its exit
+// status, bound to the relay process that holds the host's stdio for it, like the pipes between runc's
+// init and containerd's shim. Until a relay attaches, output and the exit status wait here, so a process
+// may start (or a restored one go on) before its relay has connected; a relay that goes away is the
+// owner's to handle (the process is killed, as a container whose init died).
+import type { Socket } from 'node:net';
+import { EAGAIN, EBADF } from '../abi/errno.js';
+import type { FileType } from '../abi/stat.js';
+import { KernelError } from '../base/error.js';
+import type { HostStream } from '../fsimpl/hostfd/hostfd.js';
+import { FRAME, FrameReader, frame, u32Frame } from '../host/relayframes.js';
+
+class RelayOutput implements HostStream {
+  readonly type: FileType = 'fifo';
+  readonly #send: (b: Buffer) => void;
+  readonly #kind: typeof FRAME.stdout | typeof FRAME.stderr;
+
+  constructor(kind: typeof FRAME.stdout | typeof FRAME.stderr, send: (b: Buffer) => void) {
+    this.#kind = kind;
+    this.#send = send;
+  }
+
+  read(): number {
+    throw new KernelError(EBADF);
+  }
+
+  write(src: Uint8Array): number {
+    if (src.length > 0) this.#send(frame(this.#kind, src));
+    return src.length;
+  }
+
+  close(): void {}
+}
+
+/** Input the relay sends, asked for at the first read: EAGAIN until some arrives (the process blocks). */
+class RelayInput implements HostStream {
+  readonly type: FileType = 'fifo';
+  readonly #queue: Uint8Array[] = [];
+  readonly #ask: () => void;
+  #eof = false;
+
+  constructor(ask: () => void) {
+    this.#ask = ask;
+  }
+
+  push(data: Uint8Array): void {
+    this.#queue.push(data);
+  }
+
+  end(): void {
+    this.#eof = true;
+  }
+
+  read(dst: Uint8Array): number {
+    this.#ask();
+    let n = 0;
+    while (n < dst.length && this.#queue.length > 0) {
+      const head = this.#queue[0] as Uint8Array;
+      const take = Math.min(head.length, dst.length - n);
+      dst.set(head.subarray(0, take), n);
+      n += take;
+      if (take === head.length) this.#queue.shift();
+      else this.#queue[0] = head.subarray(take);
+    }
+    if (n === 0 && !this.#eof) throw new KernelError(EAGAIN);
+    return n;
+  }
+
+  write(): number {
+    throw new KernelError(EBADF);
+  }
+
+  readiness(): { readable: boolean; writable: boolean; hangup: boolean; nbytes: number } {
+    this.#ask();
+    const nbytes = this.#queue.reduce((s, c) => s + c.length, 0);
+    return { readable: nbytes > 0 || this.#eof, writable: false, hangup: this.#eof, nbytes };
+  }
+
+  close(): void {}
+}
+
+export class RelayBinding {
+  readonly stdin: RelayInput;
+  readonly stdout: HostStream;
+  readonly stderr: HostStream;
+  /** The relay's host pid once one has attached. */
+  relayPid: number | null = null;
+  /** Told of each signal the relay receives. */
+  onSignal: (signal: number) => void = () => {};
+  /** Told when an attached relay goes away before the process has ended. */
+  onDetach: () => void = () => {};
+  #sock: Socket | null = null;
+  #pending: Buffer[] = [];
+  #exit: number | null = null;
+  #asked = false;
+
+  constructor() {
+    const send = (b: Buffer) => this.#send(b);
+    this.stdout = new RelayOutput(FRAME.stdout, send);
+    this.stderr = new RelayOutput(FRAME.stderr, send);
+    this.stdin = new RelayInput(() => {
+      if (this.#asked) return;
+      this.#asked = true;
+      this.#send(frame(FRAME.wantStdin));
+    });
+  }
+
+  get streams(): readonly [HostStream, HostStream, HostStream] {
+    return [this.stdin, this.stdout, this.stderr];
+  }
+
+  get attached(): boolean {
+    return this.#sock !== null;
+  }
+
+  /** The process's exit status, once it has ended. */
+  get exitStatus(): number | null {
+    return this.#exit;
+  }
+
+  #send(b: Buffer): void {
+    if (this.#sock !== null) this.#sock.write(b);
+    else this.#pending.push(b);
+  }
+
+  /** Binds the relay on sock (whose attach line has been answered); rest is what followed that line. */
+  attach(sock: Socket, pid: number, rest: Buffer): void {
+    if (this.#sock !== null) throw new Error('a relay is attached already');
+    this.#sock = sock;
+    this.relayPid = pid;
+    for (const b of this.#pending) sock.write(b);
+    this.#pending = [];
+    const reader = new FrameReader();
+    const onData = (chunk: Buffer): void => {
+      for (const f of reader.push(chunk)) {
+        if (f.type === FRAME.stdin) this.stdin.push(Uint8Array.from(f.payload));
+        else if (f.type === FRAME.stdinEnd) this.stdin.end();
+        else if (f.type === FRAME.signal) this.onSignal(f.payload.readUInt32BE(0));
+      }
+    };
+    sock.on('data', onData);
+    sock.on('close', () => {
+      this.stdin.end();
+      if (this.#exit === null) this.onDetach();
+    });
+    if (rest.length > 0) onData(rest);
+    if (this.#exit !== null) sock.end(u32Frame(FRAME.exit, this.#exit));
+  }
+
+  /** The process ended with status: the relay is told (now, or when it attaches) and lets go. */
+  exit(status: number): void {
+    if (this.#exit !== null) return;
+    this.#exit = status;
+    if (this.#sock !== null) this.#sock.end(u32Frame(FRAME.exit, status));
+  }
+}
