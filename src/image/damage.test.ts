@@ -11,7 +11,7 @@ import { before, describe, test } from 'node:test';
 import { NodeImageStore } from '../host/imagestore.js';
 import { scratch } from '../host/testing/scratch.js';
 import { ImageError } from './error.js';
-import { FORMAT_VERSION } from './layout.js';
+import { CONFIG_KEY, FORMAT_VERSION } from './layout.js';
 import { chunked } from './payload.js';
 import { readImage } from './reader.js';
 import type { ImageStore, Sha256, StoreEntry, StoreReader, StoreWriter } from './store.js';
@@ -84,7 +84,7 @@ function editConfig(dir: string, edit: (c: Record<string, unknown>) => void): vo
   const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
   const manifest = JSON.parse(readFileSync(blob(dir, index.manifests[0].digest.slice(7)), 'utf8'));
   const config = JSON.parse(readFileSync(blob(dir, manifest.config.digest.slice(7)), 'utf8'));
-  edit(config);
+  edit(config[CONFIG_KEY]);
   Object.assign(manifest.config, putBlob(dir, config));
   Object.assign(index.manifests[0], putBlob(dir, manifest));
   writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
@@ -189,17 +189,33 @@ describe('a damaged or foreign image is refused, and left as it was', () => {
   test('a config missing a field', () => {
     const dir = copy();
     editConfig(dir, (c) => { delete c['podId']; });
-    refused(dir, /config sha256:[0-9a-f]{64}: podId: expected a string, found nothing$/);
+    refused(dir, /config sha256:[0-9a-f]{64}: org\.amber\.checkpoint\.podId: expected a string, found nothing$/);
   });
 
   test('an OCI image that is not a checkpoint', () => {
     const dir = copy();
     const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
     const manifest = JSON.parse(readFileSync(blob(dir, index.manifests[0].digest.slice(7)), 'utf8'));
-    manifest.config.mediaType = 'application/vnd.oci.image.config.v1+json';
+    manifest.config = { mediaType: 'application/vnd.oci.image.config.v1+json', ...putBlob(dir, { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }) };
     Object.assign(index.manifests[0], putBlob(dir, manifest));
     writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
-    refused(dir, `${dir}: not an Amber checkpoint (its manifest's config is application/vnd.oci.image.config.v1+json`);
+    refused(dir, `${dir}: not an Amber checkpoint (its image config has no ${CONFIG_KEY})`);
+  });
+
+  test('a manifest whose config is neither kind', () => {
+    const dir = copy();
+    const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
+    const manifest = JSON.parse(readFileSync(blob(dir, index.manifests[0].digest.slice(7)), 'utf8'));
+    manifest.config.mediaType = 'application/vnd.example.other+json';
+    Object.assign(index.manifests[0], putBlob(dir, manifest));
+    writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
+    refused(dir, `${dir}: not an Amber checkpoint (its manifest's config is application/vnd.example.other+json, expected application/vnd.oci.image.config.v1+json)`);
+  });
+
+  test('stats that are not numbers', () => {
+    const dir = copy();
+    editConfig(dir, (c) => { c['stats'] = { pauseMs: 'soon' }; });
+    refused(dir, /config sha256:[0-9a-f]{64}: org\.amber\.checkpoint\.stats\.pauseMs: expected a number or null, found "soon"$/);
   });
 
   test('a digest that is not sha256:<hex> never becomes a path', () => {

@@ -8,7 +8,7 @@ import { scratch } from '../host/testing/scratch.js';
 import { FORMAT_VERSION } from './layout.js';
 import { chunked, type Payload } from './payload.js';
 import { readImage } from './reader.js';
-import { writeImage } from './writer.js';
+import { writeImage, type WriteStats } from './writer.js';
 
 const root = scratch('image');
 const store = new NodeImageStore();
@@ -80,7 +80,17 @@ describe('image', () => {
     const manifestPath = join(dir, 'blobs/sha256', desc.digest.slice('sha256:'.length));
     assert.equal(statSync(manifestPath).size, desc.size);
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
-    assert.equal(manifest.config.mediaType, 'application/vnd.amber.checkpoint.config.v1+json');
+    // The config is an OCI image config (so skopeo inspect shows it): platform wasip1/wasm, the manifest's
+    // annotations as labels, one diff_id per layer (the digest of its bytes), Amber's config under its key.
+    assert.equal(manifest.config.mediaType, 'application/vnd.oci.image.config.v1+json');
+    const config = JSON.parse(readFileSync(join(dir, 'blobs/sha256', manifest.config.digest.slice(7)), 'utf8'));
+    assert.equal(config.architecture, 'wasm');
+    assert.equal(config.os, 'wasip1');
+    assert.deepEqual(config.config.Labels, manifest.annotations);
+    assert.deepEqual(config.rootfs, { type: 'layers', diff_ids: [`sha256:${createHash('sha256').update(bytes(10, 1)).digest('hex')}`] });
+    assert.equal(config['org.amber.checkpoint'].podId, 'p');
+    assert.equal(manifest.annotations['org.amber.format.version'], String(FORMAT_VERSION));
+    assert.deepEqual(desc.platform, { architecture: 'wasm', os: 'wasip1' });
     assert.equal(manifest.layers[0].mediaType, 'application/vnd.amber.checkpoint.kernel.v1');
     assert.equal(manifest.layers[0].annotations['org.amber.name'], 'kernel');
     // Every file under blobs/ is named by the SHA-256 of its content.
@@ -237,12 +247,29 @@ describe('image', () => {
     const notes = { 'org.amber.module.source': 'sha256:abc' };
     await writeImage(store, dir, { podId: 'p', payloads: [{ name: 'module/x', bytes: bytes(10, 1), annotations: notes }, { name: 'kernel', bytes: bytes(3, 2) }] });
     const img = readImage(store, dir);
-    assert.deepEqual(img.annotations('module/x'), { ...notes, 'org.amber.name': 'module/x' });
-    assert.deepEqual(img.annotations('kernel'), { 'org.amber.name': 'kernel' });
+    assert.deepEqual(img.layerAnnotations('module/x'), { ...notes, 'org.amber.name': 'module/x' });
+    assert.deepEqual(img.layerAnnotations('kernel'), { 'org.amber.name': 'kernel' });
     await assert.rejects(
       () => writeImage(store, fresh(), { podId: 'p', payloads: [{ name: 'kernel', bytes: bytes(3, 2), annotations: { 'org.amber.name': 'other' } }] }),
       /payload "kernel" sets org.amber.name, which the writer owns/,
     );
+  });
+
+  test('stats: asked for once the payloads are stored, kept in the config', async () => {
+    const dir = fresh();
+    const seen: WriteStats[] = [];
+    const zero = new Uint8Array(100);
+    await writeImage(store, dir, {
+      podId: 'p',
+      payloads: [{ name: 'a', bytes: zero }, { name: 'b', bytes: zero }, { name: 'c', bytes: bytes(10, 3) }],
+      stats: (w) => {
+        seen.push(w);
+        return { pauseMs: 1.5, frozenMs: null, bytesWritten: w.written };
+      },
+    });
+    assert.equal(seen.length, 1);
+    assert.deepEqual({ ...seen[0], ms: 0 }, { payloadBytes: 210, written: 110, reused: 0, blobs: 2, ms: 0 });
+    assert.deepEqual(readImage(store, dir).config.stats, { pauseMs: 1.5, frozenMs: null, bytesWritten: 110 });
   });
 
   test('lazy: blobs read when asked for', async () => {

@@ -1,7 +1,9 @@
 // The OCI image layout an image directory is (opencontainers/image-spec image-layout.md, manifest.md,
-// descriptor.md): `oci-layout`, `index.json` with one manifest descriptor, and `blobs/sha256/<hex>`.
-// Amber's manifest is an OCI image manifest whose config is Amber's checkpoint config and whose layers are
-// the named payloads, so `oras`/`skopeo`-style tools can copy an image to a registry unchanged.
+// descriptor.md, config.md): `oci-layout`, `index.json` with one manifest descriptor, and
+// `blobs/sha256/<hex>`. Amber's manifest is an OCI image manifest whose layers are the named payloads and
+// whose config is an OCI image config (platform wasip1/wasm, the checkpoint annotations as labels, a
+// diff_id per layer) holding Amber's checkpoint config under one key, so `skopeo inspect` shows it and
+// skopeo/oras copy it to a registry unchanged. Format 1 had Amber's config as the manifest's config.
 
 export const LAYOUT_FILE = 'oci-layout';
 export const INDEX_FILE = 'index.json';
@@ -10,7 +12,13 @@ export const LAYOUT_VERSION = '1.0.0';
 
 export const MEDIA_INDEX = 'application/vnd.oci.image.index.v1+json';
 export const MEDIA_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+/** Format 1's config: Amber's checkpoint config itself (read, no longer written). */
 export const MEDIA_CONFIG = 'application/vnd.amber.checkpoint.config.v1+json';
+export const MEDIA_IMAGE_CONFIG = 'application/vnd.oci.image.config.v1+json';
+/** The key of the image config that holds Amber's checkpoint config. */
+export const CONFIG_KEY = 'org.amber.checkpoint';
+/** WebAssembly's platform as OCI tools name it (wasip1/wasm, as containerd's runwasi and wasm images do). */
+export const PLATFORM = { architecture: 'wasm', os: 'wasip1' } as const;
 export const ARTIFACT_TYPE = 'application/vnd.amber.checkpoint.v1';
 
 /**
@@ -33,8 +41,11 @@ export const ANNOTATION_SIZE = 'org.amber.size';
 /** On a compressed layer: "sha256:<hex>" of the payload bytes before compression (so a later
  *  checkpoint can find them in this image as its parent without compressing again). */
 export const ANNOTATION_CONTENT = 'org.amber.content';
-/** On the index's manifest descriptor: the pod the image holds. */
+/** On the index's manifest descriptor and the manifest: the pod the image holds. */
 export const ANNOTATION_POD = 'org.amber.pod';
+/** On the manifest: the format's name and version (the config says it too; tools read annotations). */
+export const ANNOTATION_FORMAT = 'org.amber.format';
+export const ANNOTATION_FORMAT_VERSION = 'org.amber.format.version';
 
 /** A kind names a payload's media type: application/vnd.amber.checkpoint.<kind>.v1. */
 const KIND = /^[a-z0-9][a-z0-9.-]{0,63}$/;
@@ -62,12 +73,22 @@ export interface Descriptor {
   size: number;
   annotations?: Record<string, string>;
   artifactType?: string;
+  platform?: { architecture: string; os: string };
 }
 
 export interface OciIndex {
   schemaVersion: 2;
   mediaType: typeof MEDIA_INDEX;
   manifests: Descriptor[];
+}
+
+export interface OciImageConfig {
+  created: string;
+  architecture: string;
+  os: string;
+  config: { Labels: Record<string, string> };
+  rootfs: { type: 'layers'; diff_ids: string[] };
+  [CONFIG_KEY]: CheckpointConfig;
 }
 
 export interface OciManifest {
@@ -88,6 +109,9 @@ export interface CheckpointConfig {
   podId: string;
   /** Whatever the caller recorded (the runtime's summary of the pod: containers, modules, volumes). */
   meta: Record<string, unknown>;
+  /** How the checkpoint went, as the caller measured it once the payloads were written (checkpointctl's
+   *  dump statistics): names to numbers (null: not measured). Absent before format 2. */
+  stats?: Record<string, number | null>;
 }
 
 export function digestOf(hex: string): string {

@@ -1,12 +1,13 @@
-// Opening an image: the layout file, index.json, Amber's manifest and config, checked in that order
+// Opening an image: the layout file, index.json, Amber's manifest and config (an OCI image config holding
+// Amber's; format 1's was Amber's alone), checked in that order
 // (as CRIU checks an image's magic before reading it), and the manifest's layers grouped into payloads.
 // Nothing here reads a payload blob; reader.ts does. Nothing here writes.
 import { MAX_JSON, readBlob } from './blobs.js';
 import { ImageError } from './error.js';
 import { JsonAt } from './json.js';
 import {
-  ANNOTATION_CONTENT, ANNOTATION_NAME, ANNOTATION_PART, ANNOTATION_REF_NAME, ANNOTATION_SIZE, FORMAT_NAME, FORMAT_VERSION,
-  hexOf, INDEX_FILE, LAYOUT_FILE, MEDIA_CONFIG, MEDIA_MANIFEST, parseLayerMediaType, REF_NAME,
+  ANNOTATION_CONTENT, ANNOTATION_NAME, ANNOTATION_PART, ANNOTATION_REF_NAME, ANNOTATION_SIZE, CONFIG_KEY, FORMAT_NAME,
+  FORMAT_VERSION, hexOf, INDEX_FILE, LAYOUT_FILE, MEDIA_CONFIG, MEDIA_IMAGE_CONFIG, MEDIA_MANIFEST, parseLayerMediaType, REF_NAME,
   type CheckpointConfig,
 } from './layout.js';
 import type { ImageStore } from './store.js';
@@ -33,6 +34,8 @@ export interface OpenedImage {
   readonly dir: string;
   readonly manifestDigest: string;
   readonly config: CheckpointConfig;
+  /** The manifest's annotations. */
+  readonly annotations: Readonly<Record<string, string>>;
   /** Payload name → its layers, parts in order; in manifest order. */
   readonly payloads: ReadonlyMap<string, readonly Layer[]>;
 }
@@ -95,6 +98,13 @@ function readIndex(store: ImageStore, dir: string): { hex: string; size: number 
 function checkConfig(dir: string, json: JsonAt): CheckpointConfig {
   const format = json.get('format').string();
   const version = json.get('version').count();
+  const stats: Record<string, number | null> = {};
+  if (json.has('stats')) {
+    for (const [k, v] of Object.entries(json.get('stats').object())) {
+      if (v !== null && typeof v !== 'number') throw json.get('stats').get(k).error('a number or null');
+      stats[k] = v;
+    }
+  }
   if (format !== FORMAT_NAME) {
     throw new ImageError(
       `${dir}: was written by ${format} format version ${version}; this Amber reads ${FORMAT_NAME} version ${FORMAT_VERSION}`,
@@ -109,6 +119,7 @@ function checkConfig(dir: string, json: JsonAt): CheckpointConfig {
     created: json.get('created').string(),
     podId: json.get('podId').string(),
     meta: json.get('meta').object(),
+    ...(json.has('stats') ? { stats } : {}),
   };
 }
 
@@ -187,8 +198,8 @@ export function openImage(store: ImageStore, path: string): OpenedImage {
   manifest.get('schemaVersion').equal(2);
   const configDesc = manifest.get('config');
   const configType = configDesc.get('mediaType').string();
-  if (configType !== MEDIA_CONFIG) {
-    throw new ImageError(`${dir}: not an Amber checkpoint (its manifest's config is ${configType}, expected ${MEDIA_CONFIG})`);
+  if (configType !== MEDIA_IMAGE_CONFIG && configType !== MEDIA_CONFIG) {
+    throw new ImageError(`${dir}: not an Amber checkpoint (its manifest's config is ${configType}, expected ${MEDIA_IMAGE_CONFIG})`);
   }
   const configDigest = configDesc.get('digest');
   const configHex = hexOf(configDigest.string());
@@ -197,9 +208,14 @@ export function openImage(store: ImageStore, path: string): OpenedImage {
   const configLabel = `config sha256:${configHex}`;
   if (configSize > MAX_JSON) throw new ImageError(`${dir}: ${configLabel}: ${configSize} bytes, too big for a config`);
   const configBytes = readBlob(store, dir, { hex: configHex, size: configSize, label: configLabel });
-  const config = checkConfig(dir, JsonAt.parse(`${dir}: ${configLabel}`, configBytes));
+  const configJson = JsonAt.parse(`${dir}: ${configLabel}`, configBytes);
+  // Format 2 on: an OCI image config holding Amber's under CONFIG_KEY; format 1: Amber's itself.
+  if (configType === MEDIA_IMAGE_CONFIG && !configJson.has(CONFIG_KEY)) {
+    throw new ImageError(`${dir}: not an Amber checkpoint (its image config has no ${CONFIG_KEY})`);
+  }
+  const config = checkConfig(dir, configType === MEDIA_IMAGE_CONFIG ? configJson.get(CONFIG_KEY) : configJson);
 
   const hasCodec = (suffix: string): boolean => store.codec?.suffix === suffix;
   const payloads = groupLayers(manifest.get('layers').array(), hasCodec);
-  return { dir, manifestDigest: `sha256:${index.hex}`, config, payloads };
+  return { dir, manifestDigest: `sha256:${index.hex}`, config, annotations: manifest.get('annotations').strings(), payloads };
 }

@@ -23,6 +23,8 @@ export interface CheckpointImage {
   /** "sha256:<hex>" of Amber's manifest: the image's identity. */
   readonly manifestDigest: string;
   readonly config: CheckpointConfig;
+  /** The manifest's annotations (org.criu.checkpoint.*, org.amber.*). */
+  readonly annotations: Readonly<Record<string, string>>;
   /** The payload names, in the order they were written. */
   names(): string[];
   has(name: string): boolean;
@@ -31,7 +33,7 @@ export interface CheckpointImage {
   /** A payload's size in bytes, all parts together. */
   size(name: string): number;
   /** The annotations of a payload's (first) layer, Amber's own included. */
-  annotations(name: string): Readonly<Record<string, string>>;
+  layerAnnotations(name: string): Readonly<Record<string, string>>;
   /** A payload's bytes, its parts joined (once: read in place). Treat them as read-only: they are shared. */
   payload(name: string): Uint8Array;
   /** A payload's parts in order (one for a payload not written in parts): views of payload(name). */
@@ -190,11 +192,12 @@ export function readImage(store: ImageStore, dir: string, options: ReadOptions =
     dir: image.dir,
     manifestDigest: image.manifestDigest,
     config: image.config,
+    annotations: image.annotations,
     names: () => [...image.payloads.keys()],
     has: (name) => image.payloads.has(name),
     kind: (name) => layersOf(name)[0]?.kind ?? '',
     size: (name) => layersOf(name).reduce((n, l) => n + l.size, 0),
-    annotations: (name) => layersOf(name)[0]?.annotations ?? {},
+    layerAnnotations: (name) => layersOf(name)[0]?.annotations ?? {},
     payload,
     parts: (name) => {
       const whole = payload(name);

@@ -9,10 +9,11 @@
 import { blobPath, copyFile } from './blobs.js';
 import { ImageError } from './error.js';
 import {
-  ANNOTATION_CONTENT, ANNOTATION_CREATED, ANNOTATION_NAME, ANNOTATION_PART, ANNOTATION_POD,
-  ANNOTATION_REF_NAME, ANNOTATION_SIZE, ARTIFACT_TYPE, BLOBS_DIR, digestOf, FORMAT_NAME, FORMAT_VERSION,
-  INDEX_FILE, isKind, jsonBytes, LAYOUT_FILE, LAYOUT_VERSION, layerMediaType, MEDIA_CONFIG, MEDIA_INDEX,
-  MEDIA_MANIFEST, REF_NAME, type CheckpointConfig, type Descriptor, type OciIndex, type OciManifest,
+  ANNOTATION_CONTENT, ANNOTATION_CREATED, ANNOTATION_FORMAT, ANNOTATION_FORMAT_VERSION, ANNOTATION_NAME,
+  ANNOTATION_PART, ANNOTATION_POD, ANNOTATION_REF_NAME, ANNOTATION_SIZE, ARTIFACT_TYPE, BLOBS_DIR, CONFIG_KEY,
+  digestOf, FORMAT_NAME, FORMAT_VERSION, INDEX_FILE, isKind, jsonBytes, LAYOUT_FILE, LAYOUT_VERSION,
+  layerMediaType, MEDIA_IMAGE_CONFIG, MEDIA_INDEX, MEDIA_MANIFEST, PLATFORM, REF_NAME, type CheckpointConfig,
+  type Descriptor, type OciImageConfig, type OciIndex, type OciManifest,
 } from './layout.js';
 import { openImage, type Layer } from './manifest.js';
 import { kindOf, type Payload } from './payload.js';
@@ -23,6 +24,11 @@ export interface ImageContents {
   podId: string;
   /** Whatever the caller wants in the config (JSON-serializable); {} unless given. */
   meta?: Record<string, unknown>;
+  /** The manifest's annotations (org.criu.checkpoint.*, org.amber.*), also the image config's labels;
+   *  the writer adds its own (created, pod, format). */
+  annotations?: Record<string, string>;
+  /** Called once every payload blob is written, flushed or linked: the config's stats. */
+  stats?: (w: WriteStats) => Record<string, number | null>;
   /** Read once, up front (to know the total for progress). Names are unique but for parts of one payload. */
   payloads: Iterable<Payload>;
   /** RFC 3339; the current time unless given. */
@@ -38,6 +44,19 @@ export interface WriteOptions {
   /** Compress payload blobs of at least 64 KiB with the store's codec, keeping the result when it saves
    *  at least an eighth. */
   compress?: boolean;
+}
+
+/** What writing the payloads took, when they are all stored. */
+export interface WriteStats {
+  /** Bytes of payload given. */
+  readonly payloadBytes: number;
+  /** Blob bytes written anew, and taken from the parent. */
+  readonly written: number;
+  readonly reused: number;
+  /** Distinct payload blobs. */
+  readonly blobs: number;
+  /** Milliseconds since writeImage was called. */
+  readonly ms: number;
 }
 
 export interface WriteResult {
@@ -296,6 +315,7 @@ function dirName(path: string): string {
 export async function writeImage(
   store: ImageStore, dir: string, contents: ImageContents, options: WriteOptions = {},
 ): Promise<WriteResult> {
+  const t0 = performance.now();
   const target = store.resolve(dir);
   if (target === '/') throw new ImageError('/: cannot be an image directory');
   const payloads = [...contents.payloads];
@@ -306,6 +326,13 @@ export async function writeImage(
     created: contents.created ?? new Date().toISOString(),
     podId: contents.podId,
     meta: contents.meta ?? {},
+  };
+  const annotations: Record<string, string> = {
+    ...contents.annotations,
+    [ANNOTATION_CREATED]: config.created,
+    [ANNOTATION_POD]: config.podId,
+    [ANNOTATION_FORMAT]: FORMAT_NAME,
+    [ANNOTATION_FORMAT_VERSION]: String(FORMAT_VERSION),
   };
   targetState(store, target); // refuse an unusable dir before writing anything
   const parent = parentBlobs(store, options.parent);
@@ -323,17 +350,33 @@ export async function writeImage(
     blobs = new BlobSet(store, tmp, parent, options.compress === true, progress);
     // What does not depend on the payloads is written (and flushed) while they are.
     await blobs.writeFile(`${tmp}/${LAYOUT_FILE}`, jsonBytes({ imageLayoutVersion: LAYOUT_VERSION }));
-    const configBytes = jsonBytes(config);
-    const configHex = await blobs.putJson(configBytes);
     const layers: Descriptor[] = [];
-    for (const p of payloads) layers.push(layerOf(p, await blobs.put(p.bytes), store.codec?.suffix ?? ''));
+    const diffIds: string[] = [];
+    for (const p of payloads) {
+      const stored = await blobs.put(p.bytes);
+      layers.push(layerOf(p, stored, store.codec?.suffix ?? ''));
+      diffIds.push(digestOf(stored.contentHex));
+    }
+    await blobs.flush(); // the payloads are stored: the stats can say so
+    if (contents.stats !== undefined) {
+      config.stats = contents.stats({ payloadBytes: total, written: blobs.written, reused: blobs.reused, blobs: blobs.count, ms: performance.now() - t0 });
+    }
+    const imageConfig: OciImageConfig = {
+      created: config.created,
+      ...PLATFORM,
+      config: { Labels: annotations },
+      rootfs: { type: 'layers', diff_ids: diffIds },
+      [CONFIG_KEY]: config,
+    };
+    const configBytes = jsonBytes(imageConfig);
+    const configHex = await blobs.putJson(configBytes);
     const manifest: OciManifest = {
       schemaVersion: 2,
       mediaType: MEDIA_MANIFEST,
       artifactType: ARTIFACT_TYPE,
-      config: { mediaType: MEDIA_CONFIG, digest: digestOf(configHex), size: configBytes.length },
+      config: { mediaType: MEDIA_IMAGE_CONFIG, digest: digestOf(configHex), size: configBytes.length },
       layers,
-      annotations: { [ANNOTATION_CREATED]: config.created, [ANNOTATION_POD]: config.podId },
+      annotations,
     };
     const manifestBytes = jsonBytes(manifest);
     const manifestHex = await blobs.putJson(manifestBytes);
@@ -345,6 +388,7 @@ export async function writeImage(
         digest: digestOf(manifestHex),
         size: manifestBytes.length,
         artifactType: ARTIFACT_TYPE,
+        platform: { ...PLATFORM },
         annotations: { [ANNOTATION_REF_NAME]: REF_NAME, [ANNOTATION_POD]: config.podId },
       }],
     };

@@ -51,7 +51,7 @@ export function carriedModule(image: CheckpointImage, hash: string, hashOf: (b: 
   if (!image.has(name)) return null;
   const bytes = image.payload(name);
   if (hashOf(bytes) !== hash) throw new AmberError(`${image.dir}: payload "${name}": its bytes are not the module it names (damaged image)`);
-  const notes = image.annotations(name);
+  const notes = image.layerAnnotations(name);
   const source = /^sha256:([0-9a-f]{64})$/.exec(notes[ANNOTATION_MODULE_SOURCE] ?? '')?.[1] ?? null;
   return { hash, bytes, sourceHash: source, transform: notes[ANNOTATION_MODULE_TRANSFORM] ?? null };
 }

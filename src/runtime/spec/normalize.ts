@@ -8,7 +8,7 @@ import type { OciConfig } from './oci.js';
 import { isBind } from './oci.js';
 import { baseName, resolvePath, underRoot } from './paths.js';
 import type { PodManifest } from './pod.js';
-import type { ContainerSpec, MountSpec, PodSpec, VolumeSpec } from './podspec.js';
+import type { ContainerSpec, MountSpec, PodMetadata, PodSpec, VolumeSpec } from './podspec.js';
 import { parseTmpfsSize } from './units.js';
 
 export const SHM_PATH = '/dev/shm';
@@ -71,9 +71,12 @@ export function normalizePod(m: PodManifest): PodSpec {
       mounts,
     };
   });
+  const metadata: PodMetadata = { labels: { ...m.labels }, annotations: { ...m.annotations } };
+  if (m.namespace !== undefined) metadata.namespace = m.namespace;
   return {
     file: m.file,
     format: 'pod',
+    metadata,
     name: m.name,
     userns: !m.hostUsers,
     idMappings: { uid: [], gid: [] },
@@ -154,6 +157,7 @@ export function normalizeOci(c: OciConfig, opts: { id: string; containerName?: s
   const out: PodSpec = {
     file: c.file,
     format: 'oci',
+    metadata: { labels: {}, annotations: { ...c.annotations } },
     name: opts.id,
     userns: c.linux.namespaces.includes('user'),
     idMappings: { uid: [...c.linux.uidMappings], gid: [...c.linux.gidMappings] },

@@ -168,6 +168,8 @@ spec:
     file: 'pod.yaml',
     dir: DIR,
     name: 'web-1',
+    labels: { app: 'web' },
+    annotations: { 'a.b/c': 'd' },
     hostUsers: false,
     containers: [
       {
@@ -204,4 +206,14 @@ spec:
 
 test('hostUsers defaults to true', () => {
   assert.equal(parse('pod.yaml', pod('', '')).hostUsers, true);
+});
+
+test('metadata.namespace, labels and annotations are kept as given (for images and inspect)', () => {
+  const text = (meta: string): string => pod('', '').replace('metadata: {name: p}', `metadata: {name: p, ${meta}}`);
+  const m = parse('m.yaml', text('namespace: prod, labels: {tier: db}, annotations: {note: "x y"}'));
+  assert.deepEqual([m.namespace, m.labels, m.annotations], ['prod', { tier: 'db' }, { note: 'x y' }]);
+  const none = parse('m.yaml', text('uid: "1"'));
+  assert.deepEqual([none.namespace, none.labels, none.annotations], [undefined, {}, {}]);
+  assert.match(errorOf('m.yaml', text('namespace: Not_A_Label')), /^m\.yaml: metadata\.namespace: /);
+  assert.equal(errorOf('m.yaml', text('labels: {a: [1]}')), 'm.yaml: metadata.labels.a: expected a string, got a list');
 });

@@ -19,6 +19,10 @@ export interface PodManifest {
   dir: string;
   /** metadata.name */
   name: string;
+  /** metadata.namespace, labels and annotations: kept for checkpoint images and inspection, never read. */
+  namespace?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
   /** spec.hostUsers (default true); false runs the pod in a user namespace. */
   hostUsers: boolean;
   containers: ContainerManifest[];
@@ -144,11 +148,14 @@ const spec = mapping(
   });
 });
 
+/** metadata.labels and metadata.annotations: a mapping of strings. */
+const stringMap = z.record(z.string(), str, { error: (iss) => (iss.code === 'invalid_type' && iss.input !== undefined ? 'expected a mapping of strings' : undefined) });
+
 const pod = mapping(
   {
     apiVersion: z.literal('v1').optional(),
     kind: z.literal('Pod').optional(),
-    metadata: mapping({ name: dnsSubdomain }),
+    metadata: mapping({ name: dnsSubdomain, namespace: dnsLabel.optional(), labels: stringMap.optional(), annotations: stringMap.optional() }),
     spec,
   },
   'a mapping (a Kubernetes Pod)',
@@ -186,6 +193,9 @@ export function parsePodManifest(text: string, opts: { file: string; dir: string
     file: opts.file,
     dir: opts.dir,
     name: m.metadata.name,
+    ...(m.metadata.namespace !== undefined ? { namespace: m.metadata.namespace } : {}),
+    labels: m.metadata.labels ?? {},
+    annotations: m.metadata.annotations ?? {},
     hostUsers: s.hostUsers ?? true,
     containers: s.containers.map((c) => {
       const out: ContainerManifest = {

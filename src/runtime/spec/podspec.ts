@@ -16,6 +16,10 @@ export interface PodSpec {
   /** The OCI bundle's linux.uidMappings/gidMappings (empty for a Pod). */
   idMappings: { uid: IdMapping[]; gid: IdMapping[] };
   hostname?: string;
+  /** The Pod's metadata.namespace, labels and annotations (an OCI bundle's annotations), kept in
+   *  checkpoint images (org.criu.checkpoint.pod.namespace) and shown by inspect; nothing runs by them.
+   *  Absent in specs saved by images of format 1. */
+  metadata?: PodMetadata;
   /** The pod's volumes, each one kernel object owned by the pod, keyed by name (unique). */
   volumes: VolumeSpec[];
   containers: ContainerSpec[];
@@ -24,6 +28,12 @@ export interface PodSpec {
   /** The spec file's text as given (the Pod manifest's YAML, the bundle's config.json), which checkpoint
    *  images keep beside this normalized form; absent for a spec built in code. */
   given?: string;
+}
+
+export interface PodMetadata {
+  namespace?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
 }
 
 /** A pod-owned tmpfs (medium "Memory" or none: the same here, a tmpfs either way). */
