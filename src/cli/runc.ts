@@ -9,6 +9,7 @@ import {
   checkpointContainer, containerPids, containerState, createContainer, deleteContainer, execInContainer, isContainer,
   killContainer, listContainers, pauseContainer, readProcessFile, restoreContainer, startContainer, ContainerNotFoundError,
 } from '../client/runc.js';
+import { PodNotFoundError } from '../client/errors.js';
 import { Pod } from '../client/pod.js';
 import { signalNumber } from '../client/signals.js';
 import { defaultSpec, FEATURES } from './runcspec.js';
@@ -46,7 +47,9 @@ export async function deleteVerb(root: string, ids: string[], force: boolean): P
     try {
       await Pod.get(id, { root }).delete({ force });
     } catch (e) {
-      if (!force) throw e;
+      if (force) continue;
+      // runc's words: containerd's shim takes "does not exist" to mean the container is gone already.
+      throw e instanceof PodNotFoundError ? new ContainerNotFoundError(id) : e;
     }
   }
 }

@@ -151,7 +151,7 @@ test('oci: without /dev/shm entries the container gets the pod shm; standard mou
     c.mounts = [
       { destination: '/proc', type: 'proc', source: 'proc' },
       { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec'] },
+      { destination: '/mnt', type: 'nfs', source: 'srv:/export', options: ['nosuid', 'noexec'] },
       { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777', 'size=1m', 'rprivate'] },
       { destination: '/data', source: 'data', options: ['bind', 'ro', 'uid=5'] },
     ];
@@ -163,11 +163,24 @@ test('oci: without /dev/shm entries the container gets the pod shm; standard mou
   assert.deepEqual(c?.mounts[1]?.propagation, { kind: 'private', recursive: true });
   assert.deepEqual(c?.mounts[2]?.source, { kind: 'bind', hostPath: '/tmp/T/bundle/data', recursive: false });
   assert.deepEqual(s.warnings, [
-    'mounts[2] (/dev/pts): type "devpts" is not supported, skipped',
+    'mounts[2] (/mnt): type "nfs" is not supported, skipped',
     'mounts[4].options: "uid=5" ignored for a bind mount',
     'process.terminal: a terminal is not supported; stdio is passed through as given',
   ]);
   assert.equal(s.userns, true);
+});
+
+test('oci: the kernel interfaces of runc\'s default spec (devpts, mqueue, sysfs, cgroup) are left out without a warning', () => {
+  const s = oci(SEED004, (c) => {
+    c.mounts = [
+      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec'] },
+      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue' },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['ro'] },
+      { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro'] },
+    ];
+  });
+  assert.deepEqual(summary(s.containers[0]?.mounts ?? []), ['/dev/shm shm rw,nosuid,nodev,noexec']);
+  assert.deepEqual(s.warnings, []);
 });
 
 test('oci: a relative args[0] is found under cwd inside the root; .. cannot leave the root', () => {

@@ -86,6 +86,13 @@ export function normalizePod(m: PodManifest): PodSpec {
   };
 }
 
+/**
+ * Linux's own interfaces that runc's default spec (and containerd's) mounts in every container: terminals,
+ * POSIX message queues, sysfs and cgroups. A WASI program has no call that reaches any of them, so they
+ * are left out without a word, as the kernel interfaces they are, not data a guest could miss.
+ */
+const KERNEL_INTERFACES = new Set(['devpts', 'mqueue', 'sysfs', 'cgroup', 'cgroup2']);
+
 /** Mount types Amber provides itself at these places (runc's default spec lists them): left to Amber. */
 const STANDARD: ReadonlyArray<readonly [string, string]> = [
   ['/proc', 'proc'],
@@ -109,6 +116,7 @@ function ociMount(c: OciConfig, i: number): { mount?: MountSpec; warning?: strin
   };
   if (m.destination === SHM_PATH) return { mount: spec({ kind: 'shm' }, o.mnt | (o.bind ? SHM_FLAGS : 0)) };
   if (STANDARD.some(([d, t]) => d === m.destination && t === m.type)) return {};
+  if (m.type !== undefined && KERNEL_INTERFACES.has(m.type)) return {};
   if (isBind(m)) {
     const mount = spec({ kind: 'bind', hostPath: resolvePath(c.bundleDir, m.source ?? ''), recursive: o.recursive }, o.mnt);
     if (o.data.length === 0) return { mount };

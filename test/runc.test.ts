@@ -1,0 +1,111 @@
+// runc's command line without containerd, as a shim or a person types it: `spec` writes runc's default
+// config (a read-only root with no /dev or /proc in it), which runs once args[0] names a .wasm; create,
+// start, state, ps, pause, resume, exec --process, kill and delete on a container whose relay holds the
+// stdio create was given; --log --log-format json gets each error as a JSON line; every bad bundle is
+// one line; runc's single-dash flags work.
+import assert from 'node:assert/strict';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { guest, succeeded, userError } from './testing/amber.js';
+import { until } from './testing/wait.js';
+import { workspace, type Workspace } from './testing/workspace.js';
+
+/** A bundle made by `amber spec` (runc's default: read-only root "rootfs") whose args run the guest. */
+async function specBundle(w: Workspace, name: string, guestName: string, args: string[]): Promise<string> {
+  const bundle = w.path(name);
+  mkdirSync(join(bundle, 'rootfs'), { recursive: true });
+  copyFileSync(guest(guestName), join(bundle, 'rootfs', `${guestName}.wasm`));
+  await w.ok(['spec', '--bundle', bundle]);
+  const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as { process: { args: string[] }; root: { readonly: boolean } };
+  assert.equal(config.root.readonly, true, "runc's default root is read-only");
+  config.process.args = [`/${guestName}.wasm`, ...args];
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+  return bundle;
+}
+
+describe('runc\'s command line', () => {
+  test('runc spec\'s default config pointed at a .wasm runs: /dev and /proc in memory over a read-only root', async (t) => {
+    const w = workspace('runc-spec', t);
+    const bundle = await specBundle(w, 'b', 'ls', ['/dev']);
+    const r = await w.ok(['run', '--bundle', bundle, 'spec1']);
+    assert.match(r.stdout, /^\/dev:\n(.*\n)*c--------- 1 0 null\n/);
+    assert.deepEqual(readdirSync(join(bundle, 'rootfs')), ['ls.wasm'], 'nothing was made in the read-only root on the host');
+    assert.equal(userError(await w.amber(['spec', '--bundle', bundle]), 'spec over an existing config.json'), `amber: ${join(bundle, 'config.json')}: exists already; remove it first`);
+  });
+
+  test('a read-only root\'s in-memory mountpoints survive a checkpoint and restore', async (t) => {
+    const w = workspace('runc-spec-ckpt', t);
+    const bundle = await specBundle(w, 'b', 'ticker', ['--to', '150', '--every-ms', '20']);
+    await w.ok(['run', '--detach', '--bundle', bundle, 'ro1']);
+    await until('tick 3', async () => (await w.amber(['logs', 'ro1'])).stdout.includes('tick 3\n'));
+    await w.ok(['checkpoint', 'ro1', '--image-path', w.path('img')]);
+    const r = await w.ok(['restore', '--image-path', w.path('img'), '--name', 'ro2']);
+    assert.match(r.stdout, /tick 150\n$/);
+    assert.doesNotMatch(r.stdout, /^tick 1\n/, 'the restored ticker carries on');
+  });
+
+  test('create, start, state, ps, pause, resume, exec, kill and delete; the relay holds create\'s stdio', async (t) => {
+    const w = workspace('runc-verbs', t);
+    const bundle = await specBundle(w, 'b', 'ticker', ['--to', '100000', '--every-ms', '20']);
+    copyFileSync(guest('hello'), join(bundle, 'rootfs', 'hello.wasm'));
+    const outPath = w.path('out.txt');
+    const out = openSync(outPath, 'w');
+    try {
+      // runc's single-dash forms, as urfave/cli takes them.
+      succeeded(await w.amber(['-log', w.path('log.json'), '-log-format', 'json', 'create', '-bundle', bundle, '-pid-file', w.path('pid'), 'c1'], { stdio: ['ignore', out, out] }), 'create');
+    } finally {
+      closeSync(out);
+    }
+    const pid = Number(readFileSync(w.path('pid'), 'utf8'));
+    assert.ok(pid > 0, 'the pid file names the relay');
+    let s = await w.json<{ status: string; pid: number; bundle: string; id: string }>(['state', 'c1']);
+    assert.deepEqual([s.id, s.status, s.pid, s.bundle], ['c1', 'created', pid, bundle]);
+    assert.equal(readFileSync(outPath, 'utf8'), '', 'nothing runs before start');
+    await w.ok(['start', 'c1']);
+    await until('tick 2 on create\'s stdout', () => readFileSync(outPath, 'utf8').includes('tick 2\n'));
+    assert.equal((await w.json<{ status: string }>(['state', 'c1'])).status, 'running');
+    assert.deepEqual(await w.json<number[]>(['ps', '--format', 'json', 'c1']), [pid]);
+    await w.ok(['pause', 'c1']);
+    assert.equal((await w.json<{ status: string }>(['state', 'c1'])).status, 'paused');
+    await w.ok(['resume', 'c1']);
+    writeFileSync(w.path('proc.json'), JSON.stringify({ args: ['/hello.wasm', '--exit', '5'], env: [], cwd: '/' }));
+    const ex = await w.amber(['exec', '--process', w.path('proc.json'), 'c1']);
+    assert.equal(ex.code, 5, `exec --process: ${ex.stderr}`);
+    assert.match(ex.stdout, /^hello, world\n/);
+    await w.ok(['kill', 'c1', 'TERM']);
+    await until('c1 stopped', async () => (await w.json<{ status: string }>(['state', 'c1'])).status === 'stopped');
+    assert.equal(userError(await w.amber(['kill', 'c1', 'KILL']), 'kill of a stopped container'), 'amber: container not running');
+    await w.ok(['delete', 'c1']);
+    assert.equal(userError(await w.amber(['--log', w.path('log.json'), '--log-format', 'json', 'delete', 'c1']), 'delete again'), 'amber: container c1 does not exist');
+    await w.ok(['delete', '--force', 'c1']);
+    const errors = readFileSync(w.path('log.json'), 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { level: string; msg: string; time: string }).filter((l) => l.level === 'error');
+    assert.equal(errors.length, 1, 'one error line in the --log');
+    assert.equal(errors[0]?.msg, 'container c1 does not exist');
+    assert.ok(!existsSync(join(w.root, 'pods', 'c1')), 'delete removed the pod');
+  });
+
+  test('every bad bundle is one line', async (t) => {
+    const w = workspace('runc-bad', t);
+    const bundle = await specBundle(w, 'b', 'hello', []);
+    const cases: Array<[string, (dir: string) => void, RegExp]> = [
+      ['no config.json', (d) => writeFileSync(join(d, 'config.json'), '{'), /config\.json: invalid JSON/],
+      ['a module that is not there', (d) => writeFileSync(join(d, 'config.json'), readFileSync(join(bundle, 'config.json'), 'utf8').replace('/hello.wasm', '/nope.wasm')), /process\.args\[0\]: no such file/],
+      ['a module that is not WebAssembly', (d) => {
+        writeFileSync(join(d, 'config.json'), readFileSync(join(bundle, 'config.json'), 'utf8'));
+        writeFileSync(join(d, 'rootfs', 'hello.wasm'), '#!/bin/sh\n');
+      }, /hello\.wasm/],
+      ['no root', (d) => writeFileSync(join(d, 'config.json'), readFileSync(join(bundle, 'config.json'), 'utf8').replace('"rootfs"', '"gone"')), /root\.path: no such directory/],
+    ];
+    for (const [i, [what, make, want]] of cases.entries()) {
+      const d = w.path(`bad${i}`);
+      mkdirSync(join(d, 'rootfs'), { recursive: true });
+      make(d);
+      for (const verb of [['run', '--bundle', d, `bad${i}`], ['create', '--bundle', d, `badc${i}`]]) {
+        const r = await w.amber(verb);
+        assert.match(userError(r, `${verb[0]}: ${what}`), want);
+        assert.equal(r.stderr.trim().split('\n').length, 1, `${verb[0]}: ${what}: one line: ${r.stderr}`);
+      }
+    }
+  });
+});
