@@ -45,7 +45,10 @@ export async function launchSandbox(root: StateRoot, id: string, containers: rea
   if (!created) throw new AmberError(`a pod named ${id} already exists under ${root.dir}`);
   writeFileSync(join(root.podDir(id), 'launch.json'), JSON.stringify(launch));
   const log = openSync(join(root.podDir(id), 'sandbox.log'), 'a');
-  const child = spawn(process.execPath, [sandboxMain(), root.dir, id], { detached: true, stdio: ['ignore', log, log] });
+  // libuv's pool runs the sandbox's image I/O and its off-thread hashing: with Node's default 4 threads,
+  // blob writes waiting on fsync would hold up the hashes of the next blobs.
+  const env = { ...process.env, UV_THREADPOOL_SIZE: process.env['UV_THREADPOOL_SIZE'] ?? '8' };
+  const child = spawn(process.execPath, [sandboxMain(), root.dir, id], { detached: true, stdio: ['ignore', log, log], env });
   closeSync(log);
   let exited = false;
   child.on('exit', () => {

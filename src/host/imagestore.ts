@@ -212,6 +212,11 @@ export class NodeImageStore implements ImageStore {
     on(path, () => fs.rmSync(path, { recursive: true, force: true }));
   }
 
+  identity(path: string): string | null {
+    const s = on(path, () => fs.statSync(path, { bigint: true, throwIfNoEntry: false }));
+    return s === undefined ? null : `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  }
+
   randomSuffix(): string {
     return randomBytes(6).toString('hex');
   }

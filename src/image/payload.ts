@@ -15,6 +15,11 @@ export interface Payload {
   /** Annotations of its layer (each part's) beside Amber's own org.amber.name/part/size/content, which
    *  they may not set. */
   readonly annotations?: Readonly<Record<string, string>>;
+  /**
+   * The SHA-256 hex of bytes, when the caller knows it (a checkpoint that compared a part with the same
+   * bytes of the last cut, whose digest it kept): the writer trusts it and does not hash them again.
+   */
+  readonly contentHex?: string;
 }
 
 export const MiB = 1 << 20;

@@ -80,6 +80,12 @@ export interface ImageStore {
   sync(path: string): void;
   /** Removes path and everything under it; nothing if it does not exist. */
   remove(path: string): void;
+  /**
+   * A string that changes whenever the file at path is written, replaced or linked (its device, inode,
+   * size, modification and change times); null if nothing is there. A writer that recorded a blob's
+   * identity when it wrote it can trust the blob's content later without reading it.
+   */
+  identity?(path: string): string | null;
   /** A short random string for temporary names. */
   randomSuffix(): string;
   sha256(): Sha256;

@@ -6,7 +6,7 @@
 // --prev-images-dir, runsc's --parent-path), blobs it already holds are hard-linked, not rewritten.
 // Blobs are hashed here and handed to store.writeFile, which writes and fsyncs several at once off this
 // thread: hashing, writing and the disk's flushes overlap (README.md).
-import { blobPath, copyFile } from './blobs.js';
+import { blobPath, copyFile, readBlob } from './blobs.js';
 import { ImageError } from './error.js';
 import {
   ANNOTATION_CONTENT, ANNOTATION_CREATED, ANNOTATION_FORMAT, ANNOTATION_FORMAT_VERSION, ANNOTATION_NAME,
@@ -41,6 +41,15 @@ export interface WriteOptions {
   /** An earlier image whose blobs are reused when a payload (or part) is unchanged: hard-linked, or
    *  copied across filesystems. The new image does not depend on it afterwards. */
   parent?: string;
+  /**
+   * Identities (ImageStore.identity) of blobs as the caller saw them when it wrote them, by hex: a parent
+   * blob whose identity is still the same is linked as it is; any other is read and verified first (and
+   * written anew from the payload if it does not match), so a damaged parent never damages the new image.
+   */
+  parentIdentities?: ReadonlyMap<string, string>;
+  /** The parent was not asked for by name (the last checkpoint's image): one that cannot be opened (gone,
+   *  damaged) is no parent, rather than an error. */
+  parentOptional?: boolean;
   /** Compress payload blobs of at least 64 KiB with the store's codec, keeping the result when it saves
    *  at least an eighth. */
   compress?: boolean;
@@ -73,6 +82,10 @@ export interface WriteResult {
   readonly reused: number;
   /** What went wrong after the image was safely in place (an old image that could not be removed). */
   readonly warnings: string[];
+  /** The SHA-256 hex of each payload's bytes, in the order given. */
+  readonly contentHexes: readonly string[];
+  /** The identity of each payload blob of the new image, in place, by hex (when the store tells). */
+  readonly identities: ReadonlyMap<string, string>;
 }
 
 /** Below this a payload blob is never compressed: the codec's fixed cost outweighs what it saves. */
@@ -80,6 +93,8 @@ const MIN_COMPRESS = 64 << 10;
 /** Blob writes in flight at once (store.writeFile): enough to keep the host's writer threads and the disk
  *  busy while the next blobs are hashed, few enough that a failure is noticed soon. */
 const IN_FLIGHT = 16;
+/** Payload hashes started ahead of the one being stored (store.sha256Of: on other threads). */
+const HASH_AHEAD = 8;
 /** Bytes hashed between two turns of the event loop (~10 ms), so a pod left running, a control connection
  *  or a progress display gets its turn during a long write. */
 const YIELD_EVERY = 8 << 20;
@@ -102,6 +117,7 @@ class BlobSet {
   readonly #store: ImageStore;
   readonly #dir: string;
   readonly #parent: ParentBlobs;
+  readonly #identities: ReadonlyMap<string, string>;
   readonly #compress: boolean;
   readonly #progress: (n: number) => void;
   /** By the hex of the payload bytes. */
@@ -120,10 +136,11 @@ class BlobSet {
   written = 0;
   reused = 0;
 
-  constructor(store: ImageStore, dir: string, parent: ParentBlobs, compress: boolean, progress: (n: number) => void) {
+  constructor(store: ImageStore, dir: string, parent: ParentBlobs, identities: ReadonlyMap<string, string>, compress: boolean, progress: (n: number) => void) {
     this.#store = store;
     this.#dir = dir;
     this.#parent = parent;
+    this.#identities = identities;
     this.#compress = compress;
     this.#progress = progress;
   }
@@ -132,17 +149,18 @@ class BlobSet {
     return this.#payloadBlobs.size;
   }
 
-  /** Stores bytes (unless already stored) and says how; bytes must not change until flush() settles. */
-  async put(bytes: Uint8Array): Promise<Stored> {
+  /**
+   * Stores bytes (unless already stored) and says how; hex is their SHA-256 (hashOf's promise, or known).
+   * bytes must not change until flush() settles.
+   */
+  async put(bytes: Uint8Array, hex: Promise<string> | string): Promise<Stored> {
     this.#throwIfFailed();
     const same = this.#byArray.get(bytes);
     if (same !== undefined) {
       this.#progress(bytes.length);
       return same;
     }
-    const hash = this.#store.sha256();
-    hash.update(bytes);
-    const contentHex = hash.hexDigest();
+    const contentHex = await hex;
     let stored = this.#byContent.get(contentHex);
     if (stored === undefined) {
       stored = this.#fromParent(contentHex) ?? await this.#write(contentHex, bytes);
@@ -208,9 +226,9 @@ class BlobSet {
     if (found === undefined) return null;
     const { layer } = found;
     const from = blobPath(found.dir, layer.hex);
-    // Trust the parent's name for its content (it was verified when written; a restore verifies again)
-    // but not a blob some tool truncated since.
-    if (this.#store.stat(from)?.size !== layer.blobSize) return null;
+    // A blob the caller saw written and that is still that very file is linked as it is; any other is
+    // verified first, so a parent damaged since (or by another tool) never damages the new image.
+    if (!this.#intact(found.dir, layer)) return null;
     const stored = { contentHex, hex: layer.hex, size: layer.blobSize, compressed: layer.compressed };
     if (!this.#present.has(layer.hex)) {
       const to = blobPath(this.#dir, layer.hex);
@@ -220,6 +238,20 @@ class BlobSet {
     }
     this.#progress(layer.size);
     return stored;
+  }
+
+  /** Whether a parent blob still holds what its name says: unchanged since the caller saw it, or verified now. */
+  #intact(dir: string, layer: Layer): boolean {
+    const path = blobPath(dir, layer.hex);
+    const seen = this.#identities.get(layer.hex);
+    if (seen !== undefined && seen === this.#store.identity?.(path)) return true;
+    try {
+      readBlob(this.#store, dir, { hex: layer.hex, size: layer.blobSize, label: layer.label });
+      return true;
+    } catch (e) {
+      if (e instanceof ImageError) return false; // damaged: the payload's own bytes are written instead
+      throw e;
+    }
   }
 
   async #write(contentHex: string, bytes: Uint8Array): Promise<Stored> {
@@ -292,14 +324,28 @@ function targetState(store: ImageStore, target: string): 'absent' | 'empty' | 'i
   throw new ImageError(`${target}: exists and is not a checkpoint image; refusing to replace it`);
 }
 
-function parentBlobs(store: ImageStore, parent: string | undefined): ParentBlobs {
+function parentBlobs(store: ImageStore, parent: string | undefined, optional: boolean): ParentBlobs {
   const out = new Map<string, { dir: string; layer: Layer }>();
   if (parent === undefined) return out;
-  const image = openImage(store, parent);
+  let image;
+  try {
+    image = openImage(store, parent);
+  } catch (e) {
+    if (optional && e instanceof ImageError) return out;
+    throw e;
+  }
   for (const layers of image.payloads.values()) {
     for (const layer of layers) if (layer.contentHex !== null) out.set(layer.contentHex, { dir: image.dir, layer });
   }
   return out;
+}
+
+/** The SHA-256 hex of bytes: off this thread where the store can. */
+function hashOf(store: ImageStore, bytes: Uint8Array): Promise<string> | string {
+  if (store.sha256Of !== undefined) return store.sha256Of(bytes);
+  const hash = store.sha256();
+  hash.update(bytes);
+  return hash.hexDigest();
 }
 
 function dirName(path: string): string {
@@ -335,7 +381,7 @@ export async function writeImage(
     [ANNOTATION_FORMAT_VERSION]: String(FORMAT_VERSION),
   };
   targetState(store, target); // refuse an unusable dir before writing anything
-  const parent = parentBlobs(store, options.parent);
+  const parent = parentBlobs(store, options.parent, options.parentOptional === true);
   const { onProgress } = options;
   let done = 0;
   const progress = onProgress === undefined ? (): void => {} : (n: number): void => onProgress((done += n), total);
@@ -347,15 +393,31 @@ export async function writeImage(
   try {
     store.makeDirs(`${tmp}/${BLOBS_DIR}`);
     store.sync(`${tmp}/blobs`); // holds sha256/ alone, from now on
-    blobs = new BlobSet(store, tmp, parent, options.compress === true, progress);
+    blobs = new BlobSet(store, tmp, parent, options.parentIdentities ?? new Map(), options.compress === true, progress);
     // What does not depend on the payloads is written (and flushed) while they are.
     await blobs.writeFile(`${tmp}/${LAYOUT_FILE}`, jsonBytes({ imageLayoutVersion: LAYOUT_VERSION }));
     const layers: Descriptor[] = [];
+    // Each payload's hash is started HASH_AHEAD payloads before it is stored, so hashing (off this thread
+    // where the store can) overlaps writing; the same array given again (a shared zero part) is hashed once.
+    const hashes = new Map<Uint8Array, Promise<string> | string>();
+    const hashFor = (p: Payload): Promise<string> | string => {
+      let h = hashes.get(p.bytes);
+      if (h === undefined) {
+        h = p.contentHex ?? hashOf(store, p.bytes);
+        if (typeof h !== 'string') h.catch(() => {}); // awaited in turn by put(); a failure is reported there
+        hashes.set(p.bytes, h);
+      }
+      return h;
+    };
+    const stored: Stored[] = [];
     const diffIds: string[] = [];
-    for (const p of payloads) {
-      const stored = await blobs.put(p.bytes);
-      layers.push(layerOf(p, stored, store.codec?.suffix ?? ''));
-      diffIds.push(digestOf(stored.contentHex));
+    for (let i = 0; i < payloads.length; i++) {
+      for (let j = i; j < Math.min(payloads.length, i + HASH_AHEAD); j++) hashFor(payloads[j] as Payload);
+      const p = payloads[i] as Payload;
+      const s = await blobs.put(p.bytes, hashFor(p));
+      stored.push(s);
+      layers.push(layerOf(p, s, store.codec?.suffix ?? ''));
+      diffIds.push(digestOf(s.contentHex));
     }
     await blobs.flush(); // the payloads are stored: the stats can say so
     if (contents.stats !== undefined) {
@@ -398,6 +460,18 @@ export async function writeImage(
     store.sync(`${tmp}/${BLOBS_DIR}`);
     store.sync(tmp);
     const warnings = swapIn(store, tmp, target);
+    const identities = new Map<string, string>();
+    if (store.identity !== undefined) {
+      for (const s of stored) {
+        if (identities.has(s.hex)) continue;
+        try {
+          const id = store.identity(blobPath(target, s.hex));
+          if (id !== null) identities.set(s.hex, id);
+        } catch {
+          // Unknown: the next checkpoint verifies that blob before it links it.
+        }
+      }
+    }
     return {
       dir: target,
       manifestDigest: digestOf(manifestHex),
@@ -406,6 +480,8 @@ export async function writeImage(
       written: blobs.written,
       reused: blobs.reused,
       warnings,
+      contentHexes: stored.map((s) => s.contentHex),
+      identities,
     };
   } catch (e) {
     await blobs?.settle();

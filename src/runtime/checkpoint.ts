@@ -1,12 +1,12 @@
 // Checkpoint of a running pod, like runsc's checkpoint (the Sentry's kernel.SaveTo) with CRIU's
 // per-process memory images: with the scheduler paused every process is stopped at a syscall boundary
 // or preemption point, so the kernel graph, each program's Asyncify state and its linear memory are
-// one consistent cut. This module turns that cut into image payloads, with the transformed module of
+// one consistent cut. This module turns that cut into image payloads (memory: memorycut.ts), with the transformed module of
 // each program that will run again (modules.ts); image/ writes them.
-import { chunked, DEFAULT_CHUNK_SIZE, type Payload } from '../image/payload.js';
-import { nextTurn } from '../image/turn.js';
+import { chunked, type Payload } from '../image/payload.js';
 import { encodeGraph, serialize, type Registry } from '../state/index.js';
 import type { Scheduler, Task, Wait } from '../wasi/scheduler.js';
+import { memoryParts, MEMORY_PART, type KeptMemory } from './memorycut.js';
 import { modulePayloads, type ImageModule } from './modules.js';
 import type { PodKernel } from './pod.js';
 import { PROGRAMS_VERSION, programsPayload, toJson, type JsonValue, type ProgramRecord, type ProgramsFile } from './programs.js';
@@ -25,75 +25,12 @@ export interface PayloadOptions {
   copyMemory?: boolean;
   /** Where to copy it: prepareSnapshots' buffers, by container; one that no longer fits is not used. */
   snapshots?: ReadonlyMap<string, Uint8Array>;
-}
-
-/** A snapshot buffer is faulted in by touching one byte in every page of this size (or smaller). */
-const PAGE_STRIDE = 4096;
-/** Bytes of snapshot faulted in per turn of the event loop (~5-10 ms). */
-const PREPARE_SLICE = 8 << 20;
-
-/**
- * Buffers for a checkpoint that leaves the pod running, made while the pod still runs: one per program
- * with memory to save, the size of its memory now, every page faulted in, in slices with a turn of the
- * event loop between them (the pod runs in between). The cut then copies memory into pages that are
- * there, several times faster than into fresh ones (256 MiB here: ~40 ms against ~200 ms), and that copy
- * is most of the time the pod is paused.
- */
-export async function prepareSnapshots(tasks: ReadonlyMap<string, Task>): Promise<Map<string, Uint8Array>> {
-  const out = new Map<string, Uint8Array>();
-  for (const [name, t] of tasks) {
-    if (t.state === 'exited' || t.end !== null || t.fiber.status === 'ready') continue;
-    const size = t.fiber.memory.buffer.byteLength;
-    const buf = new Uint8Array(size);
-    for (let from = 0; from < size; from += PREPARE_SLICE) {
-      const to = Math.min(size, from + PREPARE_SLICE);
-      for (let i = from; i < to; i += PAGE_STRIDE) buf[i] = 0;
-      await nextTurn();
-    }
-    out.set(name, buf);
-  }
-  return out;
-}
-
-/** Whether a whole part (a multiple of 32 bytes, 4-aligned, as memory parts are) is all zeros. */
-function isZero(b: Uint8Array): boolean {
-  const w = new Int32Array(b.buffer, b.byteOffset, b.length >> 2);
-  if (w.length === 0) return true;
-  // Most parts that are not zero show it in their first or last word: no scan.
-  if (w[0] !== 0 || w[w.length - 1] !== 0) return false;
-  for (let i = 0; i < w.length; i += 8) {
-    if (((w[i] as number) | (w[i + 1] as number) | (w[i + 2] as number) | (w[i + 3] as number) |
-      (w[i + 4] as number) | (w[i + 5] as number) | (w[i + 6] as number) | (w[i + 7] as number)) !== 0) return false;
-  }
-  return true;
-}
-
-/**
- * A program's linear memory as payload parts of DEFAULT_CHUNK_SIZE bytes. An all-zero part (untouched
- * heap: most of a fresh program's memory) is the one shared zero array, so it is neither copied nor hashed
- * again (the writer knows an array it has seen); any other part is a view of live memory or, with
- * copyMemory, of one snapshot of it (only its non-zero parts written, so the rest is never faulted in).
- */
-export function memoryParts(name: string, memory: Uint8Array, copy: boolean, prepared: Uint8Array | undefined, zeroPart: () => Uint8Array): Payload[] {
-  const size = DEFAULT_CHUNK_SIZE;
-  const count = Math.max(1, Math.ceil(memory.length / size));
-  const snapshot = !copy ? null : prepared?.length === memory.length ? prepared : new Uint8Array(memory.length);
-  const parts: Payload[] = [];
-  for (let index = 0; index < count; index++) {
-    const from = index * size;
-    const view = memory.subarray(from, Math.min(memory.length, from + size));
-    let bytes: Uint8Array;
-    if (view.length === size && isZero(view)) {
-      bytes = zeroPart();
-    } else if (snapshot !== null) {
-      bytes = snapshot.subarray(from, from + view.length);
-      bytes.set(view);
-    } else {
-      bytes = view;
-    }
-    parts.push({ name, kind: 'memory', bytes, part: { index, count } });
-  }
-  return parts;
+  /** What the last cut kept (memorycut.ts), by container: unchanged parts carry its digests. */
+  kept?: ReadonlyMap<string, KeptMemory>;
+  /** A faster comparison of two parts than memorycut's own (memcmp). */
+  same?: (a: Uint8Array, b: Uint8Array) => boolean;
+  /** Told of each memory part new since the kept cut. */
+  onChanged?: () => void;
 }
 
 function programOf(name: string, t: Task, moduleHash: string, options: PayloadOptions, zeroPart: () => Uint8Array): { record: ProgramRecord; payloads: Payload[] } {
@@ -117,7 +54,14 @@ function programOf(name: string, t: Task, moduleHash: string, options: PayloadOp
       stack,
     },
     payloads: [
-      ...memoryParts(memory, new Uint8Array(t.fiber.memory.buffer), options.copyMemory === true, options.snapshots?.get(name), zeroPart),
+      ...memoryParts(memory, new Uint8Array(t.fiber.memory.buffer), {
+        copy: options.copyMemory === true,
+        snapshot: options.snapshots?.get(name),
+        kept: options.kept?.get(name),
+        zeroPart,
+        ...(options.same !== undefined ? { same: options.same } : {}),
+        ...(options.onChanged !== undefined ? { onChanged: options.onChanged } : {}),
+      }),
       { name: stack, kind: 'stack', bytes: saved.stack },
     ],
   };
@@ -133,7 +77,7 @@ export function checkpointPayloads(pod: PodKernel, scheduler: Scheduler, tasks: 
   const payloads: Payload[] = [];
   const programs: ProgramRecord[] = [];
   let zero: Uint8Array | null = null;
-  const zeroPart = (): Uint8Array => (zero ??= new Uint8Array(DEFAULT_CHUNK_SIZE));
+  const zeroPart = (): Uint8Array => (zero ??= new Uint8Array(MEMORY_PART));
   const needed: ImageModule[] = [];
   for (const [name, t] of tasks) {
     const m = modules.get(name);

@@ -1,17 +1,32 @@
 // A checkpoint of the pod this sandbox runs, like runsc's checkpoint (kernel.SaveTo): the scheduler paused
 // for one consistent cut, which becomes payloads (runtime/checkpoint.ts; with --leave-running each
-// program's memory is copied into buffers faulted in beforehand, so the pod runs again at once); then an
-// OCI-layout image (image/) written from them, beside the target and renamed in, with the checkpoint
-// annotations (runtime/annotations.ts) and its stats (pause, cut, write, bytes) in its config.
+// program's memory is copied into buffers faulted in beforehand, or kept from the last cut, so the pod runs
+// again at once); then an OCI-layout image (image/) written from them, beside the target and renamed in,
+// with the checkpoint annotations (runtime/annotations.ts) and its stats (pause, cut, write, bytes) in its
+// config. A pod checkpointed before with --leave-running is cut incrementally (LastCut).
 import { hostFacts } from '../host/hostfacts.js';
 import { NodeImageStore } from '../host/imagestore.js';
 import type { Payload } from '../image/payload.js';
-import { writeImage, type WriteStats } from '../image/writer.js';
+import { writeImage, type WriteResult, type WriteStats } from '../image/writer.js';
 import { checkpointAnnotations } from '../runtime/annotations.js';
-import { checkpointPayloads, prepareSnapshots } from '../runtime/checkpoint.js';
+import { checkpointPayloads } from '../runtime/checkpoint.js';
+import { keptAfter, prepareSnapshots, type KeptMemory } from '../runtime/memorycut.js';
 import { amberRegistry } from './bindings.js';
 import type { CheckpointResult } from './protocol.js';
 import type { RunningPod } from './running.js';
+
+/**
+ * What a checkpoint that left the pod running keeps for the next one (CRIU's pre-dump and incremental
+ * dumps keep the previous pages the same way): the image it wrote, each program's memory as cut with
+ * each part's digest, and the identity of every blob it wrote or linked. The next cut compares memory
+ * with it (no hashing of what did not change), writes only changed parts, and links the rest from that
+ * image, without reading it, as long as those blobs are still the very files it wrote.
+ */
+export interface LastCut {
+  readonly image: string;
+  readonly memory: ReadonlyMap<string, KeptMemory>;
+  readonly identities: ReadonlyMap<string, string>;
+}
 
 export interface CutRequest {
   /** The pod's id and where it came from (a manifest, bundle or image), recorded in the image. */
@@ -19,7 +34,10 @@ export interface CutRequest {
   source: string;
   imagePath: string;
   leaveRunning: boolean;
+  /** An earlier image whose blobs are reused; absent, the last cut's image, if there is one still. */
   parentPath?: string;
+  /** What the last checkpoint of this pod that left it running kept, if any. */
+  last: LastCut | null;
   /** Told of payload bytes stored so far out of their total. */
   onProgress?: (done: number, total: number) => void;
   /** Why no cut can be taken now (an exec under way), asked once the pod is paused; null if it can. */
@@ -29,15 +47,31 @@ export interface CutRequest {
 export interface CutResult extends CheckpointResult {
   /** How long making the snapshot buffers took, before the pause. */
   prepareMs: number;
+  /** Memory parts that changed since the last cut (all non-zero parts without one). */
+  changedParts: number;
+  /** What to keep for the next checkpoint: null unless the pod was left running. */
+  next: LastCut | null;
+}
+
+/** Node's memcmp, for comparing memory parts with the last cut's. */
+function same(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
 }
 
 /**
  * The cut of a paused pod. With snapshots (prepareSnapshots') each program's memory is copied, so the
- * payloads stay valid once the scheduler is unpaused; without, they are views of live memory.
+ * payloads stay valid once the scheduler is unpaused; without, they are views of live memory. Parts the
+ * same as in the last cut carry its digests.
  */
-function takeCut(running: RunningPod, snapshots?: ReadonlyMap<string, Uint8Array>): Payload[] {
-  return checkpointPayloads(running.pod, running.scheduler, running.tasks, running.modules, amberRegistry(), snapshots === undefined ? {} : { copyMemory: true, snapshots });
+function takeCut(running: RunningPod, snapshots: ReadonlyMap<string, Uint8Array> | undefined, last: LastCut | null, onChanged: () => void): Payload[] {
+  return checkpointPayloads(running.pod, running.scheduler, running.tasks, running.modules, amberRegistry(), {
+    ...(snapshots === undefined ? {} : { copyMemory: true, snapshots }),
+    ...(last !== null ? { kept: last.memory } : {}),
+    same,
+    onChanged,
+  });
 }
+
 
 /** How the checkpoint went before the image was written: its start, and the prepare, pause and cut. */
 interface CutTiming {
@@ -66,7 +100,7 @@ function cutStats(timing: CutTiming, w: WriteStats): Record<string, number | nul
 }
 
 /** Writes the cut as an image; ms is the time the write took. */
-async function writeCut(running: RunningPod, payloads: Payload[], req: CutRequest, timing: CutTiming): Promise<{ bytes: number; ms: number }> {
+async function writeCut(running: RunningPod, payloads: Payload[], req: CutRequest, timing: CutTiming): Promise<{ bytes: number; written: number; reused: number; ms: number; result: WriteResult }> {
   const t0 = performance.now();
   const contents = {
     podId: req.id,
@@ -75,36 +109,49 @@ async function writeCut(running: RunningPod, payloads: Payload[], req: CutReques
     stats: (w: WriteStats) => cutStats(timing, w),
     payloads,
   };
+  // The parent: the one asked for, else the last cut's image if it can still be read.
+  const parent = req.parentPath ?? req.last?.image;
   const r = await writeImage(new NodeImageStore(), req.imagePath, contents, {
-    ...(req.parentPath !== undefined ? { parent: req.parentPath } : {}),
+    ...(parent !== undefined ? { parent, parentOptional: req.parentPath === undefined } : {}),
+    ...(req.last !== null ? { parentIdentities: req.last.identities } : {}),
     ...(req.onProgress !== undefined ? { onProgress: req.onProgress } : {}),
   });
-  return { bytes: r.payloadBytes, ms: Math.round(performance.now() - t0) };
+  return { bytes: r.payloadBytes, written: r.written, reused: r.reused, ms: Math.round(performance.now() - t0), result: r };
+}
+
+/** What this cut keeps for the next: each program's snapshot as written, with its parts' digests. */
+function nextCut(snapshots: ReadonlyMap<string, Uint8Array>, payloads: readonly Payload[], result: WriteResult): LastCut {
+  const memory = new Map<string, KeptMemory>();
+  for (const [name, snapshot] of snapshots) memory.set(name, keptAfter(`memory/${name}`, snapshot, payloads, result.contentHexes));
+  return { image: result.dir, memory, identities: result.identities };
 }
 
 /**
  * One checkpoint: the scheduler paused for the cut alone when the pod is left running (its memory copied
- * into buffers made beforehand, then unpaused before the image is written), else paused for good.
- * pauseMs is how long the pod's processes could not run, from asking the scheduler to pause to unpausing
- * it; null when it stays stopped. A failure leaves the pod running and any earlier image at imagePath whole.
+ * into buffers made beforehand, or kept from the last cut, then unpaused before the image is written),
+ * else paused for good. pauseMs is how long the pod's processes could not run, from asking the scheduler
+ * to pause to unpausing it; null when it stays stopped. A failure leaves the pod running and any earlier
+ * image at imagePath whole.
  */
 export async function checkpointRunning(running: RunningPod, req: CutRequest): Promise<CutResult> {
   const tp = performance.now();
-  const snapshots = req.leaveRunning ? await prepareSnapshots(running.tasks) : undefined;
+  const snapshots = req.leaveRunning ? await prepareSnapshots(running.tasks, req.last?.memory) : undefined;
   const t0 = performance.now();
   const prepareMs = Math.round(t0 - tp);
   await running.scheduler.pause();
   let pauseMs: number | null = null;
+  let changedParts = 0;
   try {
     const why = req.busy();
     if (why !== null) throw new Error(why);
-    const payloads = takeCut(running, snapshots);
+    const payloads = takeCut(running, snapshots, req.last, () => changedParts++);
     const cutMs = performance.now() - t0;
     if (req.leaveRunning) {
       running.scheduler.unpause();
       pauseMs = ms1(performance.now() - t0);
     }
-    return { ...await writeCut(running, payloads, req, { start: tp, prepareMs, pauseMs, cutMs }), pauseMs, prepareMs };
+    const { result, ...written } = await writeCut(running, payloads, req, { start: tp, prepareMs, pauseMs, cutMs });
+    return { ...written, pauseMs, prepareMs, changedParts, next: snapshots === undefined ? null : nextCut(snapshots, payloads, result) };
   } catch (e) {
     if (pauseMs === null) running.scheduler.unpause();
     throw e;

@@ -56,8 +56,12 @@ export interface ExecResult {
 }
 
 export interface CheckpointResult {
-  /** Payload bytes written. */
+  /** Payload bytes the image holds. */
   bytes: number;
+  /** Blob bytes written anew (the rest was linked from a parent image, or stored once). */
+  written: number;
+  /** Blob bytes linked from the parent image. */
+  reused: number;
   /** How long writing the image took. */
   ms: number;
   /** How long the pod's processes could not run; null when it stays stopped. */

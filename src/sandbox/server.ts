@@ -8,7 +8,7 @@ import { parseAttach } from '../host/relayframes.js';
 import type { ContainerRecord, StateRoot } from '../host/stateroot.js';
 import { BufferStream, NullStream } from '../host/streams.js';
 import { prepareModuleFile } from '../host/modulecache.js';
-import { checkpointRunning } from './cut.js';
+import { checkpointRunning, type LastCut } from './cut.js';
 import { parseRequest, type CheckpointRequest, type ContainerRequest, type ControlReply, type ControlRequest, type ExecRequest } from './protocol.js';
 import { RuncContainers, type RelayBindings } from './runc.js';
 import { containerEnds, type RunningPod } from './running.js';
@@ -30,6 +30,8 @@ export class PodServer {
   readonly #running: RunningPod;
   /** Execs under way: a checkpoint refuses to cut while there are any. */
   #execs = 0;
+  /** What the last checkpoint that left the pod running kept for the next (an incremental cut). */
+  #lastCut: LastCut | null = null;
   /** The image being written, if a checkpoint is under way. */
   #checkpoint: Promise<unknown> | null = null;
   #recorded = false;
@@ -222,6 +224,7 @@ export class PodServer {
       imagePath: req.imagePath,
       leaveRunning: req.leaveRunning,
       ...(req.parentPath !== undefined ? { parentPath: req.parentPath } : {}),
+      last: this.#lastCut,
       onProgress: progress,
       busy: () => this.#busy(),
     });
@@ -230,12 +233,14 @@ export class PodServer {
     try {
       result = await checkpoint;
     } catch (e) {
+      this.#lastCut = null; // the snapshot may hold a cut that was not written: the next one starts afresh
       return { ok: false, error: firstLine(e) };
     } finally {
       this.#checkpoint = null;
     }
+    this.#lastCut = result.next;
     if (!req.leaveRunning) this.#exitSoon({ checkpointed: true });
-    console.log(`checkpoint ${req.imagePath}: ${result.bytes} bytes, snapshot buffers made in ${result.prepareMs} ms, pause ${result.pauseMs === null ? 'until exit' : `${result.pauseMs} ms`}, written in ${result.ms} ms`);
-    return { ok: true, bytes: result.bytes, ms: result.ms, pauseMs: result.pauseMs };
+    console.log(`checkpoint ${req.imagePath}: ${result.bytes} bytes, ${result.written} written, ${result.reused} linked, ${result.changedParts} memory parts changed, snapshot buffers made in ${result.prepareMs} ms, pause ${result.pauseMs === null ? 'until exit' : `${result.pauseMs} ms`}, written in ${result.ms} ms`);
+    return { ok: true, bytes: result.bytes, written: result.written, reused: result.reused, ms: result.ms, pauseMs: result.pauseMs };
   }
 }

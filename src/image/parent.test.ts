@@ -1,0 +1,78 @@
+// Writing with a parent image (writer.ts): a payload the caller gives with its digest is not hashed again;
+// a parent blob whose identity is still the one the caller recorded is linked without being read, any
+// other parent blob is read and verified first, and one damaged in place is not linked: the payload's own
+// bytes are written, so the new image is whole.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { NodeImageStore } from '../host/imagestore.js';
+import { scratch } from '../host/testing/scratch.js';
+import { chunked } from './payload.js';
+import { readImage } from './reader.js';
+import type { StoreReader } from './store.js';
+import { writeImage } from './writer.js';
+
+const root = scratch('image-parent');
+const store = new NodeImageStore();
+let n = 0;
+const fresh = (): string => join(root, `img${n++}`);
+const PART = 64 << 10;
+const hexOf = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+function memory(seed: number): Uint8Array {
+  const m = new Uint8Array(4 * PART);
+  for (let i = 0; i < m.length; i++) m[i] = (i * 2654435761 + seed) >>> 24;
+  return m;
+}
+
+/** A store that counts the blobs it opens and the bytes it hashes on its own thread. */
+function counting(): { store: NodeImageStore; opened: string[]; hashed: () => number } {
+  const opened: string[] = [];
+  let hashed = 0;
+  const s: NodeImageStore = Object.create(store, {
+    open: { value: (path: string): StoreReader | null => (opened.push(path), store.open(path)) },
+    sha256Of: { value: (b: Uint8Array) => ((hashed += b.length), store.sha256Of(b)) },
+  });
+  return { store: s, opened, hashed: () => hashed };
+}
+
+describe('a parent image', () => {
+  test('a known digest is trusted; blobs whose identity was recorded are linked unread, others verified first', async () => {
+    const parent = fresh();
+    const mem = memory(1);
+    const first = await writeImage(store, parent, { podId: 'p', payloads: chunked('memory/a', mem, { chunkSize: PART }) });
+    const parts = chunked('memory/a', mem, { chunkSize: PART }).map((p, i) => ({ ...p, contentHex: first.contentHexes[i] as string }));
+
+    const vouched = counting();
+    const child = fresh();
+    const r = await writeImage(vouched.store, child, { podId: 'p', payloads: parts }, { parent, parentIdentities: first.identities });
+    assert.equal(vouched.hashed(), 0, 'a payload given with its digest was hashed');
+    assert.equal(r.written, 0);
+    assert.equal(r.reused, mem.length);
+    assert.ok(!vouched.opened.some((p) => p.includes('/blobs/') && first.contentHexes.some((h) => p.endsWith(h))), 'a vouched parent blob was read');
+
+    const unknown = counting();
+    await writeImage(unknown.store, fresh(), { podId: 'p', payloads: parts }, { parent });
+    assert.equal(unknown.opened.filter((p) => first.contentHexes.some((h) => p.endsWith(h))).length, 4, 'each unvouched parent blob is read once');
+  });
+
+  test('a parent blob damaged in place is not linked: the new image holds the payload\'s bytes', async () => {
+    const parent = fresh();
+    const mem = memory(2);
+    const first = await writeImage(store, parent, { podId: 'p', payloads: chunked('memory/a', mem, { chunkSize: PART }) });
+    const victim = join(parent, 'blobs/sha256', first.contentHexes[1] as string);
+    const bytes = readFileSync(victim);
+    bytes[7] = (bytes[7] ?? 0) ^ 1;
+    writeFileSync(victim, bytes);
+    for (const identities of [first.identities, new Map<string, string>()]) {
+      const child = fresh();
+      const r = await writeImage(store, child, { podId: 'p', payloads: chunked('memory/a', mem, { chunkSize: PART }) }, { parent, parentIdentities: identities });
+      assert.equal(r.written, PART, 'the damaged part is written anew');
+      assert.notEqual(statSync(join(child, 'blobs/sha256', first.contentHexes[1] as string)).ino, statSync(victim).ino);
+      assert.deepEqual(readImage(store, child).payload('memory/a'), mem);
+      assert.equal(hexOf(readImage(store, child).parts('memory/a')[1] ?? new Uint8Array()), first.contentHexes[1]);
+    }
+  });
+});
