@@ -13,6 +13,8 @@ export interface ContainerRecord {
   /** A container driven through runc's verbs: where it is in runc's lifecycle, and its relay's host pid. */
   status?: 'created' | 'running' | 'paused' | 'stopped';
   pid?: number | null;
+  /** Why it ended when a trap ended it (exit code 134): `wasm trap: unreachable`, `... call stack exhausted`. */
+  trap?: string;
 }
 
 /** What the state root keeps about a pod. */

@@ -16,7 +16,7 @@ import type { Launch } from './protocol.js';
 import { planRestore } from './restoreplan.js';
 import { startRestored } from './restorerun.js';
 import { RelayBindings } from './runc.js';
-import { createPod, startPod, type RunningPod } from './running.js';
+import { createPod, onContainerTrap, startPod, type RunningPod } from './running.js';
 import { PodServer } from './server.js';
 
 // Guests run at V8's optimizing tier from the start (DESIGN.md §3); must precede the first compile.
@@ -50,7 +50,19 @@ async function main(root: StateRoot, id: string): Promise<void> {
     const log = new LogFileStream(root.logPath(id, name));
     return [new NullStream(), log, log] as const;
   });
-  const server = new PodServer(root, id, launch.source, await start(root, id, launch, stdio), relays);
+  const running = await start(root, id, launch, stdio);
+  const server = new PodServer(root, id, launch.source, running, relays);
+  // A trap's reason, as it happens: in the pod's record (`amber state`), one line in the container's log
+  // after what it wrote (`amber logs`), and one in sandbox.log. (A pod of runc's verbs keeps its records
+  // and streams through its relays.)
+  if (relays === undefined) onContainerTrap(running, (name, message) => {
+    const line = `container ${name}: ${message} (exit 134)`;
+    const log = new LogFileStream(root.logPath(id, name));
+    log.write(new TextEncoder().encode(`amber: ${line}\n`));
+    log.close();
+    console.log(line);
+    server.recordTrap(name, message);
+  });
   const socket = root.socketPath(id);
   rmSync(socket, { force: true });
   if (relays !== undefined) {

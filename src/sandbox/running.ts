@@ -57,6 +57,19 @@ export async function startPod(spec: PodSpec, stdio: PodStdio): Promise<RunningP
   return running;
 }
 
+/**
+ * Calls report(container, message) when a container's first process ends in a trap, as it happens (a
+ * detached pod's sandbox writes it to the container's log and its own: `amber state` alone would show
+ * only exit code 134 until the pod ends).
+ */
+export function onContainerTrap(running: RunningPod, report: (container: string, message: string) => void): void {
+  for (const [name, task] of running.tasks) {
+    void task.done.then((end) => {
+      if (end.kind === 'trap') report(name, end.message);
+    });
+  }
+}
+
 /** How each container of the spec ended (or -1: it has not). */
 export function containerEnds(running: RunningPod): ContainerEnd[] {
   return running.spec.containers.map(({ name }) => {

@@ -116,6 +116,15 @@ export class PodServer {
     sock.on('error', () => {});
   }
 
+  /** Records that container ended in a trap (exit code 134, and why) while the pod runs on. */
+  recordTrap(container: string, message: string): void {
+    if (this.#recorded) return;
+    const now = this.#root.read(this.#id);
+    if (now === null) return; // deleted while running
+    const containers = now.containers.map((c) => (c.name === container ? { ...c, exitCode: 134, trap: message } : c));
+    this.#root.write({ ...now, containers });
+  }
+
   /** Writes the stopped record (once). */
   recordStopped(status: StopStatus): void {
     if (this.#recorded) return;
@@ -125,7 +134,7 @@ export class PodServer {
     const code = (c: number) => (status.checkpointed === true ? null : c >= 0 ? c : 128 + (status.killedBy ?? 9));
     const containers: ContainerRecord[] = this.#runc !== null
       ? this.#runc.records().map((c) => ({ ...c, status: 'stopped', exitCode: c.exitCode ?? code(-1) }))
-      : containerEnds(this.#running).map((e) => ({ name: e.name, exitCode: code(e.exitCode) }));
+      : containerEnds(this.#running).map((e) => ({ name: e.name, exitCode: code(e.exitCode), ...(e.trap !== undefined ? { trap: e.trap } : {}) }));
     this.#root.write({ ...now, status: 'stopped', sandboxPid: null, containers });
   }
 
