@@ -1,6 +1,6 @@
-// The three ways the benchmark runs a program, each as a host command line, and running one to a
-// Sample: the guest's own figures for its inner loop (it prints `elapsed_ns N` and `cpu_ns N`) and
-// the whole-process wall time measured here around the child.
+// The ways the benchmark runs a program (Amber, node:wasi, wasmtime, native), each as a host command
+// line, and running one to a Sample: the guest's own figures for its inner loop (it prints `elapsed_ns N`
+// and `cpu_ns N`) and the whole-process wall time measured here around the child.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -64,17 +64,54 @@ export function nativeCommand(bin: string, args: string[]): Command {
   return { label: 'native gcc -O2', file: bin, args };
 }
 
-/** Runs cmd to completion; throws with its stderr unless it exits 0 and prints both figures. */
-export function measure(cmd: Command): Sample {
+/**
+ * The module under wasmtime's own WASI (the `wasmtime` Python package, `pip install wasmtime`), compiled
+ * by Cranelift when it starts. Only where bench/places.ts found the package.
+ */
+export function wasmtimeCommand(wasm: string, args: string[], dirs: DirMap[]): Command {
+  const preopens = Object.fromEntries(dirs.map((d) => [d.guest, d.host]));
+  return { label: 'wasmtime', file: 'python3', args: ['-c', WASMTIME_RUNNER, wasm, JSON.stringify(preopens), ...args] };
+}
+
+/** sys.argv: [-c, wasm, preopens as JSON, ...guest args]; exits with the guest's code. */
+const WASMTIME_RUNNER = `
+import json, sys
+from wasmtime import Engine, ExitTrap, Linker, Module, Store, WasiConfig
+wasm, preopens, *args = sys.argv[1:]
+engine = Engine()
+linker = Linker(engine)
+linker.define_wasi()
+cfg = WasiConfig()
+cfg.argv = [wasm, *args]
+cfg.inherit_stdout()
+cfg.inherit_stderr()
+for guest, host in json.loads(preopens).items():
+    cfg.preopen_dir(host, guest)
+store = Store(engine)
+store.set_wasi(cfg)
+instance = linker.instantiate(store, Module.from_file(engine, wasm))
+code = 0
+try:
+    instance.exports(store)["_start"](store)
+except ExitTrap as e:
+    code = e.code
+sys.exit(code)
+`;
+
+/**
+ * Runs cmd to completion; throws with its stderr unless it exits 0 and (for an inner-loop figure, the
+ * default) prints both figures. A whole-process figure has NaN for them.
+ */
+export function measure(cmd: Command, opts: { inner: boolean } = { inner: true }): Sample {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd.file, cmd.args, { encoding: 'utf8', maxBuffer: 1 << 20 });
   const wallNs = Number(process.hrtime.bigint() - t0);
   if (r.error) throw r.error;
   const inner = /^elapsed_ns (\d+)$/m.exec(r.stdout);
   const cpu = /^cpu_ns (\d+)$/m.exec(r.stdout);
-  if (r.status !== 0 || inner === null || cpu === null) {
+  if (r.status !== 0 || (opts.inner && (inner === null || cpu === null))) {
     const why = r.status !== 0 ? `exited ${r.status ?? r.signal}` : 'printed no elapsed_ns and cpu_ns lines';
     throw new Error(`${cmd.label} ${why}: ${[cmd.file, ...cmd.args].filter((a) => !a.includes('\n')).join(' ')}\n${r.stderr}`);
   }
-  return { innerNs: Number(inner[1]), cpuNs: Number(cpu[1]), wallNs, stdout: r.stdout };
+  return { innerNs: inner === null ? NaN : Number(inner[1]), cpuNs: cpu === null ? NaN : Number(cpu[1]), wallNs, stdout: r.stdout };
 }

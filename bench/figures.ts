@@ -4,18 +4,20 @@
 // host directory Amber mounts with --dir, or (node:wasi's only option) a preopened real directory.
 import { join } from 'node:path';
 import { amberCommand, nativeCommand, nodeWasiCommand, ROOT, type Command, type DirMap, type Sample } from './commands.js';
+import { realFigures } from './realfigures.js';
 
 export const GUEST_DIR = '/tmp/bench';
 export const WRITES = 200_000;
 export const WRITE_SIZE = 16;
 export const OPENS = 100_000;
+export const STATS = 100_000;
 export const SHA_MIB = 64;
 
-export interface Target {
-  /** Pass when amber/baseline is at most this. */
-  maxRatio: number;
-  text: string;
-}
+/**
+ * Pass when amber/baseline is at most maxRatio (an inner-loop figure), or, for a whole-process figure,
+ * when amber's wall time exceeds the baseline's by at most maxExtraMs.
+ */
+export type Target = { maxRatio: number; text: string } | { maxExtraMs: number; text: string };
 
 export interface Figure {
   /** Short id for --only. */
@@ -28,6 +30,8 @@ export interface Figure {
   ops?: number;
   /** Something every run's output must show (the same digest everywhere). */
   check?: (s: Sample) => string | undefined;
+  /** Judged on whole-process wall time (start-up included); the guest prints no inner figures. */
+  whole?: true;
 }
 
 /** Where the runs keep their files on the host. */
@@ -38,13 +42,19 @@ export interface Places {
   hostDir: string;
   /** The natively built sha256 guest, when gcc is there. */
   nativeSha?: string;
+  /** A fresh directory on a real tmpfs (/dev/shm) if there is one: a host directory with no disk in it. */
+  shmDir: string;
+  /** build/sqlite/sqlite_bench.wasm (scripts/build-sqlite.mjs). */
+  sqlite: string;
+  /** Whether the wasmtime Python package is there (`pip install wasmtime`). */
+  wasmtime: boolean;
 }
 
 export function guest(name: string): string {
   return join(ROOT, 'guests', `${name}.wasm`);
 }
 
-/** fd_write and path_open+fd_close, each on Amber's root tmpfs and on a host directory. */
+/** fd_write, path_open+fd_close and stat, each on Amber's root tmpfs and on a host directory. */
 function ioFigures(p: Places): Figure[] {
   const amber = amberCommand;
   // node:wasi with --no-liftoff, as Amber runs guests, so only the syscall paths differ.
@@ -55,6 +65,8 @@ function ioFigures(p: Places): Figure[] {
   const writeArgs = [`${GUEST_DIR}/f`, String(WRITES), String(WRITE_SIZE)];
   const open = guest('bench_open');
   const openArgs = [GUEST_DIR, String(OPENS)];
+  const stat = guest('bench_stat');
+  const statArgs = (how: 'path' | 'fd'): string[] => [GUEST_DIR, String(STATS), how];
   return [
     {
       id: 'write-tmpfs', title: `fd_write ${WRITES / 1000}k×${WRITE_SIZE}B, tmpfs`, ops: WRITES,
@@ -71,6 +83,18 @@ function ioFigures(p: Places): Figure[] {
     {
       id: 'open-hostdir', title: `path_open+fd_close ${OPENS / 1000}k, host dir`, ops: OPENS,
       amber: amber(open, openArgs, hostMap), baseline: nodeWasi(open, openArgs, hostMap),
+    },
+    {
+      id: 'stat-hostdir', title: `path_filestat_get ${STATS / 1000}k, host dir`, ops: STATS,
+      amber: amber(stat, statArgs('path'), hostMap), baseline: nodeWasi(stat, statArgs('path'), hostMap), target: { maxRatio: 1.2, text: '≤1.20×' },
+    },
+    {
+      id: 'fstat-hostdir', title: `fd_filestat_get ${STATS / 1000}k, host dir`, ops: STATS,
+      amber: amber(stat, statArgs('fd'), hostMap), baseline: nodeWasi(stat, statArgs('fd'), hostMap), target: { maxRatio: 1.2, text: '≤1.20×' },
+    },
+    {
+      id: 'stat-tmpfs', title: `path_filestat_get ${STATS / 1000}k, tmpfs`, ops: STATS,
+      amber: amber(stat, statArgs('path'), []), baseline: nodeWasi(stat, statArgs('path'), tmpMap),
     },
   ];
 }
@@ -121,5 +145,5 @@ function shaCheck(): (s: Sample) => string | undefined {
 }
 
 export function allFigures(p: Places): Figure[] {
-  return [...ioFigures(p), ...computeFigures(p)];
+  return [...ioFigures(p), ...computeFigures(p), ...realFigures(p)];
 }

@@ -25,6 +25,7 @@ const O_PATH = 0o10000000;
 const ALWAYS = C.O_NOFOLLOW | C.O_NONBLOCK | C.O_NOCTTY;
 const NO_THROW = Object.freeze({ throwIfNoEntry: false } as const);
 const BIGINT = Object.freeze({ bigint: true } as const);
+const BIGINT_NO_THROW = Object.freeze({ bigint: true, throwIfNoEntry: false } as const);
 
 /** Node's error codes as Linux errnos: the names of abi/errno.ts, their aliases, and Node's own codes. */
 const ERRNO_OF_CODE: ReadonlyMap<string, number> = new Map<string, number>([
@@ -160,6 +161,30 @@ export class NodeHostDirectory implements HostDirectoryAccess {
       return s !== undefined && s.ino === ino && s.dev === dev && (s.mode & S_IFMT) === modeOfType(type);
     } catch {
       return false; // unsure: the filesystem asks lookup
+    }
+  }
+
+  stillNamesStat(dir: HostFd, name: string, dev: number, ino: number, type: FileType): HostStat | null {
+    const base = this.#dirPaths.get(dir);
+    if (base === undefined) return null;
+    checkName(dir, name);
+    try {
+      const s = fs.lstatSync(base + '/' + name, BIGINT_NO_THROW);
+      if (s === undefined) return null;
+      const st = fullStat(s);
+      return st.ino === ino && st.dev === dev && (st.mode & S_IFMT) === modeOfType(type) ? st : null;
+    } catch {
+      return null; // unsure: the filesystem asks lookupStat
+    }
+  }
+
+  lookupStat(dir: HostFd, name: string): HostStat | null {
+    const p = this.#at(dir, name);
+    try {
+      const s = fs.lstatSync(p, BIGINT_NO_THROW);
+      return s === undefined ? null : fullStat(s);
+    } catch (e) {
+      throw toKernelError(e);
     }
   }
 

@@ -73,6 +73,13 @@ export abstract class Filesystem {
   /** The child called name in dir, or null when there is none (the VFS turns that into ENOENT). */
   abstract lookup(dir: Dentry, name: string, caller: Caller): Dentry | null;
 
+  /**
+   * Optional: lookup and the child's stat in one (stat(2) by path). A filesystem that asks a remote
+   * side for every lookup (hostdir) answers both with one question; the stat is taken during this call,
+   * so it is as fresh as the inode's own stat() would be right after.
+   */
+  lookupStat?(dir: Dentry, name: string, caller: Caller): { dentry: Dentry; stat?: Stat } | null;
+
   /** Lists dir; the order is the filesystem's and must not change between calls without a change. */
   abstract readdir(dir: Dentry, caller: Caller): DirEntry[];
 

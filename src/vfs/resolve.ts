@@ -5,6 +5,7 @@
 // openat2(RESOLVE_BENEATH) refuses them.
 import { ELOOP, ENAMETOOLONG, ENOENT, ENOTCAPABLE, ENOTDIR } from '../abi/errno.js';
 import { MAXSYMLINKS, NAME_MAX } from '../abi/open.js';
+import type { Stat } from '../abi/stat.js';
 import { KernelError } from '../base/error.js';
 import { splitPath, utf8Length } from '../base/path.js';
 import type { Caller } from './filesystem.js';
@@ -21,6 +22,8 @@ export interface WalkOptions {
   followFinal: boolean;
   /** Resolution may not leave the start directory (WASI capabilities), unless start is the root. */
   beneath?: boolean;
+  /** The caller stats what the walk finds: a filesystem may answer the final lookup with its stat. */
+  wantStat?: boolean;
 }
 
 /** Where a walk ended: the final component's parent, its name, and what it names (null: nothing). */
@@ -31,6 +34,8 @@ export interface WalkResult {
   child: VirtualDentry | null;
   /** The path ended in '/': its final component must be a directory. */
   trailingSlash: boolean;
+  /** child's stat, when wantStat was asked and its filesystem gave one with the final lookup. */
+  stat?: Stat;
 }
 
 function sameVd(a: VirtualDentry, b: VirtualDentry): boolean {
@@ -63,6 +68,24 @@ export function lookupChild(vd: VirtualDentry, name: string, caller: Caller): Vi
   return d === null ? null : followMounts({ mount: vd.mount, dentry: d });
 }
 
+/**
+ * lookupChild through the filesystem's lookupStat: the child and its stat from one question. The stat
+ * is dropped when a mount covers the child (the walk then ends on the mount's root).
+ */
+function lookupChildStat(vd: VirtualDentry, name: string, caller: Caller): { vd: VirtualDentry; stat?: Stat } | null {
+  const fs = vd.mount.fs;
+  if (fs.lookupStat === undefined) {
+    const child = lookupChild(vd, name, caller);
+    return child === null ? null : { vd: child };
+  }
+  if (vd.dentry.inode.type !== 'dir') throw new KernelError(ENOTDIR);
+  if (name.length > NAME_MAX / 3 && utf8Length(name) > NAME_MAX) throw new KernelError(ENAMETOOLONG);
+  const r = fs.lookupStat(vd.dentry, name, caller);
+  if (r === null) return null;
+  const child = followMounts({ mount: vd.mount, dentry: r.dentry });
+  return child.dentry === r.dentry && r.stat !== undefined ? { vd: child, stat: r.stat } : { vd: child };
+}
+
 /** Whether a walk from start with `beneath` is confined to start (it is, unless start is the root). */
 export function isConfined(ctx: ResolveContext, start: VirtualDentry, beneath: boolean): boolean {
   return beneath && !sameVd(start, ctx.root);
@@ -89,9 +112,11 @@ export function walk(ctx: ResolveContext, start: VirtualDentry, path: string, op
   let parent = cur;
   let name = '.';
   let child: VirtualDentry | null = cur;
+  let stat: Stat | undefined;
   while (pending.length > 0) {
     const comp = pending.pop() as string;
     const last = pending.length === 0;
+    stat = undefined;
     if (cur.dentry.inode.type !== 'dir') throw new KernelError(ENOTDIR);
     if (comp === '.') {
       parent = cur;
@@ -108,7 +133,14 @@ export function walk(ctx: ResolveContext, start: VirtualDentry, path: string, op
       child = cur;
       continue;
     }
-    const next = lookupChild(cur, comp, ctx.caller);
+    let next: VirtualDentry | null;
+    if (last && opts.wantStat === true) {
+      const r = lookupChildStat(cur, comp, ctx.caller);
+      next = r === null ? null : r.vd;
+      stat = r?.stat;
+    } else {
+      next = lookupChild(cur, comp, ctx.caller);
+    }
     parent = cur;
     name = comp;
     if (next === null) {
@@ -117,6 +149,7 @@ export function walk(ctx: ResolveContext, start: VirtualDentry, path: string, op
       break;
     }
     if (next.dentry.inode.type === 'symlink' && (!last || opts.followFinal || trailingSlash)) {
+      stat = undefined; // the symlink's, not what it leads to
       if (++links > MAXSYMLINKS) throw new KernelError(ELOOP);
       const target = next.dentry.inode.readlink(ctx.caller);
       if (target === '') throw new KernelError(ENOENT);
@@ -140,7 +173,7 @@ export function walk(ctx: ResolveContext, start: VirtualDentry, path: string, op
     }
   }
   if (child !== null && trailingSlash && child.dentry.inode.type !== 'dir') throw new KernelError(ENOTDIR);
-  return { parent, name, child, trailingSlash };
+  return stat === undefined ? { parent, name, child, trailingSlash } : { parent, name, child, trailingSlash, stat };
 }
 
 /** Walks path and requires that it names something. */

@@ -212,8 +212,11 @@ export class VirtualFilesystem {
     return vd.dentry.inode.readlink(ctx.caller);
   }
 
+  /** stat(2)/lstat(2): from the final lookup when its filesystem answers both at once (hostdir). */
   statAt(ctx: PathContext, start: PathStart, path: string, follow: boolean): Stat {
-    return this.resolve(ctx, start, path, follow).dentry.inode.stat();
+    const r = walk(ctx, start.at, path, { followFinal: follow, beneath: start.beneath === true, wantStat: true });
+    const child = mustExist(r);
+    return r.stat ?? child.dentry.inode.stat();
   }
 
   /** chmod/utimensat/truncate by path: EROFS on a read-only mount, EISDIR for a directory's size. */

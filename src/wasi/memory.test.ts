@@ -74,3 +74,16 @@ test('ascii() gives plain ASCII as a string, and undefined for a NUL or any byte
   assert.equal(mem.ascii(300, 3), undefined, 'UTF-8 past ASCII');
   efault(() => mem.ascii(PAGE - 2, 3), 'off the end');
 });
+
+test('setU64 writes numbers (as two halves) and bigints alike, a negative bigint wrapped', () => {
+  const mem = new GuestMemory(new WebAssembly.Memory({ initial: 1 }));
+  for (const v of [0, 1, 0xffff_ffff, 0x1_0000_0000, 2 ** 40 + 5, Number.MAX_SAFE_INTEGER]) {
+    mem.setU64(16, v);
+    assert.equal(mem.u64(16), BigInt(v), `number ${v}`);
+    mem.setU64(24, BigInt(v));
+    assert.equal(mem.u64(24), BigInt(v), `bigint ${v}`);
+  }
+  mem.setU64(16, -1n);
+  assert.equal(mem.u64(16), 2n ** 64n - 1n);
+  efault(() => mem.setU64(PAGE - 4, 1), 'across the end');
+});

@@ -83,9 +83,17 @@ export class GuestMemory {
     this.#view.setUint32(ptr, v, true);
   }
 
+  /** A number (a size, an inode: an integer below 2^53) is written as two halves, with no BigInt made. */
   setU64(ptr: number, v: bigint | number): void {
     this.check(ptr, 8);
-    this.#view.setBigUint64(ptr, typeof v === 'bigint' ? BigInt.asUintN(64, v) : BigInt(v), true);
+    if (typeof v === 'bigint') {
+      this.#view.setBigUint64(ptr, v, true); // ToBigUint64: a negative value wraps, as asUintN(64) would
+    } else if (v >= 0 && v <= Number.MAX_SAFE_INTEGER && Number.isInteger(v)) {
+      this.#view.setUint32(ptr, v >>> 0, true);
+      this.#view.setUint32(ptr + 4, Math.floor(v / 0x1_0000_0000), true);
+    } else {
+      this.#view.setBigUint64(ptr, BigInt(v), true);
+    }
   }
 
   /** A UTF-8 string of len bytes at ptr. */

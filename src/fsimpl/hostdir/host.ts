@@ -51,6 +51,10 @@ export interface HostDirectoryAccess {
    * unsure (the filesystem then calls lookup). It must never answer true for another object.
    */
   stillNames?(dir: HostFd, name: string, dev: number, ino: number, type: FileType): boolean;
+  /** Optional, stillNames answering with the object's every field when it does answer yes (null otherwise). */
+  stillNamesStat?(dir: HostFd, name: string, dev: number, ino: number, type: FileType): HostStat | null;
+  /** Optional, lookup with every field: lstat of name, null when nothing has that name. */
+  lookupStat?(dir: HostFd, name: string): HostStat | null;
   /** lstat of name, every field. */
   statAt(dir: HostFd, name: string): HostStat;
   /** The names in dir, without "." and "..", in the host's order. */

@@ -311,6 +311,44 @@ test('lookups revalidate against the host', (t) => {
   assert.equal(thrownErrno(() => readAll(w, w.root, '/data/hello.txt')), 'EISDIR');
 });
 
+test('stat by path asks the host once, and sees every change the host made', (t) => {
+  let calls = 0;
+  const counted = (h: HostDirectoryAccess): HostDirectoryAccess =>
+    new Proxy(h, {
+      get(target, key, receiver): unknown {
+        const v: unknown = Reflect.get(target, key, receiver);
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]): unknown => {
+          calls++;
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+  const w = world(t, { wrap: counted });
+  const file = join(w.shared, 'hello.txt');
+  assert.equal(w.vfs.statAt(w.ctx, w.root, '/data/hello.txt', true).size, 'hello from the host'.length);
+  calls = 0;
+  const st = w.vfs.statAt(w.ctx, w.root, '/data/hello.txt', true);
+  assert.equal(calls, 1, 'a cached name: one host call for lookup and stat');
+  assert.equal(st.ino, Number(nfs.statSync(file).ino));
+  nfs.appendFileSync(file, '!');
+  nfs.utimesSync(file, 1000, 2000);
+  const after = w.vfs.statAt(w.ctx, w.root, '/data/hello.txt', true);
+  assert.equal(after.size, 'hello from the host!'.length, 'the new size');
+  assert.equal(after.mtimeNs, 2_000_000_000_000n, 'the new mtime');
+  // Replaced on the host: the stat is the new object's, the dentry a new one.
+  nfs.writeFileSync(join(w.shared, 'tmp'), 'new');
+  nfs.renameSync(join(w.shared, 'tmp'), file);
+  calls = 0;
+  const replaced = w.vfs.statAt(w.ctx, w.root, '/data/hello.txt', true);
+  assert.deepEqual([replaced.size, replaced.ino], [3, Number(nfs.statSync(file).ino)]);
+  assert.ok(calls <= 2, `a replaced name: ${calls} host calls`);
+  assert.equal(w.vfs.statAt(w.ctx, w.root, '/data/sub', true).type, 'dir');
+  nfs.unlinkSync(file);
+  assert.equal(thrownErrno(() => w.vfs.statAt(w.ctx, w.root, '/data/hello.txt', true)), 'ENOENT');
+  assert.equal(w.vfs.statAt(w.ctx, w.root, '/data', true).ino, Number(nfs.statSync(w.shared).ino), 'a mountpoint: the mounted root');
+});
+
 test('a file unlinked while open stays readable', (t) => {
   const w = world(t);
   const f = open(w, w.root, '/data/hello.txt', O_RDONLY);

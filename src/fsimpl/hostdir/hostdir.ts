@@ -9,12 +9,13 @@
 // changed. The checkpoint-time and restore-time helpers of inode.ts live here, with the root descriptor.
 import { ENAMETOOLONG, ENOENT, ENOTDIR, EROFS } from '../../abi/errno.js';
 import { O_CREAT, O_EXCL, O_RDWR, PATH_MAX } from '../../abi/open.js';
+import type { Stat } from '../../abi/stat.js';
 import { KernelError } from '../../base/error.js';
 import { utf8Length } from '../../base/path.js';
 import { bool, external, int, ref, savable, str, StateError, type LoadValue } from '../../state/index.js';
 import { Dentry } from '../../vfs/dentry.js';
 import { CLOCK_KEY, nowOf, type RealtimeClock } from '../../vfs/external.js';
-import { Filesystem, type Creds, type DirEntry } from '../../vfs/filesystem.js';
+import { Filesystem, type Caller, type Creds, type DirEntry } from '../../vfs/filesystem.js';
 import { describeKey, HostDirBinding, hostDirExternalKey, RestoreError } from './binding.js';
 import { HandleCache } from './handles.js';
 import type { HostAttr, HostDirectoryAccess, HostFd } from './host.js';
@@ -245,6 +246,35 @@ export class HostDirFs extends Filesystem {
       this.#forget(dir, cached, false);
     }
     return attr === null ? null : this.#add(dir, name, attr);
+  }
+
+  /**
+   * lookup and the child's stat from the same host call (stat(2) by path: the VFS asks when it stats
+   * what it finds). A mountpoint is returned without a stat: the walk goes on to the mount's root.
+   */
+  override lookupStat(dir: Dentry, name: string, _caller: Caller): { dentry: Dentry; stat?: Stat } | null {
+    const cached = dir.children.get(name);
+    const host = this.host;
+    if ((cached !== undefined && cached.mountCount > 0) || host.lookupStat === undefined) {
+      const d = this.lookup(dir, name);
+      return d === null ? null : { dentry: d };
+    }
+    this.enter();
+    const dfd = this.dirFd(dir.inode as HostInode);
+    if (cached !== undefined) {
+      const ci = cached.inode as HostInode;
+      const s = host.stillNamesStat?.(dfd, name, ci.hostDev, ci.ino, ci.type) ?? null;
+      if (s !== null) return { dentry: cached, stat: ci.statFrom(s) };
+    }
+    const s = host.lookupStat(dfd, name);
+    if (cached !== undefined) {
+      const ci = cached.inode as HostInode;
+      if (s !== null && ci.same(s)) return { dentry: cached, stat: ci.statFrom(s) };
+      this.#forget(dir, cached, false);
+    }
+    if (s === null) return null;
+    const d = this.#add(dir, name, s);
+    return { dentry: d, stat: (d.inode as HostInode).statFrom(s) };
   }
 
   /**

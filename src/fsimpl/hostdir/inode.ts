@@ -182,6 +182,11 @@ export class HostInode extends Inode {
     return this.#toStat(s);
   }
 
+  /** The guest's view of s, a host stat of this inode's object taken just now (hostdir's lookupStat). */
+  statFrom(s: HostStat): Stat {
+    return this.#toStat(s);
+  }
+
   #toStat(s: HostStat): Stat {
     return {
       dev: this.fs.dev,
