@@ -1,10 +1,13 @@
 // End to end: a container that traps in a detached pod tells why — its reason in the pod's record
 // (`amber state`, while the pod runs on and after it stopped), as a line in the container's log after what
-// it wrote (`amber logs`), and in the sandbox's own log — not only exit code 134.
+// it wrote (`amber logs`), and in the sandbox's own log — not only exit code 134. And a guest never dies
+// of native stack where node:wasi would not: guests/deep recurses deeper than node's default stack
+// allows, and runs in a pod, foreground and detached (host/gueststack.ts).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { guest, repo, runScript } from './testing/amber.js';
 import { manifest } from './testing/manifests.js';
 import { until } from './testing/wait.js';
 import { withWorkspace } from './testing/workspace.js';
@@ -42,5 +45,27 @@ describe('traps', { concurrency: true }, () => {
       await until('the pod to stop', async () => (await s.json<State>(['state', 'trapped'])).status === 'stopped');
       const after = await s.json<State>(['state', 'trapped']);
       assert.deepEqual(after.containers.map((c) => [c.name, c.exitCode, c.trap !== undefined]), [['bad', 134, true], ['on', 143, false]]);
+    }));
+
+  // Deeper than node's default stack holds for this guest (node:wasi dies at about 2,500 levels here,
+  // a pod on node's default stack at about 4,900), well inside what a pod is given (about 16,000).
+  const DEPTH = '8000';
+
+  test('a recursion node:wasi dies of runs in a pod, foreground and detached', () =>
+    withWorkspace(async (s) => {
+      const n = runScript(join(repo, 'scripts', 'run-wasi.mjs'), [guest('deep'), DEPTH]);
+      assert.notEqual(n.code, 0, 'node:wasi on its default stack dies of it (else DEPTH proves nothing)');
+      assert.match(n.stderr, /Maximum call stack size exceeded/);
+
+      const pod = manifest(s.dir, 'pod.yaml', 'deep', [{ name: 'deep', guest: 'deep', args: [DEPTH] }], []);
+      const fg = await s.amber(['pod', 'run', pod]);
+      assert.equal(fg.code, 0, fg.stderr);
+      assert.match(fg.stdout, new RegExp(`^deep \\| depth ${DEPTH} sum -?\\d+$`, 'm'));
+
+      await s.ok(['pod', 'run', pod, '--detach', '--name', 'deep']);
+      await until('the pod to end', async () => (await s.json<State>(['state', 'deep'])).status === 'stopped');
+      const st = await s.json<State>(['state', 'deep']);
+      assert.deepEqual(st.containers, [{ name: 'deep', exitCode: 0 }], JSON.stringify(st));
+      assert.match((await s.ok(['logs', 'deep'])).stdout, new RegExp(`^depth ${DEPTH} sum -?\\d+$`, 'm'));
     }));
 });

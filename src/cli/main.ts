@@ -10,6 +10,7 @@ import { defaultRoot } from '../host/stateroot.js';
 import { normalizeArgv } from './argv.js';
 import { UsageError } from './errors.js';
 import { openLog, type CommandLog } from './log.js';
+import { runWithGuestStack } from './reexec.js';
 
 // Each verb's module is loaded when that verb runs, so `amber do` and `amber list` do not pay for
 // zod, yaml and Binaryen.
@@ -102,6 +103,8 @@ function buildProgram(session: { log: CommandLog | null }): Command {
     .option('--name <id>', 'the pod ID (default: metadata.name)')
     .exitOverride()
     .action(async (manifest: string, opts: { detach?: boolean; name?: string }, cmd: Command) => {
+      const again = await runWithGuestStack(opts.detach);
+      if (again !== null) return void (process.exitCode = again);
       const spec = (await specs()).loadPodManifest(manifest);
       const name = opts.name !== undefined ? { name: opts.name } : {};
       process.exitCode = await (await podVerbs()).runSpec(spec, { root: rootDir(cmd), detach: opts.detach === true, ...name, source: resolve(manifest) });
@@ -115,6 +118,8 @@ function buildProgram(session: { log: CommandLog | null }): Command {
     .argument('<id>', 'the container ID')
     .exitOverride()
     .action(async (id: string, opts: { bundle: string; detach?: boolean }, cmd: Command) => {
+      const again = await runWithGuestStack(opts.detach);
+      if (again !== null) return void (process.exitCode = again);
       const spec = (await specs()).loadBundle(opts.bundle, id);
       // runc prints nothing for a detached run: the caller named the container.
       process.exitCode = await (await podVerbs()).runSpec(spec, { root: rootDir(cmd), detach: opts.detach === true, name: id, source: resolve(opts.bundle), quiet: true });
@@ -232,6 +237,8 @@ function buildProgram(session: { log: CommandLog | null }): Command {
     .exitOverride()
     .action(async (id: string | undefined, opts: { imagePath: string; spec?: string; detach?: boolean; name?: string; volume: string[]; bundle?: string; pidFile?: string; consoleSocket?: string }, cmd: Command) => {
       if (id !== undefined) return (await runc()).containerRestoreVerb(rootDir(cmd), id, opts);
+      const again = await runWithGuestStack(opts.detach);
+      if (again !== null) return void (process.exitCode = again);
       process.exitCode = await (await podVerbs()).restoreVerb(rootDir(cmd), opts);
     });
   addRuncVerbs(program);

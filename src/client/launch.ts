@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AmberError } from '../base/error.js';
 import { progressFile, readProgress } from '../host/control.js';
+import { guestStackFlags } from '../host/gueststack.js';
 import { validId, type StateRoot } from '../host/stateroot.js';
 import type { Launch } from '../sandbox/protocol.js';
 import { SandboxError } from './errors.js';
@@ -48,7 +49,8 @@ export async function launchSandbox(root: StateRoot, id: string, containers: rea
   // libuv's pool runs the sandbox's image I/O and its off-thread hashing: with Node's default 4 threads,
   // blob writes waiting on fsync would hold up the hashes of the next blobs.
   const env = { ...process.env, UV_THREADPOOL_SIZE: process.env['UV_THREADPOOL_SIZE'] ?? '8' };
-  const child = spawn(process.execPath, [sandboxMain(), root.dir, id], { detached: true, stdio: ['ignore', log, log], env });
+  // With the native stack its guests need (host/gueststack.ts): a sandbox can be given it only at start.
+  const child = spawn(process.execPath, [...guestStackFlags(), sandboxMain(), root.dir, id], { detached: true, stdio: ['ignore', log, log], env });
   closeSync(log);
   let exited = false;
   child.on('exit', () => {

@@ -1,0 +1,46 @@
+// A foreground pod (`pod run`, `run --bundle`, `restore` without --detach) runs its guests in this
+// process, which node started with its default stack: this command is run again, attached to the same
+// terminal, by a node given the stack guests need (host/gueststack.ts), as a sandbox is started with it.
+// It costs one more node start-up; signals that reach this process are passed on.
+import { spawn } from 'node:child_process';
+import { guestStackFlags, hasStackFlag } from '../host/gueststack.js';
+
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** The flags to re-execute with, or null when this process already has its stack (or cannot get more). */
+function reexecFlags(): string[] | null {
+  if (hasStackFlag()) return null;
+  const flags = guestStackFlags();
+  return flags.length === 0 ? null : flags;
+}
+
+/**
+ * For a verb about to run a pod in this process: the exit code of this command run again with the guests'
+ * stack, or null when this process has it already (or cannot get more) and runs the pod itself. Called
+ * before the verb loads anything (the spec, the kernel), so the first process pays only its start-up.
+ */
+export async function runWithGuestStack(detach: boolean | undefined): Promise<number | null> {
+  if (detach === true) return null;
+  const flags = reexecFlags();
+  return flags === null ? null : reexec(flags);
+}
+
+/** Runs this very command again under node with flags; resolves to its exit code (128+N for signal N). */
+function reexec(flags: readonly string[]): Promise<number> {
+  const child = spawn(process.execPath, [...flags, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+  const pass = (sig: NodeJS.Signals): void => {
+    child.kill(sig);
+  };
+  for (const sig of FORWARDED) process.on(sig, pass);
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      for (const sig of FORWARDED) process.off(sig, pass);
+      resolve(code ?? 128 + (signal === null ? 9 : signalNumber(signal)));
+    });
+  });
+}
+
+function signalNumber(sig: NodeJS.Signals): number {
+  return ({ SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Partial<Record<NodeJS.Signals, number>>)[sig] ?? 9;
+}
