@@ -3,7 +3,7 @@
 // preopened, the caller's streams as stdio; it runs to its end synchronously (nothing is checkpointed).
 import { basename } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
-import { AmberError } from '../base/error.js';
+import { AmberError, KernelError } from '../base/error.js';
 import type { HostStream } from '../fsimpl/hostfd/hostfd.js';
 import { Tmpfs } from '../fsimpl/tmpfs/tmpfs.js';
 import { NodeClock, NodeRandom } from '../host/clock.js';
@@ -11,9 +11,10 @@ import { openHostDirFs } from '../host/hostdir_mount.js';
 import { compileModuleFile, inModule } from '../host/modulefile.js';
 import { Kernel } from '../kernel/kernel.js';
 import { containerMounts, guestPathOf, newProc, newShm, type DirMapping } from '../runtime/container.js';
-import { addTmp, buildMountTree } from '../runtime/rootfs.js';
+import { addTmp, buildMountTree, mountInto } from '../runtime/rootfs.js';
 import { hostStreamsFs, spawn } from '../runtime/spawn.js';
 import { runProgram as runInKernel, type ProgramEnd } from '../wasi/run.js';
+import { refuseNul } from './errors.js';
 
 export type { ProgramEnd };
 
@@ -35,16 +36,24 @@ function checkDir(d: DirMapping): void {
 
 /** Runs the program to its end: its exit code, or the trap that ended it. */
 export function runProgram(p: SingleProgram): ProgramEnd {
+  refuseNul('module', [p.module]);
+  refuseNul('args', p.args);
+  refuseNul('env', p.env);
+  for (const d of p.dirs) refuseNul('--dir', [d.hostPath, d.guestName]);
   p.dirs.forEach(checkDir);
   const module = compileModuleFile(p.module);
   const kernel = new Kernel({ clock: new NodeClock(), random: new NodeRandom() });
   const rootFs = new Tmpfs({ dev: kernel.allocDev(), now: kernel.now, source: 'rootfs' });
-  const mounts = containerMounts(kernel, {
-    shm: newShm(kernel),
-    proc: newProc(kernel),
-    extra: p.dirs.map((d) => ({ guestPath: guestPathOf(d.guestName), fs: openHostDirFs(kernel, d.hostPath, false), flags: 0 })),
-  });
-  const ns = buildMountTree(kernel, rootFs, 0, mounts);
+  const ns = buildMountTree(kernel, rootFs, 0, containerMounts(kernel, { shm: newShm(kernel), proc: newProc(kernel), extra: [] }));
+  for (const d of p.dirs) {
+    const guestPath = guestPathOf(d.guestName);
+    try {
+      mountInto(kernel, ns, { guestPath, fs: openHostDirFs(kernel, d.hostPath, false), flags: 0 });
+    } catch (e) {
+      if (!(e instanceof KernelError)) throw e;
+      throw new AmberError(`--dir ${d.hostPath}:${d.guestName}: cannot mount at ${guestPath}: ${e.message}`, { cause: e });
+    }
+  }
   addTmp(kernel, ns);
   const proc = spawn(kernel, hostStreamsFs(kernel), {
     ns,

@@ -29,3 +29,13 @@ export class SandboxError extends AmberError {
     this.answered = opts.answered ?? true;
   }
 }
+
+/**
+ * An AmberError naming what unless no value holds a NUL: a C string ends there, so an argument, a
+ * variable or a path would reach the guest or the host cut short without a word.
+ */
+export function refuseNul(what: string, values: readonly string[]): void {
+  values.forEach((v, i) => {
+    if (v.includes('\0')) throw new AmberError(`${values.length > 1 ? `${what}[${i}]` : what}: contains a NUL character`);
+  });
+}

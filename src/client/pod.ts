@@ -7,7 +7,7 @@ import { callControl } from '../host/control.js';
 import { defaultRoot, StateRoot, type PodRecord } from '../host/stateroot.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
 import type { CheckpointResult, ControlReply, ControlRequest, ExecResult } from '../sandbox/protocol.js';
-import { PodNotFoundError, PodStateError, SandboxError } from './errors.js';
+import { PodNotFoundError, PodStateError, refuseNul, SandboxError } from './errors.js';
 import { launchSandbox } from './launch.js';
 import { logLines, logText, type LogLine } from './logs.js';
 import type { OnProgress } from './progress.js';
@@ -138,6 +138,8 @@ export class Pod {
   /** `amber exec`: runs module in container to its end; its exit code (134 after a trap) and output. */
   async exec(container: string, module: string, args: string[] = []): Promise<ExecResult> {
     this.#running('exec needs a running pod');
+    refuseNul('exec: module', [module]);
+    refuseNul('exec: args', args);
     return this.#call({ op: 'exec', container, module: resolve(module), args }, `exec in ${this.id}`, EXEC_TIMEOUT_MS);
   }
 

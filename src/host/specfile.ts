@@ -1,9 +1,9 @@
 // Reading a pod manifest or an OCI bundle from the host into a PodSpec: the file reads and stat calls
 // runtime/spec leaves to its caller, keeping the text as given. Problems in the spec are runtime/spec's
 // SpecError, one line each.
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { checkHostPaths, normalizeOci, normalizePod, parseOciConfig, parsePodManifest, type HostPathKind, type OciConfig, type PodSpec } from '../runtime/spec/index.js';
+import { checkHostPaths, hostPathNeeds, normalizeOci, normalizePod, parseOciConfig, parsePodManifest, SpecError, type HostPathKind, type OciConfig, type PodSpec } from '../runtime/spec/index.js';
 import { AmberError } from '../base/error.js';
 
 function kindOf(path: string): HostPathKind | undefined {
@@ -15,12 +15,44 @@ function kindOf(path: string): HostPathKind | undefined {
   }
 }
 
+/** A spec is a small text file; Kubernetes keeps objects under 1.5 MiB. */
+const MAX_SPEC_BYTES = 4 << 20;
+
+/**
+ * The text of a spec file: a regular file (a FIFO is opened without blocking and refused, never read
+ * until a writer comes) of at most MAX_SPEC_BYTES.
+ */
 function read(path: string): string {
-  if (!existsSync(path)) throw new AmberError(`${path}: no such file`);
+  let fd: number;
   try {
-    return readFileSync(path, 'utf8');
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (e) {
+    if (e instanceof Error && 'code' in e && e.code === 'ENOENT') throw new AmberError(`${path}: no such file`);
     throw new AmberError(`${path}: cannot read: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new AmberError(`${path}: is a directory, expected a file`);
+    if (!st.isFile()) throw new AmberError(`${path}: not a regular file`);
+    if (st.size > MAX_SPEC_BYTES) throw new AmberError(`${path}: ${st.size} bytes, more than a spec may hold (${MAX_SPEC_BYTES >> 20} MiB)`);
+    return readFileSync(fd, 'utf8');
+  } catch (e) {
+    if (e instanceof AmberError) throw e;
+    throw new AmberError(`${path}: cannot read: ${e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** hostPath volumes of type DirectoryOrCreate that are missing are made, as the kubelet makes them (0755). */
+function createMissing(spec: PodSpec): void {
+  for (const need of hostPathNeeds(spec)) {
+    if (need.create === undefined || kindOf(need.hostPath) !== undefined) continue;
+    try {
+      mkdirSync(need.hostPath, { recursive: true, mode: 0o755 });
+    } catch (e) {
+      throw new SpecError(spec.file, need.field, `cannot create ${need.hostPath}: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 }
 
@@ -29,6 +61,7 @@ export function loadPodManifest(file: string): PodSpec {
   const text = read(file);
   const spec = normalizePod(parsePodManifest(text, { file: basename(file), dir: dirname(resolve(file)) }));
   checkHostPaths(spec, kindOf);
+  createMissing(spec);
   return { ...spec, given: text };
 }
 

@@ -1,9 +1,10 @@
 // The state root (`--root`, AMBER_ROOT), like runsc's --root: one folder per pod holding its durable
 // record (written atomically, so `list` and `state` work even when a sandbox has died), its logs and
 // its control socket. A lock file serialises CLIs acting on one pod.
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { AmberError } from '../base/error.js';
 
 export type PodStatus = 'creating' | 'running' | 'stopped';
 
@@ -72,8 +73,18 @@ function alive(pid: number): boolean {
 export class StateRoot {
   readonly dir: string;
 
+  /** An AmberError if dir exists and is not a directory (`--root /etc/passwd`); a missing one is made when a pod needs it. */
   constructor(dir: string) {
     this.dir = resolve(dir);
+    let st: Stats | undefined;
+    try {
+      st = statSync(this.dir);
+    } catch (e) {
+      if (!(typeof e === 'object' && e !== null && 'code' in e && e.code === 'ENOENT')) {
+        throw new AmberError(`--root ${this.dir}: cannot use it: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    if (st !== undefined && !st.isDirectory()) throw new AmberError(`--root ${this.dir}: not a directory`);
   }
 
   podDir(id: string): string {

@@ -4,6 +4,7 @@
 // process. Every mount a container gets from its spec has its flags locked, as for a container without
 // CAP_SYS_ADMIN; in a user namespace they are locked to their parents too (seed 004).
 import { MNT_LOCKED, MNT_NOSUID, MNT_READONLY } from '../abi/mount.js';
+import { KernelError } from '../base/error.js';
 import { Devfs } from '../fsimpl/dev/devfs.js';
 import type { HostFdFs, HostStream } from '../fsimpl/hostfd/hostfd.js';
 import { Tmpfs } from '../fsimpl/tmpfs/tmpfs.js';
@@ -18,6 +19,7 @@ import { newProc, newShm } from './container.js';
 import { bindKey, rootfsKey, volumeKey } from './hostkeys.js';
 import { addTmp, buildMountTree, kernelContext, mkdirAll, type MountRequest } from './rootfs.js';
 import { hostStreamsFs, spawn } from './spawn.js';
+import { SpecError } from './spec/error.js';
 import type { ContainerSpec, MountSpec, PodSpec } from './spec/podspec.js';
 
 /** What building a pod needs from the host. */
@@ -29,6 +31,20 @@ export interface PodHost {
   hostDir(kernel: Kernel, hostPath: string, readOnly: boolean, key: string): Filesystem;
   /** The container's stdin, stdout and stderr. */
   stdio(container: string): readonly [HostStream, HostStream, HostStream];
+}
+
+/**
+ * fn's result; a KernelError it throws (the kernel or the host refusing what the spec asks for) is a
+ * SpecError naming field: `pod.yaml: spec.containers[0].volumeMounts[0].mountPath: cannot mount at
+ * /dev/null: ENOTDIR`.
+ */
+function inField<T>(spec: PodSpec, field: string, what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof KernelError)) throw e;
+    throw new SpecError(spec.file, field, `${what}: ${e.message}`, [], { cause: e });
+  }
 }
 
 /** No container mounts the volume writable: its host directory then refuses writes itself too. */
@@ -61,16 +77,40 @@ export class PodKernel {
     this.shm = shm;
   }
 
+  /**
+   * The pod's kernel objects. What the spec asks for that its host or its kernel cannot give (a
+   * mountpoint that is a file, a read-only root without the directory a mount needs, a host directory
+   * gone since the spec was checked) is a SpecError naming the field; the host directories opened
+   * until then are released.
+   */
   static build(spec: PodSpec, host: PodHost): PodKernel {
     const kernel = new Kernel({ clock: host.clock, random: host.random });
     const pod = new PodKernel(spec, kernel);
-    for (const v of spec.volumes) {
-      pod.volumes.set(v.name, v.kind === 'emptyDir'
-        ? new Tmpfs({ dev: kernel.allocDev(), now: kernel.now, source: v.name, ...(v.sizeBytes !== undefined ? { sizeBytes: v.sizeBytes } : {}) })
-        : host.hostDir(kernel, v.hostPath, mountedReadOnly(spec, v.name), volumeKey(v.name)));
+    try {
+      for (const v of spec.volumes) {
+        pod.volumes.set(v.name, v.kind === 'emptyDir'
+          ? new Tmpfs({ dev: kernel.allocDev(), now: kernel.now, source: v.name, ...(v.sizeBytes !== undefined ? { sizeBytes: v.sizeBytes } : {}) })
+          : pod.#opened(inField(spec, `${v.field}.hostPath.path`, `cannot open ${v.hostPath}`, () => host.hostDir(kernel, v.hostPath, mountedReadOnly(spec, v.name), volumeKey(v.name)))));
+      }
+      for (const c of spec.containers) pod.#addContainer(c, host);
+    } catch (e) {
+      pod.#releaseOpened();
+      throw e;
     }
-    for (const c of spec.containers) pod.#addContainer(c, host);
+    pod.#hostDirs.length = 0;
     return pod;
+  }
+
+  /** Host directories build() opened, released if it fails. */
+  readonly #hostDirs: Filesystem[] = [];
+
+  #opened(fs: Filesystem): Filesystem {
+    this.#hostDirs.push(fs);
+    return fs;
+  }
+
+  #releaseOpened(): void {
+    for (const fs of this.#hostDirs.splice(0)) fs.release();
   }
 
   /**
@@ -79,8 +119,16 @@ export class PodKernel {
    */
   addContainer(c: ContainerSpec, host: PodHost): PodContainer {
     if (this.containers.has(c.name)) throw new Error(`pod ${this.spec.name} has a container ${c.name} already`);
+    let added: PodContainer;
+    try {
+      added = this.#addContainer(c, host);
+    } catch (e) {
+      this.#releaseOpened();
+      throw e;
+    }
+    this.#hostDirs.length = 0;
     this.spec.containers.push(c);
-    return this.#addContainer(c, host);
+    return added;
   }
 
   /** Forgets an ended container (runc's delete): a later checkpoint no longer holds it. */
@@ -113,15 +161,21 @@ export class PodKernel {
 
   #mountTree(c: ContainerSpec, proc: Filesystem, host: PodHost): MountNamespace {
     const k = this.kernel;
-    const root = c.rootfs !== undefined ? host.hostDir(k, c.rootfs.hostPath, c.rootfs.readOnly, rootfsKey(c.name)) : new Tmpfs({ dev: k.allocDev(), now: k.now, source: 'rootfs' });
+    const rootfs = c.rootfs;
+    const root = rootfs !== undefined
+      ? this.#opened(inField(this.spec, rootfs.field, `cannot open ${rootfs.hostPath}`, () => host.hostDir(k, rootfs.hostPath, rootfs.readOnly, rootfsKey(c.name))))
+      : new Tmpfs({ dev: k.allocDev(), now: k.now, source: 'rootfs' });
     const dev = new Devfs({ dev: k.allocDev(), now: k.now, fill: (b) => k.random.fill(b), shm: true, sizeBytes: 64 * 1024 * 1024 });
     const standard: MountRequest[] = [
       { guestPath: '/dev', fs: dev, flags: MNT_NOSUID },
       { guestPath: '/proc', fs: proc, flags: 0 },
     ];
-    const ns = buildMountTree(k, root, c.rootfs?.readOnly === true ? MNT_READONLY : 0, standard);
-    if (c.rootfs === undefined) addTmp(k, ns);
-    for (const m of c.mounts) this.#mount(ns, c.name, m, host);
+    const ns = inField(this.spec, rootfs?.field ?? '', 'cannot mount /dev and /proc in the root', () => buildMountTree(k, root, rootfs?.readOnly === true ? MNT_READONLY : 0, standard));
+    if (rootfs === undefined) addTmp(k, ns);
+    for (const m of c.mounts) {
+      const field = m.field !== undefined ? `${m.field}.${this.spec.format === 'pod' ? 'mountPath' : 'destination'}` : m.destination;
+      inField(this.spec, field, `cannot mount at ${m.destination}`, () => this.#mount(ns, c.name, m, host));
+    }
     // The mounts a spec gives are the runtime's to set, as for a container without CAP_SYS_ADMIN: the
     // guest may not clear read-only, nosuid, nodev or noexec on them, user namespace or not. In a user
     // namespace their atime mode is locked too, and each is locked to its parent, as Linux locks a
@@ -149,7 +203,7 @@ export class PodKernel {
         fs = new Tmpfs({ dev: k.allocDev(), now: k.now, rootPerm: m.source.mode ?? 0o1777, ...(m.source.sizeBytes !== undefined ? { sizeBytes: m.source.sizeBytes } : {}) });
         break;
       case 'bind':
-        fs = host.hostDir(k, m.source.hostPath, m.readOnly, bindKey(container, m.destination));
+        fs = this.#opened(host.hostDir(k, m.source.hostPath, m.readOnly, bindKey(container, m.destination)));
         break;
     }
     let root = fs.root();

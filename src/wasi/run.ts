@@ -1,25 +1,19 @@
 // Runs one WASI program in a kernel process: instantiate the module with Amber's syscall table, call
 // `_start`, and turn proc_exit, a return from `_start` or a trap into the process's end. Like the
 // loader-and-exit part of Linux's execve and do_exit.
-import { AmberError } from '../base/error.js';
 import type { Process } from '../kernel/process.js';
 import { amberImports } from './amber.js';
+import { BadModuleError, checkImportModules } from './badmodule.js';
 import { wasiImports } from './imports.js';
 import { GuestMemory } from './memory.js';
 import { ProcExit } from './proc.js';
 import type { Sys } from './sys.js';
 
+export { BadModuleError };
+
 export type ProgramEnd =
   | { kind: 'exit'; code: number }
   | { kind: 'trap'; message: string };
-
-/** A module that cannot run under Amber (no memory, no _start, unknown imports). */
-export class BadModuleError extends AmberError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BadModuleError';
-  }
-}
 
 function describeTrap(e: unknown): string {
   if (e instanceof WebAssembly.RuntimeError) return `wasm trap: ${e.message}`;
@@ -34,9 +28,7 @@ export function runProgram(module: WebAssembly.Module, proc: Process): ProgramEn
     mem: new GuestMemory(new WebAssembly.Memory({ initial: 0 })),
   };
   const imports: WebAssembly.Imports = { wasi_snapshot_preview1: wasiImports(sys), amber: amberImports(sys) };
-  for (const imp of WebAssembly.Module.imports(module)) {
-    if (imports[imp.module] === undefined) throw new BadModuleError(`imports from unknown module "${imp.module}" (${imp.name})`);
-  }
+  checkImportModules(module, imports);
   let instance: WebAssembly.Instance;
   try {
     instance = new WebAssembly.Instance(module, imports);

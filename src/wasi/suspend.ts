@@ -11,6 +11,7 @@
 // freely. Growing memory for a private region would not do: wasi-libc's malloc claims every page up to
 // memory.size when it first runs, which can be after the first unwind.
 import { AmberError } from '../base/error.js';
+import { checkImportModules } from './badmodule.js';
 import {
   AMBER_MODULE,
   FUEL_EXPORT,
@@ -173,7 +174,9 @@ export class Fiber {
     this.#quantum = opts.fuel ?? DEFAULT_FUEL;
     this.#shouldYield = opts.shouldYield ?? (() => false);
     this.#reserve = opts.reserve ?? DEFAULT_RESERVE;
-    this.instance = new WebAssembly.Instance(module, this.#wrapImports(imports));
+    const wrapped = this.#wrapImports(imports);
+    checkImportModules(module, wrapped);
+    this.instance = new WebAssembly.Instance(module, wrapped);
     this.#exports = exportsOf(this.instance);
     this.#globals = savedGlobals(this.instance);
     this.#fuel = this.#globals.get(FUEL_EXPORT);

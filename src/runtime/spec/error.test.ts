@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describe, dropNulls, fieldPath, SpecError } from './error.js';
+import { describe, fieldPath, SpecError } from './error.js';
 
 test('fieldPath writes keys, indexes, and quotes keys that are not identifiers', () => {
   assert.equal(fieldPath(['spec', 'containers', 1, 'volumeMounts', 0, 'readOnly']), 'spec.containers[1].volumeMounts[0].readOnly');
@@ -19,8 +19,4 @@ test('describe', () => {
   assert.equal(describe({}), 'a mapping');
   assert.equal(describe(null), 'null');
   assert.equal(describe(3), 'a number (3)');
-});
-
-test('dropNulls removes null mapping entries, keeps null list items', () => {
-  assert.deepEqual(dropNulls({ a: null, b: [null, { c: null, d: 1 }] }), { b: [null, { d: 1 }] });
 });

@@ -18,9 +18,9 @@ export class SpecError extends AmberError {
   /** Every problem found, this one first (zod reports them all at once). */
   readonly problems: readonly SpecProblem[];
 
-  constructor(file: string, field: string, reason: string, more: readonly SpecProblem[] = []) {
+  constructor(file: string, field: string, reason: string, more: readonly SpecProblem[] = [], options?: { cause?: unknown }) {
     const oneLine = reason.replace(/\s*[\r\n]+\s*/g, ' ');
-    super(field === '' ? `${file}: ${oneLine}` : `${file}: ${field}: ${oneLine}`);
+    super(field === '' ? `${file}: ${oneLine}` : `${file}: ${field}: ${oneLine}`, options);
     this.name = 'SpecError';
     this.file = file;
     this.field = field;
@@ -116,18 +116,4 @@ export function validate<S extends z.ZodType>(schema: S, input: unknown, file: s
   const [first, ...rest] = problems;
   if (first === undefined) throw new SpecError(file, '', 'invalid');
   throw new SpecError(file, first.field, first.reason, rest);
-}
-
-/**
- * The value with every null mapping entry removed, as Kubernetes and Go's encoding/json read null:
- * "not set". A YAML `args:` with nothing after it is then "required" or absent, not "got null".
- */
-export function dropNulls(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(dropNulls);
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = dropNulls(x);
-    return out;
-  }
-  return v;
 }

@@ -3,7 +3,7 @@
 // SpecErrors with the field's path.
 import { z } from 'zod';
 import { describe, expected, quote } from './error.js';
-import { isAbsolute } from './paths.js';
+import { isAbsolute, pathTooLong } from './paths.js';
 
 export const str = z.string(expected('a string'));
 
@@ -21,10 +21,18 @@ export const u32 = z
     error: (iss) => `expected an integer from 0 to 4294967295, got ${String(iss.input)}`,
   });
 
+/** A guest path Linux would take: not too long, no component too long (pathTooLong). */
+export function fitsPath<T extends z.ZodType<string>>(schema: T): T {
+  return schema.superRefine((p, ctx) => {
+    const why = pathTooLong(p);
+    if (why !== undefined) ctx.addIssue({ code: 'custom', message: why });
+  }) as unknown as T;
+}
+
 /** An absolute path ("/data"). */
-export const absPath = z
-  .string(expected('an absolute path'))
-  .refine(isAbsolute, { error: (iss) => `expected an absolute path, got ${quote(iss.input)}` });
+export const absPath = fitsPath(
+  z.string(expected('an absolute path')).refine(isAbsolute, { error: (iss) => `expected an absolute path, got ${quote(iss.input)}` }),
+);
 
 /** A list of what item accepts, named for messages ("a list of volume mounts"). */
 export function listOf<T extends z.ZodType>(item: T, what: string): z.ZodArray<T> {

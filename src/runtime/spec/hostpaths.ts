@@ -10,10 +10,10 @@ export interface HostPathNeed {
   hostPath: string;
   /** The field that names it, for messages. */
   field: string;
-  /** What must be there ('any': anything that exists). */
-  want: HostPathKind | 'any';
-  /** A hostPath volume of type DirectoryOrCreate/FileOrCreate: the caller creates it when missing. */
-  create?: 'file' | 'directory';
+  /** What must be there. */
+  want: 'file' | 'directory';
+  /** A hostPath volume of type DirectoryOrCreate: the caller creates it when missing. */
+  create?: 'directory';
 }
 
 /** What spec needs on the host, in the order a reader of the spec meets it. */
@@ -25,27 +25,14 @@ export function hostPathNeeds(spec: PodSpec): HostPathNeed[] {
   }
   for (const v of spec.volumes) {
     if (v.kind !== 'hostPath') continue;
-    const field = `${v.field}.hostPath.path`;
-    switch (v.type) {
-      case 'Directory':
-        out.push({ hostPath: v.hostPath, field, want: 'directory' });
-        break;
-      case 'DirectoryOrCreate':
-        out.push({ hostPath: v.hostPath, field, want: 'directory', create: 'directory' });
-        break;
-      case 'File':
-        out.push({ hostPath: v.hostPath, field, want: 'file' });
-        break;
-      case 'FileOrCreate':
-        out.push({ hostPath: v.hostPath, field, want: 'file', create: 'file' });
-        break;
-      default:
-        out.push({ hostPath: v.hostPath, field, want: 'any' });
-    }
+    // Amber passes host directories through, never single files or devices (pod.ts refuses the types).
+    const need: HostPathNeed = { hostPath: v.hostPath, field: `${v.field}.hostPath.path`, want: 'directory' };
+    if (v.type === 'DirectoryOrCreate') need.create = 'directory';
+    out.push(need);
   }
   for (const c of spec.containers) {
     for (const m of c.mounts) {
-      if (m.source.kind === 'bind') out.push({ hostPath: m.source.hostPath, field: `${m.field ?? m.destination}.source`, want: 'any' });
+      if (m.source.kind === 'bind') out.push({ hostPath: m.source.hostPath, field: `${m.field ?? m.destination}.source`, want: 'directory' });
     }
   }
   return out;
@@ -63,9 +50,9 @@ export function checkHostPaths(spec: PodSpec, kindOf: (hostPath: string) => Host
     const kind = kindOf(need.hostPath);
     if (kind === undefined) {
       if (need.create !== undefined) continue;
-      throw new SpecError(spec.file, need.field, `no such ${need.want === 'directory' ? 'directory' : need.want === 'file' ? 'file' : 'file or directory'}: ${need.hostPath}`);
+      throw new SpecError(spec.file, need.field, `no such ${need.want}: ${need.hostPath}`);
     }
-    if (need.want !== 'any' && kind !== need.want) {
+    if (kind !== need.want) {
       throw new SpecError(spec.file, need.field, `expected ${KIND_NAMES[need.want]}, found ${KIND_NAMES[kind]}: ${need.hostPath}`);
     }
   }

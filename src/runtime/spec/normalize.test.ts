@@ -246,7 +246,12 @@ test('checkHostPaths: modules, roots, hostPath types and bind sources, in order'
   );
   assert.equal(
     checkError(() => checkHostPaths(o, host({ '/tmp/T/bundle/rootfs': 'directory', '/tmp/T/bundle/rootfs/devshm.wasm': 'file' }))),
-    'config.json: mounts[2].source: no such file or directory: /tmp/T/ctl',
+    'config.json: mounts[2].source: no such directory: /tmp/T/ctl',
+  );
+  // Amber binds host directories only: a file (containerd's /etc/hosts) is refused naming the field.
+  assert.equal(
+    checkError(() => checkHostPaths(o, host({ '/tmp/T/bundle/rootfs': 'directory', '/tmp/T/bundle/rootfs/devshm.wasm': 'file', '/tmp/T/ctl': 'file' }))),
+    'config.json: mounts[2].source: expected a directory, found a file: /tmp/T/ctl',
   );
   assert.equal(checkError(() => checkHostPaths(o, host({}))), 'config.json: root.path: no such directory: /tmp/T/bundle/rootfs');
 });

@@ -3,13 +3,14 @@
 // onto it keeping their flags, never binding the host path; a mount at a destination an earlier one
 // already has is kept, stacked as Linux would, and reported.
 import { MNT_NODEV, MNT_NOEXEC, MNT_NOSUID, MNT_READONLY } from '../../abi/mount.js';
+import { SpecError } from './error.js';
 import { dataValue, parseMountOptions } from './mountopts.js';
 import type { OciConfig } from './oci.js';
 import { isBind } from './oci.js';
 import { baseName, resolvePath, underRoot } from './paths.js';
 import type { PodManifest } from './pod.js';
 import type { ContainerSpec, MountSpec, PodMetadata, PodSpec, VolumeSpec } from './podspec.js';
-import { parseTmpfsSize } from './units.js';
+import { MAX_SIZE_BYTES, parseTmpfsSize } from './units.js';
 
 export const SHM_PATH = '/dev/shm';
 
@@ -128,6 +129,7 @@ function ociMount(c: OciConfig, i: number): { mount?: MountSpec; warning?: strin
     if (mode !== undefined && /^[0-7]{1,4}$/.test(mode)) src.mode = parseInt(mode, 8);
     const size = dataValue(o.data, 'size');
     const bytes = size === undefined ? undefined : parseTmpfsSize(size);
+    if (bytes !== undefined && bytes > MAX_SIZE_BYTES) throw new SpecError(c.file, `${field}.options`, `size=${size ?? ''}: expected at most 8p (2^53-1 bytes)`);
     if (bytes !== undefined) src.sizeBytes = bytes;
     return { mount: spec(src, o.mnt) };
   }

@@ -2,8 +2,9 @@
 // Amber reads: process (args[0] is the .wasm path inside the root), root, hostname, mounts, annotations
 // and linux's id mappings and namespaces. Other fields (resources, seccomp, hooks, ...) are tolerated.
 import { z } from 'zod';
-import { dropNulls, quote, SpecError, validate } from './error.js';
+import { quote, SpecError, validate } from './error.js';
 import { absPath, bool, listOf, mapping, nonEmpty, refused, str, stringList, u32 } from './fields.js';
+import { plainData } from './plain.js';
 import { cleanPath, resolvePath } from './paths.js';
 
 export const NAMESPACE_TYPES = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'] as const;
@@ -73,7 +74,15 @@ const mount = mapping(
   if (isBind(m) && (m.source === undefined || m.source === '')) ctx.addIssue({ code: 'custom', path: ['source'], message: 'required for a bind mount' });
 });
 
-const idMapping = mapping({ containerID: u32, hostID: u32, size: u32 }, 'a mapping with containerID, hostID and size');
+/** One past the largest id: a mapping's range must end at or before it (user_namespaces(7)). */
+const ID_LIMIT = 2 ** 32;
+
+const idMapping = mapping({ containerID: u32, hostID: u32, size: u32 }, 'a mapping with containerID, hostID and size').superRefine((m, ctx) => {
+  if (m.size === 0) ctx.addIssue({ code: 'custom', path: ['size'], message: 'expected at least 1 id' });
+  for (const key of ['containerID', 'hostID'] as const) {
+    if (m[key] + m.size > ID_LIMIT) ctx.addIssue({ code: 'custom', path: ['size'], message: `${key} ${m[key]} + size ${m.size} goes past the last id (4294967295)` });
+  }
+});
 
 const linux = mapping({
   uidMappings: listOf(idMapping, 'a list of id mappings').optional(),
@@ -132,7 +141,7 @@ export function parseJson(text: string, file: string): unknown {
  * bundle directory, against which root.path is resolved. Throws SpecError.
  */
 export function parseOciConfig(text: string, opts: { file: string; bundleDir: string }): OciConfig {
-  const c = validate(config, dropNulls(parseJson(text, opts.file)), opts.file);
+  const c = validate(config, plainData(parseJson(text, opts.file), opts.file), opts.file);
   const p = c.process;
   const out: OciConfig = {
     file: opts.file,

@@ -4,14 +4,17 @@
 // dropped; fields that would change what runs (command, valueFrom, initContainers) are refused.
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { dropNulls, quote, SpecError, validate } from './error.js';
-import { absPath, bool, custom, dnsLabel, dnsSubdomain, listOf, mapping, nonEmpty, refused, str, stringList } from './fields.js';
+import { quote, SpecError, validate } from './error.js';
+import { absPath, bool, custom, dnsLabel, fitsPath, dnsSubdomain, listOf, mapping, nonEmpty, refused, str, stringList } from './fields.js';
+import { MAX_DEPTH, plainData } from './plain.js';
 import { cleanPath, isAbsolute, resolvePath } from './paths.js';
-import { parseQuantity } from './units.js';
+import { MAX_SIZE_BYTES, parseQuantity } from './units.js';
 
 /** hostPath.type: what must be at the path (Kubernetes' HostPathType); "" checks nothing. */
 export const HOST_PATH_TYPES = ['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice'] as const;
 export type HostPathType = (typeof HOST_PATH_TYPES)[number];
+/** The types Amber can mount: a host directory is passed through, never a file, socket or device. */
+const DIRECTORY_TYPES: ReadonlySet<string> = new Set(['', 'Directory', 'DirectoryOrCreate']);
 
 export interface PodManifest {
   /** The file name given for messages, and the absolute directory relative paths are resolved against. */
@@ -58,11 +61,11 @@ export interface VolumeManifest {
 }
 
 /** A relative path that stays inside the volume (Kubernetes: no "..", not absolute). */
-const subPath = z
-  .string()
-  .refine((s) => !isAbsolute(s) && !s.split('/').includes('..'), {
+const subPath = fitsPath(
+  z.string().refine((s) => !isAbsolute(s) && !s.split('/').includes('..'), {
     error: (iss) => `expected a relative path inside the volume (no "..", not absolute), got ${quote(iss.input)}`,
-  });
+  }),
+);
 
 const envVar = mapping(
   {
@@ -105,7 +108,11 @@ const volume = z
       name: dnsLabel,
       emptyDir: mapping({
         medium: z.enum(['Memory', '']).optional(),
-        sizeLimit: custom<string | number>((v) => (typeof v === 'string' || typeof v === 'number') && parseQuantity(v) !== undefined, 'a quantity such as 64Mi').optional(),
+        sizeLimit: custom<string | number>((v) => (typeof v === 'string' || typeof v === 'number') && parseQuantity(v) !== undefined, 'a quantity such as 64Mi')
+          .superRefine((v, ctx) => {
+            if ((parseQuantity(v) ?? 0) > MAX_SIZE_BYTES) ctx.addIssue({ code: 'custom', message: `expected at most 8Pi (2^53-1 bytes), got ${quote(v)}` });
+          })
+          .optional(),
       }).optional(),
       hostPath: mapping({ path: nonEmpty, type: z.enum(HOST_PATH_TYPES).optional() }).optional(),
     },
@@ -119,6 +126,8 @@ const volume = z
       ctx.addIssue({ code: 'custom', path: [], message: 'expected emptyDir or hostPath' });
     } else if (v.emptyDir !== undefined && v.hostPath !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['hostPath'], message: 'a volume has one type, and this one has emptyDir too' });
+    } else if (v.hostPath?.type !== undefined && !DIRECTORY_TYPES.has(v.hostPath.type)) {
+      ctx.addIssue({ code: 'custom', path: ['hostPath', 'type'], message: `not supported: ${v.hostPath.type} (Amber mounts host directories only: "", Directory or DirectoryOrCreate)` });
     }
   });
 
@@ -161,6 +170,11 @@ const pod = mapping(
   'a mapping (a Kubernetes Pod)',
 );
 
+/** The parser's message, or what it means when the parser ran out of stack on deep nesting. */
+function tooDeep(message: string): string {
+  return /call stack/i.test(message) ? `nested too deeply (a spec nests at most ${MAX_DEPTH} levels)` : message;
+}
+
 /** The YAML text as plain data, or a SpecError naming the line of the first syntax error. */
 export function parseYaml(text: string, file: string): unknown {
   const lineCounter = new LineCounter();
@@ -170,13 +184,13 @@ export function parseYaml(text: string, file: string): unknown {
     // An error at the end of the input (an unclosed bracket) is reported on the last line written.
     const end = Math.max(0, text.trimEnd().length - 1);
     const { line } = lineCounter.linePos(Math.min(err.pos[0], end));
-    const reason = err.code === 'MULTIPLE_DOCS' ? 'a second document begins here; a manifest holds one Pod' : err.message;
+    const reason = err.code === 'MULTIPLE_DOCS' ? 'a second document begins here; a manifest holds one Pod' : tooDeep(err.message);
     throw new SpecError(file, '', `invalid YAML at line ${line}: ${reason}`);
   }
   try {
     return doc.toJS({ maxAliasCount: 100 });
   } catch (e) {
-    throw new SpecError(file, '', `invalid YAML: ${e instanceof Error ? e.message : String(e)}`);
+    throw new SpecError(file, '', `invalid YAML: ${tooDeep(e instanceof Error ? e.message : String(e))}`);
   }
 }
 
@@ -187,7 +201,7 @@ export function parseYaml(text: string, file: string): unknown {
 export function parsePodManifest(text: string, opts: { file: string; dir: string }): PodManifest {
   const data = parseYaml(text, opts.file);
   if (data === null || data === undefined) throw new SpecError(opts.file, '', 'empty document, expected a Kubernetes Pod');
-  const m = validate(pod, dropNulls(data), opts.file);
+  const m = validate(pod, plainData(data, opts.file), opts.file);
   const s = m.spec;
   return {
     file: opts.file,

@@ -1,6 +1,10 @@
 // Sizes as specs write them: a Kubernetes resource quantity (`sizeLimit: 64Mi`, apimachinery's
 // resource.Quantity) and a tmpfs `size=` option (`65536k`, mm/shmem.c's memparse), both read as bytes.
 
+/** The largest size a spec may give (a tmpfs, an emptyDir): 2^53-1 bytes, just under 8 PiB, the largest
+ *  byte count a checkpoint's integers hold exactly. */
+export const MAX_SIZE_BYTES = Number.MAX_SAFE_INTEGER;
+
 const QUANTITY_SUFFIX: Record<string, number> = {
   '': 1,
   Ki: 2 ** 10,
