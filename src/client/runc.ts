@@ -8,7 +8,6 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AmberError } from '../base/error.js';
 import { callControl } from '../host/control.js';
-import { bundleSpec, readBundleConfig } from '../host/specfile.js';
 import { defaultRoot, StateRoot, validId, type ContainerIndex, type ContainerRecord, type PodRecord } from '../host/stateroot.js';
 import { resolvePath, underRoot } from '../runtime/spec/paths.js';
 import type { ContainerRequest, ControlReply } from '../sandbox/protocol.js';
@@ -21,6 +20,10 @@ import { startRelay, writePidFile } from './relaylaunch.js';
 const CONTAINER_TYPE = ['io.kubernetes.cri.container-type', 'io.kubernetes.cri-o.ContainerType'];
 const SANDBOX_ID = ['io.kubernetes.cri.sandbox-id', 'io.kubernetes.cri-o.SandboxID'];
 const CONTAINER_NAME = ['io.kubernetes.cri.container-name', 'io.kubernetes.cri-o.ContainerName'];
+
+// Specs (zod, yaml) are loaded only by the verbs that read a bundle, so start, state, kill and delete,
+// which the shim calls one process each, start fast.
+const specFiles = () => import('../host/specfile.js');
 
 function annotation(a: Record<string, string>, keys: readonly string[]): string | undefined {
   for (const k of keys) if (a[k] !== undefined && a[k] !== '') return a[k];
@@ -93,6 +96,7 @@ export async function createContainer(id: string, opts: CreateOptions = {}): Pro
   if (!validId(id)) throw new AmberError(`${id}: not a valid container id (letters, digits, '_', '.', '-')`);
   if (root.readContainer(id) !== null || root.exists(id)) throw new AmberError(`container with id exists: ${id}`);
   const bundle = resolve(opts.bundle ?? '.');
+  const { bundleSpec, readBundleConfig } = await specFiles();
   const config = readBundleConfig(bundle);
   const a = config.config.annotations;
   const type = annotation(a, CONTAINER_TYPE);
@@ -280,6 +284,7 @@ export async function restoreContainer(id: string, opts: RestoreContainerOptions
   if (!validId(id)) throw new AmberError(`${id}: not a valid container id (letters, digits, '_', '.', '-')`);
   if (root.readContainer(id) !== null || root.exists(id)) throw new AmberError(`container with id exists: ${id}`);
   const bundle = resolve(opts.bundle ?? '.');
+  const { bundleSpec, readBundleConfig } = await specFiles();
   const config = readBundleConfig(bundle);
   const { planRestore } = await import('../sandbox/restoreplan.js');
   const saved = planRestore(opts.imagePath, { lazy: true }).spec;
