@@ -21,11 +21,19 @@ function drawn(progress: Progress): { onProgress?: OnProgress } {
 export async function runSpec(spec: PodSpec, opts: RootOptions & { detach: boolean; quiet?: boolean; name?: string; source: string }): Promise<number> {
   printWarnings(spec);
   if (!opts.detach) {
+    // In the foreground the pod is registered like a detached one (list, state, logs, exec and checkpoint
+    // reach it from another terminal); Ctrl-C ends it as `amber kill ID INT` would.
     const term = terminalStdio(spec);
-    const { runPodAttached } = await attached();
-    const ends = await runPodAttached(spec, term.stdio);
-    term.close();
-    return podExit(ends);
+    const { runPodForeground } = await attached();
+    const pod = await runPodForeground(spec, { ...(opts.root !== undefined ? { root: opts.root } : {}), ...(opts.name !== undefined ? { name: opts.name } : {}), source: opts.source }, term.stdio);
+    const interrupt = (): void => void pod.kill(2);
+    process.on('SIGINT', interrupt);
+    try {
+      return podExit(await pod.done);
+    } finally {
+      process.off('SIGINT', interrupt);
+      term.close();
+    }
   }
   const pod = await Pod.start(spec, opts);
   if (opts.quiet !== true) process.stdout.write(`${pod.id}\n`);

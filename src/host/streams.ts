@@ -105,3 +105,30 @@ export class BufferStream implements HostStream {
 
   close(): void {}
 }
+
+/** Writes to two streams (a foreground pod's terminal and its log file, so `amber logs` sees it too). */
+export class TeeStream implements HostStream {
+  readonly type: FileType;
+  readonly #a: HostStream;
+  readonly #b: HostStream;
+
+  constructor(a: HostStream, b: HostStream) {
+    this.#a = a;
+    this.#b = b;
+    this.type = a.type;
+  }
+
+  read(dst: Uint8Array): number {
+    return this.#a.read(dst);
+  }
+
+  write(src: Uint8Array): number {
+    this.#b.write(src);
+    return this.#a.write(src);
+  }
+
+  close(): void {
+    this.#a.close();
+    this.#b.close();
+  }
+}

@@ -42,12 +42,19 @@ export class PodServer {
   #wake: (() => void) | null = null;
   #live = false;
 
-  /** With relays, the pod's containers are bound to relay processes and driven by runc's verbs. */
-  constructor(root: StateRoot, id: string, source: string, running: RunningPod, relays?: RelayBindings) {
+  /** Ends this server's process once a request has stopped the pod (by default, the process exits). */
+  readonly #exit: () => void;
+
+  /**
+   * With relays, the pod's containers are bound to relay processes and driven by runc's verbs. exit is
+   * what stopping the pod ends (a foreground pod's run; by default this process).
+   */
+  constructor(root: StateRoot, id: string, source: string, running: RunningPod, relays?: RelayBindings, exit: () => void = () => process.exit(0)) {
     this.#root = root;
     this.#id = id;
     this.#source = source;
     this.#running = running;
+    this.#exit = exit;
     this.#runc = relays === undefined ? null : new RuncContainers(running, relays, () => this.#changed());
   }
 
@@ -141,7 +148,7 @@ export class PodServer {
   /** Stops the sandbox: the record first, then the process (after the reply has gone out). */
   #exitSoon(status: StopStatus): void {
     this.recordStopped(status);
-    setTimeout(() => process.exit(0), 10);
+    setTimeout(() => this.#exit(), 10);
   }
 
   /** One request off the control socket. */

@@ -1,0 +1,45 @@
+// A pod in the foreground is a pod like any other, as `runc run` is: `amber pod run` without --detach
+// registers it in the state root, so list, state, logs, exec and checkpoint reach it from another
+// terminal while its output goes to this one; Ctrl-C (SIGINT) ends it with 130 and its record goes.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { amberBin, guest, repo } from './testing/amber.js';
+import { until } from './testing/wait.js';
+import { workspace } from './testing/workspace.js';
+
+test('a foreground pod is seen by list, state, logs, exec and checkpoint; Ctrl-C ends it', async (t) => {
+  const w = workspace('foreground', t);
+  const manifest = w.path('pod.yaml');
+  writeFileSync(manifest, `apiVersion: v1
+kind: Pod
+metadata: {name: fg1}
+spec:
+  containers:
+  - name: t
+    image: ${guest('ticker')}
+    args: ["--to", "100000", "--every-ms", "20"]
+`);
+  const child = spawn(process.execPath, [amberBin, '--root', w.root, 'pod', 'run', manifest], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString('utf8')));
+  const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+  try {
+    await until('the foreground pod in list', async () => (await w.amber(['list', '--json'])).stdout.includes('"fg1"'));
+    const state = await w.json<{ status: string; pid: number }>(['state', 'fg1']);
+    assert.deepEqual([state.status, state.pid], ['running', child.pid]);
+    await until('tick 3 in amber logs', async () => (await w.amber(['logs', 'fg1', 't'])).stdout.includes('tick 3\n'));
+    assert.match(out, /^t \| tick 1\n/, 'its output still goes to its own terminal');
+    const ex = await w.ok(['exec', 'fg1', 't', '--', guest('hello'), 'x']);
+    assert.match(ex.stdout, /^hello, world\nargv\[1\] = x\n/);
+    await w.ok(['checkpoint', 'fg1', '--image-path', w.path('img'), '--leave-running']);
+    assert.ok(existsSync(join(w.path('img'), 'index.json')), 'the checkpoint wrote an image');
+  } finally {
+    child.kill('SIGINT');
+  }
+  assert.equal(await exited, 130, `Ctrl-C ends the pod with 130: ${out.slice(-500)}`);
+  assert.ok(!existsSync(join(w.root, 'pods', 'fg1')), 'the record goes with the run');
+});
