@@ -33,7 +33,7 @@ export async function runPodAttached(spec: PodSpec, stdio: PodStdio): Promise<Co
  * end; stdio is given the spec restored into, to choose the containers' streams.
  */
 export async function restorePodAttached(imagePath: string, opts: Omit<RestoreOptions, 'root' | 'name'>, stdio: (spec: PodSpec) => PodStdio): Promise<ContainerEnd[]> {
-  const plan = planRestore(imagePath, {
+  const plan = await planRestore(imagePath, {
     lazy: true, // read as the pod is rebuilt; every blob verified before it runs
     ...(opts.spec !== undefined ? { specFile: opts.spec } : {}),
     ...(opts.volumes !== undefined ? { volumes: opts.volumes } : {}),

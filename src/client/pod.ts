@@ -92,7 +92,7 @@ export class Pod {
   static async restore(imageDir: string, opts: RestoreOptions = {}): Promise<Pod> {
     const root = stateRoot(opts);
     const { planRestore } = await import('../sandbox/restoreplan.js');
-    const plan = planRestore(imageDir, { lazy: true, ...(opts.spec !== undefined ? { specFile: opts.spec } : {}), ...(opts.volumes !== undefined ? { volumes: opts.volumes } : {}) });
+    const plan = await planRestore(imageDir, { lazy: true, ...(opts.spec !== undefined ? { specFile: opts.spec } : {}), ...(opts.volumes !== undefined ? { volumes: opts.volumes } : {}) });
     const id = opts.name ?? plan.image.config.podId;
     await launchSandbox(root, id, plan.spec.containers.map((c) => c.name), {
       mode: 'restore',

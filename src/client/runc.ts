@@ -287,7 +287,7 @@ export async function restoreContainer(id: string, opts: RestoreContainerOptions
   const { bundleSpec, readBundleConfig } = await specFiles();
   const config = readBundleConfig(bundle);
   const { planRestore } = await import('../sandbox/restoreplan.js');
-  const saved = planRestore(opts.imagePath, { lazy: true }).spec;
+  const saved = (await planRestore(opts.imagePath, { lazy: true })).spec;
   const wanted = annotation(config.config.annotations, CONTAINER_NAME);
   const names = saved.containers.map((c) => c.name);
   const name = names.length === 1 ? names[0] : names.find((n) => n === wanted || n === id);

@@ -28,7 +28,7 @@ async function start(root: StateRoot, id: string, launch: Launch, stdio: PodStdi
   // Where a restore's time goes, in sandbox.log: this process's start-up (Node, Amber's modules), opening
   // the image, rebuilding the pod (modules, kernel graph, each program's memory read and verified).
   const t0 = performance.now();
-  const plan = planRestore(launch.imagePath, {
+  const plan = await planRestore(launch.imagePath, {
     lazy: true, // blobs read as the pod is rebuilt, memory straight into its instance, all verified before it runs
     ...(launch.specFile !== undefined ? { specFile: launch.specFile } : {}),
     volumes: launch.volumes,

@@ -8,7 +8,6 @@ import { readImage, type CheckpointImage } from '../image/reader.js';
 import { NodeImageStore } from '../host/imagestore.js';
 import type { ContainerSpec, PodSpec } from '../runtime/spec/podspec.js';
 import { AmberError } from '../base/error.js';
-import { loadPodManifest } from '../host/specfile.js';
 
 export interface RestorePlan {
   image: CheckpointImage;
@@ -48,13 +47,15 @@ export interface PlanOptions extends OpenOptions {
 }
 
 /** The image, the spec it restores into, and where each hostPath volume now lives. */
-export function planRestore(imagePath: string, options: PlanOptions = {}): RestorePlan {
+export async function planRestore(imagePath: string, options: PlanOptions = {}): Promise<RestorePlan> {
   const specFile = options.specFile;
   const image = openImage(imagePath, options);
   const saved = image.config.meta['spec'] as PodSpec | undefined;
   if (saved === undefined) throw new AmberError(`${imagePath}: the image holds no pod spec`);
   let spec = saved;
   if (specFile !== undefined) {
+    // Loaded only here: specs (zod, yaml) cost a restore that keeps the image's spec nothing.
+    const { loadPodManifest } = await import('../host/specfile.js');
     spec = loadPodManifest(specFile);
     sameNames('container', saved.containers.map((c) => c.name), spec.containers.map((c) => c.name), specFile);
     sameNames('volume', saved.volumes.map((v) => v.name), spec.volumes.map((v) => v.name), specFile);
