@@ -23,7 +23,8 @@ const runc = () => import('./runc.js');
 const AMBER_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 // Guests run at V8's optimizing tier from the start: a long loop in _start is never tiered up from
-// Liftoff (no on-stack replacement for wasm), DESIGN.md §3. Must precede the first compile.
+// Liftoff (no on-stack replacement for wasm), DESIGN.md §3. Must precede the first compile. (`amber do`
+// of a big module starts at Liftoff instead: host/guesttier.ts.)
 setFlagsFromString('--no-liftoff');
 
 function collect(value: string, previous: string[]): string[] {

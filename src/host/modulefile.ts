@@ -3,6 +3,7 @@
 // checkpoints: no Binaryen loaded) or transformed for Asyncify and compiled (pods: host/modulecache.ts).
 import { readFileSync } from 'node:fs';
 import { AmberError } from '../base/error.js';
+import { setGuestTier } from './guesttier.js';
 
 function errnoCode(e: unknown): string {
   return typeof e === 'object' && e !== null && 'code' in e ? String(e.code) : '';
@@ -50,8 +51,9 @@ function moduleError(path: string, e: unknown): unknown {
   return e;
 }
 
-/** The module at path compiled as it is. */
+/** The module at path compiled as it is, its functions to start at the tier its size calls for (host/guesttier.ts). */
 export function compileModuleFile(path: string): WebAssembly.Module {
   const bytes = readModuleFile(path);
+  setGuestTier(bytes.length);
   return inModule(path, () => new WebAssembly.Module(bytes));
 }

@@ -1,0 +1,28 @@
+// Which of V8's compilers a guest's functions get first, like wasmtime's choice between Cranelift and
+// Winch. V8 compiles each function when it is first called: with Liftoff (fast to compile, slower code,
+// tiered up to TurboFan once hot, on its next call) or with TurboFan at once (--no-liftoff). A loop that
+// never returns is never tiered up (no on-stack replacement for wasm: DESIGN.md §3), so small programs
+// start at TurboFan, where it costs a few milliseconds. A big one calls hundreds of functions once at
+// start-up (SQLite: ~0.4 s of TurboFan before its first transaction, ~50 ms with Liftoff), so it starts
+// at Liftoff and its hot functions are tiered up as node:wasi's are (its steady state is then node:wasi's
+// too: SQLite's transactions ~2.5× slower than at TurboFan; a smaller tiering budget compiled more and
+// ran no faster). Only `amber do` chooses so far; pods start every function at TurboFan.
+import { setFlagsFromString } from 'node:v8';
+
+/** Modules up to this size start at TurboFan; larger ones at Liftoff. */
+export const OPTIMIZE_FIRST_MAX_BYTES = 512 * 1024;
+
+/**
+ * Sets the tier for the functions compiled from now on (V8 reads the flag at each function's first
+ * compile, for the whole process): call it before the module's first call, in a process that runs it alone.
+ */
+export function setGuestTier(moduleBytes: number): 'turbofan' | 'liftoff' {
+  const tier = moduleBytes <= OPTIMIZE_FIRST_MAX_BYTES ? 'turbofan' : 'liftoff';
+  if (tier === 'turbofan') {
+    setFlagsFromString('--no-liftoff');
+  } else {
+    // --no-liftoff, set when the process started, turned tier-up off with it: both come back.
+    for (const f of ['--liftoff', '--wasm-tier-up', '--wasm-dynamic-tiering']) setFlagsFromString(f);
+  }
+  return tier;
+}
