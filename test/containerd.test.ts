@@ -1,6 +1,7 @@
 // Amber under containerd, end to end: a private containerd (its own root, state and socket) whose runc
 // shim drives the built `amber` as its runc binary (`ctr run --runc-binary`), on an image of guests made
-// here: the guest's output and exit code reach ctr, `ctr task kill` ends it with 143, a checkpoint through
+// here: the guest's output and exit code reach ctr, `ctr task kill` ends it with 143, `ctr task exec` runs
+// one more program with its own relay, a checkpoint through
 // ctr restores a counter that carries on, and two containers joined into one pod by CRI's annotations
 // share their volume and /dev/shm. Needs root and Debian's containerd (.ci/run installs it).
 import assert from 'node:assert/strict';
@@ -58,6 +59,17 @@ describe('amber as containerd\'s runc', () => {
     const k = ctd.ctr(['tasks', 'kill', 'ticker1']);
     assert.equal(k.code, 0, `ctr tasks kill: ${k.stderr}`);
     assert.equal(await exited, 143);
+  });
+
+  test('ctr task exec runs one more program in the container, with its own output and exit code', async () => {
+    const run = ctd.ctr(['run', '--detach', ...ctd.runFlags(), IMAGE, 'execbox1', '/ticker.wasm', '--to', '100000', '--every-ms', '50']);
+    assert.equal(run.code, 0, `ctr run --detach: ${run.stderr}`);
+    await until('execbox1 running', () => /execbox1\s+\d+\s+RUNNING/.test(ctd.ctr(['tasks', 'list']).stdout));
+    const ex = ctd.ctr(['tasks', 'exec', '--exec-id', 'hello1', 'execbox1', '/hello.wasm', 'inside', '--exit', '3']);
+    assert.equal(ex.code, 3, `ctr tasks exec: ${ex.stderr}`);
+    assert.match(ex.stdout, /^hello, world\nargv\[1\] = inside\n/);
+    assert.equal(ctd.ctr(['tasks', 'kill', '--signal', 'SIGKILL', 'execbox1']).code, 0);
+    await until('execbox1 stopped', () => /execbox1\s+\d+\s+STOPPED/.test(ctd.ctr(['tasks', 'list']).stdout));
   });
 
   test('a checkpoint through ctr restores a counter that carries on', async (t) => {

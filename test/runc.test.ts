@@ -85,6 +85,49 @@ describe('runc\'s command line', () => {
     assert.ok(!existsSync(join(w.root, 'pods', 'c1')), 'delete removed the pod');
   });
 
+  test('CRI annotations make a pod: a native pause sandbox container holds it, a container joins it', async (t) => {
+    const w = workspace('runc-cri', t);
+    const sandbox = await specBundle(w, 'sandbox', 'hello', []);
+    const edit = (bundle: string, f: (c: { process: { args: string[] }; annotations?: Record<string, string> }) => void): void => {
+      const c = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as { process: { args: string[] }; annotations?: Record<string, string> };
+      f(c);
+      writeFileSync(join(bundle, 'config.json'), JSON.stringify(c));
+    };
+    // The pause image's binary is native code, not WebAssembly: the sandbox container runs nothing.
+    writeFileSync(join(sandbox, 'rootfs', 'pause'), '\x7fELF native pause');
+    edit(sandbox, (c) => {
+      c.process.args = ['/pause'];
+      c.annotations = { 'io.kubernetes.cri.container-type': 'sandbox', 'io.kubernetes.cri.sandbox-id': 'pod1' };
+    });
+    const member = await specBundle(w, 'member', 'hello', ['joined']);
+    edit(member, (c) => {
+      c.annotations = { 'io.kubernetes.cri.container-type': 'container', 'io.kubernetes.cri.sandbox-id': 'pod1', 'io.kubernetes.cri.container-name': 'app' };
+    });
+    const devnull = openSync('/dev/null', 'w');
+    const outPath = w.path('member.out');
+    const out = openSync(outPath, 'w');
+    try {
+      succeeded(await w.amber(['create', '--bundle', sandbox, 'pod1'], { stdio: ['ignore', devnull, devnull] }), 'create the sandbox container');
+      await w.ok(['start', 'pod1']);
+      assert.equal((await w.json<{ status: string }>(['state', 'pod1'])).status, 'running', 'a pause container runs until signalled');
+      succeeded(await w.amber(['create', '--bundle', member, 'member1'], { stdio: ['ignore', out, out] }), 'create the joining container');
+    } finally {
+      closeSync(devnull);
+      closeSync(out);
+    }
+    const record = JSON.parse(readFileSync(join(w.root, 'pods', 'pod1', 'record.json'), 'utf8')) as { containers: Array<{ name: string; status: string }> };
+    assert.deepEqual(record.containers.map((c) => [c.name, c.status]), [['pod1', 'running'], ['app', 'created']]);
+    assert.ok(!existsSync(join(w.root, 'pods', 'member1')), 'the joining container has no sandbox of its own');
+    await w.ok(['start', 'member1']);
+    await until('the member container stopped', async () => (await w.json<{ status: string }>(['state', 'member1'])).status === 'stopped');
+    assert.match(readFileSync(outPath, 'utf8'), /^hello, world\nargv\[1\] = joined\n$/);
+    await w.ok(['delete', 'member1']);
+    assert.equal((await w.json<{ status: string }>(['state', 'pod1'])).status, 'running', 'the pod outlives its containers');
+    await w.ok(['kill', 'pod1', 'TERM']);
+    await until('the pod stopped', async () => (await w.json<{ status: string }>(['state', 'pod1'])).status === 'stopped');
+    await w.ok(['delete', 'pod1']);
+  });
+
   test('every bad bundle is one line', async (t) => {
     const w = workspace('runc-bad', t);
     const bundle = await specBundle(w, 'b', 'hello', []);
