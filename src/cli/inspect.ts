@@ -12,8 +12,8 @@ export interface InspectFlags {
   json?: boolean;
 }
 
-export function inspectCommand(dir: string, flags: InspectFlags): void {
-  const info = inspectCheckpoint(dir, flags);
+export async function inspectCommand(dir: string, flags: InspectFlags): Promise<void> {
+  const info = await inspectCheckpoint(dir, flags);
   const text = flags.json === true ? `${JSON.stringify(info, null, 2)}\n` : render(info);
   process.stdout.write(text);
 }

@@ -214,9 +214,10 @@ function buildProgram(session: { log: CommandLog | null }): Command {
     .option('--image-path <dir>', 'where to write the image (an OCI image layout)')
     .option('--leave-running', 'keep the pod running after the checkpoint')
     .option('--parent-path <dir>', 'an earlier image whose unchanged blobs are reused')
+    .addOption(new Option('-c, --compress <codec>', "compress the image's blobs (podman's names)").choices(['none', 'gzip', 'zstd']).default('none'))
     .addOption(new Option('--pre-dump').hideHelp())
     .exitOverride()
-    .action(async (id: string, opts: { imagePath?: string; leaveRunning?: boolean; parentPath?: string }, cmd: Command) => {
+    .action(async (id: string, opts: { imagePath?: string; leaveRunning?: boolean; parentPath?: string; compress: string }, cmd: Command) => {
       const r = await runc();
       if (r.isContainer(id, { root: rootDir(cmd) })) return r.containerCheckpointVerb(rootDir(cmd), id, opts);
       if (opts.imagePath === undefined) throw new UsageError("checkpoint: required option '--image-path <dir>' not specified");
@@ -253,7 +254,7 @@ function buildProgram(session: { log: CommandLog | null }): Command {
     .exitOverride()
     .action(async (dir: string, opts: { mounts?: boolean; files?: boolean; psTree?: boolean; json?: boolean }) => {
       const { inspectCommand } = await import('./inspect.js');
-      inspectCommand(dir, opts);
+      await inspectCommand(dir, opts);
     });
   return program;
 }

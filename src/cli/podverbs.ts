@@ -90,7 +90,7 @@ export async function restoreVerb(root: string, flags: RestoreFlags): Promise<nu
   }
 }
 
-export async function checkpointVerb(root: string, id: string, flags: { imagePath: string; leaveRunning?: boolean; parentPath?: string }): Promise<void> {
+export async function checkpointVerb(root: string, id: string, flags: { imagePath: string; leaveRunning?: boolean; parentPath?: string; compress?: string }): Promise<void> {
   const pod = Pod.get(id, { root });
   const progress = progressLine(`checkpoint ${id}`);
   let r;
@@ -98,6 +98,7 @@ export async function checkpointVerb(root: string, id: string, flags: { imagePat
     r = await pod.checkpoint(flags.imagePath, {
       leaveRunning: flags.leaveRunning === true,
       ...(flags.parentPath !== undefined ? { parentPath: flags.parentPath } : {}),
+      ...(flags.compress !== undefined && flags.compress !== 'none' ? { compress: flags.compress } : {}),
       ...drawn(progress),
     });
   } finally {

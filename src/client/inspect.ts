@@ -29,7 +29,7 @@ function bytesOnDisk(dir: string): number {
   return total;
 }
 
-export function inspectCheckpoint(dir: string, opts: InspectOptions = {}): Inspection {
-  const image = openImage(dir);
+export async function inspectCheckpoint(dir: string, opts: InspectOptions = {}): Promise<Inspection> {
+  const image = await openImage(dir);
   return inspectImage(image, bytesOnDisk(image.dir), amberRegistry(), { psTree: opts.psTree === true, mounts: opts.mounts === true, files: opts.files === true });
 }

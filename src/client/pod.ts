@@ -39,6 +39,8 @@ export interface CheckpointOptions {
   leaveRunning?: boolean;
   /** An earlier image whose unchanged blobs are reused. */
   parentPath?: string;
+  /** Compress the image's blobs with this codec ("gzip", "zstd"); none unless given. */
+  compress?: string;
   onProgress?: OnProgress;
 }
 
@@ -153,6 +155,7 @@ export class Pod {
       imagePath: resolve(imageDir),
       leaveRunning,
       ...(opts.parentPath !== undefined ? { parentPath: resolve(opts.parentPath) } : {}),
+      ...(opts.compress !== undefined ? { compress: opts.compress } : {}),
     };
     const progress = opts.onProgress;
     return this.#call(req, `checkpoint ${this.id}`, CHECKPOINT_TIMEOUT_MS, progress === undefined ? undefined : (done, total) => progress({ done, total }));

@@ -1,14 +1,15 @@
-// NodeImageStore: image/store.ts's ImageStore on node:fs, node:crypto and node:zlib: the files of a
-// checkpoint image directory (an OCI image layout), SHA-256 by OpenSSL (sha256Of on the thread pool,
-// through WebCrypto), brotli at quality 1 for
-// compressed blobs. Reads open O_RDONLY|O_NOATIME where allowed, so a restore leaves an image untouched.
+// NodeImageStore: image/store.ts's ImageStore on node:fs and node:crypto: the files of a checkpoint image
+// directory (an OCI image layout), SHA-256 by OpenSSL (sha256Of on the thread pool, through WebCrypto),
+// gzip and zstd (host/codecs.ts) for compressed blobs. Reads open O_RDONLY|O_NOATIME where allowed, so a
+// restore leaves an image untouched.
 import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import * as fs from 'node:fs';
 import { resolve } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
-import * as zlib from 'node:zlib';
 import { ImageError } from '../image/error.js';
+import { imageCodecs } from '../image/manifest.js';
 import type { ImageStore, Sha256, StoreCodec, StoreEntry, StoreReader, StoreWriter } from '../image/store.js';
+import { allCodecs, gzipCodec } from './codecs.js';
 
 const NOATIME = fs.constants.O_NOATIME ?? 0;
 /** The most one write(2) of writeFile is given. */
@@ -79,39 +80,17 @@ class FileReader implements StoreReader {
   }
 }
 
-/** Brotli at quality 1: ~1 GB/s here, and memory images are full of zeros and repeats. */
-export const brotliCodec: StoreCodec = {
-  suffix: '+br',
-  compress(bytes) {
-    const out = zlib.brotliCompressSync(bytes, {
-      params: {
-        [zlib.constants.BROTLI_PARAM_QUALITY]: 1,
-        [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length,
-      },
-    });
-    return new Uint8Array(out.buffer, out.byteOffset, out.length);
-  },
-  decompress(bytes, size) {
-    try {
-      // maxOutputLength refuses a blob that would expand past what the manifest says.
-      const out = zlib.brotliDecompressSync(bytes, { maxOutputLength: Math.max(1, size) });
-      return out.length === size ? new Uint8Array(out.buffer, out.byteOffset, out.length) : null;
-    } catch {
-      return null;
-    }
-  },
-};
-
 export interface NodeImageStoreOptions {
-  /** Whether compressed images can be written and read (brotli); true unless false. */
-  codec?: boolean;
+  /** The codecs compressed blobs can be written and read with, by name; gzip alone unless given
+   *  (host/codecs.ts allCodecs() adds zstd, which loads a WebAssembly module). */
+  codecs?: ReadonlyMap<string, StoreCodec>;
 }
 
 export class NodeImageStore implements ImageStore {
-  readonly codec?: StoreCodec;
+  readonly codecs: ReadonlyMap<string, StoreCodec>;
 
   constructor(options: NodeImageStoreOptions = {}) {
-    if (options.codec !== false) this.codec = brotliCodec;
+    this.codecs = options.codecs ?? new Map([[gzipCodec.name, gzipCodec]]);
   }
 
   resolve(path: string): string {
@@ -245,4 +224,19 @@ function openReadOnly(path: string): number {
     }
   }
   return fs.openSync(path, fs.constants.O_RDONLY);
+}
+
+/** A store with every codec (zstd's WebAssembly loaded): for writing compressed images and reading any. */
+export async function fullImageStore(): Promise<NodeImageStore> {
+  return new NodeImageStore({ codecs: await allCodecs() });
+}
+
+/**
+ * A store for writing with codec `compress` (none if undefined) and reading the images given: zstd's
+ * WebAssembly is loaded only when one of them needs it (its first calls compile it: ~0.2 s).
+ */
+export async function imageStoreFor(compress: string | undefined, images: readonly string[] = []): Promise<NodeImageStore> {
+  const plain = new NodeImageStore();
+  const needs = (dir: string): boolean => plain.stat(plain.resolve(dir)) !== null && imageCodecs(plain, dir).has('zstd');
+  return compress === 'zstd' || images.some(needs) ? fullImageStore() : plain;
 }

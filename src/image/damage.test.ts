@@ -218,6 +218,19 @@ describe('a damaged or foreign image is refused, and left as it was', () => {
     refused(dir, /config sha256:[0-9a-f]{64}: org\.amber\.checkpoint\.stats\.pauseMs: expected a number or null, found "soon"$/);
   });
 
+  test('a compressed blob whose bytes are not the ones its layer names', async () => {
+    // Every blob is verified whatever its codec: the blob by its digest, what it decompresses to by the
+    // digest the layer gives for it (org.amber.content).
+    const dir = join(root, `gz${n++}`);
+    await writeImage(store, dir, { podId: 'p', payloads: [{ name: 'memory/a', bytes: new Uint8Array(1 << 17) }] }, { compress: 'gzip' });
+    const index = indexOf(dir);
+    const manifest = JSON.parse(readFileSync(blob(dir, manifestHex(dir)), 'utf8'));
+    manifest.layers[0].annotations['org.amber.content'] = `sha256:${sha(new Uint8Array(1))}`;
+    Object.assign(index.manifests[0] ?? {}, putBlob(dir, manifest));
+    writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
+    refused(dir, /blob sha256:[0-9a-f]{64} \(payload "memory\/a"\): decompresses to bytes whose digest is not sha256:[0-9a-f]{64} \(damaged image\)$/);
+  });
+
   test('a digest that is not sha256:<hex> never becomes a path', () => {
     const dir = copy();
     const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
@@ -247,7 +260,7 @@ describe('a damaged or foreign image is refused, and left as it was', () => {
 /** A store that throws at its failAt-th call (counting every call, of writers and readers too). */
 class FailingStore implements ImageStore {
   readonly #inner = new NodeImageStore();
-  readonly codec = this.#inner.codec;
+  readonly codecs = this.#inner.codecs;
   calls = 0;
   failAt: number;
 

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { NodeImageStore } from '../host/imagestore.js';
+import { zstdContentSize } from '../host/codecs.js';
+import { fullImageStore, NodeImageStore } from '../host/imagestore.js';
 import { scratch } from '../host/testing/scratch.js';
 import { FORMAT_VERSION } from './layout.js';
 import { chunked, type Payload } from './payload.js';
@@ -207,27 +209,54 @@ describe('image', () => {
     assert.deepEqual(readImage(store, dir).payload('memory/a'), mem);
   });
 
-  test('compressed blobs: zeros shrink, random bytes are left as they are', async () => {
+  for (const codec of ['gzip', 'zstd']) {
+    test(`compressed blobs (${codec}): zeros shrink, random bytes are left as they are`, async () => {
+      const full = await fullImageStore();
+      const dir = fresh();
+      const zeros = new Uint8Array(1 << 20);
+      const noise = bytes(1 << 17, 11);
+      const text = new TextEncoder().encode('the quick brown fox '.repeat(8000));
+      const result = await writeImage(full, dir, {
+        podId: 'p',
+        payloads: [{ name: 'memory/z', bytes: zeros }, { name: 'memory/r', bytes: noise }, { name: 'files/t', bytes: text }],
+      }, { compress: codec });
+      assert.ok(result.written < noise.length + 8192, `wrote ${result.written}`);
+      const manifest = JSON.parse(readFileSync(join(dir, 'blobs/sha256', result.manifestDigest.slice(7)), 'utf8'));
+      assert.deepEqual(manifest.layers.map((l: { mediaType: string }) => l.mediaType), [
+        `application/vnd.amber.checkpoint.memory.v1+${codec}`, 'application/vnd.amber.checkpoint.memory.v1', `application/vnd.amber.checkpoint.files.v1+${codec}`,
+      ]);
+      // A compressed layer says what it holds: its size and digest before compression (also its diff_id).
+      const [z] = manifest.layers;
+      assert.equal(z.annotations['org.amber.size'], String(zeros.length));
+      assert.equal(z.annotations['org.amber.content'], `sha256:${createHash('sha256').update(zeros).digest('hex')}`);
+      // Each blob is one complete stream of its codec, as gzip -d and zstd -d read it.
+      const blob = readFileSync(join(dir, 'blobs/sha256', z.digest.slice(7)));
+      if (codec === 'gzip') assert.deepEqual(new Uint8Array(gunzipSync(blob)), zeros);
+      else assert.equal(zstdContentSize(blob), zeros.length);
+      const img = readImage(full, dir);
+      assert.deepEqual(img.payload('memory/z'), zeros);
+      assert.deepEqual(img.payload('memory/r'), noise);
+      assert.deepEqual(img.payload('files/t'), text);
+      // A later image finds the compressed blob in its parent by its content.
+      const next = await writeImage(full, fresh(), { podId: 'p', payloads: [{ name: 'memory/z', bytes: zeros }] }, { parent: dir, compress: codec });
+      assert.equal(next.written, 0);
+      // A raw parent lends nothing to a compressed image, nor a compressed one to a raw image: an image
+      // is as its writer was asked, whatever its parent.
+      const raw = fresh();
+      await writeImage(full, raw, { podId: 'p', payloads: [{ name: 'memory/z', bytes: zeros }] });
+      const fromRaw = await writeImage(full, fresh(), { podId: 'p', payloads: [{ name: 'memory/z', bytes: zeros }] }, { parent: raw, compress: codec });
+      assert.ok(fromRaw.written > 0 && fromRaw.reused === 0);
+      const rawFromPacked = await writeImage(full, fresh(), { podId: 'p', payloads: [{ name: 'memory/z', bytes: zeros }] }, { parent: dir });
+      assert.deepEqual([rawFromPacked.written, rawFromPacked.reused], [zeros.length, 0]);
+      // A store without the codec refuses the image plainly.
+      if (codec === 'zstd') assert.throws(() => readImage(store, dir), /has no codec for \+zstd/);
+    });
+  }
+
+  test('compressing with a codec the store lacks is refused before anything is written', async () => {
     const dir = fresh();
-    const zeros = new Uint8Array(1 << 20);
-    const noise = bytes(1 << 17, 11);
-    const result = await writeImage(store, dir, {
-      podId: 'p',
-      payloads: [{ name: 'memory/z', bytes: zeros }, { name: 'memory/r', bytes: noise }],
-    }, { compress: true });
-    assert.ok(result.written < noise.length + 4096, `wrote ${result.written}`);
-    const manifest = JSON.parse(readFileSync(join(dir, 'blobs/sha256', result.manifestDigest.slice(7)), 'utf8'));
-    assert.deepEqual(manifest.layers.map((l: { mediaType: string }) => l.mediaType), [
-      'application/vnd.amber.checkpoint.memory.v1+br', 'application/vnd.amber.checkpoint.memory.v1',
-    ]);
-    const img = readImage(store, dir);
-    assert.deepEqual(img.payload('memory/z'), zeros);
-    assert.deepEqual(img.payload('memory/r'), noise);
-    // A later image finds the compressed blob in its parent by its content.
-    const next = await writeImage(store, fresh(), { podId: 'p', payloads: [{ name: 'memory/z', bytes: zeros }] }, { parent: dir, compress: true });
-    assert.equal(next.written, 0);
-    // A store without a codec refuses it plainly.
-    assert.throws(() => readImage(new NodeImageStore({ codec: false }), dir), /has no codec for \+br/);
+    await assert.rejects(() => writeImage(store, dir, { podId: 'p', payloads: [] }, { compress: 'lz4' }), /no codec named lz4/);
+    assert.equal(existsSync(dir), false);
   });
 
   test('progress counts up to the total, for writing and for reading', async () => {

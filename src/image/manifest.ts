@@ -20,7 +20,8 @@ export interface Layer {
   /** The payload bytes it holds (after decompression). */
   readonly size: number;
   readonly kind: string;
-  readonly compressed: boolean;
+  /** The codec the blob is compressed with ("gzip", "zstd"), its media type's suffix; null: not compressed. */
+  readonly codec: string | null;
   /** The SHA-256 hex of the payload bytes: hex itself if not compressed; null if the image does not say. */
   readonly contentHex: string | null;
   /** For errors: `blob sha256:<hex> (payload "memory/a" part 3/8)`. */
@@ -148,7 +149,8 @@ function layerOf(at: JsonAt, hasCodec: (suffix: string) => boolean): { name: str
     if (!Number.isSafeInteger(size)) throw annotations.get(ANNOTATION_SIZE).error('a size in decimal');
   }
   const label = `blob sha256:${hex} (payload "${name}"${part === null ? '' : ` part ${part}`})`;
-  return { name, part, layer: { hex, blobSize, size, kind: media.kind, compressed: media.suffix !== '', contentHex, label, annotations: notes } };
+  const codec = media.suffix === '' ? null : media.suffix.slice(1);
+  return { name, part, layer: { hex, blobSize, size, kind: media.kind, codec, contentHex, label, annotations: notes } };
 }
 
 /** Groups layers by payload name, checking parts are 0..count-1, each once. */
@@ -182,8 +184,11 @@ function groupLayers(layers: JsonAt[], hasCodec: (suffix: string) => boolean): M
   return out;
 }
 
-/** Reads and checks everything of image dir but its payload blobs. Reads only; never writes. */
-export function openImage(store: ImageStore, path: string): OpenedImage {
+/**
+ * Reads and checks everything of image dir but its payload blobs. Reads only; never writes. A layer of a
+ * codec the store lacks is refused unless anyCodec (imageCodecs, asking which the image needs).
+ */
+export function openImage(store: ImageStore, path: string, anyCodec = false): OpenedImage {
   const dir = store.resolve(path);
   const entry = store.stat(dir);
   if (entry === null) throw new ImageError(missingMessage(store, dir));
@@ -215,7 +220,14 @@ export function openImage(store: ImageStore, path: string): OpenedImage {
   }
   const config = checkConfig(dir, configType === MEDIA_IMAGE_CONFIG ? configJson.get(CONFIG_KEY) : configJson);
 
-  const hasCodec = (suffix: string): boolean => store.codec?.suffix === suffix;
+  const hasCodec = (suffix: string): boolean => anyCodec || store.codecs?.has(suffix.slice(1)) === true;
   const payloads = groupLayers(manifest.get('layers').array(), hasCodec);
   return { dir, manifestDigest: `sha256:${index.hex}`, config, annotations: manifest.get('annotations').strings(), payloads };
+}
+
+/** The codecs image dir's layers are compressed with ("gzip", "zstd"), so a caller can load them first. */
+export function imageCodecs(store: ImageStore, path: string): Set<string> {
+  const out = new Set<string>();
+  for (const layers of openImage(store, path, true).payloads.values()) for (const l of layers) if (l.codec !== null) out.add(l.codec);
+  return out;
 }

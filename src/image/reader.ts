@@ -100,10 +100,10 @@ export function readImage(store: ImageStore, dir: string, options: ReadOptions =
     let bytes = loaded.get(l.hex);
     if (bytes === undefined) {
       const ref = { hex: l.hex, size: l.blobSize, label: l.label };
-      if (l.compressed) bytes = decompress(store, image.dir, l, readBlob(store, image.dir, ref, onBytes));
+      if (l.codec !== null) bytes = decompress(store, image.dir, l, readBlob(store, image.dir, ref, onBytes));
       else bytes = readBlob(store, image.dir, ref, onBytes, into !== undefined && into.length === l.blobSize ? into : undefined);
       loaded.set(l.hex, bytes);
-    } else if (into !== undefined && !l.compressed && bytes.length === l.size && l.hex === zeroHex(l.size)) {
+    } else if (into !== undefined && l.codec === null && bytes.length === l.size && l.hex === zeroHex(l.size)) {
       return into;
     }
     if (bytes.length !== l.size) {
@@ -164,7 +164,7 @@ export function readImage(store: ImageStore, dir: string, options: ReadOptions =
       const view = into.subarray(at, at + l.size);
       if (view.length !== l.size) throw new RangeError(`copyTo: ${into.length} bytes to read payload "${name}" into`);
       const seen = copied.get(l.hex) ?? loaded.get(l.hex);
-      if (l.compressed) {
+      if (l.codec !== null) {
         view.set(load(l));
       } else if (l.hex === zeroHex(l.size)) {
         load(l); // read and verified once, here
@@ -209,10 +209,20 @@ export function readImage(store: ImageStore, dir: string, options: ReadOptions =
   };
 }
 
+/**
+ * A compressed layer's payload bytes: the blob (already verified) decompressed by its codec to exactly the
+ * size the manifest says, and checked against the digest it says they have (org.amber.content), so a
+ * codec's output is verified as a raw blob is.
+ */
 function decompress(store: ImageStore, dir: string, l: Layer, bytes: Uint8Array): Uint8Array {
-  const codec = store.codec;
-  if (codec === undefined) throw new ImageError(`${dir}: ${l.label}: compressed, and this Amber has no codec`);
+  const codec = l.codec === null ? undefined : store.codecs?.get(l.codec);
+  if (codec === undefined) throw new ImageError(`${dir}: ${l.label}: compressed with ${l.codec ?? '?'}, and this Amber has no such codec`);
   const out = codec.decompress(bytes, l.size);
   if (out === null) throw new ImageError(`${dir}: ${l.label}: does not decompress to ${l.size} bytes (damaged image)`);
+  if (l.contentHex !== null) {
+    const hash = store.sha256();
+    hash.update(out);
+    if (hash.hexDigest() !== l.contentHex) throw new ImageError(`${dir}: ${l.label}: decompresses to bytes whose digest is not sha256:${l.contentHex} (damaged image)`);
+  }
   return out;
 }

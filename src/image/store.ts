@@ -1,6 +1,6 @@
 // ImageStore: the host calls the image layer makes, like the image-file helpers of CRIU's criu/image.c:
 // plain files and directories under host paths, SHA-256, optional compression. host/imagestore.ts
-// implements it with node:fs, node:crypto and node:zlib; a test wraps it to fail or count.
+// implements it with node:fs, node:crypto and host/codecs.ts; a test wraps it to fail or count.
 //
 // Rules every implementation keeps:
 // - Paths are absolute host paths once resolve() made them so; the image layer joins them with '/'.
@@ -42,10 +42,13 @@ export interface Sha256 {
   hexDigest(): string;
 }
 
-/** A byte codec for blobs: brotli at a low quality (fast), or anything as fast. */
+/**
+ * A byte codec for blobs, as OCI layers name them: its name is the suffix of the layers' media types
+ * ("gzip": "...v1+gzip", "zstd": "...v1+zstd"). compress gives one complete stream the tools of its name
+ * read (gzip, zstd -d).
+ */
 export interface StoreCodec {
-  /** The suffix its media types carry, "+br". */
-  readonly suffix: string;
+  readonly name: string;
   compress(bytes: Uint8Array): Uint8Array;
   /** The decompressed bytes; null unless bytes decompress to exactly `size` bytes. */
   decompress(bytes: Uint8Array, size: number): Uint8Array | null;
@@ -95,6 +98,6 @@ export interface ImageStore {
    * the promise settles.
    */
   sha256Of?(bytes: Uint8Array): Promise<string>;
-  /** The codec for compressed blobs; absent, images are written uncompressed (and compressed ones unreadable). */
-  readonly codec?: StoreCodec | undefined;
+  /** The codecs of compressed blobs, by name; an image with a layer of a codec not here is refused. */
+  readonly codecs?: ReadonlyMap<string, StoreCodec> | undefined;
 }

@@ -17,7 +17,7 @@ import {
 } from './layout.js';
 import { openImage, type Layer } from './manifest.js';
 import { kindOf, type Payload } from './payload.js';
-import type { ImageStore } from './store.js';
+import type { ImageStore, StoreCodec } from './store.js';
 import { nextTurn } from './turn.js';
 
 export interface ImageContents {
@@ -50,9 +50,10 @@ export interface WriteOptions {
   /** The parent was not asked for by name (the last checkpoint's image): one that cannot be opened (gone,
    *  damaged) is no parent, rather than an error. */
   parentOptional?: boolean;
-  /** Compress payload blobs of at least 64 KiB with the store's codec, keeping the result when it saves
-   *  at least an eighth. */
-  compress?: boolean;
+  /** Compress payload blobs of at least 16 KiB with the store's codec of this name ("gzip", "zstd"),
+   *  keeping the result when it saves at least an eighth (so a zero part costs one tiny blob, and
+   *  random bytes stay as they are). */
+  compress?: string;
 }
 
 /** What writing the payloads took, when they are all stored. */
@@ -89,7 +90,7 @@ export interface WriteResult {
 }
 
 /** Below this a payload blob is never compressed: the codec's fixed cost outweighs what it saves. */
-const MIN_COMPRESS = 64 << 10;
+const MIN_COMPRESS = 16 << 10;
 /** Blob writes in flight at once (store.writeFile): enough to keep the host's writer threads and the disk
  *  busy while the next blobs are hashed, few enough that a failure is noticed soon. */
 const IN_FLIGHT = 16;
@@ -106,7 +107,8 @@ interface Stored {
   /** The blob's: contentHex unless compressed. */
   readonly hex: string;
   readonly size: number;
-  readonly compressed: boolean;
+  /** The codec the blob is compressed with; null: the payload bytes as they are. */
+  readonly codec: string | null;
 }
 
 /** Where each payload (by content hex) can be found in the parent image. */
@@ -118,7 +120,7 @@ class BlobSet {
   readonly #dir: string;
   readonly #parent: ParentBlobs;
   readonly #identities: ReadonlyMap<string, string>;
-  readonly #compress: boolean;
+  readonly #codec: StoreCodec | undefined;
   readonly #progress: (n: number) => void;
   /** By the hex of the payload bytes. */
   readonly #byContent = new Map<string, Stored>();
@@ -136,12 +138,12 @@ class BlobSet {
   written = 0;
   reused = 0;
 
-  constructor(store: ImageStore, dir: string, parent: ParentBlobs, identities: ReadonlyMap<string, string>, compress: boolean, progress: (n: number) => void) {
+  constructor(store: ImageStore, dir: string, parent: ParentBlobs, identities: ReadonlyMap<string, string>, codec: StoreCodec | undefined, progress: (n: number) => void) {
     this.#store = store;
     this.#dir = dir;
     this.#parent = parent;
     this.#identities = identities;
-    this.#compress = compress;
+    this.#codec = codec;
     this.#progress = progress;
   }
 
@@ -229,7 +231,7 @@ class BlobSet {
     // A blob the caller saw written and that is still that very file is linked as it is; any other is
     // verified first, so a parent damaged since (or by another tool) never damages the new image.
     if (!this.#intact(found.dir, layer)) return null;
-    const stored = { contentHex, hex: layer.hex, size: layer.blobSize, compressed: layer.compressed };
+    const stored = { contentHex, hex: layer.hex, size: layer.blobSize, codec: layer.codec };
     if (!this.#present.has(layer.hex)) {
       const to = blobPath(this.#dir, layer.hex);
       if (!this.#store.link(from, to)) copyFile(this.#store, from, to);
@@ -255,10 +257,10 @@ class BlobSet {
   }
 
   async #write(contentHex: string, bytes: Uint8Array): Promise<Stored> {
-    const codec = this.#store.codec;
+    const codec = this.#codec;
     let blob = bytes;
     let hex = contentHex;
-    if (this.#compress && codec !== undefined && bytes.length >= MIN_COMPRESS) {
+    if (codec !== undefined && bytes.length >= MIN_COMPRESS) {
       const packed = codec.compress(bytes);
       if (packed.length <= bytes.length - bytes.length / 8) {
         const hash = this.#store.sha256();
@@ -276,7 +278,7 @@ class BlobSet {
       const n = bytes.length;
       await this.writeFile(blobPath(this.#dir, hex), blob, () => this.#progress(n));
     }
-    return { contentHex, hex, size: blob.length, compressed: !raw };
+    return { contentHex, hex, size: blob.length, codec: raw || codec === undefined ? null : codec.name };
   }
 }
 
@@ -324,7 +326,12 @@ function targetState(store: ImageStore, target: string): 'absent' | 'empty' | 'i
   throw new ImageError(`${target}: exists and is not a checkpoint image; refusing to replace it`);
 }
 
-function parentBlobs(store: ImageStore, parent: string | undefined, optional: boolean): ParentBlobs {
+/**
+ * The parent's blobs this image may link: those stored as this image stores its own, so an image is as
+ * its --compress says whatever its parent was: of this codec (or raw, as this codec left what did not
+ * shrink, if the parent was written with it); with no codec, raw ones only.
+ */
+function parentBlobs(store: ImageStore, parent: string | undefined, optional: boolean, codec: string | null): ParentBlobs {
   const out = new Map<string, { dir: string; layer: Layer }>();
   if (parent === undefined) return out;
   let image;
@@ -334,8 +341,11 @@ function parentBlobs(store: ImageStore, parent: string | undefined, optional: bo
     if (optional && e instanceof ImageError) return out;
     throw e;
   }
-  for (const layers of image.payloads.values()) {
-    for (const layer of layers) if (layer.contentHex !== null) out.set(layer.contentHex, { dir: image.dir, layer });
+  const all = [...image.payloads.values()].flat();
+  const sameWriter = codec === null || all.some((l) => l.codec === codec);
+  for (const layer of all) {
+    if (layer.contentHex === null || !(layer.codec === codec || (layer.codec === null && sameWriter))) continue;
+    out.set(layer.contentHex, { dir: image.dir, layer });
   }
   return out;
 }
@@ -380,8 +390,10 @@ export async function writeImage(
     [ANNOTATION_FORMAT]: FORMAT_NAME,
     [ANNOTATION_FORMAT_VERSION]: String(FORMAT_VERSION),
   };
+  const codec = options.compress === undefined ? undefined : store.codecs?.get(options.compress);
+  if (options.compress !== undefined && codec === undefined) throw new ImageError(`${target}: no codec named ${options.compress} to compress with`);
   targetState(store, target); // refuse an unusable dir before writing anything
-  const parent = parentBlobs(store, options.parent, options.parentOptional === true);
+  const parent = parentBlobs(store, options.parent, options.parentOptional === true, codec?.name ?? null);
   const { onProgress } = options;
   let done = 0;
   const progress = onProgress === undefined ? (): void => {} : (n: number): void => onProgress((done += n), total);
@@ -393,7 +405,7 @@ export async function writeImage(
   try {
     store.makeDirs(`${tmp}/${BLOBS_DIR}`);
     store.sync(`${tmp}/blobs`); // holds sha256/ alone, from now on
-    blobs = new BlobSet(store, tmp, parent, options.parentIdentities ?? new Map(), options.compress === true, progress);
+    blobs = new BlobSet(store, tmp, parent, options.parentIdentities ?? new Map(), codec, progress);
     // What does not depend on the payloads is written (and flushed) while they are.
     await blobs.writeFile(`${tmp}/${LAYOUT_FILE}`, jsonBytes({ imageLayoutVersion: LAYOUT_VERSION }));
     const layers: Descriptor[] = [];
@@ -416,7 +428,7 @@ export async function writeImage(
       const p = payloads[i] as Payload;
       const s = await blobs.put(p.bytes, hashFor(p));
       stored.push(s);
-      layers.push(layerOf(p, s, store.codec?.suffix ?? ''));
+      layers.push(layerOf(p, s));
       diffIds.push(digestOf(s.contentHex));
     }
     await blobs.flush(); // the payloads are stored: the stats can say so
@@ -494,15 +506,15 @@ export async function writeImage(
   }
 }
 
-function layerOf(p: Payload, s: Stored, suffix: string): Descriptor {
+function layerOf(p: Payload, s: Stored): Descriptor {
   const annotations: Record<string, string> = { ...p.annotations, [ANNOTATION_NAME]: p.name };
   if (p.part !== undefined) annotations[ANNOTATION_PART] = `${p.part.index}/${p.part.count}`;
-  if (s.compressed) {
+  if (s.codec !== null) {
     annotations[ANNOTATION_SIZE] = String(p.bytes.length);
     annotations[ANNOTATION_CONTENT] = digestOf(s.contentHex);
   }
   return {
-    mediaType: layerMediaType(kindOf(p), s.compressed ? suffix : ''),
+    mediaType: layerMediaType(kindOf(p), s.codec === null ? '' : `+${s.codec}`),
     digest: digestOf(s.hex),
     size: s.size,
     annotations,

@@ -5,7 +5,7 @@
 // with the checkpoint annotations (runtime/annotations.ts) and its stats (pause, cut, write, bytes) in its
 // config. A pod checkpointed before with --leave-running is cut incrementally (LastCut).
 import { hostFacts } from '../host/hostfacts.js';
-import { NodeImageStore } from '../host/imagestore.js';
+import { imageStoreFor } from '../host/imagestore.js';
 import type { Payload } from '../image/payload.js';
 import { writeImage, type WriteResult, type WriteStats } from '../image/writer.js';
 import { checkpointAnnotations } from '../runtime/annotations.js';
@@ -38,6 +38,8 @@ export interface CutRequest {
   parentPath?: string;
   /** What the last checkpoint of this pod that left it running kept, if any. */
   last: LastCut | null;
+  /** The codec to compress blobs with ("gzip", "zstd"); none when absent. */
+  compress?: string;
   /** Told of payload bytes stored so far out of their total. */
   onProgress?: (done: number, total: number) => void;
   /** Why no cut can be taken now (an exec under way), asked once the pod is paused; null if it can. */
@@ -111,9 +113,11 @@ async function writeCut(running: RunningPod, payloads: Payload[], req: CutReques
   };
   // The parent: the one asked for, else the last cut's image if it can still be read.
   const parent = req.parentPath ?? req.last?.image;
-  const r = await writeImage(new NodeImageStore(), req.imagePath, contents, {
+  const store = await imageStoreFor(req.compress, parent === undefined ? [] : [parent]);
+  const r = await writeImage(store, req.imagePath, contents, {
     ...(parent !== undefined ? { parent, parentOptional: req.parentPath === undefined } : {}),
     ...(req.last !== null ? { parentIdentities: req.last.identities } : {}),
+    ...(req.compress !== undefined ? { compress: req.compress } : {}),
     ...(req.onProgress !== undefined ? { onProgress: req.onProgress } : {}),
   });
   return { bytes: r.payloadBytes, written: r.written, reused: r.reused, ms: Math.round(performance.now() - t0), result: r };

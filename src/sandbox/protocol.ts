@@ -30,6 +30,8 @@ export interface CheckpointRequest {
   imagePath: string;
   leaveRunning: boolean;
   parentPath?: string;
+  /** The codec to compress blobs with ("gzip", "zstd"); none when absent. */
+  compress?: string;
 }
 
 export interface PingRequest {
@@ -105,6 +107,7 @@ export function parseRequest(v: unknown): ControlRequest | string {
         imagePath: r['imagePath'],
         leaveRunning: r['leaveRunning'] === true,
         ...(typeof r['parentPath'] === 'string' ? { parentPath: r['parentPath'] } : {}),
+        ...(typeof r['compress'] === 'string' ? { compress: r['compress'] } : {}),
       };
     case 'ping':
       return { op: 'ping' };

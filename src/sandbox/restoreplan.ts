@@ -5,7 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readImage, type CheckpointImage } from '../image/reader.js';
-import { NodeImageStore } from '../host/imagestore.js';
+import { imageStoreFor } from '../host/imagestore.js';
 import type { ContainerSpec, PodSpec } from '../runtime/spec/podspec.js';
 import { AmberError } from '../base/error.js';
 
@@ -24,10 +24,10 @@ export interface OpenOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export function openImage(dir: string, options: OpenOptions = {}): CheckpointImage {
+export async function openImage(dir: string, options: OpenOptions = {}): Promise<CheckpointImage> {
   const abs = resolve(dir);
   if (!existsSync(abs)) throw new AmberError(`${dir}: no such image directory`);
-  return readImage(new NodeImageStore(), abs, options);
+  return readImage(await imageStoreFor(undefined, [abs]), abs, options);
 }
 
 function sameNames(what: string, a: readonly string[], b: readonly string[], specFile: string): void {
@@ -49,7 +49,7 @@ export interface PlanOptions extends OpenOptions {
 /** The image, the spec it restores into, and where each hostPath volume now lives. */
 export async function planRestore(imagePath: string, options: PlanOptions = {}): Promise<RestorePlan> {
   const specFile = options.specFile;
-  const image = openImage(imagePath, options);
+  const image = await openImage(imagePath, options);
   const saved = image.config.meta['spec'] as PodSpec | undefined;
   if (saved === undefined) throw new AmberError(`${imagePath}: the image holds no pod spec`);
   let spec = saved;

@@ -241,6 +241,7 @@ export class PodServer {
       leaveRunning: req.leaveRunning,
       ...(req.parentPath !== undefined ? { parentPath: req.parentPath } : {}),
       last: this.#lastCut,
+      ...(req.compress !== undefined ? { compress: req.compress } : {}),
       onProgress: progress,
       busy: () => this.#busy(),
     });
