@@ -1,9 +1,9 @@
 // Image format versions through the built command: an image of every format Amber ever wrote, committed
 // under test/fixtures/images/ as that Amber wrote it, restores with this one (each fixture's README says
 // how it was made and what a restore prints), never changed by the restore; an image of a newer format
-// than this Amber reads is refused in one line naming both versions.
+// than this Amber reads is refused in one line naming both versions. A format change adds a fixture.
 import assert from 'node:assert/strict';
-import { cpSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FORMAT_VERSION } from '../src/image/layout.js';
@@ -25,12 +25,28 @@ describe('image formats', () => {
     assert.deepEqual(fingerprint(image), before, 'the restore changed the fixture');
   });
 
+  // Format 2 carries its module: no flag, no .wasm, an empty module cache, nothing transformed.
+  for (const [fixture, first] of [['v2-ticker-raw', 5], ['v2-ticker-zstd', 4]] as const) {
+    it(`format 2 (${fixture}): restores with no flag on a machine that never saw the pod, and counts on`, async (t) => {
+      const image = join(fixtures, fixture, 'image');
+      const before = fingerprint(image);
+      const w = workspace('format2', t);
+      const cache = w.path('cache');
+      mkdirSync(cache);
+      const r = succeeded(await w.amber(['restore', '--image-path', image], { env: { ...process.env, XDG_CACHE_HOME: cache } }), `restore of ${fixture}`);
+      const want = Array.from({ length: 9 - first }, (_, i) => `ticker | tick ${first + i}\n`).join('');
+      assert.equal(r.stdout, want);
+      assert.deepEqual(readdirSync(cache), [], 'the restore transformed a module');
+      assert.deepEqual(fingerprint(image), before, 'the restore changed the fixture');
+    });
+  }
+
   it('an image of a newer format is refused in one line naming both versions', async (t) => {
     const w = workspace('format-newer', t);
     const image = w.path('image');
-    cpSync(join(fixtures, 'v1-ticker', 'image'), image, { recursive: true });
+    cpSync(join(fixtures, 'v2-ticker-raw', 'image'), image, { recursive: true });
     const newer = FORMAT_VERSION + 1;
-    editImage(image, { config: (c) => { c['version'] = newer; } });
+    editImage(image, { config: (c) => { (c['org.amber.checkpoint'] as Record<string, unknown>)['version'] = newer; } });
     const before = fingerprint(image);
     const r = await w.amber(['restore', '--image-path', image]);
     userError(r, 'restore of a newer format');
