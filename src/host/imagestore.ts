@@ -125,7 +125,19 @@ export class NodeImageStore implements ImageStore {
     return new FileWriter(path, fd);
   }
 
-  async writeFile(path: string, bytes: Uint8Array): Promise<void> {
+  async syncFile(path: string): Promise<void> {
+    let handle: fs.promises.FileHandle | undefined;
+    try {
+      handle = await fs.promises.open(path, fs.constants.O_RDONLY);
+      await handle.sync();
+    } catch (e) {
+      throw imageErrorOf(path, e);
+    } finally {
+      await handle?.close().catch(() => {});
+    }
+  }
+
+  async writeFile(path: string, bytes: Uint8Array, options: { sync?: boolean } = {}): Promise<void> {
     // Open, write, fsync and close each run on libuv's thread pool: several blobs are flushed at once
     // while the writer hashes the next (the disk merges their flushes into few journal commits).
     let handle: fs.promises.FileHandle | undefined;
@@ -135,7 +147,7 @@ export class NodeImageStore implements ImageStore {
         const { bytesWritten } = await handle.write(bytes, at, Math.min(bytes.length - at, WRITE_SLICE));
         at += bytesWritten;
       }
-      await handle.sync();
+      if (options.sync !== false) await handle.sync();
       const h = handle;
       handle = undefined;
       await h.close();

@@ -68,11 +68,13 @@ export interface ImageStore {
   /** Creates a new file (exclusively) for writing. */
   create(path: string): StoreWriter;
   /**
-   * Creates a new file (exclusively) holding bytes and flushes it to stable storage, off this thread
-   * where the host can. bytes must not change until the promise settles; it rejects with ImageError,
+   * Creates a new file (exclusively) holding bytes and flushes it to stable storage (unless sync is
+   * false: the writer flushes it later), off this thread where the host can. bytes must not change until the promise settles; it rejects with ImageError,
    * and a file it created may then be left behind (the writer removes its whole temporary directory).
    */
-  writeFile(path: string, bytes: Uint8Array): Promise<void>;
+  writeFile(path: string, bytes: Uint8Array, options?: { sync?: boolean }): Promise<void>;
+  /** Flushes a file's data to stable storage (fsync), off this thread where the host can. */
+  syncFile?(path: string): Promise<void>;
   /** Opens a file read-only (never creates, never changes access times it can avoid); null if missing. */
   open(path: string): StoreReader | null;
   /** Hard-links existing to newPath; false when the host cannot (another filesystem), so copy instead. */

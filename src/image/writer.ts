@@ -50,6 +50,13 @@ export interface WriteOptions {
   /** The parent was not asked for by name (the last checkpoint's image): one that cannot be opened (gone,
    *  damaged) is no parent, rather than an error. */
   parentOptional?: boolean;
+  /**
+   * Return once the image is complete and in place, and flush its files to stable storage afterwards
+   * (WriteResult.flushed): the image it replaces is removed only once that is done, so a crash before
+   * leaves it whole at DIR.old-<random> (while DIR, not yet flushed, may be refused as damaged). The
+   * default flushes everything before the image is renamed into place.
+   */
+  deferFlush?: boolean;
   /** Compress payload blobs of at least 16 KiB with the store's codec of this name ("gzip", "zstd"),
    *  keeping the result when it saves at least an eighth (so a zero part costs one tiny blob, and
    *  random bytes stay as they are). */
@@ -87,6 +94,9 @@ export interface WriteResult {
   readonly contentHexes: readonly string[];
   /** The identity of each payload blob of the new image, in place, by hex (when the store tells). */
   readonly identities: ReadonlyMap<string, string>;
+  /** Settles once the image is on stable storage and the one it replaced removed (at once unless
+   *  deferFlush), with what went wrong doing that; never rejects. */
+  readonly flushed: Promise<string[]>;
 }
 
 /** Below this a payload blob is never compressed: the codec's fixed cost outweighs what it saves. */
@@ -121,6 +131,10 @@ class BlobSet {
   readonly #parent: ParentBlobs;
   readonly #identities: ReadonlyMap<string, string>;
   readonly #codec: StoreCodec | undefined;
+  /** Whether each file is flushed as it is written (else by the caller, later: written). */
+  readonly #sync: boolean;
+  /** The files written, by path, for a flush later. */
+  readonly writtenFiles: string[] = [];
   readonly #progress: (n: number) => void;
   /** By the hex of the payload bytes. */
   readonly #byContent = new Map<string, Stored>();
@@ -138,7 +152,8 @@ class BlobSet {
   written = 0;
   reused = 0;
 
-  constructor(store: ImageStore, dir: string, parent: ParentBlobs, identities: ReadonlyMap<string, string>, codec: StoreCodec | undefined, progress: (n: number) => void) {
+  constructor(store: ImageStore, dir: string, parent: ParentBlobs, identities: ReadonlyMap<string, string>, codec: StoreCodec | undefined, sync: boolean, progress: (n: number) => void) {
+    this.#sync = sync;
     this.#store = store;
     this.#dir = dir;
     this.#parent = parent;
@@ -199,7 +214,8 @@ class BlobSet {
   async writeFile(path: string, bytes: Uint8Array, onDone?: () => void): Promise<void> {
     while (this.#inFlight.size >= IN_FLIGHT) await Promise.race(this.#inFlight);
     this.#throwIfFailed();
-    const write: Promise<void> = this.#store.writeFile(path, bytes).then(
+    this.writtenFiles.push(path);
+    const write: Promise<void> = (this.#sync ? this.#store.writeFile(path, bytes) : this.#store.writeFile(path, bytes, { sync: false })).then(
       () => onDone?.(),
       (error: unknown) => {
         this.#failed ??= { error };
@@ -404,8 +420,9 @@ export async function writeImage(
   let blobs: BlobSet | null = null;
   try {
     store.makeDirs(`${tmp}/${BLOBS_DIR}`);
-    store.sync(`${tmp}/blobs`); // holds sha256/ alone, from now on
-    blobs = new BlobSet(store, tmp, parent, options.parentIdentities ?? new Map(), codec, progress);
+    const defer = options.deferFlush === true;
+    if (!defer) store.sync(`${tmp}/blobs`); // holds sha256/ alone, from now on
+    blobs = new BlobSet(store, tmp, parent, options.parentIdentities ?? new Map(), codec, !defer, progress);
     // What does not depend on the payloads is written (and flushed) while they are.
     await blobs.writeFile(`${tmp}/${LAYOUT_FILE}`, jsonBytes({ imageLayoutVersion: LAYOUT_VERSION }));
     const layers: Descriptor[] = [];
@@ -469,9 +486,14 @@ export async function writeImage(
     await blobs.writeFile(`${tmp}/${INDEX_FILE}`, jsonBytes(index));
     await blobs.flush(); // every file written and flushed; then the directories that name them
     if (total === 0) onProgress?.(0, 0);
-    store.sync(`${tmp}/${BLOBS_DIR}`);
-    store.sync(tmp);
-    const warnings = swapIn(store, tmp, target);
+    if (!defer) {
+      store.sync(`${tmp}/${BLOBS_DIR}`);
+      store.sync(tmp);
+    }
+    const { warnings, aside } = swapIn(store, tmp, target, defer);
+    const flushed = defer
+      ? flushLater(store, target, blobs.writtenFiles.map((f) => `${target}${f.slice(tmp.length)}`), aside)
+      : Promise.resolve([]);
     const identities = new Map<string, string>();
     if (store.identity !== undefined) {
       for (const s of stored) {
@@ -494,6 +516,7 @@ export async function writeImage(
       warnings,
       contentHexes: stored.map((s) => s.contentHex),
       identities,
+      flushed,
     };
   } catch (e) {
     await blobs?.settle();
@@ -521,11 +544,48 @@ function layerOf(p: Payload, s: Stored): Descriptor {
   };
 }
 
+/** Files flushed at once by flushLater (each an fsync on libuv's pool). */
+const FLUSH_IN_FLIGHT = 8;
+
 /**
- * Renames the complete image tmp to target, an earlier image there aside first and removed last. Once the
- * new image is in place nothing throws: what fails after that is a warning.
+ * deferFlush's second half: every file written, then the directories that name them, flushed; then the
+ * image the new one replaced (aside) removed. What fails is a warning, and then aside is kept.
  */
-function swapIn(store: ImageStore, tmp: string, target: string): string[] {
+async function flushLater(store: ImageStore, target: string, files: readonly string[], aside: string | null): Promise<string[]> {
+  const warnings: string[] = [];
+  try {
+    const queue = [...files];
+    const worker = async (): Promise<void> => {
+      for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
+        if (store.syncFile !== undefined) await store.syncFile(f);
+        else store.sync(f);
+      }
+    };
+    await Promise.all(Array.from({ length: FLUSH_IN_FLIGHT }, worker));
+    for (const d of [`${target}/${BLOBS_DIR}`, `${target}/blobs`, target, dirName(target)]) {
+      if (store.syncFile !== undefined) await store.syncFile(d);
+      else store.sync(d);
+    }
+  } catch (e) {
+    warnings.push(`the image could not be flushed to stable storage${aside === null ? '' : `; the previous one is kept at ${aside}`}: ${e instanceof Error ? e.message : String(e)}`);
+    return warnings;
+  }
+  if (aside !== null) {
+    try {
+      store.remove(aside);
+    } catch (e) {
+      warnings.push(`the previous image, now at ${aside}, could not be removed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return warnings;
+}
+
+/**
+ * Renames the complete image tmp to target, an earlier image there aside first and removed last (by the
+ * caller once flushed, when deferred: aside says where it is). Once the new image is in place nothing
+ * throws: what fails after that is a warning.
+ */
+function swapIn(store: ImageStore, tmp: string, target: string, defer: boolean): { warnings: string[]; aside: string | null } {
   let aside: string | null = null;
   if (targetState(store, target) === 'image') {
     aside = `${target}.old-${store.randomSuffix()}`;
@@ -545,10 +605,11 @@ function swapIn(store: ImageStore, tmp: string, target: string): string[] {
       warnings.push(`${what}: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
+  if (defer) return { warnings, aside };
   attempt('the image directory\'s parent could not be flushed', () => store.sync(dirName(target)));
   if (aside !== null) {
     const old = aside;
     attempt(`the previous image, now at ${old}, could not be removed`, () => store.remove(old));
   }
-  return warnings;
+  return { warnings, aside: null };
 }

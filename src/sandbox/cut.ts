@@ -53,6 +53,8 @@ export interface CutResult extends CheckpointResult {
   changedParts: number;
   /** What to keep for the next checkpoint: null unless the pod was left running. */
   next: LastCut | null;
+  /** Settles once the image is on stable storage (and the one it replaced removed), with any warnings. */
+  flushed: Promise<string[]>;
 }
 
 /** Node's memcmp, for comparing memory parts with the last cut's. */
@@ -119,6 +121,9 @@ async function writeCut(running: RunningPod, payloads: Payload[], req: CutReques
     ...(req.last !== null ? { parentIdentities: req.last.identities } : {}),
     ...(req.compress !== undefined ? { compress: req.compress } : {}),
     ...(req.onProgress !== undefined ? { onProgress: req.onProgress } : {}),
+    // The reply goes out once the image is complete and in place; its flush to disk follows (the image it
+    // replaces is kept until then), so the disk's write-back is not part of the command.
+    deferFlush: true,
   });
   return { bytes: r.payloadBytes, written: r.written, reused: r.reused, ms: Math.round(performance.now() - t0), result: r };
 }
@@ -155,7 +160,7 @@ export async function checkpointRunning(running: RunningPod, req: CutRequest): P
       pauseMs = ms1(performance.now() - t0);
     }
     const { result, ...written } = await writeCut(running, payloads, req, { start: tp, prepareMs, pauseMs, cutMs });
-    return { ...written, pauseMs, prepareMs, changedParts, next: snapshots === undefined ? null : nextCut(snapshots, payloads, result) };
+    return { ...written, pauseMs, prepareMs, changedParts, next: snapshots === undefined ? null : nextCut(snapshots, payloads, result), flushed: result.flushed };
   } catch (e) {
     if (pauseMs === null) running.scheduler.unpause();
     throw e;

@@ -32,6 +32,9 @@ export class PodServer {
   #execs = 0;
   /** What the last checkpoint that left the pod running kept for the next (an incremental cut). */
   #lastCut: LastCut | null = null;
+  /** The last image's flush to stable storage (its checkpoint has answered already): a checkpoint waits
+   *  for it before it starts, and this process before it exits. */
+  #flushing: Promise<void> = Promise.resolve();
   /** The image being written, if a checkpoint is under way. */
   #checkpoint: Promise<unknown> | null = null;
   #recorded = false;
@@ -89,6 +92,7 @@ export class PodServer {
       await this.#running.scheduler.run();
     }
     await this.#checkpoint; // a pod left running may end while its image is still being written
+    await this.#flushing;
     // Each relay is told how its process ended before this process goes.
     const deadline = Date.now() + 2000;
     while (this.#relays.size > 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 10));
@@ -148,7 +152,7 @@ export class PodServer {
   /** Stops the sandbox: the record first, then the process (after the reply has gone out). */
   #exitSoon(status: StopStatus): void {
     this.recordStopped(status);
-    setTimeout(() => this.#exit(), 10);
+    setTimeout(() => void this.#flushing.then(() => this.#exit()), 10);
   }
 
   /** One request off the control socket. */
@@ -234,7 +238,7 @@ export class PodServer {
     if (busy !== null) return { ok: false, error: busy };
     if (this.#checkpoint !== null) return { ok: false, error: `pod ${this.#id} is being checkpointed already` };
     // An exec that starts while the snapshot buffers are made, or while a slice runs, is refused at the cut.
-    const checkpoint = checkpointRunning(this.#running, {
+    const checkpoint = this.#flushing.then(() => checkpointRunning(this.#running, {
       id: this.#id,
       source: this.#source,
       imagePath: req.imagePath,
@@ -244,7 +248,7 @@ export class PodServer {
       ...(req.compress !== undefined ? { compress: req.compress } : {}),
       onProgress: progress,
       busy: () => this.#busy(),
-    });
+    }));
     this.#checkpoint = checkpoint.catch(() => {});
     let result;
     try {
@@ -256,6 +260,11 @@ export class PodServer {
       this.#checkpoint = null;
     }
     this.#lastCut = result.next;
+    const flushStart = performance.now();
+    this.#flushing = result.flushed.then((warnings) => {
+      for (const w of warnings) console.log(`checkpoint ${req.imagePath}: ${w}`);
+      console.log(`checkpoint ${req.imagePath}: flushed to disk in ${Math.round(performance.now() - flushStart)} ms after the reply`);
+    });
     if (!req.leaveRunning) this.#exitSoon({ checkpointed: true });
     console.log(`checkpoint ${req.imagePath}: ${result.bytes} bytes, ${result.written} written, ${result.reused} linked, ${result.changedParts} memory parts changed, snapshot buffers made in ${result.prepareMs} ms, pause ${result.pauseMs === null ? 'until exit' : `${result.pauseMs} ms`}, written in ${result.ms} ms`);
     return { ok: true, bytes: result.bytes, written: result.written, reused: result.reused, ms: result.ms, pauseMs: result.pauseMs };
