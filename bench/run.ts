@@ -2,7 +2,8 @@
 // module under each. Not a test and never part of `npm test`: it prints figures, it does not assert.
 //   npm run bench [-- --reps N] [-- --only ID[,ID...]]
 // --only checkpoint runs only the checkpoint/restore benchmark (bench/checkpoint.ts; checkpoint-64 or
-// checkpoint-256 for one size); every other id names a figure of the main tables (bench/figures.ts).
+// checkpoint-256 for one size); --only containerd only Amber under containerd (bench/containerd.ts, root);
+// every other id names a figure of the main tables (bench/figures.ts).
 // Each figure is the median of N runs (default 5), amber and baseline interleaved so drift hits both.
 // Guests time their own inner loop (CLOCK_MONOTONIC, and process CPU time beside it), so start-up is
 // left out of the main table; the second table has whole-process times. The machine is noisy: compare
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CHECKPOINT_SIZES, checkpointFailures, checkpointId, checkpointTable, imageSizes, incrementalTable, runCheckpointBench } from './checkpoint.js';
 import { measure, ROOT, type Sample } from './commands.js';
+import { runContainerdBench } from './containerd.js';
 import { allFigures, guest, type Figure } from './figures.js';
 import { hostDirIsReal, makePlaces } from './places.js';
 import { failures, innerTable, wallTable, type Result } from './report.js';
@@ -124,9 +126,11 @@ async function main(): Promise<number> {
   }
   console.log(`amber bench — ${describeTree()}`);
   console.log(`node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), median of ${opts.reps}`);
-  const onlyCheckpoints = opts.only !== undefined && opts.only.every((id) => id === 'checkpoint' || CHECKPOINT_SIZES.some((n) => id === checkpointId(n)));
-  const failed = onlyCheckpoints ? [] : runFigures(opts);
-  failed.push(...await runCheckpoints(opts));
+  const special = (id: string): boolean => id === 'checkpoint' || id === 'containerd' || CHECKPOINT_SIZES.some((n) => id === checkpointId(n));
+  const onlySpecial = opts.only !== undefined && opts.only.every(special);
+  const failed = onlySpecial ? [] : runFigures(opts);
+  if (opts.only === undefined || !opts.only.includes('containerd') || opts.only.some((id) => id !== 'containerd')) failed.push(...await runCheckpoints(opts));
+  if (opts.only === undefined || opts.only.includes('containerd')) console.log(`\n${await runContainerdBench(opts.reps)}`);
   console.log(failed.length === 0 ? '\nall targets met' : `\nmissed: ${failed.join(', ')}`);
   return 0;
 }
