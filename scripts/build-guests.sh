@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds every guests/NAME.c into guests/NAME.wasm (wasm32-wasi, Debian's clang and wasi-libc).
 #   scripts/build-guests.sh [--out DIR]     (default: guests/, next to the sources)
-# guests/ may also hold shared headers (*.h): `#include "x.h"` finds them beside the source. The output is deterministic:
+# guests/ may also hold shared headers (*.h): `#include "x.h"` finds them beside the source. A source may ask for
+# more flags on a line of its own, `// cflags: -mbulk-memory` (test/testing and src/transform/testing read it too).
+# The output is deterministic:
 # the same sources and toolchain give the same bytes (scripts/check-guests.sh relies on it).
 # Needs: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32
 set -euo pipefail
@@ -29,9 +31,11 @@ for c in "$src"/*.c; do
   # Compiled (-O2) and linked (no -O) in two steps: a link given -O runs any wasm-opt clang finds, on PATH
   # (`npm run` puts binaryen's there) or beside clang itself (Debian's binaryen puts one in /usr/bin), so
   # the output would depend on what is installed. PATH is emptied too; clang finds wasm-ld beside itself.
+  read -r -a extra <<<"$(sed -n 's|^// cflags: ||p' "$c" | head -n 1)"
   (cd "$src" && env PATH=/nonexistent "$CLANG_BIN" --target=wasm32-wasi -O2 -Wall -Wextra -Werror \
-    -c -o "$out/$name.o.tmp" "$name.c" &&
-    env PATH=/nonexistent "$CLANG_BIN" --target=wasm32-wasi -Wl,--strip-debug -o "$out/$name.wasm.tmp" "$out/$name.o.tmp")
+    ${extra[@]+"${extra[@]}"} -c -o "$out/$name.o.tmp" "$name.c" &&
+    env PATH=/nonexistent "$CLANG_BIN" --target=wasm32-wasi ${extra[@]+"${extra[@]}"} -Wl,--strip-debug \
+    -o "$out/$name.wasm.tmp" "$out/$name.o.tmp")
   rm -f "$out/$name.o.tmp"
   chmod 644 "$out/$name.wasm.tmp"
   mv "$out/$name.wasm.tmp" "$out/$name.wasm"

@@ -39,7 +39,7 @@ export function resolveTransformOptions(opts: TransformOptions): ResolvedTransfo
  */
 export function transformVersion(opts: TransformOptions = {}): string {
   const r = resolveTransformOptions(opts);
-  const parts = [`amber-asyncify.2`, `binaryen-${BINARYEN_VERSION}`, `O${r.optimizeLevel}`];
+  const parts = [`amber-asyncify.3`, `binaryen-${BINARYEN_VERSION}`, `O${r.optimizeLevel}`];
   if (r.preempt) parts.push(r.checkShortLoops ? 'preempt-all-loops-recursion' : 'preempt-unbounded-loops-recursion');
   if (r.asyncify) parts.push('asyncify-wasi-amber-indirect-by-signature');
   return parts.join('.');

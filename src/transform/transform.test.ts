@@ -54,6 +54,7 @@ describe('transformModule', () => {
       ['spin', ['bogus', '1']],
       ['sleeper', ['count', '3']],
       ['hello', ['a', '--exit', '3']],
+      ['bulkmem', ['300']],
     ];
     for (const [guest, args] of cases) {
       assert.deepEqual(runTransformed(transformedGuest(guest), args), runRaw(guestBytes(guest), args), `${guest} ${args.join(' ')}`);
@@ -163,8 +164,9 @@ describe('transformModule', () => {
       assert.equal(binaryen.getPassArgument('asyncify-imports'), before.imports);
       const mod = binaryen.readBinary(bytes);
       try {
-        mod.setFeatures(binaryen.Features.MVP | binaryen.Features.MutableGlobals | binaryen.Features.SignExt | binaryen.Features.BulkMemory | binaryen.Features.NontrappingFPToInt);
-        assert.ok(mod.validate(), 'does not validate under the five features');
+        const { MVP, MutableGlobals, SignExt, BulkMemory, BulkMemoryOpt, NontrappingFPToInt } = binaryen.Features;
+        mod.setFeatures(MVP | MutableGlobals | SignExt | BulkMemory | BulkMemoryOpt | NontrappingFPToInt);
+        assert.ok(mod.validate(), 'does not validate under the features Node 20 loads');
       } finally {
         mod.dispose();
       }
@@ -175,6 +177,31 @@ describe('transformModule', () => {
 
   it('refuses bytes that are not a module', () => {
     assert.throws(() => transformModule(new Uint8Array([0, 97, 115, 109, 9, 9])), TransformError);
+  });
+
+  it('takes memory.copy and memory.fill (clang -mbulk-memory), and keeps them', () => {
+    const bytes = guestBytes('bulkmem');
+    const ops = (b: Uint8Array): number => {
+      const mod = binaryen.readBinary(b);
+      try {
+        const text = mod.emitText();
+        return (text.match(/memory\.(copy|fill)/g) ?? []).length;
+      } finally {
+        mod.dispose();
+      }
+    };
+    assert.ok(ops(bytes) > 0, 'guests/bulkmem is built without bulk memory');
+    assert.ok(ops(transformModule(bytes)) > 0);
+  });
+
+  it('refuses a module Asyncify has transformed already, in one line naming what gave it away', () => {
+    const once = transformModule(guestBytes('hello'));
+    assert.throws(() => transformModule(once), (e: unknown) => {
+      assert.ok(e instanceof TransformError);
+      assert.match(e.message, /^already transformed by Asyncify \(it exports asyncify_\w+\)/);
+      assert.doesNotMatch(e.message, /\n/);
+      return true;
+    });
   });
 });
 

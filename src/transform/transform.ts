@@ -31,13 +31,16 @@ export { BINARYEN_VERSION, transformKey, transformVersion, type TransformCache, 
 
 /**
  * What Node 20 can load, set on the module explicitly: Binaryen's defaults would let passes emit
- * features (reference types, multivalue, ...) the guest never used.
+ * features (reference types, multivalue, ...) the guest never used. Binaryen splits bulk memory in
+ * two: BulkMemoryOpt is memory.copy and memory.fill, what `clang -mbulk-memory` emits; BulkMemory
+ * without it fails an assertion inside Binaryen on the first such instruction.
  */
 const FEATURES =
   binaryen.Features.MVP |
   binaryen.Features.MutableGlobals |
   binaryen.Features.SignExt |
   binaryen.Features.BulkMemory |
+  binaryen.Features.BulkMemoryOpt |
   binaryen.Features.NontrappingFPToInt;
 
 /** The transformed module for bytes, from the cache when it holds it, else transformed and stored. */
@@ -118,6 +121,19 @@ function freshName(mod: binaryen.Module, base: string): string {
   return name;
 }
 
+/**
+ * Refuses a module that Asyncify has transformed already (some language runtimes ship one): Asyncify
+ * over Asyncify aborts inside Binaryen, and a second set of controls would fight the first.
+ */
+function refuseTransformed(mod: binaryen.Module): void {
+  for (let i = 0; i < mod.getNumExports(); i++) {
+    const name = binaryen.getExportInfo(mod.getExportByIndex(i)).name;
+    if (name.startsWith('asyncify_')) {
+      throw new TransformError(`already transformed by Asyncify (it exports ${name}): give Amber the module as built, before Asyncify`);
+    }
+  }
+}
+
 /** Transforms bytes and reports what was added; see transformModule. */
 export function transformModuleWithReport(bytes: Uint8Array, opts: TransformOptions = {}): { bytes: Uint8Array<ArrayBuffer>; report: TransformReport } {
   const r = resolveTransformOptions(opts);
@@ -128,6 +144,7 @@ export function transformModuleWithReport(bytes: Uint8Array, opts: TransformOpti
     throw new TransformError(`not a module Amber can transform: ${e instanceof Error ? e.message : String(e)}`);
   }
   try {
+    refuseTransformed(mod);
     mod.setFeatures(FEATURES);
     const report: TransformReport = { exportedGlobals: exportMutableGlobals(mod), loops: 0, bounded: 0, entries: 0, indirectCallers: null };
     if (r.preempt) {
@@ -160,6 +177,10 @@ export function transformModuleWithReport(bytes: Uint8Array, opts: TransformOpti
     mod.setFeatures(FEATURES);
     if (!mod.validate()) throw new Error('Binaryen produced a module that does not validate');
     return { bytes: ownBuffer(mod.emitBinary()), report };
+  } catch (e) {
+    // Binaryen aborts by throwing a bare pointer after printing why on stderr: one line, not a crash.
+    if (e instanceof Error) throw e;
+    throw new TransformError("Binaryen aborted while transforming it (its reason is on stderr above)");
   } finally {
     mod.dispose();
   }

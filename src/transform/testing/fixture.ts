@@ -23,6 +23,12 @@ function hasClang(): boolean {
 
 const built = new Map<string, Uint8Array<ArrayBuffer>>();
 
+/** The flags a guest's source asks for on a `// cflags: ...` line, as scripts/build-guests.sh reads them. */
+function extraFlags(name: string): string[] {
+  const line = readFileSync(new URL(`${name}.c`, GUESTS), 'utf8').split('\n').find((l) => l.startsWith('// cflags: '));
+  return line === undefined ? [] : line.slice('// cflags: '.length).split(' ').filter((f) => f !== '');
+}
+
 /** guests/NAME.c compiled now when clang is installed (as scripts/build-guests.sh does), else guests/NAME.wasm. */
 export function guestBytes(name: string): Uint8Array<ArrayBuffer> {
   const hit = built.get(name);
@@ -32,10 +38,11 @@ export function guestBytes(name: string): Uint8Array<ArrayBuffer> {
     const dir = mkdtempSync(join(tmpdir(), 'amber-guest-'));
     try {
       const out = join(dir, `${name}.wasm`);
-      execFileSync('clang', ['--target=wasm32-wasi', '-O2', '-Wall', '-Wextra', '-Werror', '-Wl,--strip-debug', '-o', out, `${name}.c`], {
-        cwd: GUESTS,
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
+      // Two steps, as scripts/build-guests.sh builds: a link given -O would run any wasm-opt installed.
+      const flags = ['--target=wasm32-wasi', ...extraFlags(name)];
+      const run = (args: string[]): void => void execFileSync('clang', args, { cwd: GUESTS, stdio: ['ignore', 'ignore', 'inherit'] });
+      run([...flags, '-O2', '-Wall', '-Wextra', '-Werror', '-c', '-o', `${out}.o`, `${name}.c`]);
+      run([...flags, '-Wl,--strip-debug', '-o', out, `${out}.o`]);
       bytes = new Uint8Array(readFileSync(out));
     } finally {
       rmSync(dir, { recursive: true, force: true });
