@@ -243,6 +243,14 @@ function buildProgram(session: { log: CommandLog | null }): Command {
       if (again !== null) return void (process.exitCode = again);
       process.exitCode = await (await podVerbs()).restoreVerb(rootDir(cmd), opts);
     });
+  addGlobalOptions(program.command('prepare'))
+    .description('transform modules ahead of time into the per-user cache (like wasmtime compile)')
+    .argument('<modules...>', 'the .wasm programs')
+    .exitOverride()
+    .action(async (modules: string[]) => {
+      const { prepareVerb } = await import('./prepare.js');
+      await prepareVerb(modules);
+    });
   addRuncVerbs(program);
   addGlobalOptions(program.command('inspect'))
     .description('show what a checkpoint image holds, checkpointctl-style (read-only)')

@@ -2,6 +2,7 @@
 // Detached, they go through the client's Pod handle and print the pod's ID; attached, the pod runs here
 // on this terminal. Long operations draw a progress line on a terminal (cli/progress.ts).
 import { Pod, type RootOptions } from '../client/pod.js';
+import { prepareModules } from '../client/prepare.js';
 import type { OnProgress } from '../client/progress.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
 import { UsageError } from './errors.js';
@@ -20,7 +21,13 @@ function drawn(progress: Progress): { onProgress?: OnProgress } {
 /** `pod run` and `run --bundle`: detached, the pod's ID on stdout (unless quiet); attached, the pod's exit code. */
 export async function runSpec(spec: PodSpec, opts: RootOptions & { detach: boolean; quiet?: boolean; name?: string; source: string }): Promise<number> {
   printWarnings(spec);
+  const progress = progressLine(`${opts.detach ? 'start' : 'run'} ${opts.name ?? spec.name}`);
   if (!opts.detach) {
+    try {
+      await prepareModules(spec.containers.map((c) => c.module), drawn(progress));
+    } finally {
+      progress.done(); // before the first container prints
+    }
     // In the foreground the pod is registered like a detached one (list, state, logs, exec and checkpoint
     // reach it from another terminal); Ctrl-C ends it as `amber kill ID INT` would.
     const term = terminalStdio(spec);
@@ -35,7 +42,12 @@ export async function runSpec(spec: PodSpec, opts: RootOptions & { detach: boole
       term.close();
     }
   }
-  const pod = await Pod.start(spec, opts);
+  let pod;
+  try {
+    pod = await Pod.start(spec, { ...opts, ...drawn(progress) });
+  } finally {
+    progress.done();
+  }
   if (opts.quiet !== true) process.stdout.write(`${pod.id}\n`);
   return 0;
 }

@@ -9,10 +9,12 @@ import { defaultRoot, StateRoot, validId } from '../host/stateroot.js';
 import { LogFileStream, TeeStream } from '../host/streams.js';
 import type { PodStdio } from '../sandbox/bindings.js';
 import { planRestore } from '../sandbox/restoreplan.js';
+import { modulesToTransform } from '../sandbox/restoremodules.js';
 import { startRestored } from '../sandbox/restorerun.js';
 import { containerEnds, startPod, type ContainerEnd, type RunningPod } from '../sandbox/running.js';
 import { PodServer } from '../sandbox/server.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
+import { prepareModules } from './prepare.js';
 import type { OnProgress } from './progress.js';
 import type { RestoreOptions, StartOptions } from './pod.js';
 
@@ -23,7 +25,10 @@ async function runToEnd(running: RunningPod): Promise<ContainerEnd[]> {
   return containerEnds(running);
 }
 
-/** Runs the pod's containers here until every one has exited. */
+/**
+ * Runs the pod's containers here until every one has exited. A module the per-user cache lacks is
+ * transformed on this thread; prepareModules first transforms them on a worker, telling of progress.
+ */
 export async function runPodAttached(spec: PodSpec, stdio: PodStdio): Promise<ContainerEnd[]> {
   return runToEnd(await startPod(spec, stdio));
 }
@@ -39,6 +44,7 @@ export async function restorePodAttached(imagePath: string, opts: Omit<RestoreOp
     ...(opts.volumes !== undefined ? { volumes: opts.volumes } : {}),
     ...(opts.onProgress !== undefined ? { onProgress: bytes(opts.onProgress) } : {}),
   });
+  await prepareModules(modulesToTransform(plan.image, plan.spec), opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {});
   return runToEnd(await startRestored(plan, stdio(plan.spec)));
 }
 

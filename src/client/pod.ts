@@ -10,6 +10,7 @@ import type { CheckpointResult, ControlReply, ControlRequest, ExecResult } from 
 import { PodNotFoundError, PodStateError, refuseNul, SandboxError } from './errors.js';
 import { launchSandbox } from './launch.js';
 import { logLines, logText, type LogLine } from './logs.js';
+import { prepareModules } from './prepare.js';
 import type { OnProgress } from './progress.js';
 import { signalNumber } from './signals.js';
 
@@ -23,6 +24,8 @@ export interface StartOptions extends RootOptions {
   name?: string;
   /** Where the spec came from (a manifest or bundle path), kept in the record and every image. */
   source: string;
+  /** Told of a module transform under way (client/prepare.ts) and of the sandbox starting. */
+  onProgress?: OnProgress;
 }
 
 export interface RestoreOptions extends RootOptions {
@@ -67,22 +70,26 @@ export class Pod {
   }
 
   /** `amber pod run MANIFEST --detach [--name ID]`: starts a pod from a Kubernetes Pod manifest. */
-  static async run(manifest: string, opts: RootOptions & { name?: string } = {}): Promise<Pod> {
+  static async run(manifest: string, opts: RootOptions & { name?: string; onProgress?: OnProgress } = {}): Promise<Pod> {
     const { loadPodManifest } = await specFiles();
     return Pod.start(loadPodManifest(manifest), { ...opts, source: resolve(manifest) });
   }
 
   /** `amber run --bundle DIR --detach ID`: starts an OCI runtime bundle. */
-  static async runBundle(bundle: string, id: string, opts: RootOptions = {}): Promise<Pod> {
+  static async runBundle(bundle: string, id: string, opts: RootOptions & { onProgress?: OnProgress } = {}): Promise<Pod> {
     const { loadBundle } = await specFiles();
     return Pod.start(loadBundle(bundle, id), { ...opts, name: id, source: resolve(bundle) });
   }
 
-  /** Starts a pod from a checked spec in a sandbox of its own; resolves once it runs. */
+  /**
+   * Starts a pod from a checked spec in a sandbox of its own; resolves once it runs. Its modules are
+   * transformed here first (into the per-user cache), so the sandbox's start-up limit never counts one.
+   */
   static async start(spec: PodSpec, opts: StartOptions): Promise<Pod> {
     const root = stateRoot(opts);
     const id = opts.name ?? spec.name;
-    await launchSandbox(root, id, spec.containers.map((c) => c.name), { mode: 'run', spec, source: opts.source });
+    await prepareModules(spec.containers.map((c) => c.module), progressOf(opts));
+    await launchSandbox(root, id, spec.containers.map((c) => c.name), { mode: 'run', spec, source: opts.source }, opts.onProgress);
     return new Pod(root, id);
   }
 
@@ -94,8 +101,10 @@ export class Pod {
   static async restore(imageDir: string, opts: RestoreOptions = {}): Promise<Pod> {
     const root = stateRoot(opts);
     const { planRestore } = await import('../sandbox/restoreplan.js');
+    const { modulesToTransform } = await import('../sandbox/restoremodules.js');
     const plan = await planRestore(imageDir, { lazy: true, ...(opts.spec !== undefined ? { specFile: opts.spec } : {}), ...(opts.volumes !== undefined ? { volumes: opts.volumes } : {}) });
     const id = opts.name ?? plan.image.config.podId;
+    await prepareModules(modulesToTransform(plan.image, plan.spec), progressOf(opts));
     await launchSandbox(root, id, plan.spec.containers.map((c) => c.name), {
       mode: 'restore',
       imagePath: resolve(imageDir),
@@ -142,6 +151,7 @@ export class Pod {
     this.#running('exec needs a running pod');
     refuseNul('exec: module', [module]);
     refuseNul('exec: args', args);
+    await prepareModules([module]);
     return this.#call({ op: 'exec', container, module: resolve(module), args }, `exec in ${this.id}`, EXEC_TIMEOUT_MS);
   }
 
@@ -221,6 +231,10 @@ export class Pod {
       if (r.sandboxPid !== null) killHost(r.sandboxPid);
     }
   }
+}
+
+function progressOf(opts: { onProgress?: OnProgress }): { onProgress?: OnProgress } {
+  return opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {};
 }
 
 /** SIGKILLs a host process that may be gone already. */

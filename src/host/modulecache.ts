@@ -68,6 +68,32 @@ async function transformedBytes(bytes: Uint8Array, sourceHash: string, cache: Tr
   return transformCached(bytes, host).bytes;
 }
 
+/** What ensureTransformed found or did for one module. */
+export interface Prepared {
+  /** The cache key its transformed module is stored under. */
+  key: string;
+  /** Whether it was transformed now (false: the cache held it already). */
+  transformed: boolean;
+  ms: number;
+}
+
+/**
+ * Makes the per-user cache hold the transformed module of the file at path, like `wasmtime compile`:
+ * a hit costs a hash; a miss transforms on a worker thread (host/transformjob.ts), telling onTick the
+ * milliseconds spent every quarter second, so a caller can draw progress and a sandbox started after
+ * it finds the module at once. A one-line error naming path otherwise.
+ */
+export async function ensureTransformed(path: string, opts: { onTick?: (ms: number) => void; cacheDir?: string } = {}): Promise<Prepared> {
+  const start = performance.now();
+  const bytes = readModuleFile(path);
+  const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  const found = lookupTransform(bytes, { hash: sha256Hex, cache: new DirTransformCache(cacheDir) });
+  if (found.bytes !== undefined) return { key: found.key, transformed: false, ms: performance.now() - start };
+  const { runTransformJob } = await import('./transformjob.js');
+  const r = await inModuleAsync(path, () => runTransformJob({ bytes, cacheDir }, opts.onTick));
+  return { key: r.key, transformed: true, ms: performance.now() - start };
+}
+
 /** The transformed, compiled module for a guest's bytes. */
 export async function prepareModule(bytes: Uint8Array, cache: TransformCache = new DirTransformCache(defaultCacheDir())): Promise<LoadedModule> {
   const sourceHash = sha256Hex(bytes);

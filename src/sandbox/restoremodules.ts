@@ -29,6 +29,25 @@ function imageModule(image: CheckpointImage, want: string): LoadedModule | null 
   return inModule(where, () => ({ module: new WebAssembly.Module(bytes), hash: want, bytes, sourceHash: carried.sourceHash, transform: carried.transform }));
 }
 
+/**
+ * The module files a restore of image into spec would transform: a container's that will run again,
+ * whose module the image does not carry and whose file is not that module already. The client
+ * transforms them (client/prepare.ts) before it starts the sandbox.
+ */
+export function modulesToTransform(image: CheckpointImage, spec: PodSpec): string[] {
+  const programs = readPrograms(image).programs;
+  const wanted = new Map(programs.map((r) => [r.container, r.moduleHash]));
+  const exited = new Set(programs.filter((r) => r.state === 'exited').map((r) => r.container));
+  return spec.containers
+    .filter((c) => {
+      if (exited.has(c.name)) return false;
+      const want = wanted.get(c.name);
+      if (want !== undefined && want !== '' && image.has(modulePayloadName(want))) return false;
+      return sha256Hex(readModuleFile(c.module)) !== want;
+    })
+    .map((c) => c.module);
+}
+
 /** Each container's module for a restore of image into spec, by container name; none for one that exited. */
 export async function loadRestoreModules(image: CheckpointImage, spec: PodSpec): Promise<Map<string, LoadedModule>> {
   const programs = readPrograms(image).programs;

@@ -4,7 +4,6 @@
 // A snapshot fits only the exact transformed module, so the transform is versioned and cached by key
 // (cache.ts, which a cache hit needs alone: this file loads Binaryen).
 import binaryen from 'binaryen';
-import { AmberError } from '../base/error.js';
 import {
   AMBER_MODULE,
   FUEL_EXPORT,
@@ -23,10 +22,12 @@ import {
   type TransformHost,
   type TransformOptions,
 } from './cache.js';
+import { TransformError } from './errors.js';
 import { unwindingIndirectCallers } from './indirect.js';
 import { instrumentPreemption, type PreemptStats } from './preempt.js';
 
 export { AMBER_MODULE, FUEL_EXPORT, GLOBAL_EXPORT_PREFIX, PREEMPT_IMPORT, SUSPENDING_IMPORTS };
+export { TransformError };
 export { BINARYEN_VERSION, transformKey, transformVersion, type TransformCache, type TransformHost, type TransformOptions };
 
 /**
@@ -55,13 +56,6 @@ export function transformCached(bytes: Uint8Array, host: TransformHost, opts: Tr
 // binaryen.js 132 takes the features as readBinary's second argument (its .d.ts names a function it lacks).
 const readBinary = binaryen.readBinary as (data: Uint8Array, features?: binaryen.Features) => binaryen.Module;
 
-/** The module cannot be transformed (features Amber does not run, a malformed binary). */
-export class TransformError extends AmberError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TransformError';
-  }
-}
 
 /** What the transform did, for tests and benchmarks. */
 export interface TransformReport extends PreemptStats {

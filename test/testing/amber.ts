@@ -25,9 +25,11 @@ export interface SyncOptions {
   input?: string;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** Default 60 s. */
+  timeoutMs?: number;
 }
 
-/** Runs `amber ARGS` to its end (60 s at most). */
+/** Runs `amber ARGS` to its end (60 s at most unless told another limit). */
 export function amber(args: string[], opts: SyncOptions = {}): RunResult {
   return runScript(amberBin, args, opts);
 }
@@ -39,7 +41,7 @@ export function runScript(script: string, args: string[], opts: SyncOptions = {}
     input: opts.input ?? '',
     cwd: opts.cwd ?? repo,
     env: opts.env ?? process.env,
-    timeout: 60_000,
+    timeout: opts.timeoutMs ?? 60_000,
   });
   if (r.error) throw r.error;
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };

@@ -1,0 +1,55 @@
+// One module transform handed to a worker thread (host/transformworker.ts), the way a build tool runs a
+// compiler in the background: the caller's thread keeps its event loop and is told how long the work
+// has run, and the result lands in the per-user cache like any other. What goes in and comes back.
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { TransformError } from '../transform/errors.js';
+
+export interface TransformJob {
+  /** The guest module as the user gave it. */
+  bytes: Uint8Array;
+  /** The cache (DirTransformCache) the transformed module is stored in. */
+  cacheDir: string;
+}
+
+export type TransformDone =
+  | { ok: true; key: string; bytes: Uint8Array }
+  | { ok: false; message: string; user: boolean };
+
+/** How often onTick hears that the transform still runs. */
+const TICK_MS = 250;
+
+/** The worker's entry point: the built JavaScript, also when this module runs from source (tests through tsx). */
+function workerMain(): string {
+  const here = import.meta.url;
+  return fileURLToPath(here.endsWith('.ts') ? new URL('../../dist/host/transformworker.js', here) : new URL('./transformworker.js', here));
+}
+
+/**
+ * Transforms job.bytes on a worker thread into job.cacheDir; resolves with the cache key and the
+ * transformed bytes. onTick gets the milliseconds spent so far, every TICK_MS. A module the transform
+ * refuses is a TransformError (one line); anything else the worker threw is an Error with its stack.
+ */
+export function runTransformJob(job: TransformJob, onTick?: (ms: number) => void): Promise<{ key: string; bytes: Uint8Array }> {
+  const start = performance.now();
+  const worker = new Worker(workerMain(), { workerData: job });
+  const ticker = onTick === undefined ? undefined : setInterval(() => onTick(performance.now() - start), TICK_MS);
+  return new Promise<{ key: string; bytes: Uint8Array }>((resolve, reject) => {
+    let answered = false;
+    worker.once('message', (done: TransformDone) => {
+      answered = true;
+      if (done.ok) resolve({ key: done.key, bytes: done.bytes });
+      else reject(done.user ? new TransformError(done.message) : new Error(`the module transform failed: ${done.message}`));
+    });
+    worker.once('error', (e) => {
+      answered = true;
+      reject(e);
+    });
+    worker.once('exit', (code) => {
+      if (!answered) reject(new Error(`the module transform's thread exited (code ${code}) without an answer`));
+    });
+  }).finally(() => {
+    if (ticker !== undefined) clearInterval(ticker);
+    void worker.terminate();
+  });
+}

@@ -1,0 +1,20 @@
+// The module transform on a thread of its own (node:worker_threads), like a compiler run in the
+// background: Binaryen works synchronously for seconds to minutes on a large module, so the thread that
+// asked keeps its event loop (progress on a terminal, a control socket) while this one transforms.
+// workerData is a TransformJob; the one message posted back is a TransformDone.
+import { parentPort, workerData } from 'node:worker_threads';
+import { AmberError } from '../base/error.js';
+import type { TransformJob, TransformDone } from './transformjob.js';
+import { DirTransformCache, sha256Hex } from './modulecache.js';
+
+const job = workerData as TransformJob;
+let done: TransformDone;
+try {
+  const { transformCached } = await import('../transform/transform.js');
+  const r = transformCached(job.bytes, { hash: sha256Hex, cache: new DirTransformCache(job.cacheDir) });
+  done = { ok: true, key: r.key, bytes: r.bytes };
+} catch (e) {
+  // An AmberError is a refusal to show as it is; anything else is a bug, shown with its stack.
+  done = { ok: false, message: e instanceof AmberError ? e.line : e instanceof Error ? (e.stack ?? e.message) : String(e), user: e instanceof AmberError };
+}
+parentPort?.postMessage(done);
