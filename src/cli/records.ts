@@ -1,5 +1,6 @@
-// The verbs that read or end a pod, like runsc's list, state, logs, exec, kill and delete: each asks the
-// client's Pod handle and renders what it returns (a table, OCI state JSON, log lines, exit codes).
+// The verbs that read or end a pod, like runsc's list, state, logs, exec and kill (delete is in
+// cli/runc.ts): each asks the client's Pod handle and renders what it returns (a table, OCI state JSON,
+// log lines, exit codes).
 import { Pod } from '../client/pod.js';
 import { signalNumber } from '../client/signals.js';
 
@@ -39,10 +40,6 @@ export async function logsVerb(root: string, id: string, container: string | und
 export async function killVerb(root: string, id: string, signal: string | undefined): Promise<void> {
   const sig = signalNumber(signal);
   await Pod.get(id, { root }).kill(sig);
-}
-
-export async function deleteVerb(root: string, id: string, force: boolean): Promise<void> {
-  await Pod.get(id, { root }).delete({ force });
 }
 
 /** Prints the exec's output and returns its exit code; a trap is one more line on stderr. */

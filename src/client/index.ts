@@ -1,7 +1,7 @@
 // Amber's client, the TypeScript API (`import { Pod } from 'amber'`): the operations of the `amber`
 // command for programs, with results returned and errors thrown as AmberErrors, never printed.
 export { AmberError } from '../base/error.js';
-export { runPodAttached, restorePodAttached, type ContainerEnd, type PodStdio } from './attached.js';
+export { runPodAttached, runPodForeground, restorePodAttached, type ContainerEnd, type ForegroundPod, type PodStdio } from './attached.js';
 export { runProgram, type ProgramEnd, type SingleProgram } from './do.js';
 export { PodNotFoundError, PodStateError, SandboxError } from './errors.js';
 export { inspectCheckpoint, type Inspection, type InspectOptions } from './inspect.js';
