@@ -6,8 +6,9 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lookupTransform, transformVersion, type TransformCache } from '../transform/cache.js';
+import { lookupTransform, transformVersion, type TransformCache, type TransformOptions } from '../transform/cache.js';
 import { inModuleAsync, readModuleFile } from './modulefile.js';
+import { engineOptions, findWasmOpt, wasmOptEngine, type NativeWasmOpt } from './wasmopt.js';
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -59,13 +60,24 @@ export interface LoadedModule {
   transform: string | null;
 }
 
+/**
+ * How this host transforms: Asyncify by a native wasm-opt when one is installed (host/wasmopt.ts), else
+ * by binaryen.js. Client and sandbox both ask, so both look for the same key.
+ */
+export function hostTransform(env: NodeJS.ProcessEnv = process.env): { options: TransformOptions; native: NativeWasmOpt | null } {
+  const native = findWasmOpt(env);
+  return { options: engineOptions(native), native };
+}
+
 /** The transformed bytes for a guest's bytes: from the cache, else transformed (Binaryen loaded now) and stored. */
-async function transformedBytes(bytes: Uint8Array, sourceHash: string, cache: TransformCache): Promise<Uint8Array<ArrayBuffer>> {
+async function transformedBytes(bytes: Uint8Array, sourceHash: string, cache: TransformCache): Promise<{ bytes: Uint8Array<ArrayBuffer>; version: string }> {
   const host = { hash: (b: Uint8Array) => (b === bytes ? sourceHash : sha256Hex(b)), cache };
-  const found = lookupTransform(bytes, host);
-  if (found.bytes !== undefined) return found.bytes;
+  const how = hostTransform();
+  const version = transformVersion(how.options);
+  const found = lookupTransform(bytes, host, how.options);
+  if (found.bytes !== undefined) return { bytes: found.bytes, version };
   const { transformCached } = await import('../transform/transform.js');
-  return transformCached(bytes, host).bytes;
+  return { bytes: transformCached(bytes, host, how.options, how.native === null ? undefined : wasmOptEngine(how.native)).bytes, version };
 }
 
 /** What ensureTransformed found or did for one module. */
@@ -87,10 +99,11 @@ export async function ensureTransformed(path: string, opts: { onTick?: (ms: numb
   const start = performance.now();
   const bytes = readModuleFile(path);
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
-  const found = lookupTransform(bytes, { hash: sha256Hex, cache: new DirTransformCache(cacheDir) });
+  const how = hostTransform();
+  const found = lookupTransform(bytes, { hash: sha256Hex, cache: new DirTransformCache(cacheDir) }, how.options);
   if (found.bytes !== undefined) return { key: found.key, transformed: false, ms: performance.now() - start };
   const { runTransformJob } = await import('./transformjob.js');
-  const r = await inModuleAsync(path, () => runTransformJob({ bytes, cacheDir }, opts.onTick));
+  const r = await inModuleAsync(path, () => runTransformJob({ bytes, cacheDir, native: how.native }, opts.onTick));
   return { key: r.key, transformed: true, ms: performance.now() - start };
 }
 
@@ -98,7 +111,7 @@ export async function ensureTransformed(path: string, opts: { onTick?: (ms: numb
 export async function prepareModule(bytes: Uint8Array, cache: TransformCache = new DirTransformCache(defaultCacheDir())): Promise<LoadedModule> {
   const sourceHash = sha256Hex(bytes);
   const t = await transformedBytes(bytes, sourceHash, cache);
-  return { module: new WebAssembly.Module(t), hash: sha256Hex(t), bytes: t, sourceHash, transform: transformVersion() };
+  return { module: new WebAssembly.Module(t.bytes), hash: sha256Hex(t.bytes), bytes: t.bytes, sourceHash, transform: t.version };
 }
 
 /** The module at path transformed (cached by content) and compiled; a one-line error naming path otherwise. */

@@ -4,12 +4,15 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { TransformError } from '../transform/errors.js';
+import type { NativeWasmOpt } from './wasmopt.js';
 
 export interface TransformJob {
   /** The guest module as the user gave it. */
   bytes: Uint8Array;
   /** The cache (DirTransformCache) the transformed module is stored in. */
   cacheDir: string;
+  /** The native wasm-opt that runs Asyncify (host/wasmopt.ts); null: binaryen.js does. */
+  native: NativeWasmOpt | null;
 }
 
 export type TransformDone =

@@ -6,12 +6,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { AmberError } from '../base/error.js';
 import type { TransformJob, TransformDone } from './transformjob.js';
 import { DirTransformCache, sha256Hex } from './modulecache.js';
+import { engineOptions, wasmOptEngine } from './wasmopt.js';
 
 const job = workerData as TransformJob;
 let done: TransformDone;
 try {
   const { transformCached } = await import('../transform/transform.js');
-  const r = transformCached(job.bytes, { hash: sha256Hex, cache: new DirTransformCache(job.cacheDir) });
+  const native = job.native;
+  const options = engineOptions(native);
+  const r = transformCached(job.bytes, { hash: sha256Hex, cache: new DirTransformCache(job.cacheDir) }, options, native === null ? undefined : wasmOptEngine(native));
   done = { ok: true, key: r.key, bytes: r.bytes };
 } catch (e) {
   // An AmberError is a refusal to show as it is; anything else is a bug, shown with its stack.

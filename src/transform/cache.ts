@@ -13,8 +13,15 @@ export interface TransformOptions {
   checkShortLoops?: boolean;
   /** Run Asyncify. Default true; false gives the "checks alone" module benchmarks compare. */
   asyncify?: boolean;
-  /** Binaryen's optimize level for Asyncify and the passes after it. Default 2. */
+  /** Binaryen's optimize level for Asyncify's own clean-up of what it instruments. Default 1. */
   optimizeLevel?: number;
+  /** Run Binaryen's whole optimization pipeline (at optimizeLevel) after Asyncify. Default false. */
+  optimizeAfter?: boolean;
+  /**
+   * What runs Asyncify: binaryen.js in this process (default), or a native `wasm-opt` the host found,
+   * named by its version ("wasm-opt-108"): the two emit different bytes, so the key names it.
+   */
+  engine?: string;
 }
 
 export interface ResolvedTransformOptions {
@@ -22,6 +29,8 @@ export interface ResolvedTransformOptions {
   checkShortLoops: boolean;
   asyncify: boolean;
   optimizeLevel: number;
+  optimizeAfter: boolean;
+  engine: string;
 }
 
 export function resolveTransformOptions(opts: TransformOptions): ResolvedTransformOptions {
@@ -29,7 +38,9 @@ export function resolveTransformOptions(opts: TransformOptions): ResolvedTransfo
     preempt: opts.preempt ?? true,
     checkShortLoops: opts.checkShortLoops ?? false,
     asyncify: opts.asyncify ?? true,
-    optimizeLevel: opts.optimizeLevel ?? 2,
+    optimizeLevel: opts.optimizeLevel ?? 1,
+    optimizeAfter: opts.optimizeAfter ?? false,
+    engine: opts.engine ?? `binaryen-${BINARYEN_VERSION}`,
   };
 }
 
@@ -39,7 +50,10 @@ export function resolveTransformOptions(opts: TransformOptions): ResolvedTransfo
  */
 export function transformVersion(opts: TransformOptions = {}): string {
   const r = resolveTransformOptions(opts);
-  const parts = [`amber-asyncify.3`, `binaryen-${BINARYEN_VERSION}`, `O${r.optimizeLevel}`];
+  // binaryen.js always places the preemption checks; another engine may run Asyncify after them.
+  const parts = [`amber-asyncify.4`, `binaryen-${BINARYEN_VERSION}`];
+  if (r.engine !== `binaryen-${BINARYEN_VERSION}`) parts.push(`asyncify-by-${r.engine}`);
+  parts.push(`O${r.optimizeLevel}${r.optimizeAfter ? '-pipeline' : ''}`);
   if (r.preempt) parts.push(r.checkShortLoops ? 'preempt-all-loops-recursion' : 'preempt-unbounded-loops-recursion');
   if (r.asyncify) parts.push('asyncify-wasi-amber-indirect-by-signature');
   return parts.join('.');

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import binaryen from 'binaryen';
 import { AsyncifyOverflowError, Fiber, SUSPEND, type FiberOptions, type RunOutcome } from '../wasi/suspend.js';
 import { transformModule } from './transform.js';
-import { Exit, FakeWasi, guestBytes, runRaw, transformedGuest } from './testing/fixture.js';
+import { drive, Exit, FakeWasi, guestBytes, runRaw, settle, transformedGuest } from './testing/fixture.js';
 
 /** A fiber of a transformed guest over a fresh FakeWasi. */
 function fiberOf(name: string, args: string[], opts: FiberOptions = {}, wasiOpts: { onWrite?: (t: string) => void } = {}): { fiber: Fiber; wasi: FakeWasi } {
@@ -14,33 +14,6 @@ function fiberOf(name: string, args: string[], opts: FiberOptions = {}, wasiOpts
   const fiber = new Fiber(transformedGuest(name), { wasi_snapshot_preview1: wasi.imports() }, opts);
   wasi.memory = fiber.memory;
   return { fiber, wasi };
-}
-
-/** Exit code of a run outcome or of the Exit the guest threw. */
-function settle(run: () => RunOutcome): RunOutcome | { kind: 'exit'; code: number } {
-  try {
-    return run();
-  } catch (e) {
-    if (e instanceof Exit) return { kind: 'exit', code: e.code };
-    throw e;
-  }
-}
-
-/**
- * Runs a fiber as a kernel would until the guest ends: blocked sleeps complete at once, reads are
- * retried (stdin must have been fed), preemptions resume. Returns the exit code and the causes seen.
- */
-function drive(fiber: Fiber, wasi: FakeWasi, first?: () => RunOutcome): { code: number; causes: string[] } {
-  const causes: string[] = [];
-  let out = settle(first ?? (() => fiber.start()));
-  while (out.kind === 'suspended') {
-    const p = out.pending;
-    causes.push(`${p.cause}:${p.name}`);
-    if (p.cause !== 'blocked') out = settle(() => fiber.resume());
-    else if (p.name === 'poll_oneoff') out = settle(() => fiber.resume(wasi.completePoll(p.args)));
-    else out = settle(() => fiber.resume({ retry: true }));
-  }
-  return { code: out.kind === 'exit' ? out.code : 0, causes };
 }
 
 function wat(text: string): WebAssembly.Module {

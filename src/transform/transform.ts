@@ -45,10 +45,10 @@ const FEATURES =
   binaryen.Features.NontrappingFPToInt;
 
 /** The transformed module for bytes, from the cache when it holds it, else transformed and stored. */
-export function transformCached(bytes: Uint8Array, host: TransformHost, opts: TransformOptions = {}): { key: string; bytes: Uint8Array<ArrayBuffer> } {
+export function transformCached(bytes: Uint8Array, host: TransformHost, opts: TransformOptions = {}, engine?: AsyncifyEngine): { key: string; bytes: Uint8Array<ArrayBuffer> } {
   const found = lookupTransform(bytes, host, opts);
   if (found.bytes !== undefined) return { key: found.key, bytes: found.bytes };
-  const out = transformModule(bytes, opts);
+  const out = transformModuleWithReport(bytes, opts, engine).bytes;
   host.cache.set(found.key, out);
   return { key: found.key, bytes: out };
 }
@@ -83,6 +83,17 @@ function withBinaryenOptions<T>(optimizeLevel: number, passArgs: Record<string, 
     binaryen.setOptimizeLevel(saved.optimize);
     binaryen.setShrinkLevel(saved.shrink);
     for (const [k, v] of saved.args) binaryen.setPassArgument(k, v);
+  }
+}
+
+/** fn's result with Binaryen's debug info (the names section) on, as it was after. */
+function withBinaryenDebugInfo<T>(fn: () => T): T {
+  const saved = binaryen.getDebugInfo();
+  try {
+    binaryen.setDebugInfo(true);
+    return fn();
+  } finally {
+    binaryen.setDebugInfo(saved);
   }
 }
 
@@ -128,8 +139,23 @@ function refuseTransformed(mod: binaryen.Module): void {
   }
 }
 
+/** What an engine is asked to run after the checks are in: Asyncify and, if asked, the optimizer. */
+export interface AsyncifyStep {
+  /** Asyncify's pass arguments (asyncify-imports, asyncify-addlist, ...), as wasm-opt's --pass-arg takes them. */
+  passArgs: Record<string, string>;
+  optimizeLevel: number;
+  optimizeAfter: boolean;
+}
+
+/**
+ * Runs an AsyncifyStep on a module (names kept, so the lists resolve) and returns the module Amber runs,
+ * limited to the features Node 20 loads: Debian's native `wasm-opt` (host/wasmopt.ts) is one, several
+ * times faster than binaryen.js and on every core. Its name goes into TransformOptions.engine.
+ */
+export type AsyncifyEngine = (bytes: Uint8Array, step: AsyncifyStep) => Uint8Array;
+
 /** Transforms bytes and reports what was added; see transformModule. */
-export function transformModuleWithReport(bytes: Uint8Array, opts: TransformOptions = {}): { bytes: Uint8Array<ArrayBuffer>; report: TransformReport } {
+export function transformModuleWithReport(bytes: Uint8Array, opts: TransformOptions = {}, engine?: AsyncifyEngine): { bytes: Uint8Array<ArrayBuffer>; report: TransformReport } {
   const r = resolveTransformOptions(opts);
   let mod: binaryen.Module;
   try {
@@ -164,9 +190,13 @@ export function transformModuleWithReport(bytes: Uint8Array, opts: TransformOpti
         if (callers.length > 0) passArgs['asyncify-addlist'] = callers.join(',');
       }
     }
+    if (engine !== undefined && r.asyncify) {
+      const named = withBinaryenDebugInfo(() => mod.emitBinary());
+      return { bytes: ownBuffer(engine(named, { passArgs, optimizeLevel: r.optimizeLevel, optimizeAfter: r.optimizeAfter })), report };
+    }
     withBinaryenOptions(r.optimizeLevel, passArgs, () => {
       if (r.asyncify) mod.runPasses(['asyncify']);
-      if (r.optimizeLevel > 0) mod.optimize();
+      if (r.optimizeAfter && r.optimizeLevel > 0) mod.optimize();
     });
     mod.setFeatures(FEATURES);
     if (!mod.validate()) throw new Error('Binaryen produced a module that does not validate');

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { transformCached, type TransformCache, type TransformOptions } from '../transform.js';
-import { SUSPEND, type Answer, type SuspendableImport } from '../../wasi/suspend.js';
+import { SUSPEND, type Answer, type Fiber, type RunOutcome, type SuspendableImport } from '../../wasi/suspend.js';
 
 const GUESTS = new URL('../../../guests/', import.meta.url);
 
@@ -252,4 +252,31 @@ export function runRaw(bytes: Uint8Array<ArrayBuffer>, args: string[]): { stdout
     code = e.code;
   }
   return { stdout: wasi.stdout, code };
+}
+
+/** Exit code of a run outcome or of the Exit the guest threw. */
+export function settle(run: () => RunOutcome): RunOutcome | { kind: 'exit'; code: number } {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof Exit) return { kind: 'exit', code: e.code };
+    throw e;
+  }
+}
+
+/**
+ * Runs a fiber as a kernel would until the guest ends: blocked sleeps complete at once, reads are
+ * retried (stdin must have been fed), preemptions resume. Returns the exit code and the causes seen.
+ */
+export function drive(fiber: Fiber, wasi: FakeWasi, first?: () => RunOutcome): { code: number; causes: string[] } {
+  const causes: string[] = [];
+  let out = settle(first ?? (() => fiber.start()));
+  while (out.kind === 'suspended') {
+    const p = out.pending;
+    causes.push(`${p.cause}:${p.name}`);
+    if (p.cause !== 'blocked') out = settle(() => fiber.resume());
+    else if (p.name === 'poll_oneoff') out = settle(() => fiber.resume(wasi.completePoll(p.args)));
+    else out = settle(() => fiber.resume({ retry: true }));
+  }
+  return { code: out.kind === 'exit' ? out.code : 0, causes };
 }

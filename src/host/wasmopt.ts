@@ -1,0 +1,74 @@
+// Debian's native Binaryen (`apt-get install binaryen`: its `wasm-opt`) as the engine that runs Asyncify
+// after binaryen.js has put the fuel checks in (transform/transform.ts AsyncifyEngine): the same passes
+// compiled to native code on every core, several times faster than binaryen.js on a large module and in
+// a fraction of its memory. Found on PATH (AMBER_WASM_OPT names another binary, or `none` for binaryen.js).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TransformOptions } from '../transform/cache.js';
+import type { AsyncifyEngine } from '../transform/transform.js';
+
+/** The oldest wasm-opt whose Asyncify takes every pass argument the transform gives it. */
+const OLDEST = 101;
+
+/** Features of the modules Amber runs (transform.ts FEATURES), as wasm-opt flags; nothing else is enabled. */
+const FEATURE_FLAGS = ['--mvp-features', '--enable-mutable-globals', '--enable-sign-ext', '--enable-bulk-memory', '--enable-nontrapping-float-to-int'];
+
+export interface NativeWasmOpt {
+  path: string;
+  /** Its release, e.g. 108. */
+  version: number;
+  /** The engine's name in a transform's key: "wasm-opt-108". */
+  engine: string;
+}
+
+/** The native wasm-opt to use, or null (none installed, too old, or AMBER_WASM_OPT=none). */
+export function findWasmOpt(env: NodeJS.ProcessEnv = process.env): NativeWasmOpt | null {
+  const path = env['AMBER_WASM_OPT'] ?? 'wasm-opt';
+  if (path === 'none' || path === '') return null;
+  const r = spawnSync(path, ['--version'], { encoding: 'utf8' });
+  if (r.error !== undefined || r.status !== 0) return null;
+  const version = Number(/version (\d+)/.exec(r.stdout)?.[1] ?? NaN);
+  if (!Number.isInteger(version) || version < OLDEST) return null;
+  return { path, version, engine: `wasm-opt-${version}` };
+}
+
+/** The transform's options for an engine: the native one named in the key, or binaryen.js (null). */
+export function engineOptions(native: NativeWasmOpt | null): TransformOptions {
+  return native === null ? {} : { engine: native.engine };
+}
+
+/** The AsyncifyEngine that runs wasm-opt at path on files in a temp folder of its own. */
+export function wasmOptEngine(native: NativeWasmOpt): AsyncifyEngine {
+  return (bytes, step) => {
+    const dir = mkdtempSync(join(tmpdir(), 'amber-wasm-opt-'));
+    try {
+      const input = join(dir, 'in.wasm');
+      const output = join(dir, 'out.wasm');
+      writeFileSync(input, bytes);
+      const args = [input, ...FEATURE_FLAGS, `--optimize-level=${step.optimizeLevel}`, '--shrink-level=0', '--asyncify'];
+      for (const [k, v] of Object.entries(step.passArgs)) {
+        // Long lists go through a file: binaryen reads "@@FILE" as the list FILE holds, comma-separated
+        // as on the command line (wasm-opt 108 splits a file on commas only).
+        if (v.length > 1000) {
+          const list = join(dir, `${k}.txt`);
+          writeFileSync(list, v);
+          args.push(`--pass-arg=${k}@@${list}`);
+        } else {
+          args.push(`--pass-arg=${k}@${v}`);
+        }
+      }
+      if (step.optimizeAfter && step.optimizeLevel > 0) args.push(`-O${step.optimizeLevel}`);
+      args.push('--strip-debug', '-o', output);
+      const r = spawnSync(native.path, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+      if (r.error !== undefined) throw r.error;
+      if (r.status !== 0) throw new Error(`${native.path} ${args.join(' ')} exited ${r.status}: ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+      // A list name it could not find leaves a function uninstrumented that must be: never run that.
+      if (/non-existing function/.test(r.stderr)) throw new Error(`${native.path}: ${r.stderr.trim().split('\n')[0] ?? ''}`);
+      return new Uint8Array(readFileSync(output));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}
