@@ -215,18 +215,20 @@ function buildProgram(session: { log: CommandLog | null }): Command {
     .option('--leave-running', 'keep the pod running after the checkpoint')
     .option('--parent-path <dir>', 'an earlier image whose unchanged blobs are reused')
     .addOption(new Option('-c, --compress <codec>', "compress the image's blobs (podman's names)").choices(['none', 'gzip', 'zstd']).default('none'))
+    .option('-e, --export <file>', 'write the image as an archive: FILE.tar, .tar.gz or .tar.zst (podman\'s)')
     .addOption(new Option('--pre-dump').hideHelp())
     .exitOverride()
-    .action(async (id: string, opts: { imagePath?: string; leaveRunning?: boolean; parentPath?: string; compress: string }, cmd: Command) => {
+    .action(async (id: string, opts: { imagePath?: string; leaveRunning?: boolean; parentPath?: string; compress: string; export?: string }, cmd: Command) => {
       const r = await runc();
       if (r.isContainer(id, { root: rootDir(cmd) })) return r.containerCheckpointVerb(rootDir(cmd), id, opts);
-      if (opts.imagePath === undefined) throw new UsageError("checkpoint: required option '--image-path <dir>' not specified");
-      await (await podVerbs()).checkpointVerb(rootDir(cmd), id, { ...opts, imagePath: opts.imagePath });
+      if (opts.imagePath === undefined && opts.export === undefined) throw new UsageError("checkpoint: required option '--image-path <dir>' or '--export <file>' not specified");
+      await (await podVerbs()).checkpointVerb(rootDir(cmd), id, opts);
     });
   criuFlags(addGlobalOptions(program.command('restore')))
     .description('bring a checkpointed pod back, here or in another --root (runc\'s form: restore --bundle B --pid-file F ID)')
     .argument('[id]', "runc's: the container to restore into the bundle")
-    .requiredOption('--image-path <dir>', 'the image')
+    .option('--image-path <dir>', 'the image')
+    .option('-i, --import <file>', 'the image as an archive (.tar, .tar.gz, .tar.zst), as checkpoint --export wrote it')
     .option('--spec <pod.yaml>', 'restore into this manifest (containers and volumes matched by name)')
     .option('-d, --detach', 'run in a sandbox process of its own')
     .option('--name <id>', "the restored pod's ID (default: the image's)")
@@ -237,8 +239,12 @@ function buildProgram(session: { log: CommandLog | null }): Command {
     .addOption(new Option('--no-subreaper').hideHelp())
     .addOption(new Option('--no-pivot').hideHelp())
     .exitOverride()
-    .action(async (id: string | undefined, opts: { imagePath: string; spec?: string; detach?: boolean; name?: string; volume: string[]; bundle?: string; pidFile?: string; consoleSocket?: string }, cmd: Command) => {
-      if (id !== undefined) return (await runc()).containerRestoreVerb(rootDir(cmd), id, opts);
+    .action(async (id: string | undefined, opts: { imagePath?: string; import?: string; spec?: string; detach?: boolean; name?: string; volume: string[]; bundle?: string; pidFile?: string; consoleSocket?: string }, cmd: Command) => {
+      if ((opts.imagePath === undefined) === (opts.import === undefined)) throw new UsageError("restore: give one of '--image-path <dir>' and '--import <file>'");
+      if (id !== undefined) {
+        if (opts.imagePath === undefined) throw new UsageError("restore ID (runc's form) takes --image-path");
+        return (await runc()).containerRestoreVerb(rootDir(cmd), id, { ...opts, imagePath: opts.imagePath });
+      }
       const again = await runWithGuestStack(opts.detach);
       if (again !== null) return void (process.exitCode = again);
       process.exitCode = await (await podVerbs()).restoreVerb(rootDir(cmd), opts);

@@ -1,6 +1,7 @@
-// The verbs that start, checkpoint and restore pods: `pod run`, `run --bundle`, `checkpoint`, `restore`.
-// Detached, they go through the client's Pod handle and print the pod's ID; attached, the pod runs here
-// on this terminal. Long operations draw a progress line on a terminal (cli/progress.ts).
+// The verbs that start, checkpoint and restore pods: `pod run`, `run --bundle`, `checkpoint`, `restore`
+// (of image directories, or archives: --export, --import). Detached, they go through the client's Pod
+// handle and print the pod's ID; attached, the pod runs here on this terminal. Long operations draw a progress line on a terminal (cli/progress.ts).
+import type { ContainerEnd } from '../client/attached.js';
 import { Pod, type RootOptions } from '../client/pod.js';
 import { prepareModules } from '../client/prepare.js';
 import type { OnProgress } from '../client/progress.js';
@@ -64,7 +65,9 @@ export function parseVolumes(args: readonly string[]): Record<string, string> {
 }
 
 export interface RestoreFlags {
-  imagePath: string;
+  /** One of the two: an image directory, or an archive (`--import`). */
+  imagePath?: string;
+  import?: string;
   spec?: string;
   detach?: boolean;
   name?: string;
@@ -74,10 +77,16 @@ export interface RestoreFlags {
 export async function restoreVerb(root: string, flags: RestoreFlags): Promise<number> {
   const volumes = parseVolumes(flags.volume);
   const spec = flags.spec !== undefined ? { spec: flags.spec } : {};
+  const archive = flags.import;
+  const imagePath = flags.imagePath;
   if (flags.detach === true) {
     const progress = progressLine(`restore ${flags.name ?? ''}`.trimEnd());
     try {
-      const pod = await Pod.restore(flags.imagePath, { root, volumes, ...spec, ...(flags.name !== undefined ? { name: flags.name } : {}), ...drawn(progress) });
+      const opts = { root, volumes, ...spec, ...(flags.name !== undefined ? { name: flags.name } : {}), ...drawn(progress) };
+      let pod: Pod;
+      if (archive !== undefined) pod = await Pod.restoreArchive(archive, opts);
+      else if (imagePath !== undefined) pod = await Pod.restore(imagePath, opts);
+      else throw new UsageError('restore: expected --image-path or --import');
       progress.done();
       process.stdout.write(`${pod.id}\n`);
     } finally {
@@ -89,12 +98,16 @@ export async function restoreVerb(root: string, flags: RestoreFlags): Promise<nu
   let close = (): void => {};
   try {
     const { restorePodAttached } = await attached();
-    const ends = await restorePodAttached(flags.imagePath, { volumes, ...spec, ...drawn(progress) }, (restored) => {
+    const run = (dir: string): Promise<ContainerEnd[]> => restorePodAttached(dir, { volumes, ...spec, ...drawn(progress) }, (restored) => {
       progress.done(); // the image is read: the pod's own output starts on a clean line
       const term = terminalStdio(restored);
       close = () => term.close();
       return term.stdio;
     });
+    let ends: ContainerEnd[];
+    if (archive !== undefined) ends = await (await import('../client/archive.js')).withImportedImage(archive, run);
+    else if (imagePath !== undefined) ends = await run(imagePath);
+    else throw new UsageError('restore: expected --image-path or --import');
     close();
     return podExit(ends);
   } finally {
@@ -102,17 +115,20 @@ export async function restoreVerb(root: string, flags: RestoreFlags): Promise<nu
   }
 }
 
-export async function checkpointVerb(root: string, id: string, flags: { imagePath: string; leaveRunning?: boolean; parentPath?: string; compress?: string }): Promise<void> {
+export async function checkpointVerb(root: string, id: string, flags: { imagePath?: string; leaveRunning?: boolean; parentPath?: string; compress?: string; export?: string }): Promise<void> {
   const pod = Pod.get(id, { root });
   const progress = progressLine(`checkpoint ${id}`);
   let r;
   try {
-    r = await pod.checkpoint(flags.imagePath, {
+    const opts = {
       leaveRunning: flags.leaveRunning === true,
       ...(flags.parentPath !== undefined ? { parentPath: flags.parentPath } : {}),
       ...(flags.compress !== undefined && flags.compress !== 'none' ? { compress: flags.compress } : {}),
       ...drawn(progress),
-    });
+    };
+    if (flags.export !== undefined) r = await pod.checkpointArchive(flags.export, { ...opts, ...(flags.imagePath !== undefined ? { imageDir: flags.imagePath } : {}) });
+    else if (flags.imagePath !== undefined) r = await pod.checkpoint(flags.imagePath, opts);
+    else throw new UsageError('checkpoint: expected --image-path or --export');
   } finally {
     progress.done();
   }

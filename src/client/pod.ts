@@ -2,7 +2,9 @@
 // sandbox, finds it again by id, and asks it (over its control socket) to exec, checkpoint or stop. It
 // returns results and throws typed AmberErrors; it never prints. Records are read from the state root, so
 // a pod whose sandbox died shows as stopped and never hangs a caller.
+import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { AmberError } from '../base/error.js';
 import { callControl } from '../host/control.js';
 import { defaultRoot, StateRoot, type PodRecord } from '../host/stateroot.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
@@ -36,6 +38,8 @@ export interface RestoreOptions extends RootOptions {
   /** hostPath volume name → the host directory to bind it to instead of the saved one. */
   volumes?: Record<string, string>;
   onProgress?: OnProgress;
+  /** Where the image came from, for the pod's record (default: the image directory). */
+  source?: string;
 }
 
 export interface CheckpointOptions {
@@ -110,9 +114,19 @@ export class Pod {
       imagePath: resolve(imageDir),
       ...(opts.spec !== undefined ? { specFile: resolve(opts.spec) } : {}),
       volumes: opts.volumes ?? {},
-      source: resolve(imageDir),
+      source: opts.source ?? resolve(imageDir),
     }, opts.onProgress);
     return new Pod(root, id);
+  }
+
+  /**
+   * `amber restore --import FILE --detach`: restore() of the image in archive file (client/archive.ts),
+   * unpacked into a temporary directory that is removed once the sandbox has read it.
+   */
+  static async restoreArchive(file: string, opts: RestoreOptions = {}): Promise<Pod> {
+    const { withImportedImage } = await import('./archive.js');
+    opts.onProgress?.({ phase: 'unpacking the archive' });
+    return withImportedImage(file, (dir) => Pod.restore(dir, { ...opts, source: resolve(file) }));
   }
 
   /** A handle on an existing pod; PodNotFoundError if there is none. */
@@ -169,6 +183,28 @@ export class Pod {
     };
     const progress = opts.onProgress;
     return this.#call(req, `checkpoint ${this.id}`, CHECKPOINT_TIMEOUT_MS, progress === undefined ? undefined : (done, total) => progress({ done, total }));
+  }
+
+  /**
+   * `amber checkpoint --export FILE`: checkpoint() written as an archive (tar, .tar.gz or .tar.zst by its
+   * name; client/archive.ts), through imageDir when given (it stays) or a temporary one beside the file. A
+   * name that says no archive is refused before the pod is touched; if the archive cannot be written, the
+   * image is kept and the error says where.
+   */
+  async checkpointArchive(file: string, opts: CheckpointOptions & { imageDir?: string } = {}): Promise<CheckpointResult> {
+    const { archiveCompression, exportImage } = await import('./archive.js');
+    archiveCompression(file);
+    const dir = opts.imageDir ?? `${resolve(file)}.image-${process.pid}`;
+    const r = await this.checkpoint(dir, opts);
+    opts.onProgress?.({ phase: 'writing the archive' });
+    try {
+      await exportImage(dir, file);
+    } catch (e) {
+      if (e instanceof AmberError && opts.imageDir === undefined) throw new AmberError(`${e.line}; the image is kept at ${dir}`, { cause: e });
+      throw e;
+    }
+    if (opts.imageDir === undefined) rmSync(dir, { recursive: true, force: true });
+    return r;
   }
 
   /** `amber kill`: ends every container with the signal (a name or number; default TERM). */
