@@ -3,6 +3,7 @@
 //   npm run bench [-- --reps N] [-- --only ID[,ID...]]
 // --only checkpoint runs only the checkpoint/restore benchmark (bench/checkpoint.ts; checkpoint-64 or
 // checkpoint-256 for one size); --only containerd only Amber under containerd (bench/containerd.ts, root);
+// --only compression the image codecs on a real checkpoint (bench/compression.ts: SQLite, npm run sqlite);
 // every other id names a figure of the main tables (bench/figures.ts).
 // Each figure is the median of N runs (default 5), amber and baseline interleaved so drift hits both.
 // Guests time their own inner loop (CLOCK_MONOTONIC, and process CPU time beside it), so start-up is
@@ -16,6 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CHECKPOINT_SIZES, checkpointFailures, checkpointId, checkpointTable, imageSizes, incrementalTable, runCheckpointBench } from './checkpoint.js';
 import { measure, ROOT, type Sample } from './commands.js';
+import { compressionTable, runCompressionBench } from './compression.js';
 import { runContainerdBench } from './containerd.js';
 import { allFigures, guest, type Figure } from './figures.js';
 import { hostDirIsReal, makePlaces } from './places.js';
@@ -137,11 +139,12 @@ async function main(): Promise<number> {
   }
   console.log(`amber bench — ${describeTree()}`);
   console.log(`node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), median of ${opts.reps}`);
-  const special = (id: string): boolean => id === 'checkpoint' || id === 'containerd' || id === 'asyncify' || CHECKPOINT_SIZES.some((n) => id === checkpointId(n));
+  const special = (id: string): boolean => id === 'checkpoint' || id === 'containerd' || id === 'asyncify' || id === 'compression' || CHECKPOINT_SIZES.some((n) => id === checkpointId(n));
   const onlySpecial = opts.only !== undefined && opts.only.every(special);
   const failed = onlySpecial ? [] : runFigures(opts);
   if (opts.only === undefined || opts.only.includes('asyncify')) failed.push(...runAsyncifyBench(opts.reps));
-  if (opts.only === undefined || opts.only.some((id) => id !== 'containerd' && id !== 'asyncify')) failed.push(...await runCheckpoints(opts));
+  if (opts.only === undefined || opts.only.some((id) => id !== 'containerd' && id !== 'asyncify' && id !== 'compression')) failed.push(...await runCheckpoints(opts));
+  if (opts.only === undefined || opts.only.includes('compression')) console.log(`\n${compressionTable(await runCompressionBench(opts.reps))}`);
   if (opts.only === undefined || opts.only.includes('containerd')) console.log(`\n${await runContainerdBench(opts.reps)}`);
   console.log(failed.length === 0 ? '\nall targets met' : `\nmissed: ${failed.join(', ')}`);
   return 0;
