@@ -7,14 +7,17 @@
 // files beside themselves, as @bokuweb/zstd-wasm its .wasm). bin/amber.js runs the bundle.
 // The bundle sits one folder under dist/, as dist/cli/ does, so the paths built from import.meta.url
 // (../../package.json, ../sandbox/main.js: the sandbox and relay run from dist/ unbundled) are the same;
-// a new one (a Worker's file) must hold in both places.
+// a new one (a Worker's file) must hold in both places: a file a module starts by a path beside itself is
+// an entry point below.
 import { build } from 'esbuild';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 await build({
-  entryPoints: [join(root, 'dist/cli/main.js')],
+  // Files started by path from a bundled module are entries of their own, beside it under the name it
+  // asks for: host/transformjob.ts's worker (new URL('./transformworker.js', import.meta.url)).
+  entryPoints: { main: join(root, 'dist/cli/main.js'), transformworker: join(root, 'dist/host/transformworker.js') },
   outdir: join(root, 'dist/bundle'),
   bundle: true,
   splitting: true,
