@@ -29,9 +29,11 @@ spec:
   const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
   try {
     await until('the foreground pod in list', async () => (await w.amber(['list', '--json'])).stdout.includes('"fg1"'));
-    const state = await w.json<{ status: string; pid: number }>(['state', 'fg1']);
+    // Listed from its record's creation on ('created' while its modules compile), then running.
+    let state = await w.json<{ status: string; pid: number }>(['state', 'fg1']);
+    assert.ok(state.status === 'created' || state.status === 'running', `a starting pod is created or running: ${state.status}`);
+    await until('the foreground pod running', async () => (state = await w.json<{ status: string; pid: number }>(['state', 'fg1'])).status === 'running');
     // The pid is the process that runs the pod: this command, or the one it re-executed with the guests' stack.
-    assert.equal(state.status, 'running');
     assert.ok(state.pid > 0 && (state.pid === child.pid || process.kill(state.pid, 0)), `state names a live process: ${state.pid}`);
     await until('tick 3 in amber logs', async () => (await w.amber(['logs', 'fg1', 't'])).stdout.includes('tick 3\n'));
     assert.match(out, /^t \| tick 1\n/, 'its output still goes to its own terminal');
