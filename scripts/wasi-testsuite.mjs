@@ -20,7 +20,10 @@
 // EBADF, as from a runtime that preopens nothing when the test asks for no directory. Amber preopens the
 // container's root "/" at fd 3 in every guest (DESIGN.md §1: absolute paths work everywhere), so fd 3 is
 // an open directory and the call answers ENOTSOCK, as Linux answers a socket call on a non-socket. Making
-// fd 3 invalid would break that contract; the test's own expectation holds only without preopens.
+// fd 3 invalid would break that contract; the test's own expectation holds only without preopens (any
+// runtime given one directory fails it too: wasi-libc finds preopens from fd 3 up and stops at the first
+// EBADF, so a preopen is always at fd 3). A descriptor that is not open is EBADF to every sock_* call,
+// as the suite's earlier copy of the test checked with fd 420 (src/wasi/imports.test.ts).
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
