@@ -1,43 +1,31 @@
-// `amber inspect DIR [--mounts] [--files] [--ps-tree] [--json]`: what a checkpoint image holds, like
-// checkpointctl's show/inspect for CRIU and Podman checkpoints: the verb and the text rendering of the
-// model the client returns (client/inspect.ts; runtime/inspect builds it). Read-only.
-import { inspectCheckpoint } from '../client/inspect.js';
+// `amber inspect IMAGE... [--stats] [--mounts] [--files] [--ps-tree] [--json]`: what checkpoint images
+// hold, like checkpointctl's show/inspect for CRIU and Podman checkpoints: the verb and the text rendering
+// of the model the client returns (client/inspect.ts; runtime/inspect builds it), one image in full,
+// several as a table (inspecttable.ts). Read-only.
+import { inspectCheckpoints } from '../client/inspect.js';
 import type { ContainerInfo, FdInfo, Inspection, MountInfo, ProcessInfo } from '../runtime/inspect/inspection.js';
 import { escapeMountField } from '../vfs/mountinfo.js';
+import { engineText, imagesTable, metadataRows, statsText } from './inspecttable.js';
+import { formatBytes, table } from './textformat.js';
 
 export interface InspectFlags {
   mounts?: boolean;
   files?: boolean;
   psTree?: boolean;
+  stats?: boolean;
   json?: boolean;
 }
 
-export async function inspectCommand(dir: string, flags: InspectFlags): Promise<void> {
-  const info = await inspectCheckpoint(dir, flags);
-  const text = flags.json === true ? `${JSON.stringify(info, null, 2)}\n` : render(info);
+export async function inspectCommand(paths: readonly string[], flags: InspectFlags): Promise<void> {
+  const infos = await inspectCheckpoints(paths, flags);
+  let text: string;
+  if (flags.json === true) text = `${JSON.stringify(infos.length === 1 ? infos[0] : infos, null, 2)}\n`;
+  else if (infos.length === 1) text = render(infos[0] as Inspection, { stats: flags.stats === true });
+  else text = imagesTable(infos, { stats: flags.stats === true }) + infos.map((i) => (i.processes !== undefined || i.mounts !== undefined || i.files !== undefined ? `\n${i.image}\n${details(i)}` : '')).join('');
   process.stdout.write(text);
 }
 
 // ---- text ----
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(1)} ${units[u] as string}`;
-}
-
-/** Rows as columns padded to their widest cell; the last column is not padded. */
-function table(rows: string[][], indent = '  '): string {
-  const widths: number[] = [];
-  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  return rows.map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd() + '\n').join('');
-}
 
 function callName(call: string): string {
   return call.startsWith('wasi_snapshot_preview1.') ? call.slice('wasi_snapshot_preview1.'.length) : call;
@@ -78,9 +66,19 @@ function summary(i: Inspection): string {
     ['Size', `${formatBytes(i.size.onDisk)} on disk, payloads ${formatBytes(i.size.payloads)}`],
     ['Spec', i.specFile === null ? '(none recorded)' : `${i.specFile}${i.specFormat !== null ? ` (${i.specFormat === 'oci' ? 'OCI bundle' : 'Pod manifest'})` : ''}`],
     ['User ns', i.userns ? 'yes' : 'no'],
+    ...(engineText(i) !== null ? [['Engine', engineText(i) as string]] : []),
+    ...metadataRows(i),
   ], '');
   out += '\nContainers\n';
   out += table([['NAME', 'STATE', 'MODULE'], ...i.containers.map((c) => [c.name, stateText(c), c.module])]);
+  const withArgs = i.containers.filter((c) => c.args.length > 0 || c.env.length > 0);
+  if (withArgs.length > 0) {
+    out += '\nArgs and env\n';
+    out += table(withArgs.flatMap((c) => [
+      [c.name, 'args', c.args.map(shellWord).join(' ')],
+      ...c.env.map((e, n) => ['', n === 0 ? 'env' : '', e]),
+    ]));
+  }
   out += '\nVolumes\n';
   out += i.volumes.length === 0
     ? '  (none)\n'
@@ -182,10 +180,20 @@ function filesText(files: NonNullable<Inspection['files']>): string {
   return out;
 }
 
-export function render(i: Inspection): string {
-  let out = summary(i);
+/** An argument as a shell would need it written: quoted when empty or holding spaces or quotes. */
+function shellWord(w: string): string {
+  return /^[\w@%+=:,./-]+$/.test(w) ? w : JSON.stringify(w);
+}
+
+/** The views asked for: process tree, mount trees, open files. */
+function details(i: Inspection): string {
+  let out = '';
   if (i.processes !== undefined) out += psTree(i, i.processes);
   if (i.mounts !== undefined) out += mountsText(i.mounts);
   if (i.files !== undefined) out += filesText(i.files);
   return out;
+}
+
+export function render(i: Inspection, opts: { stats: boolean } = { stats: false }): string {
+  return summary(i) + (opts.stats ? statsText(i) : '') + details(i);
 }

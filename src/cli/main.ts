@@ -259,16 +259,27 @@ function buildProgram(session: { log: CommandLog | null }): Command {
     });
   addRuncVerbs(program);
   addGlobalOptions(program.command('inspect'))
-    .description('show what a checkpoint image holds, checkpointctl-style (read-only)')
-    .argument('<dir>', 'the image directory')
+    .description('show what checkpoint images hold, checkpointctl-style (read-only); several as a table')
+    .argument('<images...>', 'image directories or archives')
+    .option('--stats', "the checkpoint's pause, total time and bytes scanned and written")
     .option('--mounts', "each container's mount tree")
     .option('--files', "each process's open files")
     .option('--ps-tree', 'the process tree')
+    .option('--json', 'as one JSON document (an array for several images)')
+    .exitOverride()
+    .action(async (images: string[], opts: { stats?: boolean; mounts?: boolean; files?: boolean; psTree?: boolean; json?: boolean }) => {
+      const { inspectCommand } = await import('./inspect.js');
+      await inspectCommand(images, opts);
+    });
+  addGlobalOptions(program.command('diff'))
+    .description('what changed between two checkpoint images: memory pages, files, processes, mounts (read-only)')
+    .argument('<a>', 'the older image (a directory or an archive)')
+    .argument('<b>', 'the newer image')
     .option('--json', 'as one JSON document')
     .exitOverride()
-    .action(async (dir: string, opts: { mounts?: boolean; files?: boolean; psTree?: boolean; json?: boolean }) => {
-      const { inspectCommand } = await import('./inspect.js');
-      await inspectCommand(dir, opts);
+    .action(async (a: string, b: string, opts: { json?: boolean }) => {
+      const { diffCommand } = await import('./diff.js');
+      await diffCommand(a, b, opts);
     });
   return program;
 }

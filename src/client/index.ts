@@ -4,7 +4,7 @@ export { AmberError } from '../base/error.js';
 export { runPodAttached, runPodForeground, restorePodAttached, type ContainerEnd, type ForegroundPod, type PodStdio } from './attached.js';
 export { runProgram, type ProgramEnd, type SingleProgram } from './do.js';
 export { PodNotFoundError, PodStateError, SandboxError } from './errors.js';
-export { inspectCheckpoint, type Inspection, type InspectOptions } from './inspect.js';
+export { diffCheckpoints, inspectCheckpoint, inspectCheckpoints, type ImageDiff, type Inspection, type InspectOptions } from './inspect.js';
 export type { LogLine } from './logs.js';
 export { Pod, type CheckpointOptions, type RestoreOptions, type RootOptions, type StartOptions } from './pod.js';
 export type { OnProgress, ProgressEvent } from './progress.js';

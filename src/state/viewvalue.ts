@@ -33,7 +33,17 @@ export class BlobInfo {
 
 /** A sparseBytes field: its size and how many pages are present (the rest are holes). */
 export class SparseInfo {
-  constructor(readonly size: number, readonly pages: number) {}
+  /** The present pages, by index (PAGE_SIZE bytes each, shared with the graph: read-only). */
+  readonly #present: ReadonlyArray<readonly [number, Uint8Array]>;
+
+  constructor(readonly size: number, readonly pages: number, present: ReadonlyArray<readonly [number, Uint8Array]> = []) {
+    this.#present = present;
+  }
+
+  /** The present pages as the graph holds them (for comparing contents: `amber diff`). */
+  present(): ReadonlyArray<readonly [number, Uint8Array]> {
+    return this.#present;
+  }
 }
 
 export type Value =
@@ -107,8 +117,17 @@ export function decodeValue(k: KindNode, w: Wire, graph: Graph, where: string): 
     }
     case 'sparse': {
       if (!Array.isArray(w)) return bad('a SparseBytes');
-      const [size] = w as readonly Wire[];
-      return typeof size === 'number' ? new SparseInfo(size, Math.floor((w.length - 1) / 2)) : bad('a SparseBytes size');
+      const [size, ...rest] = w as readonly Wire[];
+      if (typeof size !== 'number') return bad('a SparseBytes size');
+      const present: Array<readonly [number, Uint8Array]> = [];
+      for (let i = 0; i + 1 < rest.length; i += 2) {
+        const index = rest[i];
+        const blob = rest[i + 1];
+        const page = blob instanceof WireBlob ? graph.blobs[blob.index] : undefined;
+        if (typeof index !== 'number' || page === undefined) return bad('a SparseBytes page');
+        present.push([index, page]);
+      }
+      return new SparseInfo(size, Math.floor(rest.length / 2), present);
     }
     case 'list':
       return Array.isArray(w) ? (w as readonly Wire[]).map((x, i) => decodeValue(k.of, x, graph, `${where}[${i}]`)) : bad('a list');

@@ -11,8 +11,8 @@ import { PodView } from './podview.js';
 import { programState } from './progstate.js';
 
 function containerInfo(spec: PodSpec | undefined, r: ProgramRecord, monotonicNs: string): ContainerInfo {
-  const module = spec?.containers.find((s) => s.name === r.container)?.module ?? '';
-  return { name: r.container, module, moduleHash: r.moduleHash, ...programState(r, monotonicNs) };
+  const c = spec?.containers.find((s) => s.name === r.container);
+  return { name: r.container, module: c?.module ?? '', moduleHash: r.moduleHash, args: c?.argv ?? [], env: c?.env ?? [], ...programState(r, monotonicNs) };
 }
 
 function volumeInfo(v: PodSpec['volumes'][number]): VolumeInfo {
@@ -39,24 +39,40 @@ export function inspectImage(image: CheckpointImage, onDisk: number, registry: R
     containers: programs.programs.map((r) => containerInfo(spec, r, programs.monotonicNs)),
     volumes: (spec?.volumes ?? []).map(volumeInfo),
     payloads,
+    metadata: spec?.metadata ?? null,
+    annotations: { ...image.annotations },
+    stats: image.config.stats ?? null,
   };
   if (!opts.psTree && !opts.mounts && !opts.files) return out;
 
+  const { pod, kernelVersion } = openPodView(image, registry);
+  out.format.kernel = kernelVersion;
+  readingKernel(image, () => {
+    if (opts.psTree) out.processes = pod.processes();
+    if (opts.mounts) out.mounts = pod.mountTrees();
+    if (opts.files) out.files = pod.files();
+  });
+  return out;
+}
+
+/** fn(), a damaged kernel graph it meets reported as one line naming the image's "kernel" payload. */
+export function readingKernel<T>(image: CheckpointImage, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof GraphReadError) throw new InspectError(`${image.dir}: payload "kernel": ${e.message}`);
+    throw e;
+  }
+}
+
+/** The pod in the image's kernel graph, read as records (nothing restored), and the graph's version. */
+export function openPodView(image: CheckpointImage, registry: Registry): { pod: PodView; kernelVersion: number } {
   let view: GraphView;
   try {
     view = viewGraph(registry, image.payload('kernel'));
   } catch (e) {
     throw new InspectError(`${image.dir}: payload "kernel": ${e instanceof Error ? e.message : String(e)}`);
   }
-  out.format.kernel = view.graph.header.version;
-  try {
-    const pod = new PodView(view, spec, programs);
-    if (opts.psTree) out.processes = pod.processes();
-    if (opts.mounts) out.mounts = pod.mountTrees();
-    if (opts.files) out.files = pod.files();
-  } catch (e) {
-    if (e instanceof GraphReadError) throw new InspectError(`${image.dir}: payload "kernel": ${e.message}`);
-    throw e;
-  }
-  return out;
+  const spec = image.config.meta['spec'] as PodSpec | undefined;
+  return { pod: readingKernel(image, () => new PodView(view, spec, readPrograms(image))), kernelVersion: view.graph.header.version };
 }

@@ -16,6 +16,9 @@ export interface ContainerInfo {
   module: string;
   /** sha256 of the transformed module the snapshot fits. */
   moduleHash: string;
+  /** Its argv and environment as the spec gave them ([] when the image does not say). */
+  args: string[];
+  env: string[];
   state: 'ready' | 'suspended' | 'exited';
   /** suspended: the WASI call it is stopped in ("wasi_snapshot_preview1.poll_oneoff") and why. */
   call?: string;
@@ -136,6 +139,12 @@ export interface Inspection {
   containers: ContainerInfo[];
   volumes: VolumeInfo[];
   payloads: PayloadInfo[];
+  /** The Pod's namespace, labels and annotations (an OCI bundle's annotations); null before format 2. */
+  metadata: { namespace?: string; labels: Record<string, string>; annotations: Record<string, string> } | null;
+  /** The manifest's annotations: org.criu.checkpoint.* (engine, runtime, host) and org.amber.*. */
+  annotations: Record<string, string>;
+  /** How the checkpoint went, as the image records it (format 2 on): ms and bytes by name; null before. */
+  stats: Record<string, number | null> | null;
   processes?: ProcessInfo[];
   mounts?: MountTreeInfo[];
   files?: OpenFilesInfo[];

@@ -11,6 +11,7 @@ import { hostDirOf } from '../hostkeys.js';
 import type { ProgramsFile } from '../programs.js';
 import type { PodSpec } from '../spec/podspec.js';
 import type { FdInfo, MountInfo, MountTreeInfo, OpenFilesInfo, ProcessInfo } from './inspection.js';
+import { tmpfsFiles, type SavedFile } from './podfiles.js';
 import { programState } from './progstate.js';
 import { SavedTree, type SavedDentry, type SavedFs, type SavedLocation, type SavedMount } from './saved.js';
 
@@ -133,6 +134,32 @@ export class PodView {
       }
       return { pid, container, command: String(proc.list('argv')[0] ?? ''), fds: fds.sort((a, b) => a.fd - b.fd) };
     });
+  }
+
+  /**
+   * The filesystems the pod owns whose files the image holds (tmpfs: each emptyDir volume, /dev/shm,
+   * each container's root, a guest's own tmpfs mounts), once each, named as `amber diff` shows them:
+   * "volume data", "shm", "rootfs of web", "tmpfs on /mnt in web" (a second on /mnt: "... in web (2)").
+   * Host directories are not in the image.
+   */
+  ownedFilesystems(): Array<{ name: string; files: Map<string, SavedFile> }> {
+    const out: Array<{ name: string; fs: Rec }> = [];
+    const add = (name: string, fs: Rec): void => {
+      if (fs.type !== 'tmpfs.Filesystem' || out.some((o) => o.fs.id === fs.id)) return;
+      // Two mounted on one mountpoint (seed 002's stack): the later ones "(2)", "(3)".
+      let unique = name;
+      for (let n = 2; out.some((o) => o.name === unique); n++) unique = `${name} (${n})`;
+      out.push({ name: unique, fs });
+    };
+    for (const [name, v] of this.#pod.map('volumes')) add(`volume ${String(name)}`, this.#g.deref(v, `${this.#pod.label}.volumes`));
+    add('shm', this.#pod.ref('shm'));
+    for (const c of this.#containers) {
+      const root = this.#nsRoot(c.ns);
+      for (const m of mountsUnder(root.mount)) {
+        add(m === root.mount ? `rootfs of ${c.name}` : `tmpfs on ${this.#mountInfo(m, root).mountpoint} in ${c.name}`, m.fs.rec);
+      }
+    }
+    return out.map(({ name, fs }) => ({ name, files: tmpfsFiles(this.#g, fs) }));
   }
 
   /** mountinfo's fields for m (vfs's own), with its raw flags, locks, what the pod calls it and what covers it. */
