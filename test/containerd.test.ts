@@ -2,8 +2,9 @@
 // shim drives the built `amber` as its runc binary (`ctr run --runc-binary`), on an image of guests made
 // here: the guest's output and exit code reach ctr, `ctr task kill` ends it with 143, `ctr task exec` runs
 // one more program with its own relay, a checkpoint through
-// ctr restores a counter that carries on, and two containers joined into one pod by CRI's annotations
-// share their volume and /dev/shm. Needs root and Debian's containerd (.ci/run installs it).
+// ctr restores a counter that carries on, two containers joined into one pod by CRI's annotations
+// share their volume and /dev/shm, and such a pod checkpointed through ctr comes back container by
+// container (ctr containers restore of each), each with its own exit status. Needs root and Debian's containerd (.ci/run installs it).
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -120,5 +121,53 @@ describe('amber as containerd\'s runc', () => {
     const record = JSON.parse(readFileSync(join(ctd.runcRoot, 'amber-test', 'pods', 'podsandbox1', 'record.json'), 'utf8')) as { containers: Array<{ name: string }> };
     assert.deepEqual(record.containers.map((c) => c.name).sort(), ['b', 'podsandbox1']);
     assert.ok(!existsSync(join(ctd.runcRoot, 'amber-test', 'pods', 'podmember1')), 'the joining container has no pod of its own');
+  });
+  test('a two-container CRI pod checkpointed through ctr comes back container by container, each with its exit status', async (t) => {
+    const data = join(dir, 'cpod-data');
+    mkdirSync(data);
+    const mount = ['--mount', `type=bind,src=${data},dst=/data,options=rbind:rw`];
+    const counter = (who: string) => ['/e2e_counter.wasm', '--ticks', '6', '--every-ms', '10', '--state', `/data/${who}.state`, '--hold-at', '3', '--ready', `/data/${who}.ready`, '--go', `/data/${who}.go`, '--done', `/data/${who}.done`];
+    const sandbox = ['--annotation', 'io.kubernetes.cri.container-type=sandbox', '--annotation', 'io.kubernetes.cri.sandbox-id=cpod1'];
+    const member = ['--annotation', 'io.kubernetes.cri.container-type=container', '--annotation', 'io.kubernetes.cri.sandbox-id=cpod1', '--annotation', 'io.kubernetes.cri.container-name=b'];
+    const ok = (args: string[]): void => {
+      const r = ctd.ctr(args);
+      assert.equal(r.code, 0, `ctr ${args.join(' ')}: ${r.stderr}`);
+    };
+    // ctr 1.6's tasks delete tells a non-zero exit status as a warning, and exits 0 either way.
+    const deleteTask = (id: string): number => {
+      const r = ctd.ctr(['tasks', 'delete', id]);
+      assert.equal(r.code, 0, `ctr tasks delete ${id}: ${r.stderr}`);
+      return Number(/exit with non-zero exit code (\d+)/.exec(r.stderr)?.[1] ?? 0);
+    };
+    const taskIs = (id: string, status: string) => new RegExp(`${id}\\s+\\d+\\s+${status}`).test(ctd.ctr(['tasks', 'list']).stdout);
+    ok(['run', '--detach', ...ctd.runFlags(), ...mount, ...sandbox, IMAGE, 'cpod1', ...counter('a')]);
+    ok(['run', '--detach', ...ctd.runFlags(), ...mount, ...member, IMAGE, 'cmem1', ...counter('b')]);
+    await ready(join(data, 'a.ready'), 60_000);
+    await ready(join(data, 'b.ready'), 60_000);
+    // Each container's checkpoint is an image of the whole pod (the pod comes back from the sandbox's).
+    let t0 = performance.now();
+    ok(['containers', 'checkpoint', '--task', 'cpod1', 'amber.test/cpod-a:1']);
+    ok(['containers', 'checkpoint', '--task', 'cmem1', 'amber.test/cpod-b:1']);
+    const checkpointMs = performance.now() - t0;
+    for (const id of ['cmem1', 'cpod1']) {
+      ok(['tasks', 'kill', '--signal', 'SIGKILL', id]);
+      await until(`${id} stopped`, () => taskIs(id, 'STOPPED'));
+      assert.equal(deleteTask(id), 137, `${id} ended by SIGKILL`);
+      ok(['containers', 'delete', id]);
+    }
+    t0 = performance.now();
+    ok(['containers', 'restore', '--live', 'cpod1', 'amber.test/cpod-a:1']);
+    ok(['containers', 'restore', '--live', 'cmem1', 'amber.test/cpod-b:1']);
+    const restoreMs = performance.now() - t0;
+    writeFileSync(join(data, 'b.go'), '');
+    assert.match(await verdict(join(data, 'b.done'), 60_000), /^OK counter: 6 ticks/);
+    await until('cmem1 stopped', () => taskIs('cmem1', 'STOPPED'));
+    assert.equal(deleteTask('cmem1'), 0, 'the member exited 0');
+    assert.ok(taskIs('cpod1', 'RUNNING'), 'the sandbox container still holds at tick 3');
+    assert.equal(readFileSync(join(data, 'a.state'), 'utf8').trim(), '3');
+    ok(['tasks', 'kill', 'cpod1']);
+    await until('cpod1 stopped', () => taskIs('cpod1', 'STOPPED'));
+    assert.equal(deleteTask('cpod1'), 143, 'the sandbox container ended by SIGTERM');
+    t.diagnostic(`two containers: ctr containers checkpoint --task of each ${checkpointMs.toFixed(0)} ms; ctr containers restore --live of each ${restoreMs.toFixed(0)} ms`);
   });
 });

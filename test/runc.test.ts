@@ -4,25 +4,13 @@
 // stdio create was given; --log --log-format json gets each error as a JSON line; every bad bundle is
 // one line; runc's single-dash flags work.
 import assert from 'node:assert/strict';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { guest, succeeded, userError } from './testing/amber.js';
+import { editBundle, specBundle } from './testing/bundles.js';
 import { until } from './testing/wait.js';
-import { workspace, type Workspace } from './testing/workspace.js';
-
-/** A bundle made by `amber spec` (runc's default: read-only root "rootfs") whose args run the guest. */
-async function specBundle(w: Workspace, name: string, guestName: string, args: string[]): Promise<string> {
-  const bundle = w.path(name);
-  mkdirSync(join(bundle, 'rootfs'), { recursive: true });
-  copyFileSync(guest(guestName), join(bundle, 'rootfs', `${guestName}.wasm`));
-  await w.ok(['spec', '--bundle', bundle]);
-  const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as { process: { args: string[] }; root: { readonly: boolean } };
-  assert.equal(config.root.readonly, true, "runc's default root is read-only");
-  config.process.args = [`/${guestName}.wasm`, ...args];
-  writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
-  return bundle;
-}
+import { workspace } from './testing/workspace.js';
 
 describe('runc\'s command line', () => {
   test('runc spec\'s default config pointed at a .wasm runs: /dev and /proc in memory over a read-only root', async (t) => {
@@ -88,19 +76,14 @@ describe('runc\'s command line', () => {
   test('CRI annotations make a pod: a native pause sandbox container holds it, a container joins it', async (t) => {
     const w = workspace('runc-cri', t);
     const sandbox = await specBundle(w, 'sandbox', 'hello', []);
-    const edit = (bundle: string, f: (c: { process: { args: string[] }; annotations?: Record<string, string> }) => void): void => {
-      const c = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as { process: { args: string[] }; annotations?: Record<string, string> };
-      f(c);
-      writeFileSync(join(bundle, 'config.json'), JSON.stringify(c));
-    };
     // The pause image's binary is native code, not WebAssembly: the sandbox container runs nothing.
     writeFileSync(join(sandbox, 'rootfs', 'pause'), '\x7fELF native pause');
-    edit(sandbox, (c) => {
+    editBundle(sandbox, (c) => {
       c.process.args = ['/pause'];
       c.annotations = { 'io.kubernetes.cri.container-type': 'sandbox', 'io.kubernetes.cri.sandbox-id': 'pod1' };
     });
     const member = await specBundle(w, 'member', 'hello', ['joined']);
-    edit(member, (c) => {
+    editBundle(member, (c) => {
       c.annotations = { 'io.kubernetes.cri.container-type': 'container', 'io.kubernetes.cri.sandbox-id': 'pod1', 'io.kubernetes.cri.container-name': 'app' };
     });
     const devnull = openSync('/dev/null', 'w');
@@ -121,8 +104,21 @@ describe('runc\'s command line', () => {
     await w.ok(['start', 'member1']);
     await until('the member container stopped', async () => (await w.json<{ status: string }>(['state', 'member1'])).status === 'stopped');
     assert.match(readFileSync(outPath, 'utf8'), /^hello, world\nargv\[1\] = joined\n$/);
+    // containerd's shim unmounts a container's rootfs right after runc delete: the sandbox must let go of it.
+    const sandboxPid = (JSON.parse(readFileSync(join(w.root, 'pods', 'pod1', 'record.json'), 'utf8')) as { sandboxPid: number }).sandboxPid;
+    const holds = (dir: string): boolean => readdirSync(`/proc/${sandboxPid}/fd`).some((fd) => {
+      try {
+        return readlinkSync(`/proc/${sandboxPid}/fd/${fd}`).startsWith(dir);
+      } catch {
+        return false;
+      }
+    });
+    assert.ok(holds(join(member, 'rootfs')), 'the sandbox holds the member\'s root while it is in the pod');
     await w.ok(['delete', 'member1']);
+    assert.ok(!holds(join(member, 'rootfs')), 'runc delete released the member\'s root');
+    assert.ok(holds(join(sandbox, 'rootfs')), 'the sandbox container keeps its own');
     assert.equal((await w.json<{ status: string }>(['state', 'pod1'])).status, 'running', 'the pod outlives its containers');
+    await w.ok(['checkpoint', '--leave-running', '--image-path', w.path('img'), 'pod1']);
     await w.ok(['kill', 'pod1', 'TERM']);
     await until('the pod stopped', async () => (await w.json<{ status: string }>(['state', 'pod1'])).status === 'stopped');
     await w.ok(['delete', 'pod1']);
@@ -140,6 +136,11 @@ describe('runc\'s command line', () => {
       }, /hello\.wasm/],
       ['no root', (d) => writeFileSync(join(d, 'config.json'), readFileSync(join(bundle, 'config.json'), 'utf8').replace('"rootfs"', '"gone"')), /root\.path: no such directory/],
     ];
+    // A terminal (ctr run -t) is refused before anything is made, in one line.
+    for (const verb of [['create', '--console-socket', w.path('console.sock'), '--bundle', bundle, 'tty1'], ['restore', '--console-socket', w.path('console.sock'), '--image-path', w.path('none'), '--bundle', bundle, 'tty2']]) {
+      assert.match(userError(await w.amber(verb), `${verb[0]} --console-socket`), /^amber: --console-socket: a terminal is not supported .*without -t\)$/);
+    }
+    assert.ok(!existsSync(join(w.root, 'pods', 'tty1')), 'create --console-socket made no pod');
     for (const [i, [what, make, want]] of cases.entries()) {
       const d = w.path(`bad${i}`);
       mkdirSync(join(d, 'rootfs'), { recursive: true });

@@ -16,12 +16,19 @@ import { defaultSpec, FEATURES } from './runcspec.js';
 
 export { isContainer };
 
+/**
+ * Why --console-socket (and exec --tty) is refused: runc sends a pseudo-terminal's master over the socket,
+ * and Node can neither open one (no openpty) nor pass a descriptor over a socket (no SCM_RIGHTS); a pair
+ * of pipes would not be a terminal (no line discipline, no window size, no job control).
+ */
+const NO_TERMINAL = 'a terminal is not supported (Amber cannot make a pseudo-terminal to send); run the container without one (ctr run without -t)';
+
 function print(v: unknown): void {
   process.stdout.write(JSON.stringify(v) + '\n');
 }
 
 export async function createVerb(root: string, id: string, o: { bundle?: string; pidFile?: string; consoleSocket?: string }): Promise<void> {
-  if (o.consoleSocket !== undefined) throw new AmberError('--console-socket: a terminal is not supported; run the container without one (ctr run without -t)');
+  if (o.consoleSocket !== undefined) throw new AmberError(`--console-socket: ${NO_TERMINAL}`);
   await createContainer(id, { root, ...(o.bundle !== undefined ? { bundle: o.bundle } : {}), ...(o.pidFile !== undefined ? { pidFile: o.pidFile } : {}) });
 }
 
@@ -76,7 +83,7 @@ export async function eventsVerb(root: string, id: string, stats: boolean): Prom
 
 /** runc exec: --process FILE, or the program and its arguments on the command line. */
 export async function containerExecVerb(root: string, id: string, argv: string[], o: { process?: string; detach?: boolean; pidFile?: string; env: string[]; cwd?: string; consoleSocket?: string; tty?: boolean }): Promise<number> {
-  if (o.consoleSocket !== undefined || o.tty === true) throw new AmberError('exec: a terminal is not supported');
+  if (o.consoleSocket !== undefined || o.tty === true) throw new AmberError(`exec ${o.tty === true ? '--tty' : '--console-socket'}: ${NO_TERMINAL}`);
   const proc = o.process !== undefined ? readProcessFile(o.process) : { args: argv, env: o.env, cwd: o.cwd ?? '/' };
   if (proc.args.length === 0) throw new AmberError('exec: expected --process FILE or a program to run');
   const r = await execInContainer(id, proc, { root, detach: o.detach === true, ...(o.pidFile !== undefined ? { pidFile: o.pidFile } : {}) });
@@ -89,7 +96,7 @@ export async function containerCheckpointVerb(root: string, id: string, o: { ima
 }
 
 export async function containerRestoreVerb(root: string, id: string, o: { imagePath: string; bundle?: string; pidFile?: string; consoleSocket?: string }): Promise<void> {
-  if (o.consoleSocket !== undefined) throw new AmberError('--console-socket: a terminal is not supported');
+  if (o.consoleSocket !== undefined) throw new AmberError(`--console-socket: ${NO_TERMINAL}`);
   await restoreContainer(id, { root, imagePath: o.imagePath, ...(o.bundle !== undefined ? { bundle: o.bundle } : {}), ...(o.pidFile !== undefined ? { pidFile: o.pidFile } : {}) });
 }
 

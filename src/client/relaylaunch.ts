@@ -23,11 +23,14 @@ export interface Relay {
   exited: Promise<number>;
 }
 
+/** A relay's stdin, stdout and stderr: 'inherit' (this process's), 'ignore', or a host fd each. */
+export type RelayStdio = readonly ['inherit' | 'ignore' | number, 'inherit' | 'ignore' | number, 'inherit' | 'ignore' | number];
+
 /** Starts a relay that attaches to req on the pod's attach socket; resolves once it has. */
-export function startRelay(attachSocket: string, req: Omit<AttachRequest, 'pid'>, opts: { detached: boolean }): Promise<Relay> {
+export function startRelay(attachSocket: string, req: Omit<AttachRequest, 'pid'>, opts: { detached: boolean; stdio?: RelayStdio }): Promise<Relay> {
   const child = spawn(process.execPath, [relayMain(), attachSocket, JSON.stringify(req)], {
     detached: opts.detached,
-    stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+    stdio: [...(opts.stdio ?? ['inherit', 'inherit', 'inherit']), 'pipe'],
   });
   const exited = new Promise<number>((res) => child.on('exit', (code, signal) => res(code ?? 128 + (signal === null ? 9 : signalNo(signal)))));
   return new Promise((resolve, reject) => {

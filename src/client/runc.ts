@@ -14,7 +14,7 @@ import type { ContainerRequest, ControlReply } from '../sandbox/protocol.js';
 import { PodStateError, SandboxError } from './errors.js';
 import { launchSandbox } from './launch.js';
 import { Pod, type RootOptions } from './pod.js';
-import { startRelay, writePidFile } from './relaylaunch.js';
+import { startRelay, writePidFile, type Relay, type RelayStdio } from './relaylaunch.js';
 
 /** CRI's annotations (containerd's, then CRI-O's), as runsc reads them. */
 const CONTAINER_TYPE = ['io.kubernetes.cri.container-type', 'io.kubernetes.cri-o.ContainerType'];
@@ -70,10 +70,10 @@ function recordOf(root: StateRoot, c: ContainerIndex): { pod: PodRecord | null; 
 }
 
 /** One of runc's verbs on a container, sent to its pod's sandbox. */
-async function ask(root: StateRoot, podId: string, req: ContainerRequest, what: string): Promise<void> {
+async function ask(root: StateRoot, podId: string, req: ContainerRequest, what: string, timeoutMs = 30_000): Promise<void> {
   let reply: ControlReply<ContainerRequest['op']>;
   try {
-    reply = (await callControl(root.socketPath(podId), req, 30_000)) as ControlReply<ContainerRequest['op']>;
+    reply = (await callControl(root.socketPath(podId), req, timeoutMs)) as ControlReply<ContainerRequest['op']>;
   } catch (e) {
     throw new SandboxError(`${what}: the sandbox did not answer (${e instanceof Error ? e.message : String(e)})`, { answered: false });
   }
@@ -84,14 +84,16 @@ export interface CreateOptions extends RootOptions {
   /** The bundle directory (runc's default: the current directory). */
   bundle?: string;
   pidFile?: string;
+  /** The relay's stdin, stdout and stderr (default: this process's, as the shim hands them to runc). */
+  stdio?: RelayStdio;
 }
 
 /**
  * `runc create`: the container made in its pod's sandbox (a new one for a pod's first container), not
- * yet running, and its relay started on this process's stdio; returns the relay's pid, also written to
- * the pid file.
+ * yet running, and its relay started on this process's stdio; returns the relay, whose pid is also
+ * written to the pid file.
  */
-export async function createContainer(id: string, opts: CreateOptions = {}): Promise<number> {
+export async function createContainer(id: string, opts: CreateOptions = {}): Promise<Relay> {
   const root = stateRoot(opts);
   if (!validId(id)) throw new AmberError(`${id}: not a valid container id (letters, digits, '_', '.', '-')`);
   if (root.readContainer(id) !== null || root.exists(id)) throw new AmberError(`container with id exists: ${id}`);
@@ -115,16 +117,16 @@ export async function createContainer(id: string, opts: CreateOptions = {}): Pro
   if (container === undefined) throw new Error('kernel bug: a bundle made no container');
   if (joins) await ask(root, podId, { op: 'add', container }, `create ${id}`);
   else await launchSandbox(root, podId, [name], { mode: 'create', spec, source: bundle });
-  let pid: number;
+  let relay: Relay;
   try {
-    pid = (await startRelay(root.attachPath(podId), { container: name }, { detached: true })).pid;
+    relay = await startRelay(root.attachPath(podId), { container: name }, { detached: true, ...(opts.stdio !== undefined ? { stdio: opts.stdio } : {}) });
   } catch (e) {
     await forget(root, podId, name, !joins);
     throw e;
   }
   root.createContainer({ id, pod: podId, name, bundle, rootfs: config.config.root.path, createdAt: new Date().toISOString(), annotations: a });
-  if (opts.pidFile !== undefined) writePidFile(opts.pidFile, pid);
-  return pid;
+  if (opts.pidFile !== undefined) writePidFile(opts.pidFile, relay.pid);
+  return relay;
 }
 
 /** Undoes a container: out of its pod, or the whole pod when it was the pod's own. */
@@ -272,37 +274,60 @@ export interface RestoreContainerOptions extends RootOptions {
   imagePath: string;
   bundle?: string;
   pidFile?: string;
+  /** The relay's stdin, stdout and stderr (default: this process's, as the shim hands them to runc). */
+  stdio?: RelayStdio;
 }
 
+/** How long the last container's restore may wait for the whole pod to be rebuilt. */
+const CLAIM_TIMEOUT_MS = 5 * 60_000;
+
 /**
- * `runc restore --detach`: the image's pod brought back in a sandbox named id, the container this bundle
- * describes bound to a relay on this process's stdio (its root and mounts the new bundle's); returns the
- * relay's pid, also written to the pid file.
+ * `runc restore --detach`, as runsc maps one whole-pod image to a restore per container: the pod's own
+ * container (a container without CRI annotations, or CRI's sandbox container) brings the image's pod
+ * back in a sandbox named id, its container bound to a relay on this process's stdio (its root and
+ * mounts the new bundle's). Each other container of the image that was running at the cut is restored
+ * by a restore of its own whose bundle names that sandbox (CRI's sandbox-id) and the container (CRI's
+ * container-name, else its id); it claims the container (the image it is given must hold it, but the pod
+ * comes back from the sandbox container's image: one cut of every container). The pod is rebuilt and runs
+ * when the last container has been claimed. Returns the relay (its pid also written to the pid file).
  */
-export async function restoreContainer(id: string, opts: RestoreContainerOptions): Promise<number> {
+export async function restoreContainer(id: string, opts: RestoreContainerOptions): Promise<Relay> {
   const root = stateRoot(opts);
   if (!validId(id)) throw new AmberError(`${id}: not a valid container id (letters, digits, '_', '.', '-')`);
   if (root.readContainer(id) !== null || root.exists(id)) throw new AmberError(`container with id exists: ${id}`);
   const bundle = resolve(opts.bundle ?? '.');
   const { bundleSpec, readBundleConfig } = await specFiles();
   const config = readBundleConfig(bundle);
+  const a = config.config.annotations;
+  const type = annotation(a, CONTAINER_TYPE);
+  const sandboxId = annotation(a, SANDBOX_ID);
+  const joins = type === 'container' && sandboxId !== undefined && sandboxId !== id;
+  const podId = joins ? sandboxId : id;
   const { planRestore } = await import('../sandbox/restoreplan.js');
   const saved = (await planRestore(opts.imagePath, { lazy: true })).spec;
-  const wanted = annotation(config.config.annotations, CONTAINER_NAME);
+  const wanted = annotation(a, CONTAINER_NAME) ?? id;
   const names = saved.containers.map((c) => c.name);
-  const name = names.length === 1 ? names[0] : names.find((n) => n === wanted || n === id);
-  if (name === undefined) throw new AmberError(`${opts.imagePath}: the image holds containers ${names.join(', ')}; none is ${wanted ?? id}`);
-  const container = bundleSpec(config, id, { containerName: name, infrastructure: saved.containers.find((c) => c.name === name)?.pause === true }).containers[0];
+  // The pod's own container is the image's first (the one whose create made the pod) unless it is named.
+  const name = names.length === 1 ? names[0] : names.find((n) => n === wanted) ?? (joins ? undefined : names[0]);
+  if (name === undefined) throw new AmberError(`${opts.imagePath}: the image holds containers ${names.join(', ')}; none is ${wanted}`);
+  const container = bundleSpec(config, podId, { containerName: name, infrastructure: saved.containers.find((c) => c.name === name)?.pause === true }).containers[0];
   if (container === undefined) throw new Error('kernel bug: a bundle made no container');
-  await launchSandbox(root, id, names, { mode: 'restore', imagePath: resolve(opts.imagePath), volumes: {}, source: bundle, relay: true, replace: [container] });
-  let pid: number;
+  const stdio = opts.stdio !== undefined ? { stdio: opts.stdio } : {};
+  if (joins) {
+    const pod = root.read(podId);
+    if (pod === null || pod.status !== 'running') throw new AmberError(`config.json: annotations: the pod sandbox ${podId} is not running; restore its sandbox container first`);
+    await ask(root, podId, { op: 'claim', container }, `restore ${id}`, CLAIM_TIMEOUT_MS);
+  } else {
+    await launchSandbox(root, id, names, { mode: 'restore', imagePath: resolve(opts.imagePath), volumes: {}, source: bundle, relay: true, replace: [container], awaitClaims: true });
+  }
+  let relay: Relay;
   try {
-    pid = (await startRelay(root.attachPath(id), { container: name }, { detached: true })).pid;
+    relay = await startRelay(root.attachPath(podId), { container: name }, { detached: true, ...stdio });
   } catch (e) {
-    await forget(root, id, name, true);
+    await forget(root, podId, name, !joins);
     throw e;
   }
-  root.createContainer({ id, pod: id, name, bundle, rootfs: config.config.root.path, createdAt: new Date().toISOString(), annotations: config.config.annotations });
-  if (opts.pidFile !== undefined) writePidFile(opts.pidFile, pid);
-  return pid;
+  root.createContainer({ id, pod: podId, name, bundle, rootfs: config.config.root.path, createdAt: new Date().toISOString(), annotations: a });
+  if (opts.pidFile !== undefined) writePidFile(opts.pidFile, relay.pid);
+  return relay;
 }

@@ -3,6 +3,8 @@
 // sandbox's yes or no), both sides speak frames of [type u8][length u32 BE][payload]. The sandbox sends a
 // process's output, asks for its input when it first reads, and at the end its exit status; the relay
 // sends input, the end of input, and the signals its own process receives.
+import type { Socket } from 'node:net';
+
 export const FRAME = {
   /** sandbox → relay: bytes the process wrote to its stdout. */
   stdout: 1,
@@ -77,4 +79,24 @@ export function parseAttach(v: unknown): AttachRequest | string {
     out.exec = { module: x['module'], argv: x['argv'], env: x['env'], cwd: x['cwd'] };
   }
   return out;
+}
+
+/** Reads a relay's attach line off sock, then hands over the request (or what is wrong with it) and the bytes after it. */
+export function readAttachLine(sock: Socket, then: (req: AttachRequest | string, rest: Buffer) => void): void {
+  let head = Buffer.alloc(0);
+  const onData = (chunk: Buffer): void => {
+    head = Buffer.concat([head, chunk]);
+    const nl = head.indexOf(10);
+    if (nl < 0) return;
+    sock.off('data', onData);
+    let req: AttachRequest | string;
+    try {
+      req = parseAttach(JSON.parse(head.subarray(0, nl).toString('utf8')));
+    } catch {
+      req = 'attach: the request is not JSON';
+    }
+    then(req, head.subarray(nl + 1));
+  };
+  sock.on('data', onData);
+  sock.on('error', () => {});
 }

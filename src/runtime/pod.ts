@@ -131,11 +131,25 @@ export class PodKernel {
     return added;
   }
 
-  /** Forgets an ended container (runc's delete): a later checkpoint no longer holds it. */
+  /**
+   * Forgets an ended container (runc's delete): a later checkpoint no longer holds it. As when the last
+   * process leaves a Linux mount namespace, its mounts go, and each filesystem no other container mounts
+   * (its bundle's root, its bind mounts) is released: its host descriptors closed, so the host may
+   * unmount the bundle (containerd's shim unmounts the rootfs right after runc delete).
+   */
   removeContainer(name: string): void {
+    const gone = this.containers.get(name);
     this.containers.delete(name);
     const i = this.spec.containers.findIndex((c) => c.name === name);
     if (i >= 0) this.spec.containers.splice(i, 1);
+    if (gone === undefined) return;
+    const kept = new Set<Filesystem>([this.shm, ...this.volumes.values()]);
+    for (const c of this.containers.values()) for (const m of c.ns.mounts()) kept.add(m.fs);
+    for (const m of gone.ns.mounts()) {
+      if (kept.has(m.fs)) continue;
+      kept.add(m.fs);
+      m.fs.release();
+    }
   }
 
   #addContainer(c: ContainerSpec, host: PodHost): PodContainer {

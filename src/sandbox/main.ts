@@ -12,8 +12,11 @@ import { StateRoot } from '../host/stateroot.js';
 import { listenUnix } from '../host/unixpath.js';
 import { LogFileStream, NullStream } from '../host/streams.js';
 import type { PodStdio } from './bindings.js';
-import type { Launch } from './protocol.js';
-import { planRestore } from './restoreplan.js';
+import { readAttachLine } from '../host/relayframes.js';
+import { readPrograms } from '../runtime/programs.js';
+import { parseRequest, type Launch } from './protocol.js';
+import { RestoreGate } from './restoregate.js';
+import { planRestore, withContainers, type RestorePlan } from './restoreplan.js';
 import { startRestored } from './restorerun.js';
 import { RelayBindings } from './runc.js';
 import { createPod, onContainerTrap, startPod, type RunningPod } from './running.js';
@@ -22,13 +25,39 @@ import { PodServer } from './server.js';
 // Guests run at V8's optimizing tier from the start (DESIGN.md §3); must precede the first compile.
 setFlagsFromString('--no-liftoff');
 
-async function start(root: StateRoot, id: string, launch: Launch, stdio: PodStdio): Promise<RunningPod> {
-  if (launch.mode === 'run') return startPod(launch.spec, stdio);
-  if (launch.mode === 'create') return createPod(launch.spec, stdio);
+type RestoreLaunch = Extract<Launch, { mode: 'restore' }>;
+
+/** Where a pod's requests go: its gate while a restore waits for its containers' own restores, then its server. */
+interface Holder {
+  gate: RestoreGate | null;
+  server: PodServer | null;
+}
+
+/**
+ * The image's containers a runc restore of the pod's own container waits for before the pod is rebuilt:
+ * each that was running at the cut (or a pause container) and not restored by this launch's bundle.
+ */
+function awaited(plan: RestorePlan, launch: RestoreLaunch): string[] {
+  if (launch.awaitClaims !== true) return [];
+  const exited = new Set(readPrograms(plan.image).programs.filter((p) => p.state === 'exited').map((p) => p.container));
+  const claimed = new Set((launch.replace ?? []).map((c) => c.name));
+  return plan.spec.containers.map((c) => c.name).filter((n) => !claimed.has(n) && !exited.has(n));
+}
+
+/** Ends a pod that never got past its gate: each relay told 128+signal, the record stopped, this process gone. */
+function endWaiting(root: StateRoot, id: string, gate: RestoreGate, relays: RelayBindings, signal: number): void {
+  const records = gate.records();
+  for (const r of records) relays.get(r.name).exit(128 + signal);
+  const now = root.read(id);
+  if (now !== null) root.write({ ...now, status: 'stopped', sandboxPid: null, containers: records.map((r) => ({ ...r, status: 'stopped', exitCode: 128 + signal })) });
+  setTimeout(() => process.exit(0), 100);
+}
+
+async function restore(root: StateRoot, id: string, launch: RestoreLaunch, stdio: PodStdio, relays: RelayBindings | undefined, holder: Holder): Promise<RunningPod> {
   // Where a restore's time goes, in sandbox.log: this process's start-up (Node, Amber's modules), opening
   // the image, rebuilding the pod (modules, kernel graph, each program's memory read and verified).
   const t0 = performance.now();
-  const plan = await planRestore(launch.imagePath, {
+  let plan = await planRestore(launch.imagePath, {
     lazy: true, // blobs read as the pod is rebuilt, memory straight into its instance, all verified before it runs
     ...(launch.specFile !== undefined ? { specFile: launch.specFile } : {}),
     volumes: launch.volumes,
@@ -36,9 +65,38 @@ async function start(root: StateRoot, id: string, launch: Launch, stdio: PodStdi
     onProgress: fileProgress(progressFile(root.podDir(id))),
   });
   const t1 = performance.now();
+  const waitFor = awaited(plan, launch);
+  if (relays !== undefined && waitFor.length > 0) {
+    const names = plan.spec.containers.map((c) => c.name);
+    const record = () => {
+      const now = root.read(id);
+      if (now !== null && now.status !== 'stopped') root.write({ ...now, status: 'running', sandboxPid: process.pid, containers: gate.records() });
+    };
+    const gate: RestoreGate = new RestoreGate(names, waitFor, relays, (signal) => endWaiting(root, id, gate, relays, signal), record);
+    holder.gate = gate;
+    record();
+    console.log(`restore ${launch.imagePath}: waiting for the restores of ${waitFor.join(', ')}`);
+    plan = withContainers(plan, await gate.ready);
+    try {
+      const running = await startRestored(plan, stdio);
+      console.log(`restore ${launch.imagePath}: pod rebuilt in ${(performance.now() - t1).toFixed(0)} ms once every container was claimed`);
+      return running;
+    } catch (e) {
+      // The last claim's restore hears why, then this process goes (each relay sees its sandbox gone).
+      gate.settle(e instanceof AmberError ? e.line : e instanceof Error ? (e.message.split('\n')[0] ?? e.message) : String(e));
+      await new Promise((res) => setTimeout(res, 100));
+      throw e;
+    }
+  }
   const running = await startRestored(plan, stdio);
   console.log(`restore ${launch.imagePath}: start-up ${t0.toFixed(0)} ms, image opened in ${(t1 - t0).toFixed(0)} ms, pod rebuilt (image read and verified) in ${(performance.now() - t1).toFixed(0)} ms`);
   return running;
+}
+
+async function start(root: StateRoot, id: string, launch: Launch, stdio: PodStdio, relays: RelayBindings | undefined, holder: Holder): Promise<RunningPod> {
+  if (launch.mode === 'run') return startPod(launch.spec, stdio);
+  if (launch.mode === 'create') return createPod(launch.spec, stdio);
+  return restore(root, id, launch, stdio, relays, holder);
 }
 
 async function main(root: StateRoot, id: string): Promise<void> {
@@ -50,7 +108,31 @@ async function main(root: StateRoot, id: string): Promise<void> {
     const log = new LogFileStream(root.logPath(id, name));
     return [new NullStream(), log, log] as const;
   });
-  const running = await start(root, id, launch, stdio);
+  // The pod's sockets serve from the start: a restore may wait for its containers' own restores to claim
+  // them and attach their relays (restoregate.ts) before there is a pod to serve. The client speaks only
+  // once the record says the pod runs.
+  const holder: Holder = { gate: null, server: null };
+  const socket = root.socketPath(id);
+  rmSync(socket, { force: true });
+  if (relays !== undefined) {
+    const attach = root.attachPath(id);
+    rmSync(attach, { force: true });
+    await listenUnix(createServer((sock) => {
+      if (holder.server !== null) return holder.server.attach(sock);
+      readAttachLine(sock, (req, rest) => {
+        const gate = holder.gate;
+        const error = typeof req === 'string' ? req : gate === null ? `pod ${id} is starting` : gate.attach(sock, req, rest, () => sock.write(`${JSON.stringify({ ok: true })}\n`));
+        if (error !== null) sock.end(`${JSON.stringify({ ok: false, error })}\n`);
+      });
+    }), attach);
+  }
+  await serveControl(socket, (req, progress) => {
+    if (holder.server !== null) return holder.server.handle(req, progress);
+    const parsed = parseRequest(req);
+    if (typeof parsed === 'string') return { ok: false, error: parsed };
+    return holder.gate?.handle(parsed) ?? { ok: false, error: `pod ${id} is starting` };
+  });
+  const running = await start(root, id, launch, stdio, relays, holder);
   const server = new PodServer(root, id, launch.source, running, relays);
   // A trap's reason, as it happens: in the pod's record (`amber state`), one line in the container's log
   // after what it wrote (`amber logs`), and one in sandbox.log. (A pod of runc's verbs keeps its records
@@ -63,15 +145,10 @@ async function main(root: StateRoot, id: string): Promise<void> {
     console.log(line);
     server.recordTrap(name, message);
   });
-  const socket = root.socketPath(id);
-  rmSync(socket, { force: true });
-  if (relays !== undefined) {
-    const attach = root.attachPath(id);
-    rmSync(attach, { force: true });
-    await listenUnix(createServer((sock) => server.attach(sock)), attach);
-  }
-  await serveControl(socket, (req, progress) => server.handle(req, progress));
+  for (const sock of holder.gate?.sockets ?? []) server.track(sock);
+  holder.server = server;
   server.recordRunning();
+  holder.gate?.settle(null);
   await server.run();
   server.recordStopped({});
   process.exit(0);

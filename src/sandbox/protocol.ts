@@ -9,8 +9,10 @@ export type Launch =
   /** runc's create: the spec's containers are created, not started, each bound to a relay (sandbox/runc.ts). */
   | { mode: 'create'; spec: PodSpec; source: string }
   /** relay: runc's restore, each container bound to a relay rather than a log file; replace: containers
-   *  (by name) whose roots and mounts are those of the bundle restored into rather than the image's. */
-  | { mode: 'restore'; imagePath: string; specFile?: string; volumes: Record<string, string>; source: string; relay?: boolean; replace?: ContainerSpec[] };
+   *  (by name) whose roots and mounts are those of the bundle restored into rather than the image's;
+   *  awaitClaims: runc's restore of a pod of several containers, rebuilt only once every container that
+   *  was running at the cut and is not in replace has been claimed by a restore of its own (restoregate.ts). */
+  | { mode: 'restore'; imagePath: string; specFile?: string; volumes: Record<string, string>; source: string; relay?: boolean; replace?: ContainerSpec[]; awaitClaims?: boolean };
 
 export interface ExecRequest {
   op: 'exec';
@@ -41,6 +43,8 @@ export interface PingRequest {
 /** runc's verbs on one container of the pod (sandbox/runc.ts). */
 export type ContainerRequest =
   | { op: 'add'; container: ContainerSpec }
+  /** runc's restore of one more container of a pod being restored: its spec from its new bundle. */
+  | { op: 'claim'; container: ContainerSpec }
   | { op: 'start'; container: string }
   | { op: 'signal'; container: string; signal: number; all: boolean }
   | { op: 'remove'; container: string }
@@ -77,6 +81,7 @@ export interface ControlResults {
   checkpoint: CheckpointResult;
   ping: { pid: number };
   add: Record<never, never>;
+  claim: Record<never, never>;
   start: Record<never, never>;
   signal: Record<never, never>;
   remove: Record<never, never>;
@@ -111,10 +116,11 @@ export function parseRequest(v: unknown): ControlRequest | string {
       };
     case 'ping':
       return { op: 'ping' };
-    case 'add': {
+    case 'add':
+    case 'claim': {
       const c = r['container'] as Record<string, unknown> | null;
-      if (typeof c !== 'object' || c === null || typeof c['name'] !== 'string' || typeof c['module'] !== 'string' || !isStrings(c['argv'])) return 'add: expected a container spec';
-      return { op: 'add', container: c as unknown as ContainerSpec };
+      if (typeof c !== 'object' || c === null || typeof c['name'] !== 'string' || typeof c['module'] !== 'string' || !isStrings(c['argv'])) return `${r['op']}: expected a container spec`;
+      return { op: r['op'], container: c as unknown as ContainerSpec };
     }
     case 'start':
     case 'remove':

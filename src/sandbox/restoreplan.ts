@@ -60,10 +60,7 @@ export async function planRestore(imagePath: string, options: PlanOptions = {}):
     sameNames('container', saved.containers.map((c) => c.name), spec.containers.map((c) => c.name), specFile);
     sameNames('volume', saved.volumes.map((v) => v.name), spec.volumes.map((v) => v.name), specFile);
   }
-  if (options.replace !== undefined) {
-    const by = new Map(options.replace.map((c) => [c.name, c]));
-    spec = { ...spec, containers: spec.containers.map((c) => by.get(c.name) ?? c) };
-  }
+  if (options.replace !== undefined) spec = replaceContainers(spec, options.replace);
   const volumes: Record<string, string> = {};
   for (const v of spec.volumes) if (v.kind === 'hostPath') volumes[v.name] = v.hostPath;
   for (const [name, dir] of Object.entries(options.volumes ?? {})) {
@@ -80,4 +77,14 @@ export async function planRestore(imagePath: string, options: PlanOptions = {}):
     if (!isDir) throw new AmberError(`volume ${name}: host directory ${dir} does not exist`);
   }
   return { image, spec, volumes };
+}
+
+function replaceContainers(spec: PodSpec, replace: readonly ContainerSpec[]): PodSpec {
+  const by = new Map(replace.map((c) => [c.name, c]));
+  return { ...spec, containers: spec.containers.map((c) => by.get(c.name) ?? c) };
+}
+
+/** The plan with containers (matched by name) restored as these specs say: runc restore's later bundles. */
+export function withContainers(plan: RestorePlan, replace: readonly ContainerSpec[]): RestorePlan {
+  return { ...plan, spec: replaceContainers(plan.spec, replace) };
 }

@@ -4,7 +4,7 @@
 import type { Socket } from 'node:net';
 import { basename } from 'node:path';
 import type { ControlProgress } from '../host/control.js';
-import { parseAttach } from '../host/relayframes.js';
+import { readAttachLine } from '../host/relayframes.js';
 import type { ContainerRecord, StateRoot } from '../host/stateroot.js';
 import { BufferStream, NullStream } from '../host/streams.js';
 import { prepareModuleFile } from '../host/modulecache.js';
@@ -98,33 +98,26 @@ export class PodServer {
     while (this.#relays.size > 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 10));
   }
 
+  /** A relay's connection, which this process waits to have told how its process ended before it exits. */
+  track(sock: Socket): void {
+    if (sock.closed) return;
+    this.#relays.add(sock);
+    sock.on('close', () => this.#relays.delete(sock));
+  }
+
   /** A relay's connection on the pod's attach socket: its request line, then frames (host/relayframes.ts). */
   attach(sock: Socket): void {
-    let head = Buffer.alloc(0);
-    const onData = (chunk: Buffer): void => {
-      head = Buffer.concat([head, chunk]);
-      const nl = head.indexOf(10);
-      if (nl < 0) return;
-      sock.off('data', onData);
-      let req;
-      try {
-        req = parseAttach(JSON.parse(head.subarray(0, nl).toString('utf8')));
-      } catch {
-        req = 'attach: the request is not JSON';
-      }
+    readAttachLine(sock, (req, rest) => {
       let error = typeof req === 'string' ? req : this.#runc === null ? `pod ${this.#id} was not made by runc's verbs` : null;
       void (async () => {
         if (error === null && typeof req !== 'string' && this.#runc !== null) {
-          this.#relays.add(sock);
-          sock.on('close', () => this.#relays.delete(sock));
-          error = await this.#runc.attach(sock, req, head.subarray(nl + 1), () => sock.write(`${JSON.stringify({ ok: true })}\n`));
+          this.track(sock);
+          error = await this.#runc.attach(sock, req, rest, () => sock.write(`${JSON.stringify({ ok: true })}\n`));
           if (error === null) return;
         }
         sock.end(`${JSON.stringify({ ok: false, error })}\n`);
       })();
-    };
-    sock.on('data', onData);
-    sock.on('error', () => {});
+    });
   }
 
   /** Records that container ended in a trap (exit code 134, and why) while the pod runs on. */
@@ -185,6 +178,9 @@ export class PodServer {
       switch (req.op) {
         case 'add':
           await runc.add(req.container);
+          break;
+        case 'claim':
+          runc.claim(req.container.name);
           break;
         case 'start':
           runc.start(req.container);
