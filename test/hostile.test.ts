@@ -2,14 +2,20 @@
 // hostile guest (guests/hostile.c): mount flags the spec set stay set, user namespace or not, and a
 // read-only volume refuses writes at the host too. And specs that try the parsers: each is one line
 // naming the file and the field, exit 1 (src/runtime/spec/hostile.test.ts generates thousands more).
+// And images that lie (forged, every digest recomputed; src/client/testing/imagefuzz.test.ts generates
+// more): restore and inspect refuse them in one line naming the image, and never hang on a FIFO.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
+import { Forgery } from '../src/host/testing/forge.js';
 import { guest, userError } from './testing/amber.js';
+import { blobs } from './testing/images.js';
 import { manifest } from './testing/manifests.js';
-import { withWorkspace } from './testing/workspace.js';
+import { sleep } from './testing/wait.js';
+import { withWorkspace, Workspace } from './testing/workspace.js';
 
 describe('hostile containers', { concurrency: true }, () => {
   for (const hostUsers of [true, false]) {
@@ -132,3 +138,80 @@ test('a DirectoryOrCreate hostPath that is missing is made (0755), as the kubele
     assert.equal(statSync(made).mode & 0o777, 0o755);
     assert.equal(statSync(join(made, 'f')).size, 1 << 20);
   }));
+
+describe('images that lie: one line naming the image, exit 1, no pod left, the image unchanged', () => {
+  const s = new Workspace('lying');
+  after(() => s.close());
+  let base = '';
+  before(async () => {
+    const pod = manifest(s.dir, 'pod.yaml', 'lies', [{ name: 'c', guest: 'e2e_counter', args: ['--ticks', '100000', '--every-ms', '20'] }], []);
+    await s.ok(['pod', 'run', '--detach', '--name', 'lies', pod]);
+    await sleep(300);
+    base = s.path('base');
+    await s.ok(['checkpoint', 'lies', '--image-path', base]);
+    await s.ok(['delete', 'lies']);
+  });
+
+  const CASES: Array<{ what: string; forge: (img: string) => void; inspect: boolean; want: RegExp }> = [
+    { what: 'a FIFO in place of index.json', forge: (img) => fifo(join(img, 'index.json')), inspect: true, want: /index\.json: a FIFO, not a regular file$/ },
+    { what: 'a FIFO in place of a blob', forge: (img) => fifo(join(blobs(img)[0]?.[1] ?? '')), inspect: false, want: /: a FIFO, not a regular file$/ },
+    { what: 'a symbolic link to /dev/zero in place of oci-layout', forge: (img) => {
+      rmSync(join(img, 'oci-layout'));
+      symlinkSync('/dev/zero', join(img, 'oci-layout'));
+    }, inspect: true, want: /oci-layout: a symbolic link, not a regular file$/ },
+    { what: 'a pending call the module does not make there', forge: (img) => programs(img, (p) => {
+      p.programs[0]!.pending.name = 'fd_write';
+    }), inspect: false, want: /: container c: its saved stack does not lead to wasi_snapshot_preview1\.fd_write: the rewind reached wasi_snapshot_preview1\.poll_oneoff$/ },
+    { what: 'a pending call with other arguments', forge: (img) => programs(img, (p) => {
+      p.programs[0]!.pending.args[0] = 12345;
+    }), inspect: false, want: /: container c: its saved stack does not lead to wasi_snapshot_preview1\.poll_oneoff: the call is made with \(\d+/ },
+    { what: 'a program whose memory names the kernel', forge: (img) => programs(img, (p) => {
+      p.programs[0]!.memory = 'kernel';
+    }), inspect: true, want: /: payload "programs": programs\[0\]\.memory: payload "kernel" is kernel, not memory$/ },
+    { what: 'a saved spec whose argv is a number', forge: (img) => {
+      const f = new Forgery(img);
+      ((f.checkpoint['meta'] as Record<string, unknown>)['spec'] as { containers: Array<Record<string, unknown>> }).containers[0]!['argv'] = 5;
+      f.write();
+    }, inspect: true, want: /: the saved spec: containers\[0\]\.argv: expected a list, got the number 5$/ },
+  ];
+  for (const c of CASES) {
+    test(c.what, async () => {
+      const img = s.path(`img-${CASES.indexOf(c)}`);
+      cpSync(base, img, { recursive: true });
+      c.forge(img);
+      const before = snapshot(img);
+      const r = await s.amber(['restore', '--image-path', img, '--detach', '--name', 'lied'], { timeoutMs: 60_000 });
+      assert.match(userError(r, c.what), c.want);
+      assert.ok(userError(r, c.what).includes(img), 'the line names the image');
+      assert.deepEqual(await s.json<unknown[]>(['list', '--json']), [], 'no pod left behind');
+      if (c.inspect) assert.match(userError(await s.amber(['inspect', img], { timeoutMs: 60_000 }), `inspect: ${c.what}`), c.want);
+      assert.deepEqual(snapshot(img), before, 'the image is unchanged');
+    });
+  }
+});
+
+function fifo(path: string): void {
+  rmSync(path);
+  execFileSync('mkfifo', [path]);
+}
+
+/** Every entry of an image by relative path: a file's bytes in hex digest, else its kind (lstat only). */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of readdirSync(dir, { recursive: true }).map(String)) {
+    const st = lstatSync(join(dir, f));
+    out[f] = st.isFile() ? createHash('sha256').update(readFileSync(join(dir, f))).digest('hex') : st.isFIFO() ? 'fifo' : st.isSymbolicLink() ? 'link' : 'dir';
+  }
+  return out;
+}
+
+interface Programs { programs: Array<{ pending: { name: string; args: unknown[] }; memory: string }> }
+
+/** Edits the programs payload as a forger would, every digest recomputed. */
+function programs(img: string, edit: (p: Programs) => void): void {
+  const f = new Forgery(img);
+  const p = JSON.parse(new TextDecoder().decode(f.payload('programs'))) as Programs;
+  edit(p);
+  f.setPayload('programs', new TextEncoder().encode(JSON.stringify(p)));
+  f.write();
+}

@@ -66,7 +66,6 @@ export async function launchSandbox(root: StateRoot, id: string, containers: rea
       if (r !== null && r.status !== 'creating') return;
       if (exited || Date.now() > deadline) {
         // The sandbox ended (or hangs) before running the pod: its one-line reason, and no pod left behind.
-        const why = sandboxFailure(root, id) ?? (exited ? `the sandbox exited before the pod started (see ${join(root.podDir(id), 'sandbox.log')})` : `the sandbox did not start within ${START_TIMEOUT_MS / 1000} s`);
         if (!exited && child.pid !== undefined) {
           try {
             process.kill(child.pid, 'SIGKILL');
@@ -74,6 +73,8 @@ export async function launchSandbox(root: StateRoot, id: string, containers: rea
             // gone already
           }
         }
+        // Its own one line, or its log, kept where the message says: the pod's folder goes.
+        const why = sandboxFailure(root, id) ?? `${exited ? 'the sandbox exited before the pod started' : `the sandbox did not start the pod within ${START_TIMEOUT_MS / 1000} s`} (its log: ${root.keepFailedLog(id)})`;
         root.remove(id);
         throw new SandboxError(why);
       }

@@ -163,9 +163,12 @@ export class NodeImageStore implements ImageStore {
       fd = openReadOnly(path);
     } catch (e) {
       if (isCode(e, 'ENOENT')) return null;
+      if (isCode(e, 'ELOOP')) throw new ImageError(`${path}: a symbolic link, not a regular file`);
       throw imageErrorOf(path, e);
     }
     try {
+      const st = on(path, () => fs.fstatSync(fd));
+      if (!st.isFile()) throw new ImageError(`${path}: ${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : 'a special file'}, not a regular file`);
       return new FileReader(path, fd);
     } catch (e) {
       fs.closeSync(fd);
@@ -226,16 +229,21 @@ export class NodeImageStore implements ImageStore {
   }
 }
 
-/** O_RDONLY, with O_NOATIME when the caller owns the file (the kernel refuses it otherwise). */
+/**
+ * O_RDONLY, with O_NOATIME when the caller owns the file (the kernel refuses it otherwise). An image
+ * holds regular files only: O_NOFOLLOW refuses a symbolic link (ELOOP), and O_NONBLOCK keeps a FIFO put
+ * in a file's place from blocking the open (the caller then refuses what fstat shows is not a file).
+ */
 function openReadOnly(path: string): number {
+  const flags = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK;
   if (NOATIME !== 0) {
     try {
-      return fs.openSync(path, fs.constants.O_RDONLY | NOATIME);
+      return fs.openSync(path, flags | NOATIME);
     } catch (e) {
       if (!isCode(e, 'EPERM')) throw e;
     }
   }
-  return fs.openSync(path, fs.constants.O_RDONLY);
+  return fs.openSync(path, flags);
 }
 
 /** A store with every codec (zstd's WebAssembly loaded): for writing compressed images and reading any. */

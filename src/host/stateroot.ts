@@ -199,6 +199,17 @@ export class StateRoot {
   }
 
   /**
+   * Moves the sandbox.log of a pod that never ran out of its folder, which is about to be removed, to
+   * ROOT/failed/ID.sandbox.log (replacing an older one of that id); where it now is.
+   */
+  keepFailedLog(id: string): string {
+    const kept = join(this.dir, 'failed', `${id}.sandbox.log`);
+    mkdirSync(join(this.dir, 'failed'), { recursive: true });
+    renameSync(join(this.podDir(id), 'sandbox.log'), kept);
+    return kept;
+  }
+
+  /**
    * Runs fn holding the pod's lock (an O_EXCL file with the holder's pid; a dead holder's lock is
    * broken). Waits up to timeoutMs for another CLI to finish.
    */

@@ -20,6 +20,7 @@ import { bindKey, rootfsKey, volumeKey } from './hostkeys.js';
 import { addTmp, buildMountTree, kernelContext, mkdirAll, type MountRequest } from './rootfs.js';
 import { hostStreamsFs, spawn } from './spawn.js';
 import { SpecError } from './spec/error.js';
+import { decodeSavedSpec, SavedSpecError } from './spec/saved.js';
 import type { ContainerSpec, MountSpec, PodSpec } from './spec/podspec.js';
 
 /** What building a pod needs from the host. */
@@ -45,6 +46,17 @@ function inField<T>(spec: PodSpec, field: string, what: string, fn: () => T): T 
     if (!(e instanceof KernelError)) throw e;
     throw new SpecError(spec.file, field, `${what}: ${e.message}`, [], { cause: e });
   }
+}
+
+/** The spec a saved PodKernel holds, as JSON text, checked as a restore checks the config's. */
+function savedPodSpec(json: string): PodSpec {
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    throw new SavedSpecError('the saved pod spec is not JSON');
+  }
+  return decodeSavedSpec(v, 'the saved pod spec');
 }
 
 /** No container mounts the volume writable: its host directory then refuses writes itself too. */
@@ -249,7 +261,7 @@ export class PodKernel {
       containers: map(str, struct({ ns: ref(MountNamespace), proc: ref(Process) })),
     },
     save: (pod) => ({ ...pod, spec: JSON.stringify(pod.spec) }),
-    create: (v, r) => new PodKernel(JSON.parse(v.spec) as PodSpec, r.ref(v.kernel), r.ref(v.shm)),
+    create: (v, r) => new PodKernel(savedPodSpec(v.spec), r.ref(v.kernel), r.ref(v.shm)),
     fill: (pod, v) => {
       for (const [name, fs] of v.volumes) pod.volumes.set(name, fs);
       for (const [name, c] of v.containers) {

@@ -68,7 +68,7 @@ export class ProgramsError extends AmberError {
 const decimal = z.string().regex(/^-?\d+$/, { error: 'expected a decimal integer' });
 const jsonValue = z.union([z.number(), z.object({ n: decimal })], { error: 'expected a number or {"n": "<decimal>"}' });
 const exit = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('exit'), code: z.number().int() }),
+  z.object({ kind: z.literal('exit'), code: z.number().int().min(0).max(2 ** 32 - 1) }),
   z.object({ kind: z.literal('trap'), message: z.string() }),
 ], { error: 'expected {"kind": "exit", "code": N} or {"kind": "trap", "message": S}' });
 const pending = z.object({
@@ -78,9 +78,10 @@ const pending = z.object({
   cause: z.enum(['blocked', 'preempted', 'stopped']),
   result: jsonValue.nullable(),
 });
-const wait = z.object({ untilNs: decimal.nullable(), polling: z.boolean(), bases: z.array(z.tuple([z.number(), decimal])) });
+const fd = z.number().int().min(0).max(2 ** 31 - 1);
+const wait = z.object({ untilNs: decimal.nullable(), polling: z.boolean(), bases: z.array(z.tuple([fd, decimal])) });
 const record = z.object({
-  container: z.string(),
+  container: z.string().min(1),
   moduleHash: z.string(),
   state: z.enum(['ready', 'suspended', 'exited']),
   exit: exit.exactOptional(),
@@ -89,8 +90,19 @@ const record = z.object({
   wait: wait.nullable().exactOptional(),
   memory: z.string().exactOptional(),
   stack: z.string().exactOptional(),
+}).superRefine((r, ctx) => {
+  if (r.state !== 'suspended') return;
+  for (const k of ['globals', 'pending', 'memory', 'stack'] as const) if (r[k] === undefined) ctx.addIssue({ code: 'custom', path: [k], message: 'required of a suspended program' });
 });
-const programsFile: z.ZodType<ProgramsFile> = z.object({ version: z.number(), monotonicNs: decimal, programs: z.array(record) });
+const programsFile: z.ZodType<ProgramsFile> = z
+  .object({ version: z.number(), monotonicNs: decimal.refine((d) => !d.startsWith('-'), { error: 'expected a time not before boot' }), programs: z.array(record) })
+  .superRefine((f, ctx) => {
+    const seen = new Set<string>();
+    f.programs.forEach((r, i) => {
+      if (seen.has(r.container)) ctx.addIssue({ code: 'custom', path: ['programs', i, 'container'], message: `a second program of container ${JSON.stringify(r.container)}` });
+      seen.add(r.container);
+    });
+  });
 
 /** The payload a checkpoint writes for file. */
 export function programsPayload(file: ProgramsFile): Payload {
@@ -122,7 +134,24 @@ export function decodePrograms(bytes: Uint8Array, image: string): ProgramsFile {
   throw new ProgramsError(`${where}: ${first === undefined ? 'invalid' : `${fieldPath(first.path)}: ${first.message}`}`);
 }
 
-/** The image's programs payload, decoded and checked. */
+/**
+ * The image's programs payload, decoded and checked, each program's memory and stack naming a payload
+ * of that kind in the image, no payload named twice.
+ */
 export function readPrograms(image: CheckpointImage): ProgramsFile {
-  return decodePrograms(image.payload(PROGRAMS_PAYLOAD), image.dir);
+  const file = decodePrograms(image.payload(PROGRAMS_PAYLOAD), image.dir);
+  const names = new Set(image.names());
+  const used = new Set<string>();
+  file.programs.forEach((r, i) => {
+    for (const kind of ['memory', 'stack'] as const) {
+      const name = r[kind];
+      if (name === undefined) continue;
+      const where = `${image.dir}: payload "${PROGRAMS_PAYLOAD}": programs[${i}].${kind}`;
+      if (!names.has(name)) throw new ProgramsError(`${where}: the image holds no payload named ${JSON.stringify(name)}`);
+      if (image.kind(name) !== kind) throw new ProgramsError(`${where}: payload ${JSON.stringify(name)} is ${image.kind(name)}, not ${kind}`);
+      if (used.has(name)) throw new ProgramsError(`${where}: payload ${JSON.stringify(name)} is another program's too`);
+      used.add(name);
+    }
+  });
+  return file;
 }

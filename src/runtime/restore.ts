@@ -3,6 +3,7 @@
 // each program is re-instantiated from the same transformed module and rewound to the call it stopped
 // in, and the scheduler carries on. Each syscall runs exactly once.
 import { AmberError } from '../base/error.js';
+import { FiberImageError } from '../wasi/fibercheck.js';
 import type { CheckpointImage } from '../image/reader.js';
 import { decodeGraph, type Registry, type Resolver } from '../state/index.js';
 import { Scheduler, type Task, type TaskEnd, type Wait } from '../wasi/scheduler.js';
@@ -12,8 +13,8 @@ import { fromJson, readPrograms, type ProgramRecord } from './programs.js';
 
 /** The image does not fit what the restore was given (another module, another set of containers). */
 export class RestoreMismatchError extends AmberError {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'RestoreMismatchError';
   }
 }
@@ -39,7 +40,7 @@ export interface RestoredPod {
 
 function fiberImage(image: CheckpointImage, r: ProgramRecord): FiberImage {
   if (r.globals === undefined || r.pending === undefined || r.memory === undefined || r.stack === undefined) {
-    throw new RestoreMismatchError(`${image.dir}: program of container ${r.container} is incomplete`);
+    throw new RestoreMismatchError(`${image.dir}: payload "programs": program of container ${r.container} is incomplete`);
   }
   const globals: Record<string, number | bigint> = {};
   for (const [k, v] of Object.entries(r.globals)) globals[k] = fromJson(v);
@@ -60,30 +61,50 @@ function waitOf(r: ProgramRecord): Wait | null {
   return { untilNs: w.untilNs === null ? null : BigInt(w.untilNs), polling: w.polling, bases: w.bases.map(([c, b]) => [c, BigInt(b)]) };
 }
 
+/** The kernel graph decoded; what it refuses (a StateError, a saved spec that lies) names the payload. */
+function inKernel<T>(image: CheckpointImage, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof AmberError && !e.message.startsWith(image.dir)) throw new RestoreMismatchError(`${image.dir}: payload "kernel": ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
+/** A program put back in its instance; a saved fiber that does not fit its module names the container. */
+function inProgram<T>(image: CheckpointImage, container: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof FiberImageError) throw new RestoreMismatchError(`${image.dir}: container ${container}: ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
 export function restorePod(inp: RestoreInputs): RestoredPod {
   const programs = readPrograms(inp.image);
   for (const r of programs.programs) {
     if (r.state === 'exited') continue; // it will not run again: no module needed
     const m = inp.modules.get(r.container);
-    if (m === undefined) throw new RestoreMismatchError(`the image has container ${r.container}, which the restore was not given a module for`);
+    if (m === undefined) throw new RestoreMismatchError(`${inp.image.dir}: the image has container ${r.container}, which the restore was not given a module for`);
     if (m.hash !== r.moduleHash) {
-      throw new RestoreMismatchError(`container ${r.container}: its module is not the one checkpointed (transformed sha256 ${m.hash.slice(0, 12)}…, the image needs ${r.moduleHash.slice(0, 12)}…)`);
+      throw new RestoreMismatchError(`${inp.image.dir}: container ${r.container}: its module is not the one checkpointed (transformed sha256 ${m.hash.slice(0, 12)}…, the image needs ${r.moduleHash.slice(0, 12)}…)`);
     }
   }
-  const pod = decodeGraph(inp.registry, inp.image.payload('kernel'), { externals: inp.externals, root: PodKernel });
+  const pod = inKernel(inp.image, () => decodeGraph(inp.registry, inp.image.payload('kernel'), { externals: inp.externals, root: PodKernel }));
   pod.kernel.resumeMonotonic(BigInt(programs.monotonicNs));
   const scheduler = new Scheduler(pod.kernel);
   const tasks = new Map<string, Task>();
   const ended = new Map<string, TaskEnd>();
   for (const r of programs.programs) {
     const c = pod.containers.get(r.container);
-    if (c === undefined) throw new RestoreMismatchError(`the image's kernel has no container ${r.container}`);
+    if (c === undefined) throw new RestoreMismatchError(`${inp.image.dir}: the image's kernel has no container ${r.container}`);
     if (r.state === 'exited') {
       ended.set(r.container, r.exit ?? { kind: 'exit', code: 0 });
       continue;
     }
     const m = inp.modules.get(r.container) as { module: WebAssembly.Module }; // checked above
-    tasks.set(r.container, r.state === 'ready' ? scheduler.add(c.proc, m.module) : scheduler.addRestored(c.proc, m.module, fiberImage(inp.image, r), waitOf(r)));
+    tasks.set(r.container, r.state === 'ready' ? scheduler.add(c.proc, m.module) : inProgram(inp.image, r.container, () => scheduler.addRestored(c.proc, m.module, fiberImage(inp.image, r), waitOf(r))));
   }
   return { pod, scheduler, tasks, ended, verified: inp.image.verified() };
 }

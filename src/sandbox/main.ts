@@ -147,9 +147,14 @@ async function main(root: StateRoot, id: string): Promise<void> {
   });
   for (const sock of holder.gate?.sockets ?? []) server.track(sock);
   holder.server = server;
+  // The pod is running once its programs have run: every one scheduled once (a restored one resumed
+  // in its call), which happens before run() first waits. A failure there ends this sandbox before the
+  // client that launched it is told the pod runs.
+  const ran = server.run();
+  await Promise.race([ran, new Promise((res) => setImmediate(res))]);
   server.recordRunning();
   holder.gate?.settle(null);
-  await server.run();
+  await ran;
   server.recordStopped({});
   process.exit(0);
 }

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { readImage, type CheckpointImage } from '../image/reader.js';
 import { imageStoreFor } from '../host/imagestore.js';
 import type { ContainerSpec, PodSpec } from '../runtime/spec/podspec.js';
+import { savedSpecOf } from '../runtime/spec/saved.js';
 import { AmberError } from '../base/error.js';
 
 export interface RestorePlan {
@@ -50,7 +51,7 @@ export interface PlanOptions extends OpenOptions {
 export async function planRestore(imagePath: string, options: PlanOptions = {}): Promise<RestorePlan> {
   const specFile = options.specFile;
   const image = await openImage(imagePath, options);
-  const saved = image.config.meta['spec'] as PodSpec | undefined;
+  const saved = savedSpecOf(image.config.meta, image.dir);
   if (saved === undefined) throw new AmberError(`${imagePath}: the image holds no pod spec`);
   let spec = saved;
   if (specFile !== undefined) {

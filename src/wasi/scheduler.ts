@@ -29,6 +29,8 @@ export type TaskEnd = { kind: 'exit'; code: number } | { kind: 'trap'; message: 
 export type TaskState = 'runnable' | 'blocked' | 'exited';
 
 /** How long one process runs before the loop lets the others (and the host) in. */
+/** The longest setTimeout node keeps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const SLICE_MS = 10;
 /** How often a process waiting on fds is retried. */
 const POLL_MS = 5;
@@ -255,7 +257,8 @@ export class Scheduler {
       if (runnable.length === 0) {
         await new Promise<void>((res) => {
           this.#wake = res;
-          setTimeout(() => this.#kick(), Number.isFinite(waitMs) ? Math.max(0, Math.ceil(waitMs)) : 50);
+          // A timer holds at most 2^31-1 ms (node fires a longer one at once): a far deadline wakes early, to look again.
+          setTimeout(() => this.#kick(), Number.isFinite(waitMs) ? Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(waitMs))) : 50);
         });
         lastYield = performance.now();
         continue;

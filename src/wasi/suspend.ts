@@ -12,6 +12,7 @@
 // memory.size when it first runs, which can be after the first unwind.
 import { AmberError } from '../base/error.js';
 import { checkImportModules } from './badmodule.js';
+import { checkMemorySize, checkPending, FiberImageError, setGlobals } from './fibercheck.js';
 import {
   AMBER_MODULE,
   FUEL_EXPORT,
@@ -168,6 +169,8 @@ export class Fiber {
   #borrowed: { start: number; length: number } | null = null;
   /** The guest's bytes the borrowed region covers, kept in one buffer reused from borrow to borrow. */
   #saved = new Uint8Array(0);
+  /** While #verify rewinds a restored fiber: why the rewind does not fit its pending call, once known. */
+  #verifying: { failure: string | null } | null = null;
 
   /** Instantiates module with imports, the suspendable ones wrapped, and `amber.preempt` added. */
   constructor(module: WebAssembly.Module, imports: FiberImports, opts: FiberOptions = {}) {
@@ -188,25 +191,79 @@ export class Fiber {
    * suspended where the image's fiber was: resume() continues it.
    */
   static restore(module: WebAssembly.Module, imports: FiberImports, image: FiberImage, opts: FiberOptions = {}): Fiber {
+    checkPending(module, image.pending);
     const f = new Fiber(module, imports, opts);
     const memory = f.memory;
-    if (image.memory.length % PAGE !== 0) throw new Error(`image memory is ${image.memory.length} bytes, not a whole number of pages`);
     const have = memory.buffer.byteLength / PAGE;
+    checkMemorySize(image.memory.length, have);
     const want = image.memory.length / PAGE;
-    if (want < have) throw new Error(`image memory has ${want} pages, fewer than the module's initial ${have}`);
-    if (want > have) memory.grow(want - have);
+    if (want > have) {
+      try {
+        memory.grow(want - have);
+      } catch (e) {
+        throw new FiberImageError(`its memory of ${want} pages does not fit its module's (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+      }
+    }
     // Pages past the module's initial memory are fresh zeros; below, data segments were written.
     if (image.memory instanceof Uint8Array) new Uint8Array(memory.buffer).set(image.memory);
     else image.memory.copyTo(new Uint8Array(memory.buffer), have * PAGE);
-    const names = [...f.#globals.keys()].sort().join(',');
-    if (names !== Object.keys(image.globals).sort().join(',')) {
-      throw new Error(`image globals (${Object.keys(image.globals).sort().join(',')}) do not match the module's (${names})`);
-    }
-    for (const [name, g] of f.#globals) g.value = image.globals[name];
+    setGlobals(f.#globals, image.globals);
     f.#stack = image.stack.slice();
     f.#pending = image.pending;
     f.#status = 'suspended';
+    f.#verify();
     return f;
+  }
+
+  /**
+   * Proves a restored fiber's saved stack leads to the call it names, before anything runs: rewinds to
+   * it (only the rewind runs: no import is called), checks the rewind reached that very call, with the
+   * saved arguments, having read the whole stack, and unwinds there again at once; the stack saved anew
+   * must be the same bytes. FiberImageError otherwise (the instance is then lost).
+   */
+  #verify(): void {
+    const p = this.#pending;
+    const stack = this.#stack;
+    if (p === null || stack === null) throw new Error('verify: the fiber is not suspended');
+    const fuel: unknown = this.#fuel?.value;
+    if (HEADER + stack.length > this.memory.buffer.byteLength) throw new FiberImageError(`its saved stack of ${stack.length} bytes does not fit in its memory of ${this.memory.buffer.byteLength} bytes`);
+    const start = this.#borrow(HEADER + stack.length);
+    const view = new DataView(this.memory.buffer);
+    view.setUint32(start, start + HEADER + stack.length, true);
+    view.setUint32(start + 4, this.memory.buffer.byteLength, true);
+    new Uint8Array(this.memory.buffer, start + HEADER, stack.length).set(stack);
+    this.#verifying = { failure: null };
+    this.#phase = 'rewinding';
+    let thrown: unknown = null;
+    try {
+      this.#exports.asyncify_start_rewind(start);
+      this.#exports._start();
+    } catch (e) {
+      thrown = e;
+    }
+    const failure = this.#verifying.failure;
+    this.#verifying = null;
+    const fail = (why: string): never => {
+      this.#phase = 'normal';
+      this.#giveBack();
+      this.#status = 'exited';
+      throw new FiberImageError(`its saved stack does not lead to ${p.module}.${p.name}: ${why}`, { cause: thrown });
+    };
+    if (failure !== null) fail(failure);
+    if (thrown !== null) fail(thrown instanceof Error ? thrown.message : String(thrown));
+    if ((this.#phase as string) !== 'unwinding') fail('the rewind returned from _start without reaching a call');
+    this.#exports.asyncify_stop_unwind();
+    this.#phase = 'normal';
+    const b = this.#borrowed;
+    if (b === null) throw new Error('verify: nothing borrowed after the unwind');
+    const current = new DataView(this.memory.buffer).getUint32(b.start, true);
+    const again = new Uint8Array(this.memory.buffer, b.start + HEADER, current - b.start - HEADER).slice();
+    this.#giveBack();
+    if (this.#fuel !== undefined && fuel !== undefined) this.#fuel.value = fuel;
+    if (again.length !== stack.length || !again.every((x, i) => x === stack[i])) fail('the stack saved again at the call differs from the image\'s');
+    this.#stack = again;
+    this.#pending = p;
+    this.#status = 'suspended';
   }
 
   get memory(): WebAssembly.Memory {
@@ -317,6 +374,7 @@ export class Fiber {
   /** The rewind reached the call it stopped in: stop rewinding, give the guest its bytes back, answer. */
   #endRewind(module: string, name: string, args: Value[], fn: SuspendableImport): Value | undefined {
     const p = this.#pending;
+    if (this.#verifying !== null && p !== null) return this.#endVerify(p, module, name, args);
     if (p === null || p.module !== module || p.name !== name) {
       throw new Error(`rewind reached ${module}.${name}, expected ${p === null ? 'nothing' : `${p.module}.${p.name}`}`);
     }
@@ -330,6 +388,26 @@ export class Fiber {
     if (answer === null) throw new Error('unreachable: a blocked call resumed without an answer');
     if ('value' in answer) return answer.value;
     return this.#call(module, name, args, fn);
+  }
+
+  /** #verify's rewind reached a call: is it the pending one, all of the stack read? Then unwind again. */
+  #endVerify(p: PendingCall, module: string, name: string, args: Value[]): number {
+    const v = this.#verifying;
+    const b = this.#borrowed;
+    if (v === null || b === null) throw new Error('endVerify: not verifying');
+    const left = new DataView(this.memory.buffer).getUint32(b.start, true) - (b.start + HEADER);
+    const show = (xs: readonly Value[]): string => xs.map((x) => (typeof x === 'bigint' ? `${x}n` : String(x))).join(', ');
+    if (module !== p.module || name !== p.name) v.failure = `the rewind reached ${module}.${name}`;
+    else if (left !== 0) v.failure = `the rewind reached the call with ${left} bytes of the stack unread`;
+    else if (args.length !== p.args.length || !args.every((a, i) => Object.is(a, p.args[i]))) {
+      v.failure = `the call is made with (${show(args)}), the image says (${show(p.args)})`;
+    }
+    if (v.failure !== null) throw new FiberImageError(v.failure);
+    this.#exports.asyncify_stop_rewind();
+    this.#phase = 'normal';
+    this.#giveBack();
+    this.#startUnwind(p);
+    return 0;
   }
 
   #startUnwind(pending: PendingCall): void {

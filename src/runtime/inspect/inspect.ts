@@ -6,6 +6,7 @@ import type { CheckpointImage } from '../../image/reader.js';
 import { GraphReadError, viewGraph, type GraphView, type Registry } from '../../state/index.js';
 import { readPrograms, type ProgramRecord } from '../programs.js';
 import type { PodSpec } from '../spec/podspec.js';
+import { savedSpecOf } from '../spec/saved.js';
 import { InspectError, type ContainerInfo, type InspectOptions, type Inspection, type PayloadInfo, type VolumeInfo } from './inspection.js';
 import { PodView } from './podview.js';
 import { programState } from './progstate.js';
@@ -22,7 +23,7 @@ function volumeInfo(v: PodSpec['volumes'][number]): VolumeInfo {
 
 /** Everything inspect shows; `onDisk` is the image's bytes on disk (the caller stats the files). */
 export function inspectImage(image: CheckpointImage, onDisk: number, registry: Registry, opts: InspectOptions): Inspection {
-  const spec = image.config.meta['spec'] as PodSpec | undefined;
+  const spec = savedSpecOf(image.config.meta, image.dir);
   const source = image.config.meta['source'];
   const programs = readPrograms(image);
   const payloads = image.names().map((name): PayloadInfo => ({ name, kind: image.kind(name), bytes: image.size(name), parts: image.parts(name).length }));

@@ -9,10 +9,9 @@ import { absPath, bool, custom, dnsLabel, fitsPath, dnsSubdomain, listOf, mappin
 import { MAX_DEPTH, plainData } from './plain.js';
 import { cleanPath, isAbsolute, resolvePath } from './paths.js';
 import { MAX_SIZE_BYTES, parseQuantity } from './units.js';
+import { HOST_PATH_TYPES, type HostPathType } from './podspec.js';
 
 /** hostPath.type: what must be at the path (Kubernetes' HostPathType); "" checks nothing. */
-export const HOST_PATH_TYPES = ['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice'] as const;
-export type HostPathType = (typeof HOST_PATH_TYPES)[number];
 /** The types Amber can mount: a host directory is passed through, never a file, socket or device. */
 const DIRECTORY_TYPES: ReadonlySet<string> = new Set(['', 'Directory', 'DirectoryOrCreate']);
 

@@ -2,8 +2,11 @@
 // bundle, normalize.ts), which the runtime builds a pod's kernel objects from and a restore matches an
 // image against: volumes by name, containers by name, mounts in the order Linux would stack them.
 import type { Propagation } from './mountopts.js';
-import type { HostPathType } from './pod.js';
 import type { IdMapping } from './oci.js';
+
+/** A Pod hostPath volume's `type` values ("" for none). */
+export const HOST_PATH_TYPES = ['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice'] as const;
+export type HostPathType = (typeof HOST_PATH_TYPES)[number];
 
 export interface PodSpec {
   /** The spec file as named to the parser, and what it was: messages and warnings name it. */
