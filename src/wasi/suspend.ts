@@ -115,6 +115,8 @@ interface AsyncifyExports {
 /** Asyncify's data header at the start of the buffer: { i32 current; i32 end }, then the stack. */
 const HEADER = 8;
 const PAGE = 65536;
+/** The highest end of Asyncify's buffer: below 2^32 by a page (see #borrow). */
+const TOP_LIMIT = 2 ** 32 - PAGE;
 const DEFAULT_FUEL = 16384;
 const DEFAULT_RESERVE = 65536;
 
@@ -230,7 +232,7 @@ export class Fiber {
     const start = this.#borrow(HEADER + stack.length);
     const view = new DataView(this.memory.buffer);
     view.setUint32(start, start + HEADER + stack.length, true);
-    view.setUint32(start + 4, this.memory.buffer.byteLength, true);
+    view.setUint32(start + 4, this.#borrowedEnd(), true);
     new Uint8Array(this.memory.buffer, start + HEADER, stack.length).set(stack);
     this.#verifying = { failure: null };
     this.#phase = 'rewinding';
@@ -298,7 +300,7 @@ export class Fiber {
     const start = this.#borrow(HEADER + this.#stack.length);
     const view = new DataView(this.memory.buffer);
     view.setUint32(start, start + HEADER + this.#stack.length, true);
-    view.setUint32(start + 4, this.memory.buffer.byteLength, true);
+    view.setUint32(start + 4, this.#borrowedEnd(), true);
     new Uint8Array(this.memory.buffer, start + HEADER, this.#stack.length).set(this.#stack);
     this.#stack = null;
     this.#phase = 'rewinding';
@@ -416,21 +418,33 @@ export class Fiber {
     const start = this.#borrow(Math.min(this.#reserve, this.memory.buffer.byteLength));
     const view = new DataView(this.memory.buffer);
     view.setUint32(start, start + HEADER, true);
-    view.setUint32(start + 4, this.memory.buffer.byteLength, true);
+    view.setUint32(start + 4, this.#borrowedEnd(), true);
     this.#phase = 'unwinding';
     this.#exports.asyncify_start_unwind(start);
   }
 
-  /** Borrows the top `bytes` of memory (16-aligned start), keeping a copy of what they held. */
+  /**
+   * Borrows `bytes` at the top of memory (16-aligned start), keeping a copy of what they held. Addresses
+   * are numbers up to 2^32 here, never 32-bit integers (`&` would turn one past 2^31 negative). The top
+   * is TOP_LIMIT at most: Asyncify's end pointer is an i32, and it checks it only once a frame is
+   * written, so in a 4 GiB memory a page stays between its buffer and 2^32.
+   */
   #borrow(bytes: number): number {
-    const size = this.memory.buffer.byteLength;
-    if (bytes > size) throw new Error(`the Asyncify stack (${bytes} bytes) does not fit in memory (${size} bytes)`);
-    const start = (size - bytes) & ~15;
-    const length = size - start;
+    const top = Math.min(this.memory.buffer.byteLength, TOP_LIMIT);
+    if (bytes > top) throw new Error(`the Asyncify stack (${bytes} bytes) does not fit in memory (${top} bytes)`);
+    const start = Math.floor((top - bytes) / 16) * 16;
+    const length = top - start;
     if (this.#saved.length < length) this.#saved = new Uint8Array(length);
     this.#saved.set(new Uint8Array(this.memory.buffer, start, length));
     this.#borrowed = { start, length };
     return start;
+  }
+
+  /** The end of the borrowed region: Asyncify's stack end. */
+  #borrowedEnd(): number {
+    const b = this.#borrowed;
+    if (b === null) throw new Error('nothing borrowed');
+    return b.start + b.length;
   }
 
   #giveBack(): void {
