@@ -8,8 +8,10 @@ import { resolve } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import { ImageError } from '../image/error.js';
 import { imageCodecs } from '../image/manifest.js';
+import { recoverImagePath, staleLeftovers } from '../image/recover.js';
 import type { ImageStore, Sha256, StoreCodec, StoreEntry, StoreReader, StoreWriter } from '../image/store.js';
 import { allCodecs, gzipCodec } from './codecs.js';
+import { processAlive } from './pidalive.js';
 
 const NOATIME = fs.constants.O_NOATIME ?? 0;
 /** The most one write(2) of writeFile is given. */
@@ -215,6 +217,14 @@ export class NodeImageStore implements ImageStore {
     return randomBytes(6).toString('hex');
   }
 
+  ownerTag(): string {
+    return String(process.pid);
+  }
+
+  ownerAlive(tag: string): boolean {
+    return /^\d+$/.test(tag) && processAlive(Number(tag));
+  }
+
   async sha256Of(bytes: Uint8Array): Promise<string> {
     // WebCrypto's digest copies bytes (on this thread) and hashes them on libuv's thread pool.
     return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
@@ -259,4 +269,16 @@ export async function imageStoreFor(compress: string | undefined, images: readon
   const plain = new NodeImageStore();
   const needs = (dir: string): boolean => plain.stat(plain.resolve(dir)) !== null && imageCodecs(plain, dir).has('zstd');
   return compress === 'zstd' || images.some(needs) ? fullImageStore() : plain;
+}
+
+/**
+ * Cleans what checkpoints whose process died left beside image path dir (image/recover.ts), keeping the
+ * whole image; what it did, one line each. A store with every codec verifies, but only when there is
+ * something to clean.
+ */
+export async function recoverImageDir(dir: string): Promise<string[]> {
+  const plain = new NodeImageStore();
+  const target = plain.resolve(dir);
+  if (staleLeftovers(plain, target).length === 0) return [];
+  return recoverImagePath(await fullImageStore(), target);
 }

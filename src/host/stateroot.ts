@@ -5,6 +5,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AmberError } from '../base/error.js';
+import { processAlive } from './pidalive.js';
 
 export type PodStatus = 'creating' | 'running' | 'stopped';
 
@@ -59,15 +60,6 @@ const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 export function validId(id: string): boolean {
   return ID_PATTERN.test(id);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return typeof e === 'object' && e !== null && 'code' in e && e.code === 'EPERM';
-  }
 }
 
 export class StateRoot {
@@ -180,7 +172,7 @@ export class StateRoot {
       return null;
     }
     const r = JSON.parse(text) as PodRecord;
-    const dead = r.sandboxPid === null ? r.status === 'running' : !alive(r.sandboxPid);
+    const dead = r.sandboxPid === null ? r.status === 'running' : !processAlive(r.sandboxPid);
     return r.status !== 'stopped' && dead ? { ...r, status: 'stopped', sandboxPid: null } : r;
   }
 
@@ -226,7 +218,7 @@ export class StateRoot {
       } catch (e) {
         if (!(typeof e === 'object' && e !== null && 'code' in e && e.code === 'EEXIST')) throw e;
         const holder = Number(readFileSafe(lock));
-        if (Number.isInteger(holder) && holder > 0 && !alive(holder)) {
+        if (Number.isInteger(holder) && holder > 0 && !processAlive(holder)) {
           try {
             unlinkSync(lock);
           } catch {

@@ -93,6 +93,13 @@ export interface ImageStore {
   identity?(path: string): string | null;
   /** A short random string for temporary names. */
   randomSuffix(): string;
+  /**
+   * The writing process as temporary names carry it ("<pid>"), and whether the process such a tag names
+   * still runs: a later checkpoint or restore cleans leftovers of one that died (recover.ts). Absent,
+   * names carry no owner and nothing is cleaned.
+   */
+  ownerTag?(): string;
+  ownerAlive?(tag: string): boolean;
   sha256(): Sha256;
   /**
    * The SHA-256 hex of bytes, computed off this thread where the host can (several at once), so reading

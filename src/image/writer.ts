@@ -17,6 +17,7 @@ import {
 } from './layout.js';
 import { openImage, type Layer } from './manifest.js';
 import { kindOf, type Payload } from './payload.js';
+import { siblingName } from './recover.js';
 import type { ImageStore, StoreCodec } from './store.js';
 import { nextTurn } from './turn.js';
 
@@ -414,7 +415,7 @@ export async function writeImage(
   let done = 0;
   const progress = onProgress === undefined ? (): void => {} : (n: number): void => onProgress((done += n), total);
 
-  const tmp = `${target}.tmp-${store.randomSuffix()}`;
+  const tmp = siblingName(store, target, 'tmp');
   store.makeDirs(dirName(target));
   store.makeDir(tmp);
   let blobs: BlobSet | null = null;
@@ -588,7 +589,7 @@ async function flushLater(store: ImageStore, target: string, files: readonly str
 function swapIn(store: ImageStore, tmp: string, target: string, defer: boolean): { warnings: string[]; aside: string | null } {
   let aside: string | null = null;
   if (targetState(store, target) === 'image') {
-    aside = `${target}.old-${store.randomSuffix()}`;
+    aside = siblingName(store, target, 'old');
     store.rename(target, aside);
   }
   try {

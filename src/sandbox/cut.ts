@@ -5,7 +5,7 @@
 // with the checkpoint annotations (runtime/annotations.ts) and its stats (pause, cut, write, bytes) in its
 // config. A pod checkpointed before with --leave-running is cut incrementally (LastCut).
 import { hostFacts } from '../host/hostfacts.js';
-import { imageStoreFor } from '../host/imagestore.js';
+import { imageStoreFor, recoverImageDir } from '../host/imagestore.js';
 import type { Payload } from '../image/payload.js';
 import { writeImage, type WriteResult, type WriteStats } from '../image/writer.js';
 import { checkpointAnnotations } from '../runtime/annotations.js';
@@ -143,6 +143,8 @@ function nextCut(snapshots: ReadonlyMap<string, Uint8Array>, payloads: readonly 
  * image at imagePath whole.
  */
 export async function checkpointRunning(running: RunningPod, req: CutRequest): Promise<CutResult> {
+  // A checkpoint of this path whose sandbox died may have left its image set aside (image/recover.ts).
+  for (const line of await recoverImageDir(req.imagePath)) console.log(`checkpoint ${req.imagePath}: ${line}`);
   const tp = performance.now();
   const snapshots = req.leaveRunning ? await prepareSnapshots(running.tasks, req.last?.memory) : undefined;
   const t0 = performance.now();

@@ -65,6 +65,7 @@ async function restore(root: StateRoot, id: string, launch: RestoreLaunch, stdio
     onProgress: fileProgress(progressFile(root.podDir(id))),
   });
   const t1 = performance.now();
+  for (const line of plan.recovered) console.log(`restore ${launch.imagePath}: ${line}`);
   const waitFor = awaited(plan, launch);
   if (relays !== undefined && waitFor.length > 0) {
     const names = plan.spec.containers.map((c) => c.name);

@@ -5,7 +5,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readImage, type CheckpointImage } from '../image/reader.js';
-import { imageStoreFor } from '../host/imagestore.js';
+import { imageStoreFor, NodeImageStore, recoverImageDir } from '../host/imagestore.js';
+import { openImage as openLayout } from '../image/manifest.js';
 import type { ContainerSpec, PodSpec } from '../runtime/spec/podspec.js';
 import { savedSpecOf } from '../runtime/spec/saved.js';
 import { AmberError } from '../base/error.js';
@@ -15,6 +16,8 @@ export interface RestorePlan {
   spec: PodSpec;
   /** hostPath volume name → the host directory it is bound to now. */
   volumes: Record<string, string>;
+  /** What was cleaned beside the image path first (leftovers of checkpoints whose process died), one line each. */
+  recovered: string[];
 }
 
 export interface OpenOptions {
@@ -27,7 +30,15 @@ export interface OpenOptions {
 
 export async function openImage(dir: string, options: OpenOptions = {}): Promise<CheckpointImage> {
   const abs = resolve(dir);
-  if (!existsSync(abs)) throw new AmberError(`${dir}: no such image directory`);
+  if (!existsSync(abs)) {
+    // The image layer's words, which name an image an interrupted checkpoint set aside, for the path as given.
+    try {
+      openLayout(new NodeImageStore(), abs);
+    } catch (e) {
+      if (e instanceof AmberError) throw new AmberError(e.line.replace(abs, dir), { cause: e });
+      throw e;
+    }
+  }
   return readImage(await imageStoreFor(undefined, [abs]), abs, options);
 }
 
@@ -50,6 +61,8 @@ export interface PlanOptions extends OpenOptions {
 /** The image, the spec it restores into, and where each hostPath volume now lives. */
 export async function planRestore(imagePath: string, options: PlanOptions = {}): Promise<RestorePlan> {
   const specFile = options.specFile;
+  // A checkpoint of this path whose sandbox died may have left its image set aside (image/recover.ts).
+  const recovered = await recoverImageDir(imagePath);
   const image = await openImage(imagePath, options);
   const saved = savedSpecOf(image.config.meta, image.dir);
   if (saved === undefined) throw new AmberError(`${imagePath}: the image holds no pod spec`);
@@ -77,7 +90,7 @@ export async function planRestore(imagePath: string, options: PlanOptions = {}):
     }
     if (!isDir) throw new AmberError(`volume ${name}: host directory ${dir} does not exist`);
   }
-  return { image, spec, volumes };
+  return { image, spec, volumes, recovered };
 }
 
 function replaceContainers(spec: PodSpec, replace: readonly ContainerSpec[]): PodSpec {
