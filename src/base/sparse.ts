@@ -16,6 +16,15 @@ export class SparseBytes {
     return this.#pages.size * PAGE_SIZE;
   }
 
+  /** The bytes of the pages a write of len bytes at offset would add (those absent now). */
+  newPageBytes(offset: number, len: number): number {
+    if (len <= 0) return 0;
+    let n = 0;
+    const last = Math.floor((offset + len - 1) / PAGE_SIZE);
+    for (let i = Math.floor(offset / PAGE_SIZE); i <= last; i++) if (!this.#pages.has(i)) n++;
+    return n * PAGE_SIZE;
+  }
+
   /** Copies up to dst.length bytes from offset into dst; returns how many (0 at or past the end). */
   read(dst: Uint8Array, offset: number): number {
     if (offset >= this.#size) return 0;

@@ -5,6 +5,7 @@ import { makeDev } from '../abi/stat.js';
 import { bigInt, external, int, map, ref, savable } from '../state/index.js';
 import { CLOCK_KEY, RANDOM_KEY } from '../vfs/external.js';
 import { VirtualFilesystem } from '../vfs/vfs.js';
+import { OpenFiles } from './fdtable.js';
 import type { HostClock, HostRandom } from './host.js';
 import type { Process } from './process.js';
 
@@ -20,6 +21,8 @@ export class Kernel {
   readonly clock: HostClock;
   readonly random: HostRandom;
   readonly processes = new Map<number, Process>();
+  /** Every process's descriptors, bounded by the host (not saved: max is the host's). */
+  readonly files = new OpenFiles();
   /** Added to the host's monotonic clock, so guest monotonic time continues across a restore. */
   monotonicOffsetNs = 0n;
   #nextPid = 1;

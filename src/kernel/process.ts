@@ -48,6 +48,7 @@ export class Process {
     this.kernel = kernel;
     this.pid = loaded !== undefined ? loaded.pid : kernel.allocPid();
     this.fds = loaded !== undefined ? loaded.fds : new FdTable();
+    this.fds.attach(kernel.files);
     this.mounts = opts.mounts;
     this.root = opts.mounts.rootDentry;
     this.cwd = opts.cwd ?? this.root;

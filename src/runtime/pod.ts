@@ -168,7 +168,7 @@ export class PodKernel {
     this.#proc ??= newProc(this.kernel);
     this.#streams ??= hostStreamsFs(this.kernel);
     const ns = this.#mountTree(c, this.#proc, host);
-    const p = spawn(this.kernel, this.#streams, { ns, argv: c.argv, env: c.env, stdio: host.stdio(c.name), role: c.name });
+    const p = spawn(this.kernel, this.#streams, { ns, argv: c.argv, env: c.env, stdio: host.stdio(c.name), role: c.name, ...(c.nofile !== undefined ? { nofile: c.nofile } : {}) });
     const added = { spec: c, ns, proc: p };
     this.containers.set(c.name, added);
     return added;
@@ -182,7 +182,7 @@ export class PodKernel {
     const c = this.containers.get(container);
     if (c === undefined) throw new Error(`no container ${container}`);
     const role = `${container}/exec-${this.kernel.processes.size + 1}`;
-    return spawn(this.kernel, hostStreamsFs(this.kernel), { ns: c.ns, argv, env: env ?? c.spec.env, stdio, role });
+    return spawn(this.kernel, hostStreamsFs(this.kernel), { ns: c.ns, argv, env: env ?? c.spec.env, stdio, role, ...(c.spec.nofile !== undefined ? { nofile: c.spec.nofile } : {}) });
   }
 
   #mountTree(c: ContainerSpec, proc: Filesystem, host: PodHost): MountNamespace {

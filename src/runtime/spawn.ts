@@ -21,6 +21,8 @@ export interface SpawnOptions {
   stdio: readonly [HostStream, HostStream, HostStream];
   /** Role prefix for the streams ("ctr" gives "ctr/stdout"). */
   role: string;
+  /** RLIMIT_NOFILE (fdtable.ts DEFAULT_NOFILE if absent). */
+  nofile?: number;
   /** Guest paths preopened after "/" (fd 4 onwards), each under the name given; one named "/" takes fd 3. */
   preopens?: ReadonlyArray<{ name: string; guestPath: string }>;
 }
@@ -28,6 +30,7 @@ export interface SpawnOptions {
 /** A process in ns with its fds 0-2 on the given streams and fd 3 the preopened root. */
 export function spawn(kernel: Kernel, streams: HostFdFs, opts: SpawnOptions): Process {
   const proc = new Process(kernel, { mounts: opts.ns, argv: opts.argv, env: opts.env });
+  if (opts.nofile !== undefined) proc.fds.limit = opts.nofile;
   const anon = kernel.vfs.newMount(streams, 0);
   const names = ['stdin', 'stdout', 'stderr'] as const;
   opts.stdio.forEach((s, i) => {

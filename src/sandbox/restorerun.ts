@@ -2,6 +2,7 @@
 // sandbox), like runsc's restore of a kernel: modules loaded (restoremodules.ts) and checked against the
 // image's hashes, everything outside the pod bound anew by its key (runtime/restore.ts), each program's
 // memory read from the image straight into its instance, every blob verified, the scheduler ready to run.
+import { guestFileBudget } from '../host/fdbudget.js';
 import { restorePod } from '../runtime/restore.js';
 import { amberRegistry, restoreResolver, type PodStdio } from './bindings.js';
 import type { RestorePlan } from './restoreplan.js';
@@ -14,6 +15,7 @@ export async function startRestored(plan: RestorePlan, stdio: PodStdio): Promise
   try {
     const r = restorePod({ image: plan.image, registry: amberRegistry(), externals: bound.resolver, modules });
     await r.verified;
+    r.pod.kernel.files.max = guestFileBudget();
     return { spec: plan.spec, pod: r.pod, scheduler: r.scheduler, tasks: r.tasks, modules, ended: r.ended };
   } catch (e) {
     bound.abandon();

@@ -1,6 +1,7 @@
 // A pod running in this process (the sandbox of a detached pod, or a foreground `pod run` or `restore`),
 // like runsc's boot.Loader: each container's module transformed and compiled, its first process on the
 // pod's scheduler, run until every container has exited; and how each container ended.
+import { guestFileBudget } from '../host/fdbudget.js';
 import { prepareModuleFile, type LoadedModule } from '../host/modulecache.js';
 import { inModule } from '../host/modulefile.js';
 import { PodKernel } from '../runtime/pod.js';
@@ -36,6 +37,7 @@ export async function loadPodModules(spec: PodSpec): Promise<Map<string, LoadedM
 export async function createPod(spec: PodSpec, stdio: PodStdio): Promise<RunningPod> {
   const modules = await loadPodModules(spec);
   const pod = PodKernel.build(spec, nodePodHost(stdio));
+  pod.kernel.files.max = guestFileBudget();
   return { spec, pod, scheduler: new Scheduler(pod.kernel), tasks: new Map(), modules, ended: new Map() };
 }
 

@@ -14,7 +14,7 @@ export interface Container {
   mounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
 }
 
-export type Volume = { name: string; emptyDir: Record<string, never> } | { name: string; hostPath: { path: string } };
+export type Volume = { name: string; emptyDir: { sizeLimit?: string; medium?: 'Memory' } } | { name: string; hostPath: { path: string } };
 
 /** Writes a Pod manifest to dir/file; its path. `extra` goes into spec (hostUsers: false, ...). */
 export function manifest(dir: string, file: string, name: string, containers: Container[], volumes: Volume[], extra: Record<string, unknown> = {}): string {

@@ -37,6 +37,8 @@ export class TmpfsInode extends Inode {
   readonly data: SparseBytes | null;
   /** Symlinks only. */
   readonly target: string;
+  /** Open files on it (not saved: each loaded open file counts itself again); with nlink, what keeps its pages. */
+  opens = 0;
 
   /** A new inode now, or (given `state`) one as a checkpoint saved it. */
   constructor(fs: Tmpfs, ino: number, type: FileType, perm: number, owner: { uid: number; gid: number }, target = '', state?: TmpfsInodeState) {
@@ -55,6 +57,7 @@ export class TmpfsInode extends Inode {
       this.mtimeNs = state.mtimeNs;
       this.ctimeNs = state.ctimeNs;
       this.data = state.data;
+      fs.uncharge(-(state.data?.allocatedBytes ?? 0));
       return;
     }
     this.nlink = type === 'dir' ? 2 : 1;
@@ -91,7 +94,9 @@ export class TmpfsInode extends Inode {
       if (this.data === null) throw new KernelError(EINVAL);
       if (req.size < 0) throw new KernelError(EINVAL);
       if (req.size !== this.data.size) {
+        const held = this.data.allocatedBytes;
         this.data.truncate(req.size);
+        this.fs.uncharge(held - this.data.allocatedBytes);
         this.mtimeNs = now;
       }
       this.ctimeNs = now;
@@ -162,6 +167,7 @@ export class TmpfsRegularFile implements FileOps {
   constructor(inode: TmpfsInode, data: SparseBytes) {
     this.#inode = inode;
     this.#data = data;
+    inode.opens++;
   }
 
   read(dst: Uint8Array, offset: number): number {
@@ -170,6 +176,7 @@ export class TmpfsRegularFile implements FileOps {
 
   write(src: Uint8Array, offset: number): number {
     if (src.length === 0) return 0;
+    this.#inode.fs.charge(this.#data.newPageBytes(offset, src.length));
     const n = this.#data.write(src, offset);
     this.#inode.touchModified();
     return n;
@@ -187,7 +194,10 @@ export class TmpfsRegularFile implements FileOps {
     }
   }
 
-  close(): void {}
+  close(): void {
+    this.#inode.opens--;
+    this.#inode.fs.releaseInode(this.#inode);
+  }
 
   /** Its inode; the pages are the inode's. */
   static readonly saved = savable(TmpfsRegularFile, {

@@ -148,3 +148,26 @@ test('stacked mounts: the last one shows; detaching it shows the one below', () 
   ctx.root.mount.detach(a);
   assert.equal(read(s, '/m/under'), 'root fs');
 });
+
+test('size=: a write past it is ENOSPC; pages come back on truncate, on unlink, and on the last close of an unlinked file', () => {
+  const vfs = new VirtualFilesystem();
+  const fs = new Tmpfs({ dev: 1, now: () => 1n, sizeBytes: 4 * 4096 });
+  const m = vfs.newMount(fs, 0);
+  const ctx: PathContext = { root: { mount: m, dentry: m.root }, caller: { pid: 1, creds: { uid: 0, gid: 0 } } };
+  const root = { at: ctx.root };
+  const f = vfs.openAt(ctx, root, '/a', { flags: O_WRONLY | O_CREAT, perm: 0o644 });
+  f.write(new Uint8Array(3 * 4096));
+  assert.equal(fs.usedBytes, 3 * 4096);
+  assert.equal(thrownErrno(() => f.write(new Uint8Array(2 * 4096))), 'ENOSPC');
+  f.write(new Uint8Array(4096));
+  assert.equal(fs.usedBytes, 4 * 4096);
+  // Unlinked while open: its pages stay until the last close.
+  vfs.unlinkAt(ctx, root, '/a');
+  assert.equal(fs.usedBytes, 4 * 4096);
+  f.decRef();
+  assert.equal(fs.usedBytes, 0);
+  touch({ vfs, ctx, root, dev: () => 2 }, '/b', 'x'.repeat(4 * 4096));
+  assert.equal(fs.usedBytes, 4 * 4096);
+  vfs.unlinkAt(ctx, root, '/b');
+  assert.equal(fs.usedBytes, 0);
+});

@@ -1,7 +1,8 @@
 // tmpfs, like Linux's shmem filesystem: a directory tree kept entirely in memory. The dentry tree is
 // the filesystem: a directory's entries are its dentry's children, a hard link is a second dentry on
-// the same inode, and an unlinked file lives on while a description holds its dentry.
-import { EEXIST, EINVAL, ENOTEMPTY } from '../../abi/errno.js';
+// the same inode, and an unlinked file lives on while a description holds its dentry. size= bounds the
+// bytes its files' pages hold (shmem's max_blocks): a write that needs more fails with ENOSPC.
+import { EEXIST, EINVAL, ENOSPC, ENOTEMPTY } from '../../abi/errno.js';
 import { KernelError } from '../../base/error.js';
 import { external, int, opt, ref, savable, str } from '../../state/index.js';
 import { Dentry } from '../../vfs/dentry.js';
@@ -19,7 +20,7 @@ export interface TmpfsOptions {
   source?: string;
   /** Mode of the root directory (default 0o755; /dev/shm uses 0o1777). */
   rootPerm?: number;
-  /** size= in bytes, shown in mountinfo; not enforced. */
+  /** size= in bytes: the most its files' pages may hold (ENOSPC past it), shown in mountinfo. */
   sizeBytes?: number;
 }
 
@@ -32,6 +33,9 @@ export class Tmpfs extends Filesystem {
   #root!: Dentry;
   readonly #sizeBytes: number | undefined;
   #nextIno = 1;
+  /** Bytes of file pages held, by named files and by unlinked ones still open (not saved: counted as
+   *  a load makes the inodes). */
+  #used = 0;
 
   /** A new, empty tmpfs; or (given `loaded`, a load) one without a root yet, which fill() sets. */
   constructor(opts: TmpfsOptions, loaded?: { nextIno: number }) {
@@ -45,6 +49,30 @@ export class Tmpfs extends Filesystem {
       return;
     }
     this.#root = new Dentry('/', null, new TmpfsInode(this, this.#allocIno(), 'dir', opts.rootPerm ?? 0o755, { uid: 0, gid: 0 }));
+  }
+
+  /** Bytes the files' pages hold now. */
+  get usedBytes(): number {
+    return this.#used;
+  }
+
+  /** bytes more for pages; ENOSPC if they would go past size=. */
+  charge(bytes: number): void {
+    if (bytes <= 0) return;
+    if (this.#sizeBytes !== undefined && this.#used + bytes > this.#sizeBytes) throw new KernelError(ENOSPC);
+    this.#used += bytes;
+  }
+
+  /** Pages freed (a truncate); or counted without a limit (an inode a load makes). */
+  uncharge(bytes: number): void {
+    this.#used -= bytes;
+  }
+
+  /** An inode's pages go once no name and no open file holds it (shmem_evict_inode). */
+  releaseInode(inode: TmpfsInode): void {
+    if (inode.data === null || inode.nlink > 0 || inode.opens > 0) return;
+    this.#used -= inode.data.allocatedBytes;
+    inode.data.truncate(0);
   }
 
   #allocIno(): number {
@@ -110,6 +138,7 @@ export class Tmpfs extends Filesystem {
     const inode = child.inode as TmpfsInode;
     inode.nlink--;
     inode.ctimeNs = this.now();
+    this.releaseInode(inode);
   }
 
   override rmdir(dir: Dentry, child: Dentry): void {

@@ -136,6 +136,28 @@ function ociMount(c: OciConfig, i: number): { mount?: MountSpec; warning?: strin
   return { warning: `${field} (${m.destination}): type ${JSON.stringify(m.type ?? '')} is not supported, skipped` };
 }
 
+/** Linux's fs.nr_open default: the most RLIMIT_NOFILE may be. */
+const NR_OPEN = 1 << 20;
+
+/**
+ * process.rlimits: RLIMIT_NOFILE's soft limit bounds the container's descriptors (as runc sets it with
+ * setrlimit before exec); the others are not enforced here, each one warning.
+ */
+function ociNofile(c: OciConfig, warnings: string[]): number | undefined {
+  let nofile: number | undefined;
+  c.process.rlimits.forEach((r, i) => {
+    const field = `process.rlimits[${i}]`;
+    if (r.type !== 'RLIMIT_NOFILE') {
+      warnings.push(`${field}: ${r.type} is not enforced`);
+      return;
+    }
+    if (r.soft > r.hard) throw new SpecError(c.file, `${field}.soft`, `${r.soft} is above the hard limit ${r.hard}`);
+    if (r.soft > NR_OPEN) throw new SpecError(c.file, `${field}.soft`, `${r.soft} is above fs.nr_open (${NR_OPEN})`);
+    nofile = r.soft;
+  });
+  return nofile;
+}
+
 /**
  * An OCI bundle's config as a one-container PodSpec named id: the root is the bundle's root.path,
  * the module is process.args[0] inside it.
@@ -151,6 +173,7 @@ export function normalizeOci(c: OciConfig, opts: { id: string; containerName?: s
   if (!mounts.some((m) => m.source.kind === 'shm')) mounts.unshift(defaultShm());
   warnStacked(mounts, warnings);
   if (c.process.terminal) warnings.push('process.terminal: a terminal is not supported; stdio is passed through as given');
+  const nofile = ociNofile(c, warnings);
   const arg0 = c.process.args[0] ?? '';
   const guestModule = resolvePath(c.process.cwd, arg0);
   const container: ContainerSpec = {
@@ -161,6 +184,7 @@ export function normalizeOci(c: OciConfig, opts: { id: string; containerName?: s
     env: [...c.process.env],
     cwd: c.process.cwd,
     user: { uid: c.process.user.uid, gid: c.process.user.gid, additionalGids: [...c.process.user.additionalGids] },
+    ...(nofile !== undefined ? { nofile } : {}),
     rootfs: { hostPath: c.root.path, readOnly: c.root.readonly, field: 'root.path' },
     mounts,
   };

@@ -38,6 +38,7 @@ test('seed 004: containerd\'s pause spec with two /dev/shm mounts and uid mappin
     cwd: '/',
     user: { uid: 0, gid: 0, additionalGids: [] },
     terminal: false,
+    rlimits: [],
   });
   assert.deepEqual(c.root, { path: '/tmp/T/bundle/rootfs', readonly: false });
   assert.equal(c.hostname, 'seed004');

@@ -2,7 +2,7 @@
 // Amber reads: process (args[0] is the .wasm path inside the root), root, hostname, mounts, annotations
 // and linux's id mappings and namespaces. Other fields (resources, seccomp, hooks, ...) are tolerated.
 import { z } from 'zod';
-import { quote, SpecError, validate } from './error.js';
+import { expected, quote, SpecError, validate } from './error.js';
 import { absPath, bool, listOf, mapping, nonEmpty, refused, str, stringList, u32 } from './fields.js';
 import { plainData } from './plain.js';
 import { cleanPath, resolvePath } from './paths.js';
@@ -40,6 +40,8 @@ export interface OciConfig {
     cwd: string;
     user: { uid: number; gid: number; additionalGids: number[] };
     terminal: boolean;
+    /** process.rlimits, as given (normalize.ts applies RLIMIT_NOFILE and warns of the rest). */
+    rlimits: Array<{ type: string; soft: number; hard: number }>;
   };
   /** path resolved against the bundle directory. */
   root: { path: string; readonly: boolean };
@@ -51,6 +53,9 @@ export interface OciConfig {
 
 const envEntry = str.refine((s) => s.indexOf('=') > 0, { error: (iss) => `expected "KEY=VALUE", got ${quote(iss.input)}` });
 
+/** An rlimit value: a whole number (RLIM_INFINITY, 2^64-1, arrives rounded to 2^64). */
+const rlimitValue = z.number(expected('a whole number')).int().min(0);
+
 const proc = mapping(
   {
     terminal: bool.optional(),
@@ -58,6 +63,7 @@ const proc = mapping(
     args: stringList.min(1, { error: 'expected at least one entry: args[0] is the .wasm file inside the root' }),
     env: listOf(envEntry, 'a list of strings').optional(),
     cwd: absPath,
+    rlimits: listOf(mapping({ type: nonEmpty, hard: rlimitValue, soft: rlimitValue }), 'a list of rlimits').optional(),
   },
   'a mapping (the process to run)',
 );
@@ -153,6 +159,7 @@ export function parseOciConfig(text: string, opts: { file: string; bundleDir: st
       cwd: cleanPath(p.cwd),
       user: { uid: p.user?.uid ?? 0, gid: p.user?.gid ?? 0, additionalGids: p.user?.additionalGids ?? [] },
       terminal: p.terminal ?? false,
+      rlimits: p.rlimits ?? [],
     },
     root: { path: resolvePath(opts.bundleDir, c.root.path), readonly: c.root.readonly ?? false },
     mounts: (c.mounts ?? []).map((m) => {

@@ -79,6 +79,8 @@ export interface ContainerSpec {
   /** Absolute guest path. */
   cwd: string;
   user: { uid: number; gid: number; additionalGids: number[] };
+  /** RLIMIT_NOFILE of its processes (an OCI bundle's process.rlimits): runc's 1024 when absent. */
+  nofile?: number;
   /** An OCI bundle's root: this host directory is the container's "/" (a fresh tmpfs if absent). */
   rootfs?: { hostPath: string; readOnly: boolean; field: string };
   /**

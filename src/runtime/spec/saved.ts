@@ -64,7 +64,7 @@ const container: Shape<PodSpec['containers'][number]> = obj(
     user: obj({ uid: u32, gid: u32, additionalGids: list(u32) }),
     mounts: list(mount),
   },
-  { pause: bool, rootfs: obj({ hostPath, readOnly: bool, field: str }) },
+  { pause: bool, rootfs: obj({ hostPath, readOnly: bool, field: str }), nofile: int(0, 2 ** 20) },
 );
 
 const fields = obj(
