@@ -1,14 +1,16 @@
 // End to end: what bounds a container (issue 12 point 3), through the CLI with the hostile guest
 // (guests/hostile.c): descriptors at RLIMIT_NOFILE (runc's 1024, or an OCI bundle's process.rlimits),
 // the pod's guests together within the sandbox's own descriptor limit, and a tmpfs's size (an emptyDir's
-// sizeLimit, /dev/shm's 64 MiB) as ENOSPC.
+// sizeLimit, /dev/shm's 64 MiB) as ENOSPC; and time shared by time, not by calls.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { amberBin, guest } from './testing/amber.js';
+import { numbers, range } from './testing/counters.js';
 import { manifest } from './testing/manifests.js';
+import { until } from './testing/wait.js';
 import { withWorkspace } from './testing/workspace.js';
 
 describe('limits', { concurrency: true }, () => {
@@ -55,3 +57,19 @@ describe('limits', { concurrency: true }, () => {
       assert.equal(out, '\ndir | wrote 8 MiB: ENOSPC\nshm | wrote 64 MiB: ENOSPC');
     }));
 });
+
+test('the scheduler shares time by time: a container looping 1 MiB writes does not starve a 100 ms ticker beside it', () =>
+  withWorkspace(async (s) => {
+    const pod = manifest(s.dir, 'pod.yaml', 'fair', [
+      { name: 'busy', guest: 'hostile', args: ['spinwrite', '/data/f'], mounts: [{ name: 'data', mountPath: '/data' }] },
+      { name: 'tick', guest: 'e2e_counter', args: ['--ticks', '30', '--every-ms', '100'] },
+    ], [{ name: 'data', emptyDir: {} }]);
+    await s.ok(['pod', 'run', '--detach', '--name', 'fair', pod]);
+    // 30 ticks of 100 ms: about 3 s given the time it sleeps for; a writer that held the thread until its
+    // fuel ran out (16,384 loop iterations, 16 GiB of writes) let it tick about once a second.
+    const started = Date.now();
+    await until('the ticker ends', async () => (await s.ok(['logs', 'fair', 'tick'])).stdout.includes('OK counter: 30 ticks'), 20_000);
+    assert.deepEqual(numbers((await s.ok(['logs', 'fair', 'tick'])).stdout), range(1, 30));
+    assert.ok(Date.now() - started < 20_000);
+    await s.ok(['delete', '--force', 'fair']);
+  }));

@@ -42,8 +42,9 @@ export interface PendingCall {
   readonly args: readonly Value[];
   /**
    * 'blocked': the import returned SUSPEND, and resume() must say what it returns (or retry it).
-   * 'preempted': the fuel ran out and shouldYield said so. 'stopped': requestStop(), after the call
-   * completed. For both, the call's own result is kept here and returned on resume.
+   * 'preempted': the fuel ran out and shouldYield said so. 'stopped': after the call completed,
+   * requestStop(), or shouldYield said the fiber's time is up (a loop of calls spends little fuel: time
+   * is shared by time). For both, the call's own result is kept here and returned on resume.
    */
   readonly cause: 'blocked' | 'preempted' | 'stopped';
   readonly result?: Value | undefined;
@@ -79,7 +80,8 @@ export interface MemorySource {
 }
 
 export interface FiberOptions {
-  /** Asked each time the fuel runs out; true unwinds the guest (cause 'preempted'). Default: never. */
+  /** Asked each time the fuel runs out and after each import call that completes; true unwinds the
+   *  guest (cause 'preempted', or 'stopped' after a call). Default: never. */
   shouldYield?: () => boolean;
   /** Loop heads (and recursive entries) between two calls of shouldYield. Default 16384. */
   fuel?: number;
@@ -359,7 +361,7 @@ export class Fiber {
       this.#startUnwind({ module, name, args, cause: 'blocked' });
       return 0;
     }
-    if (this.#stopRequested) this.#startUnwind({ module, name, args, cause: 'stopped', result: r });
+    if (this.#stopRequested || this.#shouldYield()) this.#startUnwind({ module, name, args, cause: 'stopped', result: r });
     return r;
   }
 
