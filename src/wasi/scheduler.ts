@@ -119,7 +119,7 @@ export class Scheduler {
   }
 
   #fiberOptions() {
-    return { shouldYield: () => performance.now() > this.#sliceEnd };
+    return { shouldYield: () => performance.now() > this.#sliceEnd, yieldAfterCalls: true };
   }
 
   /** A new process running module from its start. */

@@ -80,9 +80,11 @@ export interface MemorySource {
 }
 
 export interface FiberOptions {
-  /** Asked each time the fuel runs out and after each import call that completes; true unwinds the
-   *  guest (cause 'preempted', or 'stopped' after a call). Default: never. */
+  /** Asked each time the fuel runs out (and after each import call that completes, with
+   *  yieldAfterCalls); true unwinds the guest (cause 'preempted', or 'stopped' after a call). Default: never. */
   shouldYield?: () => boolean;
+  /** Ask shouldYield after import calls too: a loop of calls spends little fuel (a scheduler's time slice). */
+  yieldAfterCalls?: boolean;
   /** Loop heads (and recursive entries) between two calls of shouldYield. Default 16384. */
   fuel?: number;
   /** Bytes of linear memory the first unwind borrows for the Asyncify stack; it doubles as stacks grow. Default 64 KiB. */
@@ -161,6 +163,7 @@ export class Fiber {
   readonly #fuel: WebAssembly.Global | undefined;
   readonly #quantum: number;
   readonly #shouldYield: () => boolean;
+  readonly #yieldAfterCalls: boolean;
   #reserve: number;
   #status: FiberStatus = 'ready';
   /** What Asyncify is doing: 'normal' also while the fiber is suspended. */
@@ -180,6 +183,7 @@ export class Fiber {
   constructor(module: WebAssembly.Module, imports: FiberImports, opts: FiberOptions = {}) {
     this.#quantum = opts.fuel ?? DEFAULT_FUEL;
     this.#shouldYield = opts.shouldYield ?? (() => false);
+    this.#yieldAfterCalls = opts.yieldAfterCalls === true;
     this.#reserve = opts.reserve ?? DEFAULT_RESERVE;
     const wrapped = this.#wrapImports(imports);
     checkImportModules(module, wrapped);
@@ -361,7 +365,7 @@ export class Fiber {
       this.#startUnwind({ module, name, args, cause: 'blocked' });
       return 0;
     }
-    if (this.#stopRequested || this.#shouldYield()) this.#startUnwind({ module, name, args, cause: 'stopped', result: r });
+    if (this.#stopRequested || (this.#yieldAfterCalls && this.#shouldYield())) this.#startUnwind({ module, name, args, cause: 'stopped', result: r });
     return r;
   }
 
