@@ -1,10 +1,11 @@
-// Preemption points for a guest module: a cheap fuel check at every loop head and at the entry of every
-// function that can recurse, so a guest that computes without syscalls still reaches an import the host
-// can suspend it at. Like wasmtime's fuel: between two checks a guest runs only straight-line code,
-// loops proven short (bounded.ts) and calls into functions that have neither an unchecked loop
-// nor a way back into their caller, so the time between checks is bounded by the code size.
+// Preemption points for a guest module: a cheap fuel check at every loop head and at the entry of enough
+// functions that every recursion passes one (cycles.ts), so a guest that computes without syscalls still
+// reaches an import the host can suspend it at. Like wasmtime's fuel: between two checks a guest runs
+// only straight-line code, loops proven short (bounded.ts) and calls into functions that have neither an
+// unchecked loop nor a way back into their caller, so the time between checks is bounded by the code size.
 import binaryen from 'binaryen';
 import { boundedTrips } from './bounded.js';
+import { cycleCuts } from './cycles.js';
 import { B, pushChildren, type Ref } from './ir.js';
 
 /** What instrument() added, for the transform's key and for tests. */
@@ -29,15 +30,15 @@ export interface PreemptNames {
 interface BodyFacts {
   /** Every loop, with the block it is a statement of (0 if none) and its index there. */
   loops: Array<{ loop: Ref; block: Ref; index: number }>;
-  /** Direct callees, and whether some call to each sits outside every loop of this function. */
-  callees: Map<string, { outsideLoops: boolean }>;
-  /** null: no indirect call; else whether some indirect call sits outside every loop. */
-  indirect: { outsideLoops: boolean } | null;
+  /** Direct callees called from outside every loop of this function (a call inside one passes its check first). */
+  callees: Set<string>;
+  /** The signatures (params,results) of the indirect calls outside every loop. */
+  indirect: Set<string>;
 }
 
 /** Walks a body without recursion (blocks nest thousands deep in big switch lowerings). */
 function bodyFacts(body: Ref, fn: string): BodyFacts {
-  const facts: BodyFacts = { loops: [], callees: new Map(), indirect: null };
+  const facts: BodyFacts = { loops: [], callees: new Set(), indirect: new Set() };
   const stack: Array<{ e: Ref; inLoop: boolean; block: Ref; index: number }> = [{ e: body, inLoop: false, block: 0, index: 0 }];
   const children: Ref[] = [];
   for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
@@ -46,11 +47,9 @@ function bodyFacts(body: Ref, fn: string): BodyFacts {
     if (id === binaryen.LoopId) {
       facts.loops.push({ loop: e, block, index });
     } else if (id === binaryen.CallId) {
-      const target = B.Call.getTarget(e);
-      const seen = facts.callees.get(target);
-      facts.callees.set(target, { outsideLoops: (seen?.outsideLoops ?? false) || !inLoop });
+      if (!inLoop) facts.callees.add(B.Call.getTarget(e));
     } else if (id === binaryen.CallIndirectId) {
-      facts.indirect = { outsideLoops: (facts.indirect?.outsideLoops ?? false) || !inLoop };
+      if (!inLoop) facts.indirect.add(`${B.CallIndirect.getParams(e)},${B.CallIndirect.getResults(e)}`);
     }
     children.length = 0;
     pushChildren(e, children, fn);
@@ -61,90 +60,37 @@ function bodyFacts(body: Ref, fn: string): BodyFacts {
   return facts;
 }
 
-/** The strongly connected components of a call graph (Tarjan's algorithm, iterative), as a map to a component id. */
-function components(callees: Map<string, string[]>): Map<string, number> {
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const onStack = new Set<string>();
-  const stack: string[] = [];
-  const comp = new Map<string, number>();
-  let next = 0;
-  let ncomp = 0;
-  for (const root of callees.keys()) {
-    if (index.has(root)) continue;
-    const work: Array<{ v: string; i: number }> = [{ v: root, i: 0 }];
-    index.set(root, next);
-    low.set(root, next++);
-    stack.push(root);
-    onStack.add(root);
-    while (work.length > 0) {
-      const top = work[work.length - 1]!;
-      const succ = callees.get(top.v)!;
-      if (top.i < succ.length) {
-        const w = succ[top.i++]!;
-        if (!callees.has(w)) continue; // an import: no edge back into the module
-        if (!index.has(w)) {
-          index.set(w, next);
-          low.set(w, next++);
-          stack.push(w);
-          onStack.add(w);
-          work.push({ v: w, i: 0 });
-        } else if (onStack.has(w)) {
-          low.set(top.v, Math.min(low.get(top.v)!, index.get(w)!));
-        }
-        continue;
-      }
-      work.pop();
-      const parent = work[work.length - 1];
-      if (parent !== undefined) low.set(parent.v, Math.min(low.get(parent.v)!, low.get(top.v)!));
-      if (low.get(top.v) === index.get(top.v)) {
-        let w: string;
-        do {
-          w = stack.pop()!;
-          onStack.delete(w);
-          comp.set(w, ncomp);
-        } while (w !== top.v);
-        ncomp++;
-      }
-    }
-  }
-  return comp;
-}
-
-/** The functions an indirect call can reach: every function in an element segment. */
-function tableFunctions(mod: binaryen.Module): string[] {
-  const out = new Set<string>();
+/** The functions an indirect call can reach, by signature: those in an element segment (call_indirect traps on any other signature). */
+function tableFunctions(mod: binaryen.Module): Map<string, string[]> {
+  const seen = new Set<string>();
+  const out = new Map<string, string[]>();
   for (let i = 0; i < mod.getNumElementSegments(); i++) {
-    for (const f of binaryen.getElementSegmentInfo(mod.getElementSegmentByIndex(i)).data) out.add(f);
-  }
-  return [...out];
-}
-
-/**
- * The functions that need a check at entry: those with a call that can re-enter their own call-graph
- * cycle from outside any loop. A call inside a loop passes that loop's head check first, so a cycle
- * with such a call is covered already; a cycle with none has every member in this set.
- */
-function entryChecked(defined: ReadonlyArray<{ name: string; facts: BodyFacts }>, table: readonly string[]): Set<string> {
-  const graph = new Map<string, string[]>();
-  for (const f of defined) graph.set(f.name, [...f.facts.callees.keys(), ...(f.facts.indirect !== null ? table : [])]);
-  const comp = components(graph);
-  const out = new Set<string>();
-  for (const f of defined) {
-    const mine = comp.get(f.name);
-    const reenters = (callee: string): boolean => comp.get(callee) === mine;
-    let uncovered = false;
-    for (const [callee, c] of f.facts.callees) if (c.outsideLoops && reenters(callee)) uncovered = true;
-    if (f.facts.indirect?.outsideLoops === true && table.some(reenters)) uncovered = true;
-    if (uncovered) out.add(f.name);
+    for (const f of binaryen.getElementSegmentInfo(mod.getElementSegmentByIndex(i)).data) {
+      if (seen.has(f)) continue;
+      seen.add(f);
+      const info = binaryen.getFunctionInfo(mod.getFunction(f));
+      const sig = `${info.params},${info.results}`;
+      out.set(sig, [...(out.get(sig) ?? []), f]);
+    }
   }
   return out;
 }
 
 /**
+ * The functions that need a check at entry: a set every cycle of calls made outside loops passes through
+ * (cycles.ts). A call inside a loop passes that loop's head check first, so a cycle through one is
+ * covered already; an indirect call can reach the table's functions of its own signature only.
+ */
+function entryChecked(defined: ReadonlyArray<{ name: string; facts: BodyFacts }>, table: ReadonlyMap<string, readonly string[]>): Set<string> {
+  const graph = new Map<string, string[]>();
+  for (const f of defined) graph.set(f.name, [...f.facts.callees, ...[...f.facts.indirect].flatMap((sig) => table.get(sig) ?? [])]);
+  return cycleCuts(graph);
+}
+
+/**
  * Adds the fuel check at every loop head but those of provably short loops (bounded.ts), and
- * at the entry of every function that can recurse without passing a loop head, in every function
- * defined in mod. At a loop head the check only branches; the call sits outside the loop, so the
+ * at the entry of enough functions that every recursion not passing a loop head passes one, in every
+ * function defined in mod. At a loop head the check only branches; the call sits outside the loop, so the
  * register allocator need not keep the loop's values spillable around a call (with every sha256 loop
  * checked, an `if` holding the call cost 35% here, this branch-out form 13%):
  *

@@ -89,7 +89,7 @@ describe('transformModule', () => {
     assert.equal((inst.exports[`${GLOBAL_EXPORT_PREFIX}2`] as WebAssembly.Global).value, 8n);
   });
 
-  it('checks every loop head, and the entry only of functions that recurse outside a loop', () => {
+  it('checks every loop head, and enough entries that every recursion outside a loop passes one', () => {
     const input = parse(`(module (memory (export "memory") 1) (table 1 funcref) (elem (i32.const 0) $viaTable)
       (func $leaf (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
       (func $loops (param i32) (loop $l (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1))))))
@@ -103,15 +103,29 @@ describe('transformModule', () => {
     // Unoptimized, so inlining and constant folding leave every check where it was put.
     const { bytes, report } = transformModuleWithReport(input, { optimizeLevel: 0 });
     assert.equal(report.loops, 2);
-    assert.equal(report.entries, 4); // self, ping, pong, viaTable
+    assert.equal(report.entries, 3); // self, ping (its cycle with pong needs one check), viaTable
     // Each check takes one unit of fuel.
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { amber: { preempt: () => assert.fail('fuel ran out') } });
     const fuel = inst.exports[FUEL_EXPORT] as WebAssembly.Global;
     fuel.value = 1000;
     (inst.exports['_start'] as () => void)();
     // loops(3): 3 loop heads; self(1), self(0): 2 entries; inLoop(1), inLoop(0): 2 loop heads;
-    // ping(1), pong(1), ping(0), pong(0): 4 entries; viaTable(1), viaTable(0): 2 entries.
-    assert.equal(1000 - fuel.value, 3 + 2 + 2 + 4 + 2);
+    // ping(1), ping(0): 2 entries (pong has none); viaTable(1), viaTable(0): 2 entries.
+    assert.equal(1000 - fuel.value, 3 + 2 + 2 + 2 + 2);
+  });
+
+  it('follows an indirect call only to the table functions of its signature', () => {
+    const input = parse(`(module (memory 1) (table 2 funcref) (elem (i32.const 0) $a $b)
+      (func $a (param i32) (call_indirect (param i32 i32) (local.get 0) (local.get 0) (i32.const 1)))
+      (func $b (param i32 i32) (if (local.get 0) (then (call_indirect (param i32 i32) (i32.const 0) (i32.const 0) (i32.const 1)))))
+      (func (export "_start") (call $a (i32.const 1))))`);
+    const { bytes, report } = transformModuleWithReport(input, { optimizeLevel: 0 });
+    assert.equal(report.entries, 1); // $b, which reaches itself; $a's call can reach $b alone
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { amber: { preempt: () => assert.fail('fuel ran out') } });
+    const fuel = inst.exports[FUEL_EXPORT] as WebAssembly.Global;
+    fuel.value = 1000;
+    (inst.exports['_start'] as () => void)();
+    assert.equal(1000 - fuel.value, 2); // b(1, 1), b(0, 0)
   });
 
   it('leaves provably short loops unchecked, and only those', () => {
