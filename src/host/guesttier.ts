@@ -6,7 +6,8 @@
 // start-up (SQLite: ~0.4 s of TurboFan before its first transaction, ~50 ms with Liftoff), so it starts
 // at Liftoff and its hot functions are tiered up as node:wasi's are (its steady state is then node:wasi's
 // too: SQLite's transactions ~2.5× slower than at TurboFan; a smaller tiering budget compiled more and
-// ran no faster). Only `amber do` chooses so far; pods start every function at TurboFan.
+// ran no faster). `amber do` chooses by its module; a pod's process switches to Liftoff for good when it
+// loads a big module (host/modulecache.ts prepareModule), small ones alone start at TurboFan.
 import { setFlagsFromString } from 'node:v8';
 
 /** Modules up to this size start at TurboFan; larger ones at Liftoff. */

@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lookupTransform, transformVersion, type TransformCache, type TransformOptions } from '../transform/cache.js';
+import { OPTIMIZE_FIRST_MAX_BYTES, setGuestTier } from './guesttier.js';
 import { inModuleAsync, readModuleFile } from './modulefile.js';
 import { engineOptions, findWasmOpt, wasmOptEngine, type NativeWasmOpt } from './wasmopt.js';
 
@@ -107,10 +108,15 @@ export async function ensureTransformed(path: string, opts: { onTick?: (ms: numb
   return { key: r.key, transformed: true, ms: performance.now() - start };
 }
 
-/** The transformed, compiled module for a guest's bytes. */
+/**
+ * The transformed, compiled module for a guest's bytes. A big one switches the process's guests to
+ * Liftoff with tier-up (host/guesttier.ts), as `amber do` runs it, and for good: a pod's process may
+ * hold several modules, and the one that calls hundreds of functions once must not pay TurboFan for each.
+ */
 export async function prepareModule(bytes: Uint8Array, cache: TransformCache = new DirTransformCache(defaultCacheDir())): Promise<LoadedModule> {
   const sourceHash = sha256Hex(bytes);
   const t = await transformedBytes(bytes, sourceHash, cache);
+  if (t.bytes.length > OPTIMIZE_FIRST_MAX_BYTES) setGuestTier(t.bytes.length);
   return { module: new WebAssembly.Module(t.bytes), hash: sha256Hex(t.bytes), bytes: t.bytes, sourceHash, transform: t.version };
 }
 
