@@ -42,11 +42,16 @@ export async function killVerb(root: string, id: string, signal: string | undefi
   await Pod.get(id, { root }).kill(sig);
 }
 
-/** Prints the exec's output and returns its exit code; a trap is one more line on stderr. */
+/**
+ * Prints the exec's output as it comes (the program waits while stdout or stderr cannot take more) and
+ * returns its exit code; a trap is one more line on stderr.
+ */
 export async function execVerb(root: string, id: string, container: string, module: string, args: string[]): Promise<number> {
-  const r = await Pod.get(id, { root }).exec(container, module, args);
-  process.stdout.write(r.stdout);
-  process.stderr.write(r.stderr);
+  const onOutput = (fd: 1 | 2, bytes: Uint8Array): Promise<unknown> | undefined => {
+    const to = fd === 1 ? process.stdout : process.stderr;
+    return to.write(bytes) ? undefined : new Promise((res) => to.once('drain', res));
+  };
+  const r = await Pod.get(id, { root }).exec(container, module, args, { onOutput });
   if (r.trap !== null) process.stderr.write(`amber: ${module}: ${r.trap}\n`);
   return r.exitCode;
 }

@@ -94,7 +94,7 @@ export async function runPodForeground(spec: PodSpec, opts: StartOptions, stdio:
     stopped = res;
   });
   const server = new PodServer(root, id, opts.source, running, undefined, stopped);
-  const socket = await serveControl(root.socketPath(id), (req, progress) => server.handle(req, progress));
+  const socket = await serveControl(root.socketPath(id), (req, progress, channel) => server.handle(req, progress, channel));
   server.recordRunning();
   const done = (async (): Promise<ContainerEnd[]> => {
     try {

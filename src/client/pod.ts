@@ -5,7 +5,7 @@
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AmberError } from '../base/error.js';
-import { callControl } from '../host/control.js';
+import { callControl, type CallOptions } from '../host/control.js';
 import { defaultRoot, StateRoot, type PodRecord } from '../host/stateroot.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
 import type { CheckpointResult, ControlReply, ControlRequest, ExecResult } from '../sandbox/protocol.js';
@@ -160,13 +160,22 @@ export class Pod {
     return logLines(this.#root, this.id, container === undefined ? names : [container], opts.follow === true);
   }
 
-  /** `amber exec`: runs module in container to its end; its exit code (134 after a trap) and output. */
-  async exec(container: string, module: string, args: string[] = []): Promise<ExecResult> {
+  /**
+   * `amber exec`: runs module in container to its end; its exit code (134 after a trap) and output. With
+   * onOutput, the output is handed on as it is written (the result's stdout and stderr are then empty),
+   * and the program waits while a promise onOutput returned is pending; a client that goes away ends it.
+   */
+  async exec(container: string, module: string, args: string[] = [], opts: { onOutput?: (fd: 1 | 2, bytes: Uint8Array) => void | Promise<unknown> } = {}): Promise<ExecResult> {
     this.#running('exec needs a running pod');
     refuseNul('exec: module', [module]);
     refuseNul('exec: args', args);
     await prepareModules([module]);
-    return this.#call({ op: 'exec', container, module: resolve(module), args }, `exec in ${this.id}`, EXEC_TIMEOUT_MS);
+    const onOutput = opts.onOutput;
+    if (onOutput === undefined) return this.#call({ op: 'exec', container, module: resolve(module), args }, `exec in ${this.id}`, EXEC_TIMEOUT_MS);
+    const onMessage = (m: Record<string, unknown>): void | Promise<unknown> => {
+      if ((m['fd'] === 1 || m['fd'] === 2) && typeof m['data'] === 'string') return onOutput(m['fd'], Buffer.from(m['data'], 'base64'));
+    };
+    return this.#call({ op: 'exec', container, module: resolve(module), args, stream: true }, `exec in ${this.id}`, EXEC_TIMEOUT_MS, { onMessage });
   }
 
   /** `amber checkpoint`: one consistent image of every container; the pod stops unless leaveRunning. */
@@ -182,7 +191,7 @@ export class Pod {
       ...(opts.compress !== undefined ? { compress: opts.compress } : {}),
     };
     const progress = opts.onProgress;
-    return this.#call(req, `checkpoint ${this.id}`, CHECKPOINT_TIMEOUT_MS, progress === undefined ? undefined : (done, total) => progress({ done, total }));
+    return this.#call(req, `checkpoint ${this.id}`, CHECKPOINT_TIMEOUT_MS, progress === undefined ? {} : { onProgress: (done, total) => progress({ done, total }) });
   }
 
   /**
@@ -246,10 +255,10 @@ export class Pod {
   }
 
   /** One request to the sandbox; what it answers on success, else a SandboxError prefixed by what. */
-  async #call<Op extends ControlRequest['op']>(req: ControlRequest & { op: Op }, what: string, timeoutMs: number, onProgress?: (done: number, total: number) => void): Promise<Omit<Extract<ControlReply<Op>, { ok: true }>, 'ok'>> {
+  async #call<Op extends ControlRequest['op']>(req: ControlRequest & { op: Op }, what: string, timeoutMs: number, opts: CallOptions = {}): Promise<Omit<Extract<ControlReply<Op>, { ok: true }>, 'ok'>> {
     let reply: ControlReply<Op>;
     try {
-      reply = (await callControl(this.#root.socketPath(this.id), req, timeoutMs, onProgress)) as ControlReply<Op>;
+      reply = (await callControl(this.#root.socketPath(this.id), req, timeoutMs, opts)) as ControlReply<Op>;
     } catch (e) {
       throw new SandboxError(`${what}: the sandbox did not answer (${e instanceof Error ? e.message : String(e)})`, { answered: false });
     }

@@ -18,7 +18,7 @@ test('progress lines before the reply when asked for, the reply alone otherwise'
   });
   try {
     const seen: Array<[number, number]> = [];
-    const reply = await callControl(socket, { op: 'x', n: 1 }, 10_000, (done, total) => seen.push([done, total]));
+    const reply = await callControl(socket, { op: 'x', n: 1 }, 10_000, { onProgress: (done, total) => void seen.push([done, total]) });
     assert.deepEqual(reply, { ok: true, echo: 1 });
     assert.deepEqual(seen, [[0, 3], [1, 3], [2, 3], [3, 3]]);
     assert.deepEqual(await callControl(socket, { op: 'x', n: 2 }, 10_000), { ok: true, echo: 2 });
@@ -35,7 +35,7 @@ test('progress is sent at most every PROGRESS_EVERY_MS', async () => {
   });
   try {
     const seen: number[] = [];
-    const reply = await callControl(socket, { op: 'x' }, 10_000, (done) => seen.push(done));
+    const reply = await callControl(socket, { op: 'x' }, 10_000, { onProgress: (done) => void seen.push(done) });
     assert.deepEqual(reply, { ok: false, error: 'no' });
     assert.deepEqual(seen, [0]);
   } finally {

@@ -23,8 +23,21 @@ export type ControlMessage = object;
 /** Tells the client how far a long operation is; a no-op unless the request asked for progress. */
 export type ControlProgress = (done: number, total: number) => void;
 
+/**
+ * The connection a request came on, for a reply that streams (an exec's output): lines sent before the
+ * reply, each one JSON object without "ok"; how much is waiting to go (a slow client); and its end.
+ */
+export interface ControlChannel {
+  send(msg: ControlMessage): void;
+  /** Bytes sent but not yet taken by the client. */
+  backlog(): number;
+  readonly closed: boolean;
+  /** fn runs once the client has gone (at once if it has); not after the reply has been sent. */
+  onClose(fn: () => void): void;
+}
+
 /** Answers one request (parsed JSON, not yet checked); a throw is answered {"ok": false, "error": message}. */
-export type ControlHandler = (req: unknown, progress: ControlProgress) => Promise<ControlMessage> | ControlMessage;
+export type ControlHandler = (req: unknown, progress: ControlProgress, channel: ControlChannel) => Promise<ControlMessage> | ControlMessage;
 
 /** The least time between two progress lines: often enough for a live display, no more. */
 export const PROGRESS_EVERY_MS = 100;
@@ -41,6 +54,24 @@ export function serveControl(socketPath: string, handle: ControlHandler): Promis
       if (nl < 0) return;
       const line = buf.slice(0, nl);
       buf = '';
+      const closers: Array<() => void> = [];
+      let answered = false;
+      sock.on('close', () => {
+        if (!answered) for (const fn of closers.splice(0)) fn();
+      });
+      const channel: ControlChannel = {
+        send: (msg) => {
+          if (!closed) sock.write(`${JSON.stringify(msg)}\n`);
+        },
+        backlog: () => sock.writableLength,
+        get closed() {
+          return closed;
+        },
+        onClose: (fn) => {
+          if (sock.destroyed) fn();
+          else closers.push(fn);
+        },
+      };
       void (async () => {
         let reply: ControlMessage;
         try {
@@ -53,10 +84,11 @@ export function serveControl(socketPath: string, handle: ControlHandler): Promis
             last = now;
             sock.write(`${JSON.stringify({ progress: { done, total } })}\n`);
           };
-          reply = await handle(req, progress);
+          reply = await handle(req, progress, channel);
         } catch (e) {
           reply = { ok: false, error: e instanceof Error ? e.message : String(e) };
         }
+        answered = true;
         closed = true;
         sock.end(JSON.stringify(reply) + '\n');
       })();
@@ -69,48 +101,91 @@ export function serveControl(socketPath: string, handle: ControlHandler): Promis
   return listenUnix(server, socketPath).then(() => server);
 }
 
+export interface CallOptions {
+  /** Asks for progress lines and hands each on. */
+  onProgress?: ControlProgress;
+  /**
+   * Each line the sandbox sends before its reply that is not progress (an exec's output); a promise
+   * returned holds the connection (nothing more is read) until it settles.
+   */
+  onMessage?: (msg: Record<string, unknown>) => void | Promise<unknown>;
+}
+
 /**
- * Sends one request; rejects if the sandbox does not answer within timeoutMs. With onProgress the
- * request asks for progress lines and each is handed to it as it arrives.
+ * Sends one request; rejects if the sandbox says nothing for timeoutMs (each line it sends starts the
+ * wait again). With onProgress the request asks for progress lines and each is handed to it as it
+ * arrives. Lines are found by scanning each chunk once: a reply of any size is read in linear time.
  */
-export function callControl(socketPath: string, req: ControlMessage, timeoutMs = 30_000, onProgress?: ControlProgress): Promise<unknown> {
+export function callControl(socketPath: string, req: ControlMessage, timeoutMs = 30_000, opts: CallOptions = {}): Promise<unknown> {
+  const { onProgress, onMessage } = opts;
   return new Promise((resolve, reject) => {
     const sock = connectUnix(socketPath);
-    let buf = '';
-    const timer = setTimeout(() => {
+    const parts: Buffer[] = [];
+    let failed = false;
+    const fail = (e: Error): void => {
+      if (failed) return;
+      failed = true;
+      clearTimeout(timer);
       sock.destroy();
-      reject(new Error(`no answer from the sandbox within ${timeoutMs} ms`));
-    }, timeoutMs);
-    sock.setEncoding('utf8');
+      reject(e);
+    };
+    let timer = setTimeout(() => fail(new Error(`no answer from the sandbox within ${timeoutMs} ms`)), timeoutMs);
+    const rearm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => fail(new Error(`no answer from the sandbox within ${timeoutMs} ms`)), timeoutMs);
+    };
     sock.on('connect', () => sock.write(JSON.stringify(onProgress === undefined ? req : { ...req, progress: true }) + '\n'));
-    sock.on('data', (chunk: string) => {
-      buf += chunk;
-      // Hand on every complete progress line; the reply (the line with "ok") stays in buf until the end.
-      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-        let msg: unknown;
-        try {
-          msg = JSON.parse(buf.slice(0, nl));
-        } catch {
-          return; // not ours to judge here: the end handler reports a garbled answer
-        }
-        const p = typeof msg === 'object' && msg !== null && !('ok' in msg) && 'progress' in msg ? (msg as { progress: { done?: unknown; total?: unknown } }).progress : undefined;
-        if (p === undefined) return;
-        buf = buf.slice(nl + 1);
-        if (typeof p.done === 'number' && typeof p.total === 'number') onProgress?.(p.done, p.total);
+    /** One complete line before the reply: progress or a message; false if it is the reply itself. */
+    const take = (line: Buffer): boolean | Promise<unknown> => {
+      let msg: unknown;
+      try {
+        msg = JSON.parse(line.toString('utf8'));
+      } catch {
+        return false; // not ours to judge here: the end handler reports a garbled answer
       }
+      if (typeof msg !== 'object' || msg === null || 'ok' in msg) return false;
+      rearm();
+      if ('progress' in msg) {
+        const p = (msg as { progress: { done?: unknown; total?: unknown } }).progress;
+        if (typeof p.done === 'number' && typeof p.total === 'number') onProgress?.(p.done, p.total);
+        return true;
+      }
+      return onMessage?.(msg as Record<string, unknown>) ?? true;
+    };
+    let replying = false;
+    sock.on('data', (chunk: Buffer) => {
+      if (replying) {
+        parts.push(chunk);
+        return;
+      }
+      let from = 0;
+      for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, from)) {
+        const line = parts.length === 0 ? chunk.subarray(from, nl) : Buffer.concat([...parts.splice(0), chunk.subarray(from, nl)]);
+        const r = take(line);
+        if (r === false) {
+          // The reply: everything from its first byte on is read to the end.
+          parts.push(line, chunk.subarray(nl));
+          replying = true;
+          return;
+        }
+        from = nl + 1;
+        if (r !== true) {
+          sock.pause();
+          void r.finally(() => sock.resume());
+        }
+      }
+      if (from < chunk.length) parts.push(chunk.subarray(from));
     });
     sock.on('end', () => {
       clearTimeout(timer);
+      if (failed) return;
       try {
-        resolve(JSON.parse(buf) as unknown);
+        resolve(JSON.parse(Buffer.concat(parts).toString('utf8')) as unknown);
       } catch {
         reject(new Error('the sandbox closed the control connection without an answer'));
       }
     });
-    sock.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
+    sock.on('error', (e) => fail(e));
   });
 }
 

@@ -127,8 +127,8 @@ async function main(root: StateRoot, id: string): Promise<void> {
       });
     }), attach);
   }
-  await serveControl(socket, (req, progress) => {
-    if (holder.server !== null) return holder.server.handle(req, progress);
+  await serveControl(socket, (req, progress, channel) => {
+    if (holder.server !== null) return holder.server.handle(req, progress, channel);
     const parsed = parseRequest(req);
     if (typeof parsed === 'string') return { ok: false, error: parsed };
     return holder.gate?.handle(parsed) ?? { ok: false, error: `pod ${id} is starting` };

@@ -20,6 +20,14 @@ export interface ExecRequest {
   /** The .wasm program, a host path. */
   module: string;
   args: string[];
+  /** Output streamed back as it is written (ExecOutput lines before the reply), not in the reply. */
+  stream?: boolean;
+}
+
+/** A piece of a streamed exec's output: fd 1 or 2, bytes in base64. */
+export interface ExecOutput {
+  fd: 1 | 2;
+  data: string;
 }
 
 export interface KillRequest {
@@ -102,7 +110,7 @@ export function parseRequest(v: unknown): ControlRequest | string {
   switch (r['op']) {
     case 'exec':
       if (typeof r['container'] !== 'string' || typeof r['module'] !== 'string' || !isStrings(r['args'])) return 'exec: expected container, module and args';
-      return { op: 'exec', container: r['container'], module: r['module'], args: r['args'] };
+      return { op: 'exec', container: r['container'], module: r['module'], args: r['args'], ...(r['stream'] === true ? { stream: true } : {}) };
     case 'kill':
       return { op: 'kill', signal: typeof r['signal'] === 'number' ? r['signal'] : 15 };
     case 'checkpoint':

@@ -3,12 +3,13 @@
 // container's exit code, before any reply that says the pod stopped).
 import type { Socket } from 'node:net';
 import { basename } from 'node:path';
-import type { ControlProgress } from '../host/control.js';
+import type { ControlChannel, ControlProgress } from '../host/control.js';
 import { readAttachLine } from '../host/relayframes.js';
 import type { ContainerRecord, StateRoot } from '../host/stateroot.js';
 import { BufferStream, NullStream } from '../host/streams.js';
 import { prepareModuleFile } from '../host/modulecache.js';
 import { checkpointRunning, type LastCut } from './cut.js';
+import { ExecOutputStream } from './execoutput.js';
 import { parseRequest, type CheckpointRequest, type ContainerRequest, type ControlReply, type ControlRequest, type ExecRequest } from './protocol.js';
 import { RuncContainers, type RelayBindings } from './runc.js';
 import { containerEnds, type RunningPod } from './running.js';
@@ -22,6 +23,9 @@ export interface StopStatus {
 function firstLine(e: unknown): string {
   return (e instanceof Error ? e.message.split('\n')[0] : undefined) ?? String(e);
 }
+
+/** A request asked in this process, with no connection that could go away. */
+const NO_CHANNEL: ControlChannel = { send: () => {}, backlog: () => 0, closed: false, onClose: () => {} };
 
 export class PodServer {
   readonly #root: StateRoot;
@@ -149,12 +153,12 @@ export class PodServer {
   }
 
   /** One request off the control socket. */
-  async handle(raw: unknown, progress: ControlProgress): Promise<ControlReply<ControlRequest['op']>> {
+  async handle(raw: unknown, progress: ControlProgress, channel: ControlChannel = NO_CHANNEL): Promise<ControlReply<ControlRequest['op']>> {
     const req = parseRequest(raw);
     if (typeof req === 'string') return { ok: false, error: req };
     switch (req.op) {
       case 'exec':
-        return this.#exec(req);
+        return this.#exec(req, channel);
       case 'kill':
         // No guest runs after this point: the record says stopped before the client hears back.
         if (this.#runc !== null) for (const c of this.#runc.records()) this.#runc.signal(c.name, req.signal, true);
@@ -204,7 +208,11 @@ export class PodServer {
     return { ok: true };
   }
 
-  async #exec(req: ExecRequest): Promise<ControlReply<'exec'>> {
+  /**
+   * Runs an exec to its end: its output in the reply, or streamed as it is written (req.stream). A
+   * client that goes away ends it (137), so it cannot hold off checkpoints for ever.
+   */
+  async #exec(req: ExecRequest, channel: ControlChannel): Promise<ControlReply<'exec'>> {
     const running = this.#running;
     if (!running.pod.containers.has(req.container)) return { ok: false, error: `pod ${this.#id} has no container ${req.container}` };
     let loaded;
@@ -213,13 +221,19 @@ export class PodServer {
     } catch (e) {
       return { ok: false, error: firstLine(e) };
     }
-    const out = new BufferStream();
-    const err = new BufferStream();
+    const streamed = req.stream === true;
+    const out = streamed ? new ExecOutputStream(channel, 1) : new BufferStream();
+    const err = streamed ? new ExecOutputStream(channel, 2) : new BufferStream();
     const proc = running.pod.exec(req.container, [basename(req.module), ...req.args], undefined, [new NullStream(), out, err]);
     this.#execs++;
     try {
-      const end = await running.scheduler.add(proc, loaded.module).done;
-      return { ok: true, exitCode: end.kind === 'exit' ? end.code : 134, trap: end.kind === 'trap' ? end.message : null, stdout: out.text(), stderr: err.text() };
+      const task = running.scheduler.add(proc, loaded.module);
+      channel.onClose(() => {
+        if (task.end === null) running.scheduler.kill(task, 137);
+      });
+      const end = await task.done;
+      const text = (s: BufferStream | ExecOutputStream): string => (s instanceof BufferStream ? s.text() : '');
+      return { ok: true, exitCode: end.kind === 'exit' ? end.code : 134, trap: end.kind === 'trap' ? end.message : null, stdout: text(out), stderr: text(err) };
     } finally {
       this.#execs--;
     }

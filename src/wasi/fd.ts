@@ -15,16 +15,29 @@ export function fd_write(sys: Sys, fd: number, iovs: number, iovsLen: number, nw
   const file = fdWith(sys, fd, W.RIGHTS_FD_WRITE).file;
   const mem = sys.mem;
   let total = 0;
-  if (iovsLen === 1) {
-    const buf = mem.iovec(iovs);
-    if (buf.length !== 0) total = file.write(buf);
-  } else {
-    for (const buf of mem.iovecs(iovs, iovsLen)) {
-      if (buf.length === 0) continue;
-      const n = file.write(buf);
-      total += n;
-      if (n < buf.length) break;
+  try {
+    if (iovsLen === 1) {
+      const buf = mem.iovec(iovs);
+      if (buf.length !== 0) total = file.write(buf);
+    } else {
+      for (const buf of mem.iovecs(iovs, iovsLen)) {
+        if (buf.length === 0) continue;
+        const n = file.write(buf);
+        total += n;
+        if (n < buf.length) break;
+      }
     }
+  } catch (e) {
+    // No room yet on a blocking descriptor (a stream whose reader is behind): as fd_read, the process
+    // waits and the call is made again; O_NONBLOCK, or bytes already written, answer now.
+    if (!(e instanceof KernelError) || e.errno !== EAGAIN || (file.statusFlags & O_NONBLOCK) !== 0 || sys.suspend === undefined || total > 0) {
+      if (total > 0 && e instanceof KernelError && e.errno === EAGAIN) {
+        mem.setU32(nwritten, total);
+        return 0;
+      }
+      throw e;
+    }
+    return sys.suspend({ untilNs: null, polling: true, bases: [] });
   }
   mem.setU32(nwritten, total);
   return 0;
