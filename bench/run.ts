@@ -4,6 +4,8 @@
 // --only checkpoint runs only the checkpoint/restore benchmark (bench/checkpoint.ts; checkpoint-64 or
 // checkpoint-256 for one size); --only containerd only Amber under containerd (bench/containerd.ts, root);
 // --only compression the image codecs on a real checkpoint (bench/compression.ts: SQLite, npm run sqlite);
+// --only yosys and --only sqlite-pod a real program's cold and warm start and run against node:wasi
+// (bench/programs.ts: npm run yosys, npm run sqlite);
 // every other id names a figure of the main tables (bench/figures.ts).
 // Each figure is the median of N runs (default 5), amber and baseline interleaved so drift hits both.
 // Guests time their own inner loop (CLOCK_MONOTONIC, and process CPU time beside it), so start-up is
@@ -21,6 +23,7 @@ import { compressionTable, runCompressionBench } from './compression.js';
 import { runContainerdBench } from './containerd.js';
 import { allFigures, guest, type Figure } from './figures.js';
 import { hostDirIsReal, makePlaces } from './places.js';
+import { PROGRAM_IDS, programFailures, programsTable, runProgramsBench, type ProgramId } from './programs.js';
 import { failures, innerTable, wallTable, type Result } from './report.js';
 
 const GUESTS = ['bench_write', 'bench_open', 'bench_stat', 'bench_sha256', 'bench_mem', 'hello'];
@@ -139,11 +142,21 @@ async function main(): Promise<number> {
   }
   console.log(`amber bench — ${describeTree()}`);
   console.log(`node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), median of ${opts.reps}`);
-  const special = (id: string): boolean => id === 'checkpoint' || id === 'containerd' || id === 'asyncify' || id === 'compression' || CHECKPOINT_SIZES.some((n) => id === checkpointId(n));
+  const isProgram = (id: string): id is ProgramId => (PROGRAM_IDS as readonly string[]).includes(id);
+  const special = (id: string): boolean =>
+    id === 'checkpoint' || id === 'containerd' || id === 'asyncify' || id === 'compression' || isProgram(id) || CHECKPOINT_SIZES.some((n) => id === checkpointId(n));
   const onlySpecial = opts.only !== undefined && opts.only.every(special);
   const failed = onlySpecial ? [] : runFigures(opts);
   if (opts.only === undefined || opts.only.includes('asyncify')) failed.push(...runAsyncifyBench(opts.reps));
-  if (opts.only === undefined || opts.only.some((id) => id !== 'containerd' && id !== 'asyncify' && id !== 'compression')) failed.push(...await runCheckpoints(opts));
+  if (opts.only === undefined || opts.only.some((id) => id !== 'containerd' && id !== 'asyncify' && id !== 'compression' && !isProgram(id))) failed.push(...await runCheckpoints(opts));
+  const programs = opts.only === undefined ? PROGRAM_IDS : opts.only.filter(isProgram);
+  if (programs.length > 0) {
+    const results = runProgramsBench(programs, opts.reps);
+    console.log(`\n${programsTable(results)}`);
+    console.log('real programs as a user runs them: wall time of the whole process (start-up and, cold, the module transform');
+    console.log('on an empty cache, once), ratios in the same run; peak RSS = the largest process of the run');
+    failed.push(...programFailures(results));
+  }
   if (opts.only === undefined || opts.only.includes('compression')) console.log(`\n${compressionTable(await runCompressionBench(opts.reps))}`);
   if (opts.only === undefined || opts.only.includes('containerd')) console.log(`\n${await runContainerdBench(opts.reps)}`);
   console.log(failed.length === 0 ? '\nall targets met' : `\nmissed: ${failed.join(', ')}`);
