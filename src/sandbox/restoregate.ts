@@ -66,10 +66,12 @@ export class RestoreGate {
     if (binding.attached) return `container ${req.container} has a relay already`;
     binding.onSignal = (sig) => this.#end(sig);
     binding.onDetach = () => this.#end(9);
+    // The record names the relay before the relay hears yes: its launcher reads the record next.
+    binding.relayPid = req.pid;
+    this.#changed();
     accept();
     binding.attach(sock, req.pid, rest);
     this.sockets.push(sock);
-    this.#changed();
     return null;
   }
 

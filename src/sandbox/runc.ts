@@ -20,6 +20,8 @@ export type RuncStatus = 'created' | 'running' | 'stopped';
 interface Member {
   binding: RelayBinding;
   status: RuncStatus;
+  /** Its first process's exit status once stopped (in the record before its relay is told). */
+  exitCode: number | null;
   /** Processes run in it by `exec`, each with a relay of its own. */
   execs: Set<{ task: Task; binding: RelayBinding }>;
 }
@@ -72,7 +74,7 @@ export class RuncContainers {
 
   #member(name: string, status: RuncStatus): Member {
     const binding = this.#bindings.get(name);
-    const m: Member = { binding, status, execs: new Set() };
+    const m: Member = { binding, status, exitCode: null, execs: new Set() };
     binding.onSignal = (sig) => this.signal(name, sig, false);
     binding.onDetach = () => this.signal(name, SIGKILL, true);
     this.#members.set(name, m);
@@ -129,9 +131,11 @@ export class RuncContainers {
     const m = this.#members.get(name);
     if (m === undefined || m.status === 'stopped') return;
     m.status = 'stopped';
-    m.binding.exit(status);
+    m.exitCode = status;
     for (const e of m.execs) this.#running.scheduler.kill(e.task, 128 + SIGKILL);
+    // The record says stopped before the relay exits with the status: whoever waits on it reads the record next.
     this.#changed();
+    m.binding.exit(status);
   }
 
   /** runc kill: the signal to the container's first process (with all, to its other processes too). */
@@ -155,9 +159,11 @@ export class RuncContainers {
     if (m === undefined) return `container ${req.container} does not exist`;
     if (req.exec === undefined) {
       if (m.binding.attached) return `container ${req.container} has a relay already`;
+      // The record names the relay before the relay hears yes: its launcher reads the record next.
+      m.binding.relayPid = req.pid;
+      this.#changed();
       accept();
       m.binding.attach(sock, req.pid, rest);
-      this.#changed();
       return null;
     }
     if (m.status !== 'running') return `cannot exec in a container that is ${m.status}`;
@@ -224,7 +230,7 @@ export class RuncContainers {
   records(): ContainerRecord[] {
     return [...this.#members].map(([name, m]) => ({
       name,
-      exitCode: m.status === 'stopped' ? m.binding.exitStatus : null,
+      exitCode: m.status === 'stopped' ? m.exitCode ?? m.binding.exitStatus : null,
       status: m.status === 'running' && this.#paused ? 'paused' : m.status,
       pid: m.binding.relayPid,
     }));
