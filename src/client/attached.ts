@@ -15,6 +15,7 @@ import { containerEnds, startPod, type ContainerEnd, type RunningPod } from '../
 import { PodServer } from '../sandbox/server.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
 import { prepareModules } from './prepare.js';
+import { loadSpecOverride } from './restorespec.js';
 import type { OnProgress } from './progress.js';
 import type { RestoreOptions, StartOptions } from './pod.js';
 
@@ -38,9 +39,10 @@ export async function runPodAttached(spec: PodSpec, stdio: PodStdio): Promise<Co
  * end; stdio is given the spec restored into, to choose the containers' streams.
  */
 export async function restorePodAttached(imagePath: string, opts: Omit<RestoreOptions, 'root' | 'name'>, stdio: (spec: PodSpec) => PodStdio): Promise<ContainerEnd[]> {
+  const spec = await loadSpecOverride(opts.spec);
   const plan = await planRestore(imagePath, {
     lazy: true, // read as the pod is rebuilt; every blob verified before it runs
-    ...(opts.spec !== undefined ? { specFile: opts.spec } : {}),
+    ...(spec !== undefined ? { spec } : {}),
     ...(opts.volumes !== undefined ? { volumes: opts.volumes } : {}),
     ...(opts.onProgress !== undefined ? { onProgress: bytes(opts.onProgress) } : {}),
   });

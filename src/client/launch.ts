@@ -5,9 +5,9 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { AmberError } from '../base/error.js';
 import { progressFile, readProgress } from '../host/control.js';
+import { entryScript } from '../host/entryscript.js';
 import { guestStackFlags } from '../host/gueststack.js';
 import { validId, type StateRoot } from '../host/stateroot.js';
 import type { Launch } from '../sandbox/protocol.js';
@@ -17,12 +17,6 @@ import type { OnProgress } from './progress.js';
 /** How long a sandbox may take to start its pod. */
 const START_TIMEOUT_MS = 30_000;
 const POLL_MS = 20;
-
-/** The sandbox's entry point: the built JavaScript, also when this module runs from source (tests through tsx). */
-function sandboxMain(): string {
-  const here = import.meta.url;
-  return fileURLToPath(here.endsWith('.ts') ? new URL('../../dist/sandbox/main.js', here) : new URL('../sandbox/main.js', here));
-}
 
 /** The one-line error a sandbox left in its pod folder when it could not start the pod. */
 function sandboxFailure(root: StateRoot, id: string): string | undefined {
@@ -50,7 +44,7 @@ export async function launchSandbox(root: StateRoot, id: string, containers: rea
   // blob writes waiting on fsync would hold up the hashes of the next blobs.
   const env = { ...process.env, UV_THREADPOOL_SIZE: process.env['UV_THREADPOOL_SIZE'] ?? '8' };
   // With the native stack its guests need (host/gueststack.ts): a sandbox can be given it only at start.
-  const child = spawn(process.execPath, [...guestStackFlags(), sandboxMain(), root.dir, id], { detached: true, stdio: ['ignore', log, log], env });
+  const child = spawn(process.execPath, [...guestStackFlags(), entryScript('sandbox'), root.dir, id], { detached: true, stdio: ['ignore', log, log], env });
   closeSync(log);
   let exited = false;
   child.on('exit', () => {

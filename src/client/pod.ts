@@ -13,6 +13,7 @@ import { PodNotFoundError, PodStateError, refuseNul, SandboxError } from './erro
 import { launchSandbox } from './launch.js';
 import { logLines, logText, type LogLine } from './logs.js';
 import { prepareModules } from './prepare.js';
+import { loadSpecOverride } from './restorespec.js';
 import type { OnProgress } from './progress.js';
 import { signalNumber } from './signals.js';
 
@@ -106,13 +107,14 @@ export class Pod {
     const root = stateRoot(opts);
     const { planRestore } = await import('../sandbox/restoreplan.js');
     const { modulesToTransform } = await import('../sandbox/restoremodules.js');
-    const plan = await planRestore(imageDir, { lazy: true, ...(opts.spec !== undefined ? { specFile: opts.spec } : {}), ...(opts.volumes !== undefined ? { volumes: opts.volumes } : {}) });
+    const spec = await loadSpecOverride(opts.spec);
+    const plan = await planRestore(imageDir, { lazy: true, ...(spec !== undefined ? { spec } : {}), ...(opts.volumes !== undefined ? { volumes: opts.volumes } : {}) });
     const id = opts.name ?? plan.image.config.podId;
     await prepareModules(modulesToTransform(plan.image, plan.spec), progressOf(opts));
     await launchSandbox(root, id, plan.spec.containers.map((c) => c.name), {
       mode: 'restore',
       imagePath: resolve(imageDir),
-      ...(opts.spec !== undefined ? { specFile: resolve(opts.spec) } : {}),
+      ...(spec !== undefined ? { spec } : {}),
       volumes: opts.volumes ?? {},
       source: opts.source ?? resolve(imageDir),
     }, opts.onProgress);

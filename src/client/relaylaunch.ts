@@ -6,16 +6,11 @@ import { spawn } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { entryScript } from '../host/entryscript.js';
 import type { AttachRequest } from '../host/relayframes.js';
 import { SandboxError } from './errors.js';
 
 const ATTACH_TIMEOUT_MS = 30_000;
-
-function relayMain(): string {
-  const here = import.meta.url;
-  return fileURLToPath(here.endsWith('.ts') ? new URL('../../dist/sandbox/relay.js', here) : new URL('../sandbox/relay.js', here));
-}
 
 export interface Relay {
   pid: number;
@@ -28,7 +23,7 @@ export type RelayStdio = readonly ['inherit' | 'ignore' | number, 'inherit' | 'i
 
 /** Starts a relay that attaches to req on the pod's attach socket; resolves once it has. */
 export function startRelay(attachSocket: string, req: Omit<AttachRequest, 'pid'>, opts: { detached: boolean; stdio?: RelayStdio }): Promise<Relay> {
-  const child = spawn(process.execPath, [relayMain(), attachSocket, JSON.stringify(req)], {
+  const child = spawn(process.execPath, [entryScript('relay'), attachSocket, JSON.stringify(req)], {
     detached: opts.detached,
     stdio: [...(opts.stdio ?? ['inherit', 'inherit', 'inherit']), 'pipe'],
   });

@@ -10,10 +10,10 @@ import { dirname, join } from 'node:path';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { compress as zstdCompress } from '@bokuweb/zstd-wasm';
 import { Decompress as ZstdStream } from 'fzstd';
 import * as tar from 'tar';
 import { AmberError } from '../base/error.js';
+import type { StoreCodec } from '../image/store.js';
 import { zstdCodec } from './codecs.js';
 
 export type ArchiveCompression = 'none' | 'gzip' | 'zstd';
@@ -35,13 +35,13 @@ function layoutFiles(dir: string): string[] {
 /** Bytes per zstd frame written: big enough for a good ratio, small enough to stream. */
 const ZSTD_FRAME = 4 << 20;
 
-/** A stream of zstd frames, one per ZSTD_FRAME bytes of input. */
-function zstdFrames(level: number): Transform {
+/** A stream of zstd frames (codec's, at its level), one per ZSTD_FRAME bytes of input. */
+function zstdFrames(codec: StoreCodec): Transform {
   let pending: Buffer[] = [];
   let size = 0;
   const flush = (t: Transform): void => {
     if (size === 0) return;
-    t.push(Buffer.from(zstdCompress(Buffer.concat(pending, size), level)));
+    t.push(Buffer.from(codec.compress(Buffer.concat(pending, size))));
     pending = [];
     size = 0;
   };
@@ -70,10 +70,8 @@ export async function writeArchive(dir: string, file: string, compression: Archi
     const source = tar.c({ cwd: dir, portable: true, noDirRecurse: true, mtime: new Date(0), gzip: false }, layoutFiles(dir)) as unknown as Readable;
     const out = createWriteStream(tmp, { flags: 'wx' });
     if (compression === 'gzip') await pipeline(source, createGzip({ level: 1 }), out);
-    else if (compression === 'zstd') {
-      await zstdCodec(); // the library's WebAssembly, loaded once
-      await pipeline(source, zstdFrames(1), out);
-    } else await pipeline(source, out);
+    else if (compression === 'zstd') await pipeline(source, zstdFrames(await zstdCodec()), out);
+    else await pipeline(source, out);
     renameSync(tmp, file);
   } catch (e) {
     rmSync(tmp, { force: true });

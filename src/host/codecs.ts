@@ -1,8 +1,8 @@
 // The codecs of compressed image blobs (image/store.ts StoreCodec), as OCI layers name them: gzip
 // (RFC 1952, node:zlib) and zstd (RFC 8878, @bokuweb/zstd-wasm: Node 20's zlib has none). Each is the
 // media type suffix of its layers ("+gzip", "+zstd"), and each refuses a blob that would decompress to
-// more or fewer bytes than the manifest says.
-import { compress as zstdCompress, decompress as zstdDecompress, init as zstdInit } from '@bokuweb/zstd-wasm';
+// more or fewer bytes than the manifest says. The zstd library is imported when a zstd codec is asked
+// for (its ten modules and its WebAssembly are no part of a start-up that reads no zstd blob).
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { StoreCodec } from '../image/store.js';
 
@@ -58,10 +58,12 @@ export function zstdContentSize(bytes: Uint8Array): number | null {
 /** zstd's level for blobs: 1, the fastest of its regular levels (~400 MB/s here). */
 const ZSTD_LEVEL = 1;
 
+type ZstdLibrary = typeof import('@bokuweb/zstd-wasm');
+
 /** Whether the library's one WebAssembly instance (per process, the library's own) is there already. */
-function zstdLoaded(): boolean {
+function zstdLoaded(zstd: ZstdLibrary): boolean {
   try {
-    zstdCompress(new Uint8Array(1), ZSTD_LEVEL);
+    zstd.compress(new Uint8Array(1), ZSTD_LEVEL);
     return true;
   } catch {
     return false;
@@ -73,15 +75,16 @@ function zstdLoaded(): boolean {
  * init() would replace the instance without initializing it, and break every call after.
  */
 export async function zstdCodec(): Promise<StoreCodec> {
-  if (!zstdLoaded()) await zstdInit();
+  const zstd = await import('@bokuweb/zstd-wasm');
+  if (!zstdLoaded(zstd)) await zstd.init();
   return {
     name: 'zstd',
-    compress: (bytes) => zstdCompress(bytes, ZSTD_LEVEL),
+    compress: (bytes) => zstd.compress(bytes, ZSTD_LEVEL),
     decompress(bytes, size) {
       // The decoder allocates what the frame header claims: refuse a claim that is not the manifest's.
       if (zstdContentSize(bytes) !== size) return null;
       try {
-        const out = zstdDecompress(bytes);
+        const out = zstd.decompress(bytes);
         return out.length === size ? out : null;
       } catch {
         return null;

@@ -1,9 +1,9 @@
 // One module transform handed to a worker thread (host/transformworker.ts), the way a build tool runs a
 // compiler in the background: the caller's thread keeps its event loop and is told how long the work
 // has run, and the result lands in the per-user cache like any other. What goes in and comes back.
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { TransformError } from '../transform/errors.js';
+import { entryScript } from './entryscript.js';
 import type { NativeWasmOpt } from './wasmopt.js';
 
 export interface TransformJob {
@@ -22,12 +22,6 @@ export type TransformDone =
 /** How often onTick hears that the transform still runs. */
 const TICK_MS = 250;
 
-/** The worker's entry point: the built JavaScript, also when this module runs from source (tests through tsx). */
-function workerMain(): string {
-  const here = import.meta.url;
-  return fileURLToPath(here.endsWith('.ts') ? new URL('../../dist/host/transformworker.js', here) : new URL('./transformworker.js', here));
-}
-
 /**
  * Transforms job.bytes on a worker thread into job.cacheDir; resolves with the cache key and the
  * transformed bytes. onTick gets the milliseconds spent so far, every TICK_MS. A module the transform
@@ -35,7 +29,7 @@ function workerMain(): string {
  */
 export function runTransformJob(job: TransformJob, onTick?: (ms: number) => void): Promise<{ key: string; bytes: Uint8Array }> {
   const start = performance.now();
-  const worker = new Worker(workerMain(), { workerData: job });
+  const worker = new Worker(entryScript('transformworker'), { workerData: job });
   const ticker = onTick === undefined ? undefined : setInterval(() => onTick(performance.now() - start), TICK_MS);
   return new Promise<{ key: string; bytes: Uint8Array }>((resolve, reject) => {
     let answered = false;

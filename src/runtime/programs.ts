@@ -1,8 +1,9 @@
 // The "programs" payload of a checkpoint image, like CRIU's core-<pid>.img beside the pages: each
 // container's program at the cut (ready, suspended in a WASI call with its Asyncify state, or exited),
 // the payload names of its memory and stack, and the kernel's monotonic clock. One owner: checkpoint.ts
-// encodes it, restore.ts and the inspection decode it here, checked against this format.
-import { z } from 'zod';
+// encodes it, restore.ts and the inspection decode it here, checked against this format (with zod's
+// mini build: a restoring sandbox loads this, and zod's full build is ~15× the code to compile).
+import * as z from 'zod/mini';
 import { AmberError } from '../base/error.js';
 import type { Payload } from '../image/payload.js';
 import type { CheckpointImage } from '../image/reader.js';
@@ -65,10 +66,10 @@ export class ProgramsError extends AmberError {
   }
 }
 
-const decimal = z.string().regex(/^-?\d+$/, { error: 'expected a decimal integer' });
+const decimal = z.string().check(z.regex(/^-?\d+$/, { error: 'expected a decimal integer' }));
 const jsonValue = z.union([z.number(), z.object({ n: decimal })], { error: 'expected a number or {"n": "<decimal>"}' });
 const exit = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('exit'), code: z.number().int().min(0).max(2 ** 32 - 1) }),
+  z.object({ kind: z.literal('exit'), code: z.int().check(z.minimum(0), z.maximum(2 ** 32 - 1)) }),
   z.object({ kind: z.literal('trap'), message: z.string() }),
 ], { error: 'expected {"kind": "exit", "code": N} or {"kind": "trap", "message": S}' });
 const pending = z.object({
@@ -76,33 +77,33 @@ const pending = z.object({
   name: z.string(),
   args: z.array(jsonValue),
   cause: z.enum(['blocked', 'preempted', 'stopped']),
-  result: jsonValue.nullable(),
+  result: z.nullable(jsonValue),
 });
-const fd = z.number().int().min(0).max(2 ** 31 - 1);
-const wait = z.object({ untilNs: decimal.nullable(), polling: z.boolean(), bases: z.array(z.tuple([fd, decimal])) });
+const fd = z.int().check(z.minimum(0), z.maximum(2 ** 31 - 1));
+const wait = z.object({ untilNs: z.nullable(decimal), polling: z.boolean(), bases: z.array(z.tuple([fd, decimal])) });
 const record = z.object({
-  container: z.string().min(1),
+  container: z.string().check(z.minLength(1)),
   moduleHash: z.string(),
   state: z.enum(['ready', 'suspended', 'exited']),
-  exit: exit.exactOptional(),
-  globals: z.record(z.string(), jsonValue).exactOptional(),
-  pending: pending.exactOptional(),
-  wait: wait.nullable().exactOptional(),
-  memory: z.string().exactOptional(),
-  stack: z.string().exactOptional(),
-}).superRefine((r, ctx) => {
+  exit: z.exactOptional(exit),
+  globals: z.exactOptional(z.record(z.string(), jsonValue)),
+  pending: z.exactOptional(pending),
+  wait: z.exactOptional(z.nullable(wait)),
+  memory: z.exactOptional(z.string()),
+  stack: z.exactOptional(z.string()),
+}).check(z.superRefine((r, ctx) => {
   if (r.state !== 'suspended') return;
   for (const k of ['globals', 'pending', 'memory', 'stack'] as const) if (r[k] === undefined) ctx.addIssue({ code: 'custom', path: [k], message: 'required of a suspended program' });
-});
-const programsFile: z.ZodType<ProgramsFile> = z
-  .object({ version: z.number(), monotonicNs: decimal.refine((d) => !d.startsWith('-'), { error: 'expected a time not before boot' }), programs: z.array(record) })
-  .superRefine((f, ctx) => {
+}));
+const programsFile: z.ZodMiniType<ProgramsFile> = z
+  .object({ version: z.number(), monotonicNs: decimal.check(z.refine((d) => !d.startsWith('-'), { error: 'expected a time not before boot' })), programs: z.array(record) })
+  .check(z.superRefine((f, ctx) => {
     const seen = new Set<string>();
     f.programs.forEach((r, i) => {
       if (seen.has(r.container)) ctx.addIssue({ code: 'custom', path: ['programs', i, 'container'], message: `a second program of container ${JSON.stringify(r.container)}` });
       seen.add(r.container);
     });
-  });
+  }));
 
 /** The payload a checkpoint writes for file. */
 export function programsPayload(file: ProgramsFile): Payload {

@@ -59,7 +59,7 @@ async function restore(root: StateRoot, id: string, launch: RestoreLaunch, stdio
   const t0 = performance.now();
   let plan = await planRestore(launch.imagePath, {
     lazy: true, // blobs read as the pod is rebuilt, memory straight into its instance, all verified before it runs
-    ...(launch.specFile !== undefined ? { specFile: launch.specFile } : {}),
+    ...(launch.spec !== undefined ? { spec: launch.spec } : {}),
     volumes: launch.volumes,
     ...(launch.replace !== undefined ? { replace: launch.replace } : {}),
     onProgress: fileProgress(progressFile(root.podDir(id))),

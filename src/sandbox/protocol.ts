@@ -2,17 +2,19 @@
 // (written to the pod folder before the sandbox starts: start a spec, or restore an image), and the control
 // requests with each one's reply, carried one JSON line each way by host/control.ts.
 import type { ContainerSpec, PodSpec } from '../runtime/spec/podspec.js';
+import type { SpecOverride } from './restoreplan.js';
 
 /** What the sandbox of a new pod does first; launch.json in its pod folder. */
 export type Launch =
   | { mode: 'run'; spec: PodSpec; source: string }
   /** runc's create: the spec's containers are created, not started, each bound to a relay (sandbox/runc.ts). */
   | { mode: 'create'; spec: PodSpec; source: string }
-  /** relay: runc's restore, each container bound to a relay rather than a log file; replace: containers
-   *  (by name) whose roots and mounts are those of the bundle restored into rather than the image's;
-   *  awaitClaims: runc's restore of a pod of several containers, rebuilt only once every container that
-   *  was running at the cut and is not in replace has been claimed by a restore of its own (restoregate.ts). */
-  | { mode: 'restore'; imagePath: string; specFile?: string; volumes: Record<string, string>; source: string; relay?: boolean; replace?: ContainerSpec[]; awaitClaims?: boolean };
+  /** spec: `restore --spec FILE`, as the client loaded it; relay: runc's restore, each container bound to
+   *  a relay rather than a log file; replace: containers (by name) whose roots and mounts are those of
+   *  the bundle restored into rather than the image's; awaitClaims: runc's restore of a pod of several
+   *  containers, rebuilt only once every container that was running at the cut and is not in replace has
+   *  been claimed by a restore of its own (restoregate.ts). */
+  | { mode: 'restore'; imagePath: string; spec?: SpecOverride; volumes: Record<string, string>; source: string; relay?: boolean; replace?: ContainerSpec[]; awaitClaims?: boolean };
 
 export interface ExecRequest {
   op: 'exec';

@@ -49,9 +49,15 @@ function sameNames(what: string, a: readonly string[], b: readonly string[], spe
   if (extra.length > 0) throw new AmberError(`${specFile}: the spec has ${what} ${extra.join(', ')}, which the image does not`);
 }
 
+/** A spec to restore into instead of the image's (`restore --spec FILE`): loaded from file by the client. */
+export interface SpecOverride {
+  file: string;
+  spec: PodSpec;
+}
+
 export interface PlanOptions extends OpenOptions {
-  /** A Pod manifest to restore into instead of the image's spec. */
-  specFile?: string;
+  /** A pod spec to restore into instead of the image's; its containers and volumes match the image's by name. */
+  spec?: SpecOverride;
   /** hostPath volume name → another host directory to bind it to (`restore --volume NAME=HOSTDIR`). */
   volumes?: Readonly<Record<string, string>>;
   /** Containers (matched by name) to restore as these specs say: runc restore's new bundle. */
@@ -60,19 +66,18 @@ export interface PlanOptions extends OpenOptions {
 
 /** The image, the spec it restores into, and where each hostPath volume now lives. */
 export async function planRestore(imagePath: string, options: PlanOptions = {}): Promise<RestorePlan> {
-  const specFile = options.specFile;
   // A checkpoint of this path whose sandbox died may have left its image set aside (image/recover.ts).
   const recovered = await recoverImageDir(imagePath);
   const image = await openImage(imagePath, options);
   const saved = savedSpecOf(image.config.meta, image.dir);
   if (saved === undefined) throw new AmberError(`${imagePath}: the image holds no pod spec`);
   let spec = saved;
-  if (specFile !== undefined) {
-    // Loaded only here: specs (zod, yaml) cost a restore that keeps the image's spec nothing.
-    const { loadPodManifest } = await import('../host/specfile.js');
-    spec = loadPodManifest(specFile);
-    sameNames('container', saved.containers.map((c) => c.name), spec.containers.map((c) => c.name), specFile);
-    sameNames('volume', saved.volumes.map((v) => v.name), spec.volumes.map((v) => v.name), specFile);
+  if (options.spec !== undefined) {
+    // Parsed by the client (client/restorespec.ts): spec parsing (zod, yaml) is no part of a sandbox.
+    const { file } = options.spec;
+    spec = options.spec.spec;
+    sameNames('container', saved.containers.map((c) => c.name), spec.containers.map((c) => c.name), file);
+    sameNames('volume', saved.volumes.map((v) => v.name), spec.volumes.map((v) => v.name), file);
   }
   if (options.replace !== undefined) spec = replaceContainers(spec, options.replace);
   const volumes: Record<string, string> = {};
