@@ -2,9 +2,9 @@
  *   e2e_writer --name A --peer B --dir DIR --ticks N --every-ms M [--hold-at K --go PATH [--ready PATH]]
  *              [--done PATH]
  * Tick n: appends "A n\n" to DIR/log (O_APPEND, fd held open); checks DIR/A and /dev/shm/A hold n-1 and
- * rewrites them with n; checks the peer's DIR/B and /dev/shm/B never go backwards. At the end it waits
- * (30 s at most) for the peer to reach N in both places, then checks DIR/log holds "A 1".."A N" and
- * "B 1".."B N", each exactly once and in order, and nothing else. */
+ * rewrites them with n (through a temporary renamed over each); checks the peer's DIR/B and /dev/shm/B
+ * never go backwards. At the end it waits (30 s at most) for the peer to reach N in both places, then
+ * checks DIR/log holds "A 1".."A N" and "B 1".."B N", each exactly once and in order, and nothing else. */
 #include "e2e.h"
 
 static const char *name, *peer, *dir;
@@ -12,11 +12,15 @@ static int ticks, seen_dir = -1, seen_shm = -1;
 static char logbuf[1 << 16];
 
 static void own(const char *base, int n) {
-  char p[256];
+  char p[256], tmp[256];
   snprintf(p, sizeof p, "%s/%s", base, name);
   int v = read_count(p);
   if (v != (n == 1 ? -1 : n - 1)) fail("tick %d: %s: expected %d, saw %d", n, p, n - 1, v);
-  write_count(p, n);
+  /* Rewritten whole (a temporary renamed over it): the peer, which may run between any two calls of
+   * this one, never reads it truncated and not yet written. */
+  snprintf(tmp, sizeof tmp, "%s/.%s.tmp", base, name);
+  write_count(tmp, n);
+  if (rename(tmp, p) != 0) fail("tick %d: rename(%s, %s): %s", n, tmp, p, strerror(errno));
 }
 
 static int peer_count(const char *base, int *seen, int n) {
