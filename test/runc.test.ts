@@ -41,10 +41,13 @@ describe('runc\'s command line', () => {
     const out = openSync(outPath, 'w');
     try {
       // runc's single-dash forms, as urfave/cli takes them.
-      succeeded(await w.amber(['-log', w.path('log.json'), '-log-format', 'json', 'create', '-bundle', bundle, '-pid-file', w.path('pid'), 'c1'], { stdio: ['ignore', out, out] }), 'create');
+      succeeded(await w.amber(['-log', w.path('log.json'), '-log-format', 'json', '-log-level', 'debug', 'create', '-bundle', bundle, '-pid-file', w.path('pid'), 'c1'], { stdio: ['ignore', out, out] }), 'create');
     } finally {
       closeSync(out);
     }
+    // At debug, the log shows where create's time went, phase by phase.
+    const phases = readFileSync(w.path('log.json'), 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { level: string; msg: string }).filter((l) => l.level === 'debug').map((l) => l.msg.replace(/ at \d+ ms$/, ''));
+    assert.deepEqual(phases, ['create c1: the bundle read', 'create c1: the sandbox runs', 'create c1: the relay attached']);
     const pid = Number(readFileSync(w.path('pid'), 'utf8'));
     assert.ok(pid > 0, 'the pid file names the relay');
     let s = await w.json<{ status: string; pid: number; bundle: string; id: string }>(['state', 'c1']);

@@ -9,6 +9,7 @@ import { AmberError } from '../base/error.js';
 import { defaultRoot } from '../host/stateroot.js';
 import { normalizeArgv } from './argv.js';
 import { UsageError } from './errors.js';
+import type { OnProgress } from '../client/progress.js';
 import { openLog, type CommandLog } from './log.js';
 import { runWithGuestStack } from './reexec.js';
 
@@ -71,6 +72,13 @@ function commandLog(actionCmd: Command): CommandLog {
   const o = globalsOf(actionCmd);
   const file = o.log ?? o.debugLog;
   return openLog({ ...(file !== undefined ? { file } : {}), ...(o.logFormat !== undefined ? { format: o.logFormat } : {}), ...(o.logLevel !== undefined ? { level: o.logLevel } : {}), ...(o.debug !== undefined ? { debug: o.debug } : {}) });
+}
+
+/** Each phase a client call reports, with the milliseconds since the command began, as a debug line of the log. */
+function phaseLog(log: CommandLog | null, what: string): OnProgress {
+  return (e) => {
+    if ('phase' in e) log?.write('debug', `${what}: ${e.phase} at ${performance.now().toFixed(0)} ms`);
+  };
 }
 
 function buildProgram(session: { log: CommandLog | null }): Command {
@@ -243,7 +251,7 @@ function buildProgram(session: { log: CommandLog | null }): Command {
       if ((opts.imagePath === undefined) === (opts.import === undefined)) throw new UsageError("restore: give one of '--image-path <dir>' and '--import <file>'");
       if (id !== undefined) {
         if (opts.imagePath === undefined) throw new UsageError("restore ID (runc's form) takes --image-path");
-        return (await runc()).containerRestoreVerb(rootDir(cmd), id, { ...opts, imagePath: opts.imagePath });
+        return (await runc()).containerRestoreVerb(rootDir(cmd), id, { ...opts, imagePath: opts.imagePath }, phaseLog(session.log, `restore ${id}`));
       }
       const again = await runWithGuestStack(opts.detach);
       if (again !== null) return void (process.exitCode = again);
@@ -257,7 +265,7 @@ function buildProgram(session: { log: CommandLog | null }): Command {
       const { prepareVerb } = await import('./prepare.js');
       await prepareVerb(modules);
     });
-  addRuncVerbs(program);
+  addRuncVerbs(program, session);
   addGlobalOptions(program.command('inspect'))
     .description('show what checkpoint images hold, checkpointctl-style (read-only); several as a table')
     .argument('<images...>', 'image directories or archives')
@@ -285,7 +293,7 @@ function buildProgram(session: { log: CommandLog | null }): Command {
 }
 
 /** The verbs only runc's command line has (create, start, pause, resume, ps, events, features, spec). */
-function addRuncVerbs(program: Command): void {
+function addRuncVerbs(program: Command, session: { log: CommandLog | null }): void {
   addGlobalOptions(program.command('create'))
     .description("runc's create: a container made in its pod's sandbox, not yet started; its relay's pid to --pid-file")
     .argument('<id>')
@@ -296,7 +304,7 @@ function addRuncVerbs(program: Command): void {
     .addOption(new Option('--no-new-keyring').hideHelp())
     .addOption(new Option('--preserve-fds <n>').hideHelp())
     .exitOverride()
-    .action(async (id: string, opts: { bundle?: string; pidFile?: string; consoleSocket?: string }, cmd: Command) => (await runc()).createVerb(rootDir(cmd), id, opts));
+    .action(async (id: string, opts: { bundle?: string; pidFile?: string; consoleSocket?: string }, cmd: Command) => (await runc()).createVerb(rootDir(cmd), id, opts, phaseLog(session.log, `create ${id}`)));
   addGlobalOptions(program.command('start'))
     .description("runc's start: the created container's program runs")
     .argument('<id>')

@@ -11,6 +11,7 @@ import {
 } from '../client/runc.js';
 import { PodNotFoundError } from '../client/errors.js';
 import { Pod } from '../client/pod.js';
+import type { OnProgress } from '../client/progress.js';
 import { signalNumber } from '../client/signals.js';
 import { defaultSpec, FEATURES } from './runcspec.js';
 
@@ -27,9 +28,10 @@ function print(v: unknown): void {
   process.stdout.write(JSON.stringify(v) + '\n');
 }
 
-export async function createVerb(root: string, id: string, o: { bundle?: string; pidFile?: string; consoleSocket?: string }): Promise<void> {
+/** runc create; onProgress hears each phase (the command's --debug log shows where its time went). */
+export async function createVerb(root: string, id: string, o: { bundle?: string; pidFile?: string; consoleSocket?: string }, onProgress?: OnProgress): Promise<void> {
   if (o.consoleSocket !== undefined) throw new AmberError(`--console-socket: ${NO_TERMINAL}`);
-  await createContainer(id, { root, ...(o.bundle !== undefined ? { bundle: o.bundle } : {}), ...(o.pidFile !== undefined ? { pidFile: o.pidFile } : {}) });
+  await createContainer(id, { root, ...(o.bundle !== undefined ? { bundle: o.bundle } : {}), ...(o.pidFile !== undefined ? { pidFile: o.pidFile } : {}), ...(onProgress !== undefined ? { onProgress } : {}) });
 }
 
 export async function startVerb(root: string, id: string): Promise<void> {
@@ -95,9 +97,9 @@ export async function containerCheckpointVerb(root: string, id: string, o: { ima
   await checkpointContainer(id, o.imagePath, { root, leaveRunning: o.leaveRunning === true });
 }
 
-export async function containerRestoreVerb(root: string, id: string, o: { imagePath: string; bundle?: string; pidFile?: string; consoleSocket?: string }): Promise<void> {
+export async function containerRestoreVerb(root: string, id: string, o: { imagePath: string; bundle?: string; pidFile?: string; consoleSocket?: string }, onProgress?: OnProgress): Promise<void> {
   if (o.consoleSocket !== undefined) throw new AmberError(`--console-socket: ${NO_TERMINAL}`);
-  await restoreContainer(id, { root, imagePath: o.imagePath, ...(o.bundle !== undefined ? { bundle: o.bundle } : {}), ...(o.pidFile !== undefined ? { pidFile: o.pidFile } : {}) });
+  await restoreContainer(id, { root, imagePath: o.imagePath, ...(o.bundle !== undefined ? { bundle: o.bundle } : {}), ...(o.pidFile !== undefined ? { pidFile: o.pidFile } : {}), ...(onProgress !== undefined ? { onProgress } : {}) });
 }
 
 export function listContainersVerb(root: string, quiet: boolean): void {

@@ -29,9 +29,10 @@ function sandboxFailure(root: StateRoot, id: string): string | undefined {
 
 /**
  * Creates the pod's record, starts its sandbox with launch, and resolves once the pod runs (or has
- * already ended). A restoring sandbox's progress reading the image reaches onProgress.
+ * already ended). A restoring sandbox's progress reading the image reaches onProgress; onSpawned is
+ * called once the sandbox process is started (a relay may start beside it).
  */
-export async function launchSandbox(root: StateRoot, id: string, containers: readonly string[], launch: Launch, onProgress?: OnProgress): Promise<void> {
+export async function launchSandbox(root: StateRoot, id: string, containers: readonly string[], launch: Launch, onProgress?: OnProgress, onSpawned?: () => void): Promise<void> {
   if (!validId(id)) throw new AmberError(`${id}: not a valid pod id (letters, digits, '_', '.', '-')`);
   const created = root.create({
     id, status: 'creating', sandboxPid: null, source: launch.source, createdAt: new Date().toISOString(),
@@ -51,6 +52,7 @@ export async function launchSandbox(root: StateRoot, id: string, containers: rea
     exited = true;
   });
   child.unref();
+  onSpawned?.();
   onProgress?.({ phase: 'starting the sandbox' });
   const progress = progressFile(root.podDir(id));
   const deadline = Date.now() + START_TIMEOUT_MS;

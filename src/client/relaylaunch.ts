@@ -21,8 +21,18 @@ export interface Relay {
 /** A relay's stdin, stdout and stderr: 'inherit' (this process's), 'ignore', or a host fd each. */
 export type RelayStdio = readonly ['inherit' | 'ignore' | number, 'inherit' | 'ignore' | number, 'inherit' | 'ignore' | number];
 
-/** Starts a relay that attaches to req on the pod's attach socket; resolves once it has. */
-export function startRelay(attachSocket: string, req: Omit<AttachRequest, 'pid'>, opts: { detached: boolean; stdio?: RelayStdio }): Promise<Relay> {
+export interface RelayOptions {
+  detached: boolean;
+  stdio?: RelayStdio;
+  /** Aborted: the relay is killed and the start rejected (its sandbox could not start). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Starts a relay that attaches to req on the pod's attach socket; resolves once it has. The relay may
+ * start before the sandbox listens (it waits for the socket), so the two start up side by side.
+ */
+export function startRelay(attachSocket: string, req: Omit<AttachRequest, 'pid'>, opts: RelayOptions): Promise<Relay> {
   const child = spawn(process.execPath, [entryScript('relay'), attachSocket, JSON.stringify(req)], {
     detached: opts.detached,
     stdio: [...(opts.stdio ?? ['inherit', 'inherit', 'inherit']), 'pipe'],
@@ -34,6 +44,11 @@ export function startRelay(attachSocket: string, req: Omit<AttachRequest, 'pid'>
       child.kill('SIGKILL');
       reject(new SandboxError(`the relay did not attach within ${ATTACH_TIMEOUT_MS / 1000} s`));
     }, ATTACH_TIMEOUT_MS);
+    opts.signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new SandboxError('the relay was stopped: its sandbox did not start'));
+    }, { once: true });
     const pipe = child.stdio[3];
     pipe?.on('data', (b: Buffer) => {
       said += b.toString('utf8');

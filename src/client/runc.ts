@@ -14,6 +14,7 @@ import type { ContainerRequest, ControlReply } from '../sandbox/protocol.js';
 import { PodStateError, SandboxError } from './errors.js';
 import { launchSandbox } from './launch.js';
 import { Pod, type RootOptions } from './pod.js';
+import type { OnProgress } from './progress.js';
 import { startRelay, writePidFile, type Relay, type RelayStdio } from './relaylaunch.js';
 
 /** CRI's annotations (containerd's, then CRI-O's), as runsc reads them. */
@@ -21,9 +22,9 @@ const CONTAINER_TYPE = ['io.kubernetes.cri.container-type', 'io.kubernetes.cri-o
 const SANDBOX_ID = ['io.kubernetes.cri.sandbox-id', 'io.kubernetes.cri-o.SandboxID'];
 const CONTAINER_NAME = ['io.kubernetes.cri.container-name', 'io.kubernetes.cri-o.ContainerName'];
 
-// Specs (zod, yaml) are loaded only by the verbs that read a bundle, so start, state, kill and delete,
+// Specs (zod) are loaded only by the verbs that read a bundle, so start, state, kill and delete,
 // which the shim calls one process each, start fast.
-const specFiles = () => import('../host/specfile.js');
+const specFiles = () => import('../host/bundlefile.js');
 
 function annotation(a: Record<string, string>, keys: readonly string[]): string | undefined {
   for (const k of keys) if (a[k] !== undefined && a[k] !== '') return a[k];
@@ -86,6 +87,8 @@ export interface CreateOptions extends RootOptions {
   pidFile?: string;
   /** The relay's stdin, stdout and stderr (default: this process's, as the shim hands them to runc). */
   stdio?: RelayStdio;
+  /** Told of each phase: the bundle read, the sandbox running, the relay attached. */
+  onProgress?: OnProgress;
 }
 
 /**
@@ -115,18 +118,45 @@ export async function createContainer(id: string, opts: CreateOptions = {}): Pro
   const spec = bundleSpec(config, podId, { containerName: name, infrastructure: type === 'sandbox' });
   const container = spec.containers[0];
   if (container === undefined) throw new Error('kernel bug: a bundle made no container');
-  if (joins) await ask(root, podId, { op: 'add', container }, `create ${id}`);
-  else await launchSandbox(root, podId, [name], { mode: 'create', spec, source: bundle });
-  let relay: Relay;
-  try {
-    relay = await startRelay(root.attachPath(podId), { container: name }, { detached: true, ...(opts.stdio !== undefined ? { stdio: opts.stdio } : {}) });
-  } catch (e) {
-    await forget(root, podId, name, !joins);
-    throw e;
-  }
+  opts.onProgress?.({ phase: 'the bundle read' });
+  const relay = await withRelay(root, podId, name, opts, !joins, (spawned) => joins
+    ? ask(root, podId, { op: 'add', container }, `create ${id}`)
+    : launchSandbox(root, podId, [name], { mode: 'create', spec, source: bundle }, undefined, spawned));
   root.createContainer({ id, pod: podId, name, bundle, rootfs: config.config.root.path, createdAt: new Date().toISOString(), annotations: a });
   if (opts.pidFile !== undefined) writePidFile(opts.pidFile, relay.pid);
   return relay;
+}
+
+/**
+ * The container's relay, started as soon as its pod's new sandbox is (start calls spawned) so the two
+ * processes start up side by side, or once start is done (a container joining a running pod). A relay
+ * whose sandbox failed to start is killed; a container whose relay failed to attach is undone.
+ */
+async function withRelay(root: StateRoot, podId: string, name: string, opts: { stdio?: RelayStdio; onProgress?: OnProgress }, ownsPod: boolean, start: (spawned: () => void) => Promise<void>): Promise<Relay> {
+  const abort = new AbortController();
+  let relay: Promise<Relay> | undefined;
+  const spawn = (): Promise<Relay> => {
+    if (relay === undefined) {
+      relay = startRelay(root.attachPath(podId), { container: name }, { detached: true, signal: abort.signal, ...(opts.stdio !== undefined ? { stdio: opts.stdio } : {}) });
+      relay.catch(() => {}); // heard below, or moot once start failed
+    }
+    return relay;
+  };
+  try {
+    await start(() => void spawn());
+  } catch (e) {
+    abort.abort();
+    throw e;
+  }
+  opts.onProgress?.({ phase: ownsPod ? 'the sandbox runs' : 'the sandbox took the container' });
+  try {
+    const r = await spawn();
+    opts.onProgress?.({ phase: 'the relay attached' });
+    return r;
+  } catch (e) {
+    await forget(root, podId, name, ownsPod);
+    throw e;
+  }
 }
 
 /** Undoes a container: out of its pod, or the whole pod when it was the pod's own. */
@@ -276,6 +306,8 @@ export interface RestoreContainerOptions extends RootOptions {
   pidFile?: string;
   /** The relay's stdin, stdout and stderr (default: this process's, as the shim hands them to runc). */
   stdio?: RelayStdio;
+  /** Told of each phase: the image opened, the sandbox running (or the container claimed), the relay attached. */
+  onProgress?: OnProgress;
 }
 
 /** How long the last container's restore may wait for the whole pod to be rebuilt. */
@@ -312,21 +344,14 @@ export async function restoreContainer(id: string, opts: RestoreContainerOptions
   if (name === undefined) throw new AmberError(`${opts.imagePath}: the image holds containers ${names.join(', ')}; none is ${wanted}`);
   const container = bundleSpec(config, podId, { containerName: name, infrastructure: saved.containers.find((c) => c.name === name)?.pause === true }).containers[0];
   if (container === undefined) throw new Error('kernel bug: a bundle made no container');
-  const stdio = opts.stdio !== undefined ? { stdio: opts.stdio } : {};
   if (joins) {
     const pod = root.read(podId);
     if (pod === null || pod.status !== 'running') throw new AmberError(`config.json: annotations: the pod sandbox ${podId} is not running; restore its sandbox container first`);
-    await ask(root, podId, { op: 'claim', container }, `restore ${id}`, CLAIM_TIMEOUT_MS);
-  } else {
-    await launchSandbox(root, id, names, { mode: 'restore', imagePath: resolve(opts.imagePath), volumes: {}, source: bundle, relay: true, replace: [container], awaitClaims: true });
   }
-  let relay: Relay;
-  try {
-    relay = await startRelay(root.attachPath(podId), { container: name }, { detached: true, ...stdio });
-  } catch (e) {
-    await forget(root, podId, name, !joins);
-    throw e;
-  }
+  opts.onProgress?.({ phase: 'the bundle and the image read' });
+  const relay = await withRelay(root, podId, name, opts, !joins, (spawned) => joins
+    ? ask(root, podId, { op: 'claim', container }, `restore ${id}`, CLAIM_TIMEOUT_MS)
+    : launchSandbox(root, id, names, { mode: 'restore', imagePath: resolve(opts.imagePath), volumes: {}, source: bundle, relay: true, replace: [container], awaitClaims: true }, undefined, spawned));
   root.createContainer({ id, pod: podId, name, bundle, rootfs: config.config.root.path, createdAt: new Date().toISOString(), annotations: a });
   if (opts.pidFile !== undefined) writePidFile(opts.pidFile, relay.pid);
   return relay;

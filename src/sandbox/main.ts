@@ -12,12 +12,10 @@ import { StateRoot } from '../host/stateroot.js';
 import { listenUnix } from '../host/unixpath.js';
 import { LogFileStream, NullStream } from '../host/streams.js';
 import type { PodStdio } from './bindings.js';
-import { readAttachLine } from '../host/relayframes.js';
-import { readPrograms } from '../runtime/programs.js';
-import { parseRequest, type Launch } from './protocol.js';
+import { PodHolder } from './podholder.js';
+import type { Launch } from './protocol.js';
 import { RestoreGate } from './restoregate.js';
-import { planRestore, withContainers, type RestorePlan } from './restoreplan.js';
-import { startRestored } from './restorerun.js';
+import type { RestorePlan } from './restoreplan.js';
 import { RelayBindings } from './runc.js';
 import { createPod, onContainerTrap, startPod, type RunningPod } from './running.js';
 import { PodServer } from './server.js';
@@ -27,18 +25,13 @@ setFlagsFromString('--no-liftoff');
 
 type RestoreLaunch = Extract<Launch, { mode: 'restore' }>;
 
-/** Where a pod's requests go: its gate while a restore waits for its containers' own restores, then its server. */
-interface Holder {
-  gate: RestoreGate | null;
-  server: PodServer | null;
-}
-
 /**
  * The image's containers a runc restore of the pod's own container waits for before the pod is rebuilt:
  * each that was running at the cut (or a pause container) and not restored by this launch's bundle.
  */
-function awaited(plan: RestorePlan, launch: RestoreLaunch): string[] {
+async function awaited(plan: RestorePlan, launch: RestoreLaunch): Promise<string[]> {
   if (launch.awaitClaims !== true) return [];
+  const { readPrograms } = await import('../runtime/programs.js');
   const exited = new Set(readPrograms(plan.image).programs.filter((p) => p.state === 'exited').map((p) => p.container));
   const claimed = new Set((launch.replace ?? []).map((c) => c.name));
   return plan.spec.containers.map((c) => c.name).filter((n) => !claimed.has(n) && !exited.has(n));
@@ -47,16 +40,18 @@ function awaited(plan: RestorePlan, launch: RestoreLaunch): string[] {
 /** Ends a pod that never got past its gate: each relay told 128+signal, the record stopped, this process gone. */
 function endWaiting(root: StateRoot, id: string, gate: RestoreGate, relays: RelayBindings, signal: number): void {
   const records = gate.records();
-  for (const r of records) relays.get(r.name).exit(128 + signal);
   const now = root.read(id);
   if (now !== null) root.write({ ...now, status: 'stopped', sandboxPid: null, containers: records.map((r) => ({ ...r, status: 'stopped', exitCode: 128 + signal })) });
+  for (const r of records) relays.get(r.name).exit(128 + signal);
   setTimeout(() => process.exit(0), 100);
 }
 
-async function restore(root: StateRoot, id: string, launch: RestoreLaunch, stdio: PodStdio, relays: RelayBindings | undefined, holder: Holder): Promise<RunningPod> {
+async function restore(root: StateRoot, id: string, launch: RestoreLaunch, stdio: PodStdio, relays: RelayBindings | undefined, holder: PodHolder): Promise<RunningPod> {
   // Where a restore's time goes, in sandbox.log: this process's start-up (Node, Amber's modules), opening
   // the image, rebuilding the pod (modules, kernel graph, each program's memory read and verified).
   const t0 = performance.now();
+  // Restoring's modules (the image reader, the programs' schema) load only here: a create starts without them.
+  const [{ planRestore, withContainers }, { startRestored }] = await Promise.all([import('./restoreplan.js'), import('./restorerun.js')]);
   let plan = await planRestore(launch.imagePath, {
     lazy: true, // blobs read as the pod is rebuilt, memory straight into its instance, all verified before it runs
     ...(launch.spec !== undefined ? { spec: launch.spec } : {}),
@@ -66,7 +61,7 @@ async function restore(root: StateRoot, id: string, launch: RestoreLaunch, stdio
   });
   const t1 = performance.now();
   for (const line of plan.recovered) console.log(`restore ${launch.imagePath}: ${line}`);
-  const waitFor = awaited(plan, launch);
+  const waitFor = await awaited(plan, launch);
   if (relays !== undefined && waitFor.length > 0) {
     const names = plan.spec.containers.map((c) => c.name);
     const record = () => {
@@ -74,7 +69,7 @@ async function restore(root: StateRoot, id: string, launch: RestoreLaunch, stdio
       if (now !== null && now.status !== 'stopped') root.write({ ...now, status: 'running', sandboxPid: process.pid, containers: gate.records() });
     };
     const gate: RestoreGate = new RestoreGate(names, waitFor, relays, (signal) => endWaiting(root, id, gate, relays, signal), record);
-    holder.gate = gate;
+    holder.setGate(gate);
     record();
     console.log(`restore ${launch.imagePath}: waiting for the restores of ${waitFor.join(', ')}`);
     plan = withContainers(plan, await gate.ready);
@@ -94,7 +89,7 @@ async function restore(root: StateRoot, id: string, launch: RestoreLaunch, stdio
   return running;
 }
 
-async function start(root: StateRoot, id: string, launch: Launch, stdio: PodStdio, relays: RelayBindings | undefined, holder: Holder): Promise<RunningPod> {
+async function start(root: StateRoot, id: string, launch: Launch, stdio: PodStdio, relays: RelayBindings | undefined, holder: PodHolder): Promise<RunningPod> {
   if (launch.mode === 'run') return startPod(launch.spec, stdio);
   if (launch.mode === 'create') return createPod(launch.spec, stdio);
   return restore(root, id, launch, stdio, relays, holder);
@@ -112,27 +107,15 @@ async function main(root: StateRoot, id: string): Promise<void> {
   // The pod's sockets serve from the start: a restore may wait for its containers' own restores to claim
   // them and attach their relays (restoregate.ts) before there is a pod to serve. The client speaks only
   // once the record says the pod runs.
-  const holder: Holder = { gate: null, server: null };
+  const holder = new PodHolder(id);
   const socket = root.socketPath(id);
   rmSync(socket, { force: true });
   if (relays !== undefined) {
     const attach = root.attachPath(id);
     rmSync(attach, { force: true });
-    await listenUnix(createServer((sock) => {
-      if (holder.server !== null) return holder.server.attach(sock);
-      readAttachLine(sock, (req, rest) => {
-        const gate = holder.gate;
-        const error = typeof req === 'string' ? req : gate === null ? `pod ${id} is starting` : gate.attach(sock, req, rest, () => sock.write(`${JSON.stringify({ ok: true })}\n`));
-        if (error !== null) sock.end(`${JSON.stringify({ ok: false, error })}\n`);
-      });
-    }), attach);
+    await listenUnix(createServer((sock) => holder.attach(sock)), attach);
   }
-  await serveControl(socket, (req, progress, channel) => {
-    if (holder.server !== null) return holder.server.handle(req, progress, channel);
-    const parsed = parseRequest(req);
-    if (typeof parsed === 'string') return { ok: false, error: parsed };
-    return holder.gate?.handle(parsed) ?? { ok: false, error: `pod ${id} is starting` };
-  });
+  await serveControl(socket, (req, progress, channel) => holder.control(req, progress, channel));
   const running = await start(root, id, launch, stdio, relays, holder);
   const server = new PodServer(root, id, launch.source, running, relays);
   // A trap's reason, as it happens: in the pod's record (`amber state`), one line in the container's log
@@ -146,8 +129,7 @@ async function main(root: StateRoot, id: string): Promise<void> {
     console.log(line);
     server.recordTrap(name, message);
   });
-  for (const sock of holder.gate?.sockets ?? []) server.track(sock);
-  holder.server = server;
+  holder.setServer(server);
   // The pod is running once its programs have run: every one scheduled once (a restored one resumed
   // in its call), which happens before run() first waits. A failure there ends this sandbox before the
   // client that launched it is told the pod runs.

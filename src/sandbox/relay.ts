@@ -3,14 +3,18 @@
 // was handed, attaches to its process in the pod's sandbox (host/relayframes.ts), copies output out and
 // input in, passes on the signals it gets, and exits with the process's status (143 after SIGTERM, 137
 // after SIGKILL or when the sandbox is gone). Its pid is the one the pid file names; fd 3, when open, is
-// the launcher's pipe: one line, "ok" or the reason it could not attach.
+// the launcher's pipe: one line, "ok" or the reason it could not attach. It may start before its
+// sandbox listens: it waits for the attach socket, and the sandbox holds it until the container exists.
 import { closeSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { FRAME, FrameReader, frame, u32Frame } from '../host/relayframes.js';
+import type { Socket } from 'node:net';
 import { connectUnix } from '../host/unixpath.js';
 
 /** The sandbox went away without saying how the process ended: as if it had been killed. */
 const LOST = 137;
+/** How long a relay waits for its sandbox's attach socket to appear. */
+const CONNECT_WAIT_MS = 30_000;
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
 
 function tell(line: string): void {
@@ -37,8 +41,45 @@ function writeAll(fd: number, data: Uint8Array): void {
   }
 }
 
+/**
+ * Connects to the attach socket, waiting (up to CONNECT_WAIT_MS) while it is not there yet: a relay is
+ * started beside its sandbox, not after it, so the two processes' start-ups overlap.
+ */
+function connectWhenThere(socketPath: string, then: (sock: Socket) => void, fail: (e: Error) => void): void {
+  const deadline = Date.now() + CONNECT_WAIT_MS;
+  const attempt = (): void => {
+    let sock: Socket;
+    try {
+      sock = connectUnix(socketPath);
+    } catch (e) {
+      return retryOr(e as NodeJS.ErrnoException);
+    }
+    const early = (e: NodeJS.ErrnoException): void => retryOr(e);
+    sock.once('error', early);
+    sock.once('connect', () => {
+      sock.off('error', early);
+      then(sock);
+    });
+  };
+  const retryOr = (e: NodeJS.ErrnoException): void => {
+    if ((e.code === 'ENOENT' || e.code === 'ECONNREFUSED') && Date.now() < deadline) setTimeout(attempt, 5);
+    else fail(e);
+  };
+  attempt();
+}
+
 function main(socketPath: string, request: string): void {
-  const sock = connectUnix(socketPath);
+  // Signals are passed on once attached; before, they are caught and dropped (the process does not run yet).
+  let forward: (signal: number) => void = () => {};
+  for (const name of SIGNALS) process.on(name, () => forward(constants.signals[name]));
+  connectWhenThere(socketPath, (sock) => (forward = attach(sock, request)), (e) => {
+    tell(`cannot reach the sandbox: ${e.message}`);
+    process.exit(1);
+  });
+}
+
+/** Attaches on sock; returns what passes a signal on. */
+function attach(sock: Socket, request: string): (signal: number) => void {
   let attached = false;
   let head = '';
   const reader = new FrameReader();
@@ -61,10 +102,8 @@ function main(socketPath: string, request: string): void {
     }
   };
 
-  sock.on('connect', () => {
-    const req = JSON.parse(request) as Record<string, unknown>;
-    sock.write(`${JSON.stringify({ ...req, pid: process.pid })}\n`);
-  });
+  const req = JSON.parse(request) as Record<string, unknown>;
+  sock.write(`${JSON.stringify({ ...req, pid: process.pid })}\n`);
   sock.on('data', (chunk: Buffer) => {
     if (attached) return onFrames(chunk);
     const nl = chunk.indexOf(10);
@@ -97,11 +136,9 @@ function main(socketPath: string, request: string): void {
     if (!attached) tell('the sandbox closed the attach without an answer');
     process.exit(attached ? LOST : 1);
   });
-  for (const name of SIGNALS) {
-    process.on(name, () => {
-      if (attached) sock.write(u32Frame(FRAME.signal, constants.signals[name]));
-    });
-  }
+  return (signal: number) => {
+    if (attached) sock.write(u32Frame(FRAME.signal, signal));
+  };
 }
 
 const [socketPath, request] = process.argv.slice(2);

@@ -8,7 +8,7 @@ import { readAttachLine } from '../host/relayframes.js';
 import type { ContainerRecord, StateRoot } from '../host/stateroot.js';
 import { BufferStream, NullStream } from '../host/streams.js';
 import { prepareModuleFile } from '../host/modulecache.js';
-import { checkpointRunning, type LastCut } from './cut.js';
+import type { LastCut } from './cut.js';
 import { ExecOutputStream } from './execoutput.js';
 import { parseRequest, type CheckpointRequest, type ContainerRequest, type ControlReply, type ControlRequest, type ExecRequest } from './protocol.js';
 import { RuncContainers, type RelayBindings } from './runc.js';
@@ -248,7 +248,9 @@ export class PodServer {
     if (busy !== null) return { ok: false, error: busy };
     if (this.#checkpoint !== null) return { ok: false, error: `pod ${this.#id} is being checkpointed already` };
     // An exec that starts while the snapshot buffers are made, or while a slice runs, is refused at the cut.
-    const checkpoint = this.#flushing.then(() => checkpointRunning(this.#running, {
+    // The cut and the image writer (codecs, zstd) load with the first checkpoint: a pod that is never
+    // checkpointed, and every create, starts without them.
+    const checkpoint = this.#flushing.then(async () => (await import('./cut.js')).checkpointRunning(this.#running, {
       id: this.#id,
       source: this.#source,
       imagePath: req.imagePath,
