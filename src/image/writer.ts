@@ -19,7 +19,7 @@ import { openImage, type Layer } from './manifest.js';
 import { kindOf, type Payload } from './payload.js';
 import { siblingName } from './recover.js';
 import type { ImageStore, StoreCodec } from './store.js';
-import { nextTurn } from './turn.js';
+import { nextTurn } from '../base/turn.js';
 
 export interface ImageContents {
   podId: string;

@@ -4,7 +4,7 @@
 // snapshot as cut and each part's SHA-256) lets the next cut find what changed by comparing bytes, not by
 // hashing all of them, and give the writer the digests of the parts that did not change.
 import type { Payload } from '../image/payload.js';
-import { nextTurn } from '../image/turn.js';
+import { nextTurn } from '../base/turn.js';
 import type { Task } from '../wasi/scheduler.js';
 
 /** Bytes per memory part: 4 wasm pages, so the few pages a parked program dirties cost little to write. */

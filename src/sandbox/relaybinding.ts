@@ -89,6 +89,8 @@ export class RelayBinding {
   onSignal: (signal: number) => void = () => {};
   /** Told when an attached relay goes away before the process has ended. */
   onDetach: () => void = () => {};
+  /** Told when input (or its end) arrives: a process blocked reading may go on now. */
+  onInput: () => void = () => {};
   #sock: Socket | null = null;
   #pending: Buffer[] = [];
   #exit: number | null = null;
@@ -136,11 +138,13 @@ export class RelayBinding {
         if (f.type === FRAME.stdin) this.stdin.push(Uint8Array.from(f.payload));
         else if (f.type === FRAME.stdinEnd) this.stdin.end();
         else if (f.type === FRAME.signal) this.onSignal(f.payload.readUInt32BE(0));
+        if (f.type === FRAME.stdin || f.type === FRAME.stdinEnd) this.onInput();
       }
     };
     sock.on('data', onData);
     sock.on('close', () => {
       this.stdin.end();
+      this.onInput();
       if (this.#exit === null) this.onDetach();
     });
     if (rest.length > 0) onData(rest);

@@ -71,6 +71,23 @@ describe('Fiber: preemption', () => {
     assert.equal((fiber.instance.exports['result'] as WebAssembly.Global).value, 1 << 20);
   });
 
+  it('stops a loop of calls after a call once its time is up, though its fuel is not spent', () => {
+    // Each trip calls sched_yield: fuel counts loop trips, so a loop of costly calls would run for its
+    // whole quantum of trips; with yieldAfterCalls shouldYield is asked after every call that completes.
+    const m = wat(`(module (import "wasi_snapshot_preview1" "sched_yield" (func $y (result i32)))
+      (memory (export "memory") 1) (global $n (mut i32) (i32.const 0))
+      (func (export "_start") (loop $l (drop (call $y)) (global.set $n (i32.add (global.get $n) (i32.const 1)))
+        (br_if $l (i32.lt_u (global.get $n) (i32.const 5)))))
+      (export "n" (global $n)))`);
+    let calls = 0;
+    const fiber = new Fiber(m, { wasi_snapshot_preview1: { sched_yield: () => (calls++, 0) } }, { fuel: 1 << 30, shouldYield: () => true, yieldAfterCalls: true });
+    const pending = [];
+    for (let out = fiber.start(); out.kind === 'suspended'; out = fiber.resume()) pending.push(out.pending);
+    assert.equal(calls, 5, 'each call made once');
+    assert.deepEqual(pending, Array.from({ length: 5 }, () => ({ module: 'wasi_snapshot_preview1', name: 'sched_yield', args: [], cause: 'stopped', result: 0 })));
+    assert.equal((fiber.instance.exports['n'] as WebAssembly.Global).value, 5);
+  });
+
   it('gives the borrowed top of memory back: memory after the unwind is memory at the call', () => {
     let atCall: Uint8Array | undefined;
     let memory: WebAssembly.Memory | undefined;

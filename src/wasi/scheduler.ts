@@ -2,12 +2,20 @@
 // process is a Fiber (suspend.ts) in a small state machine, runnable → running → blocked(wait) or
 // preempted → runnable, and stopped for a checkpoint. A syscall that can answer now answers now; one
 // that must wait (poll_oneoff with nothing ready) records its wait and unwinds; the loop retries it
-// when the wait is over. Between slices the loop yields to the host's event loop, so control requests
-// (checkpoint, kill, exec) are served while guests run; at those points every fiber is suspended, so
-// the pod is one consistent cut.
+// when the wait is over. Time is shared by time (fairqueue.ts, CFS's way): each slice goes to the
+// runnable process that has run least, for some milliseconds of CPU time, and a fiber gives the thread
+// back when its slice is over at its next syscall or fuel check, so a loop of costly calls yields as
+// often as a loop of arithmetic. CPU time, not the wall clock: time the host gave to other processes is
+// nobody's, and a short burst of calls is not cut because the host stalled in its middle. Waits are
+// looked at after every slice, and a sleeper's deadline ends the slice it falls in (past the wake-up
+// granularity), so a sleeper wakes on time beside busy neighbours. Between slices the loop yields to
+// the host's event loop, so control requests (checkpoint, kill, exec) are served while guests run; at
+// those points every fiber is suspended, so the pod is one consistent cut.
+import { nextTurn } from '../base/turn.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Process } from '../kernel/process.js';
 import { amberImports } from './amber.js';
+import { FairQueue, WAKEUP_GRANULARITY_MS, type FairEntity } from './fairqueue.js';
 import { wasiImports } from './imports.js';
 import { GuestMemory } from './memory.js';
 import { ProcExit } from './proc.js';
@@ -28,14 +36,16 @@ export type TaskEnd = { kind: 'exit'; code: number } | { kind: 'trap'; message: 
 
 export type TaskState = 'runnable' | 'blocked' | 'exited';
 
-/** How long one process runs before the loop lets the others (and the host) in. */
 /** The longest setTimeout node keeps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-const SLICE_MS = 10;
-/** How often a process waiting on fds is retried. */
+/** Guest time after which the loop lets the host's event loop in (control requests, output drained). */
+const HOST_YIELD_MS = 5;
+/** How often a process waiting on fds is retried, unless pollSoon() says something changed. */
 const POLL_MS = 5;
+/** Wall time after which a slice is over whatever CPU time it used (a host whose CPU clock stands still). */
+const STALL_LIMIT_MS = 200;
 
-export class Task {
+export class Task implements FairEntity {
   readonly proc: Process;
   readonly fiber: Fiber;
   /** Hands a blocked call's clock readings back to it when it is made again. */
@@ -45,6 +55,8 @@ export class Task {
   /** The readings of the last wait, for the call made again when it ends. */
   retryBases: Array<[number, bigint]> = [];
   end: TaskEnd | null = null;
+  /** Its place in the fair queue: milliseconds it ran, shifted as it sleeps (fairqueue.ts). */
+  vruntime = 0;
   readonly done: Promise<TaskEnd>;
   #resolve!: (e: TaskEnd) => void;
 
@@ -91,7 +103,12 @@ export class Scheduler {
   #paused = 0;
   #wake: (() => void) | null = null;
   #running = false;
-  #sliceEnd = 0;
+  /** The running slice: before wallEnd (performance.now() ms) it is not over; after, it is once its
+   *  process has used cpuEnd (CPU ms) or the wall clock reached stallEnd. */
+  #slice = { wallEnd: 0, cpuEnd: 0, stallEnd: 0 };
+  readonly #fair = new FairQueue();
+  /** When processes waiting on fds are next retried (performance.now() ms). */
+  #pollAt = 0;
 
   constructor(kernel: Kernel) {
     this.kernel = kernel;
@@ -119,7 +136,24 @@ export class Scheduler {
   }
 
   #fiberOptions() {
-    return { shouldYield: () => performance.now() > this.#sliceEnd, yieldAfterCalls: true };
+    const over = (): boolean => this.#sliceOver();
+    return { shouldYield: over, yieldAfterCalls: true };
+  }
+
+  #cpuMs(): number {
+    return Number(this.kernel.clock.cputimeNs()) / 1e6;
+  }
+
+  /** Asked at every syscall and fuel check: the wall clock first (cheap), the CPU clock only past it. */
+  #sliceOver(): boolean {
+    const s = this.#slice;
+    const now = performance.now();
+    if (now <= s.wallEnd) return false;
+    const cpu = this.#cpuMs();
+    if (cpu >= s.cpuEnd || now >= s.stallEnd) return true;
+    // The host ran others meanwhile: look again once this process could have used the rest.
+    s.wallEnd = now + (s.cpuEnd - cpu);
+    return false;
   }
 
   /** A new process running module from its start. */
@@ -129,6 +163,7 @@ export class Scheduler {
     const fiber = new Fiber(module, imports, this.#fiberOptions());
     sys.mem = new GuestMemory(fiber.memory);
     const task = this.#task(proc, fiber, ref);
+    this.#fair.placeNew(task);
     this.tasks.push(task);
     this.#kick();
     return task;
@@ -154,6 +189,7 @@ export class Scheduler {
       task.state = 'blocked';
       task.wait = wait ?? { untilNs: null, polling: true, bases: [] };
     }
+    this.#fair.placeNew(task);
     this.tasks.push(task);
     this.#kick();
     return task;
@@ -184,6 +220,12 @@ export class Scheduler {
     this.#kick();
   }
 
+  /** Something a process may be waiting on changed (output drained, input arrived): retry them now. */
+  pollSoon(): void {
+    this.#pollAt = 0;
+    this.#kick();
+  }
+
   #kick(): void {
     const w = this.#wake;
     this.#wake = null;
@@ -191,7 +233,6 @@ export class Scheduler {
   }
 
   #runOne(t: Task): void {
-    this.#sliceEnd = performance.now() + SLICE_MS;
     try {
       let outcome;
       if (t.fiber.status === 'ready') outcome = t.fiber.start();
@@ -216,29 +257,32 @@ export class Scheduler {
     }
   }
 
-  /** Blocked tasks whose wait is over become runnable; returns ms until the next deadline (or poll). */
-  #wakeBlocked(): number {
+  /**
+   * Blocked tasks whose wait is over become runnable, placed in the fair queue as sleepers waking; those
+   * waiting on fds are retried every POLL_MS. Returns ms until the next poll, and until the next deadline.
+   */
+  #wakeBlocked(): { pollMs: number; deadlineMs: number } {
     const now = this.kernel.monotonicNs();
-    let next = Infinity;
+    const clock = performance.now();
+    const poll = clock >= this.#pollAt;
+    if (poll) this.#pollAt = clock + POLL_MS;
+    let pollMs = Infinity;
+    let deadlineMs = Infinity;
     for (const t of this.tasks) {
       if (t.state !== 'blocked' || t.wait === null) continue;
       const until = t.wait.untilNs;
-      if (t.wait.polling) {
+      const due = until !== null ? until <= now : !t.wait.polling;
+      if (due || (t.wait.polling && poll)) {
         t.state = 'runnable';
         t.retryBases = t.wait.bases;
         t.wait = null;
-        next = Math.min(next, POLL_MS);
+        this.#fair.placeWoken(t);
         continue;
       }
-      if (until === null || until <= now) {
-        t.state = 'runnable';
-        t.retryBases = t.wait.bases;
-        t.wait = null;
-      } else {
-        next = Math.min(next, Number(until - now) / 1e6);
-      }
+      if (t.wait.polling) pollMs = Math.min(pollMs, this.#pollAt - clock);
+      if (until !== null) deadlineMs = Math.min(deadlineMs, Number(until - now) / 1e6);
     }
-    return next;
+    return { pollMs, deadlineMs };
   }
 
   /** Runs until every task has exited. */
@@ -252,9 +296,11 @@ export class Scheduler {
         });
         continue;
       }
-      const waitMs = this.#wakeBlocked();
+      const { pollMs, deadlineMs } = this.#wakeBlocked();
       const runnable = this.tasks.filter((t) => t.state === 'runnable');
-      if (runnable.length === 0) {
+      const t = this.#fair.pick(runnable);
+      if (t === undefined) {
+        const waitMs = Math.min(pollMs, deadlineMs);
         await new Promise<void>((res) => {
           this.#wake = res;
           // A timer holds at most 2^31-1 ms (node fires a longer one at once): a far deadline wakes early, to look again.
@@ -264,13 +310,19 @@ export class Scheduler {
         continue;
       }
       this.#running = true;
-      for (const t of runnable) {
-        if (this.#paused > 0) break;
-        this.#runOne(t);
-      }
+      const start = performance.now();
+      const cpuStart = this.#cpuMs();
+      // A sleeper whose time comes during the slice ends it there, once the running process has had the
+      // wake-up granularity (CFS's wake-up preemption): its wait is looked at then, and it runs next.
+      const slice = this.#fair.sliceMs(runnable.length);
+      const cut = Math.max(0, deadlineMs);
+      this.#slice = { wallEnd: start + Math.min(slice, cut), cpuEnd: cpuStart + Math.min(slice, Math.max(WAKEUP_GRANULARITY_MS, cut)), stallEnd: start + STALL_LIMIT_MS };
+      this.#runOne(t);
+      const end = performance.now();
       this.#running = false;
-      if (performance.now() - lastYield > SLICE_MS) {
-        await new Promise((res) => setTimeout(res, 0));
+      this.#fair.charge(t, this.#cpuMs() - cpuStart, runnable.filter((r) => r.state === 'runnable'));
+      if (end - lastYield >= HOST_YIELD_MS) {
+        await nextTurn();
         lastYield = performance.now();
       }
     }
