@@ -5,7 +5,8 @@
 // checkpoint-256 for one size); --only containerd only Amber under containerd (bench/containerd.ts, root);
 // --only compression the image codecs on a real checkpoint (bench/compression.ts: SQLite, npm run sqlite);
 // --only yosys and --only sqlite-pod a real program's cold and warm start and run against node:wasi
-// (bench/programs.ts: npm run yosys, npm run sqlite);
+// (bench/programs.ts: npm run yosys, npm run sqlite); --only density an idle pod's sandbox RSS, alone and
+// ten at once (bench/density.ts);
 // every other id names a figure of the main tables (bench/figures.ts).
 // Each figure is the median of N runs (default 5), amber and baseline interleaved so drift hits both.
 // Guests time their own inner loop (CLOCK_MONOTONIC, and process CPU time beside it), so start-up is
@@ -21,6 +22,7 @@ import { CHECKPOINT_SIZES, checkpointFailures, checkpointId, checkpointTable, im
 import { measure, ROOT, type Sample } from './commands.js';
 import { compressionTable, runCompressionBench } from './compression.js';
 import { runContainerdBench } from './containerd.js';
+import { densityFailures, densityTable, runDensityBench } from './density.js';
 import { allFigures, guest, type Figure } from './figures.js';
 import { hostDirIsReal, makePlaces } from './places.js';
 import { PROGRAM_IDS, programFailures, programsTable, runProgramsBench, type ProgramId } from './programs.js';
@@ -144,11 +146,11 @@ async function main(): Promise<number> {
   console.log(`node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), median of ${opts.reps}`);
   const isProgram = (id: string): id is ProgramId => (PROGRAM_IDS as readonly string[]).includes(id);
   const special = (id: string): boolean =>
-    id === 'checkpoint' || id === 'containerd' || id === 'asyncify' || id === 'compression' || isProgram(id) || CHECKPOINT_SIZES.some((n) => id === checkpointId(n));
+    id === 'checkpoint' || id === 'containerd' || id === 'asyncify' || id === 'compression' || id === 'density' || isProgram(id) || CHECKPOINT_SIZES.some((n) => id === checkpointId(n));
   const onlySpecial = opts.only !== undefined && opts.only.every(special);
   const failed = onlySpecial ? [] : runFigures(opts);
   if (opts.only === undefined || opts.only.includes('asyncify')) failed.push(...runAsyncifyBench(opts.reps));
-  if (opts.only === undefined || opts.only.some((id) => id !== 'containerd' && id !== 'asyncify' && id !== 'compression' && !isProgram(id))) failed.push(...await runCheckpoints(opts));
+  if (opts.only === undefined || opts.only.some((id) => id !== 'containerd' && id !== 'asyncify' && id !== 'compression' && id !== 'density' && !isProgram(id))) failed.push(...await runCheckpoints(opts));
   const programs = opts.only === undefined ? PROGRAM_IDS : opts.only.filter(isProgram);
   if (programs.length > 0) {
     const results = runProgramsBench(programs, opts.reps);
@@ -156,6 +158,13 @@ async function main(): Promise<number> {
     console.log('real programs as a user runs them: wall time of the whole process (start-up and, cold, the module transform');
     console.log('on an empty cache, once), ratios in the same run; peak RSS = the largest process of the run');
     failed.push(...programFailures(results));
+  }
+  if (opts.only === undefined || opts.only.includes('density')) {
+    const density = runDensityBench(opts.reps);
+    console.log(`\n${densityTable(density)}`);
+    console.log('a detached pod of guests/ticker asleep (a tick a minute), 2 s after its first tick: its sandbox\'s VmRSS and');
+    console.log('PSS (the node binary\'s shared pages divided among the processes that map them)');
+    failed.push(...densityFailures(density));
   }
   if (opts.only === undefined || opts.only.includes('compression')) console.log(`\n${compressionTable(await runCompressionBench(opts.reps))}`);
   if (opts.only === undefined || opts.only.includes('containerd')) console.log(`\n${await runContainerdBench(opts.reps)}`);
