@@ -3,6 +3,8 @@
 //   npm run bench [-- --reps N] [-- --only ID[,ID...]]
 // --only checkpoint runs only the checkpoint/restore benchmark (bench/checkpoint.ts; checkpoint-64 or
 // checkpoint-256 for one size); --only containerd only Amber under containerd (bench/containerd.ts, root);
+// --only exec an exec's output streamed through a pipe, and a ticker's share beside busy containers
+// (bench/stream.ts);
 // --only compression the image codecs on a real checkpoint (bench/compression.ts: SQLite, npm run sqlite);
 // --only yosys and --only sqlite-pod a real program's cold and warm start and run against node:wasi
 // (bench/programs.ts: npm run yosys, npm run sqlite); --only density an idle pod's sandbox RSS, alone and
@@ -27,6 +29,7 @@ import { allFigures, guest, type Figure } from './figures.js';
 import { hostDirIsReal, makePlaces } from './places.js';
 import { PROGRAM_IDS, programFailures, programsTable, runProgramsBench, type ProgramId } from './programs.js';
 import { failures, innerTable, wallTable, type Result } from './report.js';
+import { runStreamBench } from './stream.js';
 
 const GUESTS = ['bench_write', 'bench_open', 'bench_stat', 'bench_sha256', 'bench_mem', 'hello'];
 
@@ -146,11 +149,12 @@ async function main(): Promise<number> {
   console.log(`node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), median of ${opts.reps}`);
   const isProgram = (id: string): id is ProgramId => (PROGRAM_IDS as readonly string[]).includes(id);
   const special = (id: string): boolean =>
-    id === 'checkpoint' || id === 'containerd' || id === 'asyncify' || id === 'compression' || id === 'density' || isProgram(id) || CHECKPOINT_SIZES.some((n) => id === checkpointId(n));
+    id === 'checkpoint' || id === 'containerd' || id === 'asyncify' || id === 'compression' || id === 'density' || id === 'exec' || isProgram(id) || CHECKPOINT_SIZES.some((n) => id === checkpointId(n));
   const onlySpecial = opts.only !== undefined && opts.only.every(special);
   const failed = onlySpecial ? [] : runFigures(opts);
   if (opts.only === undefined || opts.only.includes('asyncify')) failed.push(...runAsyncifyBench(opts.reps));
-  if (opts.only === undefined || opts.only.some((id) => id !== 'containerd' && id !== 'asyncify' && id !== 'compression' && id !== 'density' && !isProgram(id))) failed.push(...await runCheckpoints(opts));
+  if (opts.only === undefined || opts.only.some((id) => id !== 'containerd' && id !== 'asyncify' && id !== 'compression' && id !== 'density' && id !== 'exec' && !isProgram(id))) failed.push(...await runCheckpoints(opts));
+  if (opts.only === undefined || opts.only.includes('exec')) console.log(`\n${await runStreamBench(opts.reps)}`);
   const programs = opts.only === undefined ? PROGRAM_IDS : opts.only.filter(isProgram);
   if (programs.length > 0) {
     const results = runProgramsBench(programs, opts.reps);

@@ -34,6 +34,8 @@ export interface ControlChannel {
   readonly closed: boolean;
   /** fn runs once the client has gone (at once if it has); not after the reply has been sent. */
   onClose(fn: () => void): void;
+  /** fn runs each time what was waiting for the client has all gone out (a writer held on the backlog may go on). */
+  onDrain(fn: () => void): void;
 }
 
 /** Answers one request (parsed JSON, not yet checked); a throw is answered {"ok": false, "error": message}. */
@@ -70,6 +72,9 @@ export function serveControl(socketPath: string, handle: ControlHandler): Promis
         onClose: (fn) => {
           if (sock.destroyed) fn();
           else closers.push(fn);
+        },
+        onDrain: (fn) => {
+          sock.on('drain', fn);
         },
       };
       void (async () => {

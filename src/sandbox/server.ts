@@ -25,7 +25,7 @@ function firstLine(e: unknown): string {
 }
 
 /** A request asked in this process, with no connection that could go away. */
-const NO_CHANNEL: ControlChannel = { send: () => {}, backlog: () => 0, closed: false, onClose: () => {} };
+const NO_CHANNEL: ControlChannel = { send: () => {}, backlog: () => 0, closed: false, onClose: () => {}, onDrain: () => {} };
 
 export class PodServer {
   readonly #root: StateRoot;
@@ -231,6 +231,8 @@ export class PodServer {
       channel.onClose(() => {
         if (task.end === null) running.scheduler.kill(task, 137);
       });
+      // The backlog went out: a writer waiting for room goes on now, not at its next retry.
+      channel.onDrain(() => running.scheduler.pollSoon());
       const end = await task.done;
       const text = (s: BufferStream | ExecOutputStream): string => (s instanceof BufferStream ? s.text() : '');
       return { ok: true, exitCode: end.kind === 'exit' ? end.code : 134, trap: end.kind === 'trap' ? end.message : null, stdout: text(out), stderr: text(err) };
