@@ -1,8 +1,9 @@
 // A pod formed by CRI's annotations, checkpointed and restored through runc's verbs called in-process as
 // containerd's shim calls them (create and start each container; checkpoint one, which cuts the whole pod;
-// delete both; restore each from its own new bundle): the sandbox container's restore brings the pod
-// back but runs nothing until the member's restore has claimed its container, then both carry on, each
-// on its own relay (the pid its pid file names) with its own stdio and exit status.
+// delete them; restore each from its own new bundle): the sandbox container's restore brings the pod
+// back but runs nothing until the others' restores have claimed their containers, then they carry on, each
+// on its own relay (the pid its pid file names) with its own stdio and exit status; a container that had
+// ended before the cut is waited for too (its root is its new bundle's), and its relay ends as it did.
 import assert from 'node:assert/strict';
 import { closeSync, cpSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ import { workspace } from './testing/workspace.js';
 const SANDBOX = { 'io.kubernetes.cri.container-type': 'sandbox', 'io.kubernetes.cri.sandbox-id': 'rpod' };
 const MEMBER = { 'io.kubernetes.cri.container-type': 'container', 'io.kubernetes.cri.sandbox-id': 'rpod', 'io.kubernetes.cri.container-name': 'b' };
 
-test('a CRI pod of two containers is checkpointed whole and restored container by container, each with its relay and exit status', async (t) => {
+test('a CRI pod is checkpointed whole and restored container by container, each with its relay and exit status', async (t) => {
   const w = workspace('runc-pod-restore', t);
   // The relays are detached and unreferenced (they outlive the call that starts them, as runc's init
   // outlives runc): this test's waits on their exits keep its event loop going.
@@ -38,6 +39,9 @@ test('a CRI pod of two containers is checkpointed whole and restored container b
   };
   const sandbox = await bundle('sandbox', 'a', SANDBOX);
   const member = await bundle('member', 'b', MEMBER);
+  // A third container that has ended (status 5) by the time of the cut.
+  const ended = await specBundle(w, 'ended', 'hello', ['--exit', '5']);
+  editBundle(ended, (c) => (c.annotations = { ...MEMBER, 'io.kubernetes.cri.container-name': 'c' }));
   // Each relay writes where the shim's pipes would take its output: NAME.out and NAME.err.
   const withOutput = async (name: string, f: (stdio: ['ignore', number, number]) => Promise<Relay>): Promise<Relay> => {
     const out = openSync(w.path(`${name}.out`), 'w');
@@ -55,22 +59,23 @@ test('a CRI pod of two containers is checkpointed whole and restored container b
   await startContainer('rpod', { root });
   const b1 = await withOutput('b1', (stdio) => createContainer('memb', { root, bundle: member, stdio }));
   await startContainer('memb', { root });
+  const c1 = await withOutput('c1', (stdio) => createContainer('memc', { root, bundle: ended, stdio }));
+  await startContainer('memc', { root });
+  assert.equal(await c1.exited, 5);
   await ready(join(data, 'a.ready'), 60_000);
   await ready(join(data, 'b.ready'), 60_000);
   // Any container's checkpoint is its whole pod's; the pod stops, and each relay ends as a dumped process.
   await checkpointContainer('memb', w.path('img'), { root });
   assert.deepEqual([await a1.exited, await b1.exited], [137, 137]);
   assert.deepEqual([output('a1.out'), output('b1.out')], ['1\n2\n3\n', '1\n2\n3\n']);
-  await deleteContainer('memb', { root });
-  await deleteContainer('rpod', { root });
+  for (const id of ['memc', 'memb', 'rpod']) await deleteContainer(id, { root });
 
   // containerd restores into new bundles (new snapshots): the old ones are gone.
-  const sandbox2 = w.path('sandbox2');
-  const member2 = w.path('member2');
-  cpSync(sandbox, sandbox2, { recursive: true });
-  cpSync(member, member2, { recursive: true });
-  rmSync(sandbox, { recursive: true });
-  rmSync(member, { recursive: true });
+  const [sandbox2, member2, ended2] = [sandbox, member, ended].map((b) => {
+    cpSync(b, `${b}2`, { recursive: true });
+    rmSync(b, { recursive: true });
+    return `${b}2`;
+  }) as [string, string, string];
 
   const a2 = await withOutput('a2', (stdio) => restoreContainer('rpod', { root, imagePath: w.path('img'), bundle: sandbox2, pidFile: w.path('a2.pid'), stdio }));
   assert.equal(Number(readFileSync(w.path('a2.pid'), 'utf8')), a2.pid, 'the pid file names the sandbox container\'s relay');
@@ -78,13 +83,17 @@ test('a CRI pod of two containers is checkpointed whole and restored container b
   // A restore of a container the image does not hold is one line, and the pod still waits.
   const stray = await specBundle(w, 'stray', 'hello', []);
   editBundle(stray, (c) => (c.annotations = { ...MEMBER, 'io.kubernetes.cri.container-name': 'nope' }));
-  await assert.rejects(restoreContainer('stray1', { root, imagePath: w.path('img'), bundle: stray, stdio: ['ignore', 'ignore', 'ignore'] }), (e: unknown) => e instanceof AmberError && /the image holds containers rpod, b; none is nope/.test(e.message));
+  await assert.rejects(restoreContainer('stray1', { root, imagePath: w.path('img'), bundle: stray, stdio: ['ignore', 'ignore', 'ignore'] }), (e: unknown) => e instanceof AmberError && /the image holds containers rpod, b, c; none is nope/.test(e.message));
   await sleep(200);
   assert.equal(readFileSync(join(data, 'a.state'), 'utf8').trim(), '3', 'nothing ran before every container was claimed');
 
   const b2 = await withOutput('b2', (stdio) => restoreContainer('memb', { root, imagePath: w.path('img'), bundle: member2, pidFile: w.path('b2.pid'), stdio }));
   assert.equal(Number(readFileSync(w.path('b2.pid'), 'utf8')), b2.pid);
-  assert.deepEqual([containerState('rpod', { root }).status, containerState('memb', { root }).status], ['running', 'running']);
+  assert.equal(containerState('memb', { root }).status, 'created', 'the pod waits for the container that had ended too (its root is the new bundle\'s)');
+  // The last claim rebuilds the pod: the ended container's relay ends as it did, the others run on.
+  const c2 = await withOutput('c2', (stdio) => restoreContainer('memc', { root, imagePath: w.path('img'), bundle: ended2, pidFile: w.path('c2.pid'), stdio }));
+  assert.equal(await c2.exited, 5);
+  assert.deepEqual(['rpod', 'memb', 'memc'].map((id) => containerState(id, { root }).status), ['running', 'running', 'stopped']);
   assert.deepEqual([containerState('rpod', { root }).pid, containerState('memb', { root }).pid], [a2.pid, b2.pid]);
 
   // The member carries on from tick 4 and exits 0; the sandbox container, still held, ends by SIGTERM.
@@ -97,6 +106,5 @@ test('a CRI pod of two containers is checkpointed whole and restored container b
   await killContainer('rpod', 15, { root });
   assert.equal(await a2.exited, 143);
   assert.equal(output('a2.out'), '');
-  await deleteContainer('memb', { root });
-  await deleteContainer('rpod', { root });
+  for (const id of ['memc', 'memb', 'rpod']) await deleteContainer(id, { root });
 });

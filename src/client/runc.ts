@@ -317,8 +317,8 @@ const CLAIM_TIMEOUT_MS = 5 * 60_000;
  * `runc restore --detach`, as runsc maps one whole-pod image to a restore per container: the pod's own
  * container (a container without CRI annotations, or CRI's sandbox container) brings the image's pod
  * back in a sandbox named id, its container bound to a relay on this process's stdio (its root and
- * mounts the new bundle's). Each other container of the image that was running at the cut is restored
- * by a restore of its own whose bundle names that sandbox (CRI's sandbox-id) and the container (CRI's
+ * mounts the new bundle's). Each other container of the image (one that had ended too, as runsc counts
+ * them all) is restored by a restore of its own whose bundle names that sandbox (CRI's sandbox-id) and the container (CRI's
  * container-name, else its id); it claims the container (the image it is given must hold it, but the pod
  * comes back from the sandbox container's image: one cut of every container). The pod is rebuilt and runs
  * when the last container has been claimed. Returns the relay (its pid also written to the pid file).

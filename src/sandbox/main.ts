@@ -27,14 +27,14 @@ type RestoreLaunch = Extract<Launch, { mode: 'restore' }>;
 
 /**
  * The image's containers a runc restore of the pod's own container waits for before the pod is rebuilt:
- * each that was running at the cut (or a pause container) and not restored by this launch's bundle.
+ * every one but those this launch's bundle restores, as runsc counts every container of its checkpoint.
+ * One that had ended at the cut is waited for too: its root and mounts are in the kernel's graph, and
+ * they are bound to the host directories its own restore's bundle names (the old ones may be gone).
  */
-async function awaited(plan: RestorePlan, launch: RestoreLaunch): Promise<string[]> {
+function awaited(plan: RestorePlan, launch: RestoreLaunch): string[] {
   if (launch.awaitClaims !== true) return [];
-  const { readPrograms } = await import('../runtime/programs.js');
-  const exited = new Set(readPrograms(plan.image).programs.filter((p) => p.state === 'exited').map((p) => p.container));
   const claimed = new Set((launch.replace ?? []).map((c) => c.name));
-  return plan.spec.containers.map((c) => c.name).filter((n) => !claimed.has(n) && !exited.has(n));
+  return plan.spec.containers.map((c) => c.name).filter((n) => !claimed.has(n));
 }
 
 /** Ends a pod that never got past its gate: each relay told 128+signal, the record stopped, this process gone. */
@@ -61,7 +61,7 @@ async function restore(root: StateRoot, id: string, launch: RestoreLaunch, stdio
   });
   const t1 = performance.now();
   for (const line of plan.recovered) console.log(`restore ${launch.imagePath}: ${line}`);
-  const waitFor = await awaited(plan, launch);
+  const waitFor = awaited(plan, launch);
   if (relays !== undefined && waitFor.length > 0) {
     const names = plan.spec.containers.map((c) => c.name);
     const record = () => {

@@ -12,8 +12,8 @@ export type Launch =
   /** spec: `restore --spec FILE`, as the client loaded it; relay: runc's restore, each container bound to
    *  a relay rather than a log file; replace: containers (by name) whose roots and mounts are those of
    *  the bundle restored into rather than the image's; awaitClaims: runc's restore of a pod of several
-   *  containers, rebuilt only once every container that was running at the cut and is not in replace has
-   *  been claimed by a restore of its own (restoregate.ts). */
+   *  containers, rebuilt only once every container of the image not in replace has been claimed by a
+   *  restore of its own (restoregate.ts). */
   | { mode: 'restore'; imagePath: string; spec?: SpecOverride; volumes: Record<string, string>; source: string; relay?: boolean; replace?: ContainerSpec[]; awaitClaims?: boolean };
 
 export interface ExecRequest {

@@ -1,7 +1,8 @@
 // A pod of several containers restored through runc's verbs, like runsc's restorer: the `runc restore` of
-// the pod's own container starts the sandbox on the whole-pod image, and each other container that was
-// running at the cut comes back through a `runc restore` of its own (containerd's shim makes one per
-// container), which claims it by name with its new bundle and attaches its relay. Nothing is rebuilt or
+// the pod's own container starts the sandbox on the whole-pod image, and each other container of the
+// image (runsc counts them all: one that had ended comes back ended, its relay exiting as it did) comes
+// back through a `runc restore` of its own (containerd's shim makes one per container), which claims it
+// by name with its new bundle and attaches its relay. Nothing is rebuilt or
 // runs until the last claim; then the whole pod is rebuilt at once and that claim is answered with how
 // it went. Meanwhile a signal to any container ends the sandbox, as a kill of a half-restored runsc does.
 import type { Socket } from 'node:net';

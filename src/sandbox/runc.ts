@@ -103,16 +103,6 @@ export class RuncContainers {
     this.#changed();
   }
 
-  /**
-   * runc restore of a container the pod was rebuilt without waiting for (it had ended at the cut): its
-   * relay, attached already, has been told how it ended.
-   */
-  claim(name: string): void {
-    const m = this.#members.get(name);
-    if (m === undefined) throw new Error(`the pod has no container ${name}`);
-    if (m.status !== 'stopped') throw new Error(`container ${name} is restored already`);
-  }
-
   /** runc start: the container's first process runs (a pause container just counts as running). */
   start(name: string): void {
     const m = this.#get(name);

@@ -184,8 +184,8 @@ export class PodServer {
           await runc.add(req.container);
           break;
         case 'claim':
-          runc.claim(req.container.name);
-          break;
+          // Every container of the image was claimed before the pod was rebuilt (restoregate.ts).
+          throw new Error(`container ${req.container.name} is restored already`);
         case 'start':
           runc.start(req.container);
           break;
