@@ -3,6 +3,7 @@
 // resumed, each WASI call made exactly once. .ci/run installs it (apt-get install binaryen) when root.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { join } from 'node:path';
 import { transformModuleWithReport } from '../transform/transform.js';
 import { drive, FakeWasi, guestBytes, runRaw } from '../transform/testing/fixture.js';
 import { Fiber } from '../wasi/suspend.js';
@@ -20,6 +21,8 @@ describe('native wasm-opt engine', () => {
     assert.match(n.engine, /^wasm-opt-\d+$/);
     assert.equal(findWasmOpt({ AMBER_WASM_OPT: 'none' }), null);
     assert.equal(findWasmOpt({ AMBER_WASM_OPT: '/nonexistent/wasm-opt' }), null);
+    // binaryen.js's wasm-opt in node_modules/.bin (first on PATH under npm test) is never taken for the native one.
+    assert.equal(findWasmOpt({ PATH: join(process.cwd(), 'node_modules', '.bin') }), null);
   });
 
   it('transforms guests that run as they do raw, preempted and blocked, each call made once', () => {

@@ -3,9 +3,9 @@
 // compiled to native code on every core, several times faster than binaryen.js on a large module and in
 // a fraction of its memory. Found on PATH (AMBER_WASM_OPT names another binary, or `none` for binaryen.js).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import type { TransformOptions } from '../transform/cache.js';
 import type { AsyncifyEngine } from '../transform/transform.js';
 
@@ -24,9 +24,22 @@ export interface NativeWasmOpt {
 }
 
 /** The native wasm-opt to use, or null (none installed, too old, or AMBER_WASM_OPT=none). */
+/**
+ * wasm-opt on PATH, skipping node_modules/.bin: binaryen's npm package puts its JavaScript wasm-opt there
+ * (npm test and npm run put that folder first), many times slower than Debian's native one.
+ */
+function nativeOnPath(env: NodeJS.ProcessEnv): string | null {
+  for (const dir of (env['PATH'] ?? '').split(delimiter)) {
+    if (dir === '' || /node_modules[\\/]\.bin[\\/]?$/.test(dir)) continue;
+    const candidate = join(dir, 'wasm-opt');
+    if (existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
 export function findWasmOpt(env: NodeJS.ProcessEnv = process.env): NativeWasmOpt | null {
-  const path = env['AMBER_WASM_OPT'] ?? 'wasm-opt';
-  if (path === 'none' || path === '') return null;
+  const path = env['AMBER_WASM_OPT'] ?? nativeOnPath(env);
+  if (path === null || path === 'none' || path === '') return null;
   const r = spawnSync(path, ['--version'], { encoding: 'utf8' });
   if (r.error !== undefined || r.status !== 0) return null;
   const version = Number(/version (\d+)/.exec(r.stdout)?.[1] ?? NaN);
