@@ -40,21 +40,48 @@ export function u32Frame(type: FrameType, n: number): Buffer {
   return frame(type, p);
 }
 
-/** Splits a byte stream into frames, keeping a partial one for the next chunk. */
+/**
+ * Splits a byte stream into frames. Chunks are kept as they come until a frame is whole, then joined
+ * once: a frame of a MiB arriving in 64 KiB chunks is copied once, not once a chunk.
+ */
 export class FrameReader {
-  #buf: Buffer = Buffer.alloc(0);
+  #chunks: Buffer[] = [];
+  #have = 0;
 
   /** Every whole frame the chunk completes. */
   push(chunk: Buffer): Array<{ type: number; payload: Buffer }> {
-    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+    if (chunk.length > 0) {
+      this.#chunks.push(chunk);
+      this.#have += chunk.length;
+    }
     const out: Array<{ type: number; payload: Buffer }> = [];
-    while (this.#buf.length >= HEADER) {
-      const len = this.#buf.readUInt32BE(1);
-      if (this.#buf.length < HEADER + len) break;
-      out.push({ type: this.#buf.readUInt8(0), payload: this.#buf.subarray(HEADER, HEADER + len) });
-      this.#buf = this.#buf.subarray(HEADER + len);
+    while (this.#have >= HEADER) {
+      const head = this.#head(HEADER);
+      const len = head.readUInt32BE(1);
+      if (this.#have < HEADER + len) break;
+      const whole = this.#head(HEADER + len);
+      out.push({ type: whole.readUInt8(0), payload: whole.subarray(HEADER, HEADER + len) });
+      this.#drop(HEADER + len);
     }
     return out;
+  }
+
+  /** The first n bytes kept (n <= #have), joining the chunks they span into the first. */
+  #head(n: number): Buffer {
+    const first = this.#chunks[0] as Buffer;
+    if (first.length >= n) return first;
+    let count = 0;
+    for (let got = 0; got < n; count++) got += (this.#chunks[count] as Buffer).length;
+    const joined = Buffer.concat(this.#chunks.slice(0, count));
+    this.#chunks.splice(0, count, joined);
+    return joined;
+  }
+
+  #drop(n: number): void {
+    const first = this.#chunks[0] as Buffer;
+    this.#have -= n;
+    if (first.length === n) this.#chunks.shift();
+    else this.#chunks[0] = first.subarray(n);
   }
 }
 

@@ -2,22 +2,31 @@
 // status, bound to the relay process that holds the host's stdio for it, like the pipes between runc's
 // init and containerd's shim. Until a relay attaches, output and the exit status wait here, so a process
 // may start (or a restored one go on) before its relay has connected; a relay that goes away is the
-// owner's to handle (the process is killed, as a container whose init died).
+// owner's to handle (the process is killed, as a container whose init died). Like a pipe, output holds a
+// bounded backlog: with RELAY_BACKLOG bytes not yet taken by the relay (or waiting for one to attach) a
+// write is EAGAIN, which a blocking descriptor turns into a wait (wasi/fd.ts), so a slow reader of
+// `ctr task exec`'s output slows the process down instead of growing the sandbox.
 import type { Socket } from 'node:net';
 import { EAGAIN, EBADF } from '../abi/errno.js';
 import type { FileType } from '../abi/stat.js';
 import { KernelError } from '../base/error.js';
 import type { HostStream } from '../fsimpl/hostfd/hostfd.js';
 import { FRAME, FrameReader, frame, u32Frame } from '../host/relayframes.js';
+import type { Readiness } from '../vfs/file.js';
+
+/** Output bytes not yet taken by the relay past which a write waits: the pipe's capacity. */
+export const RELAY_BACKLOG = 4 << 20;
 
 class RelayOutput implements HostStream {
   readonly type: FileType = 'fifo';
   readonly #send: (b: Buffer) => void;
+  readonly #backlog: () => number;
   readonly #kind: typeof FRAME.stdout | typeof FRAME.stderr;
 
-  constructor(kind: typeof FRAME.stdout | typeof FRAME.stderr, send: (b: Buffer) => void) {
+  constructor(kind: typeof FRAME.stdout | typeof FRAME.stderr, send: (b: Buffer) => void, backlog: () => number) {
     this.#kind = kind;
     this.#send = send;
+    this.#backlog = backlog;
   }
 
   read(): number {
@@ -25,8 +34,14 @@ class RelayOutput implements HostStream {
   }
 
   write(src: Uint8Array): number {
+    if (this.#backlog() >= RELAY_BACKLOG) throw new KernelError(EAGAIN);
     if (src.length > 0) this.#send(frame(this.#kind, src));
     return src.length;
+  }
+
+  readiness(): Readiness {
+    const room = Math.max(0, RELAY_BACKLOG - this.#backlog());
+    return { readable: false, writable: room > 0, hangup: false, nbytes: room };
   }
 
   close(): void {}
@@ -89,17 +104,19 @@ export class RelayBinding {
   onSignal: (signal: number) => void = () => {};
   /** Told when an attached relay goes away before the process has ended. */
   onDetach: () => void = () => {};
-  /** Told when input (or its end) arrives: a process blocked reading may go on now. */
-  onInput: () => void = () => {};
+  /** Told when a process waiting on its streams may go on now: input (or its end) arrived, output drained. */
+  onReady: () => void = () => {};
   #sock: Socket | null = null;
   #pending: Buffer[] = [];
+  #pendingBytes = 0;
   #exit: number | null = null;
   #asked = false;
 
   constructor() {
     const send = (b: Buffer) => this.#send(b);
-    this.stdout = new RelayOutput(FRAME.stdout, send);
-    this.stderr = new RelayOutput(FRAME.stderr, send);
+    const backlog = () => (this.#sock !== null ? this.#sock.writableLength : this.#pendingBytes);
+    this.stdout = new RelayOutput(FRAME.stdout, send, backlog);
+    this.stderr = new RelayOutput(FRAME.stderr, send, backlog);
     this.stdin = new RelayInput(() => {
       if (this.#asked) return;
       this.#asked = true;
@@ -121,8 +138,12 @@ export class RelayBinding {
   }
 
   #send(b: Buffer): void {
-    if (this.#sock !== null) this.#sock.write(b);
-    else this.#pending.push(b);
+    if (this.#sock !== null) {
+      this.#sock.write(b);
+      return;
+    }
+    this.#pending.push(b);
+    this.#pendingBytes += b.length;
   }
 
   /** Binds the relay on sock (whose attach line has been answered); rest is what followed that line. */
@@ -132,23 +153,26 @@ export class RelayBinding {
     this.relayPid = pid;
     for (const b of this.#pending) sock.write(b);
     this.#pending = [];
+    this.#pendingBytes = 0;
+    sock.on('drain', () => this.onReady());
     const reader = new FrameReader();
     const onData = (chunk: Buffer): void => {
       for (const f of reader.push(chunk)) {
         if (f.type === FRAME.stdin) this.stdin.push(Uint8Array.from(f.payload));
         else if (f.type === FRAME.stdinEnd) this.stdin.end();
         else if (f.type === FRAME.signal) this.onSignal(f.payload.readUInt32BE(0));
-        if (f.type === FRAME.stdin || f.type === FRAME.stdinEnd) this.onInput();
+        if (f.type === FRAME.stdin || f.type === FRAME.stdinEnd) this.onReady();
       }
     };
     sock.on('data', onData);
     sock.on('close', () => {
       this.stdin.end();
-      this.onInput();
+      this.onReady();
       if (this.#exit === null) this.onDetach();
     });
     if (rest.length > 0) onData(rest);
     if (this.#exit !== null) sock.end(u32Frame(FRAME.exit, this.#exit));
+    this.onReady();
   }
 
   /** The process ended with status: the relay is told (now, or when it attaches) and lets go. */

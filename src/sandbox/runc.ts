@@ -77,7 +77,7 @@ export class RuncContainers {
     const m: Member = { binding, status, exitCode: null, execs: new Set() };
     binding.onSignal = (sig) => this.signal(name, sig, false);
     binding.onDetach = () => this.signal(name, SIGKILL, true);
-    binding.onInput = () => this.#running.scheduler.pollSoon();
+    binding.onReady = () => this.#running.scheduler.pollSoon();
     this.#members.set(name, m);
     return m;
   }
@@ -176,7 +176,7 @@ export class RuncContainers {
       if (!HARMLESS.has(sig)) this.#running.scheduler.kill(task, 128 + sig);
     };
     binding.onDetach = () => this.#running.scheduler.kill(task, 128 + SIGKILL);
-    binding.onInput = () => this.#running.scheduler.pollSoon();
+    binding.onReady = () => this.#running.scheduler.pollSoon();
     accept();
     binding.attach(sock, req.pid, rest);
     void task.done.then((end) => {
