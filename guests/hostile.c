@@ -110,12 +110,17 @@ static int open_many(const char *path, long count) {
   return 0;
 }
 
+/* What alloc keeps: each block points at the one before, so the compiler cannot drop the mallocs. */
+static void *volatile kept;
+
 static int alloc(long mib) {
   long n = 0;
   while (n < mib) {
     char *p = malloc(1 << 20);
     if (p == NULL) break;
     memset(p, 'm', 1 << 20);
+    *(void **)p = kept;
+    kept = p;
     n++;
   }
   printf("allocated %ld MiB\n", n);

@@ -103,3 +103,53 @@ describe('exec output', () => {
       await s.ok(['delete', '--force', 'gone']);
     }));
 });
+
+describe('memory limits', { concurrency: true }, () => {
+  test('resources.limits.memory: a container\'s memory.grow fails at it (malloc NULL), its sibling without one is not held', () =>
+    withWorkspace(async (s) => {
+      const limits = { resources: { limits: { memory: '64Mi' } } };
+      const pod = s.path('pod.yaml');
+      writeFileSync(pod, JSON.stringify({
+        apiVersion: 'v1', kind: 'Pod', metadata: { name: 'mem' },
+        spec: { containers: [
+          { name: 'a', image: guest('hostile'), args: ['malloc', '1000'], ...limits },
+          { name: 'b', image: guest('hostile'), args: ['grow', '2000'], ...limits },
+          { name: 'c', image: guest('hostile'), args: ['malloc', '100'] },
+        ] },
+      }));
+      const lines = (await s.ok(['pod', 'run', pod])).stdout.trim().split('\n').sort();
+      const a = /^a \| allocated (\d+) MiB$/.exec(lines[0] ?? '');
+      assert.ok(a !== null && Number(a[1]) >= 48 && Number(a[1]) < 64, lines.join(' / '));
+      assert.deepEqual(lines.slice(1), ['b | grow refused', 'c | allocated 100 MiB']);
+    }));
+
+  test('the pod\'s total: its tmpfs pages are ENOMEM past it, and past it in linear memory the largest program is ended', () =>
+    withWorkspace(async (s) => {
+      const pod = (name: string, spec: Record<string, unknown>): string => {
+        const file = s.path(`${name}.yaml`);
+        writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec }));
+        return file;
+      };
+      const fill = pod('fill', {
+        resources: { limits: { memory: '64Mi' } },
+        containers: [{ name: 'fill', image: guest('hostile'), args: ['fill', '/data/f', '200'], volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+        volumes: [{ name: 'data', emptyDir: { medium: 'Memory' } }],
+      });
+      const wrote = /^fill \| wrote (\d+) MiB: ENOMEM\n$/.exec((await s.ok(['pod', 'run', fill])).stdout);
+      assert.ok(wrote !== null && Number(wrote[1]) >= 48 && Number(wrote[1]) < 64);
+
+      const two = pod('two', {
+        resources: { limits: { memory: '100Mi' } },
+        containers: [
+          { name: 'a', image: guest('hostile'), args: ['malloc', '80'] },
+          { name: 'b', image: guest('hostile'), args: ['malloc', '80'] },
+          { name: 't', image: guest('e2e_counter'), args: ['--ticks', '5', '--every-ms', '50'] },
+        ],
+      });
+      const r = await s.amber(['pod', 'run', two]);
+      assert.equal(r.code, 137, r.stderr);
+      assert.match(r.stderr, /^amber: container [ab]: pid \d+ ended \(137\): the pod's memory limit of 104857600 bytes is reached/m);
+      assert.match(r.stdout, /^[ab] \| allocated 80 MiB$/m);
+      assert.match(r.stdout, /^t \| 3$/m, 'the ticker beside them ran on');
+    }));
+});

@@ -9,6 +9,7 @@ import { inModule, inModuleAsync, readModuleFile } from '../host/modulefile.js';
 import type { CheckpointImage } from '../image/reader.js';
 import { carriedModule, modulePayloadName } from '../runtime/modules.js';
 import { readPrograms } from '../runtime/programs.js';
+import { withMemoryLimit } from './memorylimit.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
 import { ownBuffer } from '../transform/cache.js';
 
@@ -58,7 +59,7 @@ export async function loadRestoreModules(image: CheckpointImage, spec: PodSpec):
     if (exited.has(c.name)) continue; // it will not run again
     const want = wanted.get(c.name);
     const carried = want === undefined || want === '' ? null : imageModule(image, want);
-    out.set(c.name, carried ?? await restoreModuleFile(c.module, want));
+    out.set(c.name, await withMemoryLimit(carried ?? await restoreModuleFile(c.module, want), spec, c));
   }
   return out;
 }

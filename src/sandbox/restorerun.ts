@@ -6,6 +6,7 @@ import { guestFileBudget } from '../host/fdbudget.js';
 import { restorePod } from '../runtime/restore.js';
 import { amberRegistry, restoreResolver, type PodStdio } from './bindings.js';
 import type { RestorePlan } from './restoreplan.js';
+import { applyMemoryAccounts } from './memorylimit.js';
 import { loadRestoreModules } from './restoremodules.js';
 import type { RunningPod } from './running.js';
 
@@ -16,7 +17,9 @@ export async function startRestored(plan: RestorePlan, stdio: PodStdio): Promise
     const r = restorePod({ image: plan.image, registry: amberRegistry(), externals: bound.resolver, modules });
     await r.verified;
     r.pod.kernel.files.max = guestFileBudget();
-    return { spec: plan.spec, pod: r.pod, scheduler: r.scheduler, tasks: r.tasks, modules, ended: r.ended };
+    const running = { spec: plan.spec, pod: r.pod, scheduler: r.scheduler, tasks: r.tasks, modules, ended: r.ended };
+    applyMemoryAccounts(running, (line) => console.error(`amber: ${line}`));
+    return running;
   } catch (e) {
     bound.abandon();
     throw e;

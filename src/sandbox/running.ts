@@ -5,6 +5,7 @@ import { guestFileBudget } from '../host/fdbudget.js';
 import { prepareModuleFile, type LoadedModule } from '../host/modulecache.js';
 import { inModule } from '../host/modulefile.js';
 import { PodKernel } from '../runtime/pod.js';
+import { applyMemoryAccounts, withMemoryLimit } from './memorylimit.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
 import { Scheduler, type Task, type TaskEnd } from '../wasi/scheduler.js';
 import { nodePodHost, type PodStdio } from './bindings.js';
@@ -29,7 +30,7 @@ export interface RunningPod {
 /** Each container's module, transformed and compiled, by container name (a pause container has none). */
 export async function loadPodModules(spec: PodSpec): Promise<Map<string, LoadedModule>> {
   const out = new Map<string, LoadedModule>();
-  for (const c of spec.containers) if (c.pause !== true) out.set(c.name, await prepareModuleFile(c.module));
+  for (const c of spec.containers) if (c.pause !== true) out.set(c.name, await withMemoryLimit(await prepareModuleFile(c.module), spec, c));
   return out;
 }
 
@@ -38,7 +39,9 @@ export async function createPod(spec: PodSpec, stdio: PodStdio): Promise<Running
   const modules = await loadPodModules(spec);
   const pod = PodKernel.build(spec, nodePodHost(stdio));
   pod.kernel.files.max = guestFileBudget();
-  return { spec, pod, scheduler: new Scheduler(pod.kernel), tasks: new Map(), modules, ended: new Map() };
+  const running: RunningPod = { spec, pod, scheduler: new Scheduler(pod.kernel), tasks: new Map(), modules, ended: new Map() };
+  applyMemoryAccounts(running, (line) => console.error(`amber: ${line}`));
+  return running;
 }
 
 /** Schedules a created container's first process; null for a pause container, which runs nothing. */

@@ -10,6 +10,7 @@ import { BufferStream, NullStream } from '../host/streams.js';
 import { prepareModuleFile } from '../host/modulecache.js';
 import type { LastCut } from './cut.js';
 import { ExecOutputStream } from './execoutput.js';
+import { withMemoryLimit } from './memorylimit.js';
 import { parseRequest, type CheckpointRequest, type ContainerRequest, type ControlReply, type ControlRequest, type ExecRequest } from './protocol.js';
 import { RuncContainers, type RelayBindings } from './runc.js';
 import { containerEnds, type RunningPod } from './running.js';
@@ -217,7 +218,9 @@ export class PodServer {
     if (!running.pod.containers.has(req.container)) return { ok: false, error: `pod ${this.#id} has no container ${req.container}` };
     let loaded;
     try {
+      const c = running.pod.containers.get(req.container);
       loaded = await prepareModuleFile(req.module);
+      if (c !== undefined) loaded = await withMemoryLimit(loaded, running.spec, c.spec);
     } catch (e) {
       return { ok: false, error: firstLine(e) };
     }

@@ -9,6 +9,7 @@ import { Dentry } from '../../vfs/dentry.js';
 import { CLOCK_KEY, nowOf, type RealtimeClock } from '../../vfs/external.js';
 import { Filesystem, type Creds, type DirEntry } from '../../vfs/filesystem.js';
 import { tmpfsSuperOptions } from '../../vfs/mountinfo.js';
+import type { MemoryAccount } from '../../vfs/memaccount.js';
 import { TmpfsInode } from './inode.js';
 
 export interface TmpfsOptions {
@@ -36,6 +37,8 @@ export class Tmpfs extends Filesystem {
   /** Bytes of file pages held, by named files and by unlinked ones still open (not saved: counted as
    *  a load makes the inodes). */
   #used = 0;
+  /** The memory limit its pages count against (a container's or the pod's), set by who mounts it; not saved. */
+  #account: MemoryAccount | null = null;
 
   /** A new, empty tmpfs; or (given `loaded`, a load) one without a root yet, which fill() sets. */
   constructor(opts: TmpfsOptions, loaded?: { nextIno: number }) {
@@ -56,22 +59,31 @@ export class Tmpfs extends Filesystem {
     return this.#used;
   }
 
-  /** bytes more for pages; ENOSPC if they would go past size=. */
+  /** Counts its pages, those held now and to come, against account. */
+  chargeTo(account: MemoryAccount): void {
+    this.#account?.uncharge(this.#used);
+    this.#account = account;
+    account.uncharge(-this.#used);
+  }
+
+  /** bytes more for pages; ENOSPC if they would go past size=, ENOMEM past its memory limit. */
   charge(bytes: number): void {
     if (bytes <= 0) return;
     if (this.#sizeBytes !== undefined && this.#used + bytes > this.#sizeBytes) throw new KernelError(ENOSPC);
+    this.#account?.charge(bytes);
     this.#used += bytes;
   }
 
   /** Pages freed (a truncate); or counted without a limit (an inode a load makes). */
   uncharge(bytes: number): void {
     this.#used -= bytes;
+    this.#account?.uncharge(bytes);
   }
 
   /** An inode's pages go once no name and no open file holds it (shmem_evict_inode). */
   releaseInode(inode: TmpfsInode): void {
     if (inode.data === null || inode.nlink > 0 || inode.opens > 0) return;
-    this.#used -= inode.data.allocatedBytes;
+    this.uncharge(inode.data.allocatedBytes);
     inode.data.truncate(0);
   }
 

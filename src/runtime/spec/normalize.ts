@@ -69,6 +69,7 @@ export function normalizePod(m: PodManifest): PodSpec {
       env: c.env.map((e) => `${e.name}=${e.value}`),
       cwd: c.workingDir ?? '/',
       user: { uid: 0, gid: 0, additionalGids: [] },
+      ...(c.memoryBytes !== undefined ? { memoryBytes: c.memoryBytes } : {}),
       mounts,
     };
   });
@@ -81,6 +82,7 @@ export function normalizePod(m: PodManifest): PodSpec {
     name: m.name,
     userns: !m.hostUsers,
     idMappings: { uid: [], gid: [] },
+    ...(m.memoryBytes !== undefined ? { memoryBytes: m.memoryBytes } : {}),
     volumes,
     containers,
     warnings,
@@ -185,6 +187,7 @@ export function normalizeOci(c: OciConfig, opts: { id: string; containerName?: s
     cwd: c.process.cwd,
     user: { uid: c.process.user.uid, gid: c.process.user.gid, additionalGids: [...c.process.user.additionalGids] },
     ...(nofile !== undefined ? { nofile } : {}),
+    ...(c.linux.memoryLimit !== undefined ? { memoryBytes: c.linux.memoryLimit } : {}),
     rootfs: { hostPath: c.root.path, readOnly: c.root.readonly, field: 'root.path' },
     mounts,
   };

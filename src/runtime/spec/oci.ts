@@ -48,7 +48,7 @@ export interface OciConfig {
   hostname?: string;
   mounts: OciMount[];
   annotations: Record<string, string>;
-  linux: { uidMappings: IdMapping[]; gidMappings: IdMapping[]; namespaces: NamespaceType[] };
+  linux: { uidMappings: IdMapping[]; gidMappings: IdMapping[]; namespaces: NamespaceType[]; memoryLimit?: number };
 }
 
 const envEntry = str.refine((s) => s.indexOf('=') > 0, { error: (iss) => `expected "KEY=VALUE", got ${quote(iss.input)}` });
@@ -91,6 +91,8 @@ const idMapping = mapping({ containerID: u32, hostID: u32, size: u32 }, 'a mappi
 });
 
 const linux = mapping({
+  // resources.memory.limit is enforced (runc's memory cgroup limit); the rest of resources is tolerated.
+  resources: z.looseObject({ memory: z.looseObject({ limit: z.number(expected('a whole number of bytes')).int().optional() }, expected('a mapping')).optional() }, expected('a mapping')).optional(),
   uidMappings: listOf(idMapping, 'a list of id mappings').optional(),
   gidMappings: listOf(idMapping, 'a list of id mappings').optional(),
   namespaces: listOf(
@@ -110,6 +112,11 @@ const linux = mapping({
     }
   }
 });
+
+/** linux.resources.memory.limit as a limit: none for 0 or below (runc reads -1 as "unlimited"). */
+function memoryLimitOf(limit: number | undefined): { memoryLimit?: number } {
+  return limit !== undefined && limit > 0 ? { memoryLimit: limit } : {};
+}
 
 const config = mapping(
   {
@@ -173,6 +180,8 @@ export function parseOciConfig(text: string, opts: { file: string; bundleDir: st
       uidMappings: c.linux?.uidMappings ?? [],
       gidMappings: c.linux?.gidMappings ?? [],
       namespaces: (c.linux?.namespaces ?? []).map((n) => n.type),
+      // runc reads a limit of 0 or below as none (-1 is "unlimited").
+      ...memoryLimitOf(c.linux?.resources?.memory?.limit),
     },
   };
   if (c.hostname !== undefined) out.hostname = c.hostname;

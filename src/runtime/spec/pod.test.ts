@@ -175,6 +175,7 @@ spec:
       {
         name: 'a',
         image: '../guests/counter.wasm',
+        memoryBytes: 64 * 1024 * 1024,
         module: '/work/guests/counter.wasm',
         args: ['--ticks', '3'],
         env: [

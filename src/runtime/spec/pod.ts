@@ -4,7 +4,7 @@
 // dropped; fields that would change what runs (command, valueFrom, initContainers) are refused.
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { quote, SpecError, validate } from './error.js';
+import { expected, quote, SpecError, validate } from './error.js';
 import { absPath, bool, custom, dnsLabel, fitsPath, dnsSubdomain, listOf, mapping, nonEmpty, refused, str, stringList } from './fields.js';
 import { MAX_DEPTH, plainData } from './plain.js';
 import { cleanPath, isAbsolute, resolvePath } from './paths.js';
@@ -29,6 +29,8 @@ export interface PodManifest {
   hostUsers: boolean;
   containers: ContainerManifest[];
   volumes: VolumeManifest[];
+  /** spec.resources.limits.memory in bytes (pod-level resources): the pod's total. */
+  memoryBytes?: number;
 }
 
 export interface ContainerManifest {
@@ -41,6 +43,8 @@ export interface ContainerManifest {
   env: Array<{ name: string; value: string }>;
   workingDir?: string;
   volumeMounts: VolumeMountManifest[];
+  /** resources.limits.memory in bytes. */
+  memoryBytes?: number;
 }
 
 export interface VolumeMountManifest {
@@ -86,8 +90,17 @@ const volumeMount = mapping(
   'a mapping with name and mountPath',
 );
 
+/** A memory quantity (`64Mi`), at most 2^53-1 bytes. */
+const memoryQuantity = custom<string | number>((v) => (typeof v === 'string' || typeof v === 'number') && parseQuantity(v) !== undefined, 'a quantity such as 256Mi').superRefine((v, ctx) => {
+  if ((parseQuantity(v) ?? 0) > MAX_SIZE_BYTES) ctx.addIssue({ code: 'custom', message: `expected at most 8Pi (2^53-1 bytes), got ${quote(v)}` });
+});
+
+/** resources: limits.memory is enforced; requests and other resources (cpu) are accepted and not. */
+const resources = z.looseObject({ limits: z.looseObject({ memory: memoryQuantity.optional() }, expected('a mapping of resource limits')).optional() }, expected('a mapping (resources)')).optional();
+
 const container = mapping(
   {
+    resources,
     name: dnsLabel,
     image: nonEmpty,
     command: refused('the program is the .wasm file in image; give its arguments in args'),
@@ -135,6 +148,7 @@ const spec = mapping(
     hostUsers: bool.optional(),
     containers: listOf(container, 'a list of containers').min(1, { error: 'expected at least one container' }),
     initContainers: refused('Amber runs no init containers'),
+    resources,
     volumes: listOf(volume, 'a list of volumes').optional(),
   },
   'a mapping (a Pod spec)',
@@ -224,6 +238,8 @@ export function parsePodManifest(text: string, opts: { file: string; dir: string
         }),
       };
       if (c.workingDir !== undefined) out.workingDir = cleanPath(c.workingDir);
+      const memory = c.resources?.limits?.memory;
+      if (memory !== undefined) out.memoryBytes = parseQuantity(memory) ?? 0;
       return out;
     }),
     volumes: (s.volumes ?? []).map((v) => {
@@ -241,5 +257,6 @@ export function parsePodManifest(text: string, opts: { file: string; dir: string
       if (v.hostPath !== undefined) out.hostPath = { path: resolvePath(opts.dir, v.hostPath.path), type: v.hostPath.type ?? '' };
       return out;
     }),
+    ...(s.resources?.limits?.memory !== undefined ? { memoryBytes: parseQuantity(s.resources.limits.memory) ?? 0 } : {}),
   };
 }

@@ -23,6 +23,8 @@ export interface PodSpec {
    *  checkpoint images (org.criu.checkpoint.pod.namespace) and shown by inspect; nothing runs by them.
    *  Absent in specs saved by images of format 1. */
   metadata?: PodMetadata;
+  /** The pod's memory limit (spec.resources.limits.memory): every container's memory and the pod's tmpfs. */
+  memoryBytes?: number;
   /** The pod's volumes, each one kernel object owned by the pod, keyed by name (unique). */
   volumes: VolumeSpec[];
   containers: ContainerSpec[];
@@ -81,6 +83,9 @@ export interface ContainerSpec {
   user: { uid: number; gid: number; additionalGids: number[] };
   /** RLIMIT_NOFILE of its processes (an OCI bundle's process.rlimits): runc's 1024 when absent. */
   nofile?: number;
+  /** resources.limits.memory (linux.resources.memory.limit): its linear memory, plus the bytes of the
+   *  tmpfs mounts it owns, stay within it (a failed memory.grow, ENOMEM). */
+  memoryBytes?: number;
   /** An OCI bundle's root: this host directory is the container's "/" (a fresh tmpfs if absent). */
   rootfs?: { hostPath: string; readOnly: boolean; field: string };
   /**

@@ -64,7 +64,7 @@ const container: Shape<PodSpec['containers'][number]> = obj(
     user: obj({ uid: u32, gid: u32, additionalGids: list(u32) }),
     mounts: list(mount),
   },
-  { pause: bool, rootfs: obj({ hostPath, readOnly: bool, field: str }), nofile: int(0, 2 ** 20) },
+  { pause: bool, rootfs: obj({ hostPath, readOnly: bool, field: str }), nofile: int(0, 2 ** 20), memoryBytes: size },
 );
 
 const fields = obj(
@@ -80,6 +80,7 @@ const fields = obj(
   },
   {
     hostname: str,
+    memoryBytes: size,
     metadata: obj({ labels: dict(str), annotations: dict(str) }, { namespace: str }),
     given: anyText,
   },
