@@ -302,9 +302,13 @@ export class Scheduler {
       if (t === undefined) {
         const waitMs = Math.min(pollMs, deadlineMs);
         await new Promise<void>((res) => {
-          this.#wake = res;
-          // A timer holds at most 2^31-1 ms (node fires a longer one at once): a far deadline wakes early, to look again.
-          setTimeout(() => this.#kick(), Number.isFinite(waitMs) ? Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(waitMs))) : 50);
+          // A timer holds at most 2^31-1 ms (node fires a longer one at once): a far deadline wakes early, to
+          // look again. Woken before it (a kill, an exec), the timer goes: it would hold the process open.
+          const timer = setTimeout(() => this.#kick(), Number.isFinite(waitMs) ? Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(waitMs))) : 50);
+          this.#wake = () => {
+            clearTimeout(timer);
+            res();
+          };
         });
         lastYield = performance.now();
         continue;
