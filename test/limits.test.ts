@@ -11,7 +11,7 @@ import { describe, test } from 'node:test';
 import { amberBin, guest } from './testing/amber.js';
 import { numbers, range } from './testing/counters.js';
 import { manifest } from './testing/manifests.js';
-import { sleep, until } from './testing/wait.js';
+import { until } from './testing/wait.js';
 import { withWorkspace } from './testing/workspace.js';
 
 describe('limits', { concurrency: true }, () => {
@@ -95,7 +95,13 @@ describe('exec output', () => {
       await s.ok(['pod', 'run', '--detach', '--name', 'gone', pod]);
       // 100 GB to a client that never reads: the exec waits on it, then the client is killed.
       const client = spawn(process.execPath, [amberBin, '--root', s.root, 'exec', 'gone', 'c', '--', guest('hostile'), 'out', '100000'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      await sleep(2000);
+      // Under way once its first output came (2 s was not always enough to start it on a loaded machine).
+      let started = false;
+      client.stdout.once('data', () => {
+        started = true;
+        client.stdout.pause();
+      });
+      await until('the exec\'s first output', () => started, 60_000);
       const busy = await s.amber(['checkpoint', 'gone', '--image-path', s.path('busy'), '--leave-running']);
       assert.match(busy.stderr, /has an exec in progress/, 'the exec was still running while its client was');
       client.kill('SIGKILL');
