@@ -166,12 +166,21 @@ function sourceBuffer(mib: number): Buffer {
 function restoreForeground(root: string, image: string, name: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [AMBER, '--root', root, 'restore', '--image-path', image, '--name', name], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // In a process group of its own: the command runs itself again with the guests' stack (cli/reexec.ts),
+    // and both must go, or the second keeps the pod running and this process waiting on its pipes.
+    const child = spawn(process.execPath, [AMBER, '--root', root, 'restore', '--image-path', image, '--name', name], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const kill = (): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    };
     let out = '';
     let err = '';
     let done = false;
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      kill();
       if (!done) reject(new Error(`foreground restore of ${image}: no "resumed" line within 120 s\n${out}${err}`));
     }, 120_000);
     child.stdout.setEncoding('utf8');
@@ -182,7 +191,7 @@ function restoreForeground(root: string, image: string, name: string): Promise<n
         done = true;
         const ms = performance.now() - t0;
         clearTimeout(timer);
-        child.kill('SIGKILL');
+        kill();
         resolve(ms);
       }
     });
@@ -193,6 +202,7 @@ function restoreForeground(root: string, image: string, name: string): Promise<n
       if (!done) {
         done = true;
         clearTimeout(timer);
+        kill();
         reject(new Error(`foreground restore of ${image} exited ${code} before the program ran:\n${out}${err}`));
       }
     });
