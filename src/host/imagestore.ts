@@ -16,6 +16,8 @@ import { processAlive } from './pidalive.js';
 const NOATIME = fs.constants.O_NOATIME ?? 0;
 /** The most one write(2) of writeFile is given. */
 const WRITE_SLICE = 8 << 20;
+/** Files up to this size not flushed at once are written on the caller's thread (writeFile). */
+const SMALL_WRITE = 64 << 10;
 
 /** A node:fs failure as one line: "/x/img/index.json: permission denied". */
 export function imageErrorOf(path: string, e: unknown): unknown {
@@ -140,6 +142,12 @@ export class NodeImageStore implements ImageStore {
   }
 
   async writeFile(path: string, bytes: Uint8Array, options: { sync?: boolean } = {}): Promise<void> {
+    // A small file not flushed now is written on this thread: into the page cache, a few syscalls, where
+    // three trips to the thread pool and back cost more (an incremental checkpoint's few blobs and JSON).
+    if (options.sync === false && bytes.length <= SMALL_WRITE) {
+      on(path, () => fs.writeFileSync(path, bytes, { flag: 'wx', mode: 0o644 }));
+      return;
+    }
     // Open, write, fsync and close each run on libuv's thread pool: several blobs are flushed at once
     // while the writer hashes the next (the disk merges their flushes into few journal commits).
     let handle: fs.promises.FileHandle | undefined;

@@ -24,10 +24,11 @@ export const ARTIFACT_TYPE = 'application/vnd.amber.checkpoint.v1';
 /**
  * The format this Amber writes, recorded in every image's config; it reads this one and every earlier
  * one (test/fixtures/images/ holds an image of each). 1: modules named by host path and hash. 2: the
- * image carries each program's transformed module (runtime/modules.ts) and the spec as given.
+ * image carries each program's transformed module (runtime/modules.ts) and the spec as given. 3: a
+ * payload may have patch layers over its parts (patch.ts), and memory is in parts of 4 MiB.
  */
 export const FORMAT_NAME = 'amber-checkpoint';
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 
 export const ANNOTATION_REF_NAME = 'org.opencontainers.image.ref.name';
 export const ANNOTATION_CREATED = 'org.opencontainers.image.created';
@@ -36,6 +37,10 @@ export const REF_NAME = 'checkpoint';
 export const ANNOTATION_NAME = 'org.amber.name';
 /** On a layer of a payload in parts: "<index>/<count>", index from 0. */
 export const ANNOTATION_PART = 'org.amber.part';
+/** On a patch layer (patch.ts) of the payload org.amber.name names: "<index>/<count>", applied in index
+ *  order over the payload's parts. Its media type's kind is PATCH_KIND. */
+export const ANNOTATION_PATCH = 'org.amber.patch';
+export const PATCH_KIND = 'patch';
 /** On a compressed layer: the payload bytes' size before compression. */
 export const ANNOTATION_SIZE = 'org.amber.size';
 /** On a compressed layer: "sha256:<hex>" of the payload bytes before compression (so a later

@@ -6,8 +6,8 @@ import { MAX_JSON, readBlob } from './blobs.js';
 import { ImageError } from './error.js';
 import { JsonAt } from './json.js';
 import {
-  ANNOTATION_CONTENT, ANNOTATION_NAME, ANNOTATION_PART, ANNOTATION_REF_NAME, ANNOTATION_SIZE, CONFIG_KEY, FORMAT_NAME,
-  FORMAT_VERSION, hexOf, INDEX_FILE, LAYOUT_FILE, MEDIA_CONFIG, MEDIA_IMAGE_CONFIG, MEDIA_MANIFEST, parseLayerMediaType, REF_NAME,
+  ANNOTATION_CONTENT, ANNOTATION_NAME, ANNOTATION_PART, ANNOTATION_PATCH, ANNOTATION_REF_NAME, ANNOTATION_SIZE, CONFIG_KEY, FORMAT_NAME,
+  FORMAT_VERSION, hexOf, INDEX_FILE, LAYOUT_FILE, MEDIA_CONFIG, MEDIA_IMAGE_CONFIG, MEDIA_MANIFEST, parseLayerMediaType, PATCH_KIND, REF_NAME,
   type CheckpointConfig,
 } from './layout.js';
 import type { ImageStore } from './store.js';
@@ -39,6 +39,13 @@ export interface OpenedImage {
   readonly annotations: Readonly<Record<string, string>>;
   /** Payload name → its layers, parts in order; in manifest order. */
   readonly payloads: ReadonlyMap<string, readonly Layer[]>;
+  /** Payload name → its patch layers (patch.ts), in the order they apply; only payloads that have some. */
+  readonly patches: ReadonlyMap<string, readonly Layer[]>;
+}
+
+/** Every layer of an opened image: parts, then patches. */
+export function allLayers(image: OpenedImage): Layer[] {
+  return [...image.payloads.values(), ...image.patches.values()].flat();
 }
 
 /** Reads a small whole file of the image; null if it is missing. */
@@ -124,7 +131,7 @@ function checkConfig(dir: string, json: JsonAt): CheckpointConfig {
   };
 }
 
-function layerOf(at: JsonAt, hasCodec: (suffix: string) => boolean): { name: string; part: string | null; layer: Layer } {
+function layerOf(at: JsonAt, hasCodec: (suffix: string) => boolean): { name: string; part: string | null; patch: string | null; layer: Layer } {
   const mediaType = at.get('mediaType');
   const media = parseLayerMediaType(mediaType.string());
   if (media === null) throw mediaType.error('application/vnd.amber.checkpoint.<kind>.v1[+codec]');
@@ -140,6 +147,11 @@ function layerOf(at: JsonAt, hasCodec: (suffix: string) => boolean): { name: str
   const name = notes[ANNOTATION_NAME];
   if (name === undefined || name === '') throw annotations.get(ANNOTATION_NAME).error('a payload name');
   const part = notes[ANNOTATION_PART] ?? null;
+  const patch = notes[ANNOTATION_PATCH] ?? null;
+  if (patch !== null && (part !== null || media.kind !== PATCH_KIND)) {
+    throw annotations.get(ANNOTATION_PATCH).error(`only on a layer of kind ${PATCH_KIND} that is no part`);
+  }
+  if (patch === null && media.kind === PATCH_KIND) throw annotations.get(ANNOTATION_PATCH).error('"<index>/<count>" on a patch layer');
   let size = blobSize;
   let contentHex: string | null = hex;
   if (media.suffix !== '') {
@@ -148,40 +160,60 @@ function layerOf(at: JsonAt, hasCodec: (suffix: string) => boolean): { name: str
     size = s !== undefined && /^(0|[1-9][0-9]{0,15})$/.test(s) ? Number(s) : NaN;
     if (!Number.isSafeInteger(size)) throw annotations.get(ANNOTATION_SIZE).error('a size in decimal');
   }
-  const label = `blob sha256:${hex} (payload "${name}"${part === null ? '' : ` part ${part}`})`;
+  const label = `blob sha256:${hex} (payload "${name}"${part === null ? '' : ` part ${part}`}${patch === null ? '' : ` patch ${patch}`})`;
   const codec = media.suffix === '' ? null : media.suffix.slice(1);
-  return { name, part, layer: { hex, blobSize, size, kind: media.kind, codec, contentHex, label, annotations: notes } };
+  return { name, part, patch, layer: { hex, blobSize, size, kind: media.kind, codec, contentHex, label, annotations: notes } };
 }
 
-/** Groups layers by payload name, checking parts are 0..count-1, each once. */
-function groupLayers(layers: JsonAt[], hasCodec: (suffix: string) => boolean): Map<string, Layer[]> {
-  const parts = new Map<string, { count: number | null; layers: (Layer | undefined)[]; at: JsonAt }>();
-  for (const at of layers) {
-    const { name, part, layer } = layerOf(at, hasCodec);
-    let index = 0;
-    let count: number | null = null;
-    if (part !== null) {
-      const m = /^(0|[1-9][0-9]{0,8})\/([1-9][0-9]{0,8})$/.exec(part);
-      index = Number(m?.[1]);
-      count = Number(m?.[2]);
-      if (m === null || index >= count) throw at.get('annotations').get(ANNOTATION_PART).error('"<index>/<count>"');
-    }
-    const group = parts.get(name) ?? { count, layers: [], at };
-    parts.set(name, group);
-    if (group.count !== count || group.layers[index] !== undefined) {
-      throw at.error(`one layer for each part of payload "${name}" (a duplicate, or a count that differs)`);
-    }
-    group.layers[index] = layer;
+interface Group {
+  count: number | null;
+  layers: (Layer | undefined)[];
+  at: JsonAt;
+}
+
+/** Puts layer at "<index>/<count>" (null: the one layer) of its group; false if taken or not fitting. */
+function placed(groups: Map<string, Group>, name: string, where: string | null, layer: Layer, at: JsonAt, key: string): void {
+  let index = 0;
+  let count: number | null = null;
+  if (where !== null) {
+    const m = /^(0|[1-9][0-9]{0,8})\/([1-9][0-9]{0,8})$/.exec(where);
+    index = Number(m?.[1]);
+    count = Number(m?.[2]);
+    if (m === null || index >= count) throw at.get('annotations').get(key).error('"<index>/<count>"');
   }
+  const group = groups.get(name) ?? { count, layers: [], at };
+  groups.set(name, group);
+  if (group.count !== count || group.layers[index] !== undefined) {
+    throw at.error(`one layer for each ${key === ANNOTATION_PART ? 'part' : 'patch'} of payload "${name}" (a duplicate, or a count that differs)`);
+  }
+  group.layers[index] = layer;
+}
+
+/** Each group's layers in order, checking there is one for every index. */
+function complete(groups: Map<string, Group>, what: string): Map<string, Layer[]> {
   const out = new Map<string, Layer[]>();
-  for (const [name, group] of parts) {
+  for (const [name, group] of groups) {
     const all = group.layers.filter((l): l is Layer => l !== undefined);
     if (all.length !== (group.count ?? 1)) {
-      throw group.at.error(`${group.count} parts of payload "${name}", found ${all.length}`);
+      throw group.at.error(`${group.count} ${what} of payload "${name}", found ${all.length}`);
     }
     out.set(name, all);
   }
   return out;
+}
+
+/** Groups layers by payload name, checking parts are 0..count-1, each once, and patches too, over a
+ *  payload the image has. */
+function groupLayers(layers: JsonAt[], hasCodec: (suffix: string) => boolean): { payloads: Map<string, Layer[]>; patches: Map<string, Layer[]> } {
+  const parts = new Map<string, Group>();
+  const patches = new Map<string, Group>();
+  for (const at of layers) {
+    const { name, part, patch, layer } = layerOf(at, hasCodec);
+    if (patch !== null) placed(patches, name, patch, layer, at, ANNOTATION_PATCH);
+    else placed(parts, name, part, layer, at, ANNOTATION_PART);
+  }
+  for (const [name, group] of patches) if (!parts.has(name)) throw group.at.error(`a patch of a payload the image has, not of "${name}"`);
+  return { payloads: complete(parts, 'parts'), patches: complete(patches, 'patches') };
 }
 
 /**
@@ -221,13 +253,13 @@ export function openImage(store: ImageStore, path: string, anyCodec = false): Op
   const config = checkConfig(dir, configType === MEDIA_IMAGE_CONFIG ? configJson.get(CONFIG_KEY) : configJson);
 
   const hasCodec = (suffix: string): boolean => anyCodec || store.codecs?.has(suffix.slice(1)) === true;
-  const payloads = groupLayers(manifest.get('layers').array(), hasCodec);
-  return { dir, manifestDigest: `sha256:${index.hex}`, config, annotations: manifest.get('annotations').strings(), payloads };
+  const { payloads, patches } = groupLayers(manifest.get('layers').array(), hasCodec);
+  return { dir, manifestDigest: `sha256:${index.hex}`, config, annotations: manifest.get('annotations').strings(), payloads, patches };
 }
 
 /** The codecs image dir's layers are compressed with ("gzip", "zstd"), so a caller can load them first. */
 export function imageCodecs(store: ImageStore, path: string): Set<string> {
   const out = new Set<string>();
-  for (const layers of openImage(store, path, true).payloads.values()) for (const l of layers) if (l.codec !== null) out.add(l.codec);
+  for (const l of allLayers(openImage(store, path, true))) if (l.codec !== null) out.add(l.codec);
   return out;
 }

@@ -12,6 +12,12 @@ export interface Payload {
   readonly bytes: Uint8Array;
   /** For a payload in parts: this part's index from 0, and how many there are. */
   readonly part?: { readonly index: number; readonly count: number };
+  /**
+   * For a patch (patch.ts's encodePatch) of the payload named name: this patch's index from 0, and how
+   * many there are; applied in index order over the payload's parts, which must be given too. Its layer's
+   * kind is "patch", whatever kind says.
+   */
+  readonly patch?: { readonly index: number; readonly count: number };
   /** Annotations of its layer (each part's) beside Amber's own org.amber.name/part/size/content, which
    *  they may not set. */
   readonly annotations?: Readonly<Record<string, string>>;

@@ -3,11 +3,13 @@
 // before its bytes are used; by default all of them up front, so a damaged image is refused before a
 // restore changes anything. A restore reads memory straight into the program's (copyTo) and hashes it off
 // its thread meanwhile, then waits for every blob to be verified (verified()) before the program runs.
-// The image directory is only ever opened read-only.
+// A payload's patches (patch.ts) are laid over its parts in order, by payload(), and for copyTo by
+// verified() once the parts' checks are done. The image directory is only ever opened read-only.
 import { digestMismatch, readBlob, readBlobUnverified } from './blobs.js';
 import { ImageError } from './error.js';
 import type { CheckpointConfig } from './layout.js';
-import { openImage, type Layer } from './manifest.js';
+import { allLayers, openImage, type Layer } from './manifest.js';
+import { applyPatch, decodePatch } from './patch.js';
 import type { ImageStore } from './store.js';
 
 export interface ReadOptions {
@@ -34,7 +36,8 @@ export interface CheckpointImage {
   size(name: string): number;
   /** The annotations of a payload's (first) layer, Amber's own included. */
   layerAnnotations(name: string): Readonly<Record<string, string>>;
-  /** A payload's bytes, its parts joined (once: read in place). Treat them as read-only: they are shared. */
+  /** A payload's bytes, its parts joined (once: read in place) and its patches laid over them. Treat them
+   *  as read-only: they are shared. */
   payload(name: string): Uint8Array;
   /** A payload's parts in order (one for a payload not written in parts): views of payload(name). */
   parts(name: string): Uint8Array[];
@@ -53,9 +56,10 @@ export interface PayloadSource {
   /** The payload's size in bytes. */
   readonly length: number;
   /**
-   * Reads the payload into into[0, length) now. An all-zero part is not read where into is zero already
-   * (at and past zeroFrom); a part met before is copied. The bytes are checked off this thread: use none
-   * of them before verified() resolves (on a rejection into holds anything).
+   * Reads the payload into into[0, length) now: its parts; its patches are laid over them by verified(),
+   * once the parts are checked. An all-zero part is not read where into is zero already (at and past
+   * zeroFrom); a part met before is copied. The bytes are checked off this thread: use none of them
+   * before verified() resolves (on a rejection into holds anything).
    */
   copyTo(into: Uint8Array, zeroFrom: number): void;
 }
@@ -68,7 +72,7 @@ export function readImage(store: ImageStore, dir: string, options: ReadOptions =
   const image = openImage(store, dir);
   const { onProgress } = options;
   const blobs = new Map<string, Layer>();
-  for (const layers of image.payloads.values()) for (const l of layers) blobs.set(l.hex, l);
+  for (const l of allLayers(image)) blobs.set(l.hex, l);
   let total = 0;
   for (const l of blobs.values()) total += l.blobSize;
   let done = 0;
@@ -119,12 +123,25 @@ export function readImage(store: ImageStore, dir: string, options: ReadOptions =
     if (layers === undefined) throw new ImageError(`${image.dir}: holds no payload named "${name}"`);
     return layers;
   };
+  /** Lays name's patches over into (the payload's bytes), each read and verified first. */
+  const patch = (name: string, into: Uint8Array): void => {
+    for (const l of image.patches.get(name) ?? []) applyPatch(into, decodePatch(load(l), into.length, `${image.dir}: ${l.label}`));
+  };
   const payload = (name: string): Uint8Array => {
     let bytes = assembled.get(name);
     if (bytes === undefined) {
       const layers = layersOf(name);
       const [first] = layers;
-      if (layers.length === 1 && first !== undefined) {
+      if (image.patches.has(name)) {
+        // Parts read on their own (a blob another payload shares stays as stored), then patched.
+        bytes = new Uint8Array(layers.reduce((n, l) => n + l.size, 0));
+        let at = 0;
+        for (const l of layers) {
+          bytes.set(load(l), at);
+          at += l.size;
+        }
+        patch(name, bytes);
+      } else if (layers.length === 1 && first !== undefined) {
         bytes = load(first);
       } else {
         bytes = new Uint8Array(layers.reduce((n, l) => n + l.size, 0));
@@ -158,6 +175,8 @@ export function readImage(store: ImageStore, dir: string, options: ReadOptions =
   };
   /** Blobs copyTo read into a caller's buffer, by hex: views of it, never handed out by payload(). */
   const copied = new Map<string, Uint8Array>();
+  /** Payloads copyTo read whose patches verified() lays over them. */
+  const toPatch: { name: string; into: Uint8Array }[] = [];
   const copyTo = (name: string, into: Uint8Array, zeroFrom: number): void => {
     let at = 0;
     for (const l of layersOf(name)) {
@@ -180,11 +199,15 @@ export function readImage(store: ImageStore, dir: string, options: ReadOptions =
       }
       at += l.size;
     }
+    if (image.patches.has(name)) toPatch.push({ name, into: into.subarray(0, at) });
   };
   const verified = async (): Promise<void> => {
     await Promise.all(checking.values());
-    for (const name of image.payloads.keys()) {
-      for (const l of image.payloads.get(name) ?? []) if (!loaded.has(l.hex) && !copied.has(l.hex)) load(l);
+    for (const l of allLayers(image)) if (!loaded.has(l.hex) && !copied.has(l.hex)) load(l);
+    // The parts are checked: the patches can change them now. What they read is no longer as stored.
+    for (const { name, into } of toPatch.splice(0)) {
+      patch(name, into);
+      for (const [hex, view] of copied) if (view.buffer === into.buffer) copied.delete(hex);
     }
   };
 

@@ -9,14 +9,14 @@
 import { blobPath, copyFile, readBlob } from './blobs.js';
 import { ImageError } from './error.js';
 import {
-  ANNOTATION_CONTENT, ANNOTATION_CREATED, ANNOTATION_FORMAT, ANNOTATION_FORMAT_VERSION, ANNOTATION_NAME,
-  ANNOTATION_PART, ANNOTATION_POD, ANNOTATION_REF_NAME, ANNOTATION_SIZE, ARTIFACT_TYPE, BLOBS_DIR, CONFIG_KEY,
-  digestOf, FORMAT_NAME, FORMAT_VERSION, INDEX_FILE, isKind, jsonBytes, LAYOUT_FILE, LAYOUT_VERSION,
-  layerMediaType, MEDIA_IMAGE_CONFIG, MEDIA_INDEX, MEDIA_MANIFEST, PLATFORM, REF_NAME, type CheckpointConfig,
+  ANNOTATION_CREATED, ANNOTATION_FORMAT, ANNOTATION_FORMAT_VERSION, ANNOTATION_POD, ANNOTATION_REF_NAME,
+  ARTIFACT_TYPE, BLOBS_DIR, CONFIG_KEY, digestOf, FORMAT_NAME, FORMAT_VERSION, INDEX_FILE, jsonBytes, LAYOUT_FILE,
+  LAYOUT_VERSION, MEDIA_IMAGE_CONFIG, MEDIA_INDEX, MEDIA_MANIFEST, PLATFORM, REF_NAME, type CheckpointConfig,
   type Descriptor, type OciImageConfig, type OciIndex, type OciManifest,
 } from './layout.js';
-import { openImage, type Layer } from './manifest.js';
-import { kindOf, type Payload } from './payload.js';
+import { checkPayloads, layerOf, type StoredBlob } from './layers.js';
+import { allLayers, openImage, type Layer } from './manifest.js';
+import type { Payload } from './payload.js';
 import { siblingName } from './recover.js';
 import type { ImageStore, StoreCodec } from './store.js';
 import { nextTurn } from '../base/turn.js';
@@ -112,15 +112,7 @@ const HASH_AHEAD = 8;
 const YIELD_EVERY = 8 << 20;
 
 /** A blob now in the new image. */
-interface Stored {
-  /** The SHA-256 of the payload bytes. */
-  readonly contentHex: string;
-  /** The blob's: contentHex unless compressed. */
-  readonly hex: string;
-  readonly size: number;
-  /** The codec the blob is compressed with; null: the payload bytes as they are. */
-  readonly codec: string | null;
-}
+type Stored = StoredBlob;
 
 /** Where each payload (by content hex) can be found in the parent image. */
 type ParentBlobs = ReadonlyMap<string, { readonly dir: string; readonly layer: Layer }>;
@@ -168,10 +160,10 @@ class BlobSet {
   }
 
   /**
-   * Stores bytes (unless already stored) and says how; hex is their SHA-256 (hashOf's promise, or known).
-   * bytes must not change until flush() settles.
+   * Stores bytes (unless already stored) and says how; hex is their SHA-256 (hashOf's promise, or known:
+   * the caller's contentHex). bytes must not change until flush() settles.
    */
-  async put(bytes: Uint8Array, hex: Promise<string> | string): Promise<Stored> {
+  async put(bytes: Uint8Array, hex: Promise<string> | string, known: boolean): Promise<Stored> {
     this.#throwIfFailed();
     const same = this.#byArray.get(bytes);
     if (same !== undefined) {
@@ -179,16 +171,20 @@ class BlobSet {
       return same;
     }
     const contentHex = await hex;
+    // Bytes hashed or written cost this thread time (a copy, a compression); a known part linked does not.
+    let work = !known;
     let stored = this.#byContent.get(contentHex);
     if (stored === undefined) {
-      stored = this.#fromParent(contentHex) ?? await this.#write(contentHex, bytes);
+      const linked = this.#fromParent(contentHex);
+      if (linked === null) work = true;
+      stored = linked ?? await this.#write(contentHex, bytes);
       this.#byContent.set(contentHex, stored);
       this.#payloadBlobs.add(stored.hex);
     } else {
       this.#progress(bytes.length);
     }
     this.#byArray.set(bytes, stored);
-    this.#sinceTurn += bytes.length;
+    if (work) this.#sinceTurn += bytes.length;
     if (this.#sinceTurn >= YIELD_EVERY) {
       this.#sinceTurn = 0;
       await nextTurn();
@@ -299,39 +295,6 @@ class BlobSet {
   }
 }
 
-/** The layer annotations the writer sets itself. */
-const OWN_ANNOTATIONS = [ANNOTATION_NAME, ANNOTATION_PART, ANNOTATION_SIZE, ANNOTATION_CONTENT];
-
-/** Checks each name is used by one payload, or by parts 0..count-1 each once; returns the byte total. */
-function checkPayloads(payloads: readonly Payload[]): number {
-  const seen = new Map<string, { count: number | null; indexes: Set<number> }>();
-  let total = 0;
-  for (const p of payloads) {
-    if (typeof p.name !== 'string' || p.name === '') throw new RangeError('writeImage: a payload has no name');
-    if (!isKind(kindOf(p))) {
-      throw new RangeError(`writeImage: payload "${p.name}": kind "${kindOf(p)}" is not [a-z0-9][a-z0-9.-]*`);
-    }
-    const count = p.part?.count ?? null;
-    const index = p.part?.index ?? 0;
-    const s = seen.get(p.name) ?? { count, indexes: new Set<number>() };
-    seen.set(p.name, s);
-    if (s.count !== count || s.indexes.has(index) || !(index >= 0 && index < (count ?? 1))) {
-      throw new RangeError(`writeImage: payload "${p.name}" given twice, or parts that do not fit together`);
-    }
-    s.indexes.add(index);
-    for (const key of OWN_ANNOTATIONS) {
-      if (p.annotations?.[key] !== undefined) throw new RangeError(`writeImage: payload "${p.name}" sets ${key}, which the writer owns`);
-    }
-    total += p.bytes.length;
-  }
-  for (const [name, s] of seen) {
-    if (s.indexes.size !== (s.count ?? 1)) {
-      throw new RangeError(`writeImage: payload "${name}" has ${s.indexes.size} of its ${s.count} parts`);
-    }
-  }
-  return total;
-}
-
 /** What is at target now, and so how to replace it. */
 function targetState(store: ImageStore, target: string): 'absent' | 'empty' | 'image' {
   const entry = store.stat(target);
@@ -353,12 +316,12 @@ function parentBlobs(store: ImageStore, parent: string | undefined, optional: bo
   if (parent === undefined) return out;
   let image;
   try {
-    image = openImage(store, parent);
+    image = openImage(store, parent, true); // its blobs are linked or verified as stored, never decoded
   } catch (e) {
     if (optional && e instanceof ImageError) return out;
     throw e;
   }
-  const all = [...image.payloads.values()].flat();
+  const all = allLayers(image);
   const sameWriter = codec === null || all.some((l) => l.codec === codec);
   for (const layer of all) {
     if (layer.contentHex === null || !(layer.codec === codec || (layer.codec === null && sameWriter))) continue;
@@ -444,7 +407,7 @@ export async function writeImage(
     for (let i = 0; i < payloads.length; i++) {
       for (let j = i; j < Math.min(payloads.length, i + HASH_AHEAD); j++) hashFor(payloads[j] as Payload);
       const p = payloads[i] as Payload;
-      const s = await blobs.put(p.bytes, hashFor(p));
+      const s = await blobs.put(p.bytes, hashFor(p), p.contentHex !== undefined);
       stored.push(s);
       layers.push(layerOf(p, s));
       diffIds.push(digestOf(s.contentHex));
@@ -528,21 +491,6 @@ export async function writeImage(
     }
     throw e;
   }
-}
-
-function layerOf(p: Payload, s: Stored): Descriptor {
-  const annotations: Record<string, string> = { ...p.annotations, [ANNOTATION_NAME]: p.name };
-  if (p.part !== undefined) annotations[ANNOTATION_PART] = `${p.part.index}/${p.part.count}`;
-  if (s.codec !== null) {
-    annotations[ANNOTATION_SIZE] = String(p.bytes.length);
-    annotations[ANNOTATION_CONTENT] = digestOf(s.contentHex);
-  }
-  return {
-    mediaType: layerMediaType(kindOf(p), s.codec === null ? '' : `+${s.codec}`),
-    digest: digestOf(s.hex),
-    size: s.size,
-    annotations,
-  };
 }
 
 /** Files flushed at once by flushLater (each an fsync on libuv's pool). */

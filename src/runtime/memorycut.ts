@@ -1,22 +1,46 @@
 // A program's linear memory in a checkpoint, like CRIU's page dumps (pages-*.img, and its pre-dump and
-// incremental dumps that keep the previous pages and write only what changed): parts of MEMORY_PART bytes,
-// copied into a snapshot when the pod is left running. What a cut keeps for the next (KeptMemory: the
-// snapshot as cut and each part's SHA-256) lets the next cut find what changed by comparing bytes, not by
-// hashing all of them, and give the writer the digests of the parts that did not change.
+// incremental dumps that keep the previous pages and write only what changed): base parts of MEMORY_PART
+// bytes, copied into a snapshot when the pod is left running, and, over them, one patch layer of the
+// 4 KiB pages that changed since those parts were written (image/patch.ts). What a cut keeps for the next
+// (KeptMemory: the base as stored, each part's SHA-256, the pages patched over it) lets the next cut find
+// what changed by comparing bytes, not hashing them, link the base from the last image, and write only
+// the patch (memorydiff.ts compares).
 import type { Payload } from '../image/payload.js';
 import { nextTurn } from '../base/turn.js';
+import { encodePatch, type PatchRun } from '../image/patch.js';
 import type { Task } from '../wasi/scheduler.js';
+import { changedPages, PAGE, sameBytes, type Same } from './memorydiff.js';
 
-/** Bytes per memory part: 4 wasm pages, so the few pages a parked program dirties cost little to write. */
-export const MEMORY_PART = 256 << 10;
+export { sameBytes } from './memorydiff.js';
 
-/** What a cut keeps of one program's memory for the next cut. The owner (the sandbox) never changes it
- *  but through memoryParts. */
+/** Bytes per base part: few enough parts that linking a 256 MiB memory's from the last image costs
+ *  little (64 links); the pages that change are written as a patch, not the parts they fall in. */
+export const MEMORY_PART = 4 << 20;
+/** A part whose patched pages pass this share of it is written whole again (compacted), its pages
+ *  dropped from the patch: so a patch stays smaller than a quarter of the memory. */
+const COMPACT_SHARE = 1 / 4;
+/** The SHA-256 of MEMORY_PART zero bytes (memorycut.test checks it). */
+export const ZERO_PART_HEX = 'bb9f8df61474d25e71fa00722318cd387396ca1736605e1248821cc0de3d3af8';
+
+/** A base part as the last image stored it. */
+export interface KeptPart {
+  /** The SHA-256 hex of its bytes. */
+  readonly hex: string;
+  /** All zeros (the shared zero array; its bytes are not in the base). */
+  readonly zero: boolean;
+}
+
+/**
+ * What a cut keeps of one program's memory for the next cut. The owner (the sandbox) hands it to the next
+ * cut, which updates base and patched in place (a failed checkpoint drops it: the next starts afresh).
+ */
 export interface KeptMemory {
-  /** The memory as cut (parts that were all zeros excepted: their hex is null). */
-  readonly snapshot: Uint8Array;
-  /** Each part's SHA-256 hex as written, by part index; null where unknown. */
-  readonly hexes: readonly (string | null)[];
+  /** The base parts' bytes as stored (zero parts and unknown ones excepted): the snapshot buffer. */
+  readonly base: Uint8Array;
+  /** Each base part by index; null where unknown (its bytes are compared with nothing). */
+  readonly parts: readonly (KeptPart | null)[];
+  /** The pages, by index, whose bytes at the last cut differed from the base's: those bytes (PAGE each). */
+  readonly patched: Map<number, Uint8Array>;
 }
 
 /** A snapshot buffer is faulted in by touching one byte in every page of this size (or smaller). */
@@ -29,14 +53,14 @@ const PREPARE_SLICE = 8 << 20;
  * with memory to save, the size of its memory now, every page faulted in, in slices with a turn of the
  * event loop between them (the pod runs in between). The cut then copies memory into pages that are
  * there, several times faster than into fresh ones (256 MiB here: ~40 ms against ~200 ms), and that copy
- * is most of the time the pod is paused. A kept snapshot of the right size is used again as it is.
+ * is most of the time the pod is paused. A kept base of the right size is used again as it is.
  */
 export async function prepareSnapshots(tasks: ReadonlyMap<string, Task>, kept: ReadonlyMap<string, KeptMemory> = new Map()): Promise<Map<string, Uint8Array>> {
   const out = new Map<string, Uint8Array>();
   for (const [name, t] of tasks) {
     if (t.state === 'exited' || t.end !== null || t.fiber.status === 'ready') continue;
     const size = t.fiber.memory.buffer.byteLength;
-    const old = kept.get(name)?.snapshot;
+    const old = kept.get(name)?.base;
     if (old?.length === size) {
       out.set(name, old);
       continue;
@@ -52,75 +76,71 @@ export async function prepareSnapshots(tasks: ReadonlyMap<string, Task>, kept: R
   return out;
 }
 
-/** Whether a whole part (a multiple of 32 bytes, 4-aligned, as memory parts are) is all zeros. */
-function isZero(b: Uint8Array): boolean {
-  const w = new Int32Array(b.buffer, b.byteOffset, b.length >> 2);
-  if (w.length === 0) return true;
-  // Most parts that are not zero show it in their first or last word: no scan.
-  if (w[0] !== 0 || w[w.length - 1] !== 0) return false;
-  for (let i = 0; i < w.length; i += 8) {
-    if (((w[i] as number) | (w[i + 1] as number) | (w[i + 2] as number) | (w[i + 3] as number) |
-      (w[i + 4] as number) | (w[i + 5] as number) | (w[i + 6] as number) | (w[i + 7] as number)) !== 0) return false;
-  }
-  return true;
-}
-
-/** Whether two parts hold the same bytes, in words (parts are 4-aligned); the host may give a memcmp. */
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  const n = a.length >> 2;
-  const wa = new Int32Array(a.buffer, a.byteOffset, n);
-  const wb = new Int32Array(b.buffer, b.byteOffset, n);
-  for (let i = 0; i < n; i++) if (wa[i] !== wb[i]) return false;
-  for (let i = n * 4; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 export interface MemoryPartsOptions {
   /** Copy memory into snapshot (the pod runs again before the image is written); else views of live memory. */
   copy: boolean;
   /** Where to copy it (prepareSnapshots'); one that does not fit is replaced by a fresh buffer. */
   snapshot?: Uint8Array | undefined;
-  /** The last cut's, to compare with: a part whose bytes are the same carries its kept hex. */
+  /** The last cut's, to compare with; used when its base is the snapshot (or, without copy, of the
+   *  memory's size), and updated in place: its parts then link, and changed pages go to a patch. */
   kept?: KeptMemory | undefined;
   /** The one shared all-zero array of MEMORY_PART bytes. */
   zeroPart: () => Uint8Array;
-  /** Compares two parts; sameBytes unless the host has a faster one (memcmp). */
-  same?: (a: Uint8Array, b: Uint8Array) => boolean;
-  /** Told of each part that is new since the kept cut (or every non-zero part when none is kept). */
+  /** Compares two ranges; sameBytes unless the host has a faster one (memcmp). */
+  same?: Same;
+  /** Told of each part that is new since the kept cut, or has pages that are (every non-zero part when
+   *  none is kept). */
   onChanged?: (index: number) => void;
 }
 
 /**
- * A program's linear memory as payload parts of MEMORY_PART bytes. An all-zero part (untouched heap:
- * most of a fresh program's memory) is the one shared zero array, so it is neither copied nor hashed
- * again (the writer knows an array it has seen); a part the same as in the kept cut carries the kept
- * digest (contentHex), and is not copied again when the snapshot is the kept one; any other part is a
- * view of live memory or, with copy, of the snapshot (only its non-zero parts written, so the rest is
- * never faulted in).
+ * A program's linear memory as payloads: base parts of MEMORY_PART bytes, then, when kept is used and
+ * pages differ from its base, one patch of them. An all-zero part (untouched heap: most of a fresh
+ * program's memory) is the one shared zero array, neither copied nor hashed again (the writer knows an
+ * array it has seen). With kept, a part is compared with its base and the pages patched over it: the
+ * pages that differ are copied into kept.patched, and the part is the kept base with its digest
+ * (contentHex), unless its patched pages pass COMPACT_SHARE of it; such a part, and any other, is
+ * copied into the snapshot (with copy; else a view of live memory) and written whole, its pages no
+ * longer patched.
  */
 export function memoryParts(name: string, memory: Uint8Array, opts: MemoryPartsOptions): Payload[] {
   const size = MEMORY_PART;
   const count = Math.max(1, Math.ceil(memory.length / size));
   const snapshot = !opts.copy ? null : opts.snapshot?.length === memory.length ? opts.snapshot : new Uint8Array(memory.length);
-  const kept = opts.kept?.snapshot.length === memory.length ? opts.kept : undefined;
+  const k = opts.kept;
+  const kept = k !== undefined && k.base.length === memory.length && (snapshot === null || snapshot === k.base) ? k : undefined;
+  const same = opts.same ?? sameBytes;
+  const zero = opts.zeroPart();
+  const isZero = (b: Uint8Array): boolean => b.length === size && b[0] === 0 && b[b.length - 1] === 0 && same(b, zero);
+  const patchedIn = new Map<number, number>();
+  if (kept !== undefined) {
+    for (const page of kept.patched.keys()) {
+      const part = Math.floor((page * PAGE) / size);
+      patchedIn.set(part, (patchedIn.get(part) ?? 0) + 1);
+    }
+  }
   const parts: Payload[] = [];
   for (let index = 0; index < count; index++) {
     const from = index * size;
     const view = memory.subarray(from, Math.min(memory.length, from + size));
     const base = { name, kind: 'memory', part: { index, count } };
-    if (view.length === size && isZero(view)) {
-      parts.push({ ...base, bytes: opts.zeroPart() });
-      continue;
+    const ref = kept?.parts[index] ?? null;
+    if (kept !== undefined && ref !== null) {
+      const baseBytes = ref.zero ? zero.subarray(0, view.length) : kept.base.subarray(from, from + view.length);
+      const limit = Math.floor((view.length * COMPACT_SHARE) / PAGE);
+      const n = changedPages(view, from, baseBytes, kept.patched, patchedIn.get(index) ?? 0, limit, same);
+      if (n > 0) opts.onChanged?.(index);
+      if (n >= 0) {
+        parts.push({ ...base, bytes: baseBytes, contentHex: ref.hex });
+        continue;
+      }
+      // Past the share: the part is written whole again, its pages no longer patched.
+      for (let page = from / PAGE; page < (from + view.length) / PAGE; page++) kept.patched.delete(page);
+    } else if (kept !== undefined && patchedIn.has(index)) {
+      for (let page = from / PAGE; page < (from + view.length) / PAGE; page++) kept.patched.delete(page);
     }
-    const hex = kept?.hexes[index] ?? null;
-    const old = kept?.snapshot.subarray(from, from + view.length);
-    if (hex !== null && old !== undefined && (opts.same ?? sameBytes)(view, old)) {
-      // Unchanged since the last cut: its bytes are there already when the snapshot is the kept one.
-      let bytes = old;
-      if (snapshot !== null && snapshot !== kept?.snapshot) (bytes = snapshot.subarray(from, from + view.length)).set(view);
-      else if (snapshot === null) bytes = view;
-      parts.push({ ...base, bytes, contentHex: hex });
+    if (isZero(view)) {
+      parts.push({ ...base, bytes: zero });
       continue;
     }
     opts.onChanged?.(index);
@@ -128,19 +148,30 @@ export function memoryParts(name: string, memory: Uint8Array, opts: MemoryPartsO
     if (snapshot !== null) (bytes = snapshot.subarray(from, from + view.length)).set(view);
     parts.push({ ...base, bytes });
   }
+  if (kept !== undefined && kept.patched.size > 0) parts.push(patchOf(name, kept.patched));
   return parts;
+}
+
+/** The patch of a memory's patched pages: one run of each, in order. */
+function patchOf(name: string, patched: ReadonlyMap<number, Uint8Array>): Payload {
+  const runs: PatchRun[] = [...patched.keys()].sort((a, b) => a - b).map((page) => ({ offset: page * PAGE, bytes: patched.get(page) as Uint8Array }));
+  return { name, kind: 'memory', patch: { index: 0, count: 1 }, bytes: encodePatch(runs) };
 }
 
 /**
  * What the cut written as payloads (with their digests, contentHexes[i] for payloads[i]) keeps of the
- * memory of container name for the next cut: snapshot, and the hex of each part whose bytes are in it.
+ * memory of payload name for the next cut: snapshot as the base, the digest of each part whose bytes are
+ * in it at their place or are zeros (their digest says so), and the pages patched over them (used, the
+ * kept memory the cut was given: its map, updated, if the cut used it; else none).
  */
-export function keptAfter(name: string, snapshot: Uint8Array, payloads: readonly Payload[], contentHexes: readonly string[]): KeptMemory {
-  const hexes: (string | null)[] = [];
+export function keptAfter(name: string, snapshot: Uint8Array, payloads: readonly Payload[], contentHexes: readonly string[], used: KeptMemory | undefined): KeptMemory {
+  const parts: (KeptPart | null)[] = [];
   payloads.forEach((p, i) => {
     if (p.name !== name || p.part === undefined) return;
+    const hex = contentHexes[i];
     const inSnapshot = p.bytes.buffer === snapshot.buffer && p.bytes.byteOffset === snapshot.byteOffset + p.part.index * MEMORY_PART;
-    hexes[p.part.index] = inSnapshot ? contentHexes[i] ?? null : null;
+    const zero = hex === ZERO_PART_HEX;
+    parts[p.part.index] = hex !== undefined && (inSnapshot || zero) ? { hex, zero } : null;
   });
-  return { snapshot, hexes };
+  return { base: snapshot, parts, patched: used !== undefined && used.base === snapshot ? used.patched : new Map() };
 }

@@ -115,7 +115,8 @@ async function writeCut(running: RunningPod, payloads: Payload[], req: CutReques
   };
   // The parent: the one asked for, else the last cut's image if it can still be read.
   const parent = req.parentPath ?? req.last?.image;
-  const store = await imageStoreFor(req.compress, parent === undefined ? [] : [parent]);
+  // The parent's blobs are linked or verified as stored, never decoded: no codec is loaded for them.
+  const store = await imageStoreFor(req.compress);
   const r = await writeImage(store, req.imagePath, contents, {
     ...(parent !== undefined ? { parent, parentOptional: req.parentPath === undefined } : {}),
     ...(req.last !== null ? { parentIdentities: req.last.identities } : {}),
@@ -128,10 +129,11 @@ async function writeCut(running: RunningPod, payloads: Payload[], req: CutReques
   return { bytes: r.payloadBytes, written: r.written, reused: r.reused, ms: Math.round(performance.now() - t0), result: r };
 }
 
-/** What this cut keeps for the next: each program's snapshot as written, with its parts' digests. */
-function nextCut(snapshots: ReadonlyMap<string, Uint8Array>, payloads: readonly Payload[], result: WriteResult): LastCut {
+/** What this cut keeps for the next: each program's snapshot as written, with its parts' digests and the
+ *  pages patched over them. */
+function nextCut(snapshots: ReadonlyMap<string, Uint8Array>, payloads: readonly Payload[], result: WriteResult, last: LastCut | null): LastCut {
   const memory = new Map<string, KeptMemory>();
-  for (const [name, snapshot] of snapshots) memory.set(name, keptAfter(`memory/${name}`, snapshot, payloads, result.contentHexes));
+  for (const [name, snapshot] of snapshots) memory.set(name, keptAfter(`memory/${name}`, snapshot, payloads, result.contentHexes, last?.memory.get(name)));
   return { image: result.dir, memory, identities: result.identities };
 }
 
@@ -162,7 +164,7 @@ export async function checkpointRunning(running: RunningPod, req: CutRequest): P
       pauseMs = ms1(performance.now() - t0);
     }
     const { result, ...written } = await writeCut(running, payloads, req, { start: tp, prepareMs, pauseMs, cutMs });
-    return { ...written, pauseMs, prepareMs, changedParts, next: snapshots === undefined ? null : nextCut(snapshots, payloads, result), flushed: result.flushed };
+    return { ...written, pauseMs, prepareMs, changedParts, next: snapshots === undefined ? null : nextCut(snapshots, payloads, result, req.last), flushed: result.flushed };
   } catch (e) {
     if (pauseMs === null) running.scheduler.unpause();
     throw e;

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliDecompressSync } from 'node:zlib';
+import { applyPatch, decodePatch } from '../../image/patch.js';
 
 interface Descriptor {
   mediaType: string;
@@ -16,6 +17,7 @@ interface Descriptor {
 }
 
 const NAME = 'org.amber.name';
+const PATCH = 'org.amber.patch';
 
 const hexOf = (d: string): string => d.slice('sha256:'.length);
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -52,13 +54,16 @@ export class Forgery {
     return [...new Set(this.manifest.layers.map((l) => l.annotations?.[NAME] ?? ''))];
   }
 
-  /** A payload's bytes, parts joined, decompressed. */
+  /** A payload's bytes, parts joined, decompressed, its patches (image/patch.ts) laid over them. */
   payload(name: string): Uint8Array {
-    const parts = this.manifest.layers.filter((l) => l.annotations?.[NAME] === name).map((l) => {
+    const layers = this.manifest.layers.filter((l) => l.annotations?.[NAME] === name);
+    const bytes = (l: Descriptor): Uint8Array => {
       const b = this.#blob(l.digest);
       return l.mediaType.endsWith('+br') ? new Uint8Array(brotliDecompressSync(b)) : b;
-    });
-    return Buffer.concat(parts);
+    };
+    const whole = new Uint8Array(Buffer.concat(layers.filter((l) => l.annotations?.[PATCH] === undefined).map(bytes)));
+    for (const l of layers) if (l.annotations?.[PATCH] !== undefined) applyPatch(whole, decodePatch(bytes(l), whole.length, l.digest));
+    return whole;
   }
 
   /** Replaces a payload by bytes, as one uncompressed layer where its first part was (keeping its other annotations). */

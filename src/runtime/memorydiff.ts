@@ -1,0 +1,64 @@
+// Which 4 KiB pages of a memory part changed since the last cut, found by comparing bytes (memcmp where
+// the host gives one), never by hashing: like CRIU's incremental dump, which writes the pages the kernel's
+// soft-dirty bits name, but without them (not a guest's linear memory's, nor every kernel's). The whole
+// part first (most are unchanged), then 64 KiB blocks, then pages.
+
+/** The granularity of a patch: a wasm page is 16 of these, a host page one. */
+export const PAGE = 4096;
+/** Compared at once before its pages are: a part that changed in one place costs a few compares. */
+const BLOCK = 64 << 10;
+
+/** Whether two byte ranges of the same length hold the same bytes. */
+export type Same = (a: Uint8Array, b: Uint8Array) => boolean;
+
+/** Whether two ranges hold the same bytes, in words where both are 4-aligned; the host may give a memcmp. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  const aligned = a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0;
+  const n = aligned ? a.length >> 2 : 0;
+  if (n > 0) {
+    const wa = new Int32Array(a.buffer, a.byteOffset, n);
+    const wb = new Int32Array(b.buffer, b.byteOffset, n);
+    for (let i = 0; i < n; i++) if (wa[i] !== wb[i]) return false;
+  }
+  for (let i = n * 4; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Compares part (memory from byte `from`, a multiple of PAGE) with what the last cut kept of it: base,
+ * and over it the pages in patched (by page index: their bytes then). Each page that differs is copied
+ * into patched (a page patched already is overwritten in place); returns how many differ. `already` is
+ * how many of the part's pages are in patched; once that and the ones added pass limit, returns -1 at
+ * once (the caller writes the part whole and drops its pages: some of them may be updated, not all).
+ */
+export function changedPages(part: Uint8Array, from: number, base: Uint8Array, patched: Map<number, Uint8Array>, already: number, limit: number, same: Same): number {
+  if (already === 0 && same(part, base)) return 0;
+  const first = from / PAGE;
+  let changed = 0;
+  let total = already;
+  for (let block = 0; block < part.length; block += BLOCK) {
+    const end = Math.min(part.length, block + BLOCK);
+    if (!hasPatched(patched, first + block / PAGE, first + end / PAGE) && same(part.subarray(block, end), base.subarray(block, end))) continue;
+    for (let at = block; at < end; at += PAGE) {
+      const page = first + at / PAGE;
+      const now = part.subarray(at, at + PAGE);
+      const had = patched.get(page);
+      if (same(now, had ?? base.subarray(at, at + PAGE))) continue;
+      changed++;
+      if (had !== undefined) {
+        had.set(now);
+      } else {
+        if (++total > limit) return -1;
+        patched.set(page, now.slice());
+      }
+    }
+  }
+  return changed;
+}
+
+function hasPatched(patched: ReadonlyMap<number, Uint8Array>, from: number, to: number): boolean {
+  if (patched.size === 0) return false;
+  for (let page = from; page < to; page++) if (patched.has(page)) return true;
+  return false;
+}
