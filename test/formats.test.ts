@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FORMAT_VERSION } from '../src/image/layout.js';
 import { repo, succeeded, userError } from './testing/amber.js';
-import { editImage, fingerprint } from './testing/images.js';
+import { editImage, fingerprint, layers } from './testing/images.js';
 import { workspace } from './testing/workspace.js';
 
 const fixtures = join(repo, 'test', 'fixtures', 'images');
@@ -40,6 +40,18 @@ describe('image formats', () => {
       assert.deepEqual(fingerprint(image), before, 'the restore changed the fixture');
     });
   }
+
+  // Format 3 adds patch layers over a payload's parts: an incremental checkpoint's memory.
+  it('format 3 (v3-ticker-incremental): an incremental image, its memory a base part and a patch, restores alone and counts on', async (t) => {
+    const image = join(fixtures, 'v3-ticker-incremental', 'image');
+    const patches = layers(image).filter((l) => l.annotations?.['org.amber.patch'] !== undefined);
+    assert.deepEqual(patches.map((l) => [l.mediaType, l.annotations?.['org.amber.name']]), [['application/vnd.amber.checkpoint.patch.v1', 'memory/ticker']]);
+    const before = fingerprint(image);
+    const w = workspace('format3', t);
+    const r = succeeded(await w.amber(['restore', '--image-path', image]), 'restore of v3-ticker-incremental');
+    assert.equal(r.stdout, 'ticker | tick 5\nticker | tick 6\nticker | tick 7\nticker | tick 8\n');
+    assert.deepEqual(fingerprint(image), before, 'the restore changed the fixture');
+  });
 
   it('an image of a newer format is refused in one line naming both versions', async (t) => {
     const w = workspace('format-newer', t);

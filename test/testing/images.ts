@@ -40,6 +40,12 @@ function readJsonBlob(image: string, digest: string): Record<string, unknown> {
 
 interface Descriptor { digest: string; size: number }
 
+/** The layers of the image's manifest, as written. */
+export function layers(image: string): Array<{ mediaType: string; digest: string; size: number; annotations?: Record<string, string> }> {
+  const index = JSON.parse(readFileSync(join(image, 'index.json'), 'utf8')) as { manifests: Descriptor[] };
+  return readJsonBlob(image, (index.manifests[0] as Descriptor).digest)['layers'] as ReturnType<typeof layers>;
+}
+
 /**
  * Rewrites the image's manifest with edit (and its config with editConfig), as a tool that knows the
  * format would: new blobs, index.json pointing at the new manifest. The old blobs stay.
