@@ -53,6 +53,10 @@ export interface CheckpointSample {
   fullSandboxMs: number;
   incrementalMs: number;
   incrementalSandboxMs: number;
+  /** Of those: the pause (memory compared with the last cut) and the write, and the full one's write. */
+  incrementalPauseMs: number;
+  incrementalWriteMs: number;
+  fullWriteMs: number;
   /** Bytes the incremental checkpoint wrote anew (files of its image that are not links). */
   incrementalBytes: number;
   /** The same with --parent-path naming the first image. */
@@ -105,10 +109,10 @@ function restorePhases(sandboxLog: string): [number, number, number] {
   return m === null ? [NaN, NaN, NaN] : [Number(m[1]), Number(m[2]), Number(m[3])];
 }
 
-/** The sandbox's account of the checkpoint logged after `from`: snapshot buffers + pause + write, ms. */
-function sandboxCheckpointMs(sandboxLog: string, from: number): number {
+/** The sandbox's account of the checkpoint logged after `from`, ms: snapshot buffers + pause + write, and the last two. */
+function sandboxCheckpoint(sandboxLog: string, from: number): { total: number; pause: number; write: number } {
   const m = waitForLine(sandboxLog, /snapshot buffers made in (\d+) ms, pause ([0-9.]+) ms, written in (\d+) ms/, 10_000, from);
-  return Number(m[1]) + Number(m[2]) + Number(m[3]);
+  return { total: Number(m[1]) + Number(m[2]) + Number(m[3]), pause: Number(m[2]), write: Number(m[3]) };
 }
 
 /** Bytes of the files under dir that are not hard links to another image's (written anew). */
@@ -232,14 +236,14 @@ async function measureSize(mib: number, reps: number, work: string, onRep: () =>
       const logBefore = readFileSync(log, 'utf8').length;
       const checkpointMs = amber(root, ['checkpoint', id, '--image-path', image, '--leave-running']).ms;
       const pauseMs = Number(waitForLine(sandboxLog, /pause ([0-9.]+) ms/, 10_000, before)[1]);
-      const fullSandboxMs = sandboxCheckpointMs(sandboxLog, before);
+      const full = sandboxCheckpoint(sandboxLog, before);
       sleepMs(30); // a stall that ended as the command did is reported by the guest's next wake
       const gaps = [...readFileSync(log, 'utf8').slice(logBefore).matchAll(/gap_ms=(\d+)/g)].map((m) => Number(m[1]));
       const stallMs = Math.max(STALL_FLOOR, ...gaps);
       const fsyncMs = fsyncBaseline(src, work);
       const incBefore = readFileSync(sandboxLog, 'utf8').length;
       const incrementalMs = amber(root, ['checkpoint', id, '--image-path', `${image}-inc`, '--leave-running']).ms;
-      const incrementalSandboxMs = sandboxCheckpointMs(sandboxLog, incBefore);
+      const incremental = sandboxCheckpoint(sandboxLog, incBefore);
       const incrementalBytes = bytesWritten(`${image}-inc`);
       rmSync(`${image}-inc`, { recursive: true, force: true });
       const parentMs = amber(root, ['checkpoint', id, '--image-path', `${image}-par`, '--leave-running', '--parent-path', image]).ms;
@@ -256,7 +260,8 @@ async function measureSize(mib: number, reps: number, work: string, onRep: () =>
       const imageBytes = Number(spawnSync('du', ['-sb', image], { encoding: 'utf8' }).stdout.split('\t')[0]);
       rmSync(image, { recursive: true, force: true });
       samples.push({
-        pauseMs, stallMs, checkpointMs, fullSandboxMs, incrementalMs, incrementalSandboxMs, incrementalBytes, parentMs,
+        pauseMs, stallMs, checkpointMs, fullSandboxMs: full.total, fullWriteMs: full.write, incrementalMs, incrementalSandboxMs: incremental.total,
+        incrementalPauseMs: incremental.pause, incrementalWriteMs: incremental.write, incrementalBytes, parentMs,
         restoreMs, sandboxStartMs, readMs, rebuildMs, restoreFgMs, copyMs, fsyncMs, imageBytes,
       });
       onRep();
@@ -326,13 +331,17 @@ export function checkpointTable(results: readonly CheckpointResult[]): string {
 export function incrementalTable(results: readonly CheckpointResult[]): string {
   const rows = [['incremental (median)', 'incremental', 'full', 'ratio', 'target', 'result', 'noise']];
   for (const { mib, samples } of results) {
-    const ratio = (a: 'incrementalSandboxMs' | 'incrementalMs', b: 'fullSandboxMs' | 'checkpointMs'): number => median(samples.map((s) => s[a] / s[b]));
+    type Figure = 'incrementalSandboxMs' | 'incrementalPauseMs' | 'incrementalWriteMs' | 'incrementalMs' | 'fullSandboxMs' | 'pauseMs' | 'fullWriteMs' | 'checkpointMs';
+    const ratio = (a: Figure, b: Figure): number => median(samples.map((s) => s[a] / s[b]));
     const sandbox = ratio('incrementalSandboxMs', 'fullSandboxMs');
     const command = ratio('incrementalMs', 'checkpointMs');
     const bytes = median(samples.map((s) => s.incrementalBytes));
-    const ms = (k: 'incrementalSandboxMs' | 'fullSandboxMs' | 'incrementalMs' | 'checkpointMs'): string => `${median(samples.map((s) => s[k])).toFixed(1)} ms`;
+    const ms = (k: Figure): string => `${median(samples.map((s) => s[k])).toFixed(1)} ms`;
     rows.push([`in the sandbox (buffers, pause, write), ${mib} MiB`, ms('incrementalSandboxMs'), ms('fullSandboxMs'), `${sandbox.toFixed(3)}×`,
       `≤${INCREMENTAL_TARGET.ratio}× full`, sandbox <= INCREMENTAL_TARGET.ratio ? 'pass' : 'FAIL', spread(samples.map((s) => s.incrementalSandboxMs))]);
+    for (const [what, a, b] of [['pause (memory compared; full: copied)', 'incrementalPauseMs', 'pauseMs'], ['write', 'incrementalWriteMs', 'fullWriteMs']] as const) {
+      rows.push([`  of it: ${what}, ${mib} MiB`, ms(a), ms(b), `${ratio(a, b).toFixed(3)}×`, '—', 'info', spread(samples.map((s) => s[a]))]);
+    }
     rows.push([`the whole command, ${mib} MiB`, ms('incrementalMs'), ms('checkpointMs'), `${command.toFixed(3)}×`, '—', 'info', spread(samples.map((s) => s.incrementalMs))]);
     rows.push([`bytes written anew, ${mib} MiB`, `${(bytes / MiB).toFixed(2)} MiB`, `${mib} MiB`, `${(bytes / (mib * MiB)).toFixed(4)}×`,
       `≤${INCREMENTAL_TARGET.bytes / MiB} MiB`, bytes <= INCREMENTAL_TARGET.bytes ? 'pass' : 'FAIL', spread(samples.map((s) => s.incrementalBytes))]);

@@ -51,6 +51,8 @@ describe('image formats', () => {
     const r = succeeded(await w.amber(['restore', '--image-path', image]), 'restore of v3-ticker-incremental');
     assert.equal(r.stdout, 'ticker | tick 5\nticker | tick 6\nticker | tick 7\nticker | tick 8\n');
     assert.deepEqual(fingerprint(image), before, 'the restore changed the fixture');
+    const shown = succeeded(await w.amber(['inspect', image]), 'inspect of v3-ticker-incremental');
+    assert.match(shown.stdout, /memory\/ticker +memory +128\.0 KiB +1 \+ 1 patch\n/);
   });
 
   it('an image of a newer format is refused in one line naming both versions', async (t) => {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
+import { FORMAT_VERSION } from '../src/image/layout.js';
 import { amber, guest, repo, succeeded, userError, type RunResult } from './testing/amber.js';
 import { fingerprint } from './testing/images.js';
 import { until } from './testing/wait.js';
@@ -100,8 +101,8 @@ describe('amber inspect: metadata, --stats, several images', () => {
     const lines = out.trimEnd().split('\n');
     assert.equal(lines.length, 5, out);
     assert.match(lines[0] ?? '', /^IMAGE +POD +NAMESPACE +CONTAINERS +CREATED +ENGINE +FORMAT +SIZE +PAUSE +TOTAL +SCANNED +WRITTEN$/);
-    for (const [i, image] of [a, b].entries()) assert.match(lines[i + 1] ?? '', new RegExp(`^${image} +shopfront +shop +ticker +\\S+Z +amber \\S+ \\(\\w+\\) +v2 +[\\d.]+ KiB +[\\d.]+ ms +[\\d.]+ ms +[\\d.]+ KiB +[\\d.]+ (B|KiB)$`));
-    assert.match(lines[3] ?? '', new RegExp(`^${archive} +shopfront +shop +ticker +\\S+ +amber .* +v2 +[\\d.]+ KiB +to end +[\\d.]+ ms`));
+    for (const [i, image] of [a, b].entries()) assert.match(lines[i + 1] ?? '', new RegExp(`^${image} +shopfront +shop +ticker +\\S+Z +amber \\S+ \\(\\w+\\) +v${FORMAT_VERSION} +[\\d.]+ KiB +[\\d.]+ ms +[\\d.]+ ms +[\\d.]+ KiB +[\\d.]+ (B|KiB)$`));
+    assert.match(lines[3] ?? '', new RegExp(`^${archive} +shopfront +shop +ticker +\\S+ +amber .* +v${FORMAT_VERSION} +[\\d.]+ KiB +to end +[\\d.]+ ms`));
     assert.match(lines[4] ?? '', new RegExp(`^${v1} +ticker +- +ticker +\\S+ +- +v1 +[\\d.]+ KiB +- +- +- +-$`));
     const plain = ok(amber(['inspect', a, b]), 'inspect of two');
     assert.match(plain, /^IMAGE +POD +NAMESPACE +CONTAINERS +CREATED +ENGINE +FORMAT +SIZE\n/);

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { FORMAT_VERSION } from '../src/image/layout.js';
 import { guest, succeeded } from './testing/amber.js';
 import { manifest } from './testing/manifests.js';
 import { PrivateRegistry, registryMissing, skopeo } from './testing/registry.js';
@@ -48,7 +49,7 @@ describe('registries', () => {
       assert.equal(info.Labels['org.criu.checkpoint.container.name'], 'ticker');
       assert.equal(info.Labels['org.criu.checkpoint.pod.name'], 'travel');
       assert.equal(info.Labels['org.criu.checkpoint.engine.name'], 'amber');
-      assert.equal(info.Labels['org.amber.format.version'], '2');
+      assert.equal(info.Labels['org.amber.format.version'], String(FORMAT_VERSION));
       assert.ok(info.Layers.length >= 5);
     }
 

@@ -84,7 +84,7 @@ function summary(i: Inspection): string {
     ? '  (none)\n'
     : table([['NAME', 'KIND', 'SOURCE'], ...i.volumes.map((v) => [v.name, v.kind, v.kind === 'hostPath' ? (v.hostPath ?? '') : `pod-owned tmpfs${v.medium !== undefined ? ` (medium ${v.medium})` : ''}${v.sizeBytes !== undefined ? `, ${formatBytes(v.sizeBytes)}` : ''}`])]);
   out += '\nPayloads\n';
-  out += table([['NAME', 'KIND', 'SIZE', 'PARTS'], ...i.payloads.map((p) => [p.name, p.kind, formatBytes(p.bytes), String(p.parts)])]);
+  out += table([['NAME', 'KIND', 'SIZE', 'PARTS'], ...i.payloads.map((p) => [p.name, p.kind, formatBytes(p.bytes), p.patches === 0 ? String(p.parts) : `${p.parts} + ${p.patches} patch${p.patches === 1 ? '' : 'es'}`])]);
   return out;
 }
 

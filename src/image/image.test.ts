@@ -122,10 +122,10 @@ describe('image', () => {
     assert.deepEqual(img.payload('copy'), page);
   });
 
-  test('the same array given twice is hashed once; parts are read back in place, as views of one payload', async () => {
+  test('the same array given twice is hashed once, a big one off the main thread, a small one on it; parts are read back in place, as views of one payload', async () => {
     const dir = fresh();
-    const zero = new Uint8Array(1 << 16);
-    const page = bytes(1 << 16, 4);
+    const zero = new Uint8Array(1 << 17);
+    const page = bytes(1 << 17, 4);
     let hashes = 0;
     let offThread = 0;
     const counting: NodeImageStore = Object.create(store, {
@@ -133,14 +133,14 @@ describe('image', () => {
       sha256Of: { value: (b: Uint8Array) => (offThread++, store.sha256Of(b)) },
     });
     const parts: Payload[] = [zero, page, zero, zero].map((b, index) => ({ name: 'memory/a', bytes: b, part: { index, count: 4 } }));
-    await writeImage(counting, dir, { podId: 'p', payloads: parts });
+    await writeImage(counting, dir, { podId: 'p', payloads: [...parts, { name: 'kernel', bytes: bytes(1 << 16, 5) }] });
     assert.equal(offThread, 2); // zero and page, off the main thread
-    assert.equal(hashes, 2); // config and manifest
+    assert.equal(hashes, 3); // the kernel's 64 KiB (a trip to another thread costs more), config and manifest
     const img = readImage(store, dir);
     const whole = img.payload('memory/a');
-    assert.equal(whole.length, 4 << 16);
-    assert.deepEqual(whole.subarray(1 << 16, 2 << 16), page);
-    assert.ok(whole.subarray(2 << 16).every((b) => b === 0) && whole.subarray(0, 1 << 16).every((b) => b === 0));
+    assert.equal(whole.length, 4 << 17);
+    assert.deepEqual(whole.subarray(1 << 17, 2 << 17), page);
+    assert.ok(whole.subarray(2 << 17).every((b) => b === 0) && whole.subarray(0, 1 << 17).every((b) => b === 0));
     assert.equal(img.payload('memory/a'), whole, 'joined once');
     for (const part of img.parts('memory/a')) assert.equal(part.buffer, whole.buffer);
   });

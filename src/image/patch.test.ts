@@ -111,6 +111,7 @@ describe('patches in an image', () => {
     await writeImage(store, dir, { podId: 'p', payloads });
     const img = readImage(store, dir);
     assert.deepEqual(img.names(), ['memory/a', 'kernel']);
+    assert.deepEqual([img.patches('memory/a'), img.patches('kernel')], [2, 0]);
     assert.equal(img.size('memory/a'), 4 * PART);
     assert.deepEqual(img.payload('memory/a'), want);
     assert.deepEqual(img.parts('memory/a').map((p) => p.length), [PART, PART, PART, PART]);

@@ -41,6 +41,8 @@ export interface CheckpointImage {
   payload(name: string): Uint8Array;
   /** A payload's parts in order (one for a payload not written in parts): views of payload(name). */
   parts(name: string): Uint8Array[];
+  /** How many patch layers are laid over a payload's parts (patch.ts); 0 for most. */
+  patches(name: string): number;
   /** A payload to be read straight into a caller's buffer (a program's linear memory): see PayloadSource. */
   source(name: string): PayloadSource;
   /**
@@ -226,6 +228,10 @@ export function readImage(store: ImageStore, dir: string, options: ReadOptions =
       const whole = payload(name);
       let at = 0;
       return layersOf(name).map((l) => whole.subarray(at, (at += l.size)));
+    },
+    patches: (name) => {
+      layersOf(name); // an unknown name is refused as everywhere
+      return image.patches.get(name)?.length ?? 0;
     },
     source: (name) => ({ length: layersOf(name).reduce((n, l) => n + l.size, 0), copyTo: (into, zeroFrom) => copyTo(name, into, zeroFrom) }),
     verified,

@@ -105,6 +105,8 @@ const MIN_COMPRESS = 16 << 10;
 /** Blob writes in flight at once (store.writeFile): enough to keep the host's writer threads and the disk
  *  busy while the next blobs are hashed, few enough that a failure is noticed soon. */
 const IN_FLIGHT = 16;
+/** Payloads up to this size are hashed on this thread (~30 µs), not by store.sha256Of. */
+const HASH_HERE = 64 << 10;
 /** Payload hashes started ahead of the one being stored (store.sha256Of: on other threads). */
 const HASH_AHEAD = 8;
 /** Bytes hashed between two turns of the event loop (~10 ms), so a pod left running, a control connection
@@ -330,9 +332,10 @@ function parentBlobs(store: ImageStore, parent: string | undefined, optional: bo
   return out;
 }
 
-/** The SHA-256 hex of bytes: off this thread where the store can. */
+/** The SHA-256 hex of bytes: off this thread where the store can, but for a few KiB (a trip to another
+ *  thread and back costs more than hashing them: the kernel graph, a stack, a patch). */
 function hashOf(store: ImageStore, bytes: Uint8Array): Promise<string> | string {
-  if (store.sha256Of !== undefined) return store.sha256Of(bytes);
+  if (store.sha256Of !== undefined && bytes.length > HASH_HERE) return store.sha256Of(bytes);
   const hash = store.sha256();
   hash.update(bytes);
   return hash.hexDigest();

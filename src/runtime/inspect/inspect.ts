@@ -26,7 +26,7 @@ export function inspectImage(image: CheckpointImage, onDisk: number, registry: R
   const spec = savedSpecOf(image.config.meta, image.dir);
   const source = image.config.meta['source'];
   const programs = readPrograms(image);
-  const payloads = image.names().map((name): PayloadInfo => ({ name, kind: image.kind(name), bytes: image.size(name), parts: image.parts(name).length }));
+  const payloads = image.names().map((name): PayloadInfo => ({ name, kind: image.kind(name), bytes: image.size(name), parts: image.parts(name).length, patches: image.patches(name) }));
   const out: Inspection = {
     image: image.dir,
     podId: image.config.podId,

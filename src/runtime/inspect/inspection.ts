@@ -41,6 +41,8 @@ export interface PayloadInfo {
   kind: string;
   bytes: number;
   parts: number;
+  /** Patch layers over the parts (an incremental checkpoint's memory: image/patch.ts). */
+  patches: number;
 }
 
 export interface ProcessInfo {
