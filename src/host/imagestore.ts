@@ -221,6 +221,13 @@ export class NodeImageStore implements ImageStore {
     return s === undefined ? null : `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
   }
 
+  relinked(path: string, before: string): string | null {
+    const now = this.identity(path);
+    // All but the change time (the last field): the same file, with the same size and modification time.
+    const file = (id: string): string => id.slice(0, id.lastIndexOf(':'));
+    return now !== null && file(now) === file(before) ? now : null;
+  }
+
   randomSuffix(): string {
     return randomBytes(6).toString('hex');
   }

@@ -58,6 +58,25 @@ describe('a parent image', () => {
     assert.equal(unknown.opened.filter((p) => first.contentHexes.some((h) => p.endsWith(h))).length, 4, 'each unvouched parent blob is read once');
   });
 
+  test('written again and again at one path, each linking the last: the blobs stay vouched for once the image replaced is removed', async () => {
+    const dir = fresh();
+    const mem = memory(3);
+    let last = await writeImage(store, dir, { podId: 'p', payloads: chunked('memory/a', mem, { chunkSize: PART }) }, { deferFlush: true });
+    await last.flushed;
+    for (let round = 0; round < 3; round++) {
+      const parts = chunked('memory/a', mem, { chunkSize: PART }).map((p, i) => ({ ...p, contentHex: last.contentHexes[i] as string }));
+      const c = counting();
+      const r = await writeImage(c.store, dir, { podId: 'p', payloads: parts }, { parent: dir, parentIdentities: last.identities, deferFlush: true });
+      assert.deepEqual(await r.flushed, []);
+      assert.equal(r.written, 0);
+      assert.ok(!c.opened.some((p) => last.contentHexes.some((h) => p.endsWith(h))), `round ${round}: a parent blob was read again`);
+      // The image replaced (the parent, at the same path) is gone; its blobs, linked, lost a name each.
+      for (const hex of r.contentHexes) assert.equal(r.identities.get(hex), store.identity(join(dir, 'blobs/sha256', hex)));
+      last = r;
+    }
+    assert.deepEqual(readImage(store, dir).payload('memory/a'), mem);
+  });
+
   test('a parent blob damaged in place is not linked: the new image holds the payload\'s bytes', async () => {
     const parent = fresh();
     const mem = memory(2);

@@ -91,6 +91,12 @@ export interface ImageStore {
    * identity when it wrote it can trust the blob's content later without reading it.
    */
   identity?(path: string): string | null;
+  /**
+   * The identity of the file at path now if it is still the very file `before` named, only its links
+   * changed since (which moves its change time: a writer removing the image its own replaced, whose
+   * blobs are the same files); null otherwise.
+   */
+  relinked?(path: string, before: string): string | null;
   /** A short random string for temporary names. */
   randomSuffix(): string;
   /**

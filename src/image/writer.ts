@@ -93,7 +93,8 @@ export interface WriteResult {
   readonly warnings: string[];
   /** The SHA-256 hex of each payload's bytes, in the order given. */
   readonly contentHexes: readonly string[];
-  /** The identity of each payload blob of the new image, in place, by hex (when the store tells). */
+  /** The identity of each payload blob of the new image, in place, by hex (when the store tells); with
+   *  deferFlush, brought up to date before flushed settles (carryIdentities). */
   readonly identities: ReadonlyMap<string, string>;
   /** Settles once the image is on stable storage and the one it replaced removed (at once unless
    *  deferFlush), with what went wrong doing that; never rejects. */
@@ -458,9 +459,6 @@ export async function writeImage(
       store.sync(tmp);
     }
     const { warnings, aside } = swapIn(store, tmp, target, defer);
-    const flushed = defer
-      ? flushLater(store, target, blobs.writtenFiles.map((f) => `${target}${f.slice(tmp.length)}`), aside)
-      : Promise.resolve([]);
     const identities = new Map<string, string>();
     if (store.identity !== undefined) {
       for (const s of stored) {
@@ -473,6 +471,9 @@ export async function writeImage(
         }
       }
     }
+    const flushed = defer
+      ? flushLater(store, target, blobs.writtenFiles.map((f) => `${target}${f.slice(tmp.length)}`), aside, identities)
+      : Promise.resolve([]);
     return {
       dir: target,
       manifestDigest: digestOf(manifestHex),
@@ -503,7 +504,7 @@ const FLUSH_IN_FLIGHT = 8;
  * deferFlush's second half: every file written, then the directories that name them, flushed; then the
  * image the new one replaced (aside) removed. What fails is a warning, and then aside is kept.
  */
-async function flushLater(store: ImageStore, target: string, files: readonly string[], aside: string | null): Promise<string[]> {
+async function flushLater(store: ImageStore, target: string, files: readonly string[], aside: string | null, identities: Map<string, string>): Promise<string[]> {
   const warnings: string[] = [];
   try {
     const queue = [...files];
@@ -528,8 +529,28 @@ async function flushLater(store: ImageStore, target: string, files: readonly str
     } catch (e) {
       warnings.push(`the previous image, now at ${aside}, could not be removed: ${e instanceof Error ? e.message : String(e)}`);
     }
+    carryIdentities(store, target, identities);
   }
   return warnings;
+}
+
+/**
+ * The identities of the new image's blobs after the image it replaced was removed: a blob linked from
+ * that image (the usual parent, at the same path) lost a link, which moves its change time. One that is
+ * still the very file recorded keeps its place, under its identity now, so the next checkpoint links it
+ * unread; any other is dropped (verified before it is linked).
+ */
+function carryIdentities(store: ImageStore, target: string, identities: Map<string, string>): void {
+  for (const [hex, before] of identities) {
+    let now: string | null = null;
+    try {
+      now = store.relinked?.(blobPath(target, hex), before) ?? null;
+    } catch {
+      // Unknown: dropped.
+    }
+    if (now === null) identities.delete(hex);
+    else identities.set(hex, now);
+  }
 }
 
 /**

@@ -36,7 +36,8 @@ export function modulePayloads(modules: Iterable<ImageModule>): Payload[] {
     const annotations: Record<string, string> = {};
     if (m.transform !== null) annotations[ANNOTATION_MODULE_TRANSFORM] = m.transform;
     if (m.sourceHash !== null) annotations[ANNOTATION_MODULE_SOURCE] = `sha256:${m.sourceHash}`;
-    out.set(m.hash, { name: modulePayloadName(m.hash), kind: MODULE_KIND, bytes: m.bytes, annotations });
+    // Its hash is its bytes' sha256 (the writer need not hash a 30 MB module again at every checkpoint).
+    out.set(m.hash, { name: modulePayloadName(m.hash), kind: MODULE_KIND, bytes: m.bytes, contentHex: m.hash, annotations });
   }
   return [...out.values()];
 }
