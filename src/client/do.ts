@@ -8,6 +8,7 @@ import type { HostStream } from '../fsimpl/hostfd/hostfd.js';
 import { Tmpfs } from '../fsimpl/tmpfs/tmpfs.js';
 import { NodeClock, NodeRandom } from '../host/clock.js';
 import { openHostDirFs } from '../host/hostdir_mount.js';
+import { setKernelTier } from '../host/guesttier.js';
 import { compileModuleFile, inModule } from '../host/modulefile.js';
 import { Kernel } from '../kernel/kernel.js';
 import { containerMounts, guestPathOf, newProc, newShm, type DirMapping } from '../runtime/container.js';
@@ -63,5 +64,6 @@ export function runProgram(p: SingleProgram): ProgramEnd {
     role: 'do',
     preopens: p.dirs.map((d) => ({ name: d.guestName, guestPath: guestPathOf(d.guestName) })),
   });
+  setKernelTier();
   return inModule(p.module, () => runInKernel(module, proc));
 }

@@ -7,7 +7,8 @@
 // at Liftoff and its hot functions are tiered up as node:wasi's are (its steady state is then node:wasi's
 // too: SQLite's transactions ~2.5× slower than at TurboFan; a smaller tiering budget compiled more and
 // ran no faster). `amber do` chooses by its module; a pod's process switches to Liftoff for good when it
-// loads a big module (host/modulecache.ts prepareModule), small ones alone start at TurboFan.
+// loads a big module (host/modulecache.ts prepareModule), small ones alone start at TurboFan. Beside
+// it, how soon the kernel's own JavaScript is optimized once `amber do` starts its guest (setKernelTier).
 import { setFlagsFromString } from 'node:v8';
 
 /** Modules up to this size start at TurboFan; larger ones at Liftoff. */
@@ -26,4 +27,19 @@ export function setGuestTier(moduleBytes: number): 'turbofan' | 'liftoff' {
     for (const f of ['--liftoff', '--wasm-tier-up', '--wasm-dynamic-tiering']) setFlagsFromString(f);
   }
   return tier;
+}
+
+/**
+ * How much bytecode one of Amber's own JavaScript functions runs before V8 considers optimizing it,
+ * once a guest runs (V8's --interrupt-budget; its default is 132 KiB). A syscall-heavy guest spends most
+ * of its time in the kernel's JavaScript, where a path a transaction takes once or twice (utimes, mkdir,
+ * unlink) ran in V8's baseline code for its first thousand transactions: SQLite on a host directory
+ * spent ~25% more CPU per transaction with the default. Set only when the guest starts, so the command's
+ * own start-up (parsing, mounting) is not optimized for nothing.
+ */
+export const KERNEL_INTERRUPT_BUDGET = 8 * 1024;
+
+/** Applies KERNEL_INTERRUPT_BUDGET to the functions whose budget V8 sets from now on (most of the kernel's). */
+export function setKernelTier(): void {
+  setFlagsFromString(`--interrupt-budget=${KERNEL_INTERRUPT_BUDGET}`);
 }
