@@ -80,6 +80,14 @@ export abstract class Filesystem {
    */
   lookupStat?(dir: Dentry, name: string, caller: Caller): { dentry: Dentry; stat?: Stat } | null;
 
+  /**
+   * Optional: the child called name for a walk whose caller creates name exclusively next (mkdir, open
+   * with O_CREAT|O_EXCL, symlink), as far as the filesystem can tell without asking a remote side: null
+   * may mean "unknown", and the create itself must then fail with EEXIST when the name exists. Like
+   * Linux's LOOKUP_EXCL, with which NFS and 9p skip the server's lookup. Never asked on a read-only mount.
+   */
+  lookupExclusive?(dir: Dentry, name: string, caller: Caller): Dentry | null;
+
   /** Lists dir; the order is the filesystem's and must not change between calls without a change. */
   abstract readdir(dir: Dentry, caller: Caller): DirEntry[];
 

@@ -24,6 +24,13 @@ export interface WalkOptions {
   beneath?: boolean;
   /** The caller stats what the walk finds: a filesystem may answer the final lookup with its stat. */
   wantStat?: boolean;
+  /**
+   * The caller creates the final component exclusively next (mkdir, open with O_CREAT|O_EXCL, symlink),
+   * and that create fails with EEXIST when the name exists: a filesystem may answer the final lookup
+   * from its cache (Filesystem.lookupExclusive), as Linux's LOOKUP_EXCL lets NFS skip the server. Not
+   * for a path ending in '/' (an error there depends on whether the name exists).
+   */
+  exclusive?: boolean;
 }
 
 /** Where a walk ended: the final component's parent, its name, and what it names (null: nothing). */
@@ -86,6 +93,20 @@ function lookupChildStat(vd: VirtualDentry, name: string, caller: Caller): { vd:
   return child.dentry === r.dentry && r.stat !== undefined ? { vd: child, stat: r.stat } : { vd: child };
 }
 
+/**
+ * lookupChild for a name the caller creates exclusively next, through the filesystem's lookupExclusive
+ * when it has one. Not on a read-only mount or filesystem: there a name that exists is EEXIST and one
+ * that does not is EROFS (Linux reports EEXIST first), so the lookup must ask.
+ */
+function lookupChildExclusive(vd: VirtualDentry, name: string, caller: Caller): VirtualDentry | null {
+  const fs = vd.mount.fs;
+  if (fs.lookupExclusive === undefined || vd.mount.readOnly) return lookupChild(vd, name, caller);
+  if (vd.dentry.inode.type !== 'dir') throw new KernelError(ENOTDIR);
+  if (name.length > NAME_MAX / 3 && utf8Length(name) > NAME_MAX) throw new KernelError(ENAMETOOLONG);
+  const d = fs.lookupExclusive(vd.dentry, name, caller);
+  return d === null ? null : followMounts({ mount: vd.mount, dentry: d });
+}
+
 /** Whether a walk from start with `beneath` is confined to start (it is, unless start is the root). */
 export function isConfined(ctx: ResolveContext, start: VirtualDentry, beneath: boolean): boolean {
   return beneath && !sameVd(start, ctx.root);
@@ -138,6 +159,8 @@ export function walk(ctx: ResolveContext, start: VirtualDentry, path: string, op
       const r = lookupChildStat(cur, comp, ctx.caller);
       next = r === null ? null : r.vd;
       stat = r?.stat;
+    } else if (last && opts.exclusive === true && !trailingSlash) {
+      next = lookupChildExclusive(cur, comp, ctx.caller);
     } else {
       next = lookupChild(cur, comp, ctx.caller);
     }

@@ -76,6 +76,11 @@ export class VirtualFilesystem {
     return walk(ctx, start.at, path, { followFinal, beneath: start.beneath === true });
   }
 
+  /** walk for a path whose final component the caller creates exclusively next (WalkOptions.exclusive). */
+  #walkToCreate(ctx: PathContext, start: PathStart, path: string): WalkResult {
+    return walk(ctx, start.at, path, { followFinal: false, beneath: start.beneath === true, exclusive: true });
+  }
+
   resolve(ctx: PathContext, start: PathStart, path: string, followFinal: boolean): VirtualDentry {
     return resolve(ctx, start.at, path, { followFinal, beneath: start.beneath === true });
   }
@@ -88,8 +93,8 @@ export class VirtualFilesystem {
   openAt(ctx: PathContext, start: PathStart, path: string, opts: OpenOptions): FileDescription {
     const { flags } = opts;
     const creat = (flags & O_CREAT) !== 0;
-    const follow = (flags & O_NOFOLLOW) === 0 && !(creat && (flags & O_EXCL) !== 0);
-    const r = this.walk(ctx, start, path, follow);
+    const exclusive = creat && (flags & O_EXCL) !== 0;
+    const r = exclusive ? this.#walkToCreate(ctx, start, path) : this.walk(ctx, start, path, (flags & O_NOFOLLOW) === 0);
     let vd = r.child;
     if (vd === null) {
       if (!creat) throw new KernelError(ENOENT);
@@ -115,7 +120,7 @@ export class VirtualFilesystem {
 
   /** mkdirat(2): EEXIST if the name exists (even as a dangling symlink), EROFS on a read-only mount. */
   mkdirAt(ctx: PathContext, start: PathStart, path: string, perm: number): void {
-    const r = this.walk(ctx, start, path, false);
+    const r = this.#walkToCreate(ctx, start, path);
     if (r.child !== null) throw new KernelError(EEXIST);
     writable(r.parent);
     r.parent.mount.fs.mkdir(r.parent.dentry, r.name, perm, ctx.caller.creds);
@@ -131,7 +136,7 @@ export class VirtualFilesystem {
     if (target.startsWith('/') && isConfined(ctx, start.at, start.beneath === true)) {
       throw new KernelError(ENOTCAPABLE, `absolute symlink target ${target}`);
     }
-    const r = this.walk(ctx, start, path, false);
+    const r = this.#walkToCreate(ctx, start, path);
     if (r.child !== null) throw new KernelError(EEXIST);
     if (r.trailingSlash) throw new KernelError(ENOENT);
     writable(r.parent);

@@ -311,25 +311,35 @@ test('lookups revalidate against the host', (t) => {
   assert.equal(thrownErrno(() => readAll(w, w.root, '/data/hello.txt')), 'EISDIR');
 });
 
-test('stat by path asks the host once, and sees every change the host made', (t) => {
-  let calls = 0;
-  const counted = (h: HostDirectoryAccess): HostDirectoryAccess =>
+/** A HostDirectoryAccess that lists the methods called on it, in order, in `calls`. */
+function counting(calls: string[]): (h: HostDirectoryAccess) => HostDirectoryAccess {
+  return (h) =>
     new Proxy(h, {
       get(target, key, receiver): unknown {
         const v: unknown = Reflect.get(target, key, receiver);
         if (typeof v !== 'function') return v;
         return (...args: unknown[]): unknown => {
-          calls++;
+          calls.push(String(key));
           return (v as (...a: unknown[]) => unknown).apply(target, args);
         };
       },
     });
-  const w = world(t, { wrap: counted });
+}
+
+test('stat by path asks the host once, and sees every change the host made', (t) => {
+  const made: string[] = [];
+  const w = world(t, { wrap: counting(made) });
+  let calls = 0;
+  const count = (): number => {
+    calls = made.length;
+    made.length = 0;
+    return calls;
+  };
   const file = join(w.shared, 'hello.txt');
   assert.equal(w.vfs.statAt(w.ctx, w.root, '/data/hello.txt', true).size, 'hello from the host'.length);
-  calls = 0;
+  count();
   const st = w.vfs.statAt(w.ctx, w.root, '/data/hello.txt', true);
-  assert.equal(calls, 1, 'a cached name: one host call for lookup and stat');
+  assert.equal(count(), 1, 'a cached name: one host call for lookup and stat');
   assert.equal(st.ino, Number(nfs.statSync(file).ino));
   nfs.appendFileSync(file, '!');
   nfs.utimesSync(file, 1000, 2000);
@@ -339,14 +349,57 @@ test('stat by path asks the host once, and sees every change the host made', (t)
   // Replaced on the host: the stat is the new object's, the dentry a new one.
   nfs.writeFileSync(join(w.shared, 'tmp'), 'new');
   nfs.renameSync(join(w.shared, 'tmp'), file);
-  calls = 0;
+  count();
   const replaced = w.vfs.statAt(w.ctx, w.root, '/data/hello.txt', true);
   assert.deepEqual([replaced.size, replaced.ino], [3, Number(nfs.statSync(file).ino)]);
-  assert.ok(calls <= 2, `a replaced name: ${calls} host calls`);
+  assert.ok(count() <= 2, `a replaced name: ${calls} host calls`);
   assert.equal(w.vfs.statAt(w.ctx, w.root, '/data/sub', true).type, 'dir');
   nfs.unlinkSync(file);
   assert.equal(thrownErrno(() => w.vfs.statAt(w.ctx, w.root, '/data/hello.txt', true)), 'ENOENT');
   assert.equal(w.vfs.statAt(w.ctx, w.root, '/data', true).ino, Number(nfs.statSync(w.shared).ino), 'a mountpoint: the mounted root');
+});
+
+test("SQLite's lock and journal cost the host only the calls they need, and stay exact", (t) => {
+  const calls: string[] = [];
+  const w = world(t, { wrap: counting(calls) });
+  const lock = join(w.shared, 'db.lock');
+  const taken = (fn: () => void): string[] => {
+    calls.length = 0;
+    fn();
+    return [...calls];
+  };
+  // mkdir of a name not cached: no lookup first, the host's mkdir says EEXIST if it exists.
+  assert.deepEqual(taken(() => w.vfs.mkdirAt(w.ctx, w.data, 'db.lock', 0o755)), ['mkdirAt', 'openDirAt', 'attr']);
+  nfs.mkdirSync(join(w.shared, 'made-on-host'));
+  assert.equal(thrownErrno(() => w.vfs.mkdirAt(w.ctx, w.data, 'made-on-host', 0o755)), 'EEXIST');
+  // utimes(path, NULL), as SQLite touches its lock directory: the walk's check, then one call.
+  const before = nfs.statSync(lock, { bigint: true }).mtimeNs;
+  nfs.utimesSync(lock, 1000, 1000);
+  assert.deepEqual(taken(() => w.vfs.setStatAt(w.ctx, w.data, 'db.lock', true, { atimeNs: 'now', mtimeNs: 'now' })), ['stillNames', 'setTimes']);
+  const touched = nfs.statSync(lock, { bigint: true });
+  assert.ok(touched.mtimeNs >= before && touched.atimeNs >= before, 'both times are now');
+  assert.equal(w.vfs.statAt(w.ctx, w.data, 'db.lock', true).mtimeNs, touched.mtimeNs, 'the guest sees the host\'s times');
+  // Exact times set before are forgotten once both are set to now.
+  w.vfs.setStatAt(w.ctx, w.data, 'db.lock', true, { atimeNs: 7n, mtimeNs: 1_600_000_000_123_456_789n });
+  assert.equal(w.vfs.statAt(w.ctx, w.data, 'db.lock', true).mtimeNs, 1_600_000_000_123_456_789n);
+  w.vfs.setStatAt(w.ctx, w.data, 'db.lock', true, { atimeNs: 'now', mtimeNs: 'now' });
+  assert.equal(w.vfs.statAt(w.ctx, w.data, 'db.lock', true).mtimeNs, nfs.statSync(lock, { bigint: true }).mtimeNs);
+  // The journal: O_CREAT|O_EXCL of a name not cached is the host's create alone.
+  assert.deepEqual(taken(() => open(w, w.data, 'db-journal', O_RDWR | O_CREAT | O_EXCL).decRef()), ['openAt', 'attr', 'close']);
+  nfs.writeFileSync(join(w.shared, 'journal-on-host'), 'x');
+  assert.equal(thrownErrno(() => open(w, w.data, 'journal-on-host', O_RDWR | O_CREAT | O_EXCL)), 'EEXIST');
+  nfs.symlinkSync('nowhere', join(w.shared, 'dangling'));
+  assert.equal(thrownErrno(() => open(w, w.data, 'dangling', O_RDWR | O_CREAT | O_EXCL)), 'EEXIST', 'a dangling symlink is a name');
+  assert.equal(thrownErrno(() => w.vfs.symlinkAt(w.ctx, 'x', w.data, 'dangling')), 'EEXIST');
+  assert.equal(nfs.readlinkSync(join(w.shared, 'dangling')), 'nowhere');
+  // A cached name removed on the host is still looked up: the create goes ahead.
+  w.vfs.unlinkAt(w.ctx, w.data, 'db-journal');
+  w.vfs.rmdirAt(w.ctx, w.data, 'db.lock');
+  assert.equal(w.vfs.statAt(w.ctx, w.data, 'made-on-host', true).type, 'dir');
+  nfs.rmdirSync(join(w.shared, 'made-on-host'));
+  w.vfs.mkdirAt(w.ctx, w.data, 'made-on-host', 0o755);
+  assert.ok(nfs.statSync(join(w.shared, 'made-on-host')).isDirectory());
+  w.untouched();
 });
 
 test('a file unlinked while open stays readable', (t) => {

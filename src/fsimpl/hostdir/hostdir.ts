@@ -278,6 +278,15 @@ export class HostDirFs extends Filesystem {
   }
 
   /**
+   * For a name the guest creates exclusively next: a cached child is looked up as ever (the host may have
+   * removed it), an unknown one is left to the create, which the host refuses with EEXIST if the name
+   * exists (O_EXCL, mkdir(2), symlink(2)). Saves the host a lookup of a name that is usually absent.
+   */
+  override lookupExclusive(dir: Dentry, name: string): Dentry | null {
+    return dir.children.has(name) ? this.lookup(dir, name) : null;
+  }
+
+  /**
    * The host's listing, with each entry's ino and type from an lstat (Node gives no d_ino). Entries
    * removed between the two are left out, as are names that are not UTF-8 (Node cannot name them).
    * Cached children the host no longer lists are dropped.

@@ -251,14 +251,28 @@ export class HostInode extends Inode {
       statNow = () => host.stat(fd);
       set = (a, m) => host.setTimes(fd, a, m);
     }
-    const shown = this.#toStat(statNow()); // what the guest sees now, for the time it leaves alone
-    set(atime ?? shown.atimeNs, mtime ?? shown.mtimeNs);
+    if (atime === 'now' && mtime === 'now') {
+      // utimes(path, NULL), as SQLite touches its lock: the host's times are the guest's, so through a
+      // descriptor it is one host call (a symlink, set by name, is still checked to be the one looked up).
+      if (this.type === 'symlink') statNow();
+      set('now', 'now');
+      this.#times = null;
+      return;
+    }
+    let a = atime;
+    let m = mtime;
+    if (a === undefined || m === undefined) {
+      const shown = this.#toStat(statNow()); // what the guest sees now, for the time it leaves alone
+      a ??= shown.atimeNs;
+      m ??= shown.mtimeNs;
+    }
+    set(a, m);
     const after = statNow();
     this.#times = {
       hostA: after.atimeNs,
-      guestA: atime === undefined ? shown.atimeNs : atime === 'now' ? after.atimeNs : atime,
+      guestA: a === 'now' ? after.atimeNs : a,
       hostM: after.mtimeNs,
-      guestM: mtime === undefined ? shown.mtimeNs : mtime === 'now' ? after.mtimeNs : mtime,
+      guestM: m === 'now' ? after.mtimeNs : m,
     };
   }
 
