@@ -36,11 +36,12 @@ export function readBlob(store: ImageStore, dir: string, ref: BlobRef, onBytes?:
 
 /**
  * Reads blob ref into `into` (ref.size bytes), checking its size but not yet its digest: the caller
- * hashes the bytes (off its thread: ImageStore.sha256Of) and uses none of them before the digest matches
- * (digestMismatch otherwise). On a failure into holds anything.
+ * checks the digest (of hash, given it, which is fed the bytes as they are read, while they are in the
+ * cache; else hashing them itself, off its thread: ImageStore.sha256Of) and uses none of them before it
+ * matches (digestMismatch otherwise). On a failure into holds anything.
  */
-export function readBlobUnverified(store: ImageStore, dir: string, ref: BlobRef, into: Uint8Array, onBytes?: (n: number) => void): void {
-  readSized(store, dir, ref, into, onBytes);
+export function readBlobUnverified(store: ImageStore, dir: string, ref: BlobRef, into: Uint8Array, onBytes?: (n: number) => void, hash?: Sha256): void {
+  readSized(store, dir, ref, into, onBytes, hash);
 }
 
 /** The error for a blob whose bytes do not hash to its name. */

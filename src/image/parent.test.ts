@@ -33,7 +33,7 @@ function counting(): { store: NodeImageStore; opened: string[]; hashed: () => nu
   let hashed = 0;
   const s: NodeImageStore = Object.create(store, {
     open: { value: (path: string): StoreReader | null => (opened.push(path), store.open(path)) },
-    sha256Of: { value: (b: Uint8Array) => ((hashed += b.length), store.sha256Of(b)) },
+    sha256Of: { value: (b: Uint8Array) => ((hashed += b.length), Promise.resolve(hexOf(b))) },
   });
   return { store: s, opened, hashed: () => hashed };
 }

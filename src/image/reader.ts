@@ -1,8 +1,9 @@
 // readImage: a checkpoint image opened for restore, like CRIU's restore reading a dump directory (and
 // `checkpointctl inspect` reading one without restoring). Every blob's size and SHA-256 is checked
 // before its bytes are used; by default all of them up front, so a damaged image is refused before a
-// restore changes anything. A restore reads memory straight into the program's (copyTo) and hashes it off
-// its thread meanwhile, then waits for every blob to be verified (verified()) before the program runs.
+// restore changes anything. A restore reads memory straight into the program's (copyTo), hashing it as it
+// reads (or off its thread, where the store hashes there), then waits for every blob to be verified
+// (verified()) before the program runs.
 // A payload's patches (patch.ts) are laid over its parts in order, by payload(), and for copyTo by
 // verified() once the parts' checks are done. The image directory is only ever opened read-only.
 import { digestMismatch, readBlob, readBlobUnverified } from './blobs.js';
@@ -192,6 +193,15 @@ export function readImage(store: ImageStore, dir: string, options: ReadOptions =
         if (at < zeroFrom) view.subarray(0, zeroFrom - at).fill(0);
       } else if (seen !== undefined) {
         view.set(seen); // bytes already read: verified() covers them
+      } else if (store.sha256Of === undefined) {
+        // Hashed as it is read, a slice at a time while it is in the cache; a mismatch is verified()'s.
+        const ref = { hex: l.hex, size: l.blobSize, label: l.label };
+        const hash = store.sha256();
+        readBlobUnverified(store, image.dir, ref, view, onBytes, hash);
+        copied.set(l.hex, view);
+        const checked = hash.hexDigest() === l.hex ? Promise.resolve() : Promise.reject(digestMismatch(image.dir, ref));
+        checked.catch(() => {}); // verified() reports it; until then it is not unhandled
+        checking.set(l.hex, checked);
       } else {
         readBlobUnverified(store, image.dir, { hex: l.hex, size: l.blobSize, label: l.label }, view, onBytes);
         copied.set(l.hex, view);

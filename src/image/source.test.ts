@@ -3,6 +3,7 @@
 // already, and nothing counts as verified until verified() resolves: a damaged part rejects it naming the
 // blob, as does a damaged blob no read touched.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -68,13 +69,24 @@ describe('reading a payload into a buffer', () => {
     await assert.rejects(img.verified(), /payload "kernel"\): content does not match its digest/);
   });
 
-  test('a store without sha256Of verifies on its own thread', async () => {
+  test('a store that hashes off its thread (sha256Of; Node\'s hashes as it reads) verifies the same: each part once, a damaged one refused', async () => {
     const { dir, mem } = await image();
-    const plain = Object.create(store, { sha256Of: { value: undefined } }) as NodeImageStore;
-    const img = readImage(plain, dir, { lazy: true });
+    const hashed: number[] = [];
+    const offThread = Object.create(store, {
+      sha256Of: { value: (b: Uint8Array) => (hashed.push(b.length), Promise.resolve(createHash('sha256').update(b).digest('hex'))) },
+    }) as NodeImageStore;
     const into = new Uint8Array(mem.length);
+    const img = readImage(offThread, dir, { lazy: true });
     img.source('memory/a').copyTo(into, 0);
     await img.verified();
     assert.deepEqual(into, mem);
+    assert.deepEqual(hashed, [PART, PART], 'the two random parts, each once (the zero part is read and hashed on its own thread, once)');
+    const blob = blobOf(dir, 'memory/a', 0);
+    const bytes = readFileSync(blob);
+    bytes[5] = (bytes[5] ?? 0) ^ 1;
+    writeFileSync(blob, bytes);
+    const damaged = readImage(offThread, dir, { lazy: true });
+    damaged.source('memory/a').copyTo(new Uint8Array(mem.length), 0);
+    await assert.rejects(damaged.verified(), /part 0\/4\): content does not match its digest/);
   });
 });

@@ -8,8 +8,8 @@
 // - Calls are synchronous (a checkpoint or restore owns the sandbox while it runs), but for writeFile and
 //   sha256Of: the writer hands a payload blob to writeFile and goes on hashing the next one while the host
 //   writes and flushes it, so hashing, writing and the disk's flushes overlap (they do not when each blob
-//   is fsynced in turn: a 256 MiB image took 3× as long); a restore reads a blob while sha256Of hashes
-//   the one before on another thread.
+//   is fsynced in turn: a 256 MiB image took 3× as long); where a host has sha256Of, a restore reads a
+//   blob while it hashes the one before on another thread.
 
 /** What is at a path (symlinks followed, as for an --image-path a user gives). */
 export interface StoreEntry {
@@ -109,8 +109,10 @@ export interface ImageStore {
   sha256(): Sha256;
   /**
    * The SHA-256 hex of bytes, computed off this thread where the host can (several at once), so reading
-   * and hashing overlap; absent, the image layer hashes on its own thread. bytes must not change until
-   * the promise settles.
+   * and hashing overlap; absent, the image layer hashes on its own thread, as it reads or writes each
+   * blob. Only worth having without a copy of bytes: Node's WebCrypto copies them first, and hashing
+   * 256 MiB through it took twice as long as on the calling thread (host/imagestore.ts). bytes must not
+   * change until the promise settles.
    */
   sha256Of?(bytes: Uint8Array): Promise<string>;
   /** The codecs of compressed blobs, by name; an image with a layer of a codec not here is refused. */

@@ -4,8 +4,9 @@
 // or an error at any point leaves the earlier image whole (at DIR, or for the instant between the two
 // renames at DIR.old-<random>, which readImage then points to). With a parent image (CRIU's
 // --prev-images-dir, runsc's --parent-path), blobs it already holds are hard-linked, not rewritten.
-// Blobs are hashed here and handed to store.writeFile, which writes and fsyncs several at once off this
-// thread: hashing, writing and the disk's flushes overlap (README.md).
+// Blobs are hashed here (or by store.sha256Of, off this thread, where the host has it) and handed to
+// store.writeFile, which writes and fsyncs several at once off this thread: hashing, writing and the
+// disk's flushes overlap (README.md).
 import { blobPath, copyFile, readBlob } from './blobs.js';
 import { ImageError } from './error.js';
 import {
@@ -394,8 +395,10 @@ export async function writeImage(
     // What does not depend on the payloads is written (and flushed) while they are.
     await blobs.writeFile(`${tmp}/${LAYOUT_FILE}`, jsonBytes({ imageLayoutVersion: LAYOUT_VERSION }));
     const layers: Descriptor[] = [];
-    // Each payload's hash is started HASH_AHEAD payloads before it is stored, so hashing (off this thread
-    // where the store can) overlaps writing; the same array given again (a shared zero part) is hashed once.
+    // Where the store hashes off this thread, each payload's hash is started HASH_AHEAD payloads before it
+    // is stored, so hashing overlaps writing; else each is hashed as it is stored (between two turns of
+    // the event loop, not eight at once). The same array given again (a shared zero part) is hashed once.
+    const ahead = store.sha256Of !== undefined ? HASH_AHEAD : 1;
     const hashes = new Map<Uint8Array, Promise<string> | string>();
     const hashFor = (p: Payload): Promise<string> | string => {
       let h = hashes.get(p.bytes);
@@ -409,7 +412,7 @@ export async function writeImage(
     const stored: Stored[] = [];
     const diffIds: string[] = [];
     for (let i = 0; i < payloads.length; i++) {
-      for (let j = i; j < Math.min(payloads.length, i + HASH_AHEAD); j++) hashFor(payloads[j] as Payload);
+      for (let j = i; j < Math.min(payloads.length, i + ahead); j++) hashFor(payloads[j] as Payload);
       const p = payloads[i] as Payload;
       const s = await blobs.put(p.bytes, hashFor(p), p.contentHex !== undefined);
       stored.push(s);
