@@ -5,20 +5,15 @@
 // functions that make such a call, for `asyncify-addlist` beside `asyncify-ignore-indirect`.
 import binaryen from 'binaryen';
 import { B, pushChildren, type Ref } from './ir.js';
+import type { CallFacts } from './preempt.js';
 
 /** Binaryen's `module.base` pattern match: a trailing `*` matches any rest. */
 function matches(pattern: string, name: string): boolean {
   return pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : name === pattern;
 }
 
-interface Facts {
-  callees: Set<string>;
-  /** The signatures (params,results type ids) of this function's indirect calls. */
-  indirect: Set<string>;
-}
-
-function factsOf(body: Ref, fn: string): Facts {
-  const facts: Facts = { callees: new Set(), indirect: new Set() };
+function factsOf(body: Ref, fn: string): CallFacts {
+  const facts: CallFacts = { callees: new Set(), indirect: new Set() };
   const stack: Ref[] = [body];
   for (let e = stack.pop(); e !== undefined; e = stack.pop()) {
     const id = binaryen.getExpressionId(e);
@@ -37,14 +32,15 @@ const PLAIN = /^[A-Za-z0-9_.]+$/;
  * can unwind: one calling a suspending import, directly or through direct and such indirect calls),
  * or null (then instrument every indirect call) when some such name cannot go in Asyncify's list, or
  * when a table is imported, so the host could put functions in it that no element segment names.
- * (Amber's host never writes a table the module exports.)
+ * (Amber's host never writes a table the module exports.) known: each defined function's calls as
+ * they are in mod now (preempt.ts gathers them as it instruments); without it every body is walked.
  */
-export function unwindingIndirectCallers(mod: binaryen.Module, suspending: readonly string[]): string[] | null {
+export function unwindingIndirectCallers(mod: binaryen.Module, suspending: readonly string[], known?: ReadonlyMap<string, CallFacts>): string[] | null {
   for (let i = 0; i < mod.getNumTables(); i++) {
     const t = binaryen.getTableInfo(mod.getTableByIndex(i));
     if (t.module !== null && t.module !== '') return null;
   }
-  const facts = new Map<string, Facts>();
+  const facts = new Map<string, CallFacts>();
   const signature = new Map<string, string>();
   const canUnwind = new Set<string>();
   for (let i = 0; i < mod.getNumFunctions(); i++) {
@@ -53,7 +49,7 @@ export function unwindingIndirectCallers(mod: binaryen.Module, suspending: reado
     if (f.module !== null && f.module !== '') {
       if (suspending.some((p) => matches(p, `${f.module}.${f.base}`))) canUnwind.add(f.name);
     } else {
-      facts.set(f.name, factsOf(f.body, f.name));
+      facts.set(f.name, known?.get(f.name) ?? factsOf(f.body, f.name));
     }
   }
   const table = new Set<string>();

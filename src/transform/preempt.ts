@@ -34,11 +34,30 @@ interface BodyFacts {
   callees: Set<string>;
   /** The signatures (params,results) of the indirect calls outside every loop. */
   indirect: Set<string>;
+  /** Every call of the body, in loops too, for indirect.ts: direct callees and indirect signatures. */
+  calls: CallFacts;
+}
+
+/** What a function calls: direct callees by name, indirect calls by signature ("params,results" type ids). */
+export interface CallFacts {
+  callees: Set<string>;
+  indirect: Set<string>;
+}
+
+export interface PreemptOptions {
+  /** Check provably short loops too (bounded.ts). */
+  checkShortLoops?: boolean;
+  /**
+   * Filled with each defined function's calls as instrumented (a check calls names.preempt), so the
+   * indirect-call analysis (indirect.ts) need not walk every body again: on a large module each walk
+   * through binaryen.js costs seconds.
+   */
+  calls?: Map<string, CallFacts>;
 }
 
 /** Walks a body without recursion (blocks nest thousands deep in big switch lowerings). */
 function bodyFacts(body: Ref, fn: string): BodyFacts {
-  const facts: BodyFacts = { loops: [], callees: new Set(), indirect: new Set() };
+  const facts: BodyFacts = { loops: [], callees: new Set(), indirect: new Set(), calls: { callees: new Set(), indirect: new Set() } };
   const stack: Array<{ e: Ref; inLoop: boolean; block: Ref; index: number }> = [{ e: body, inLoop: false, block: 0, index: 0 }];
   const children: Ref[] = [];
   for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
@@ -47,9 +66,13 @@ function bodyFacts(body: Ref, fn: string): BodyFacts {
     if (id === binaryen.LoopId) {
       facts.loops.push({ loop: e, block, index });
     } else if (id === binaryen.CallId) {
-      if (!inLoop) facts.callees.add(B.Call.getTarget(e));
+      const target = B.Call.getTarget(e);
+      facts.calls.callees.add(target);
+      if (!inLoop) facts.callees.add(target);
     } else if (id === binaryen.CallIndirectId) {
-      if (!inLoop) facts.indirect.add(`${B.CallIndirect.getParams(e)},${B.CallIndirect.getResults(e)}`);
+      const sig = `${B.CallIndirect.getParams(e)},${B.CallIndirect.getResults(e)}`;
+      facts.calls.indirect.add(sig);
+      if (!inLoop) facts.indirect.add(sig);
     }
     children.length = 0;
     pushChildren(e, children, fn);
@@ -106,7 +129,7 @@ function entryChecked(defined: ReadonlyArray<{ name: string; facts: BodyFacts }>
  *       fuel = 2^31 - 1; call preempt       ;; the host sets the fuel it wants
  *       br $restart_N
  */
-export function instrumentPreemption(mod: binaryen.Module, names: PreemptNames, opts: { checkShortLoops?: boolean } = {}): PreemptStats {
+export function instrumentPreemption(mod: binaryen.Module, names: PreemptNames, opts: PreemptOptions = {}): PreemptStats {
   const fuel = (): Ref => mod.global.get(names.fuel, binaryen.i32);
   const decrement = (): Ref => mod.global.set(names.fuel, mod.i32.sub(fuel(), mod.i32.const(1)));
   const exhausted = (): Ref => mod.i32.lt_s(fuel(), mod.i32.const(0));
@@ -151,6 +174,10 @@ export function instrumentPreemption(mod: binaryen.Module, names: PreemptNames, 
       const info = binaryen.getFunctionInfo(f.ref);
       B.Function.setBody(f.ref, mod.block(null, [decrement(), mod.if(exhausted(), preempt()), info.body], info.results));
       stats.entries++;
+    }
+    if (opts.calls !== undefined) {
+      if (n > 0 || atEntry.has(f.name)) f.facts.calls.callees.add(names.preempt);
+      opts.calls.set(f.name, f.facts.calls);
     }
   }
   return stats;

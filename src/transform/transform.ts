@@ -24,7 +24,7 @@ import {
 } from './cache.js';
 import { TransformError } from './errors.js';
 import { unwindingIndirectCallers } from './indirect.js';
-import { instrumentPreemption, type PreemptStats } from './preempt.js';
+import { instrumentPreemption, type CallFacts, type PreemptStats } from './preempt.js';
 
 export { AMBER_MODULE, FUEL_EXPORT, GLOBAL_EXPORT_PREFIX, PREEMPT_IMPORT, SUSPENDING_IMPORTS };
 export { TransformError };
@@ -166,6 +166,7 @@ export function transformModuleWithReport(bytes: Uint8Array, opts: TransformOpti
   try {
     refuseTransformed(mod);
     mod.setFeatures(FEATURES);
+    const calls = new Map<string, CallFacts>();
     const report: TransformReport = { exportedGlobals: exportMutableGlobals(mod), loops: 0, bounded: 0, entries: 0, indirectCallers: null };
     if (r.preempt) {
       const fuel = freshName(mod, FUEL_EXPORT);
@@ -176,12 +177,12 @@ export function transformModuleWithReport(bytes: Uint8Array, opts: TransformOpti
         preempt = freshName(mod, 'amber_preempt');
         mod.addFunctionImport(preempt, AMBER_MODULE, PREEMPT_IMPORT, binaryen.none, binaryen.none);
       }
-      Object.assign(report, instrumentPreemption(mod, { fuel, preempt }, { checkShortLoops: r.checkShortLoops }));
+      Object.assign(report, instrumentPreemption(mod, { fuel, preempt }, { checkShortLoops: r.checkShortLoops, calls }));
     }
     const passArgs: Record<string, string> = {};
     if (r.asyncify) {
       passArgs['asyncify-imports'] = SUSPENDING_IMPORTS.join(',');
-      const callers = unwindingIndirectCallers(mod, SUSPENDING_IMPORTS);
+      const callers = unwindingIndirectCallers(mod, SUSPENDING_IMPORTS, calls);
       report.indirectCallers = callers?.length ?? null;
       if (callers !== null) {
         // Instrument only the indirect calls whose signature can unwind, and what calls into them.
