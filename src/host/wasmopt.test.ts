@@ -1,6 +1,7 @@
 // Debian's native wasm-opt as the transform's Asyncify engine: found and named by its version, and the
 // modules it gives behave as the guests do raw — preempted in compute loops, blocked in sleeps and
-// resumed, each WASI call made exactly once. .ci/run installs it (apt-get install binaryen) when root.
+// resumed, each WASI call made exactly once; the same bytes with jemalloc preloaded. .ci/run installs both
+// (apt-get install binaryen libjemalloc2) when root.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { join } from 'node:path';
@@ -23,6 +24,16 @@ describe('native wasm-opt engine', () => {
     assert.equal(findWasmOpt({ AMBER_WASM_OPT: '/nonexistent/wasm-opt' }), null);
     // binaryen.js's wasm-opt in node_modules/.bin (first on PATH under npm test) is never taken for the native one.
     assert.equal(findWasmOpt({ PATH: join(process.cwd(), 'node_modules', '.bin') }), null);
+  });
+
+  it('gives the same bytes with jemalloc preloaded as without (the key does not name the allocator)', () => {
+    const n = native();
+    if (n.preload === null) assert.fail('no libjemalloc.so.2 found: apt-get install libjemalloc2');
+    const bytes = guestBytes('spin');
+    const plain = transformModuleWithReport(bytes, { engine: n.engine }, wasmOptEngine({ ...n, preload: null })).bytes;
+    const fast = transformModuleWithReport(bytes, { engine: n.engine }, wasmOptEngine(n)).bytes;
+    assert.deepEqual(fast, plain);
+    assert.equal(findWasmOpt({ ...process.env, AMBER_WASM_OPT: n.path, AMBER_WASM_OPT_MALLOC: 'none' })?.preload, null);
   });
 
   it('transforms guests that run as they do raw, preempted and blocked, each call made once', () => {
