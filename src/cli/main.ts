@@ -81,7 +81,19 @@ function phaseLog(log: CommandLog | null, what: string): OnProgress {
   };
 }
 
-function buildProgram(session: { log: CommandLog | null }): Command {
+/** What a command leaves for main: its log, and whether guests ran in this very process. */
+interface Session {
+  log: CommandLog | null;
+  /**
+   * Set by a verb that ran guests here (`do`, a foreground pod or restore): such a process exits as soon
+   * as the verb returns. Node's natural exit first waits for the tasks on V8's worker threads, and those
+   * hold the TurboFan tier-up of the guest's hot functions, queued while it ran: tens of seconds of
+   * compiling for a big transformed module (yosys) after its last output, for code nothing will run.
+   */
+  ranGuests: boolean;
+}
+
+function buildProgram(session: Session): Command {
   const program = addGlobalOptions(new Command('amber'))
     .description('Run WebAssembly (WASI preview 1) programs as containers in pods; checkpoint and restore them.')
     .version(`amber version ${AMBER_VERSION}\nspec: 1.0.2`, '-v, --version', 'print the version')
@@ -102,6 +114,7 @@ function buildProgram(session: { log: CommandLog | null }): Command {
     .passThroughOptions()
     .exitOverride()
     .action(async (module: string, args: string[], opts: { dir: string[]; env: string[] }) => {
+      session.ranGuests = true;
       process.exitCode = (await doVerbs()).doVerb(module, args, opts);
     });
   const pod = program.command('pod').description('pods from Kubernetes Pod manifests');
@@ -116,6 +129,7 @@ function buildProgram(session: { log: CommandLog | null }): Command {
       if (again !== null) return void (process.exitCode = again);
       const spec = (await specs()).loadPodManifest(manifest);
       const name = opts.name !== undefined ? { name: opts.name } : {};
+      session.ranGuests = opts.detach !== true;
       process.exitCode = await (await podVerbs()).runSpec(spec, { root: rootDir(cmd), detach: opts.detach === true, ...name, source: resolve(manifest) });
     });
   pod.exitOverride();
@@ -130,6 +144,7 @@ function buildProgram(session: { log: CommandLog | null }): Command {
       const again = await runWithGuestStack(opts.detach);
       if (again !== null) return void (process.exitCode = again);
       const spec = (await specs()).loadBundle(opts.bundle, id);
+      session.ranGuests = opts.detach !== true;
       // runc prints nothing for a detached run: the caller named the container.
       process.exitCode = await (await podVerbs()).runSpec(spec, { root: rootDir(cmd), detach: opts.detach === true, name: id, source: resolve(opts.bundle), quiet: true });
     });
@@ -255,6 +270,7 @@ function buildProgram(session: { log: CommandLog | null }): Command {
       }
       const again = await runWithGuestStack(opts.detach);
       if (again !== null) return void (process.exitCode = again);
+      session.ranGuests = opts.detach !== true;
       process.exitCode = await (await podVerbs()).restoreVerb(rootDir(cmd), opts);
     });
   addGlobalOptions(program.command('prepare'))
@@ -293,7 +309,7 @@ function buildProgram(session: { log: CommandLog | null }): Command {
 }
 
 /** The verbs only runc's command line has (create, start, pause, resume, ps, events, features, spec). */
-function addRuncVerbs(program: Command, session: { log: CommandLog | null }): void {
+function addRuncVerbs(program: Command, session: Session): void {
   addGlobalOptions(program.command('create'))
     .description("runc's create: a container made in its pod's sandbox, not yet started; its relay's pid to --pid-file")
     .argument('<id>')
@@ -348,8 +364,7 @@ function rootDir(cmd: Command): string {
   return resolve(own ?? global ?? defaultRoot());
 }
 
-async function main(argv: string[]): Promise<void> {
-  const session: { log: CommandLog | null } = { log: null };
+async function main(argv: string[], session: Session): Promise<void> {
   const program = buildProgram(session);
   try {
     await program.parseAsync(normalizeArgv(argv.slice(2)), { from: 'user' });
@@ -383,4 +398,7 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-await main(process.argv);
+const session: Session = { log: null, ranGuests: false };
+await main(process.argv, session);
+// Output and logs are written synchronously (host/streams.ts, log.ts), so nothing is lost by not waiting.
+if (session.ranGuests) process.exit();

@@ -1,30 +1,51 @@
-// Which of V8's compilers a guest's functions get first, like wasmtime's choice between Cranelift and
-// Winch. V8 compiles each function when it is first called: with Liftoff (fast to compile, slower code,
-// tiered up to TurboFan once hot, on its next call) or with TurboFan at once (--no-liftoff). A loop that
-// never returns is never tiered up (no on-stack replacement for wasm: DESIGN.md §3), so small programs
-// start at TurboFan, where it costs a few milliseconds. A big one calls hundreds of functions once at
-// start-up (SQLite: ~0.4 s of TurboFan before its first transaction, ~50 ms with Liftoff), so it starts
-// at Liftoff and its hot functions are tiered up as node:wasi's are (its steady state is then node:wasi's
-// too: SQLite's transactions ~2.5× slower than at TurboFan; a smaller tiering budget compiled more and
-// ran no faster). `amber do` chooses by its module; a pod's process switches to Liftoff for good when it
-// loads a big module (host/modulecache.ts prepareModule), small ones alone start at TurboFan. Beside
-// it, how soon the kernel's own JavaScript is optimized once `amber do` starts its guest (setKernelTier).
+// Which of V8's compilers a guest's functions get, like wasmtime's choice between Cranelift and Winch.
+// V8 compiles each function when it is first called: with Liftoff (fast to compile, slower code, tiered
+// up to TurboFan once hot, on its next call) or with TurboFan at once (--no-liftoff). A loop that never
+// returns is never tiered up (no on-stack replacement for wasm: DESIGN.md §3), so small programs start at
+// TurboFan, where it costs a few milliseconds. A big one calls hundreds of functions once at start-up
+// (SQLite: ~0.4 s of TurboFan before its first transaction, ~50 ms with Liftoff), so it starts at Liftoff
+// and its hot functions are tiered up as node:wasi's are (its steady state is then node:wasi's too:
+// SQLite's transactions ~2.5× slower than at TurboFan; a smaller tiering budget compiled more and ran no
+// faster). A huge one stays at Liftoff: V8 tiers a function up by how much of its code has run, whatever
+// its size, and TurboFan's time grows faster than a function's size. yosys (30.8 MB; 64 MB transformed)
+// has a hot function of 504 KB (228 KB before the transform) that TurboFan compiles for 10-38 s on 2
+// loaded cores, and its tier-up took 13 s of CPU on V8's worker threads beside a guest that runs for 2:
+// the guest got half the cores, and the process could not exit until the compile ended (an in-flight
+// compile is never cancelled). At Liftoff alone yosys's whole synthesis was 4.2 s instead of 26-40 s in a
+// pod, and 1.9 s instead of 7 s under `amber do`. `amber do` chooses by its module; a pod's process
+// switches for good when it loads a bigger module (host/modulecache.ts prepareModule), small ones alone
+// start at TurboFan. Beside it, how soon the kernel's own JavaScript is optimized once `amber do` starts
+// its guest (setKernelTier).
 import { setFlagsFromString } from 'node:v8';
 
 /** Modules up to this size start at TurboFan; larger ones at Liftoff. */
 export const OPTIMIZE_FIRST_MAX_BYTES = 512 * 1024;
+/** Modules past this size stay at Liftoff: no tier-up. */
+export const LIFTOFF_ONLY_MIN_BYTES = 16 * 1024 * 1024;
+
+export type GuestTier = 'turbofan' | 'liftoff' | 'liftoff-only';
+
+/** The tier a module of this many bytes starts at (and stays at, for 'liftoff-only'). */
+export function guestTier(moduleBytes: number): GuestTier {
+  if (moduleBytes <= OPTIMIZE_FIRST_MAX_BYTES) return 'turbofan';
+  return moduleBytes < LIFTOFF_ONLY_MIN_BYTES ? 'liftoff' : 'liftoff-only';
+}
 
 /**
- * Sets the tier for the functions compiled from now on (V8 reads the flag at each function's first
- * compile, for the whole process): call it before the module's first call, in a process that runs it alone.
+ * Sets the tier for the functions compiled from now on (V8 reads the flags at each module's compile and
+ * each function's first compile, for the whole process): call it before the module is compiled, in a
+ * process that runs it alone.
  */
-export function setGuestTier(moduleBytes: number): 'turbofan' | 'liftoff' {
-  const tier = moduleBytes <= OPTIMIZE_FIRST_MAX_BYTES ? 'turbofan' : 'liftoff';
+export function setGuestTier(moduleBytes: number): GuestTier {
+  const tier = guestTier(moduleBytes);
   if (tier === 'turbofan') {
     setFlagsFromString('--no-liftoff');
-  } else {
+  } else if (tier === 'liftoff') {
     // --no-liftoff, set when the process started, turned tier-up off with it: both come back.
     for (const f of ['--liftoff', '--wasm-tier-up', '--wasm-dynamic-tiering']) setFlagsFromString(f);
+  } else {
+    // Each flag said outright: V8 enforces --liftoff-only's implications only at start-up.
+    for (const f of ['--liftoff', '--liftoff-only', '--no-wasm-tier-up', '--no-wasm-dynamic-tiering']) setFlagsFromString(f);
   }
   return tier;
 }

@@ -3,10 +3,10 @@
 // every checkpoint image: a snapshot fits only that exact module. A cache hit never loads Binaryen: the
 // transform (transform/transform.ts) is imported on a miss only.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lookupTransform, transformVersion, type TransformCache, type TransformOptions } from '../transform/cache.js';
+import { lookupTransform, transformKey, transformVersion, type TransformCache, type TransformOptions } from '../transform/cache.js';
 import { OPTIMIZE_FIRST_MAX_BYTES, setGuestTier } from './guesttier.js';
 import { inModuleAsync, readModuleFile } from './modulefile.js';
 import { engineOptions, findWasmOpt, wasmOptEngine, type NativeWasmOpt } from './wasmopt.js';
@@ -21,6 +21,11 @@ export class DirTransformCache implements TransformCache {
 
   constructor(dir: string) {
     this.dir = dir;
+  }
+
+  /** Whether the cache holds key, without reading it (a transformed yosys is 64 MB). */
+  has(key: string): boolean {
+    return existsSync(join(this.dir, `${key}.wasm`));
   }
 
   get(key: string): Uint8Array | undefined {
@@ -51,8 +56,8 @@ export function defaultCacheDir(): string {
 
 export interface LoadedModule {
   module: WebAssembly.Module;
-  /** sha256 of the transformed bytes. */
-  hash: string;
+  /** sha256 of the transformed bytes (prepareModule computes it when first read: a checkpoint or a restore's check). */
+  readonly hash: string;
   /** The transformed bytes, which a checkpoint image carries (runtime/modules.ts). */
   bytes: Uint8Array<ArrayBuffer>;
   /** sha256 of the module as given, before the transform; null when not known (a transformed module given). */
@@ -101,23 +106,38 @@ export async function ensureTransformed(path: string, opts: { onTick?: (ms: numb
   const bytes = readModuleFile(path);
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
   const how = hostTransform();
-  const found = lookupTransform(bytes, { hash: sha256Hex, cache: new DirTransformCache(cacheDir) }, how.options);
-  if (found.bytes !== undefined) return { key: found.key, transformed: false, ms: performance.now() - start };
+  const key = transformKey(sha256Hex(bytes), how.options);
+  if (new DirTransformCache(cacheDir).has(key)) return { key, transformed: false, ms: performance.now() - start };
   const { runTransformJob } = await import('./transformjob.js');
   const r = await inModuleAsync(path, () => runTransformJob({ bytes, cacheDir, native: how.native }, opts.onTick));
   return { key: r.key, transformed: true, ms: performance.now() - start };
 }
 
 /**
- * The transformed, compiled module for a guest's bytes. A big one switches the process's guests to
- * Liftoff with tier-up (host/guesttier.ts), as `amber do` runs it, and for good: a pod's process may
- * hold several modules, and the one that calls hundreds of functions once must not pay TurboFan for each.
+ * A transformed module compiled for a pod's process. A big one switches the process's guests to Liftoff
+ * (with tier-up, or alone for a huge one: host/guesttier.ts), as `amber do` runs it, and for good: a pod's
+ * process may hold several modules, and the one that calls hundreds of functions once must not pay
+ * TurboFan for each.
  */
+export function compileForPod(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module {
+  if (bytes.length > OPTIMIZE_FIRST_MAX_BYTES) setGuestTier(bytes.length);
+  return new WebAssembly.Module(bytes);
+}
+
+/** The transformed, compiled module for a guest's bytes (compileForPod). */
 export async function prepareModule(bytes: Uint8Array, cache: TransformCache = new DirTransformCache(defaultCacheDir())): Promise<LoadedModule> {
   const sourceHash = sha256Hex(bytes);
   const t = await transformedBytes(bytes, sourceHash, cache);
-  if (t.bytes.length > OPTIMIZE_FIRST_MAX_BYTES) setGuestTier(t.bytes.length);
-  return { module: new WebAssembly.Module(t.bytes), hash: sha256Hex(t.bytes), bytes: t.bytes, sourceHash, transform: t.version };
+  let hash: string | undefined;
+  return {
+    module: compileForPod(t.bytes),
+    get hash() {
+      return (hash ??= sha256Hex(t.bytes));
+    },
+    bytes: t.bytes,
+    sourceHash,
+    transform: t.version,
+  };
 }
 
 /** The module at path transformed (cached by content) and compiled; a one-line error naming path otherwise. */

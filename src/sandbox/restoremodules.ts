@@ -4,7 +4,7 @@
 // An image of format 1 does not: its spec's module file is used, and a file whose own sha256 is the
 // image's hash already is the transformed module, compiled as it is (so such an image restores on a
 // machine whose transform has changed since); any other file is transformed as `pod run` would.
-import { prepareModule, sha256Hex, type LoadedModule } from '../host/modulecache.js';
+import { compileForPod, prepareModule, sha256Hex, type LoadedModule } from '../host/modulecache.js';
 import { inModule, inModuleAsync, readModuleFile } from '../host/modulefile.js';
 import type { CheckpointImage } from '../image/reader.js';
 import { carriedModule, modulePayloadName } from '../runtime/modules.js';
@@ -17,7 +17,7 @@ import { ownBuffer } from '../transform/cache.js';
 export async function restoreModuleFile(path: string, want: string | undefined): Promise<LoadedModule> {
   const bytes = readModuleFile(path);
   const hash = sha256Hex(bytes);
-  if (hash === want) return inModule(path, () => ({ module: new WebAssembly.Module(bytes), hash, bytes, sourceHash: null, transform: null }));
+  if (hash === want) return inModule(path, () => ({ module: compileForPod(bytes), hash, bytes, sourceHash: null, transform: null }));
   return inModuleAsync(path, () => prepareModule(bytes));
 }
 
@@ -27,7 +27,7 @@ function imageModule(image: CheckpointImage, want: string): LoadedModule | null 
   if (carried === null) return null;
   const bytes = ownBuffer(carried.bytes);
   const where = `${image.dir}: payload "${modulePayloadName(want)}"`;
-  return inModule(where, () => ({ module: new WebAssembly.Module(bytes), hash: want, bytes, sourceHash: carried.sourceHash, transform: carried.transform }));
+  return inModule(where, () => ({ module: compileForPod(bytes), hash: want, bytes, sourceHash: carried.sourceHash, transform: carried.transform }));
 }
 
 /**
