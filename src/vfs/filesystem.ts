@@ -38,8 +38,13 @@ export abstract class Inode {
 
   abstract stat(): Stat;
 
-  /** Changes attributes; a size change on a non-regular file is EINVAL (EISDIR for a directory). */
-  abstract setStat(req: SetStat): void;
+  /**
+   * Changes attributes; a size change on a non-regular file is EINVAL (EISDIR for a directory).
+   * `byPath`: the caller named the object by a path it walked just now (chmod, utimensat, truncate by
+   * path), so a filesystem that revalidates names may act through the name, as a path-based call acts on
+   * whatever the name holds when it is made; otherwise it acts on this very object (an open file).
+   */
+  abstract setStat(req: SetStat, byPath?: boolean): void;
 
   /**
    * Opens this inode for I/O. `flags` are the Linux open flags (abi/open.ts) already checked by the
@@ -87,6 +92,14 @@ export abstract class Filesystem {
    * Linux's LOOKUP_EXCL, with which NFS and 9p skip the server's lookup. Never asked on a read-only mount.
    */
   lookupExclusive?(dir: Dentry, name: string, caller: Caller): Dentry | null;
+
+  /**
+   * Optional: the child called name for a walk whose caller removes it next (unlink: 'file', rmdir:
+   * 'dir'). A filesystem that asks a remote side for lookups may return a cached child of that kind
+   * without asking, when its removal fails as it should if the name changed meanwhile (ENOENT, EISDIR,
+   * ENOTDIR, ENOTEMPTY); a child of the other kind, or none cached, it looks up.
+   */
+  lookupToRemove?(dir: Dentry, name: string, kind: 'file' | 'dir', caller: Caller): Dentry | null;
 
   /** Lists dir; the order is the filesystem's and must not change between calls without a change. */
   abstract readdir(dir: Dentry, caller: Caller): DirEntry[];

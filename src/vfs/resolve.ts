@@ -31,6 +31,12 @@ export interface WalkOptions {
    * for a path ending in '/' (an error there depends on whether the name exists).
    */
   exclusive?: boolean;
+  /**
+   * The caller removes the final component next (unlink: 'file', rmdir: 'dir'), and that removal fails
+   * as it should when the name changed: a filesystem may answer the final lookup with a cached child of
+   * that kind without asking (Filesystem.lookupToRemove).
+   */
+  removing?: 'file' | 'dir';
 }
 
 /** Where a walk ended: the final component's parent, its name, and what it names (null: nothing). */
@@ -107,6 +113,16 @@ function lookupChildExclusive(vd: VirtualDentry, name: string, caller: Caller): 
   return d === null ? null : followMounts({ mount: vd.mount, dentry: d });
 }
 
+/** lookupChild for a name the caller removes next, through the filesystem's lookupToRemove when it has one. */
+function lookupChildToRemove(vd: VirtualDentry, name: string, kind: 'file' | 'dir', caller: Caller): VirtualDentry | null {
+  const fs = vd.mount.fs;
+  if (fs.lookupToRemove === undefined) return lookupChild(vd, name, caller);
+  if (vd.dentry.inode.type !== 'dir') throw new KernelError(ENOTDIR);
+  if (name.length > NAME_MAX / 3 && utf8Length(name) > NAME_MAX) throw new KernelError(ENAMETOOLONG);
+  const d = fs.lookupToRemove(vd.dentry, name, kind, caller);
+  return d === null ? null : followMounts({ mount: vd.mount, dentry: d });
+}
+
 /** Whether a walk from start with `beneath` is confined to start (it is, unless start is the root). */
 export function isConfined(ctx: ResolveContext, start: VirtualDentry, beneath: boolean): boolean {
   return beneath && !sameVd(start, ctx.root);
@@ -161,6 +177,8 @@ export function walk(ctx: ResolveContext, start: VirtualDentry, path: string, op
       stat = r?.stat;
     } else if (last && opts.exclusive === true && !trailingSlash) {
       next = lookupChildExclusive(cur, comp, ctx.caller);
+    } else if (last && opts.removing !== undefined) {
+      next = lookupChildToRemove(cur, comp, opts.removing, ctx.caller);
     } else {
       next = lookupChild(cur, comp, ctx.caller);
     }

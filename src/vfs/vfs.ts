@@ -160,7 +160,7 @@ export class VirtualFilesystem {
 
   /** unlinkat(2) without AT_REMOVEDIR: EISDIR for a directory, EBUSY for a mountpoint. */
   unlinkAt(ctx: PathContext, start: PathStart, path: string): void {
-    const r = this.walk(ctx, start, path, false);
+    const r = walk(ctx, start.at, path, { followFinal: false, beneath: start.beneath === true, removing: 'file' });
     if (r.name === '.' || r.name === '..') throw new KernelError(EISDIR);
     const child = mustExist(r);
     if (child.dentry.inode.type === 'dir') throw new KernelError(EISDIR);
@@ -171,7 +171,7 @@ export class VirtualFilesystem {
 
   /** rmdir(2): EINVAL for ".", ENOTEMPTY for "..", ENOTDIR, EBUSY for a mountpoint, ENOTEMPTY. */
   rmdirAt(ctx: PathContext, start: PathStart, path: string): void {
-    const r = this.walk(ctx, start, path, false);
+    const r = walk(ctx, start.at, path, { followFinal: false, beneath: start.beneath === true, removing: 'dir' });
     if (r.name === '.') throw new KernelError(EINVAL);
     if (r.name === '..') throw new KernelError(ENOTEMPTY);
     const child = mustExist(r);
@@ -219,9 +219,20 @@ export class VirtualFilesystem {
 
   /** stat(2)/lstat(2): from the final lookup when its filesystem answers both at once (hostdir). */
   statAt(ctx: PathContext, start: PathStart, path: string, follow: boolean): Stat {
+    const st = this.statIfExists(ctx, start, path, follow);
+    if (st === null) throw new KernelError(ENOENT);
+    return st;
+  }
+
+  /**
+   * statAt, with null where statAt throws ENOENT for the last component: a program asking whether a file
+   * exists is common (SQLite stats its missing journal twice a transaction), and an answer is cheaper
+   * returned than thrown. A missing directory on the way is still ENOENT.
+   */
+  statIfExists(ctx: PathContext, start: PathStart, path: string, follow: boolean): Stat | null {
     const r = walk(ctx, start.at, path, { followFinal: follow, beneath: start.beneath === true, wantStat: true });
-    const child = mustExist(r);
-    return r.stat ?? child.dentry.inode.stat();
+    if (r.child === null) return null;
+    return r.stat ?? r.child.dentry.inode.stat();
   }
 
   /** chmod/utimensat/truncate by path: EROFS on a read-only mount, EISDIR for a directory's size. */
@@ -229,6 +240,6 @@ export class VirtualFilesystem {
     const vd = this.resolve(ctx, start, path, follow);
     if (req.size !== undefined && vd.dentry.inode.type === 'dir') throw new KernelError(EISDIR);
     writable(vd);
-    vd.dentry.inode.setStat(req);
+    vd.dentry.inode.setStat(req, true);
   }
 }

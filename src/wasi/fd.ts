@@ -105,12 +105,16 @@ export function fd_pread(sys: Sys, fd: number, iovs: number, iovsLen: number, of
   return 0;
 }
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = -MAX_SAFE;
+
 export function fd_seek(sys: Sys, fd: number, offset: bigint, whence: number, newOffset: number): number {
   const tellOnly = offset === 0n && whence === W.WHENCE_CUR;
   const file = fdWith(sys, fd, tellOnly ? W.RIGHTS_FD_TELL : W.RIGHTS_FD_SEEK).file;
   if (whence !== W.WHENCE_SET && whence !== W.WHENCE_CUR && whence !== W.WHENCE_END) throw new KernelError(EINVAL);
-  const off = BigInt.asIntN(64, offset);
-  if (off > BigInt(Number.MAX_SAFE_INTEGER) || off < -BigInt(Number.MAX_SAFE_INTEGER)) throw new KernelError(EINVAL);
+  // An i64 from WebAssembly is signed already: no BigInt is made for an offset that is a safe integer.
+  const off = offset > MAX_SAFE || offset < MIN_SAFE ? BigInt.asIntN(64, offset) : offset;
+  if (off > MAX_SAFE || off < MIN_SAFE) throw new KernelError(EINVAL);
   sys.mem.check(newOffset, 8);
   const pos = file.seek(Number(off), whence);
   sys.mem.setU64(newOffset, pos);

@@ -1,7 +1,9 @@
 // The path_* calls of WASI preview 1. Every path is resolved by the kernel beneath its directory fd
 // (vfs/resolve.ts); here only rights, flags and guest memory are handled.
 import { O_APPEND, O_CREAT, O_DIRECTORY, O_DSYNC, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_RDWR, O_SYNC, O_TRUNC, O_WRONLY } from '../abi/open.js';
+import { ENOENT } from '../abi/errno.js';
 import * as W from '../abi/wasi.js';
+import { wasiErrno } from '../abi/wasi_errno.js';
 import { timesRequest } from './fd.js';
 import { fdWith, flagsArg, pathArg, rightsFor, startAt, writeFilestat, type Sys } from './sys.js';
 
@@ -60,9 +62,13 @@ export function path_create_directory(sys: Sys, fd: number, pathPtr: number, pat
   return 0;
 }
 
+/** ENOENT as WASI numbers it, returned by path_filestat_get without a KernelError thrown. */
+const WASI_ENOENT = wasiErrno(ENOENT);
+
 export function path_filestat_get(sys: Sys, fd: number, flags: number, pathPtr: number, pathLen: number, buf: number): number {
   const dir = fdWith(sys, fd, W.RIGHTS_PATH_FILESTAT_GET);
-  const st = sys.kernel.vfs.statAt(sys.proc.ctx, startAt(dir), pathArg(sys, pathPtr, pathLen), follow(flags));
+  const st = sys.kernel.vfs.statIfExists(sys.proc.ctx, startAt(dir), pathArg(sys, pathPtr, pathLen), follow(flags));
+  if (st === null) return WASI_ENOENT;
   writeFilestat(sys.mem, buf, st);
   return 0;
 }

@@ -368,17 +368,22 @@ test("SQLite's lock and journal cost the host only the calls they need, and stay
     fn();
     return [...calls];
   };
-  // mkdir of a name not cached: no lookup first, the host's mkdir says EEXIST if it exists.
-  assert.deepEqual(taken(() => w.vfs.mkdirAt(w.ctx, w.data, 'db.lock', 0o755)), ['mkdirAt', 'openDirAt', 'attr']);
+  // mkdir of a name not cached: no lookup first (the host's mkdir says EEXIST if it exists), and the new
+  // directory is not opened, only looked up for its identity.
+  assert.deepEqual(taken(() => w.vfs.mkdirAt(w.ctx, w.data, 'db.lock', 0o755)), ['mkdirAt', 'lookup']);
   nfs.mkdirSync(join(w.shared, 'made-on-host'));
   assert.equal(thrownErrno(() => w.vfs.mkdirAt(w.ctx, w.data, 'made-on-host', 0o755)), 'EEXIST');
-  // utimes(path, NULL), as SQLite touches its lock directory: the walk's check, then one call.
+  // utimes(path, NULL): the walk's check, then one call, by name (the directory has no descriptor).
   const before = nfs.statSync(lock, { bigint: true }).mtimeNs;
   nfs.utimesSync(lock, 1000, 1000);
-  assert.deepEqual(taken(() => w.vfs.setStatAt(w.ctx, w.data, 'db.lock', true, { atimeNs: 'now', mtimeNs: 'now' })), ['stillNames', 'setTimes']);
+  assert.deepEqual(taken(() => w.vfs.setStatAt(w.ctx, w.data, 'db.lock', true, { atimeNs: 'now', mtimeNs: 'now' })), ['stillNames', 'setTimesAt']);
   const touched = nfs.statSync(lock, { bigint: true });
   assert.ok(touched.mtimeNs >= before && touched.atimeNs >= before, 'both times are now');
   assert.equal(w.vfs.statAt(w.ctx, w.data, 'db.lock', true).mtimeNs, touched.mtimeNs, 'the guest sees the host\'s times');
+  // utime(lock, NULL) as this wasi-libc makes it: both times 0, whole seconds the host stores exactly.
+  assert.deepEqual(taken(() => w.vfs.setStatAt(w.ctx, w.data, 'db.lock', true, { atimeNs: 0n, mtimeNs: 0n })), ['stillNames', 'setTimesAt']);
+  assert.equal(nfs.statSync(lock, { bigint: true }).mtimeNs, 0n);
+  assert.equal(w.vfs.statAt(w.ctx, w.data, 'db.lock', true).mtimeNs, 0n);
   // Exact times set before are forgotten once both are set to now.
   w.vfs.setStatAt(w.ctx, w.data, 'db.lock', true, { atimeNs: 7n, mtimeNs: 1_600_000_000_123_456_789n });
   assert.equal(w.vfs.statAt(w.ctx, w.data, 'db.lock', true).mtimeNs, 1_600_000_000_123_456_789n);
@@ -392,13 +397,68 @@ test("SQLite's lock and journal cost the host only the calls they need, and stay
   assert.equal(thrownErrno(() => open(w, w.data, 'dangling', O_RDWR | O_CREAT | O_EXCL)), 'EEXIST', 'a dangling symlink is a name');
   assert.equal(thrownErrno(() => w.vfs.symlinkAt(w.ctx, 'x', w.data, 'dangling')), 'EEXIST');
   assert.equal(nfs.readlinkSync(join(w.shared, 'dangling')), 'nowhere');
+  // Removing a cached name is the host's removal alone: it answers for whatever the name holds now.
+  assert.deepEqual(taken(() => w.vfs.unlinkAt(w.ctx, w.data, 'db-journal')), ['unlinkAt']);
+  assert.deepEqual(taken(() => w.vfs.rmdirAt(w.ctx, w.data, 'db.lock')), ['rmdirAt']);
+  assert.ok(!nfs.existsSync(lock) && !nfs.existsSync(join(w.shared, 'db-journal')));
   // A cached name removed on the host is still looked up: the create goes ahead.
-  w.vfs.unlinkAt(w.ctx, w.data, 'db-journal');
-  w.vfs.rmdirAt(w.ctx, w.data, 'db.lock');
   assert.equal(w.vfs.statAt(w.ctx, w.data, 'made-on-host', true).type, 'dir');
   nfs.rmdirSync(join(w.shared, 'made-on-host'));
   w.vfs.mkdirAt(w.ctx, w.data, 'made-on-host', 0o755);
   assert.ok(nfs.statSync(join(w.shared, 'made-on-host')).isDirectory());
+  w.untouched();
+});
+
+test('times set by path, by name, never reach a symlink the host swapped in after the walk', (t) => {
+  let swap = false;
+  const w = world(t, {
+    wrap: spying((method, args) => {
+      if (!swap || method !== 'stillNames' || args[1] !== 'lock') return;
+      swap = false;
+      nfs.rmdirSync(join(w.shared, 'lock'));
+      nfs.symlinkSync('../outside/passwd', join(w.shared, 'lock'));
+    }),
+  });
+  w.vfs.mkdirAt(w.ctx, w.data, 'lock', 0o755);
+  swap = true;
+  w.vfs.setStatAt(w.ctx, w.data, 'lock', true, { atimeNs: 0n, mtimeNs: 0n });
+  assert.equal(nfs.lstatSync(join(w.shared, 'lock'), { bigint: true }).mtimeNs, 0n, "the symlink's own times");
+  w.untouched(); // outside/passwd's mtime is what it was
+});
+
+test('removing a cached name the host changed answers as a fresh lookup would', (t) => {
+  const w = world(t);
+  const at = (n: string): string => join(w.shared, n);
+  for (const n of ['f1', 'f2', 'f3']) writeAll(w, w.data, n, n);
+  w.vfs.mkdirAt(w.ctx, w.data, 'd1', 0o755);
+  // Removed on the host: ENOENT, and the name is forgotten.
+  nfs.unlinkSync(at('f1'));
+  assert.equal(thrownErrno(() => w.vfs.unlinkAt(w.ctx, w.data, 'f1')), 'ENOENT');
+  assert.equal(thrownErrno(() => w.vfs.statAt(w.ctx, w.data, 'f1', false)), 'ENOENT');
+  // A file replaced by a directory: unlink is EISDIR, and rmdir then removes the directory.
+  nfs.unlinkSync(at('f2'));
+  nfs.mkdirSync(at('f2'));
+  assert.equal(thrownErrno(() => w.vfs.unlinkAt(w.ctx, w.data, 'f2')), name(EISDIR));
+  w.vfs.rmdirAt(w.ctx, w.data, 'f2');
+  assert.ok(!nfs.existsSync(at('f2')));
+  // A directory replaced by a file: rmdir is ENOTDIR, and unlink then removes the file.
+  nfs.rmdirSync(at('d1'));
+  nfs.writeFileSync(at('d1'), 'a file now');
+  assert.equal(thrownErrno(() => w.vfs.rmdirAt(w.ctx, w.data, 'd1')), 'ENOTDIR');
+  w.vfs.unlinkAt(w.ctx, w.data, 'd1');
+  assert.ok(!nfs.existsSync(at('d1')));
+  // A file replaced by another file: the one there now is removed, as after a fresh lookup.
+  nfs.writeFileSync(at('tmp'), 'new');
+  nfs.renameSync(at('tmp'), at('f3'));
+  w.vfs.unlinkAt(w.ctx, w.data, 'f3');
+  assert.ok(!nfs.existsSync(at('f3')));
+  // A cached symlink the host swapped for a directory is not followed: EISDIR, nothing outside touched.
+  nfs.symlinkSync('../outside', at('ln'));
+  assert.equal(w.vfs.statAt(w.ctx, w.data, 'ln', false).type, 'symlink');
+  nfs.unlinkSync(at('ln'));
+  nfs.mkdirSync(at('ln'));
+  assert.equal(thrownErrno(() => w.vfs.unlinkAt(w.ctx, w.data, 'ln')), name(EISDIR));
+  assert.ok(nfs.existsSync(join(w.outside, 'passwd')));
   w.untouched();
 });
 

@@ -7,7 +7,7 @@
 // path from the root (inode.ts); a restore reopens whatever host directory the key is bound to
 // (binding.ts) and finds those objects again, refusing the restore when a file open at the checkpoint
 // changed. The checkpoint-time and restore-time helpers of inode.ts live here, with the root descriptor.
-import { ENAMETOOLONG, ENOENT, ENOTDIR, EROFS } from '../../abi/errno.js';
+import { EISDIR, ENAMETOOLONG, ENOENT, ENOTDIR, EROFS, ESTALE } from '../../abi/errno.js';
 import { O_CREAT, O_EXCL, O_RDWR, PATH_MAX } from '../../abi/open.js';
 import type { Stat } from '../../abi/stat.js';
 import { KernelError } from '../../base/error.js';
@@ -287,6 +287,18 @@ export class HostDirFs extends Filesystem {
   }
 
   /**
+   * For a name the guest removes next: a cached child of the kind asked for, without asking the host,
+   * since the host's unlink(2) or rmdir(2) by that name answers for whatever is there now (ENOENT if
+   * gone, EISDIR or ENOTDIR if another kind, and a replaced file of the same kind is removed as a fresh
+   * lookup would have found it); #removing drops the child when the host says it changed.
+   */
+  override lookupToRemove(dir: Dentry, name: string, kind: 'file' | 'dir'): Dentry | null {
+    const cached = dir.children.get(name);
+    if (cached !== undefined && (cached.inode.type === 'dir') === (kind === 'dir')) return cached;
+    return this.lookup(dir, name);
+  }
+
+  /**
    * The host's listing, with each entry's ino and type from an lstat (Node gives no d_ino). Entries
    * removed between the two are left out, as are names that are not UTF-8 (Node cannot name them).
    * Cached children the host no longer lists are dropped.
@@ -335,22 +347,23 @@ export class HostDirFs extends Filesystem {
     return d;
   }
 
-  /** mkdir, then opens the new directory (its descriptor is cached). EEXIST. */
+  /**
+   * mkdir, then an lstat through dir's descriptor for the new directory's identity (its descriptor is
+   * opened when first needed: a lock directory made and removed again, as SQLite's, never needs one).
+   * EEXIST.
+   */
   override mkdir(dir: Dentry, name: string, perm: number, _creds: Creds): Dentry {
     this.enter();
     this.mutable();
     const dfd = this.dirFd(dir.inode as HostInode);
     const p = hostPerm(perm, 'dir');
     this.host.mkdirAt(dfd, name, p);
-    let fd: HostFd;
-    try {
-      fd = this.host.openDirAt(dfd, name);
-    } catch (e) {
-      throw staleIfTypeChanged(e, name);
-    }
-    const attr = this.#attrWithPerm(fd, p);
+    const attr = this.host.lookup(dfd, name);
+    if (attr === null) throw new KernelError(ENOENT, `${name} was removed on the host at once`);
+    if (typeOfHostMode(attr.mode) !== 'dir') throw new KernelError(ESTALE, `${name} changed on the host`);
     const d = this.#add(dir, name, attr);
-    this.#handles.add(d.inode as HostInode, fd);
+    // The host's umask took bits away: set them through the new directory's own descriptor.
+    if ((attr.mode & UMASKED) !== (p & UMASKED)) this.host.chmod(this.dirFd(d.inode as HostInode), p);
     return d;
   }
 
@@ -560,7 +573,9 @@ export class HostDirFs extends Filesystem {
     try {
       remove();
     } catch (e) {
+      // Gone, or replaced by another kind of object (lookupToRemove trusted the cache): the child is stale.
       if (e instanceof KernelError && e.errno === ENOENT) this.#forget(dir, child, true);
+      if (e instanceof KernelError && (e.errno === EISDIR || e.errno === ENOTDIR)) this.#forget(dir, child, false);
       throw e;
     }
     this.#forget(dir, child, true);

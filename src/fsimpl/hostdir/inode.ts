@@ -37,6 +37,15 @@ export function hostPerm(perm: number, type: FileType): number {
   return p;
 }
 
+/**
+ * Whether a host given time t keeps it exactly as the guest sees it: "now" (the host's clock is the
+ * guest's), or a whole second (node:fs rounds only the fraction, to microseconds; a filesystem coarser
+ * than a second rounds it as Linux would show it too).
+ */
+function storedExactly(t: HostTime): boolean {
+  return t === 'now' || t % 1_000_000_000n === 0n;
+}
+
 /** handleAccess of an O_PATH handle: good for stat, chmod, utimes and reopening, not for I/O. */
 export const PATH_ACCESS = 3;
 
@@ -213,7 +222,7 @@ export class HostInode extends Inode {
    * before 1970), EOPNOTSUPP (perm of a symlink, as fchmodat(AT_SYMLINK_NOFOLLOW)), EROFS, ESTALE,
    * and the host's.
    */
-  setStat(req: SetStat): void {
+  setStat(req: SetStat, byPath = false): void {
     this.fs.enter();
     this.fs.mutable();
     if (this.ghost !== null) {
@@ -230,15 +239,20 @@ export class HostInode extends Inode {
       if (this.type === 'symlink') throw new KernelError(EOPNOTSUPP, 'symlinks have no mode of their own');
       host.chmod(this.#anyFd(), hostPerm(req.perm, this.type));
     }
-    if (req.atimeNs !== undefined || req.mtimeNs !== undefined) this.#setTimes(req.atimeNs, req.mtimeNs);
+    if (req.atimeNs !== undefined || req.mtimeNs !== undefined) this.#setTimes(req.atimeNs, req.mtimeNs, byPath);
   }
 
-  /** Sets the times (undefined: unchanged), through a descriptor, or by name for a symlink. */
-  #setTimes(atime: HostTime | undefined, mtime: HostTime | undefined): void {
+  /**
+   * Sets the times (undefined: unchanged) through a descriptor the inode has; lacking one, by name in
+   * its parent (the name's own times, never a link's target) when the guest named it by a path just
+   * walked, or for a symlink; else through a descriptor opened and checked now.
+   */
+  #setTimes(atime: HostTime | undefined, mtime: HostTime | undefined, byPath: boolean): void {
     const host = this.fs.host;
     let statNow: () => HostStat;
     let set: (a: HostTime, m: HostTime) => void;
-    if (this.type === 'symlink') {
+    const fd = this.type === 'symlink' ? -1 : byPath ? this.#existingFd() : this.#anyFd();
+    if (fd < 0) {
       const { dir, name } = this.nameInParent();
       statNow = () => {
         const s = host.statAt(dir, name);
@@ -247,17 +261,8 @@ export class HostInode extends Inode {
       };
       set = (a, m) => host.setTimesAt(dir, name, a, m);
     } else {
-      const fd = this.#anyFd();
       statNow = () => host.stat(fd);
       set = (a, m) => host.setTimes(fd, a, m);
-    }
-    if (atime === 'now' && mtime === 'now') {
-      // utimes(path, NULL), as SQLite touches its lock: the host's times are the guest's, so through a
-      // descriptor it is one host call (a symlink, set by name, is still checked to be the one looked up).
-      if (this.type === 'symlink') statNow();
-      set('now', 'now');
-      this.#times = null;
-      return;
     }
     let a = atime;
     let m = mtime;
@@ -265,8 +270,15 @@ export class HostInode extends Inode {
       const shown = this.#toStat(statNow()); // what the guest sees now, for the time it leaves alone
       a ??= shown.atimeNs;
       m ??= shown.mtimeNs;
+    } else if (this.type === 'symlink') {
+      statNow(); // set by name: still the symlink the walk found
     }
     set(a, m);
+    if (storedExactly(a) && storedExactly(m)) {
+      // The host holds what the guest asked for (SQLite's utime(lock, NULL) sets both to 0 here): one call.
+      this.#times = null;
+      return;
+    }
     const after = statNow();
     this.#times = {
       hostA: after.atimeNs,
