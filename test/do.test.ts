@@ -96,6 +96,31 @@ test('a guest cannot read outside --dir through .. or a host symlink', (t) => {
   }
 });
 
+test('guests/syscalls answers as Linux does on a host directory and on the tmpfs', (t) => {
+  const host = scratch('do', t);
+  const onHost = amber(['do', '--dir', `${host}:/x`, '--', guest('syscalls'), '/x']);
+  assert.equal(onHost.code, 0, onHost.stderr);
+  assert.match(onHost.stdout, /^ok \d+ checks$/m);
+  const onTmpfs = amber(['do', '--', guest('syscalls'), '/tmp']);
+  assert.equal(onTmpfs.code, 0, onTmpfs.stderr);
+  assert.match(onTmpfs.stdout, /^ok \d+ checks$/m);
+});
+
+test('--dir paths relative to the caller, one mounted inside the other, each reach its own host directory', (t) => {
+  const top = scratch('do', t);
+  mkdirSync(join(top, 'outer', 'in'), { recursive: true });
+  mkdirSync(join(top, 'inner'));
+  writeFileSync(join(top, 'outer', 'a.txt'), 'outer\n');
+  writeFileSync(join(top, 'inner', 'b.txt'), 'inner\n');
+  // cat of a file in each mount: the inner mount's host path is resolved as given, not from wherever the
+  // outer one's work left the process's working directory.
+  for (const [path, want] of [['/o/a.txt', 'outer\n'], ['/o/in/b.txt', 'inner\n']] as const) {
+    const r = amber(['do', '--dir', 'outer:/o', '--dir', 'inner:/o/in', '--', guest('cat'), path], { cwd: top });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, want);
+  }
+});
+
 test('a missing --dir host directory is one line naming it, exit 1, and is not created', (t) => {
   const missing = join(scratch('do', t), 'nope');
   const r = amber(['do', '--dir', `${missing}:/x`, '--', guest('hello')]);

@@ -8,6 +8,10 @@
 // the directory's plain host path (a path through /proc costs about twice as much). That lstat may
 // follow symlinks swapped in by the host, but it can only confirm an object the filesystem already
 // verified through descriptors (same dev and ino); any other answer sends the filesystem to lookup.
+//
+// Given a WorkingDirectoryLease (host/workdir.ts, `amber do`), a child of one directory is named relative
+// to the working directory, moved there through the descriptor's magic link: as safe as the link (the
+// working directory is the descriptor's very directory), and cheaper than both paths above.
 import * as fs from 'node:fs';
 import { resolve } from 'node:path';
 import {
@@ -17,6 +21,7 @@ import { O_ACCMODE, O_CREAT, O_DSYNC, O_EXCL, O_RDWR, O_SYNC, O_WRONLY } from '.
 import { modeOfType, S_IFMT, type FileType } from '../abi/stat.js';
 import { KernelError } from '../base/error.js';
 import type { HostAttr, HostDirectoryAccess, HostFd, HostStat, HostTime } from '../fsimpl/hostdir/host.js';
+import type { WorkingDirectoryLease } from './workdir.js';
 
 const C = fs.constants;
 /** O_PATH (asm-generic/fcntl.h): node:fs passes it through but does not export it. */
@@ -112,15 +117,27 @@ export class NodeHostDirectory implements HostDirectoryAccess {
   readonly #fdDir: string;
   /** The host path each open directory descriptor was opened at, for stillNames only (a hint). */
   readonly #dirPaths = new Map<HostFd, string>();
+  readonly #cwd: WorkingDirectoryLease | null;
 
-  /** hostPath is the directory to show; symlinks in it are followed once, when the root is opened. */
-  constructor(hostPath: string) {
+  /**
+   * hostPath is the directory to show; symlinks in it are followed once, when the root is opened.
+   * opts.cwd: children are named relative to the working directory, which this may move (see above).
+   */
+  constructor(hostPath: string, opts: { cwd?: WorkingDirectoryLease } = {}) {
     this.#path = resolve(hostPath);
     this.#fdDir = procFdDir();
+    this.#cwd = opts.cwd ?? null;
   }
 
-  /** The path of name in the directory dir, through the magic link of dir's descriptor. */
+  /** The path of name in the directory dir: relative to dir made the working directory, else through dir's magic link. */
   #at(dir: HostFd, name: string): string {
+    checkName(dir, name);
+    if (this.#cwd !== null && this.#cwd.moveTo(dir, this.#fdDir)) return name;
+    return this.#fdDir + dir + '/' + name;
+  }
+
+  /** The path of name in dir through dir's magic link, for calls that name two directories. */
+  #linkAt(dir: HostFd, name: string): string {
     checkName(dir, name);
     return this.#fdDir + dir + '/' + name;
   }
@@ -152,12 +169,20 @@ export class NodeHostDirectory implements HostDirectoryAccess {
     return fd;
   }
 
-  stillNames(dir: HostFd, name: string, dev: number, ino: number, type: FileType): boolean {
+  /** The path stillNames asks about: name in dir's plain host path, or relative to dir as the working directory. */
+  #hintAt(dir: HostFd, name: string): string | undefined {
+    if (this.#cwd !== null) return this.#at(dir, name);
     const base = this.#dirPaths.get(dir);
-    if (base === undefined) return false;
+    if (base === undefined) return undefined;
     checkName(dir, name);
+    return base + '/' + name;
+  }
+
+  stillNames(dir: HostFd, name: string, dev: number, ino: number, type: FileType): boolean {
+    const p = this.#hintAt(dir, name);
+    if (p === undefined) return false;
     try {
-      const s = fs.lstatSync(base + '/' + name, NO_THROW);
+      const s = fs.lstatSync(p, NO_THROW);
       return s !== undefined && s.ino === ino && s.dev === dev && (s.mode & S_IFMT) === modeOfType(type);
     } catch {
       return false; // unsure: the filesystem asks lookup
@@ -165,11 +190,10 @@ export class NodeHostDirectory implements HostDirectoryAccess {
   }
 
   stillNamesStat(dir: HostFd, name: string, dev: number, ino: number, type: FileType): HostStat | null {
-    const base = this.#dirPaths.get(dir);
-    if (base === undefined) return null;
-    checkName(dir, name);
+    const p = this.#hintAt(dir, name);
+    if (p === undefined) return null;
     try {
-      const s = fs.lstatSync(base + '/' + name, BIGINT_NO_THROW);
+      const s = fs.lstatSync(p, BIGINT_NO_THROW);
       if (s === undefined) return null;
       const st = fullStat(s);
       return st.ino === ino && st.dev === dev && (st.mode & S_IFMT) === modeOfType(type) ? st : null;
@@ -265,8 +289,8 @@ export class NodeHostDirectory implements HostDirectoryAccess {
   }
 
   linkAt(oldDir: HostFd, oldName: string, newDir: HostFd, newName: string): void {
-    const from = this.#at(oldDir, oldName);
-    const to = this.#at(newDir, newName);
+    const from = this.#linkAt(oldDir, oldName);
+    const to = this.#linkAt(newDir, newName);
     try {
       fs.linkSync(from, to); // link(2): Linux never follows a symlink in `from`
     } catch (e) {
@@ -293,8 +317,8 @@ export class NodeHostDirectory implements HostDirectoryAccess {
   }
 
   renameAt(oldDir: HostFd, oldName: string, newDir: HostFd, newName: string): void {
-    const from = this.#at(oldDir, oldName);
-    const to = this.#at(newDir, newName);
+    const from = this.#linkAt(oldDir, oldName);
+    const to = this.#linkAt(newDir, newName);
     try {
       fs.renameSync(from, to);
     } catch (e) {
@@ -423,6 +447,7 @@ export class NodeHostDirectory implements HostDirectoryAccess {
 
   close(fd: HostFd): void {
     this.#dirPaths.delete(fd);
+    this.#cwd?.closed(fd);
     try {
       fs.closeSync(fd);
     } catch (e) {

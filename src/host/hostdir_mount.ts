@@ -6,15 +6,17 @@ import { HostDirFs } from '../fsimpl/hostdir/hostdir.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Filesystem } from '../vfs/filesystem.js';
 import { NodeHostDirectory } from './hostdir.js';
+import type { WorkingDirectoryLease } from './workdir.js';
 
 /**
  * key: the name a checkpoint saves it by (runtime/hostkeys.ts: volumeKey, bindKey, rootfsKey);
- * without one, the filesystem works but a checkpoint of it is refused.
+ * without one, the filesystem works but a checkpoint of it is refused. cwd: the working directory it
+ * may move to name children relative to it (host/workdir.ts; a synchronous run only, as `amber do`).
  */
-export function openHostDirFs(kernel: Kernel, hostPath: string, readOnly: boolean, key?: string): Filesystem {
+export function openHostDirFs(kernel: Kernel, hostPath: string, readOnly: boolean, key?: string, cwd?: WorkingDirectoryLease): Filesystem {
   return new HostDirFs({
     dev: kernel.allocDev(),
-    host: new NodeHostDirectory(hostPath),
+    host: new NodeHostDirectory(hostPath, cwd === undefined ? {} : { cwd }),
     source: hostPath,
     readOnly,
     now: kernel.now,

@@ -5,19 +5,32 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as nfs from 'node:fs';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test as nodeTest, type TestContext } from 'node:test';
 import {
   EACCES, EEXIST, EISDIR, ELOOP, ENOTCAPABLE, ENOTEMPTY, ENXIO, EROFS, ESTALE, EXDEV, errnoNames,
 } from '../../abi/errno.js';
 import { O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../../abi/open.js';
 import { thrownErrno } from '../../base/testing/errno.js';
 import { NodeHostDirectory } from '../../host/hostdir.js';
+import { WorkingDirectoryLease } from '../../host/workdir.js';
 import { scratch } from '../../host/testing/scratch.js';
 import type { FileDescription } from '../../vfs/file.js';
 import { VirtualFilesystem, type PathContext, type PathStart } from '../../vfs/vfs.js';
 import { Tmpfs } from '../tmpfs/tmpfs.js';
 import type { HostDirectoryAccess } from './host.js';
 import { HostDirFs } from './hostdir.js';
+
+/** The name of a test's second run, with children named relative to a leased working directory. */
+const FROM_CWD = ' (named from the working directory)';
+
+/**
+ * Every test runs twice: children named through /proc/<pid>/fd/<n>/<name> (pods), and relative to the
+ * working directory a WorkingDirectoryLease moves to each directory descriptor (`amber do`).
+ */
+function test(name: string, fn: (t: TestContext) => void): void {
+  nodeTest(name, fn);
+  nodeTest(name + FROM_CWD, fn);
+}
 
 const OUTSIDE_MARK = 'HOST-OUTSIDE-MARK';
 const SECRET_MARK = 'HOST-SECRET-MARK';
@@ -32,12 +45,16 @@ interface World {
   /** /data as a WASI capability: nothing may leave it. */
   data: PathStart;
   fs: HostDirFs;
+  /** The working directory lease its host directory names children from, if any. */
+  lease: WorkingDirectoryLease | null;
   /** Read, opened or written paths outside shared/ must never change: checked after each test. */
   untouched(): void;
 }
 
 interface WorldOptions {
   wrap?: (h: HostDirectoryAccess) => HostDirectoryAccess;
+  /** Another world's lease, for a second world in one test (a process lends its directory once). */
+  lease?: WorkingDirectoryLease;
   maxHandles?: number;
   readOnly?: boolean;
 }
@@ -64,14 +81,26 @@ function world(t: TestContext, opts: WorldOptions = {}): World {
   const ctx: PathContext = { root: { mount: rootMount, dentry: rootMount.root }, caller: { pid: 1, creds: { uid: 0, gid: 0 } } };
   const root: PathStart = { at: ctx.root };
   vfs.mkdirAt(ctx, root, '/data', 0o755);
-  const real = new NodeHostDirectory(shared);
+  let real = new NodeHostDirectory(shared);
+  let lease = opts.lease ?? null;
+  if (lease === null && t.name.endsWith(FROM_CWD)) {
+    const taken = WorkingDirectoryLease.take();
+    assert.ok(taken !== null, 'a test runs on the main thread, whose working directory can be lent');
+    const cwd = process.cwd();
+    t.after(() => {
+      taken.release();
+      assert.equal(process.cwd(), cwd, 'the working directory is given back');
+    });
+    lease = taken;
+  }
+  if (lease !== null) real = new NodeHostDirectory(shared, { cwd: lease });
   const host = opts.wrap !== undefined ? opts.wrap(real) : real;
   const fsOpts = { dev: 2, host, source: shared, readOnly: opts.readOnly === true };
   const fs = new HostDirFs(opts.maxHandles !== undefined ? { ...fsOpts, maxHandles: opts.maxHandles } : fsOpts);
   vfs.attach(vfs.resolve(ctx, root, '/data', true), vfs.newMount(fs, 0));
   const data: PathStart = { at: vfs.resolve(ctx, root, '/data', true), beneath: true };
   t.after(() => fs.release());
-  return { top, shared, outside, vfs, ctx, root, data, fs, untouched: () => assert.deepEqual(snapshot(top), before) };
+  return { top, shared, outside, vfs, ctx, root, data, fs, lease, untouched: () => assert.deepEqual(snapshot(top), before) };
 }
 
 /** Every file outside shared/ with its bytes and mtime, and every name there. */
@@ -653,6 +682,7 @@ test('host FIFOs and devices are never opened', (t) => {
   // A regular file swapped for a FIFO between lookup and open must not block either.
   let armed = false;
   const w2 = world(t, {
+    ...(w.lease !== null ? { lease: w.lease } : {}),
     wrap: spying((method, args) => {
       if (armed && (method === 'lookup' || method === 'stillNames') && args[1] === 'hello.txt') {
         armed = false;
