@@ -2,7 +2,6 @@
 // process, which node started with its default stack: this command is run again, attached to the same
 // terminal, by a node given the stack guests need (host/gueststack.ts), as a sandbox is started with it.
 // It costs one more node start-up; signals that reach this process are passed on.
-import { spawn } from 'node:child_process';
 import { guestStackFlags, hasStackFlag } from '../host/gueststack.js';
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -25,8 +24,12 @@ export async function runWithGuestStack(detach: boolean | undefined): Promise<nu
   return flags === null ? null : reexec(flags);
 }
 
-/** Runs this very command again under node with flags; resolves to its exit code (128+N for signal N). */
-function reexec(flags: readonly string[]): Promise<number> {
+/**
+ * Runs this very command again under node with flags; resolves to its exit code (128+N for signal N).
+ * node:child_process is loaded here, not at start: with net and dgram it costs every command ~3 ms.
+ */
+async function reexec(flags: readonly string[]): Promise<number> {
+  const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, [...flags, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
   const pass = (sig: NodeJS.Signals): void => {
     child.kill(sig);

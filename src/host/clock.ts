@@ -1,8 +1,11 @@
 // The kernel's clocks and randomness on Node: realtime anchored once to Date.now() and advanced by
 // process.hrtime, so it has nanosecond steps and never jumps with NTP inside one process; sleeping
 // blocks this thread with Atomics.wait.
-import { randomFillSync } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { HostClock, HostRandom } from '../kernel/host.js';
+
+/** Loads node:crypto when randomness is first asked for: its ~20 modules cost `amber do` 4 ms at start. */
+const nodeRequire = createRequire(import.meta.url);
 
 export class NodeClock implements HostClock {
   readonly #epochOffset: bigint;
@@ -32,7 +35,10 @@ export class NodeClock implements HostClock {
 }
 
 export class NodeRandom implements HostRandom {
+  #fill: ((buf: Uint8Array) => void) | null = null;
+
   fill(buf: Uint8Array): void {
-    randomFillSync(buf);
+    this.#fill ??= (nodeRequire('node:crypto') as typeof import('node:crypto')).randomFillSync;
+    this.#fill(buf);
   }
 }
