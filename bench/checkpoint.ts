@@ -21,6 +21,9 @@
 //               Amber's modules), opening the image, rebuilding the pod (memory read from the image into
 //               each program's instance, every blob verified)
 //   restore fg  the same, restored in the foreground (`amber restore` with no --detach: one process)
+//   restore on an empty module cache   the detached restore again with XDG_CACHE_HOME an empty folder, as
+//               on a machine that never ran the module (the image carries it): against the one before,
+//               whose cache the pod's run filled (issue 9: within 2×)
 // Baselines: copying N MiB into a fresh Buffer (what snapshotting memory costs at the least), and
 // writing N MiB to a new file beside the images and fsyncing it (what making it durable costs).
 import { spawn, spawnSync } from 'node:child_process';
@@ -36,6 +39,8 @@ export const CHECKPOINT_SIZES = [64, 256];
 export const checkpointId = (mib: number): string => `checkpoint-${mib}`;
 /** Targets (issue 9.4): at most this many times the memory copy baseline. */
 export const TARGETS: Partial<Record<Key, number>> = { pauseMs: 3, checkpointMs: 1.5, restoreMs: 2 };
+/** Target (issue 9): a restore on an empty module cache against one on the cache the pod's run filled. */
+export const COLD_RESTORE_TARGET = 2;
 /** Targets (issue 10.5): an incremental checkpoint of 2 dirty pages, against a full one, and what it writes. */
 export const INCREMENTAL_TARGET = { ratio: 0.05, bytes: 1 << 20 };
 
@@ -67,6 +72,8 @@ export interface CheckpointSample {
   readMs: number;
   rebuildMs: number;
   restoreFgMs: number;
+  /** The detached restore with an empty module cache (XDG_CACHE_HOME a new empty folder). */
+  restoreColdMs: number;
   /** Baselines, measured between the runs. */
   copyMs: number;
   fsyncMs: number;
@@ -82,9 +89,9 @@ function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-function amber(root: string, args: string[]): { ms: number; stdout: string } {
+function amber(root: string, args: string[], env: NodeJS.ProcessEnv = process.env): { ms: number; stdout: string } {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [AMBER, '--root', root, ...args], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [AMBER, '--root', root, ...args], { encoding: 'utf8', env });
   const ms = performance.now() - t0;
   if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`amber ${args.join(' ')} exited ${r.status ?? r.signal}: ${r.stderr.trim()}`);
@@ -164,6 +171,18 @@ function sourceBuffer(mib: number): Buffer {
     w[i] = x >>> 0;
   }
   return b;
+}
+
+/** `amber restore --detach` of image as name, with env, until the program runs again (its memory's sum
+ *  checked); ms. The restored pod is deleted. */
+function restoreUntilRunning(root: string, image: string, name: string, sum: string | undefined, env: NodeJS.ProcessEnv): number {
+  const t0 = performance.now();
+  amber(root, ['restore', '--image-path', image, '--detach', '--name', name], env);
+  const m = waitForLine(join(root, 'pods', name, 'logs', 'mem.log'), /^resumed realtime_ns=\d+ gap_ms=\d+ sum=([0-9a-f]+)$/m, 120_000);
+  const ms = performance.now() - t0;
+  amber(root, ['delete', '--force', name]);
+  if (m[1] !== sum) throw new Error(`restored pod ${name}: memory sum ${m[1]}, expected ${sum ?? '?'}`);
+  return ms;
 }
 
 /** `amber restore` in the foreground: ms from spawn to the program's first "resumed" line on stdout. */
@@ -256,13 +275,14 @@ async function measureSize(mib: number, reps: number, work: string, onRep: () =>
       if (m[1] !== sum) throw new Error(`restored pod ${restored}: memory sum ${m[1]}, expected ${sum ?? '?'}`);
       const [sandboxStartMs, readMs, rebuildMs] = restorePhases(join(root, 'pods', restored, 'sandbox.log'));
       amber(root, ['delete', '--force', restored]);
+      const restoreColdMs = restoreUntilRunning(root, image, `${id}-c`, sum, { ...process.env, XDG_CACHE_HOME: mkdtempSync(join(work, 'cache-')) });
       const restoreFgMs = await restoreForeground(root, image, `${id}-f`);
       const imageBytes = Number(spawnSync('du', ['-sb', image], { encoding: 'utf8' }).stdout.split('\t')[0]);
       rmSync(image, { recursive: true, force: true });
       samples.push({
         pauseMs, stallMs, checkpointMs, fullSandboxMs: full.total, fullWriteMs: full.write, incrementalMs, incrementalSandboxMs: incremental.total,
         incrementalPauseMs: incremental.pause, incrementalWriteMs: incremental.write, incrementalBytes, parentMs,
-        restoreMs, sandboxStartMs, readMs, rebuildMs, restoreFgMs, copyMs, fsyncMs, imageBytes,
+        restoreMs, sandboxStartMs, readMs, rebuildMs, restoreFgMs, restoreColdMs, copyMs, fsyncMs, imageBytes,
       });
       onRep();
     } finally {
@@ -292,7 +312,7 @@ function spread(xs: number[]): string {
   return `±${Math.round(((Math.max(...xs) - Math.min(...xs)) / median(xs) / 2) * 100)}%`;
 }
 
-type Key = 'pauseMs' | 'stallMs' | 'checkpointMs' | 'incrementalMs' | 'parentMs' | 'restoreMs' | 'sandboxStartMs' | 'readMs' | 'rebuildMs' | 'restoreFgMs';
+type Key = 'pauseMs' | 'stallMs' | 'checkpointMs' | 'incrementalMs' | 'parentMs' | 'restoreMs' | 'sandboxStartMs' | 'readMs' | 'rebuildMs' | 'restoreFgMs' | 'restoreColdMs';
 const FIGURES: Array<{ key: Key; title: string }> = [
   { key: 'pauseMs', title: 'checkpoint pause (pod stopped)' },
   { key: 'stallMs', title: 'longest stall the guest saw' },
@@ -304,6 +324,7 @@ const FIGURES: Array<{ key: Key; title: string }> = [
   { key: 'readMs', title: '  in it: image opened (manifest, config)' },
   { key: 'rebuildMs', title: '  in it: pod rebuilt (modules, graph, memory read+verified)' },
   { key: 'restoreFgMs', title: 'amber restore (foreground), until running' },
+  { key: 'restoreColdMs', title: 'amber restore --detach, empty module cache' },
 ];
 
 /** Medians: each figure, its ratio to the copy and to the write+fsync baselines, and the verdict. */
@@ -364,6 +385,21 @@ export function checkpointFailures(results: readonly CheckpointResult[]): string
     }
     if (median(samples.map((s) => s.incrementalSandboxMs / s.fullSandboxMs)) > INCREMENTAL_TARGET.ratio) out.push(`${checkpointId(mib)} incremental time`);
     if (median(samples.map((s) => s.incrementalBytes)) > INCREMENTAL_TARGET.bytes) out.push(`${checkpointId(mib)} incremental bytes`);
+    if (coldRatio(samples) > COLD_RESTORE_TARGET) out.push(`${checkpointId(mib)} cold-cache restore`);
   }
   return out;
+}
+
+/** The restore on an empty module cache against the one before it (median of per-run ratios). */
+function coldRatio(samples: readonly CheckpointSample[]): number {
+  return median(samples.map((s) => s.restoreColdMs / s.restoreMs));
+}
+
+/** Per size: the detached restore on an empty module cache against the one on a warm cache, same run. */
+export function coldRestoreLines(results: readonly CheckpointResult[]): string {
+  return results.map(({ mib, samples }) => {
+    const r = coldRatio(samples);
+    const ms = (k: 'restoreColdMs' | 'restoreMs'): string => `${median(samples.map((s) => s[k])).toFixed(1)} ms`;
+    return `restore --detach on an empty module cache, ${mib} MiB: ${ms('restoreColdMs')} against ${ms('restoreMs')} on the warm cache: ${r.toFixed(2)}× (target ≤${COLD_RESTORE_TARGET}×) ${r <= COLD_RESTORE_TARGET ? 'pass' : 'FAIL'}`;
+  }).join('\n');
 }

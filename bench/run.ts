@@ -20,7 +20,7 @@ import { existsSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CHECKPOINT_SIZES, checkpointFailures, checkpointId, checkpointTable, imageSizes, incrementalTable, runCheckpointBench } from './checkpoint.js';
+import { CHECKPOINT_SIZES, checkpointFailures, checkpointId, checkpointTable, coldRestoreLines, imageSizes, incrementalTable, runCheckpointBench } from './checkpoint.js';
 import { measure, ROOT, type Sample } from './commands.js';
 import { compressionTable, runCompressionBench } from './compression.js';
 import { runContainerdBench } from './containerd.js';
@@ -132,6 +132,7 @@ async function runCheckpoints(opts: { reps: number; only: string[] | undefined }
   console.log('a detached pod of guests/bench_mem (N MiB filled, then parked); ratio = time/baseline; copy = N MiB into a');
   console.log('fresh Buffer, write+fsync = N MiB to a new file beside the images; pause = the sandbox\'s own timing');
   console.log(imageSizes(results));
+  console.log(coldRestoreLines(results));
   console.log(`\n${incrementalTable(results)}`);
   console.log('the same pod checkpointed again at once: ratio = incremental/full (median of per-run ratios); bytes');
   console.log('written anew = the files of the incremental image that are not hard links to the first image\'s');
