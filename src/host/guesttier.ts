@@ -12,9 +12,11 @@
 // loaded cores, and its tier-up took 13 s of CPU on V8's worker threads beside a guest that runs for 2:
 // the guest got half the cores, and the process could not exit until the compile ended (an in-flight
 // compile is never cancelled). At Liftoff alone yosys's whole synthesis was 4.2 s instead of 26-40 s in a
-// pod, and 1.9 s instead of 7 s under `amber do`. `amber do` chooses by its module; a pod's process
-// switches for good when it loads a bigger module (host/modulecache.ts prepareModule), small ones alone
-// start at TurboFan. Beside it, how soon the kernel's own JavaScript is optimized once `amber do` starts
+// pod, and 1.9 s instead of 7 s under `amber do`; a longer one (a 128×128 multiplier, 100k cells) still
+// 30 s instead of 41 in a pod (22 s of CPU instead of 34), though by then the raw module under node:wasi
+// gains from TurboFan (13.5 s of CPU at Liftoff alone, 11.9 tiered up). `amber do` chooses by its module;
+// a pod's process switches for good when it loads a bigger module (host/modulecache.ts prepareModule),
+// small ones alone start at TurboFan. Beside it, how soon the kernel's own JavaScript is optimized once `amber do` starts
 // its guest (setKernelTier).
 import { setFlagsFromString } from 'node:v8';
 
