@@ -35,7 +35,7 @@ describe('checkpoint archives', () => {
     const env = { ...process.env, TMPDIR: tmp, XDG_CACHE_HOME: cache };
     copyFileSync(guest('ticker'), w.path('ticker.wasm'));
     const spec = manifest(w.dir, 'pod.yaml', 'arch', [
-      { name: 'ticker', guest: 'ticker', image: 'ticker.wasm', args: ['--to', '16', '--every-ms', '250', '--file', '/data/ticks'], mounts: [{ name: 'data', mountPath: '/data' }] },
+      { name: 'ticker', guest: 'ticker', image: 'ticker.wasm', args: ['--to', '48', '--every-ms', '250', '--file', '/data/ticks'], mounts: [{ name: 'data', mountPath: '/data' }] },
     ], [{ name: 'data', emptyDir: {} }]);
     await w.ok(['pod', 'run', spec, '--detach']);
     await until('tick 2', async () => ticks((await w.ok(['logs', 'arch'])).stdout).includes(2));
@@ -73,7 +73,7 @@ describe('checkpoint archives', () => {
     const detached = succeeded(await w.amber(['restore', '--import', gz, '--detach', '--name', 'copy'], { env, root: w.path('elsewhere') }), 'restore --import --detach');
     assert.equal(detached.stdout, 'copy\n');
     const r = succeeded(await w.amber(['restore', '--import', plain], { env, root: w.path('third') }), 'restore --import');
-    assert.deepEqual(ticks(r.stdout), Array.from({ length: 16 - last }, (_, i) => last + 1 + i), r.stdout);
+    assert.deepEqual(ticks(r.stdout), Array.from({ length: 48 - last }, (_, i) => last + 1 + i), r.stdout);
     await until('the detached copy to tick on', async () => ticks((await w.ok(['logs', 'copy'], { root: w.path('elsewhere') })).stdout).length > 0);
     assert.deepEqual([zst, gz, plain].map(sha), prints, 'an archive changed');
     assert.deepEqual(readdirSync(tmp), [], 'an unpacked image was left in the temp dir');

@@ -31,7 +31,7 @@ describe('registries', () => {
 
     copyFileSync(guest('ticker'), w.path('ticker.wasm'));
     const spec = manifest(w.dir, 'pod.yaml', 'travel', [
-      { name: 'ticker', guest: 'ticker', image: 'ticker.wasm', args: ['--to', '16', '--every-ms', '250', '--file', '/data/ticks'], mounts: [{ name: 'data', mountPath: '/data' }] },
+      { name: 'ticker', guest: 'ticker', image: 'ticker.wasm', args: ['--to', '32', '--every-ms', '250', '--file', '/data/ticks'], mounts: [{ name: 'data', mountPath: '/data' }] },
     ], [{ name: 'data', emptyDir: {} }]);
     await w.ok(['pod', 'run', spec, '--detach']);
     await until('tick 2', async () => ticks((await w.ok(['logs', 'travel'])).stdout).includes(2));
@@ -60,7 +60,7 @@ describe('registries', () => {
     const cache = w.path('cache');
     mkdirSync(cache);
     const r = succeeded(await w.amber(['restore', '--image-path', pulled], { root: w.path('elsewhere'), env: { ...process.env, XDG_CACHE_HOME: cache } }), 'restore of the pulled image');
-    assert.deepEqual(ticks(r.stdout), Array.from({ length: 16 - last }, (_, i) => last + 1 + i), r.stdout);
+    assert.deepEqual(ticks(r.stdout), Array.from({ length: 32 - last }, (_, i) => last + 1 + i), r.stdout);
     assert.deepEqual(readdirSync(cache), [], 'the restore transformed a module');
   });
 });
