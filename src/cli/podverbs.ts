@@ -3,7 +3,7 @@
 // handle and print the pod's ID; attached, the pod runs here on this terminal. Long operations draw a progress line on a terminal (cli/progress.ts).
 import type { ContainerEnd } from '../client/attached.js';
 import { Pod, type RootOptions } from '../client/pod.js';
-import { prepareModules } from '../client/prepare.js';
+import { prepareModules, type PreparedModule } from '../client/prepare.js';
 import type { OnProgress } from '../client/progress.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
 import { UsageError } from './errors.js';
@@ -24,8 +24,9 @@ export async function runSpec(spec: PodSpec, opts: RootOptions & { detach: boole
   printWarnings(spec);
   const progress = progressLine(`${opts.detach ? 'start' : 'run'} ${opts.name ?? spec.name}`);
   if (!opts.detach) {
+    let prepared: PreparedModule[];
     try {
-      await prepareModules(spec.containers.map((c) => c.module), drawn(progress));
+      prepared = await prepareModules(spec.containers.map((c) => c.module), drawn(progress));
     } finally {
       progress.done(); // before the first container prints
     }
@@ -33,7 +34,7 @@ export async function runSpec(spec: PodSpec, opts: RootOptions & { detach: boole
     // reach it from another terminal); Ctrl-C ends it as `amber kill ID INT` would.
     const term = terminalStdio(spec);
     const { runPodForeground } = await attached();
-    const pod = await runPodForeground(spec, { ...(opts.root !== undefined ? { root: opts.root } : {}), ...(opts.name !== undefined ? { name: opts.name } : {}), source: opts.source }, term.stdio);
+    const pod = await runPodForeground(spec, { ...(opts.root !== undefined ? { root: opts.root } : {}), ...(opts.name !== undefined ? { name: opts.name } : {}), source: opts.source, prepared }, term.stdio);
     const interrupt = (): void => void pod.kill(2);
     process.on('SIGINT', interrupt);
     try {

@@ -14,7 +14,7 @@ import { startRestored } from '../sandbox/restorerun.js';
 import { containerEnds, startPod, type ContainerEnd, type RunningPod } from '../sandbox/running.js';
 import { PodServer } from '../sandbox/server.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
-import { prepareModules } from './prepare.js';
+import { prepareModules, type PreparedModule } from './prepare.js';
 import { loadSpecOverride } from './restorespec.js';
 import type { OnProgress } from './progress.js';
 import type { RestoreOptions, StartOptions } from './pod.js';
@@ -68,7 +68,7 @@ export interface ForegroundPod {
  * pod (its record, its control socket, its output also in its log files), so `list`, `state`, `logs`,
  * `exec` and `checkpoint` reach it from elsewhere; the record goes when the run ends.
  */
-export async function runPodForeground(spec: PodSpec, opts: StartOptions, stdio: PodStdio): Promise<ForegroundPod> {
+export async function runPodForeground(spec: PodSpec, opts: StartOptions & { prepared?: readonly PreparedModule[] }, stdio: PodStdio): Promise<ForegroundPod> {
   const root = new StateRoot(opts.root ?? defaultRoot());
   const id = opts.name ?? spec.name;
   if (!validId(id)) throw new AmberError(`${id}: not a valid pod id (letters, digits, '_', '.', '-')`);
@@ -86,7 +86,7 @@ export async function runPodForeground(spec: PodSpec, opts: StartOptions, stdio:
   };
   let running: RunningPod;
   try {
-    running = await startPod(spec, tee);
+    running = await startPod(spec, tee, new Map((opts.prepared ?? []).map((p) => [p.module, p])));
   } catch (e) {
     root.remove(id);
     throw e;

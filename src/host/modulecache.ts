@@ -6,9 +6,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lookupTransform, transformKey, transformVersion, type TransformCache, type TransformOptions } from '../transform/cache.js';
+import { lookupTransform, ownBuffer, transformKey, transformVersion, type TransformCache, type TransformOptions } from '../transform/cache.js';
 import { OPTIMIZE_FIRST_MAX_BYTES, setGuestTier } from './guesttier.js';
-import { inModuleAsync, readModuleFile } from './modulefile.js';
+import { inModule, inModuleAsync, readModuleFile } from './modulefile.js';
 import { engineOptions, findWasmOpt, wasmOptEngine, type NativeWasmOpt } from './wasmopt.js';
 
 export function sha256Hex(bytes: Uint8Array): string {
@@ -86,10 +86,18 @@ async function transformedBytes(bytes: Uint8Array, sourceHash: string, cache: Tr
   return { bytes: transformCached(bytes, host, how.options, how.native === null ? undefined : wasmOptEngine(how.native)).bytes, version };
 }
 
-/** What ensureTransformed found or did for one module. */
-export interface Prepared {
+/** Where ensureTransformed left a module: what a process that runs it next needs to load it unread. */
+export interface PreparedKey {
   /** The cache key its transformed module is stored under. */
   key: string;
+  /** sha256 of the module as given. */
+  sourceHash: string;
+  /** The transform's version (transform/cache.ts). */
+  transform: string;
+}
+
+/** What ensureTransformed found or did for one module. */
+export interface Prepared extends PreparedKey {
   /** Whether it was transformed now (false: the cache held it already). */
   transformed: boolean;
   ms: number;
@@ -106,11 +114,13 @@ export async function ensureTransformed(path: string, opts: { onTick?: (ms: numb
   const bytes = readModuleFile(path);
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
   const how = hostTransform();
-  const key = transformKey(sha256Hex(bytes), how.options);
-  if (new DirTransformCache(cacheDir).has(key)) return { key, transformed: false, ms: performance.now() - start };
+  const sourceHash = sha256Hex(bytes);
+  const transform = transformVersion(how.options);
+  const key = transformKey(sourceHash, how.options);
+  if (new DirTransformCache(cacheDir).has(key)) return { key, sourceHash, transform, transformed: false, ms: performance.now() - start };
   const { runTransformJob } = await import('./transformjob.js');
   const r = await inModuleAsync(path, () => runTransformJob({ bytes, cacheDir, native: how.native }, opts.onTick));
-  return { key: r.key, transformed: true, ms: performance.now() - start };
+  return { key: r.key, sourceHash, transform, transformed: true, ms: performance.now() - start };
 }
 
 /**
@@ -128,20 +138,32 @@ export function compileForPod(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Modul
 export async function prepareModule(bytes: Uint8Array, cache: TransformCache = new DirTransformCache(defaultCacheDir())): Promise<LoadedModule> {
   const sourceHash = sha256Hex(bytes);
   const t = await transformedBytes(bytes, sourceHash, cache);
+  return loadedModule(t.bytes, sourceHash, t.version);
+}
+
+function loadedModule(bytes: Uint8Array<ArrayBuffer>, sourceHash: string, transform: string): LoadedModule {
   let hash: string | undefined;
   return {
-    module: compileForPod(t.bytes),
+    module: compileForPod(bytes),
     get hash() {
-      return (hash ??= sha256Hex(t.bytes));
+      return (hash ??= sha256Hex(bytes));
     },
-    bytes: t.bytes,
+    bytes,
     sourceHash,
-    transform: t.version,
+    transform,
   };
 }
 
-/** The module at path transformed (cached by content) and compiled; a one-line error naming path otherwise. */
-export async function prepareModuleFile(path: string): Promise<LoadedModule> {
+/**
+ * The module at path transformed (cached by content) and compiled; a one-line error naming path otherwise.
+ * Given where ensureTransformed just left it (in this process: a foreground pod), the cached module is
+ * loaded by that key, without reading and hashing the file again or asking wasm-opt its version.
+ */
+export async function prepareModuleFile(path: string, prepared?: PreparedKey): Promise<LoadedModule> {
+  if (prepared !== undefined) {
+    const hit = new DirTransformCache(defaultCacheDir()).get(prepared.key);
+    if (hit !== undefined) return inModule(path, () => loadedModule(ownBuffer(hit), prepared.sourceHash, prepared.transform));
+  }
   const bytes = readModuleFile(path);
   return inModuleAsync(path, () => prepareModule(bytes));
 }

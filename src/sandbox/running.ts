@@ -2,7 +2,7 @@
 // like runsc's boot.Loader: each container's module transformed and compiled, its first process on the
 // pod's scheduler, run until every container has exited; and how each container ended.
 import { guestFileBudget } from '../host/fdbudget.js';
-import { prepareModuleFile, type LoadedModule } from '../host/modulecache.js';
+import { prepareModuleFile, type LoadedModule, type PreparedKey } from '../host/modulecache.js';
 import { inModule } from '../host/modulefile.js';
 import { PodKernel } from '../runtime/pod.js';
 import { applyMemoryAccounts, withMemoryLimit } from './memorylimit.js';
@@ -27,16 +27,19 @@ export interface RunningPod {
   ended: Map<string, TaskEnd>;
 }
 
-/** Each container's module, transformed and compiled, by container name (a pause container has none). */
-export async function loadPodModules(spec: PodSpec): Promise<Map<string, LoadedModule>> {
+/**
+ * Each container's module, transformed and compiled, by container name (a pause container has none);
+ * prepared: where this process's ensureTransformed left module files (host/modulecache.ts), by path.
+ */
+export async function loadPodModules(spec: PodSpec, prepared?: ReadonlyMap<string, PreparedKey>): Promise<Map<string, LoadedModule>> {
   const out = new Map<string, LoadedModule>();
-  for (const c of spec.containers) if (c.pause !== true) out.set(c.name, await withMemoryLimit(await prepareModuleFile(c.module), spec, c));
+  for (const c of spec.containers) if (c.pause !== true) out.set(c.name, await withMemoryLimit(await prepareModuleFile(c.module, prepared?.get(c.module)), spec, c));
   return out;
 }
 
 /** Builds the pod with its containers created but none running yet (runc's create). */
-export async function createPod(spec: PodSpec, stdio: PodStdio): Promise<RunningPod> {
-  const modules = await loadPodModules(spec);
+export async function createPod(spec: PodSpec, stdio: PodStdio, prepared?: ReadonlyMap<string, PreparedKey>): Promise<RunningPod> {
+  const modules = await loadPodModules(spec, prepared);
   const pod = PodKernel.build(spec, nodePodHost(stdio));
   pod.kernel.files.max = guestFileBudget();
   const running: RunningPod = { spec, pod, scheduler: new Scheduler(pod.kernel), tasks: new Map(), modules, ended: new Map() };
@@ -56,8 +59,8 @@ export function startContainer(running: RunningPod, name: string): Task | null {
 }
 
 /** Builds the pod and starts its containers; `scheduler.run()` drives them. */
-export async function startPod(spec: PodSpec, stdio: PodStdio): Promise<RunningPod> {
-  const running = await createPod(spec, stdio);
+export async function startPod(spec: PodSpec, stdio: PodStdio, prepared?: ReadonlyMap<string, PreparedKey>): Promise<RunningPod> {
+  const running = await createPod(spec, stdio, prepared);
   for (const c of spec.containers) startContainer(running, c.name);
   return running;
 }
