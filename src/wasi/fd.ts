@@ -6,72 +6,52 @@ import type { SetStat } from '../abi/stat.js';
 import * as W from '../abi/wasi.js';
 import { KernelError } from '../base/error.js';
 import { GuestMemory } from './memory.js';
+import type { FdEntry } from '../kernel/fdtable.js';
 import { fdWith, filetypeOf, u64Arg, writeFilestat, type Sys } from './sys.js';
 
-// fd_write and fd_read take one iovec far more often than several (a plain write(2) or read(2)), so
-// that case skips the list; it behaves exactly as the loop would with one entry.
+/** One read(2) or write(2) on an open file description, moving as many bytes of buf as it can. */
+type Transfer = (file: FdEntry['file'], buf: Uint8Array) => number;
+const WRITE: Transfer = (file, buf) => file.write(buf);
+const READ: Transfer = (file, buf) => file.read(buf);
 
 export function fd_write(sys: Sys, fd: number, iovs: number, iovsLen: number, nwritten: number): number {
-  const file = fdWith(sys, fd, W.RIGHTS_FD_WRITE).file;
-  const mem = sys.mem;
-  let total = 0;
-  try {
-    if (iovsLen === 1) {
-      const buf = mem.iovec(iovs);
-      if (buf.length !== 0) total = file.write(buf);
-    } else {
-      for (const buf of mem.iovecs(iovs, iovsLen)) {
-        if (buf.length === 0) continue;
-        const n = file.write(buf);
-        total += n;
-        if (n < buf.length) break;
-      }
-    }
-  } catch (e) {
-    // No room yet on a blocking descriptor (a stream whose reader is behind): as fd_read, the process
-    // waits and the call is made again; O_NONBLOCK, or bytes already written, answer now.
-    if (!(e instanceof KernelError) || e.errno !== EAGAIN || (file.statusFlags & O_NONBLOCK) !== 0 || sys.suspend === undefined || total > 0) {
-      if (total > 0 && e instanceof KernelError && e.errno === EAGAIN) {
-        mem.setU32(nwritten, total);
-        return 0;
-      }
-      throw e;
-    }
-    return sys.suspend({ untilNs: null, polling: true, bases: [] });
-  }
-  mem.setU32(nwritten, total);
-  return 0;
+  return transferIovecs(sys, fdWith(sys, fd, W.RIGHTS_FD_WRITE).file, iovs, iovsLen, nwritten, WRITE);
 }
 
 export function fd_read(sys: Sys, fd: number, iovs: number, iovsLen: number, nread: number): number {
-  const file = fdWith(sys, fd, W.RIGHTS_FD_READ).file;
+  return transferIovecs(sys, fdWith(sys, fd, W.RIGHTS_FD_READ).file, iovs, iovsLen, nread, READ);
+}
+
+/**
+ * fd_write and fd_read: each iovec in turn until one is short, the count stored at done. One iovec is
+ * far more common than several (a plain write(2) or read(2)), so that case skips the list; it behaves
+ * exactly as the loop would with one entry. EAGAIN on a blocking descriptor (no room yet for a writer
+ * whose reader is behind, nothing yet for a reader) makes the process wait under the scheduler and the
+ * call be made again, nothing having moved; O_NONBLOCK, or bytes already moved, answer now.
+ */
+function transferIovecs(sys: Sys, file: FdEntry['file'], iovs: number, iovsLen: number, done: number, op: Transfer): number {
   const mem = sys.mem;
   let total = 0;
   try {
     if (iovsLen === 1) {
       const buf = mem.iovec(iovs);
-      if (buf.length !== 0) total = file.read(buf);
+      if (buf.length !== 0) total = op(file, buf);
     } else {
       for (const buf of mem.iovecs(iovs, iovsLen)) {
         if (buf.length === 0) continue;
-        const n = file.read(buf);
+        const n = op(file, buf);
         total += n;
         if (n < buf.length) break;
       }
     }
   } catch (e) {
-    // Nothing to read yet on a blocking descriptor: under the scheduler the process waits and the call
-    // is made again (nothing was consumed); O_NONBLOCK, or bytes already read, answer now.
-    if (!(e instanceof KernelError) || e.errno !== EAGAIN || total > 0 || (file.statusFlags & O_NONBLOCK) !== 0 || sys.suspend === undefined) {
-      if (total > 0 && e instanceof KernelError && e.errno === EAGAIN) {
-        mem.setU32(nread, total);
-        return 0;
-      }
-      throw e;
+    if (!(e instanceof KernelError) || e.errno !== EAGAIN) throw e;
+    if (total === 0 && (file.statusFlags & O_NONBLOCK) === 0 && sys.suspend !== undefined) {
+      return sys.suspend({ untilNs: null, polling: true, bases: [] });
     }
-    return sys.suspend({ untilNs: null, polling: true, bases: [] });
+    if (total === 0) throw e;
   }
-  mem.setU32(nread, total);
+  mem.setU32(done, total);
   return 0;
 }
 
