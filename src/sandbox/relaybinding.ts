@@ -2,50 +2,19 @@
 // status, bound to the relay process that holds the host's stdio for it, like the pipes between runc's
 // init and containerd's shim. Until a relay attaches, output and the exit status wait here, so a process
 // may start (or a restored one go on) before its relay has connected; a relay that goes away is the
-// owner's to handle (the process is killed, as a container whose init died). Like a pipe, output holds a
-// bounded backlog: with RELAY_BACKLOG bytes not yet taken by the relay (or waiting for one to attach) a
-// write is EAGAIN, which a blocking descriptor turns into a wait (wasi/fd.ts), so a slow reader of
-// `ctr task exec`'s output slows the process down instead of growing the sandbox.
+// owner's to handle (the process is killed, as a container whose init died). Output is a pipe of
+// RELAY_BACKLOG bytes (boundedoutput.ts), counting what the relay has not taken or what waits for one
+// to attach, so a slow reader of `ctr task exec`'s output slows the process down.
 import type { Socket } from 'node:net';
 import { EAGAIN, EBADF } from '../abi/errno.js';
 import type { FileType } from '../abi/stat.js';
 import { KernelError } from '../base/error.js';
 import type { HostStream } from '../fsimpl/hostfd/hostfd.js';
 import { FRAME, FrameReader, frame, u32Frame } from '../host/relayframes.js';
-import type { Readiness } from '../vfs/file.js';
+import { BoundedOutput, type OutputSink } from './boundedoutput.js';
 
 /** Output bytes not yet taken by the relay past which a write waits: the pipe's capacity. */
 export const RELAY_BACKLOG = 4 << 20;
-
-class RelayOutput implements HostStream {
-  readonly type: FileType = 'fifo';
-  readonly #send: (b: Buffer) => void;
-  readonly #backlog: () => number;
-  readonly #kind: typeof FRAME.stdout | typeof FRAME.stderr;
-
-  constructor(kind: typeof FRAME.stdout | typeof FRAME.stderr, send: (b: Buffer) => void, backlog: () => number) {
-    this.#kind = kind;
-    this.#send = send;
-    this.#backlog = backlog;
-  }
-
-  read(): number {
-    throw new KernelError(EBADF);
-  }
-
-  write(src: Uint8Array): number {
-    if (this.#backlog() >= RELAY_BACKLOG) throw new KernelError(EAGAIN);
-    if (src.length > 0) this.#send(frame(this.#kind, src));
-    return src.length;
-  }
-
-  readiness(): Readiness {
-    const room = Math.max(0, RELAY_BACKLOG - this.#backlog());
-    return { readable: false, writable: room > 0, hangup: false, nbytes: room };
-  }
-
-  close(): void {}
-}
 
 /** Input the relay sends, asked for at the first read: EAGAIN until some arrives (the process blocks). */
 class RelayInput implements HostStream {
@@ -113,10 +82,14 @@ export class RelayBinding {
   #asked = false;
 
   constructor() {
-    const send = (b: Buffer) => this.#send(b);
-    const backlog = () => (this.#sock !== null ? this.#sock.writableLength : this.#pendingBytes);
-    this.stdout = new RelayOutput(FRAME.stdout, send, backlog);
-    this.stderr = new RelayOutput(FRAME.stderr, send, backlog);
+    const backlog = (): number => (this.#sock !== null ? this.#sock.writableLength : this.#pendingBytes);
+    const sink = (kind: typeof FRAME.stdout | typeof FRAME.stderr): OutputSink => ({
+      send: (src) => this.#send(frame(kind, src)),
+      backlog,
+      gone: () => false,
+    });
+    this.stdout = new BoundedOutput(sink(FRAME.stdout), RELAY_BACKLOG);
+    this.stderr = new BoundedOutput(sink(FRAME.stderr), RELAY_BACKLOG);
     this.stdin = new RelayInput(() => {
       if (this.#asked) return;
       this.#asked = true;

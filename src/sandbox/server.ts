@@ -3,13 +3,14 @@
 // container's exit code, before any reply that says the pod stopped).
 import type { Socket } from 'node:net';
 import { basename } from 'node:path';
+import type { HostStream } from '../fsimpl/hostfd/hostfd.js';
 import type { ControlChannel, ControlProgress } from '../host/control.js';
 import { readAttachLine } from '../host/relayframes.js';
 import type { ContainerRecord, StateRoot } from '../host/stateroot.js';
 import { BufferStream, NullStream } from '../host/streams.js';
 import { prepareModuleFile } from '../host/modulecache.js';
 import type { LastCut } from './cut.js';
-import { ExecOutputStream } from './execoutput.js';
+import { execOutputStream } from './execoutput.js';
 import { withMemoryLimit } from './memorylimit.js';
 import { parseRequest, type CheckpointRequest, type ContainerRequest, type ControlReply, type ControlRequest, type ExecRequest } from './protocol.js';
 import { RuncContainers, type RelayBindings } from './runc.js';
@@ -225,8 +226,8 @@ export class PodServer {
       return { ok: false, error: firstLine(e) };
     }
     const streamed = req.stream === true;
-    const out = streamed ? new ExecOutputStream(channel, 1) : new BufferStream();
-    const err = streamed ? new ExecOutputStream(channel, 2) : new BufferStream();
+    const out = streamed ? execOutputStream(channel, 1) : new BufferStream();
+    const err = streamed ? execOutputStream(channel, 2) : new BufferStream();
     const proc = running.pod.exec(req.container, [basename(req.module), ...req.args], undefined, [new NullStream(), out, err]);
     this.#execs++;
     try {
@@ -237,7 +238,7 @@ export class PodServer {
       // The backlog went out: a writer waiting for room goes on now, not at its next retry.
       channel.onDrain(() => running.scheduler.pollSoon());
       const end = await task.done;
-      const text = (s: BufferStream | ExecOutputStream): string => (s instanceof BufferStream ? s.text() : '');
+      const text = (s: HostStream): string => (s instanceof BufferStream ? s.text() : '');
       return { ok: true, exitCode: end.kind === 'exit' ? end.code : 134, trap: end.kind === 'trap' ? end.message : null, stdout: text(out), stderr: text(err) };
     } finally {
       this.#execs--;
