@@ -47,3 +47,30 @@ spec:
   assert.equal(await exited, 130, `Ctrl-C ends the pod with 130: ${out.slice(-500)}`);
   assert.ok(!existsSync(join(w.root, 'pods', 'fg1')), 'the record goes with the run');
 });
+
+test("a foreground pod of one container reads this command's stdin, in pieces as they come, to its end", async (t) => {
+  const w = workspace('foreground-stdin', t);
+  const manifest = w.path('pod.yaml');
+  writeFileSync(manifest, `apiVersion: v1
+kind: Pod
+metadata: {name: fgcat}
+spec:
+  containers:
+  - name: c
+    image: ${guest('cat')}
+`);
+  const child = spawn(process.execPath, [amberBin, '--root', w.root, 'pod', 'run', manifest], { cwd: repo, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString('utf8')));
+  const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+  try {
+    child.stdin.write('first\n');
+    await until('the first line echoed', async () => out.includes('c | first\n'));
+    child.stdin.end('second\n');
+  } finally {
+    setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
+  }
+  assert.equal(await exited, 0, `cat ends at the end of its input: ${out.slice(-500)}`);
+  assert.equal(out, 'c | first\nc | second\n');
+});

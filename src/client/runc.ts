@@ -25,10 +25,41 @@ const CONTAINER_NAME = ['io.kubernetes.cri.container-name', 'io.kubernetes.cri-o
 // Specs (zod) are loaded only by the verbs that read a bundle, so start, state, kill and delete,
 // which the shim calls one process each, start fast.
 const specFiles = () => import('../host/bundlefile.js');
+type BundleFiles = Awaited<ReturnType<typeof specFiles>>;
+type BundleConfig = ReturnType<BundleFiles['readBundleConfig']>;
 
 function annotation(a: Record<string, string>, keys: readonly string[]): string | undefined {
   for (const k of keys) if (a[k] !== undefined && a[k] !== '') return a[k];
   return undefined;
+}
+
+/** A new container's bundle as CRI annotates it: the pod it makes or joins, and the name it asks for. */
+interface NewContainerBundle {
+  /** The bundle's folder, absolute. */
+  bundle: string;
+  config: BundleConfig;
+  bundleSpec: BundleFiles['bundleSpec'];
+  /** CRI's container type: 'sandbox' for a pod's own (pause) container, 'container' for one joining it. */
+  type: string | undefined;
+  /** The container joins a running pod (its sandbox-id names another container) instead of making one. */
+  joins: boolean;
+  podId: string;
+  /** CRI's container name, else the id. */
+  wanted: string;
+}
+
+/** The checks `runc create` and `runc restore` share: a valid, unused id, and the bundle's config read. */
+async function newContainerBundle(root: StateRoot, id: string, bundleOpt: string | undefined): Promise<NewContainerBundle> {
+  if (!validId(id)) throw new AmberError(`${id}: not a valid container id (letters, digits, '_', '.', '-')`);
+  if (root.readContainer(id) !== null || root.exists(id)) throw new AmberError(`container with id exists: ${id}`);
+  const bundle = resolve(bundleOpt ?? '.');
+  const { bundleSpec, readBundleConfig } = await specFiles();
+  const config = readBundleConfig(bundle);
+  const a = config.config.annotations;
+  const type = annotation(a, CONTAINER_TYPE);
+  const sandboxId = annotation(a, SANDBOX_ID);
+  const joins = type === 'container' && sandboxId !== undefined && sandboxId !== id;
+  return { bundle, config, bundleSpec, type, joins, podId: joins ? sandboxId : id, wanted: annotation(a, CONTAINER_NAME) ?? id };
 }
 
 /** A container's state as `runc state` prints it (runtime-spec's state, plus runc's fields). */
@@ -98,17 +129,9 @@ export interface CreateOptions extends RootOptions {
  */
 export async function createContainer(id: string, opts: CreateOptions = {}): Promise<Relay> {
   const root = stateRoot(opts);
-  if (!validId(id)) throw new AmberError(`${id}: not a valid container id (letters, digits, '_', '.', '-')`);
-  if (root.readContainer(id) !== null || root.exists(id)) throw new AmberError(`container with id exists: ${id}`);
-  const bundle = resolve(opts.bundle ?? '.');
-  const { bundleSpec, readBundleConfig } = await specFiles();
-  const config = readBundleConfig(bundle);
+  const { bundle, config, bundleSpec, type, joins, podId, wanted } = await newContainerBundle(root, id, opts.bundle);
   const a = config.config.annotations;
-  const type = annotation(a, CONTAINER_TYPE);
-  const sandboxId = annotation(a, SANDBOX_ID);
-  const joins = type === 'container' && sandboxId !== undefined && sandboxId !== id;
-  const podId = joins ? sandboxId : id;
-  let name = annotation(a, CONTAINER_NAME) ?? id;
+  let name = wanted;
   let podRecord: PodRecord | null = null;
   if (joins) {
     podRecord = root.read(podId);
@@ -325,19 +348,10 @@ const CLAIM_TIMEOUT_MS = 5 * 60_000;
  */
 export async function restoreContainer(id: string, opts: RestoreContainerOptions): Promise<Relay> {
   const root = stateRoot(opts);
-  if (!validId(id)) throw new AmberError(`${id}: not a valid container id (letters, digits, '_', '.', '-')`);
-  if (root.readContainer(id) !== null || root.exists(id)) throw new AmberError(`container with id exists: ${id}`);
-  const bundle = resolve(opts.bundle ?? '.');
-  const { bundleSpec, readBundleConfig } = await specFiles();
-  const config = readBundleConfig(bundle);
+  const { bundle, config, bundleSpec, joins, podId, wanted } = await newContainerBundle(root, id, opts.bundle);
   const a = config.config.annotations;
-  const type = annotation(a, CONTAINER_TYPE);
-  const sandboxId = annotation(a, SANDBOX_ID);
-  const joins = type === 'container' && sandboxId !== undefined && sandboxId !== id;
-  const podId = joins ? sandboxId : id;
   const { planRestore } = await import('../sandbox/restoreplan.js');
   const saved = (await planRestore(opts.imagePath, { lazy: true })).spec;
-  const wanted = annotation(a, CONTAINER_NAME) ?? id;
   const names = saved.containers.map((c) => c.name);
   // The pod's own container is the image's first (the one whose create made the pod) unless it is named.
   const name = names.length === 1 ? names[0] : names.find((n) => n === wanted) ?? (joins ? undefined : names[0]);

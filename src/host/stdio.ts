@@ -5,6 +5,8 @@ import { fstatSync, readSync, writeSync } from 'node:fs';
 import { EAGAIN, EBADF } from '../abi/errno.js';
 import type { FileType } from '../abi/stat.js';
 import type { HostStream } from '../fsimpl/hostfd/hostfd.js';
+import { InputQueue } from '../fsimpl/hostfd/inputqueue.js';
+import type { Readiness } from '../vfs/file.js';
 import { KernelError } from '../base/error.js';
 import { errnoOf } from './errno.js';
 
@@ -64,9 +66,8 @@ export class HostFdStream implements HostStream {
  */
 export class AsyncHostInput implements HostStream {
   readonly type: FileType = typeOfFd(0);
-  readonly #queue: Uint8Array[] = [];
+  readonly #queue = new InputQueue();
   #started = false;
-  #eof = false;
 
   #start(): void {
     if (this.#started) return;
@@ -74,38 +75,23 @@ export class AsyncHostInput implements HostStream {
     process.stdin.on('data', (chunk: Buffer | string) => {
       this.#queue.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
     });
-    process.stdin.on('end', () => {
-      this.#eof = true;
-    });
-    process.stdin.on('error', () => {
-      this.#eof = true;
-    });
+    process.stdin.on('end', () => this.#queue.end());
+    process.stdin.on('error', () => this.#queue.end());
   }
 
   /** Copies queued bytes into dst; 0 at end of input; EAGAIN while nothing has arrived yet. */
   read(dst: Uint8Array): number {
     this.#start();
-    let n = 0;
-    while (n < dst.length && this.#queue.length > 0) {
-      const head = this.#queue[0] as Uint8Array;
-      const take = Math.min(head.length, dst.length - n);
-      dst.set(head.subarray(0, take), n);
-      n += take;
-      if (take === head.length) this.#queue.shift();
-      else this.#queue[0] = head.subarray(take);
-    }
-    if (n === 0 && !this.#eof) throw new KernelError(EAGAIN);
-    return n;
+    return this.#queue.read(dst);
   }
 
   write(): number {
     throw new KernelError(EBADF);
   }
 
-  readiness(): { readable: boolean; writable: boolean; hangup: boolean; nbytes: number } {
+  readiness(): Readiness {
     this.#start();
-    const nbytes = this.#queue.reduce((s, c) => s + c.length, 0);
-    return { readable: nbytes > 0 || this.#eof, writable: false, hangup: this.#eof, nbytes };
+    return this.#queue.readiness();
   }
 
   close(): void {

@@ -6,11 +6,13 @@
 // RELAY_BACKLOG bytes (boundedoutput.ts), counting what the relay has not taken or what waits for one
 // to attach, so a slow reader of `ctr task exec`'s output slows the process down.
 import type { Socket } from 'node:net';
-import { EAGAIN, EBADF } from '../abi/errno.js';
+import { EBADF } from '../abi/errno.js';
 import type { FileType } from '../abi/stat.js';
 import { KernelError } from '../base/error.js';
 import type { HostStream } from '../fsimpl/hostfd/hostfd.js';
+import { InputQueue } from '../fsimpl/hostfd/inputqueue.js';
 import { FRAME, FrameReader, frame, u32Frame } from '../host/relayframes.js';
+import type { Readiness } from '../vfs/file.js';
 import { BoundedOutput, type OutputSink } from './boundedoutput.js';
 
 /** Output bytes not yet taken by the relay past which a write waits: the pipe's capacity. */
@@ -19,9 +21,8 @@ export const RELAY_BACKLOG = 4 << 20;
 /** Input the relay sends, asked for at the first read: EAGAIN until some arrives (the process blocks). */
 class RelayInput implements HostStream {
   readonly type: FileType = 'fifo';
-  readonly #queue: Uint8Array[] = [];
+  readonly #queue = new InputQueue();
   readonly #ask: () => void;
-  #eof = false;
 
   constructor(ask: () => void) {
     this.#ask = ask;
@@ -32,32 +33,21 @@ class RelayInput implements HostStream {
   }
 
   end(): void {
-    this.#eof = true;
+    this.#queue.end();
   }
 
   read(dst: Uint8Array): number {
     this.#ask();
-    let n = 0;
-    while (n < dst.length && this.#queue.length > 0) {
-      const head = this.#queue[0] as Uint8Array;
-      const take = Math.min(head.length, dst.length - n);
-      dst.set(head.subarray(0, take), n);
-      n += take;
-      if (take === head.length) this.#queue.shift();
-      else this.#queue[0] = head.subarray(take);
-    }
-    if (n === 0 && !this.#eof) throw new KernelError(EAGAIN);
-    return n;
+    return this.#queue.read(dst);
   }
 
   write(): number {
     throw new KernelError(EBADF);
   }
 
-  readiness(): { readable: boolean; writable: boolean; hangup: boolean; nbytes: number } {
+  readiness(): Readiness {
     this.#ask();
-    const nbytes = this.#queue.reduce((s, c) => s + c.length, 0);
-    return { readable: nbytes > 0 || this.#eof, writable: false, hangup: this.#eof, nbytes };
+    return this.#queue.readiness();
   }
 
   close(): void {}
