@@ -13,11 +13,17 @@
 // without splitting would hoist every package's import to its top. Packages are bundled too, but for
 // those that find files beside themselves (@bokuweb/zstd-wasm its .wasm) or are big and loaded only
 // for a transform (Binaryen), which stay in node_modules.
+//   sandbox.blob a V8 startup snapshot of the sandbox (sandbox/snapshot.ts), what client/launch.ts starts
+//                a sandbox from when it fits (host/entryscript.ts): built from sandbox-snapshot.cjs, the
+//                sandbox as one CommonJS script (node --build-snapshot runs no ES module), by this node
+//                with the V8 flags a sandbox is started with; sandbox.blob.json says so
 // The bundle sits one folder under dist/, as dist/cli/ and dist/host/ do, so the paths built from
 // import.meta.url (../../package.json) are the same in both.
 import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const dist = (path) => join(root, 'dist', path);
@@ -34,4 +40,69 @@ const common = {
   logLevel: 'warning',
 };
 await build({ ...common, entryPoints: { main: dist('cli/main.js'), relay: dist('sandbox/relay.js'), transformworker: dist('host/transformworker.js') } });
-await build({ ...common, entryPoints: { sandbox: dist('sandbox/main.js') }, chunkNames: 'sandbox-[name]-[hash]' });
+await build({ ...common, entryPoints: { sandbox: dist('sandbox/start.js') }, chunkNames: 'sandbox-[name]-[hash]' });
+
+// The snapshot's script. What it imports with import() once it runs cannot come from the snapshot (code
+// in a snapshot has no loader for it): zstd's wasm build stays an import() of the package, made through
+// a loader created when first used (__amberLateImport). Binaryen and the transform never load in a
+// sandbox (they run on a worker thread, host/transformjob.ts): a static import of them would fail the
+// snapshot's build (an ES module with a top-level await), an import() would load a second copy of
+// Amber's modules whose errors are other classes.
+const LATE = /^@bokuweb\/zstd-wasm$/;
+const lateImports = {
+  name: 'late-imports',
+  setup(b) {
+    b.onResolve({ filter: LATE }, (args) => {
+      if (args.kind !== 'dynamic-import') return undefined;
+      return { path: `amber-late:${args.path}`, external: true };
+    });
+  },
+};
+/**
+ * The snapshot's import(), as a function's source for the script's banner: a script compiled with Node's
+ * own loader for import(), made when first used (in the process started from the snapshot, not in the
+ * one building it). Node warns once that this loader is experimental (it is what Node 22 makes stable):
+ * that one warning is kept out of sandbox.log.
+ */
+function lateImporter() {
+  let load;
+  return (specifier) => {
+    if (load !== undefined) return load(specifier);
+    const vm = require('node:vm');
+    load = new vm.Script('(s) => import(s)', { filename: __filename, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER }).runInThisContext();
+    const emit = process.emitWarning;
+    process.emitWarning = (w, ...rest) => (String(w).includes('USE_MAIN_CONTEXT_DEFAULT_LOADER') ? undefined : emit.call(process, w, ...rest));
+    try {
+      return load(specifier);
+    } finally {
+      process.emitWarning = emit;
+    }
+  };
+}
+const snapshotScript = dist('bundle/sandbox-snapshot.cjs');
+const out = await build({
+  entryPoints: [dist('sandbox/snapshot.js')],
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  write: false,
+  outfile: snapshotScript,
+  define: { 'import.meta.url': '__amberImportMetaUrl' },
+  banner: { js: `var __amberImportMetaUrl = require('node:url').pathToFileURL(__filename).href;\nvar __amberLateImport = (${lateImporter})();` },
+  plugins: [lateImports],
+  logLevel: 'warning',
+});
+const text = out.outputFiles[0].text.replace(/\bimport\("amber-late:([^"]+)"\)/g, (_m, spec) => `__amberLateImport(${JSON.stringify(spec)})`);
+if (text.includes('amber-late:')) throw new Error('bundle: an import() of the sandbox snapshot was left unrewritten');
+writeFileSync(snapshotScript, text);
+
+// Built with the flags a sandbox gets (client/launch.ts), by this node: the facts a launch compares.
+const { guestStackFlags } = await import(pathToFileURL(dist('host/gueststack.js')).href);
+const { snapshotFacts } = await import(pathToFileURL(dist('host/entryscript.js')).href);
+const flags = guestStackFlags();
+const blob = dist('bundle/sandbox.blob');
+rmSync(blob, { force: true });
+const r = spawnSync(process.execPath, [...flags, '--snapshot-blob', blob, '--build-snapshot', snapshotScript], { encoding: 'utf8' });
+if (r.status !== 0) throw new Error(`bundle: node --build-snapshot ${snapshotScript} exited ${r.status ?? r.signal}:\n${r.stderr}`);
+writeFileSync(dist('bundle/sandbox.blob.json'), `${JSON.stringify(snapshotFacts(flags))}\n`);

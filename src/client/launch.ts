@@ -1,13 +1,14 @@
 // Starting a pod's sandbox process, like runsc's sandbox.New: the pod's record and launch.json are made
-// in the state root, `node sandbox/main.js ROOT ID` is started detached with its output in the pod's
-// sandbox.log, and the client waits until the pod runs, the sandbox reports why it could not start it
-// (its `error` file, one line), or the sandbox dies or hangs; a pod that never ran is removed again.
-import { spawn } from 'node:child_process';
+// in the state root, the sandbox (`node sandbox/start.js ROOT ID`, or node started from its snapshot:
+// host/entryscript.ts) is started detached with its output in the pod's sandbox.log, and the client
+// waits until the pod runs, the sandbox reports why it could not start it (its `error` file, one line),
+// or the sandbox dies or hangs; a pod that never ran is removed again.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AmberError } from '../base/error.js';
 import { progressFile, readProgress } from '../host/control.js';
-import { entryScript } from '../host/entryscript.js';
+import { sandboxEntry } from '../host/entryscript.js';
 import { guestStackFlags } from '../host/gueststack.js';
 import { validId, type StateRoot } from '../host/stateroot.js';
 import type { Launch } from '../sandbox/protocol.js';
@@ -17,6 +18,37 @@ import type { OnProgress } from './progress.js';
 /** How long a sandbox may take to start its pod. */
 const START_TIMEOUT_MS = 30_000;
 const POLL_MS = 20;
+/** node's exit code when V8 refuses a startup snapshot (built by another node or with other flags). */
+const SNAPSHOT_REFUSED = 14;
+
+/** A started sandbox process, and how it ended once it has. */
+interface Sandbox {
+  child: ChildProcess;
+  snapshot: boolean;
+  exit: number | null | undefined;
+}
+
+/**
+ * Starts the sandbox of pod id detached, its output appended to its sandbox.log, with the native stack
+ * its guests need (host/gueststack.ts: a sandbox can be given it only at start), from the sandbox's
+ * snapshot when one fits unless noSnapshot.
+ */
+function startSandbox(root: StateRoot, id: string, noSnapshot = false): Sandbox {
+  const log = openSync(join(root.podDir(id), 'sandbox.log'), 'a');
+  // libuv's pool runs the sandbox's image I/O and its off-thread hashing: with Node's default 4 threads,
+  // blob writes waiting on fsync would hold up the hashes of the next blobs.
+  const env = { ...process.env, UV_THREADPOOL_SIZE: process.env['UV_THREADPOOL_SIZE'] ?? '8' };
+  const flags = guestStackFlags();
+  const entry = sandboxEntry(flags, !noSnapshot);
+  const child = spawn(process.execPath, [...flags, ...entry.args, root.dir, id], { detached: true, stdio: ['ignore', log, log], env });
+  closeSync(log);
+  const sandbox: Sandbox = { child, snapshot: entry.snapshot, exit: undefined };
+  child.on('exit', (code) => {
+    sandbox.exit = code;
+  });
+  child.unref();
+  return sandbox;
+}
 
 /** The one-line error a sandbox left in its pod folder when it could not start the pod. */
 function sandboxFailure(root: StateRoot, id: string): string | undefined {
@@ -40,18 +72,7 @@ export async function launchSandbox(root: StateRoot, id: string, containers: rea
   });
   if (!created) throw new AmberError(`a pod named ${id} already exists under ${root.dir}`);
   writeFileSync(join(root.podDir(id), 'launch.json'), JSON.stringify(launch));
-  const log = openSync(join(root.podDir(id), 'sandbox.log'), 'a');
-  // libuv's pool runs the sandbox's image I/O and its off-thread hashing: with Node's default 4 threads,
-  // blob writes waiting on fsync would hold up the hashes of the next blobs.
-  const env = { ...process.env, UV_THREADPOOL_SIZE: process.env['UV_THREADPOOL_SIZE'] ?? '8' };
-  // With the native stack its guests need (host/gueststack.ts): a sandbox can be given it only at start.
-  const child = spawn(process.execPath, [...guestStackFlags(), entryScript('sandbox'), root.dir, id], { detached: true, stdio: ['ignore', log, log], env });
-  closeSync(log);
-  let exited = false;
-  child.on('exit', () => {
-    exited = true;
-  });
-  child.unref();
+  let sandbox = startSandbox(root, id);
   onSpawned?.();
   onProgress?.({ phase: 'starting the sandbox' });
   const progress = progressFile(root.podDir(id));
@@ -60,11 +81,14 @@ export async function launchSandbox(root: StateRoot, id: string, containers: rea
     for (;;) {
       const r = root.read(id);
       if (r !== null && r.status !== 'creating') return;
+      // A snapshot V8 refused (a node or flags it was not built for, a damaged file): the script instead.
+      if (sandbox.exit === SNAPSHOT_REFUSED && sandbox.snapshot) sandbox = startSandbox(root, id, true);
+      const exited = sandbox.exit !== undefined;
       if (exited || Date.now() > deadline) {
         // The sandbox ended (or hangs) before running the pod: its one-line reason, and no pod left behind.
-        if (!exited && child.pid !== undefined) {
+        if (!exited && sandbox.child.pid !== undefined) {
           try {
-            process.kill(child.pid, 'SIGKILL');
+            process.kill(sandbox.child.pid, 'SIGKILL');
           } catch {
             // gone already
           }

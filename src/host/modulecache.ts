@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { lookupTransform, ownBuffer, transformKey, transformVersion, type TransformCache, type TransformOptions } from '../transform/cache.js';
 import { OPTIMIZE_FIRST_MAX_BYTES, setGuestTier } from './guesttier.js';
 import { inModule, inModuleAsync, readModuleFile } from './modulefile.js';
-import { engineOptions, findWasmOpt, wasmOptEngine, type NativeWasmOpt } from './wasmopt.js';
+import { engineOptions, findWasmOpt, type NativeWasmOpt } from './wasmopt.js';
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -75,15 +75,20 @@ export function hostTransform(env: NodeJS.ProcessEnv = process.env): { options: 
   return { options: engineOptions(native), native };
 }
 
-/** The transformed bytes for a guest's bytes: from the cache, else transformed (Binaryen loaded now) and stored. */
-async function transformedBytes(bytes: Uint8Array, sourceHash: string, cache: TransformCache): Promise<{ bytes: Uint8Array<ArrayBuffer>; version: string }> {
-  const host = { hash: (b: Uint8Array) => (b === bytes ? sourceHash : sha256Hex(b)), cache };
+/**
+ * The transformed bytes for a guest's bytes: from the cache in cacheDir, else transformed and stored there
+ * on a worker thread (host/transformjob.ts), as ensureTransformed does: this thread keeps its event loop
+ * (a sandbox its control socket), and Binaryen and the transform load only in that thread (a sandbox
+ * started from its snapshot could not load them: sandbox/snapshot.ts).
+ */
+async function transformedBytes(bytes: Uint8Array, sourceHash: string, cacheDir: string): Promise<{ bytes: Uint8Array<ArrayBuffer>; version: string }> {
+  const host = { hash: (b: Uint8Array) => (b === bytes ? sourceHash : sha256Hex(b)), cache: new DirTransformCache(cacheDir) };
   const how = hostTransform();
   const version = transformVersion(how.options);
   const found = lookupTransform(bytes, host, how.options);
   if (found.bytes !== undefined) return { bytes: found.bytes, version };
-  const { transformCached } = await import('../transform/transform.js');
-  return { bytes: transformCached(bytes, host, how.options, how.native === null ? undefined : wasmOptEngine(how.native)).bytes, version };
+  const { runTransformJob } = await import('./transformjob.js');
+  return { bytes: ownBuffer((await runTransformJob({ bytes, cacheDir, native: how.native })).bytes), version };
 }
 
 /** Where ensureTransformed left a module: what a process that runs it next needs to load it unread. */
@@ -135,9 +140,9 @@ export function compileForPod(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Modul
 }
 
 /** The transformed, compiled module for a guest's bytes (compileForPod). */
-export async function prepareModule(bytes: Uint8Array, cache: TransformCache = new DirTransformCache(defaultCacheDir())): Promise<LoadedModule> {
+export async function prepareModule(bytes: Uint8Array, cacheDir: string = defaultCacheDir()): Promise<LoadedModule> {
   const sourceHash = sha256Hex(bytes);
-  const t = await transformedBytes(bytes, sourceHash, cache);
+  const t = await transformedBytes(bytes, sourceHash, cacheDir);
   return loadedModule(t.bytes, sourceHash, t.version);
 }
 

@@ -1,7 +1,8 @@
 // The sandbox of a detached pod, like runsc's sandbox process (its boot): started by the client
-// (client/launch.ts) as `node sandbox/main.js ROOT ID`, it reads ROOT/pods/ID/launch.json, starts or
-// restores the pod with each container's output in its log file, serves the pod's control socket
-// (sandbox/server.ts) and keeps the pod's record up to date until the pod ends.
+// (client/launch.ts) as `node sandbox/start.js ROOT ID` or from its startup snapshot (sandbox/snapshot.ts),
+// it reads ROOT/pods/ID/launch.json, starts or restores the pod with each container's output in its log
+// file, serves the pod's control socket (sandbox/server.ts) and keeps the pod's record up to date until
+// the pod ends.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -19,9 +20,6 @@ import type { RestorePlan } from './restoreplan.js';
 import { RelayBindings } from './runc.js';
 import { createPod, onContainerTrap, startPod, type RunningPod } from './running.js';
 import { PodServer } from './server.js';
-
-// Guests run at V8's optimizing tier from the start (DESIGN.md §3); must precede the first compile.
-setFlagsFromString('--no-liftoff');
 
 type RestoreLaunch = Extract<Launch, { mode: 'restore' }>;
 
@@ -142,18 +140,27 @@ async function main(root: StateRoot, id: string): Promise<void> {
   process.exit(0);
 }
 
-const [rootDir, id] = process.argv.slice(2);
-if (rootDir === undefined || id === undefined) {
-  process.stderr.write('usage: sandbox ROOT ID\n');
-  process.exit(2);
-}
-const root = new StateRoot(rootDir);
-try {
-  await main(root, id);
-} catch (e) {
-  // A user error (a module that changed, a host file that changed since the checkpoint) goes back to
-  // the client that launched this sandbox as one line; anything else is a bug and keeps its stack here.
-  if (!(e instanceof AmberError)) throw e;
-  writeFileSync(join(root.podDir(id), 'error'), `${e.line}\n`);
-  process.exit(1);
+/**
+ * The sandbox process's work, given its arguments (ROOT ID). Importing this module starts nothing and
+ * changes no V8 flag: a startup snapshot is built by importing it, and V8 refuses a snapshot whose flags
+ * differ from the process's.
+ */
+export async function runSandbox(args: readonly string[]): Promise<void> {
+  const [rootDir, id] = args;
+  if (rootDir === undefined || id === undefined) {
+    process.stderr.write('usage: sandbox ROOT ID\n');
+    process.exit(2);
+  }
+  // Guests run at V8's optimizing tier from the start (DESIGN.md §3); must precede the first compile.
+  setFlagsFromString('--no-liftoff');
+  const root = new StateRoot(rootDir);
+  try {
+    await main(root, id);
+  } catch (e) {
+    // A user error (a module that changed, a host file that changed since the checkpoint) goes back to
+    // the client that launched this sandbox as one line; anything else is a bug and keeps its stack here.
+    if (!(e instanceof AmberError)) throw e;
+    writeFileSync(join(root.podDir(id), 'error'), `${e.line}\n`);
+    process.exit(1);
+  }
 }
