@@ -129,3 +129,25 @@ test('a missing --dir host directory is one line naming it, exit 1, and is not c
   assert.match(r.stderr, /nope/);
   assert.ok(!existsSync(missing));
 });
+
+test("the plain forms of do (read without commander, cli/plaindo.ts) mean what commander's reading means", (t) => {
+  const host = scratch('do', t);
+  writeFileSync(join(host, 'f.txt'), 'on the host\n');
+  const hello = guest('hello');
+  const lines = [
+    ['--', hello, 'a', '--dir', 'b', '--'],
+    [hello, '--', 'x', '-y', '--env=Z'],
+    [hello, '--exit', '3'],
+    ['--env', 'A=1', '--env=B=2=3', '--', hello, 'z'],
+    ['--env', 'NOEQUALS', hello],
+    ['--dir', `${host}:/d`, '--', guest('cat'), '/d/f.txt'],
+    [`--dir=${host}:/d`, guest('ls'), '/d'],
+    ['--', '-not-a-module.wasm'],
+  ];
+  for (const line of lines) {
+    const plain = amber(['do', ...line]);
+    // --root after the verb: a global option only commander reads, which `do` does not use.
+    const full = amber(['do', '--root', join(host, 'root'), ...line]);
+    assert.deepEqual({ code: plain.code, stdout: plain.stdout, stderr: plain.stderr }, { code: full.code, stdout: full.stdout, stderr: full.stderr }, line.join(' '));
+  }
+});

@@ -1,11 +1,9 @@
-// The `amber` command (DESIGN.md §1), like runsc's cmd package: parses the command line, runs the verb,
-// and maps failures to the exit-code contract: the program's own code for `do`, 1 for a user error (one
-// line on stderr), 2 for bad usage.
-import { setFlagsFromString } from 'node:v8';
+// The `amber` command's full command line (DESIGN.md §1), like runsc's cmd package: every verb and option
+// parsed by commander, the verb run, and bad usage mapped to exit 2 (cli/main.ts maps the rest of the
+// exit-code contract). cli/main.ts loads this for every command line but the plain forms of `amber do`.
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { AmberError } from '../base/error.js';
 import { defaultRoot } from '../host/stateroot.js';
 import { normalizeArgv } from './argv.js';
 import { UsageError } from './errors.js';
@@ -22,11 +20,6 @@ const specs = () => import('../host/specfile.js');
 const runc = () => import('./runc.js');
 
 const AMBER_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-
-// Guests run at V8's optimizing tier from the start: a long loop in _start is never tiered up from
-// Liftoff (no on-stack replacement for wasm), DESIGN.md §3. Must precede the first compile. (`amber do`
-// of a big module starts at Liftoff instead: host/guesttier.ts.)
-setFlagsFromString('--no-liftoff');
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -82,7 +75,7 @@ function phaseLog(log: CommandLog | null, what: string): OnProgress {
 }
 
 /** What a command leaves for main: its log, and whether guests ran in this very process. */
-interface Session {
+export interface Session {
   log: CommandLog | null;
   /**
    * Set by a verb that ran guests here (`do`, a foreground pod or restore): such a process exits as soon
@@ -364,41 +357,18 @@ function rootDir(cmd: Command): string {
   return resolve(own ?? global ?? defaultRoot());
 }
 
-async function main(argv: string[], session: Session): Promise<void> {
+/**
+ * Runs the command line (the arguments after node and the script) through commander; a CommanderError
+ * (bad usage, or --help and --version done) ends here, as exit 2 or 0, any other error is the caller's.
+ */
+export async function runProgram(args: readonly string[], session: Session): Promise<void> {
   const program = buildProgram(session);
   try {
-    await program.parseAsync(normalizeArgv(argv.slice(2)), { from: 'user' });
+    await program.parseAsync(normalizeArgv(args), { from: 'user' });
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.exitCode === 0) return;
-      session.log?.write('error', e.message);
-      process.exitCode = 2;
-      return;
-    }
-    if (e instanceof AmberError) {
-      process.stderr.write(`amber: ${e.line}\n`);
-      // The log gets the line too: containerd's shim reports the last error of a runc call's --log.
-      try {
-        session.log?.write('error', e.line);
-      } catch {
-        // a log that cannot be written is not this error
-      }
-      process.exitCode = e instanceof UsageError ? 2 : 1;
-      return;
-    }
-    throw e;
+    if (!(e instanceof CommanderError)) throw e;
+    if (e.exitCode === 0) return;
+    session.log?.write('error', e.message);
+    process.exitCode = 2;
   }
 }
-
-// A reader that goes away (`amber logs ID | head`) ends the command quietly, as SIGPIPE ends a C program.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(141);
-    throw e;
-  });
-}
-
-const session: Session = { log: null, ranGuests: false };
-await main(process.argv, session);
-// Output and logs are written synchronously (host/streams.ts, log.ts), so nothing is lost by not waiting.
-if (session.ranGuests) process.exit();
