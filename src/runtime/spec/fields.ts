@@ -1,7 +1,7 @@
 // The field types Pod manifests and OCI configs share, as zod schemas whose messages say what was
 // expected and what was found (`expected a list of strings, got a string`); error.ts turns them into
 // SpecErrors with the field's path.
-import { z } from 'zod';
+import * as z from 'zod';
 import { describe, expected, quote } from './error.js';
 import { isAbsolute, pathTooLong } from './paths.js';
 

@@ -1,7 +1,7 @@
 // An OCI runtime bundle's config.json (runtime-spec config.md), parsed and validated with the fields
 // Amber reads: process (args[0] is the .wasm path inside the root), root, hostname, mounts, annotations
 // and linux's id mappings and namespaces. Other fields (resources, seccomp, hooks, ...) are tolerated.
-import { z } from 'zod';
+import * as z from 'zod';
 import { expected, quote, SpecError, validate } from './error.js';
 import { absPath, bool, listOf, mapping, nonEmpty, refused, str, stringList, u32 } from './fields.js';
 import { plainData } from './plain.js';

@@ -3,7 +3,7 @@
 // spec.volumes (emptyDir, hostPath), spec.hostUsers. Fields Amber does not read are tolerated and
 // dropped; fields that would change what runs (command, valueFrom, initContainers) are refused.
 import { LineCounter, parseDocument } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { expected, quote, SpecError, validate } from './error.js';
 import { absPath, bool, custom, dnsLabel, fitsPath, dnsSubdomain, listOf, mapping, nonEmpty, refused, str, stringList } from './fields.js';
 import { MAX_DEPTH, plainData } from './plain.js';
