@@ -2,9 +2,11 @@
 // in the state root, the sandbox (`node sandbox/start.js ROOT ID`, or node started from its snapshot:
 // host/entryscript.ts) is started detached with its output in the pod's sandbox.log, and the client
 // waits until the pod runs, the sandbox reports why it could not start it (its `error` file, one line),
-// or the sandbox dies or hangs; a pod that never ran is removed again.
+// or the sandbox dies or hangs; a pod that never ran is removed again. A caller with work to do before
+// the pod can be made (reading an image, checking modules) starts the sandbox first (prestartSandbox):
+// its node starts meanwhile, and it is told its pod's id once the pod is made (sandbox/idonstdin.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AmberError } from '../base/error.js';
 import { progressFile, readProgress } from '../host/control.js';
@@ -22,32 +24,79 @@ const POLL_MS = 20;
 const SNAPSHOT_REFUSED = 14;
 
 /** A started sandbox process, and how it ended once it has. */
-interface Sandbox {
+export interface Sandbox {
   child: ChildProcess;
   snapshot: boolean;
   exit: number | null | undefined;
 }
 
 /**
- * Starts the sandbox of pod id detached, its output appended to its sandbox.log, with the native stack
- * its guests need (host/gueststack.ts: a sandbox can be given it only at start), from the sandbox's
- * snapshot when one fits unless noSnapshot.
+ * Starts a sandbox detached, its output appended to log, with the native stack its guests need
+ * (host/gueststack.ts: a sandbox can be given it only at start), from the sandbox's snapshot when one
+ * fits unless noSnapshot. args: ID, or `- EARLYLOG` for an id given later on its stdin.
  */
-function startSandbox(root: StateRoot, id: string, noSnapshot = false): Sandbox {
-  const log = openSync(join(root.podDir(id), 'sandbox.log'), 'a');
+function spawnSandbox(root: StateRoot, log: string, args: readonly string[], noSnapshot = false): Sandbox {
+  const fd = openSync(log, 'a');
   // libuv's pool runs the sandbox's image I/O and its off-thread hashing: with Node's default 4 threads,
   // blob writes waiting on fsync would hold up the hashes of the next blobs.
   const env = { ...process.env, UV_THREADPOOL_SIZE: process.env['UV_THREADPOOL_SIZE'] ?? '8' };
   const flags = guestStackFlags();
   const entry = sandboxEntry(flags, !noSnapshot);
-  const child = spawn(process.execPath, [...flags, ...entry.args, root.dir, id], { detached: true, stdio: ['ignore', log, log], env });
-  closeSync(log);
+  const stdin = args[0] === '-' ? 'pipe' : 'ignore';
+  const child = spawn(process.execPath, [...flags, ...entry.args, root.dir, ...args], { detached: true, stdio: [stdin, fd, fd], env });
+  closeSync(fd);
   const sandbox: Sandbox = { child, snapshot: entry.snapshot, exit: undefined };
   child.on('exit', (code) => {
     sandbox.exit = code;
   });
   child.unref();
   return sandbox;
+}
+
+/** Starts the sandbox of pod id, whose folder exists, its output in the pod's sandbox.log. */
+function startSandbox(root: StateRoot, id: string, noSnapshot = false): Sandbox {
+  return spawnSandbox(root, join(root.podDir(id), 'sandbox.log'), [id], noSnapshot);
+}
+
+/** A sandbox started before its pod was made: launchSandbox gives it its pod; cancel ends it otherwise. */
+export interface EarlySandbox {
+  /** The sandbox, told pod id (its early log moved to the pod's sandbox.log); null if it has ended. */
+  claim(id: string): Sandbox | null;
+  /** Ends the sandbox if it was not claimed (it removes its early log): its client gives up. */
+  cancel(): void;
+}
+
+/**
+ * Starts a sandbox now, for a pod made later (launchSandbox with it): a restore or run reads its image or
+ * modules meanwhile. Its output goes to ROOT/starting/ until it is claimed.
+ */
+export function prestartSandbox(root: StateRoot): EarlySandbox {
+  mkdirSync(join(root.dir, 'starting'), { recursive: true });
+  const log = join(root.dir, 'starting', `${process.pid}-${Date.now().toString(36)}.sandbox.log`);
+  const sandbox = spawnSandbox(root, log, ['-', log]);
+  // A sandbox that ended already (V8 refused its snapshot) is seen by its exit: not by this pipe's EPIPE.
+  sandbox.child.stdin?.on('error', () => {});
+  let open = true;
+  const close = (line: string): void => {
+    open = false;
+    sandbox.child.stdin?.end(line);
+  };
+  return {
+    claim(id) {
+      if (!open) return null;
+      if (sandbox.exit !== undefined) {
+        open = false;
+        rmSync(log, { force: true });
+        return null;
+      }
+      renameSync(log, join(root.podDir(id), 'sandbox.log'));
+      close(`${id}\n`);
+      return sandbox;
+    },
+    cancel() {
+      if (open) close('');
+    },
+  };
 }
 
 /** The one-line error a sandbox left in its pod folder when it could not start the pod. */
@@ -64,7 +113,7 @@ function sandboxFailure(root: StateRoot, id: string): string | undefined {
  * already ended). A restoring sandbox's progress reading the image reaches onProgress; onSpawned is
  * called once the sandbox process is started (a relay may start beside it).
  */
-export async function launchSandbox(root: StateRoot, id: string, containers: readonly string[], launch: Launch, onProgress?: OnProgress, onSpawned?: () => void): Promise<void> {
+export async function launchSandbox(root: StateRoot, id: string, containers: readonly string[], launch: Launch, onProgress?: OnProgress, onSpawned?: () => void, early?: EarlySandbox): Promise<void> {
   if (!validId(id)) throw new AmberError(`${id}: not a valid pod id (letters, digits, '_', '.', '-')`);
   const created = root.create({
     id, status: 'creating', sandboxPid: null, source: launch.source, createdAt: new Date().toISOString(),
@@ -72,7 +121,7 @@ export async function launchSandbox(root: StateRoot, id: string, containers: rea
   });
   if (!created) throw new AmberError(`a pod named ${id} already exists under ${root.dir}`);
   writeFileSync(join(root.podDir(id), 'launch.json'), JSON.stringify(launch));
-  let sandbox = startSandbox(root, id);
+  let sandbox = early?.claim(id) ?? startSandbox(root, id);
   onSpawned?.();
   onProgress?.({ phase: 'starting the sandbox' });
   const progress = progressFile(root.podDir(id));

@@ -10,7 +10,7 @@ import { defaultRoot, StateRoot, type PodRecord } from '../host/stateroot.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
 import type { CheckpointResult, ControlReply, ControlRequest, ExecResult } from '../sandbox/protocol.js';
 import { PodNotFoundError, PodStateError, refuseNul, SandboxError } from './errors.js';
-import { launchSandbox } from './launch.js';
+import { launchSandbox, prestartSandbox, type EarlySandbox } from './launch.js';
 import { logLines, logText, type LogLine } from './logs.js';
 import { prepareModules } from './prepare.js';
 import { loadSpecOverride } from './restorespec.js';
@@ -93,8 +93,14 @@ export class Pod {
   static async start(spec: PodSpec, opts: StartOptions): Promise<Pod> {
     const root = stateRoot(opts);
     const id = opts.name ?? spec.name;
-    await prepareModules(spec.containers.map((c) => c.module), progressOf(opts));
-    await launchSandbox(root, id, spec.containers.map((c) => c.name), { mode: 'run', spec, source: opts.source }, opts.onProgress);
+    // The sandbox's node starts while the modules are checked (and transformed if need be).
+    const early = prestartSandbox(root);
+    try {
+      await prepareModules(spec.containers.map((c) => c.module), progressOf(opts));
+      await launchSandbox(root, id, spec.containers.map((c) => c.name), { mode: 'run', spec, source: opts.source }, opts.onProgress, undefined, early);
+    } finally {
+      early.cancel();
+    }
     return new Pod(root, id);
   }
 
@@ -105,6 +111,16 @@ export class Pod {
    */
   static async restore(imageDir: string, opts: RestoreOptions = {}): Promise<Pod> {
     const root = stateRoot(opts);
+    // The sandbox's node starts while the image is opened here.
+    const early = prestartSandbox(root);
+    try {
+      return await Pod.#restore(root, imageDir, opts, early);
+    } finally {
+      early.cancel();
+    }
+  }
+
+  static async #restore(root: StateRoot, imageDir: string, opts: RestoreOptions, early: EarlySandbox): Promise<Pod> {
     const { planRestore } = await import('../sandbox/restoreplan.js');
     const { modulesToTransform } = await import('../sandbox/restoremodules.js');
     const spec = await loadSpecOverride(opts.spec);
@@ -117,7 +133,7 @@ export class Pod {
       ...(spec !== undefined ? { spec } : {}),
       volumes: opts.volumes ?? {},
       source: opts.source ?? resolve(imageDir),
-    }, opts.onProgress);
+    }, opts.onProgress, undefined, early);
     return new Pod(root, id);
   }
 

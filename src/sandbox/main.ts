@@ -13,6 +13,7 @@ import { StateRoot } from '../host/stateroot.js';
 import { listenUnix } from '../host/unixpath.js';
 import { LogFileStream, NullStream } from '../host/streams.js';
 import type { PodStdio } from './bindings.js';
+import { idOnStdin } from './idonstdin.js';
 import { PodHolder } from './podholder.js';
 import type { Launch } from './protocol.js';
 import { RestoreGate } from './restoregate.js';
@@ -146,11 +147,16 @@ async function main(root: StateRoot, id: string): Promise<void> {
  * differ from the process's.
  */
 export async function runSandbox(args: readonly string[]): Promise<void> {
-  const [rootDir, id] = args;
-  if (rootDir === undefined || id === undefined) {
-    process.stderr.write('usage: sandbox ROOT ID\n');
+  const [rootDir, given, earlyLog] = args;
+  if (rootDir === undefined || given === undefined || (given === '-' && earlyLog === undefined)) {
+    process.stderr.write('usage: sandbox ROOT ID, or sandbox ROOT - EARLYLOG (the id on stdin)\n');
     process.exit(2);
   }
+  // Started early (sandbox/idonstdin.ts): its node and modules were loading while the client made the pod.
+  const ready = performance.now();
+  const id = given === '-' && earlyLog !== undefined ? await idOnStdin(earlyLog) : given;
+  if (id === null) return;
+  if (id !== given) console.log(`sandbox started early: ready at ${ready.toFixed(0)} ms, given pod ${id} at ${performance.now().toFixed(0)} ms`);
   // Guests run at V8's optimizing tier from the start (DESIGN.md §3); must precede the first compile.
   setFlagsFromString('--no-liftoff');
   const root = new StateRoot(rootDir);
