@@ -12,6 +12,7 @@ import { recoverImagePath, staleLeftovers } from '../image/recover.js';
 import type { ImageStore, Sha256, StoreCodec, StoreEntry, StoreReader, StoreWriter } from '../image/store.js';
 import { allCodecs, gzipCodec } from './codecs.js';
 import { processAlive } from './pidalive.js';
+import { ReaderThread } from './readerthread.js';
 
 const NOATIME = fs.constants.O_NOATIME ?? 0;
 /** The most one write(2) of writeFile is given. */
@@ -68,11 +69,13 @@ class FileReader implements StoreReader {
   readonly size: number;
   readonly #path: string;
   readonly #fd: number;
+  readonly readHashed?: (into: Uint8Array, onBytes?: (n: number) => void) => Promise<string>;
 
-  constructor(path: string, fd: number) {
+  constructor(path: string, fd: number, thread: ReaderThread | null) {
     this.#path = path;
     this.#fd = fd;
     this.size = on(path, () => fs.fstatSync(fd).size);
+    if (thread !== null) this.readHashed = (into, onBytes) => thread.read(fd, path, into, onBytes);
   }
 
   read(into: Uint8Array): number {
@@ -88,13 +91,19 @@ export interface NodeImageStoreOptions {
   /** The codecs compressed blobs can be written and read with, by name; gzip alone unless given
    *  (host/codecs.ts allCodecs() adds zstd, which loads a WebAssembly module). */
   codecs?: ReadonlyMap<string, StoreCodec>;
+  /** Read big blobs on a reader thread that hashes them while this one copies them (host/readerthread.ts),
+   *  started now: a restore's store, whose reads of memory are most of its time. */
+  readerThread?: boolean;
 }
 
 export class NodeImageStore implements ImageStore {
   readonly codecs: ReadonlyMap<string, StoreCodec>;
+  /** A plain property, not #private: tests wrap a store with Object.create, and its methods see this one. */
+  private readonly readerThread: ReaderThread | null;
 
   constructor(options: NodeImageStoreOptions = {}) {
     this.codecs = options.codecs ?? new Map([[gzipCodec.name, gzipCodec]]);
+    this.readerThread = options.readerThread === true ? new ReaderThread() : null;
   }
 
   resolve(path: string): string {
@@ -179,7 +188,7 @@ export class NodeImageStore implements ImageStore {
     try {
       const st = on(path, () => fs.fstatSync(fd));
       if (!st.isFile()) throw new ImageError(`${path}: ${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : 'a special file'}, not a regular file`);
-      return new FileReader(path, fd);
+      return new FileReader(path, fd, this.readerThread);
     } catch (e) {
       fs.closeSync(fd);
       throw e;
@@ -267,18 +276,19 @@ function openReadOnly(path: string): number {
 }
 
 /** A store with every codec (zstd's WebAssembly loaded): for writing compressed images and reading any. */
-export async function fullImageStore(): Promise<NodeImageStore> {
-  return new NodeImageStore({ codecs: await allCodecs() });
+export async function fullImageStore(options: { readerThread?: boolean } = {}): Promise<NodeImageStore> {
+  return new NodeImageStore({ codecs: await allCodecs(), ...options });
 }
 
 /**
  * A store for writing with codec `compress` (none if undefined) and reading the images given: zstd's
- * WebAssembly is loaded only when one of them needs it (its first calls compile it: ~0.2 s).
+ * WebAssembly is loaded only when one of them needs it (its first calls compile it: ~0.2 s). With
+ * readerThread, big blobs are read on a reader thread started now (NodeImageStoreOptions).
  */
-export async function imageStoreFor(compress: string | undefined, images: readonly string[] = []): Promise<NodeImageStore> {
-  const plain = new NodeImageStore();
-  const needs = (dir: string): boolean => plain.stat(plain.resolve(dir)) !== null && imageCodecs(plain, dir).has('zstd');
-  return compress === 'zstd' || images.some(needs) ? fullImageStore() : plain;
+export async function imageStoreFor(compress: string | undefined, images: readonly string[] = [], options: { readerThread?: boolean } = {}): Promise<NodeImageStore> {
+  const probe = new NodeImageStore();
+  const needs = (dir: string): boolean => probe.stat(probe.resolve(dir)) !== null && imageCodecs(probe, dir).has('zstd');
+  return compress === 'zstd' || images.some(needs) ? fullImageStore(options) : new NodeImageStore(options);
 }
 
 /**

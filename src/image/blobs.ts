@@ -34,14 +34,20 @@ export function readBlob(store: ImageStore, dir: string, ref: BlobRef, onBytes?:
   return bytes;
 }
 
+/** Blobs from this size are read through StoreReader.readHashed where the store has it (a trip to the
+ *  reader thread costs more than hashing a few KiB here). */
+const OFF_THREAD = 256 << 10;
+
 /**
  * Reads blob ref into `into` (ref.size bytes), checking its size but not yet its digest: the caller
- * checks the digest (of hash, given it, which is fed the bytes as they are read, while they are in the
- * cache; else hashing them itself, off its thread: ImageStore.sha256Of) and uses none of them before it
- * matches (digestMismatch otherwise). On a failure into holds anything.
+ * checks the digest and uses none of the bytes before it matches (digestMismatch otherwise). Where the
+ * store's reader has readHashed (and the blob is big), the bytes are hashed off this thread as they are
+ * copied: the promise of their hex is returned. Else null, and the caller hashes them: hash, given it, is
+ * fed the bytes as they are read, while they are in the cache (or ImageStore.sha256Of, off its thread).
+ * On a failure into holds anything.
  */
-export function readBlobUnverified(store: ImageStore, dir: string, ref: BlobRef, into: Uint8Array, onBytes?: (n: number) => void, hash?: Sha256): void {
-  readSized(store, dir, ref, into, onBytes, hash);
+export function readBlobUnverified(store: ImageStore, dir: string, ref: BlobRef, into: Uint8Array, onBytes?: (n: number) => void, hash?: Sha256): Promise<string> | null {
+  return readSized(store, dir, ref, into, onBytes, hash, ref.size >= OFF_THREAD);
 }
 
 /** The error for a blob whose bytes do not hash to its name. */
@@ -49,7 +55,9 @@ export function digestMismatch(dir: string, ref: BlobRef): ImageError {
   return new ImageError(`${dir}: ${ref.label}: content does not match its digest (damaged image)`);
 }
 
-function readSized(store: ImageStore, dir: string, ref: BlobRef, bytes: Uint8Array, onBytes?: (n: number) => void, hash?: Sha256): void {
+/** Reads blob ref into bytes, checking its size; through r.readHashed when offThread and the reader has it
+ *  (its hex promised), else on this thread (null). */
+function readSized(store: ImageStore, dir: string, ref: BlobRef, bytes: Uint8Array, onBytes?: (n: number) => void, hash?: Sha256, offThread = false): Promise<string> | null {
   const what = `${dir}: ${ref.label}`;
   if (bytes.length !== ref.size) throw new RangeError(`readBlob: ${bytes.length} bytes to read ${ref.size} into`);
   const r = store.open(blobPath(dir, ref.hex));
@@ -58,6 +66,7 @@ function readSized(store: ImageStore, dir: string, ref: BlobRef, bytes: Uint8Arr
     if (r.size !== ref.size) {
       throw new ImageError(`${what}: ${r.size} bytes where the image says ${ref.size} (damaged image)`);
     }
+    if (offThread && r.readHashed !== undefined) return r.readHashed(bytes, onBytes); // its failures name the file
     let at = 0;
     while (at < bytes.length) {
       const slice = bytes.subarray(at, Math.min(bytes.length, at + SLICE));
@@ -70,6 +79,7 @@ function readSized(store: ImageStore, dir: string, ref: BlobRef, bytes: Uint8Arr
     if (r.read(new Uint8Array(1)) !== 0) {
       throw new ImageError(`${what}: longer than ${ref.size} bytes (damaged image)`);
     }
+    return null;
   } finally {
     r.close();
   }

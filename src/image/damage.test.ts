@@ -257,6 +257,56 @@ describe('a damaged or foreign image is refused, and left as it was', () => {
   });
 });
 
+describe('memory read on a reader thread (copyTo, readHashed): verified before use, the image unchanged', () => {
+  const threaded = new NodeImageStore({ readerThread: true });
+  const PART = 1 << 20;
+  let big = '';
+  let mem = new Uint8Array(0);
+  before(async () => {
+    big = join(root, 'big');
+    mem = new Uint8Array(5 * PART - 4096); // the last part shorter
+    for (let i = 0; i < mem.length; i += 61) mem[i] = (i * 7) & 0xff;
+    await writeImage(store, big, { podId: 'big', payloads: chunked('memory/a', mem, { chunkSize: PART }) });
+  });
+  const bigCopy = (): string => {
+    const dir = join(root, `big${n++}`);
+    cpSync(big, dir, { recursive: true });
+    return dir;
+  };
+
+  test('an intact image: the bytes copied are the memory, verified() resolves, nothing changed', async () => {
+    const before = sums(big);
+    const img = readImage(threaded, big, { lazy: true });
+    const into = new Uint8Array(mem.length);
+    img.source('memory/a').copyTo(into, 0);
+    await img.verified();
+    assert.deepEqual(into, mem);
+    assert.equal(sums(big), before);
+  });
+
+  test('a byte flipped in a part: verified() rejects naming the blob; nothing changed', async () => {
+    const dir = bigCopy();
+    const hex = largestBlob(dir);
+    flip(blob(dir, hex), PART >> 1);
+    const before = sums(dir);
+    const img = readImage(threaded, dir, { lazy: true });
+    img.source('memory/a').copyTo(new Uint8Array(mem.length), 0);
+    await assert.rejects(img.verified(), (e: unknown) => e instanceof ImageError && e.message.startsWith(`${dir}: blob sha256:${hex}`) && e.message.endsWith('content does not match its digest (damaged image)'));
+    assert.equal(sums(dir), before);
+  });
+
+  test('a part deleted or of another size: refused at once, naming the blob', () => {
+    const dir = bigCopy();
+    const hex = largestBlob(dir);
+    truncateSync(blob(dir, hex), PART - 1);
+    const img = readImage(threaded, dir, { lazy: true });
+    assert.throws(() => img.source('memory/a').copyTo(new Uint8Array(mem.length), 0), new RegExp(`${dir}: blob sha256:${hex} .*: ${PART - 1} bytes where the image says ${PART} \\(damaged image\\)$`));
+    unlinkSync(blob(dir, hex));
+    const again = readImage(threaded, dir, { lazy: true });
+    assert.throws(() => again.source('memory/a').copyTo(new Uint8Array(mem.length), 0), new RegExp(`blob sha256:${hex} .*: missing \\(damaged image\\)$`));
+  });
+});
+
 /** A store that throws at its failAt-th call (counting every call, of writers and readers too). */
 class FailingStore implements ImageStore {
   readonly #inner = new NodeImageStore();

@@ -193,19 +193,16 @@ export function readImage(store: ImageStore, dir: string, options: ReadOptions =
         if (at < zeroFrom) view.subarray(0, zeroFrom - at).fill(0);
       } else if (seen !== undefined) {
         view.set(seen); // bytes already read: verified() covers them
-      } else if (store.sha256Of === undefined) {
-        // Hashed as it is read, a slice at a time while it is in the cache; a mismatch is verified()'s.
-        const ref = { hex: l.hex, size: l.blobSize, label: l.label };
-        const hash = store.sha256();
-        readBlobUnverified(store, image.dir, ref, view, onBytes, hash);
-        copied.set(l.hex, view);
-        const checked = hash.hexDigest() === l.hex ? Promise.resolve() : Promise.reject(digestMismatch(image.dir, ref));
-        checked.catch(() => {}); // verified() reports it; until then it is not unhandled
-        checking.set(l.hex, checked);
       } else {
-        readBlobUnverified(store, image.dir, { hex: l.hex, size: l.blobSize, label: l.label }, view, onBytes);
+        // Hashed off this thread as it is copied, where the store's reader can (readHashed); else as it
+        // is read, a slice at a time while it is in the cache (or by sha256Of, off this thread, after).
+        // A mismatch is verified()'s.
+        const ref = { hex: l.hex, size: l.blobSize, label: l.label };
+        const hash = store.sha256Of === undefined ? store.sha256() : undefined;
+        const offThread = readBlobUnverified(store, image.dir, ref, view, onBytes, hash);
         copied.set(l.hex, view);
-        const checked = check(l, view);
+        const matches = (hex: string): Promise<void> => (hex === l.hex ? Promise.resolve() : Promise.reject(digestMismatch(image.dir, ref)));
+        const checked = offThread !== null ? offThread.then(matches) : hash !== undefined ? matches(hash.hexDigest()) : check(l, view);
         checked.catch(() => {}); // verified() reports it; until then it is not unhandled
         checking.set(l.hex, checked);
       }

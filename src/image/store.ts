@@ -32,6 +32,13 @@ export interface StoreReader {
   readonly size: number;
   /** Reads up to into.length bytes at the current position; 0 at the end of the file. */
   read(into: Uint8Array): number;
+  /**
+   * Where the host can: reads the rest of the file, which must be exactly into.length bytes, into `into`
+   * (returning once they are there), and hashes them off this thread meanwhile. The promise settles with
+   * the SHA-256 hex of exactly the bytes put in `into`, or rejects with ImageError (the file shorter or
+   * longer, or unreadable; `into` then holds anything). Nothing more may be read from this reader.
+   */
+  readHashed?(into: Uint8Array, onBytes?: (n: number) => void): Promise<string>;
   close(): void;
 }
 
