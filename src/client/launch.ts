@@ -6,7 +6,7 @@
 // the pod can be made (reading an image, checking modules) starts the sandbox first (prestartSandbox):
 // its node starts meanwhile, and it is told its pod's id once the pod is made (sandbox/idonstdin.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { AmberError } from '../base/error.js';
 import { progressFile, readProgress } from '../host/control.js';
@@ -19,6 +19,8 @@ import type { OnProgress } from './progress.js';
 
 /** How long a sandbox may take to start its pod. */
 const START_TIMEOUT_MS = 30_000;
+/** The record is looked at when the pod's folder changes (the sandbox renames a new record in), and at
+ *  least this often (a sandbox that died, a progress file). */
 const POLL_MS = 20;
 /** node's exit code when V8 refuses a startup snapshot (built by another node or with other flags). */
 const SNAPSHOT_REFUSED = 14;
@@ -99,6 +101,30 @@ export function prestartSandbox(root: StateRoot): EarlySandbox {
   };
 }
 
+/** Resolves after ms, or at once when dir changes (inotify: the sandbox renamed a new record in). */
+function changeOrTimeout(watcher: FSWatcher | null, ms: number): Promise<void> {
+  return new Promise((res) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      watcher?.off('change', done);
+      res();
+    };
+    const timer = setTimeout(done, ms);
+    watcher?.on('change', done);
+  });
+}
+
+/** A watch on dir, or null where the host gives none (the poll then does it all). */
+function watchDir(dir: string): FSWatcher | null {
+  try {
+    const w = watch(dir, { persistent: false });
+    w.on('error', () => {}); // the folder removed: the poll notices
+    return w;
+  } catch {
+    return null;
+  }
+}
+
 /** The one-line error a sandbox left in its pod folder when it could not start the pod. */
 function sandboxFailure(root: StateRoot, id: string): string | undefined {
   try {
@@ -126,6 +152,7 @@ export async function launchSandbox(root: StateRoot, id: string, containers: rea
   onProgress?.({ phase: 'starting the sandbox' });
   const progress = progressFile(root.podDir(id));
   const deadline = Date.now() + START_TIMEOUT_MS;
+  const watcher = watchDir(root.podDir(id));
   try {
     for (;;) {
       const r = root.read(id);
@@ -151,9 +178,10 @@ export async function launchSandbox(root: StateRoot, id: string, containers: rea
         const p = readProgress(progress);
         if (p !== null) onProgress(p);
       }
-      await new Promise((res) => setTimeout(res, POLL_MS));
+      await changeOrTimeout(watcher, POLL_MS);
     }
   } finally {
+    watcher?.close();
     rmSync(progress, { force: true });
   }
 }
