@@ -1,0 +1,54 @@
+// End to end, the ways a program's memory goes into and out of an image (issue 9 point 4): a first
+// --leave-running checkpoint written straight from the paused pod's memory, the next one cut
+// incrementally against that memory read back from the image, and restores that read memory on a reader
+// thread (from the sandbox's startup snapshot too) or on the restoring thread alone, each program
+// resuming with the memory it had.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { guest } from './testing/amber.js';
+import { until } from './testing/wait.js';
+import { workspace, type Workspace } from './testing/workspace.js';
+
+/** Restores image as name with AMBER_READER_THREAD=thread; the sum its program resumes with, and its sandbox.log. */
+async function restored(w: Workspace, image: string, name: string, thread: '0' | '1'): Promise<{ sum: string; log: string }> {
+  await w.ok(['restore', '--image-path', image, '--detach', '--name', name], { env: { ...process.env, AMBER_READER_THREAD: thread } });
+  let sum = '';
+  await until(`${name} resumes`, async () => {
+    sum = /^resumed .* sum=([0-9a-f]+)$/m.exec((await w.ok(['logs', name])).stdout)?.[1] ?? '';
+    return sum !== '';
+  });
+  return { sum, log: readFileSync(join(w.root, 'pods', name, 'sandbox.log'), 'utf8') };
+}
+
+test('a first cut written from memory, an incremental one after it; restored on a reader thread or without', async (t) => {
+  const w = workspace('memorypaths', t);
+  const spec = w.path('pod.yaml');
+  writeFileSync(spec, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'mem' }, spec: { containers: [{ name: 'mem', image: guest('bench_mem'), args: ['24'] }] } }));
+  await w.ok(['pod', 'run', '--detach', spec]);
+  let sum = '';
+  await until('memory filled', async () => {
+    sum = /^ready 24 sum=([0-9a-f]+)$/m.exec((await w.ok(['logs', 'mem'])).stdout)?.[1] ?? '';
+    return sum !== '';
+  });
+  const first = w.path('img1');
+  const second = w.path('img2');
+  await w.ok(['checkpoint', 'mem', '--image-path', first, '--leave-running']);
+  await w.ok(['checkpoint', 'mem', '--image-path', second, '--leave-running']);
+  const sandboxLog = readFileSync(join(w.root, 'pods', 'mem', 'sandbox.log'), 'utf8');
+  assert.match(sandboxLog, /img1: \d+ bytes, .* \(the payloads were written during the pause\)/);
+  // The second compared memory with the first's, read back: only the part the parked program touches is new.
+  const inc = /img2: \d+ bytes, (\d+) written, (\d+) linked, (\d+) memory parts changed/.exec(sandboxLog);
+  assert.ok(inc !== null, sandboxLog);
+  assert.ok(Number(inc[3]) <= 1 && Number(inc[2]) >= 24 << 20, `the second cut was not incremental: ${inc[0]}`);
+
+  for (const [image, tag] of [[first, 'a'], [second, 'b']] as const) {
+    const threaded = await restored(w, image, `${tag}1`, '1');
+    assert.match(threaded.log, /pod rebuilt .*, memory hashed on a reader thread/);
+    assert.equal(threaded.sum, sum);
+    const plain = await restored(w, image, `${tag}0`, '0');
+    assert.doesNotMatch(plain.log, /reader thread/);
+    assert.equal(plain.sum, sum);
+  }
+});
