@@ -59,9 +59,6 @@ export interface WriteOptions {
    * default flushes everything before the image is renamed into place.
    */
   deferFlush?: boolean;
-  /** Called once every payload's bytes are stored (written to their files, linked, or found stored): the
-   *  payloads' arrays may change from then on (a pod paused for its cut may run again). */
-  onPayloadsStored?: () => void;
   /** Compress payload blobs of at least 16 KiB with the store's codec of this name ("gzip", "zstd"),
    *  keeping the result when it saves at least an eighth (so a zero part costs one tiny blob, and
    *  random bytes stay as they are). */
@@ -354,8 +351,7 @@ function dirName(path: string): string {
  * Writes an image of contents at dir, replacing an image (or an empty directory) there only once the
  * new one is complete and flushed. Rejects with ImageError for a host failure or an unusable dir; then
  * nothing at dir changed and no temporary directory is left. The payloads' bytes must not change until
- * the promise settles, or until options.onPayloadsStored is called (a running pod's memory is copied
- * first, or the pod stays paused until then: sandbox/cut.ts).
+ * the promise settles (a running pod's memory is copied first: runtime/checkpoint.ts).
  */
 export async function writeImage(
   store: ImageStore, dir: string, contents: ImageContents, options: WriteOptions = {},
@@ -424,7 +420,6 @@ export async function writeImage(
       diffIds.push(digestOf(s.contentHex));
     }
     await blobs.flush(); // the payloads are stored: the stats can say so
-    options.onPayloadsStored?.();
     if (contents.stats !== undefined) {
       config.stats = contents.stats({ payloadBytes: total, written: blobs.written, reused: blobs.reused, blobs: blobs.count, ms: performance.now() - t0 });
     }

@@ -1,21 +1,17 @@
 // A checkpoint of the pod this sandbox runs, like runsc's checkpoint (kernel.SaveTo): the scheduler paused
-// for one consistent cut, which becomes payloads (runtime/checkpoint.ts); then an OCI-layout image (image/)
-// written from them, beside the target and renamed in, with the checkpoint annotations
-// (runtime/annotations.ts) and its stats (pause, cut, write, bytes) in its config. With --leave-running, a
-// pod checkpointed before is cut incrementally (LastCut): its memory copied into the kept buffers, compared
-// with them, the pod running again before the image is written. A first cut (nothing kept) is written
-// straight from memory with the pod paused until its payloads are stored, as a dump without pre-dump is
-// in CRIU: no buffers to fault in and copy into, which took as long as the copy baseline again; the next
-// cut's buffers are read back from the image after the reply (keptbase.ts).
+// for one consistent cut, which becomes payloads (runtime/checkpoint.ts; with --leave-running each
+// program's memory is copied into buffers faulted in beforehand, or kept from the last cut, so the pod runs
+// again at once); then an OCI-layout image (image/) written from them, beside the target and renamed in,
+// with the checkpoint annotations (runtime/annotations.ts) and its stats (pause, cut, write, bytes) in its
+// config. A pod checkpointed before with --leave-running is cut incrementally (LastCut).
 import { hostFacts } from '../host/hostfacts.js';
-import { imageStoreFor, recoverImageDir, type NodeImageStore } from '../host/imagestore.js';
+import { imageStoreFor, recoverImageDir } from '../host/imagestore.js';
 import type { Payload } from '../image/payload.js';
 import { writeImage, type WriteResult, type WriteStats } from '../image/writer.js';
 import { checkpointAnnotations } from '../runtime/annotations.js';
 import { checkpointPayloads } from '../runtime/checkpoint.js';
 import { keptAfter, prepareSnapshots, type KeptMemory } from '../runtime/memorycut.js';
 import { amberRegistry } from './bindings.js';
-import { keptFromImage } from './keptbase.js';
 import type { CheckpointResult } from './protocol.js';
 import type { RunningPod } from './running.js';
 
@@ -55,12 +51,8 @@ export interface CutResult extends CheckpointResult {
   prepareMs: number;
   /** Memory parts that changed since the last cut (all non-zero parts without one). */
   changedParts: number;
-  /** What to keep for the next checkpoint: null unless the pod was left running; settles after the reply
-   *  when it is read back from the image (a first cut), never rejecting. */
-  next: Promise<LastCut | null>;
-  /** The payloads were written with the pod paused (a first cut of a pod left running): pauseMs covers
-   *  their write, and ms is what followed once the pod ran again. */
-  writtenPaused: boolean;
+  /** What to keep for the next checkpoint: null unless the pod was left running. */
+  next: LastCut | null;
   /** Settles once the image is on stable storage (and the one it replaced removed), with any warnings. */
   flushed: Promise<string[]>;
 }
@@ -111,8 +103,8 @@ function cutStats(timing: CutTiming, w: WriteStats): Record<string, number | nul
   };
 }
 
-/** Writes the cut as an image; ms is the time the write took. onPayloadsStored: as WriteOptions'. */
-async function writeCut(running: RunningPod, payloads: Payload[], req: CutRequest, timing: CutTiming, onPayloadsStored?: () => void): Promise<{ bytes: number; written: number; reused: number; ms: number; result: WriteResult; store: NodeImageStore }> {
+/** Writes the cut as an image; ms is the time the write took. */
+async function writeCut(running: RunningPod, payloads: Payload[], req: CutRequest, timing: CutTiming): Promise<{ bytes: number; written: number; reused: number; ms: number; result: WriteResult }> {
   const t0 = performance.now();
   const contents = {
     podId: req.id,
@@ -130,12 +122,11 @@ async function writeCut(running: RunningPod, payloads: Payload[], req: CutReques
     ...(req.last !== null ? { parentIdentities: req.last.identities } : {}),
     ...(req.compress !== undefined ? { compress: req.compress } : {}),
     ...(req.onProgress !== undefined ? { onProgress: req.onProgress } : {}),
-    ...(onPayloadsStored !== undefined ? { onPayloadsStored } : {}),
     // The reply goes out once the image is complete and in place; its flush to disk follows (the image it
     // replaces is kept until then), so the disk's write-back is not part of the command.
     deferFlush: true,
   });
-  return { bytes: r.payloadBytes, written: r.written, reused: r.reused, ms: Math.round(performance.now() - t0), result: r, store };
+  return { bytes: r.payloadBytes, written: r.written, reused: r.reused, ms: Math.round(performance.now() - t0), result: r };
 }
 
 /** What this cut keeps for the next: each program's snapshot as written, with its parts' digests and the
@@ -157,40 +148,25 @@ export async function checkpointRunning(running: RunningPod, req: CutRequest): P
   // A checkpoint of this path whose sandbox died may have left its image set aside (image/recover.ts).
   for (const line of await recoverImageDir(req.imagePath)) console.log(`checkpoint ${req.imagePath}: ${line}`);
   const tp = performance.now();
-  // A first cut left running (nothing kept; raw blobs, which can be read back) is written from memory.
-  const live = req.leaveRunning && req.last === null && req.compress === undefined;
-  const snapshots = req.leaveRunning && !live ? await prepareSnapshots(running.tasks, req.last?.memory) : undefined;
+  const snapshots = req.leaveRunning ? await prepareSnapshots(running.tasks, req.last?.memory) : undefined;
   const t0 = performance.now();
   const prepareMs = Math.round(t0 - tp);
   await running.scheduler.pause();
   let pauseMs: number | null = null;
   let changedParts = 0;
-  const unpause = (): void => {
-    if (pauseMs !== null) return;
-    running.scheduler.unpause();
-    pauseMs = ms1(performance.now() - t0);
-  };
   try {
     const why = req.busy();
     if (why !== null) throw new Error(why);
     const payloads = takeCut(running, snapshots, req.last, () => changedParts++);
     const cutMs = performance.now() - t0;
-    if (req.leaveRunning && !live) unpause();
-    // Written from live memory: the pod runs again once every payload is stored, before the config (whose
-    // stats, asked for then, carry the pause) and the renames.
-    const timing: CutTiming = { start: tp, prepareMs, pauseMs, cutMs };
-    let resumedAt = 0;
-    const { result, store, ...written } = await writeCut(running, payloads, req, timing, live ? () => {
-      unpause();
-      timing.pauseMs = pauseMs;
-      resumedAt = performance.now();
-    } : undefined);
-    if (live) written.ms = Math.round(performance.now() - resumedAt);
-    const next = snapshots !== undefined ? Promise.resolve(nextCut(snapshots, payloads, result, req.last))
-      : live ? keptFromImage(store, payloads, result).catch(() => null) : Promise.resolve(null);
-    return { ...written, pauseMs, prepareMs, changedParts, next, writtenPaused: live, flushed: result.flushed };
+    if (req.leaveRunning) {
+      running.scheduler.unpause();
+      pauseMs = ms1(performance.now() - t0);
+    }
+    const { result, ...written } = await writeCut(running, payloads, req, { start: tp, prepareMs, pauseMs, cutMs });
+    return { ...written, pauseMs, prepareMs, changedParts, next: snapshots === undefined ? null : nextCut(snapshots, payloads, result, req.last), flushed: result.flushed };
   } catch (e) {
-    unpause(); // a failed checkpoint leaves the pod running
+    if (pauseMs === null) running.scheduler.unpause();
     throw e;
   }
 }

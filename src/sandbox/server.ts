@@ -277,19 +277,14 @@ export class PodServer {
     } finally {
       this.#checkpoint = null;
     }
-    // What the next cut compares with: at once, or read back from this image after the reply (a first
-    // cut written from memory); the next checkpoint waits for it as for the flush.
-    this.#lastCut = null;
+    this.#lastCut = result.next;
     const flushStart = performance.now();
-    const kept = result.next.then((next) => {
-      this.#lastCut = next;
-    });
-    this.#flushing = Promise.all([kept, result.flushed.then((warnings) => {
+    this.#flushing = result.flushed.then((warnings) => {
       for (const w of warnings) console.log(`checkpoint ${req.imagePath}: ${w}`);
       console.log(`checkpoint ${req.imagePath}: flushed to disk in ${Math.round(performance.now() - flushStart)} ms after the reply`);
-    })]).then(() => {});
+    });
     if (!req.leaveRunning) this.#exitSoon({ checkpointed: true });
-    console.log(`checkpoint ${req.imagePath}: ${result.bytes} bytes, ${result.written} written, ${result.reused} linked, ${result.changedParts} memory parts changed, snapshot buffers made in ${result.prepareMs} ms, pause ${result.pauseMs === null ? 'until exit' : `${result.pauseMs} ms`}, written in ${result.ms} ms${result.writtenPaused ? ' (the payloads were written during the pause)' : ''}`);
+    console.log(`checkpoint ${req.imagePath}: ${result.bytes} bytes, ${result.written} written, ${result.reused} linked, ${result.changedParts} memory parts changed, snapshot buffers made in ${result.prepareMs} ms, pause ${result.pauseMs === null ? 'until exit' : `${result.pauseMs} ms`}, written in ${result.ms} ms`);
     return { ok: true, bytes: result.bytes, written: result.written, reused: result.reused, ms: result.ms, pauseMs: result.pauseMs };
   }
 }
