@@ -44,7 +44,8 @@ export const COLD_RESTORE_TARGET = 2;
 /** Targets (issue 10.5): an incremental checkpoint of 2 dirty pages, against a full one, and what it writes. */
 export const INCREMENTAL_TARGET = { ratio: 0.05, bytes: 1 << 20 };
 
-const AMBER = join(ROOT, 'bin/amber.js');
+/** The command as a user runs it (bin/amber: from its startup snapshot when it fits), as bench/commands.ts runs it. */
+const AMBER = join(ROOT, 'node_modules/.bin/amber');
 /** The guest reports a 2 ms sleep that took longer than this (guests/bench_mem.c). */
 const STALL_FLOOR = 22;
 const MiB = 1 << 20;
@@ -91,7 +92,7 @@ function sleepMs(ms: number): void {
 
 function amber(root: string, args: string[], env: NodeJS.ProcessEnv = process.env): { ms: number; stdout: string } {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [AMBER, '--root', root, ...args], { encoding: 'utf8', env });
+  const r = spawnSync(AMBER, ['--root', root, ...args], { encoding: 'utf8', env });
   const ms = performance.now() - t0;
   if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`amber ${args.join(' ')} exited ${r.status ?? r.signal}: ${r.stderr.trim()}`);
@@ -191,7 +192,7 @@ function restoreForeground(root: string, image: string, name: string): Promise<n
     const t0 = performance.now();
     // In a process group of its own: the command runs itself again with the guests' stack (cli/reexec.ts),
     // and both must go, or the second keeps the pod running and this process waiting on its pipes.
-    const child = spawn(process.execPath, [AMBER, '--root', root, 'restore', '--image-path', image, '--name', name], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(AMBER, ['--root', root, 'restore', '--image-path', image, '--name', name], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const kill = (): void => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
@@ -286,7 +287,7 @@ async function measureSize(mib: number, reps: number, work: string, onRep: () =>
       });
       onRep();
     } finally {
-      spawnSync(process.execPath, [AMBER, '--root', root, 'delete', '--force', id]);
+      spawnSync(AMBER, ['--root', root, 'delete', '--force', id]);
     }
   }
   return { mib, samples };

@@ -17,11 +17,14 @@
 //                a sandbox from when it fits (host/entryscript.ts): built from sandbox-snapshot.cjs, the
 //                sandbox as one CommonJS script (node --build-snapshot runs no ES module), by this node
 //                with the V8 flags a sandbox is started with; sandbox.blob.json says so
+//   cli.blob     the same of the `amber` command (cli/snapshot.ts), built with no V8 flags, what bin/amber
+//                starts node from when cli.blob.id names the node it finds (its path, inode and size) and
+//                the bin folder it runs from
 // The bundle sits one folder under dist/, as dist/cli/ and dist/host/ do, so the paths built from
 // import.meta.url (../../package.json) are the same in both.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -39,7 +42,7 @@ const common = {
   banner: { js: "import { createRequire as __amberRequire } from 'node:module'; const require = __amberRequire(import.meta.url);" },
   logLevel: 'warning',
 };
-await build({ ...common, entryPoints: { main: dist('cli/main.js'), relay: dist('sandbox/relay.js'), transformworker: dist('host/transformworker.js') } });
+await build({ ...common, entryPoints: { main: dist('cli/start.js'), relay: dist('sandbox/relay.js'), transformworker: dist('host/transformworker.js') } });
 await build({ ...common, entryPoints: { sandbox: dist('sandbox/start.js') }, chunkNames: 'sandbox-[name]-[hash]' });
 
 // The snapshot's script. What it imports with import() once it runs cannot come from the snapshot (code
@@ -48,14 +51,13 @@ await build({ ...common, entryPoints: { sandbox: dist('sandbox/start.js') }, chu
 // sandbox (they run on a worker thread, host/transformjob.ts): a static import of them would fail the
 // snapshot's build (an ES module with a top-level await), an import() would load a second copy of
 // Amber's modules whose errors are other classes.
+// An import() of one of Node's modules becomes a require() (made when it runs).
 const LATE = /^@bokuweb\/zstd-wasm$/;
 const lateImports = {
   name: 'late-imports',
   setup(b) {
-    b.onResolve({ filter: LATE }, (args) => {
-      if (args.kind !== 'dynamic-import') return undefined;
-      return { path: `amber-late:${args.path}`, external: true };
-    });
+    b.onResolve({ filter: LATE }, (args) => (args.kind === 'dynamic-import' ? { path: `amber-late:${args.path}`, external: true } : undefined));
+    b.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'dynamic-import' ? { path: `amber-builtin:${args.path}`, external: true } : undefined));
   },
 };
 /**
@@ -79,30 +81,43 @@ function lateImporter() {
     }
   };
 }
-const snapshotScript = dist('bundle/sandbox-snapshot.cjs');
-const out = await build({
-  entryPoints: [dist('sandbox/snapshot.js')],
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  write: false,
-  outfile: snapshotScript,
-  define: { 'import.meta.url': '__amberImportMetaUrl' },
-  banner: { js: `var __amberImportMetaUrl = require('node:url').pathToFileURL(__filename).href;\nvar __amberLateImport = (${lateImporter})();` },
-  plugins: [lateImports],
-  logLevel: 'warning',
-});
-const text = out.outputFiles[0].text.replace(/\bimport\("amber-late:([^"]+)"\)/g, (_m, spec) => `__amberLateImport(${JSON.stringify(spec)})`);
-if (text.includes('amber-late:')) throw new Error('bundle: an import() of the sandbox snapshot was left unrewritten');
-writeFileSync(snapshotScript, text);
+/** Bundles entry as the CommonJS script NAME-snapshot.cjs and builds NAME.blob from it under flags. */
+async function snapshot(name, entry, flags) {
+  const script = dist(`bundle/${name}-snapshot.cjs`);
+  const out = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    write: false,
+    outfile: script,
+    define: { 'import.meta.url': '__amberImportMetaUrl' },
+    banner: { js: `var __amberImportMetaUrl = require('node:url').pathToFileURL(__filename).href;\nvar __amberLateImport = (${lateImporter})();` },
+    plugins: [lateImports],
+    logLevel: 'warning',
+  });
+  const text = out.outputFiles[0].text
+    .replace(/\bimport\("amber-late:([^"]+)"\)/g, (_m, spec) => `__amberLateImport(${JSON.stringify(spec)})`)
+    .replace(/\bimport\("amber-builtin:([^"]+)"\)/g, (_m, spec) => `Promise.resolve().then(() => require(${JSON.stringify(spec)}))`);
+  if (/amber-(late|builtin):|\bimport\("/.test(text)) throw new Error(`bundle: an import() in ${script} was left unrewritten: a snapshot's code cannot load one`);
+  writeFileSync(script, text);
+  const blob = dist(`bundle/${name}.blob`);
+  rmSync(blob, { force: true });
+  const r = spawnSync(process.execPath, [...flags, '--snapshot-blob', blob, '--build-snapshot', script], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`bundle: node --build-snapshot ${script} exited ${r.status ?? r.signal}:\n${r.stderr}`);
+}
 
 // Built with the flags a sandbox gets (client/launch.ts), by this node: the facts a launch compares.
 const { guestStackFlags } = await import(pathToFileURL(dist('host/gueststack.js')).href);
 const { snapshotFacts } = await import(pathToFileURL(dist('host/entryscript.js')).href);
 const flags = guestStackFlags();
-const blob = dist('bundle/sandbox.blob');
-rmSync(blob, { force: true });
-const r = spawnSync(process.execPath, [...flags, '--snapshot-blob', blob, '--build-snapshot', snapshotScript], { encoding: 'utf8' });
-if (r.status !== 0) throw new Error(`bundle: node --build-snapshot ${snapshotScript} exited ${r.status ?? r.signal}:\n${r.stderr}`);
+await snapshot('sandbox', dist('sandbox/snapshot.js'), flags);
 writeFileSync(dist('bundle/sandbox.blob.json'), `${JSON.stringify(snapshotFacts(flags))}\n`);
+
+// The command's, with no flags; for bin/amber (a shell script) one line: node's path, inode and size, and
+// the real path of bin/, as bin/amber finds them (a package moved elsewhere has paths of its old place
+// frozen into its snapshot).
+await snapshot('cli', dist('cli/snapshot.js'), []);
+const node = statSync(process.execPath);
+writeFileSync(dist('bundle/cli.blob.id'), `${process.execPath} ${node.ino} ${node.size} ${realpathSync(join(root, 'bin'))}\n`);

@@ -1,25 +1,13 @@
 // The `amber` command (DESIGN.md §1), like runsc's cmd package: reads the command line (its plain `do`
 // forms here, cli/plaindo.ts; everything else through commander, cli/program.ts), runs the verb, and maps
 // failures to the exit-code contract: the program's own code for `do`, 1 for a user error (one line on
-// stderr), 2 for bad usage.
+// stderr), 2 for bad usage. Run by cli/start.ts (`node bin/amber.js`) or from the command's startup
+// snapshot (cli/snapshot.ts): importing this module changes nothing.
 import { setFlagsFromString } from 'node:v8';
 import { AmberError } from '../base/error.js';
 import { UsageError } from './errors.js';
 import { plainDo } from './plaindo.js';
 import type { Session } from './program.js';
-
-// Guests run at V8's optimizing tier from the start: a long loop in _start is never tiered up from
-// Liftoff (no on-stack replacement for wasm), DESIGN.md §3. Must precede the first compile. (`amber do`
-// of a big module starts at Liftoff instead: host/guesttier.ts.)
-setFlagsFromString('--no-liftoff');
-
-// A reader that goes away (`amber logs ID | head`) ends the command quietly, as SIGPIPE ends a C program.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(141);
-    throw e;
-  });
-}
 
 /** Runs the command line; a user error becomes its one line on stderr (and in the log) and exit 1, or 2 for bad usage. */
 async function main(args: readonly string[], session: Session): Promise<void> {
@@ -41,7 +29,21 @@ async function main(args: readonly string[], session: Session): Promise<void> {
   }
 }
 
-const session: Session = { log: null, ranGuests: false };
-await main(process.argv.slice(2), session);
-// Output and logs are written synchronously (host/streams.ts, log.ts), so nothing is lost by not waiting.
-if (session.ranGuests) process.exit();
+/** The whole command, given its arguments (those after node and the script). */
+export async function runCli(args: readonly string[]): Promise<void> {
+  // Guests run at V8's optimizing tier from the start: a long loop in _start is never tiered up from
+  // Liftoff (no on-stack replacement for wasm), DESIGN.md §3. Must precede the first compile. (`amber do`
+  // of a big module starts at Liftoff instead: host/guesttier.ts.)
+  setFlagsFromString('--no-liftoff');
+  // A reader that goes away (`amber logs ID | head`) ends the command quietly, as SIGPIPE ends a C program.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(141);
+      throw e;
+    });
+  }
+  const session: Session = { args, log: null, ranGuests: false };
+  await main(args, session);
+  // Output and logs are written synchronously (host/streams.ts, log.ts), so nothing is lost by not waiting.
+  if (session.ranGuests) process.exit();
+}

@@ -76,6 +76,8 @@ function phaseLog(log: CommandLog | null, what: string): OnProgress {
 
 /** What a command leaves for main: its log, and whether guests ran in this very process. */
 export interface Session {
+  /** The command line, after node and the script. */
+  args: readonly string[];
   log: CommandLog | null;
   /**
    * Set by a verb that ran guests here (`do`, a foreground pod or restore): such a process exits as soon
@@ -95,7 +97,9 @@ function buildProgram(session: Session): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .hook('preAction', (_root, actionCmd) => {
       session.log = commandLog(actionCmd);
-      session.log.write('info', process.argv.slice(2).join(' '));
+      session.log.write('info', session.args.join(' '));
+      // Started from the command's snapshot (cli/snapshot.ts, bin/amber) or as node bin/amber.js.
+      if (process.execArgv.includes('--snapshot-blob')) session.log.write('debug', 'started from the snapshot of the command');
     });
 
   addGlobalOptions(program.command('do'))

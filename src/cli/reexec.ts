@@ -2,6 +2,7 @@
 // process, which node started with its default stack: this command is run again, attached to the same
 // terminal, by a node given the stack guests need (host/gueststack.ts), as a sandbox is started with it.
 // It costs one more node start-up; signals that reach this process are passed on.
+import { fileURLToPath } from 'node:url';
 import { guestStackFlags, hasStackFlag } from '../host/gueststack.js';
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -30,7 +31,7 @@ export async function runWithGuestStack(detach: boolean | undefined): Promise<nu
  */
 async function reexec(flags: readonly string[]): Promise<number> {
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [...flags, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+  const child = spawn(process.execPath, [...flags, ...scriptArgs()], { stdio: 'inherit' });
   const pass = (sig: NodeJS.Signals): void => {
     child.kill(sig);
   };
@@ -42,6 +43,18 @@ async function reexec(flags: readonly string[]): Promise<number> {
       resolve(code ?? 128 + (signal === null ? 9 : signalNumber(signal)));
     });
   });
+}
+
+/**
+ * node's arguments after its flags that run this command again: as it was started, or, when it started
+ * from the command's snapshot (cli/snapshot.ts), as bin/amber.js: a snapshot is refused under other V8
+ * flags (the stack's), and process.argv then has no script.
+ */
+function scriptArgs(): string[] {
+  const blob = process.execArgv.indexOf('--snapshot-blob');
+  if (blob < 0) return [...process.execArgv, ...process.argv.slice(1)];
+  const others = process.execArgv.filter((_a, i) => i !== blob && i !== blob + 1);
+  return [...others, fileURLToPath(new URL('../../bin/amber.js', import.meta.url)), ...process.argv.slice(1)];
 }
 
 function signalNumber(sig: NodeJS.Signals): number {

@@ -74,6 +74,6 @@ function builtFacts(file: URL): unknown {
 export function sandboxEntry(flags: readonly string[], useSnapshot = true): { args: string[]; snapshot: boolean } {
   const dist = distDir();
   const blob = fileURLToPath(new URL(SNAPSHOT, dist));
-  if (useSnapshot && existsSync(blob) && snapshotFits(builtFacts(new URL(SNAPSHOT_FACTS, dist)), snapshotFacts(flags))) return { args: ['--snapshot-blob', blob], snapshot: true };
+  if (useSnapshot && existsSync(blob) && snapshotFits(builtFacts(new URL(SNAPSHOT_FACTS, dist)), snapshotFacts(flags))) return { args: ['--snapshot-blob', blob, '--'], snapshot: true };
   return { args: [entryScript('sandbox')], snapshot: false };
 }

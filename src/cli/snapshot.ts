@@ -1,0 +1,13 @@
+// The `amber` command as a V8 startup snapshot, as sandbox/snapshot.ts is the sandbox's: scripts/
+// bundle.mjs builds it (node --build-snapshot, no V8 flags) and bin/amber starts node from it when it was
+// built for that node. What the common verbs load is loaded and initialised here, so the command starts
+// with its modules in the heap: nothing to read, compile or run first. Only module initialisation runs
+// here: what a module computes at load is frozen into the snapshot.
+import { startupSnapshot } from 'node:v8';
+import { runCli } from './main.js';
+import './program.js';
+import './do.js';
+import './podverbs.js';
+
+// Started from a snapshot, process.argv is [node, ...arguments]: no script path.
+startupSnapshot.setDeserializeMainFunction(() => runCli(process.argv.slice(1)));

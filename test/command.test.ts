@@ -1,0 +1,48 @@
+// The command as installed (bin/amber, package.json "bin"): node started from the command's V8 startup
+// snapshot (cli/snapshot.ts) when the build made one for the node on PATH, else bin/amber.js. Either way
+// a command line means the same: same output, same exit code, and a foreground pod re-executed with its
+// guests' stack (cli/reexec.ts) runs too.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { scratch } from '../src/host/testing/scratch.js';
+import { amber, guest, repo, type RunResult } from './testing/amber.js';
+
+const installed = join(repo, 'bin', 'amber');
+
+function command(args: string[], env: NodeJS.ProcessEnv = process.env): RunResult {
+  const r = spawnSync(installed, args, { encoding: 'utf8', input: '', cwd: repo, env, timeout: 60_000 });
+  if (r.error) throw r.error;
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('bin/amber starts from the snapshot, and means what node bin/amber.js means', (t) => {
+  const dir = scratch('command', t);
+  const root = join(dir, 'root');
+  const pod = join(dir, 'pod.yaml');
+  writeFileSync(pod, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'hi' }, spec: { containers: [{ name: 'hi', image: guest('hello'), args: ['x'] }] } }));
+  const lines = [
+    ['do', '--', guest('hello'), 'a', '--root', 'b'],
+    ['do', guest('hello'), '--exit', '14'],
+    ['--version'],
+    ['do'],
+    ['--root', root, 'list'],
+    ['--root', root, 'nosuchverb'],
+    ['--root', root, 'pod', 'run', pod],
+  ];
+  for (const line of lines) {
+    const a = command(line);
+    const b = amber(line);
+    assert.deepEqual({ code: a.code, stdout: a.stdout, stderr: a.stderr }, { code: b.code, stdout: b.stdout, stderr: b.stderr }, line.join(' '));
+  }
+  const log = join(dir, 'debug.log');
+  assert.equal(command(['--debug-log', log, '--log-level', 'debug', 'do', '--', guest('hello')]).code, 0);
+  assert.match(readFileSync(log, 'utf8'), /debug: started from the snapshot of the command$/m);
+  // NODE_OPTIONS could hold V8 flags, under which V8 refuses the snapshot: the script runs instead.
+  const plain = join(dir, 'plain.log');
+  const r = command(['--debug-log', plain, '--log-level', 'debug', 'do', '--', guest('hello')], { ...process.env, NODE_OPTIONS: '--no-warnings' });
+  assert.equal(r.stdout, 'hello, world\n', r.stderr);
+  assert.doesNotMatch(readFileSync(plain, 'utf8'), /snapshot/);
+});
