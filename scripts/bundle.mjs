@@ -19,7 +19,7 @@
 //                with the V8 flags a sandbox is started with; sandbox.blob.json says so
 //   cli.blob     the same of the `amber` command (cli/snapshot.ts), built with no V8 flags, what bin/amber
 //                starts node from when cli.blob.id names the node it finds (its path, inode and size) and
-//                the bin folder it runs from
+//                the bin folder it runs from; cli-do.blob the same holding only `amber do` (cli/dosnapshot.ts)
 // The bundle sits one folder under dist/, as dist/cli/ and dist/host/ do, so the paths built from
 // import.meta.url (../../package.json) are the same in both.
 import { build } from 'esbuild';
@@ -82,7 +82,7 @@ function lateImporter() {
   };
 }
 /** Bundles entry as the CommonJS script NAME-snapshot.cjs and builds NAME.blob from it under flags. */
-async function snapshot(name, entry, flags) {
+async function snapshot(name, entry, flags, plugins = []) {
   const script = dist(`bundle/${name}-snapshot.cjs`);
   const out = await build({
     entryPoints: [entry],
@@ -94,7 +94,7 @@ async function snapshot(name, entry, flags) {
     outfile: script,
     define: { 'import.meta.url': '__amberImportMetaUrl' },
     banner: { js: `var __amberImportMetaUrl = require('node:url').pathToFileURL(__filename).href;\nvar __amberLateImport = (${lateImporter})();` },
-    plugins: [lateImports],
+    plugins: [lateImports, ...plugins],
     logLevel: 'warning',
   });
   const text = out.outputFiles[0].text
@@ -119,5 +119,13 @@ writeFileSync(dist('bundle/sandbox.blob.json'), `${JSON.stringify(snapshotFacts(
 // the real path of bin/, as bin/amber finds them (a package moved elsewhere has paths of its old place
 // frozen into its snapshot).
 await snapshot('cli', dist('cli/snapshot.js'), []);
+// `do`'s alone: cli/fullcommand.ts stands in for commander's cli/program.ts, which it would hold otherwise.
+const withoutCommander = {
+  name: 'without-commander',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/program\.js$/ }, (args) => (args.kind === 'dynamic-import' ? { path: dist('cli/fullcommand.js') } : undefined));
+  },
+};
+await snapshot('cli-do', dist('cli/dosnapshot.js'), [], [withoutCommander]);
 const node = statSync(process.execPath);
 writeFileSync(dist('bundle/cli.blob.id'), `${process.execPath} ${node.ino} ${node.size} ${realpathSync(join(root, 'bin'))}\n`);

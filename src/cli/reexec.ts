@@ -29,7 +29,7 @@ export async function runWithGuestStack(detach: boolean | undefined): Promise<nu
  * Runs this very command again under node with flags; resolves to its exit code (128+N for signal N).
  * node:child_process is loaded here, not at start: with net and dgram it costs every command ~3 ms.
  */
-async function reexec(flags: readonly string[]): Promise<number> {
+export async function reexec(flags: readonly string[]): Promise<number> {
   const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, [...flags, ...scriptArgs()], { stdio: 'inherit' });
   const pass = (sig: NodeJS.Signals): void => {
