@@ -47,3 +47,13 @@ export class AmberError extends Error {
     return this.message.split('\n')[0] ?? this.message;
   }
 }
+
+/**
+ * What a caught value says: an Error's message, the `message` of a thrown object that is not an Error
+ * (Binaryen's JavaScript build throws plain objects), else its string form.
+ */
+export function messageOf(thrown: unknown): string {
+  if (thrown instanceof Error) return thrown.message;
+  if (typeof thrown === 'object' && thrown !== null && 'message' in thrown && typeof thrown.message === 'string') return thrown.message;
+  return String(thrown);
+}

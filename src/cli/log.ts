@@ -2,7 +2,7 @@
 // file, as text or as JSON lines ({"level","msg","time"}, the form containerd's runc shim reads back to
 // report why a runc call failed). --log-level (or --debug) chooses what reaches it; an error always does.
 import { appendFileSync } from 'node:fs';
-import { AmberError } from '../base/error.js';
+import { AmberError, messageOf } from '../base/error.js';
 import { UsageError } from './errors.js';
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -48,7 +48,7 @@ export function openLog(opts: LogOptions): CommandLog {
       try {
         appendFileSync(file, line + '\n');
       } catch (e) {
-        throw new AmberError(`--log ${file}: ${e instanceof Error ? e.message : String(e)}`);
+        throw new AmberError(`--log ${file}: ${messageOf(e)}`);
       }
     },
   };

@@ -4,7 +4,7 @@
 // a pod whose sandbox died shows as stopped and never hangs a caller.
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { AmberError } from '../base/error.js';
+import { AmberError, messageOf } from '../base/error.js';
 import { callControl, type CallOptions } from '../host/control.js';
 import { defaultRoot, StateRoot, type PodRecord } from '../host/stateroot.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
@@ -278,7 +278,7 @@ export class Pod {
     try {
       reply = (await callControl(this.#root.socketPath(this.id), req, timeoutMs, opts)) as ControlReply<Op>;
     } catch (e) {
-      throw new SandboxError(`${what}: the sandbox did not answer (${e instanceof Error ? e.message : String(e)})`, { answered: false });
+      throw new SandboxError(`${what}: the sandbox did not answer (${messageOf(e)})`, { answered: false });
     }
     if (!reply.ok) throw new SandboxError(`${what}: ${reply.error}`);
     const { ok: _ok, ...result } = reply as Extract<ControlReply<Op>, { ok: true }>;

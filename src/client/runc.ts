@@ -6,7 +6,7 @@
 // without them is a pod of its own. Results are returned and errors thrown, never printed.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { AmberError } from '../base/error.js';
+import { AmberError, messageOf } from '../base/error.js';
 import { callControl } from '../host/control.js';
 import { defaultRoot, StateRoot, validId, type ContainerIndex, type ContainerRecord, type PodRecord } from '../host/stateroot.js';
 import { resolvePath, underRoot } from '../runtime/spec/paths.js';
@@ -107,7 +107,7 @@ async function ask(root: StateRoot, podId: string, req: ContainerRequest, what: 
   try {
     reply = (await callControl(root.socketPath(podId), req, timeoutMs)) as ControlReply<ContainerRequest['op']>;
   } catch (e) {
-    throw new SandboxError(`${what}: the sandbox did not answer (${e instanceof Error ? e.message : String(e)})`, { answered: false });
+    throw new SandboxError(`${what}: the sandbox did not answer (${messageOf(e)})`, { answered: false });
   }
   if (!reply.ok) throw new SandboxError(`${what}: ${reply.error}`);
 }
@@ -289,7 +289,7 @@ export function readProcessFile(file: string): ExecProcess {
   try {
     v = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new AmberError(`${file}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new AmberError(`${file}: ${messageOf(e)}`);
   }
   const p = v as { args?: unknown; env?: unknown; cwd?: unknown; terminal?: unknown };
   const strings = (a: unknown): a is string[] => Array.isArray(a) && a.every((s) => typeof s === 'string');

@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { Decompress as ZstdStream } from 'fzstd';
 import * as tar from 'tar';
-import { AmberError } from '../base/error.js';
+import { AmberError, messageOf } from '../base/error.js';
 import type { StoreCodec } from '../image/store.js';
 import { zstdCodec } from './codecs.js';
 
@@ -75,7 +75,7 @@ export async function writeArchive(dir: string, file: string, compression: Archi
     renameSync(tmp, file);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw new AmberError(`${file}: cannot write the archive: ${e instanceof Error ? e.message : String(e)}`);
+    throw new AmberError(`${file}: cannot write the archive: ${messageOf(e)}`);
   }
 }
 
@@ -152,7 +152,7 @@ export async function readArchive(file: string, into: string): Promise<void> {
     if (startsWith(head, ZSTD_MAGIC)) await pipeline(input, zstdDecoder(), extract);
     else await pipeline(input, extract); // tar reads gzip itself (GZIP_MAGIC)
   } catch (e) {
-    const reason = e instanceof Error ? e.message : String(e);
+    const reason = messageOf(e);
     throw new AmberError(`${file}: not a checkpoint archive (${reason.split('\n')[0] ?? ''})`);
   }
   if (refused.length > 0) throw new AmberError(`${file}: holds ${refused.join(', ')}, which no image layout holds; refusing it`);

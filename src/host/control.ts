@@ -16,6 +16,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { connectUnix, listenUnix } from './unixpath.js';
+import { messageOf } from '../base/error.js';
 
 /** A request or a reply: one JSON object. What the objects mean is the sandbox's (sandbox/protocol.ts). */
 export type ControlMessage = object;
@@ -91,7 +92,7 @@ export function serveControl(socketPath: string, handle: ControlHandler): Promis
           };
           reply = await handle(req, progress, channel);
         } catch (e) {
-          reply = { ok: false, error: e instanceof Error ? e.message : String(e) };
+          reply = { ok: false, error: messageOf(e) };
         }
         answered = true;
         closed = true;

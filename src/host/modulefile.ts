@@ -2,7 +2,7 @@
 // unreadable one are one-line errors naming the path), then either compiled as it is (`amber do`, no
 // checkpoints: no Binaryen loaded) or transformed for Asyncify and compiled (pods: host/modulecache.ts).
 import { readFileSync } from 'node:fs';
-import { AmberError } from '../base/error.js';
+import { AmberError, messageOf } from '../base/error.js';
 import { setGuestTier } from './guesttier.js';
 
 function errnoCode(e: unknown): string {
@@ -17,7 +17,7 @@ export function readModuleFile(path: string): Uint8Array<ArrayBuffer> {
     const code = errnoCode(e);
     if (code === 'ENOENT') throw new AmberError(`${path}: no such file`);
     if (code === 'EISDIR') throw new AmberError(`${path}: is a directory, expected a .wasm file`);
-    throw new AmberError(`${path}: cannot read: ${e instanceof Error ? e.message : String(e)}`);
+    throw new AmberError(`${path}: cannot read: ${messageOf(e)}`);
   }
   return new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -6,6 +6,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { ImageError } from '../image/error.js';
+import { messageOf } from '../base/error.js';
 
 /**
  * Whether a core looks free for the reader thread: the last minute's load average leaves one. With every
@@ -68,7 +69,7 @@ parentPort.on('message', ({ fd, size, slot }) => {
   } catch (e) {
     Atomics.store(state, k, ${FAILED});
     Atomics.notify(state, k);
-    parentPort.postMessage({ error: e instanceof Error ? e.message : String(e) });
+    parentPort.postMessage({ error: messageOf(e) });
   }
 });
 `;
@@ -147,7 +148,7 @@ export class ReaderThread {
     let r = this.#running;
     if (r === null || r.dead) r = this.#running = this.#start();
     const hex = new Promise<string>((resolve, reject) => r.answers.push({ resolve, reject })).catch((e: unknown) => {
-      throw new ImageError(`${path}: ${e instanceof Error ? e.message : String(e)}`);
+      throw new ImageError(`${path}: ${messageOf(e)}`);
     });
     const size = into.length;
     r.worker.postMessage({ fd, size, slot: r.next });

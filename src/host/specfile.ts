@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { checkHostPaths, hostPathNeeds, normalizePod, parsePodManifest, SpecError, type PodSpec } from '../runtime/spec/index.js';
 import { kindOf, readSpecText } from './specread.js';
+import { messageOf } from '../base/error.js';
 
 export { bundleSpec, loadBundle, readBundleConfig, type BundleConfig, type BundleOptions } from './bundlefile.js';
 
@@ -15,7 +16,7 @@ function createMissing(spec: PodSpec): void {
     try {
       mkdirSync(need.hostPath, { recursive: true, mode: 0o755 });
     } catch (e) {
-      throw new SpecError(spec.file, need.field, `cannot create ${need.hostPath}: ${e instanceof Error ? e.message : String(e)}`);
+      throw new SpecError(spec.file, need.field, `cannot create ${need.hostPath}: ${messageOf(e)}`);
     }
   }
 }

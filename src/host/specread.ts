@@ -2,7 +2,7 @@
 // safely (a regular file of a spec's size; a FIFO refused without blocking), and what kind of thing a
 // host path names, which runtime/spec's checks ask of the host.
 import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
-import { AmberError } from '../base/error.js';
+import { AmberError, messageOf } from '../base/error.js';
 import type { HostPathKind } from '../runtime/spec/hostpaths.js';
 
 /** What the host path names: a file, a directory, something else, or nothing (undefined). */
@@ -28,7 +28,7 @@ export function readSpecText(path: string): string {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (e) {
     if (e instanceof Error && 'code' in e && e.code === 'ENOENT') throw new AmberError(`${path}: no such file`);
-    throw new AmberError(`${path}: cannot read: ${e instanceof Error ? e.message : String(e)}`);
+    throw new AmberError(`${path}: cannot read: ${messageOf(e)}`);
   }
   try {
     const st = fstatSync(fd);
@@ -38,7 +38,7 @@ export function readSpecText(path: string): string {
     return readFileSync(fd, 'utf8');
   } catch (e) {
     if (e instanceof AmberError) throw e;
-    throw new AmberError(`${path}: cannot read: ${e instanceof Error ? e.message : String(e)}`);
+    throw new AmberError(`${path}: cannot read: ${messageOf(e)}`);
   } finally {
     closeSync(fd);
   }

@@ -4,7 +4,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { AmberError } from '../base/error.js';
+import { AmberError, messageOf } from '../base/error.js';
 import { processAlive } from './pidalive.js';
 
 export type PodStatus = 'creating' | 'running' | 'stopped';
@@ -73,7 +73,7 @@ export class StateRoot {
       st = statSync(this.dir);
     } catch (e) {
       if (!(typeof e === 'object' && e !== null && 'code' in e && e.code === 'ENOENT')) {
-        throw new AmberError(`--root ${this.dir}: cannot use it: ${e instanceof Error ? e.message : String(e)}`);
+        throw new AmberError(`--root ${this.dir}: cannot use it: ${messageOf(e)}`);
       }
     }
     if (st !== undefined && !st.isDirectory()) throw new AmberError(`--root ${this.dir}: not a directory`);

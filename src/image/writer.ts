@@ -21,6 +21,7 @@ import type { Payload } from './payload.js';
 import { siblingName } from './recover.js';
 import type { ImageStore, StoreCodec } from './store.js';
 import { nextTurn } from '../base/turn.js';
+import { messageOf } from '../base/error.js';
 
 export interface ImageContents {
   podId: string;
@@ -523,14 +524,14 @@ async function flushLater(store: ImageStore, target: string, files: readonly str
       else store.sync(d);
     }
   } catch (e) {
-    warnings.push(`the image could not be flushed to stable storage${aside === null ? '' : `; the previous one is kept at ${aside}`}: ${e instanceof Error ? e.message : String(e)}`);
+    warnings.push(`the image could not be flushed to stable storage${aside === null ? '' : `; the previous one is kept at ${aside}`}: ${messageOf(e)}`);
     return warnings;
   }
   if (aside !== null) {
     try {
       store.remove(aside);
     } catch (e) {
-      warnings.push(`the previous image, now at ${aside}, could not be removed: ${e instanceof Error ? e.message : String(e)}`);
+      warnings.push(`the previous image, now at ${aside}, could not be removed: ${messageOf(e)}`);
     }
     carryIdentities(store, target, identities);
   }
@@ -578,7 +579,7 @@ function swapIn(store: ImageStore, tmp: string, target: string, defer: boolean):
     try {
       f();
     } catch (e) {
-      warnings.push(`${what}: ${e instanceof Error ? e.message : String(e)}`);
+      warnings.push(`${what}: ${messageOf(e)}`);
     }
   };
   if (defer) return { warnings, aside };

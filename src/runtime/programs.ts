@@ -4,7 +4,7 @@
 // encodes it, restore.ts and the inspection decode it here, checked against this format (with zod's
 // mini build: a restoring sandbox loads this, and zod's full build is ~15× the code to compile).
 import * as z from 'zod/mini';
-import { AmberError } from '../base/error.js';
+import { AmberError, messageOf } from '../base/error.js';
 import type { Payload } from '../image/payload.js';
 import type { CheckpointImage } from '../image/reader.js';
 import type { PendingCall } from '../wasi/suspend.js';
@@ -120,7 +120,7 @@ export function decodePrograms(bytes: Uint8Array, image: string): ProgramsFile {
   try {
     json = JSON.parse(new TextDecoder().decode(bytes));
   } catch (e) {
-    throw new ProgramsError(`${where} is not JSON (${e instanceof Error ? e.message : String(e)})`);
+    throw new ProgramsError(`${where} is not JSON (${messageOf(e)})`);
   }
   const top = json as Partial<Record<keyof ProgramsFile, unknown>> | null;
   if (top === null || typeof top !== 'object' || typeof top.version !== 'number' || !Array.isArray(top.programs)) {

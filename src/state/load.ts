@@ -7,6 +7,7 @@ import { describe, FIELD, INDEX, KEY, PathStack, StateError, typeName } from './
 import { canonicalKey, type Class, type ExternalKey, type KindNode, type Ref } from './kinds.js';
 import type { Loader, Registry, Savable, StructNode, Upgrade } from './savable.js';
 import { deserialize, FORMAT, FORMAT_VERSION, WireBlob, WireExternal, WireRef, type DeserializeOptions, type Graph, type Wire } from './wire.js';
+import { messageOf } from '../base/error.js';
 
 /**
  * Binds an external key to the object it stands for in this run (a host directory for a volume name,
@@ -288,7 +289,7 @@ class Load {
       return f();
     } catch (e) {
       if (e instanceof StateError || e instanceof Defer) throw e;
-      throw new StateError(`${this.#label(id)}: ${what}() failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      throw new StateError(`${this.#label(id)}: ${what}() failed: ${messageOf(e)}`, { cause: e });
     }
   }
 

@@ -7,6 +7,7 @@ import { describe, FIELD, formatPath, INDEX, KEY, PathStack, StateError, typeNam
 import { canonicalKey, type KindNode } from './kinds.js';
 import type { Registry, Savable } from './savable.js';
 import { FORMAT, FORMAT_VERSION, WireBlob, WireExternal, WireRef, type Graph, type GraphObject, type Wire } from './wire.js';
+import { messageOf } from '../base/error.js';
 
 /** Where an object was first reached: from which object, through which fields (see formatPath). */
 interface Via {
@@ -65,7 +66,7 @@ class Saver {
         record = decl.save(obj);
       } catch (e) {
         if (e instanceof StateError) throw e;
-        throw new StateError(`${this.#where()}: ${decl.name} save() failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        throw new StateError(`${this.#where()}: ${decl.name} save() failed: ${messageOf(e)}`, { cause: e });
       }
       this.objects.push({ type: decl.name, value: this.#value(decl.record, record) });
     }

@@ -25,6 +25,7 @@ import {
 import { TransformError } from './errors.js';
 import { unwindingIndirectCallers } from './indirect.js';
 import { instrumentPreemption, type CallFacts, type PreemptStats } from './preempt.js';
+import { messageOf } from '../base/error.js';
 
 export { AMBER_MODULE, FUEL_EXPORT, GLOBAL_EXPORT_PREFIX, PREEMPT_IMPORT, SUSPENDING_IMPORTS };
 export { TransformError };
@@ -161,7 +162,7 @@ export function transformModuleWithReport(bytes: Uint8Array, opts: TransformOpti
   try {
     mod = readBinary(bytes, FEATURES);
   } catch (e) {
-    throw new TransformError(`not a module Amber can transform: ${e instanceof Error ? e.message : String(e)}`);
+    throw new TransformError(`not a module Amber can transform: ${messageOf(e)}`);
   }
   try {
     refuseTransformed(mod);

@@ -10,7 +10,7 @@
 // and a rewind the stack lives in a Uint8Array here, and the kernel may read and write guest memory
 // freely. Growing memory for a private region would not do: wasi-libc's malloc claims every page up to
 // memory.size when it first runs, which can be after the first unwind.
-import { AmberError } from '../base/error.js';
+import { AmberError, messageOf } from '../base/error.js';
 import { checkImportModules } from './badmodule.js';
 import { checkMemorySize, checkPending, FiberImageError, setGlobals } from './fibercheck.js';
 import {
@@ -209,7 +209,7 @@ export class Fiber {
       try {
         memory.grow(want - have);
       } catch (e) {
-        throw new FiberImageError(`its memory of ${want} pages does not fit its module's (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+        throw new FiberImageError(`its memory of ${want} pages does not fit its module's (${messageOf(e)})`, { cause: e });
       }
     }
     // Pages past the module's initial memory are fresh zeros; below, data segments were written.
@@ -258,7 +258,7 @@ export class Fiber {
       throw new FiberImageError(`its saved stack does not lead to ${p.module}.${p.name}: ${why}`, { cause: thrown });
     };
     if (failure !== null) fail(failure);
-    if (thrown !== null) fail(thrown instanceof Error ? thrown.message : String(thrown));
+    if (thrown !== null) fail(messageOf(thrown));
     if ((this.#phase as string) !== 'unwinding') fail('the rewind returned from _start without reaching a call');
     this.#exports.asyncify_stop_unwind();
     this.#phase = 'normal';

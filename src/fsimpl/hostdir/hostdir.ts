@@ -10,7 +10,7 @@
 import { EISDIR, ENAMETOOLONG, ENOENT, ENOTDIR, EROFS, ESTALE } from '../../abi/errno.js';
 import { O_CREAT, O_EXCL, O_RDWR, PATH_MAX } from '../../abi/open.js';
 import type { Stat } from '../../abi/stat.js';
-import { KernelError } from '../../base/error.js';
+import { KernelError, messageOf } from '../../base/error.js';
 import { utf8Length } from '../../base/path.js';
 import { bool, external, int, ref, savable, str, StateError, type LoadValue } from '../../state/index.js';
 import { Dentry } from '../../vfs/dentry.js';
@@ -525,7 +525,7 @@ export class HostDirFs extends Filesystem {
       fs = new HostDirFs(opts, RESTORING);
     } catch (e) {
       const where = b.source === '' ? 'the host directory bound to it' : `the host directory ${b.source}`;
-      throw new RestoreError(`${describeKey(v.key)}: cannot open ${where}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      throw new RestoreError(`${describeKey(v.key)}: cannot open ${where}: ${messageOf(e)}`, { cause: e });
     }
     b.restored(fs);
     return fs;

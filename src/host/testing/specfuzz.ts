@@ -7,7 +7,7 @@ import { mkdirSync, rmSync, writeFileSync, copyFileSync, existsSync } from 'node
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { AmberError } from '../../base/error.js';
+import { AmberError, messageOf } from '../../base/error.js';
 import { hostdirSavables } from '../../fsimpl/hostdir/checkpoint.js';
 import { PodKernel, type PodHost } from '../../runtime/pod.js';
 import { podRegistry } from '../../runtime/registry.js';
@@ -107,7 +107,7 @@ function buildAndSave(spec: PodSpec): string | null {
     try {
       serialize(encodeGraph(podRegistry(hostdirSavables()), pod));
     } catch (e) {
-      return `its checkpoint fails: ${e instanceof Error ? e.message : String(e)}`;
+      return `its checkpoint fails: ${messageOf(e)}`;
     }
     return null;
   } finally {

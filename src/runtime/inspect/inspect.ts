@@ -10,6 +10,7 @@ import { savedSpecOf } from '../spec/saved.js';
 import { InspectError, type ContainerInfo, type InspectOptions, type Inspection, type PayloadInfo, type VolumeInfo } from './inspection.js';
 import { PodView } from './podview.js';
 import { programState } from './progstate.js';
+import { messageOf } from '../../base/error.js';
 
 function containerInfo(spec: PodSpec | undefined, r: ProgramRecord, monotonicNs: string): ContainerInfo {
   const c = spec?.containers.find((s) => s.name === r.container);
@@ -72,7 +73,7 @@ export function openPodView(image: CheckpointImage, registry: Registry): { pod: 
   try {
     view = viewGraph(registry, image.payload('kernel'));
   } catch (e) {
-    throw new InspectError(`${image.dir}: payload "kernel": ${e instanceof Error ? e.message : String(e)}`);
+    throw new InspectError(`${image.dir}: payload "kernel": ${messageOf(e)}`);
   }
   const spec = image.config.meta['spec'] as PodSpec | undefined;
   return { pod: readingKernel(image, () => new PodView(view, spec, readPrograms(image))), kernelVersion: view.graph.header.version };

@@ -6,6 +6,7 @@ import { expected, quote, SpecError, validate } from './error.js';
 import { absPath, bool, listOf, mapping, nonEmpty, refused, str, stringList, u32 } from './fields.js';
 import { plainData } from './plain.js';
 import { cleanPath, resolvePath } from './paths.js';
+import { messageOf } from '../../base/error.js';
 
 export const NAMESPACE_TYPES = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'] as const;
 export type NamespaceType = (typeof NAMESPACE_TYPES)[number];
@@ -137,7 +138,7 @@ export function parseJson(text: string, file: string): unknown {
   try {
     return JSON.parse(body) as unknown;
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
+    const msg = messageOf(e);
     const at = / in JSON at position (\d+)/.exec(msg);
     // V8 says either "<reason> in JSON at position N" or "Unexpected token 'x', "<excerpt>" is not valid JSON".
     const reason = msg.replace(/ in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, '');

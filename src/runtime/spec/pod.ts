@@ -10,6 +10,7 @@ import { MAX_DEPTH, plainData } from './plain.js';
 import { cleanPath, isAbsolute, resolvePath } from './paths.js';
 import { MAX_SIZE_BYTES, parseQuantity } from './units.js';
 import { HOST_PATH_TYPES, type HostPathType } from './podspec.js';
+import { messageOf } from '../../base/error.js';
 
 /** hostPath.type: what must be at the path (Kubernetes' HostPathType); "" checks nothing. */
 /** The types Amber can mount: a host directory is passed through, never a file, socket or device. */
@@ -203,7 +204,7 @@ export function parseYaml(text: string, file: string): unknown {
   try {
     return doc.toJS({ maxAliasCount: 100 });
   } catch (e) {
-    throw new SpecError(file, '', `invalid YAML: ${tooDeep(e instanceof Error ? e.message : String(e))}`);
+    throw new SpecError(file, '', `invalid YAML: ${tooDeep(messageOf(e))}`);
   }
 }
 
