@@ -16,8 +16,8 @@
 // 30 s instead of 41 in a pod (22 s of CPU instead of 34), though by then the raw module under node:wasi
 // gains from TurboFan (13.5 s of CPU at Liftoff alone, 11.9 tiered up). `amber do` chooses by its module;
 // a pod's process switches for good when it loads a bigger module (host/modulecache.ts prepareModule),
-// small ones alone start at TurboFan. Beside it, how soon the kernel's own JavaScript is optimized once `amber do` starts
-// its guest (setKernelTier).
+// small ones alone start at TurboFan, except in a restored pod (setRestoredGuestTier). Beside it, how soon
+// the kernel's own JavaScript is optimized once `amber do` starts its guest (setKernelTier).
 import { setFlagsFromString } from 'node:v8';
 
 /** Modules up to this size start at TurboFan; larger ones at Liftoff. */
@@ -40,6 +40,27 @@ export function guestTier(moduleBytes: number): GuestTier {
  */
 export function setGuestTier(moduleBytes: number): GuestTier {
   const tier = guestTier(moduleBytes);
+  applyGuestTier(tier);
+  return tier;
+}
+
+/**
+ * A restored pod's small modules start at Liftoff with tier-up, as a big one does, not at TurboFan: the
+ * first slice after a restore calls functions nothing in this new process has called yet (bench_mem's
+ * printf once its sleep returns: 100-190 ms of TurboFan on the main thread before its line, 16-22 ms at
+ * Liftoff, which was most of the gap to a memory copy). The reason small ones start at TurboFan does not
+ * hold in a pod: a fiber unwinds at the end of each slice and rewinds into its functions' newest code, so
+ * a hot loop runs TurboFan's code from the slice after its tier-up (a restored sha256 "flat" loop, which
+ * `amber do` at Liftoff would run ~7× slower, finished in the same time). Compiling eagerly instead costs
+ * the restore as much (130-155 ms for bench_mem), and cannot overlap the memory's read: that memory is
+ * the instance's, which needs the compiled module. Call it before the restore compiles its modules; it
+ * holds for the whole process (a huge module still switches it to Liftoff alone: compileForPod).
+ */
+export function setRestoredGuestTier(): void {
+  applyGuestTier('liftoff');
+}
+
+function applyGuestTier(tier: GuestTier): void {
   if (tier === 'turbofan') {
     setFlagsFromString('--no-liftoff');
   } else if (tier === 'liftoff') {
@@ -49,7 +70,6 @@ export function setGuestTier(moduleBytes: number): GuestTier {
     // Each flag said outright: V8 enforces --liftoff-only's implications only at start-up.
     for (const f of ['--liftoff', '--liftoff-only', '--no-wasm-tier-up', '--no-wasm-dynamic-tiering']) setFlagsFromString(f);
   }
-  return tier;
 }
 
 /**

@@ -4,6 +4,7 @@
 // An image of format 1 does not: its spec's module file is used, and a file whose own sha256 is the
 // image's hash already is the transformed module, compiled as it is (so such an image restores on a
 // machine whose transform has changed since); any other file is transformed as `pod run` would.
+import { setRestoredGuestTier } from '../host/guesttier.js';
 import { compileForPod, prepareModule, sha256Hex, type LoadedModule } from '../host/modulecache.js';
 import { inModule, inModuleAsync, readModuleFile } from '../host/modulefile.js';
 import type { CheckpointImage } from '../image/reader.js';
@@ -55,6 +56,7 @@ export async function loadRestoreModules(image: CheckpointImage, spec: PodSpec):
   const wanted = new Map(programs.map((r) => [r.container, r.moduleHash]));
   const exited = new Set(programs.filter((r) => r.state === 'exited').map((r) => r.container));
   const out = new Map<string, LoadedModule>();
+  setRestoredGuestTier(); // before any compile, and before the rewinds that prove each saved stack
   for (const c of spec.containers) {
     if (exited.has(c.name)) continue; // it will not run again
     const want = wanted.get(c.name);
