@@ -38,6 +38,7 @@ const STALL_MS = 60_000;
  * The worker's code (evaluated, CommonJS: no file of its own to find beside a bundle). A job is
  * { fd, size, slot }: the open file read from its current position, size bytes, into the ring from
  * slot on; its answer { hex } or { error }. A failed job marks its current slot FAILED and stops there.
+ * It is a string run on its own: it sees none of this module's imports.
  */
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -69,7 +70,7 @@ parentPort.on('message', ({ fd, size, slot }) => {
   } catch (e) {
     Atomics.store(state, k, ${FAILED});
     Atomics.notify(state, k);
-    parentPort.postMessage({ error: messageOf(e) });
+    parentPort.postMessage({ error: e instanceof Error ? e.message : String(e) });
   }
 });
 `;
