@@ -1,7 +1,6 @@
 // One module transform handed to a worker thread (host/transformworker.ts), the way a build tool runs a
 // compiler in the background: the caller's thread keeps its event loop and is told how long the work
 // has run, and the result lands in the per-user cache like any other. What goes in and comes back.
-import { Worker } from 'node:worker_threads';
 import { TransformError } from '../transform/errors.js';
 import { entryScript } from './entryscript.js';
 import type { NativeWasmOpt } from './wasmopt.js';
@@ -27,7 +26,10 @@ const TICK_MS = 250;
  * transformed bytes. onTick gets the milliseconds spent so far, every TICK_MS. A module the transform
  * refuses is a TransformError (one line); anything else the worker threw is an Error with its stack.
  */
-export function runTransformJob(job: TransformJob, onTick?: (ms: number) => void): Promise<{ key: string; bytes: Uint8Array }> {
+export async function runTransformJob(job: TransformJob, onTick?: (ms: number) => void): Promise<{ key: string; bytes: Uint8Array }> {
+  // Loaded only here, as host/readerthread.ts does: node:worker_threads loaded while a V8 startup snapshot
+  // is built (the sandbox's, the command's) leaves every worker thread of the process started from it broken.
+  const { Worker } = await import('node:worker_threads');
   const start = performance.now();
   const worker = new Worker(entryScript('transformworker'), { workerData: job });
   const ticker = onTick === undefined ? undefined : setInterval(() => onTick(performance.now() - start), TICK_MS);
