@@ -4,11 +4,11 @@
 // bytes are written, so the new image is whole.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { NodeImageStore } from '../host/imagestore.js';
-import { scratch } from '../host/testing/scratch.js';
+import { flipBit, scratch } from '../host/testing/scratch.js';
 import { chunked } from './payload.js';
 import { readImage } from './reader.js';
 import type { StoreReader } from './store.js';
@@ -82,9 +82,7 @@ describe('a parent image', () => {
     const mem = memory(2);
     const first = await writeImage(store, parent, { podId: 'p', payloads: chunked('memory/a', mem, { chunkSize: PART }) });
     const victim = join(parent, 'blobs/sha256', first.contentHexes[1] as string);
-    const bytes = readFileSync(victim);
-    bytes[7] = (bytes[7] ?? 0) ^ 1;
-    writeFileSync(victim, bytes);
+    flipBit(victim, 7);
     for (const identities of [first.identities, new Map<string, string>()]) {
       const child = fresh();
       const r = await writeImage(store, child, { podId: 'p', payloads: chunked('memory/a', mem, { chunkSize: PART }) }, { parent, parentIdentities: identities });

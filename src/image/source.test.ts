@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { NodeImageStore } from '../host/imagestore.js';
-import { scratch } from '../host/testing/scratch.js';
+import { flipBit, scratch } from '../host/testing/scratch.js';
 import { chunked } from './payload.js';
 import { readImage } from './reader.js';
 import { writeImage } from './writer.js';
@@ -52,9 +52,7 @@ describe('reading a payload into a buffer', () => {
   test('a damaged part rejects verified() naming its blob', async () => {
     const { dir, mem } = await image();
     const blob = blobOf(dir, 'memory/a', 2);
-    const bytes = readFileSync(blob);
-    bytes[100] = (bytes[100] ?? 0) ^ 1;
-    writeFileSync(blob, bytes);
+    flipBit(blob, 100);
     const img = readImage(store, dir, { lazy: true });
     img.source('memory/a').copyTo(new Uint8Array(mem.length), 0);
     await assert.rejects(img.verified(), (e: Error) => e.message.includes(`${blob.slice(-64)} (payload "memory/a" part 2/4): content does not match its digest`));
@@ -82,9 +80,7 @@ describe('reading a payload into a buffer', () => {
     assert.deepEqual(into, mem);
     assert.deepEqual(hashed, [PART, PART], 'the two random parts, each once (the zero part is read and hashed on its own thread, once)');
     const blob = blobOf(dir, 'memory/a', 0);
-    const bytes = readFileSync(blob);
-    bytes[5] = (bytes[5] ?? 0) ^ 1;
-    writeFileSync(blob, bytes);
+    flipBit(blob, 5);
     const damaged = readImage(offThread, dir, { lazy: true });
     damaged.source('memory/a').copyTo(new Uint8Array(mem.length), 0);
     await assert.rejects(damaged.verified(), /part 0\/4\): content does not match its digest/);

@@ -1,7 +1,7 @@
 // Scratch folders for tests: a fresh folder under the OS temp dir, removed with everything in it when the
 // test that made it ends, passed or failed. Tests of every layer may import src/host, so unit tests under
 // src/ and the end-to-end tests under test/ make their folders here. Only tests import this file.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, type TestContext } from 'node:test';
@@ -33,4 +33,11 @@ export function scratch(name: string, t?: TestContext): string {
   const dir = makeScratch(name);
   atEnd(t, () => removeScratch(dir));
   return dir;
+}
+
+/** Damages a file in place as a bad disk would: one bit of the byte at `at` flipped, its size unchanged. */
+export function flipBit(path: string, at: number): void {
+  const bytes = readFileSync(path);
+  bytes[at] = (bytes[at] ?? 0) ^ 1;
+  writeFileSync(path, bytes);
 }
