@@ -1,0 +1,70 @@
+// The contract between the lean unwinding transform's two halves (DESIGN.md §3): the body rewrite
+// (a function's code: decode, type the operand stack, add fuel checks and unwind/rewind, encode) and the
+// module rewrite (sections, call graph, the asyncify_* runtime, index spaces). Like Binaryen's Asyncify
+// it lets an import unwind the guest's stack and a later call rewind it, with the same runtime protocol
+// (wasi/suspend.ts's Fiber), but on raw bytes and with one check per call instead of Asyncify's guards.
+
+/** A value type by its binary code. */
+export type ValType = 0x7f | 0x7e | 0x7d | 0x7c | 0x7b | 0x70 | 0x6f;
+export const I32 = 0x7f;
+export const I64 = 0x7e;
+export const F32 = 0x7d;
+export const F64 = 0x7c;
+export const V128 = 0x7b;
+export const FUNCREF = 0x70;
+export const EXTERNREF = 0x6f;
+
+export interface FuncType {
+  readonly params: readonly ValType[];
+  readonly results: readonly ValType[];
+}
+
+/** What a body's rewrite needs to know of the module around it, in the input's index spaces. */
+export interface ModuleContext {
+  readonly types: readonly FuncType[];
+  /** The type index of every function, imported ones first (the function index space). */
+  readonly funcTypes: readonly number[];
+  /** The value type of every global, imported ones first (the global index space). */
+  readonly globalTypes: readonly ValType[];
+  /** The element type of every table, imported ones first. */
+  readonly tableTypes: readonly ValType[];
+}
+
+/** A body's calls and loops, for the call graph. */
+export interface BodyScan {
+  /** Input indices of the functions it calls directly (each once, in first-call order). */
+  readonly callees: readonly number[];
+  /** Type indices of its call_indirects (each once). */
+  readonly indirectTypes: readonly number[];
+  /** How many loops it has. */
+  readonly loops: number;
+}
+
+/** How one body is rewritten: decided by the module rewrite from the whole call graph. */
+export interface RewritePlan {
+  /** The output index of an input function index (an added import shifts the defined functions by one). */
+  readonly func: (index: number) => number;
+  /** Whether a direct call of this input function index can unwind (a suspending import, or a function that can). */
+  readonly callUnwinds: (index: number) => boolean;
+  /** Whether a call_indirect of this type index can unwind. */
+  readonly indirectUnwinds: (typeIndex: number) => boolean;
+  /** Put a fuel check at every loop head (it calls `preempt`, so the function can unwind). */
+  readonly fuelAtLoops: boolean;
+  /** Put a fuel check at the function's entry (it is a cut of a recursion: transform/cycles.ts). */
+  readonly fuelAtEntry: boolean;
+  /** Output indices of the i32 globals the rewrite reads and writes: Asyncify's state (0 normal, 1 unwinding,
+   *  2 rewinding), the pointer to its data ({i32 current, i32 end}, then the stack), and the fuel. */
+  readonly state: number;
+  readonly data: number;
+  readonly fuel: number;
+  /** The output index of the `amber.preempt` import, `() -> ()`. */
+  readonly preempt: number;
+}
+
+/** A module the lean transform does not handle (a feature it does not know): Binaryen's transform runs instead. */
+export class LeanUnsupported extends Error {
+  constructor(what: string) {
+    super(`the lean transform does not handle ${what}`);
+    this.name = 'LeanUnsupported';
+  }
+}
