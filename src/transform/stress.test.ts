@@ -1,0 +1,77 @@
+// The transform's contract under stress, as CRIU's zdtm runs every test across a dump and restore: each
+// compute guest is stopped at (nearly) every preemption check, and at every few stops its image moves
+// into a fresh instance, which must finish with the raw module's output and exit code. Run for each
+// engine a host can pick (transform/cache.ts's TransformOptions.engine), so a new engine inherits it.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Fiber, type FiberOptions, type RunOutcome } from '../wasi/suspend.js';
+import type { TransformOptions } from './cache.js';
+import { Exit, FakeWasi, guestBytes, runRaw, transformedGuest } from './testing/fixture.js';
+
+/** The engines under test: binaryen.js always (what every other engine is checked against). */
+const ENGINES: ReadonlyArray<{ name: string; opts: TransformOptions }> = [{ name: 'binaryen.js', opts: {} }];
+
+const CASES: ReadonlyArray<{ guest: string; args: string[] }> = [
+  { guest: 'spin', args: ['fib', '18'] },
+  { guest: 'spin', args: ['sort', '3000'] },
+  { guest: 'spin', args: ['lcg', '20000'] },
+  { guest: 'deep', args: ['300'] },
+  { guest: 'sleeper', args: ['count', '4'] },
+];
+
+/**
+ * Runs guest to its end under opts, moving it into a fresh instance at every `every`-th stop. Returns
+ * what it printed, its exit code, how many times it stopped and how many times it moved.
+ */
+function runMoving(module: WebAssembly.Module, args: string[], fiberOpts: FiberOptions, every: number): { stdout: string; code: number; stops: number; moves: number } {
+  let wasi = new FakeWasi({ args });
+  let fiber = new Fiber(module, { wasi_snapshot_preview1: wasi.imports() }, fiberOpts);
+  wasi.memory = fiber.memory;
+  let stdout = '';
+  let stops = 0;
+  let moves = 0;
+  const settle = (run: () => RunOutcome): RunOutcome | { kind: 'exit'; code: number } => {
+    try {
+      return run();
+    } catch (e) {
+      if (e instanceof Exit) return { kind: 'exit', code: e.code };
+      throw e;
+    }
+  };
+  let out = settle(() => fiber.start());
+  while (out.kind === 'suspended') {
+    stops++;
+    if (stops % every === 0) {
+      const image = fiber.image();
+      stdout += wasi.stdout;
+      wasi = new FakeWasi({ args });
+      fiber = Fiber.restore(module, { wasi_snapshot_preview1: wasi.imports() }, image, fiberOpts);
+      wasi.memory = fiber.memory;
+      moves++;
+    }
+    const p = out.pending;
+    const f = fiber;
+    const w = wasi;
+    if (p.cause !== 'blocked') out = settle(() => f.resume());
+    else if (p.name === 'poll_oneoff') out = settle(() => f.resume(w.completePoll(p.args)));
+    else out = settle(() => f.resume({ retry: true }));
+  }
+  return { stdout: stdout + wasi.stdout, code: out.kind === 'exit' ? out.code : 0, stops, moves };
+}
+
+for (const engine of ENGINES) {
+  describe(`stopped at every check and moved between instances (${engine.name})`, () => {
+    for (const c of CASES) {
+      it(`${c.guest} ${c.args.join(' ')} ends as the raw module does`, () => {
+        const want = runRaw(guestBytes(c.guest), c.args);
+        const module = transformedGuest(c.guest, engine.opts);
+        // Fuel 7: a stop every few loop heads or recursive entries; every call too (yieldAfterCalls).
+        const got = runMoving(module, c.args, { fuel: 7, shouldYield: () => true, yieldAfterCalls: true }, 5);
+        assert.equal(got.stdout, want.stdout);
+        assert.equal(got.code, want.code);
+        assert.ok(got.stops >= 20, `stopped only ${got.stops} times`);
+        assert.ok(got.moves >= 4, `moved only ${got.moves} times`);
+      });
+    }
+  });
+}
