@@ -5,16 +5,17 @@
 // strongly connected component of thousands of functions, which a few back-edge targets cut.
 
 /**
- * Functions whose entry, checked, leaves no cycle in graph unchecked (graph: each function's callees;
- * names not in it are leaves). Deterministic: roots are tried in the map's order, callees in list order.
+ * Functions whose entry, checked, leaves no cycle in graph unchecked (graph: each function's callees, by
+ * name for Binaryen's transform, by index for the lean one; those not in it are leaves). Deterministic:
+ * roots are tried in the map's order, callees in list order.
  */
-export function cycleCuts(graph: ReadonlyMap<string, readonly string[]>): Set<string> {
-  const cuts = new Set<string>();
+export function cycleCuts<K>(graph: ReadonlyMap<K, readonly K[]>): Set<K> {
+  const cuts = new Set<K>();
   // 1: on the walk's stack; 2: done.
-  const state = new Map<string, 1 | 2>();
+  const state = new Map<K, 1 | 2>();
   for (const root of graph.keys()) {
     if (state.has(root)) continue;
-    const work: Array<{ v: string; i: number }> = [{ v: root, i: 0 }];
+    const work: Array<{ v: K; i: number }> = [{ v: root, i: 0 }];
     state.set(root, 1);
     while (work.length > 0) {
       const top = work[work.length - 1]!;
