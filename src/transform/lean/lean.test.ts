@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import binaryen from 'binaryen';
+import { TransformError } from '../errors.js';
+import { transformLean, type BodyEngine } from './lean.js';
+import { readModule } from './module.js';
+import { LeanUnsupported } from './types.js';
+
+function wat(text: string): Uint8Array {
+  const mod = binaryen.parseText(text);
+  try {
+    return mod.emitBinary();
+  } finally {
+    mod.dispose();
+  }
+}
+
+/** A body half that sees no calls or loops and changes nothing: what the module half adds, alone. */
+const IDENTITY: BodyEngine = {
+  scanBody: () => ({ callees: [], indirectTypes: [], loops: 0 }),
+  rewriteBody: (_ctx, _f, body) => body,
+};
+
+const PLAIN = wat(`(module
+  (import "amber" "preempt" (func $p))
+  (import "env" "g" (global $imported (mut i32)))
+  (memory (export "memory") 1)
+  (global $a (mut i32) (i32.const 5))
+  (global $b i32 (i32.const 6))
+  (global $c (mut i64) (i64.const 7))
+  (func (export "_start") (global.set $a (i32.const 1))))`);
+
+test("the runtime's asyncify_* functions keep Asyncify's state and check the data's header as Asyncify does", () => {
+  const { bytes, report } = transformLean(PLAIN, {}, IDENTITY);
+  assert.equal(report.exportedGlobals, 2);
+  const m = new WebAssembly.Module(bytes);
+  const names = WebAssembly.Module.exports(m).map((e) => e.name);
+  for (const n of ['asyncify_start_unwind', 'asyncify_stop_unwind', 'asyncify_start_rewind', 'asyncify_stop_rewind', 'asyncify_get_state', 'amber_fuel', 'amber_global_1', 'amber_global_3']) {
+    assert.ok(names.includes(n), n);
+  }
+  assert.ok(!names.includes('amber_global_0') && !names.includes('amber_global_2'));
+  // The module imported amber.preempt already: no second one.
+  assert.equal(WebAssembly.Module.imports(m).filter((i) => i.name === 'preempt').length, 1);
+  const inst = new WebAssembly.Instance(m, { amber: { preempt: () => undefined }, env: { g: new WebAssembly.Global({ value: 'i32', mutable: true }, 0) } });
+  const e = inst.exports as Record<string, (...a: number[]) => number>;
+  const view = new DataView((inst.exports['memory'] as WebAssembly.Memory).buffer);
+  view.setUint32(1024, 1032, true);
+  view.setUint32(1028, 2048, true);
+  assert.equal(e['asyncify_get_state']!(), 0);
+  e['asyncify_start_unwind']!(1024);
+  assert.equal(e['asyncify_get_state']!(), 1);
+  e['asyncify_stop_unwind']!();
+  assert.equal(e['asyncify_get_state']!(), 0);
+  e['asyncify_start_rewind']!(1024);
+  assert.equal(e['asyncify_get_state']!(), 2);
+  e['asyncify_stop_rewind']!();
+  assert.equal(e['asyncify_get_state']!(), 0);
+  assert.equal((inst.exports['amber_fuel'] as WebAssembly.Global).value, 0);
+  view.setUint32(1024, 4096, true);
+  assert.throws(() => e['asyncify_start_unwind']!(1024), WebAssembly.RuntimeError);
+});
+
+test('a module adds the amber.preempt import when it lacks it', () => {
+  const bytes = wat(`(module (memory (export "memory") 1) (func (export "_start")))`);
+  const out = transformLean(bytes, {}, IDENTITY).bytes;
+  assert.deepEqual(WebAssembly.Module.imports(new WebAssembly.Module(out)).map((i) => `${i.module}.${i.name}`), ['amber.preempt']);
+  assert.equal(readModule(out).exports.find((e) => e.name === '_start')?.index, 1);
+});
+
+test('a module Asyncify transformed already is refused as transform.ts refuses it; unsupported ones are LeanUnsupported', () => {
+  const done = wat(`(module (memory 1) (func (export "asyncify_get_state") (result i32) (i32.const 0)))`);
+  assert.throws(() => transformLean(done, {}, IDENTITY), (e) => e instanceof TransformError && /already transformed by Asyncify \(it exports asyncify_get_state\)/.test(e.message));
+  assert.throws(() => transformLean(wat('(module (func (export "_start")))'), {}, IDENTITY), LeanUnsupported);
+  assert.throws(() => transformLean(PLAIN, { asyncify: false }, IDENTITY), LeanUnsupported);
+});
