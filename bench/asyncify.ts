@@ -1,8 +1,9 @@
 // What the module transform (src/transform/) costs a compute guest: the raw module against the
-// fuel checks alone, checks plus Asyncify (the module Amber runs), the same with provably short loops
-// checked too, and Asyncify alone, each run to its end with no unwind (the preemption hook never asks
-// to yield), in one process with V8's optimizing tier only (--no-liftoff, DESIGN.md §3); then what one
-// block-and-resume cycle costs. Not a test: it prints figures.
+// fuel checks alone, checks plus Asyncify (the module Amber runs), Amber's lean transform (the same
+// protocol on raw bytes), checks plus Asyncify with Binaryen's optimizer after it, and Asyncify alone,
+// each run to its end with no unwind (the preemption hook never asks to yield), in one process with
+// V8's optimizing tier only (--no-liftoff, DESIGN.md §3); then what one block-and-resume cycle costs.
+// Not a test: it prints figures.
 //   node --import tsx bench/asyncify.ts [--reps N] [--only sha256,lcg,fib,sort]
 // Each figure is the fastest of N interleaved runs (default 7), in process CPU time, which a loaded
 // machine disturbs far less than wall time; the wall-time ratio is printed beside it.
@@ -15,6 +16,7 @@ import { FUEL_EXPORT, transformModule, transformModuleWithReport, type Transform
 import { FakeWasi } from '../src/transform/testing/fixture.js';
 import { Fiber, SUSPEND } from '../src/wasi/suspend.js';
 import { findWasmOpt, wasmOptEngine } from '../src/host/wasmopt.js';
+import { transformLean } from '../src/transform/lean/lean.js';
 
 if (!process.execArgv.includes('--no-liftoff')) {
   // Guests must compile with the optimizing tier from the start: re-run this file under the flag.
@@ -33,11 +35,16 @@ const WORKLOADS: Record<string, string[]> = {
 
 const native = findWasmOpt();
 
-/** Each variant's options; `native` runs Asyncify with Debian's wasm-opt (what a pod gets where it is installed). */
-const VARIANTS: Record<string, (TransformOptions & { native?: boolean }) | null> = {
+/**
+ * Each variant's options; `native` runs Asyncify with Debian's wasm-opt (what a pod gets where it is
+ * installed); `lean` is Amber's own transform (transform/lean/, a fuel check at every loop head), never
+ * Binaryen's in its place: a module it refuses fails the run.
+ */
+const VARIANTS: Record<string, (TransformOptions & { native?: boolean; lean?: boolean }) | null> = {
   raw: null,
   checks: { asyncify: false },
   'checks+asyncify': {},
+  'checks+lean': { lean: true },
   ...(native !== null ? { 'checks+asyncify (wasm-opt)': { native: true } } : {}),
   'checks+asyncify O2 pipeline': { optimizeLevel: 2, optimizeAfter: true },
   'asyncify alone': { preempt: false },
@@ -119,6 +126,7 @@ function main(): void {
     const t = performance.now();
     const bytes =
       opts === null ? raw
+      : opts.lean === true ? transformLean(raw).bytes
       : opts.native === true && native !== null ? transformModuleWithReport(raw, { ...opts, engine: native.engine }, wasmOptEngine(native)).bytes
       : transformModuleWithReport(raw, opts).bytes;
     modules[name] = { module: new WebAssembly.Module(bytes), fiber: opts !== null && opts.asyncify !== false, size: bytes.length, ms: performance.now() - t };
@@ -149,7 +157,7 @@ function main(): void {
   }
   // Issue 9's target for the module a pod runs: geometric mean <= 1.15x raw, none above 1.3x.
   for (const [name, rs] of Object.entries(ratios)) {
-    if (name === 'raw' || !name.startsWith('checks+asyncify')) continue;
+    if (!name.startsWith('checks+')) continue;
     const geo = Math.exp(rs.reduce((a, r) => a + Math.log(r), 0) / rs.length);
     const max = Math.max(...rs);
     console.log(`${name}: geometric mean ${geo.toFixed(3)}x raw, worst ${max.toFixed(3)}x (target <= 1.15x, none above 1.3x: ${geo <= 1.15 && max <= 1.3 ? 'met' : 'MISSED'})`);

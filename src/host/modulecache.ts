@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AmberError } from '../base/error.js';
 import { lookupTransform, ownBuffer, transformKey, transformVersion, type TransformCache, type TransformOptions } from '../transform/cache.js';
 import { OPTIMIZE_FIRST_MAX_BYTES, setGuestTier } from './guesttier.js';
 import { inModule, inModuleAsync, readModuleFile } from './modulefile.js';
@@ -66,13 +67,25 @@ export interface LoadedModule {
   transform: string | null;
 }
 
+/** How a host transforms (hostTransform): the options, the native wasm-opt if any, and whether the lean engine runs first. */
+export interface HostTransform {
+  options: TransformOptions;
+  native: NativeWasmOpt | null;
+  lean: boolean;
+}
+
 /**
- * How this host transforms: Asyncify by a native wasm-opt when one is installed (host/wasmopt.ts), else
- * by binaryen.js. Client and sandbox both ask, so both look for the same key.
+ * How this host transforms: AMBER_TRANSFORM=lean runs the lean transform (transform/lean/) first, else
+ * (unset or `binaryen`) Binaryen's; Binaryen's Asyncify (for lean: for a module it refuses) by a native
+ * wasm-opt when one is installed (host/wasmopt.ts), else by binaryen.js. Client and sandbox both ask (the
+ * sandbox inherits the environment), so both look for the same key.
  */
-export function hostTransform(env: NodeJS.ProcessEnv = process.env): { options: TransformOptions; native: NativeWasmOpt | null } {
+export function hostTransform(env: NodeJS.ProcessEnv = process.env): HostTransform {
+  const choice = env['AMBER_TRANSFORM'] ?? '';
+  if (choice !== '' && choice !== 'lean' && choice !== 'binaryen') throw new AmberError(`AMBER_TRANSFORM: expected lean or binaryen, found ${JSON.stringify(choice)}`);
+  const lean = choice === 'lean';
   const native = findWasmOpt(env);
-  return { options: engineOptions(native), native };
+  return { options: engineOptions(native, lean), native, lean };
 }
 
 /**
@@ -88,7 +101,7 @@ async function transformedBytes(bytes: Uint8Array, sourceHash: string, cacheDir:
   const found = lookupTransform(bytes, host, how.options);
   if (found.bytes !== undefined) return { bytes: found.bytes, version };
   const { runTransformJob } = await import('./transformjob.js');
-  return { bytes: ownBuffer((await runTransformJob({ bytes, cacheDir, native: how.native })).bytes), version };
+  return { bytes: ownBuffer((await runTransformJob({ bytes, cacheDir, native: how.native, lean: how.lean })).bytes), version };
 }
 
 /** Where ensureTransformed left a module: what a process that runs it next needs to load it unread. */
@@ -124,7 +137,7 @@ export async function ensureTransformed(path: string, opts: { onTick?: (ms: numb
   const key = transformKey(sourceHash, how.options);
   if (new DirTransformCache(cacheDir).has(key)) return { key, sourceHash, transform, transformed: false, ms: performance.now() - start };
   const { runTransformJob } = await import('./transformjob.js');
-  const r = await inModuleAsync(path, () => runTransformJob({ bytes, cacheDir, native: how.native }, opts.onTick));
+  const r = await inModuleAsync(path, () => runTransformJob({ bytes, cacheDir, native: how.native, lean: how.lean }, opts.onTick));
   return { key: r.key, sourceHash, transform, transformed: true, ms: performance.now() - start };
 }
 

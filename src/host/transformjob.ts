@@ -12,6 +12,8 @@ export interface TransformJob {
   cacheDir: string;
   /** The native wasm-opt that runs Asyncify (host/wasmopt.ts); null: binaryen.js does. */
   native: NativeWasmOpt | null;
+  /** Run the lean transform (transform/lean/) first: Binaryen's only for a module it refuses. */
+  lean: boolean;
 }
 
 export type TransformDone =

@@ -11,11 +11,25 @@ import { engineOptions, wasmOptEngine } from './wasmopt.js';
 const job = workerData as TransformJob;
 let done: TransformDone;
 try {
-  const { transformCached } = await import('../transform/transform.js');
   const native = job.native;
-  const options = engineOptions(native);
-  const r = transformCached(job.bytes, { hash: sha256Hex, cache: new DirTransformCache(job.cacheDir) }, options, native === null ? undefined : wasmOptEngine(native));
-  done = { ok: true, key: r.key, bytes: r.bytes };
+  const options = engineOptions(native, job.lean);
+  const host = { hash: sha256Hex, cache: new DirTransformCache(job.cacheDir) };
+  const engine = native === null ? undefined : wasmOptEngine(native);
+  // The lean transform never loads binaryen.js (~1 s); Binaryen's transform is loaded for what it refuses.
+  const lean = job.lean ? (await import('../transform/lean/lean.js')).leanCached(job.bytes, host, options) : null;
+  if (lean === null) {
+    const { transformCached } = await import('../transform/transform.js');
+    const r = transformCached(job.bytes, host, options, engine);
+    done = { ok: true, key: r.key, bytes: r.bytes };
+  } else if (lean.bytes !== null) {
+    done = { ok: true, key: lean.key, bytes: lean.bytes };
+  } else {
+    const { transformModuleWithReport } = await import('../transform/transform.js');
+    const { fallbackOptions } = await import('../transform/lean/lean.js');
+    const bytes = transformModuleWithReport(job.bytes, fallbackOptions(options), engine).bytes;
+    host.cache.set(lean.key, bytes);
+    done = { ok: true, key: lean.key, bytes };
+  }
 } catch (e) {
   // An AmberError is a refusal to show as it is; anything else is a bug, shown with its stack.
   done = { ok: false, message: e instanceof AmberError ? e.line : e instanceof Error ? (e.stack ?? e.message) : String(e), user: e instanceof AmberError };

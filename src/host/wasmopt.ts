@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import type { TransformOptions } from '../transform/cache.js';
+import { LEAN_ENGINE, type TransformOptions } from '../transform/cache.js';
 import type { AsyncifyEngine } from '../transform/transform.js';
 
 /** The oldest wasm-opt whose Asyncify takes every pass argument the transform gives it. */
@@ -71,9 +71,14 @@ function jemalloc(env: NodeJS.ProcessEnv): string | null {
   return JEMALLOC.find((p) => existsSync(p)) ?? null;
 }
 
-/** The transform's options for an engine: the native one named in the key, or binaryen.js (null). */
-export function engineOptions(native: NativeWasmOpt | null): TransformOptions {
-  return native === null ? {} : { engine: native.engine };
+/**
+ * The transform's options for an engine: the native one named in the key, or binaryen.js (null); with
+ * lean, Amber's lean transform, with that engine for the modules it refuses.
+ */
+export function engineOptions(native: NativeWasmOpt | null, lean = false): TransformOptions {
+  const binaryen: TransformOptions = native === null ? {} : { engine: native.engine };
+  if (!lean) return binaryen;
+  return native === null ? { engine: LEAN_ENGINE } : { engine: LEAN_ENGINE, fallback: native.engine };
 }
 
 /** The AsyncifyEngine that runs wasm-opt at path on files in a temp folder of its own. */

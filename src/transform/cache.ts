@@ -19,10 +19,19 @@ export interface TransformOptions {
   optimizeAfter?: boolean;
   /**
    * What runs Asyncify: binaryen.js in this process (default), or a native `wasm-opt` the host found,
-   * named by its version ("wasm-opt-108"): the two emit different bytes, so the key names it.
+   * named by its version ("wasm-opt-108"): the two emit different bytes, so the key names it. LEAN_ENGINE
+   * is Amber's own transform on raw bytes (transform/lean/), which places its own fuel checks.
    */
   engine?: string;
+  /** With the lean engine: the engine of Binaryen's transform for a module the lean one does not handle. */
+  fallback?: string;
 }
+
+/** The lean transform (transform/lean/lean.ts) as TransformOptions.engine. */
+export const LEAN_ENGINE = 'lean';
+
+/** Bump whenever transform/lean/ changes what it emits. */
+const LEAN_VERSION = 'amber-lean.1';
 
 export interface ResolvedTransformOptions {
   preempt: boolean;
@@ -50,6 +59,12 @@ export function resolveTransformOptions(opts: TransformOptions): ResolvedTransfo
  */
 export function transformVersion(opts: TransformOptions = {}): string {
   const r = resolveTransformOptions(opts);
+  if (r.engine === LEAN_ENGINE) {
+    // A module the lean transform refuses is Binaryen's: the key names that engine too.
+    const { fallback, engine: _, ...rest } = opts;
+    const lean = [LEAN_VERSION, r.preempt ? 'fuel-every-loop-recursion' : 'no-fuel', 'asyncify-protocol'];
+    return [...lean, 'else', transformVersion(fallback === undefined ? rest : { ...rest, engine: fallback })].join('.');
+  }
   // binaryen.js always places the preemption checks; another engine may run Asyncify after them.
   const parts = [`amber-asyncify.5`, `binaryen-${BINARYEN_VERSION}`];
   if (r.engine !== `binaryen-${BINARYEN_VERSION}`) parts.push(`asyncify-by-${r.engine}`);

@@ -13,6 +13,7 @@ import {
 } from '../wasi/transformed.js';
 import {
   BINARYEN_VERSION,
+  LEAN_ENGINE,
   lookupTransform,
   ownBuffer,
   resolveTransformOptions,
@@ -25,6 +26,7 @@ import {
 import { TransformError } from './errors.js';
 import { unwindingIndirectCallers } from './indirect.js';
 import { instrumentPreemption, type CallFacts, type PreemptStats } from './preempt.js';
+import { fallbackOptions, leanOrNull } from './lean/lean.js';
 import { messageOf } from '../base/error.js';
 
 export { AMBER_MODULE, FUEL_EXPORT, GLOBAL_EXPORT_PREFIX, PREEMPT_IMPORT, SUSPENDING_IMPORTS };
@@ -155,8 +157,16 @@ export interface AsyncifyStep {
  */
 export type AsyncifyEngine = (bytes: Uint8Array, step: AsyncifyStep) => Uint8Array;
 
-/** Transforms bytes and reports what was added; see transformModule. */
+/**
+ * Transforms bytes and reports what was added; see transformModule. With the lean engine (LEAN_ENGINE), a
+ * module the lean transform refuses is transformed here with opts.fallback's engine (engine runs it).
+ */
 export function transformModuleWithReport(bytes: Uint8Array, opts: TransformOptions = {}, engine?: AsyncifyEngine): { bytes: Uint8Array<ArrayBuffer>; report: TransformReport } {
+  if (opts.engine === LEAN_ENGINE) {
+    const lean = leanOrNull(bytes, opts);
+    if (lean !== null) return lean;
+    return transformModuleWithReport(bytes, fallbackOptions(opts), engine);
+  }
   const r = resolveTransformOptions(opts);
   let mod: binaryen.Module;
   try {

@@ -3,10 +3,11 @@
 // per function what can unwind and where fuel is checked, the body rewrite (body.ts) rewrites each body,
 // runtime.ts adds asyncify_*. A module it does not handle is LeanUnsupported: Binaryen's transform runs then.
 import { FUEL_EXPORT, GLOBAL_EXPORT_PREFIX } from '../../wasi/transformed.js';
-import { resolveTransformOptions, type TransformOptions } from '../cache.js';
+import { lookupTransform, resolveTransformOptions, type TransformHost, type TransformOptions } from '../cache.js';
 import { TransformError } from '../errors.js';
 import type { PreemptStats } from '../preempt.js';
 import { analyse, canonicalTypes } from './analysis.js';
+import { MalformedModule } from './bytes.js';
 import { EXTERN, readModule, writeModule, funcMap, type Export, type NewGlobal } from './module.js';
 import { asyncifyRuntime, VOID } from './runtime.js';
 import { I32, LeanUnsupported, type BodyScan, type FuncType, type ModuleContext, type RewritePlan } from './types.js';
@@ -16,6 +17,16 @@ export interface BodyEngine {
   scanBody(ctx: ModuleContext, body: Uint8Array): BodyScan;
   rewriteBody(ctx: ModuleContext, funcIndex: number, body: Uint8Array, plan: RewritePlan): Uint8Array;
 }
+
+/** The body half as it stands: until body.ts's scan and rewrite are in, every module goes to Binaryen. */
+const BODY: BodyEngine = {
+  scanBody: () => {
+    throw new LeanUnsupported('function bodies (their rewrite is not written yet)');
+  },
+  rewriteBody: () => {
+    throw new LeanUnsupported('function bodies (their rewrite is not written yet)');
+  },
+};
 
 /** What the lean transform did (the fields of transform.ts's TransformReport). */
 export interface LeanReport extends PreemptStats {
@@ -34,7 +45,7 @@ export function alreadyTransformed(name: string): TransformError {
  * LeanUnsupported (or bytes.ts's MalformedModule) for a module it does not handle; TransformError for
  * one Asyncify transformed already.
  */
-export function transformLean(bytes: Uint8Array, opts: TransformOptions, body: BodyEngine): { bytes: Uint8Array<ArrayBuffer>; report: LeanReport } {
+export function transformLean(bytes: Uint8Array, opts: TransformOptions = {}, body: BodyEngine = BODY): { bytes: Uint8Array<ArrayBuffer>; report: LeanReport } {
   const r = resolveTransformOptions(opts);
   if (!r.asyncify) throw new LeanUnsupported('the fuel checks without Asyncify');
   const info = readModule(bytes);
@@ -115,4 +126,33 @@ export function transformLean(bytes: Uint8Array, opts: TransformOptions, body: B
   let loops = 0;
   if (r.preempt) for (const s of scans) loops += s.loops;
   return { bytes: out, report: { exportedGlobals, loops, bounded: 0, entries: a.cuts.size, indirectCallers: a.indirectCallers } };
+}
+
+/** transformLean's result, or null for a module it does not handle (LeanUnsupported, MalformedModule): Binaryen's then. */
+export function leanOrNull(bytes: Uint8Array, opts: TransformOptions = {}, body: BodyEngine = BODY): { bytes: Uint8Array<ArrayBuffer>; report: LeanReport } | null {
+  try {
+    return transformLean(bytes, opts, body);
+  } catch (e) {
+    if (e instanceof LeanUnsupported || e instanceof MalformedModule) return null;
+    throw e;
+  }
+}
+
+/** The options Binaryen's transform runs with for a module the lean one refuses (TransformOptions.fallback). */
+export function fallbackOptions(opts: TransformOptions): TransformOptions {
+  const { engine: _, fallback, ...rest } = opts;
+  return fallback === undefined ? rest : { ...rest, engine: fallback };
+}
+
+/**
+ * The lean transform through the cache, without Binaryen: the cached module, or the lean one (stored),
+ * or bytes null when the lean transform refuses the module: the caller runs Binaryen's transform with
+ * fallbackOptions(opts) and stores it under key (the key names both engines).
+ */
+export function leanCached(bytes: Uint8Array, host: TransformHost, opts: TransformOptions): { key: string; bytes: Uint8Array<ArrayBuffer> | null } {
+  const found = lookupTransform(bytes, host, opts);
+  if (found.bytes !== undefined) return { key: found.key, bytes: found.bytes };
+  const out = leanOrNull(bytes, opts);
+  if (out !== null) host.cache.set(found.key, out.bytes);
+  return { key: found.key, bytes: out?.bytes ?? null };
 }
