@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import binaryen from 'binaryen';
+import { B, pushChildren, type Ref } from '../ir.js';
+import { scanBody } from './body.js';
+import { ByteWriter } from './bytes.js';
+import { parseModule } from './testing/wasmfile.js';
+import { I32, LeanUnsupported, type ModuleContext } from './types.js';
+
+const GUESTS = 'guests';
+const guestFiles = readdirSync(GUESTS).filter((f) => f.endsWith('.wasm')).sort();
+
+/** Per defined function, what binaryen.js sees: callee indices, call_indirect signatures, loops. */
+function binaryenView(bytes: Uint8Array): Array<{ callees: Set<number>; indirect: Set<string>; loops: number }> {
+  const mod = binaryen.readBinary(bytes);
+  try {
+    const index = new Map<string, number>();
+    for (let i = 0; i < mod.getNumFunctions(); i++) index.set(binaryen.getFunctionInfo(mod.getFunctionByIndex(i)).name, i);
+    const out: Array<{ callees: Set<number>; indirect: Set<string>; loops: number }> = [];
+    for (let i = 0; i < mod.getNumFunctions(); i++) {
+      const info = binaryen.getFunctionInfo(mod.getFunctionByIndex(i));
+      if (info.module !== null && info.module !== '') continue;
+      const v = { callees: new Set<number>(), indirect: new Set<string>(), loops: 0 };
+      const stack: Ref[] = [info.body];
+      for (let e = stack.pop(); e !== undefined; e = stack.pop()) {
+        const id = binaryen.getExpressionId(e);
+        if (id === binaryen.LoopId) v.loops++;
+        if (id === binaryen.CallId) v.callees.add(index.get(B.Call.getTarget(e))!);
+        if (id === binaryen.CallIndirectId) v.indirect.add(`${B.CallIndirect.getParams(e)},${B.CallIndirect.getResults(e)}`);
+        pushChildren(e, stack, info.name);
+      }
+      out.push(v);
+    }
+    return out;
+  } finally {
+    mod.dispose();
+  }
+}
+
+function sig(ctx: ModuleContext, t: number): string {
+  const ft = ctx.types[t]!;
+  const code = (v: number): number => ({ 0x7f: binaryen.i32, 0x7e: binaryen.i64, 0x7d: binaryen.f32, 0x7c: binaryen.f64 })[v]!;
+  return `${binaryen.createType(ft.params.map(code))},${binaryen.createType(ft.results.map(code))}`;
+}
+
+test('scanBody of every function of every guest agrees with binaryen.js on callees, indirect call types and loops', () => {
+  let functions = 0;
+  for (const f of guestFiles) {
+    const bytes = readFileSync(join(GUESTS, f));
+    const { ctx, bodies } = parseModule(bytes);
+    const view = binaryenView(bytes);
+    assert.equal(view.length, bodies.length, f);
+    bodies.forEach((body, i) => {
+      const scan = scanBody(ctx, body);
+      const want = view[i]!;
+      assert.deepEqual(new Set(scan.callees), want.callees, `${f} function ${i}: callees`);
+      assert.equal(scan.callees.length, want.callees.size, `${f} function ${i}: each callee once`);
+      assert.deepEqual(new Set(scan.indirectTypes.map((t) => sig(ctx, t))), want.indirect, `${f} function ${i}: indirect`);
+      assert.equal(scan.loops, want.loops, `${f} function ${i}: loops`);
+      functions++;
+    });
+  }
+  assert.ok(functions > 1000, `${functions} functions scanned`);
+});
+
+const ctx: ModuleContext = { types: [{ params: [], results: [] }], funcTypes: [0, 0], globalTypes: [I32], tableTypes: [0x70] };
+const body = (...code: number[]): Uint8Array => new ByteWriter().u32(0).bytes(Uint8Array.from(code)).finish();
+
+test('scanBody lists callees in first-call order, each once, and counts loops in dead code too', () => {
+  const scan = scanBody(ctx, body(0x10, 1, 0x03, 0x40, 0x10, 0, 0x10, 1, 0x0b, 0x00, 0x03, 0x40, 0x0b, 0x11, 0, 0, 0x0b));
+  assert.deepEqual(scan, { callees: [1, 0], indirectTypes: [0], loops: 2 });
+});
+
+test('scanBody refuses what the lean transform does not know: tail calls, exceptions, SIMD, multi-memory, unknown opcodes', () => {
+  const refused: Array<[string, number[]]> = [
+    ['return_call', [0x12, 0]],
+    ['try', [0x06, 0x40, 0x0b]],
+    ['SIMD', [0xfd, 0x0c]],
+    ['a memarg with a memory index', [0x41, 0, 0x28, 0x42, 1, 0, 0x1a]],
+    ['memory.size of memory 1', [0x3f, 1, 0x1a]],
+    ['an unknown 0xFC op', [0xfc, 18]],
+    ['opcode 0xf0', [0xf0]],
+    ['a GC block type', [0x02, 0x64, 0x70, 0x0b]],
+  ];
+  for (const [what, code] of refused) assert.throws(() => scanBody(ctx, body(...code, 0x0b)), LeanUnsupported, what);
+});
+
+test('scanBody decodes the 0xFC prefix, sign extension and reference instructions', () => {
+  const code = [
+    0x43, 0, 0, 0, 0, 0xfc, 0, 0x1a, // i32.trunc_sat_f32_s
+    0x41, 0, 0x41, 0, 0x41, 0, 0xfc, 10, 0, 0, // memory.copy
+    0x41, 0, 0x41, 0, 0x41, 0, 0xfc, 11, 0, // memory.fill
+    0x41, 0, 0xc0, 0x1a, // i32.extend8_s
+    0xd2, 1, 0xd1, 0x1a, // ref.func 1, ref.is_null
+    0xfc, 16, 0, 0x1a, // table.size 0
+    0x0b,
+  ];
+  assert.deepEqual(scanBody(ctx, body(...code)), { callees: [], indirectTypes: [], loops: 0 });
+});

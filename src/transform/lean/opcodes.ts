@@ -1,0 +1,195 @@
+// The WebAssembly instruction set as the lean transform decodes it (the spec's "Instructions" chapter,
+// binary format): per opcode, the shape of its immediates and, for the plain ones, how many operands it
+// pops and the type it pushes. The MVP, sign extension, the 0xFC prefix (saturating truncation, bulk
+// memory, table ops) and reference types; everything else (SIMD, exceptions, tail calls, GC, threads)
+// is unknown here and makes the lean transform refuse the module (LeanUnsupported).
+import { F32, F64, I32, I64 } from './types.js';
+
+/** Immediate shapes of one-byte opcodes. */
+export const IMM_NONE = 0;
+/** A block type (block, loop, if). */
+export const IMM_BLOCK = 1;
+/** One u32 index (br, br_if, call, local.*, global.*, table.get/set, ref.func). */
+export const IMM_INDEX = 2;
+export const IMM_BR_TABLE = 3;
+/** A type index and a table index. */
+export const IMM_CALL_INDIRECT = 4;
+/** Alignment and offset: a load or store. */
+export const IMM_MEMARG = 5;
+/** A zero byte (memory.size, memory.grow: memory index 0). */
+export const IMM_MEMORY = 6;
+export const IMM_I32 = 7;
+export const IMM_I64 = 8;
+export const IMM_F32 = 9;
+export const IMM_F64 = 10;
+/** select's vector of value types. */
+export const IMM_SELECT_T = 11;
+/** ref.null's reference type. */
+export const IMM_REF_TYPE = 12;
+export const IMM_PREFIX_FC = 13;
+/** An opcode the lean transform does not know. */
+export const IMM_UNKNOWN = 15;
+
+export const OP_UNREACHABLE = 0x00;
+export const OP_BLOCK = 0x02;
+export const OP_LOOP = 0x03;
+export const OP_IF = 0x04;
+export const OP_ELSE = 0x05;
+export const OP_END = 0x0b;
+export const OP_BR = 0x0c;
+export const OP_BR_IF = 0x0d;
+export const OP_BR_TABLE = 0x0e;
+export const OP_RETURN = 0x0f;
+export const OP_CALL = 0x10;
+export const OP_CALL_INDIRECT = 0x11;
+export const OP_DROP = 0x1a;
+export const OP_SELECT = 0x1b;
+export const OP_SELECT_T = 0x1c;
+export const OP_LOCAL_GET = 0x20;
+export const OP_LOCAL_SET = 0x21;
+export const OP_LOCAL_TEE = 0x22;
+export const OP_GLOBAL_GET = 0x23;
+export const OP_GLOBAL_SET = 0x24;
+export const OP_TABLE_GET = 0x25;
+export const OP_TABLE_SET = 0x26;
+export const OP_I32_LOAD = 0x28;
+export const OP_I64_LOAD = 0x29;
+export const OP_F32_LOAD = 0x2a;
+export const OP_F64_LOAD = 0x2b;
+export const OP_I32_STORE = 0x36;
+export const OP_I64_STORE = 0x37;
+export const OP_F32_STORE = 0x38;
+export const OP_F64_STORE = 0x39;
+export const OP_I32_CONST = 0x41;
+export const OP_I64_CONST = 0x42;
+export const OP_F32_CONST = 0x43;
+export const OP_F64_CONST = 0x44;
+export const OP_I32_SUB = 0x6b;
+export const OP_I32_ADD = 0x6a;
+export const OP_I32_EQZ = 0x45;
+export const OP_I32_NE = 0x47;
+export const OP_I32_LT_S = 0x48;
+export const OP_I32_LE_U = 0x4d;
+export const OP_I32_GT_U = 0x4b;
+export const OP_REF_NULL = 0xd0;
+export const OP_REF_IS_NULL = 0xd1;
+export const OP_REF_FUNC = 0xd2;
+export const OP_PREFIX_FC = 0xfc;
+/** The empty block type. */
+export const BLOCK_EMPTY = 0x40;
+
+/** Per one-byte opcode: its immediates (IMM_*). */
+export const IMMEDIATES: Uint8Array = new Uint8Array(256).fill(IMM_UNKNOWN);
+/** Per plain opcode: how many operands it pops (0xff: not plain, the decoder handles it itself). */
+export const POPS: Uint8Array = new Uint8Array(256).fill(0xff);
+/** Per plain opcode: the value type it pushes, 0 for none. */
+export const PUSHES: Uint8Array = new Uint8Array(256);
+
+/** Per 0xFC sub-opcode (0..17): pops, push, and the count of u32 immediates (memory/table/segment indices). */
+export const FC_POPS: Uint8Array = Uint8Array.of(1, 1, 1, 1, 1, 1, 1, 1, 3, 0, 3, 3, 3, 0, 3, 2, 0, 3);
+export const FC_PUSHES: Uint8Array = Uint8Array.of(I32, I32, I32, I32, I64, I64, I64, I64, 0, 0, 0, 0, 0, 0, 0, I32, I32, 0);
+/** 0xFC's index immediates: memory.init (data, memory 0), data.drop, memory.copy (0, 0), memory.fill (0), table ops. */
+export const FC_INDICES: Uint8Array = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 2, 1, 2, 1, 2, 1, 1, 1);
+/** 0xFC sub-opcodes whose index immediates include a memory index (which must be 0: no multi-memory). */
+export const FC_MEMORY_INDEX_AT: Readonly<Record<number, readonly number[]>> = { 8: [1], 10: [0, 1], 11: [0] };
+
+const T: Record<string, number> = { i: I32, l: I64, f: F32, d: F64 };
+
+/** Declares plain opcodes lo..hi with signature "pops:push", e.g. "ii:i". */
+function plain(lo: number, hi: number, sig: string, imm = IMM_NONE): void {
+  const [pops = '', push = ''] = sig.split(':');
+  for (let op = lo; op <= hi; op++) {
+    IMMEDIATES[op] = imm;
+    POPS[op] = pops.length;
+    PUSHES[op] = push === '' ? 0 : T[push]!;
+  }
+}
+
+function special(op: number, imm: number): void {
+  IMMEDIATES[op] = imm;
+}
+
+special(0x00, IMM_NONE); // unreachable
+plain(0x01, 0x01, ':'); // nop
+special(OP_BLOCK, IMM_BLOCK);
+special(OP_LOOP, IMM_BLOCK);
+special(OP_IF, IMM_BLOCK);
+special(OP_ELSE, IMM_NONE);
+special(OP_END, IMM_NONE);
+special(OP_BR, IMM_INDEX);
+special(OP_BR_IF, IMM_INDEX);
+special(OP_BR_TABLE, IMM_BR_TABLE);
+special(OP_RETURN, IMM_NONE);
+special(OP_CALL, IMM_INDEX);
+special(OP_CALL_INDIRECT, IMM_CALL_INDIRECT);
+special(OP_DROP, IMM_NONE);
+special(OP_SELECT, IMM_NONE);
+special(OP_SELECT_T, IMM_SELECT_T);
+for (let op = OP_LOCAL_GET; op <= OP_TABLE_SET; op++) special(op, IMM_INDEX);
+plain(0x28, 0x28, 'i:i', IMM_MEMARG);
+plain(0x29, 0x29, 'i:l', IMM_MEMARG);
+plain(0x2a, 0x2a, 'i:f', IMM_MEMARG);
+plain(0x2b, 0x2b, 'i:d', IMM_MEMARG);
+plain(0x2c, 0x2f, 'i:i', IMM_MEMARG);
+plain(0x30, 0x35, 'i:l', IMM_MEMARG);
+plain(0x36, 0x36, 'ii:', IMM_MEMARG);
+plain(0x37, 0x37, 'il:', IMM_MEMARG);
+plain(0x38, 0x38, 'if:', IMM_MEMARG);
+plain(0x39, 0x39, 'id:', IMM_MEMARG);
+plain(0x3a, 0x3b, 'ii:', IMM_MEMARG);
+plain(0x3c, 0x3e, 'il:', IMM_MEMARG);
+plain(0x3f, 0x3f, ':i', IMM_MEMORY);
+plain(0x40, 0x40, 'i:i', IMM_MEMORY);
+plain(0x41, 0x41, ':i', IMM_I32);
+plain(0x42, 0x42, ':l', IMM_I64);
+plain(0x43, 0x43, ':f', IMM_F32);
+plain(0x44, 0x44, ':d', IMM_F64);
+plain(0x45, 0x45, 'i:i');
+plain(0x46, 0x4f, 'ii:i');
+plain(0x50, 0x50, 'l:i');
+plain(0x51, 0x5a, 'll:i');
+plain(0x5b, 0x60, 'ff:i');
+plain(0x61, 0x66, 'dd:i');
+plain(0x67, 0x69, 'i:i');
+plain(0x6a, 0x78, 'ii:i');
+plain(0x79, 0x7b, 'l:l');
+plain(0x7c, 0x8a, 'll:l');
+plain(0x8b, 0x91, 'f:f');
+plain(0x92, 0x98, 'ff:f');
+plain(0x99, 0x9f, 'd:d');
+plain(0xa0, 0xa6, 'dd:d');
+plain(0xa7, 0xa7, 'l:i');
+plain(0xa8, 0xa9, 'f:i');
+plain(0xaa, 0xab, 'd:i');
+plain(0xac, 0xad, 'i:l');
+plain(0xae, 0xaf, 'f:l');
+plain(0xb0, 0xb1, 'd:l');
+plain(0xb2, 0xb3, 'i:f');
+plain(0xb4, 0xb5, 'l:f');
+plain(0xb6, 0xb6, 'd:f');
+plain(0xb7, 0xb8, 'i:d');
+plain(0xb9, 0xba, 'l:d');
+plain(0xbb, 0xbb, 'f:d');
+plain(0xbc, 0xbc, 'f:i');
+plain(0xbd, 0xbd, 'd:l');
+plain(0xbe, 0xbe, 'i:f');
+plain(0xbf, 0xbf, 'l:d');
+plain(0xc0, 0xc1, 'i:i');
+plain(0xc2, 0xc4, 'l:l');
+special(OP_REF_NULL, IMM_REF_TYPE);
+special(OP_REF_IS_NULL, IMM_NONE);
+special(OP_REF_FUNC, IMM_INDEX);
+special(OP_PREFIX_FC, IMM_PREFIX_FC);
+
+/** A readable name for an opcode the lean transform refuses. */
+export function opcodeName(op: number, sub?: number): string {
+  const known: Record<number, string> = {
+    0x06: 'try (exceptions)', 0x07: 'catch (exceptions)', 0x08: 'throw (exceptions)', 0x09: 'rethrow (exceptions)',
+    0x0a: 'throw_ref (exceptions)', 0x12: 'return_call (tail calls)', 0x13: 'return_call_indirect (tail calls)',
+    0x14: 'call_ref (function references)', 0x15: 'return_call_ref (tail calls)', 0x18: 'delegate (exceptions)',
+    0x19: 'catch_all (exceptions)', 0x1f: 'try_table (exceptions)', 0xfb: 'GC instructions', 0xfd: 'SIMD instructions',
+    0xfe: 'atomic instructions (threads)',
+  };
+  const hex = `0x${op.toString(16).padStart(2, '0')}${sub === undefined ? '' : ` ${sub}`}`;
+  return `opcode ${hex}${known[op] === undefined ? '' : ` (${known[op]})`}`;
+}
