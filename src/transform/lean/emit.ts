@@ -1,0 +1,437 @@
+// The second pass of the lean transform's body rewrite: re-encodes an instrumented body with Asyncify's
+// runtime protocol (wasi/suspend.ts's Fiber), one check per unwinding call instead of Binaryen's guards.
+// Unchanged instruction runs are copied as byte ranges; control instructions are re-encoded, every
+// branch's depth recomputed from the construct it names (sites.ts found them), so the blocks added for
+// the dispatch, the fuel checks and the unwind frame never change where a branch goes. The shapes:
+// notes/lean.md "Body rewrite".
+import { ByteReader, ByteWriter } from './bytes.js';
+import {
+  BLOCK_EMPTY,
+  OP_BLOCK,
+  OP_BR,
+  OP_BR_IF,
+  OP_BR_TABLE,
+  OP_CALL,
+  OP_CALL_INDIRECT,
+  OP_ELSE,
+  OP_END,
+  OP_F32_CONST,
+  OP_F32_LOAD,
+  OP_F32_STORE,
+  OP_F64_CONST,
+  OP_F64_LOAD,
+  OP_F64_STORE,
+  OP_GLOBAL_GET,
+  OP_GLOBAL_SET,
+  OP_I32_ADD,
+  OP_I32_CONST,
+  OP_I32_EQZ,
+  OP_I32_GT_U,
+  OP_I32_LE_U,
+  OP_I32_LOAD,
+  OP_I32_NE,
+  OP_I32_STORE,
+  OP_I32_SUB,
+  OP_I64_CONST,
+  OP_I64_LOAD,
+  OP_I64_STORE,
+  OP_IF,
+  OP_LOCAL_GET,
+  OP_LOCAL_SET,
+  OP_LOCAL_TEE,
+  OP_LOOP,
+  OP_REF_FUNC,
+  OP_REF_NULL,
+  OP_RETURN,
+  OP_UNREACHABLE,
+} from './opcodes.js';
+import { readBlockType } from './decode.js';
+import type { Construct, Entry, Sites } from './sites.js';
+import { F32, F64, I32, I64, LeanUnsupported, type ModuleContext, type RewritePlan, type ValType } from './types.js';
+
+const OP_I32_GE_S = 0x4e;
+
+/** A sequence's dispatch: its entries, the next one the encoding reaches, and how they were opened. */
+interface Seq {
+  readonly entries: readonly Entry[];
+  next: number;
+  /** Dispatch blocks were opened (one per entry to close). */
+  readonly dispatched: boolean;
+  /** The first entry's block was closed with the dispatch (it starts the sequence). */
+  readonly mergedFirst: boolean;
+}
+
+/** An open construct of the input: where its label is in the output's label stack. */
+interface Frame {
+  readonly labelIdx: number;
+  readonly c: Construct | null;
+  seq: Seq | null;
+  /** A fuel loop's wrapping labels and its done sequence. */
+  readonly fuel: { restart: number; done: number; slow: number; doneSeq: Seq; preempt: Entry } | null;
+}
+
+const NO_SEQ: Seq = { entries: [], next: 0, dispatched: false, mergedFirst: false };
+
+function storeOp(t: ValType): number {
+  return t === I32 ? OP_I32_STORE : t === I64 ? OP_I64_STORE : t === F32 ? OP_F32_STORE : OP_F64_STORE;
+}
+function loadOp(t: ValType): number {
+  return t === I32 ? OP_I32_LOAD : t === I64 ? OP_I64_LOAD : t === F32 ? OP_F32_LOAD : OP_F64_LOAD;
+}
+function size(t: ValType): number {
+  return t === I64 || t === F64 ? 8 : 4;
+}
+
+/** The instrumented body: the locals vector with the rewrite's locals added, then the new expression. */
+export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan, s: Sites): Uint8Array {
+  const w = new ByteWriter(body.length * 2 + 256);
+  const base = s.localTypes.length;
+  const RW = base;
+  const RESUME = base + 1;
+  const SCRATCH = base + 2;
+  const temp = (k: number): number => base + 3 + k;
+
+  // The frame: every local but RW, RESUME and SCRATCH, at fixed offsets, then the resume index.
+  const saved: Array<{ index: number; type: ValType; offset: number }> = [];
+  let frameSize = 0;
+  const save = (index: number, type: ValType): void => {
+    if (type !== I32 && type !== I64 && type !== F32 && type !== F64) {
+      throw new LeanUnsupported(`a local of type 0x${type.toString(16)} in a function that can unwind`);
+    }
+    saved.push({ index, type, offset: frameSize });
+    frameSize += size(type);
+  };
+  s.localTypes.forEach((t, i) => save(i, t));
+  s.temps.forEach((t, k) => save(temp(k), t));
+  const resumeOffset = frameSize;
+  frameSize += 4;
+  if (s.results.length > 1) throw new LeanUnsupported('a function with several results that can unwind');
+
+  // Locals: the input's groups, then RW, RESUME, SCRATCH and the temps (runs of one type).
+  const lr = new ByteReader(body);
+  const groups = lr.u32();
+  const extra: Array<[number, ValType]> = [[3, I32]];
+  for (const t of s.temps) {
+    const last = extra[extra.length - 1]!;
+    if (last[1] === t) last[0]++;
+    else extra.push([1, t]);
+  }
+  w.u32(groups + extra.length).bytes(body.subarray(lr.pos, s.codeStart));
+  for (const [n, t] of extra) w.u32(n).u8(t);
+
+  let depth = 0;
+  const open = (op: number): number => {
+    w.u8(op).u8(BLOCK_EMPTY);
+    return depth++;
+  };
+  const end = (): void => {
+    w.u8(OP_END);
+    depth--;
+  };
+  const rel = (label: number): number => depth - 1 - label;
+  const br = (op: number, label: number): void => {
+    w.u8(op).u32(rel(label));
+  };
+  const i32const = (v: number): void => {
+    w.u8(OP_I32_CONST).s32(v);
+  };
+  const local = (op: number, i: number): void => {
+    w.u8(op).u32(i);
+  };
+  const global = (op: number, i: number): void => {
+    w.u8(op).u32(i);
+  };
+  const mem = (op: number, align: number, offset: number): void => {
+    w.u8(op).u32(align).u32(offset);
+  };
+
+  const unwindLabel = open(OP_BLOCK);
+  const bodyLabel = depth++;
+  const bt = s.results[0];
+  w.u8(OP_BLOCK).u8(bt === undefined ? BLOCK_EMPTY : bt);
+
+  const unwindCheck = (resume: number): void => {
+    global(OP_GLOBAL_GET, plan.state);
+    open(OP_IF);
+    i32const(resume);
+    local(OP_LOCAL_SET, RESUME);
+    br(OP_BR, unwindLabel);
+    end();
+  };
+  const restore = (): void => {
+    global(OP_GLOBAL_GET, plan.data);
+    global(OP_GLOBAL_GET, plan.data);
+    mem(OP_I32_LOAD, 2, 0);
+    i32const(frameSize);
+    w.u8(OP_I32_SUB);
+    local(OP_LOCAL_TEE, SCRATCH);
+    mem(OP_I32_STORE, 2, 0);
+    for (const l of saved) {
+      local(OP_LOCAL_GET, SCRATCH);
+      mem(loadOp(l.type), 0, l.offset);
+      local(OP_LOCAL_SET, l.index);
+    }
+    local(OP_LOCAL_GET, SCRATCH);
+    mem(OP_I32_LOAD, 0, resumeOffset);
+    local(OP_LOCAL_SET, RESUME);
+    i32const(1);
+    local(OP_LOCAL_SET, RW);
+  };
+  /** Rewinding: branches to the label of the first target holding the resume index (targets in order). */
+  const chain = (targets: ReadonlyArray<[Entry, number]>): void => {
+    targets.forEach(([e, label], i) => {
+      const last = i === targets.length - 1;
+      if (!last) {
+        local(OP_LOCAL_GET, RESUME);
+        i32const(e.hi);
+        w.u8(OP_I32_LE_U);
+      }
+      if (e.call) {
+        if (!last) open(OP_IF);
+        i32const(0);
+        local(OP_LOCAL_SET, RW);
+        br(OP_BR, label);
+        if (!last) end();
+      } else {
+        br(last ? OP_BR : OP_BR_IF, label);
+      }
+    });
+  };
+  const fuelCheck = (exitLabel: number, exitWhenExhausted: boolean): void => {
+    global(OP_GLOBAL_GET, plan.fuel);
+    i32const(1);
+    w.u8(OP_I32_SUB);
+    local(OP_LOCAL_TEE, SCRATCH);
+    global(OP_GLOBAL_SET, plan.fuel);
+    local(OP_LOCAL_GET, SCRATCH);
+    i32const(0);
+    w.u8(exitWhenExhausted ? 0x48 /* i32.lt_s */ : OP_I32_GE_S);
+    br(OP_BR_IF, exitLabel);
+  };
+  const refill = (): void => {
+    i32const(0x7fffffff);
+    global(OP_GLOBAL_SET, plan.fuel);
+  };
+
+  /** Opens a sequence's dispatch blocks and writes its dispatch (inner sequences: rewinding is $rw). */
+  const openSeq = (entries: readonly Entry[]): Seq => {
+    const n = entries.length;
+    if (n === 0) return NO_SEQ;
+    const e1 = entries[0]!;
+    const merged = e1.atStart && !e1.call && e1.types.length === 0;
+    if (merged && n === 1) return { entries, next: 0, dispatched: false, mergedFirst: false };
+    const first = depth;
+    for (let i = merged ? 1 : 0; i <= n; i++) open(OP_BLOCK);
+    const labelOf = (i: number): number => first + n - i;
+    local(OP_LOCAL_GET, RW);
+    w.u8(OP_I32_EQZ);
+    br(OP_BR_IF, labelOf(merged ? 1 : 0));
+    chain(entries.map((e, i) => [e, labelOf(i + 1)]));
+    end();
+    return { entries, next: 0, dispatched: true, mergedFirst: merged };
+  };
+  /** The encoding reached the sequence's next entry: spill, close its dispatch block, reload. */
+  const reach = (seq: Seq): void => {
+    const i = seq.next++;
+    const e = seq.entries[i];
+    if (e === undefined) throw new Error('lean rewrite: an entry the first pass did not see');
+    if (!seq.dispatched || (i === 0 && seq.mergedFirst)) return;
+    for (let j = e.temps.length - 1; j >= 0; j--) local(OP_LOCAL_SET, temp(e.temps[j]!));
+    end();
+    for (let j = 0; j < e.temps.length; j++) local(OP_LOCAL_GET, temp(e.temps[j]!));
+  };
+
+  // The function's own sequence: the rewind prologue merged with its dispatch (one state check at entry).
+  let topSeq: Seq;
+  {
+    const top = s.top;
+    const n = top.length;
+    const e1 = top[0];
+    const merged = !s.fuelAtEntry && e1 !== undefined && e1.atStart && !e1.call && e1.types.length === 0;
+    const first = depth;
+    for (let i = merged || s.fuelAtEntry ? 1 : 0; i <= n; i++) open(OP_BLOCK);
+    const labelOf = (i: number): number => first + n - i;
+    const targets: Array<[Entry, number]> = top.map((e, i) => [e, labelOf(i + 1)]);
+    if (s.fuelAtEntry) {
+      const skip = open(OP_BLOCK);
+      const call = open(OP_BLOCK);
+      const normal = open(OP_BLOCK);
+      global(OP_GLOBAL_GET, plan.state);
+      i32const(2);
+      w.u8(OP_I32_NE);
+      br(OP_BR_IF, normal);
+      restore();
+      chain([[{ lo: 0, hi: 0, call: true, types: [], temps: [], atStart: false }, call], ...targets]);
+      end();
+      fuelCheck(skip, false);
+      refill();
+      end();
+      w.u8(OP_CALL).u32(plan.preempt);
+      unwindCheck(0);
+      end();
+      topSeq = { entries: top, next: 0, dispatched: true, mergedFirst: false };
+    } else {
+      global(OP_GLOBAL_GET, plan.state);
+      i32const(2);
+      w.u8(OP_I32_NE);
+      br(OP_BR_IF, labelOf(merged ? 1 : 0));
+      restore();
+      chain(targets);
+      end();
+      topSeq = { entries: top, next: 0, dispatched: true, mergedFirst: merged };
+    }
+  }
+
+  const frames: Frame[] = [{ labelIdx: bodyLabel, c: null, seq: topSeq, fuel: null }];
+  let frame = frames[0]!;
+  let ci = 0;
+  let callCursor = 0;
+  const marks = s.marks;
+  const r = new ByteReader(body, s.codeStart);
+  let copied = s.codeStart;
+
+  for (let m = 0; m < s.markCount; m++) {
+    const pos = marks[m]!;
+    if (pos > copied) w.bytes(body.subarray(copied, pos));
+    r.pos = pos;
+    const op = r.u8();
+    switch (op) {
+      case OP_BLOCK:
+      case OP_LOOP:
+      case OP_IF: {
+        const c = s.constructs[ci++]!;
+        readBlockType(r, ctx);
+        const header = body.subarray(pos, r.pos);
+        const isEntry = !c.dead && (c.fuel || c.entries.length + c.elseEntries.length > 0);
+        if (isEntry) reach(frame.seq!);
+        if (c.fuel) {
+          // loop $restart (T) block $done (T) [dispatch] block $slow loop $L (T) fuel check ... (see the end)
+          const blockType = body.subarray(pos + 1, r.pos);
+          w.u8(OP_LOOP).bytes(blockType);
+          const restart = depth++;
+          w.u8(OP_BLOCK).bytes(blockType);
+          const done = depth++;
+          const preempt: Entry = { lo: c.preempt, hi: c.preempt, call: true, types: [], temps: [], atStart: false };
+          const inner = c.entries;
+          const doneEntries: Entry[] = inner.length === 0
+            ? [preempt]
+            : [{ lo: inner[0]!.lo, hi: inner[inner.length - 1]!.hi, call: false, types: [], temps: [], atStart: true }, preempt];
+          const doneSeq = openSeq(doneEntries);
+          if (inner.length > 0) reach(doneSeq);
+          const slow = open(OP_BLOCK);
+          w.u8(OP_LOOP).bytes(blockType);
+          const labelIdx = depth++;
+          frame = { labelIdx, c, seq: null, fuel: { restart, done, slow, doneSeq, preempt } };
+          frames.push(frame);
+          frame.seq = openSeq(c.entries);
+          fuelCheck(slow, true);
+        } else {
+          w.bytes(header);
+          const labelIdx = depth++;
+          frame = { labelIdx, c, seq: null, fuel: null };
+          frames.push(frame);
+          if (isEntry) frame.seq = openSeq(c.entries);
+        }
+        break;
+      }
+      case OP_ELSE: {
+        w.u8(OP_ELSE);
+        const c = frame.c!;
+        if (!c.dead && c.entries.length + c.elseEntries.length > 0) frame.seq = openSeq(c.elseEntries);
+        break;
+      }
+      case OP_END: {
+        if (frame.c === null) {
+          // block $unwind block $body <body> end return end <epilogue> <zeros> end
+          end();
+          w.u8(OP_RETURN);
+          end();
+          global(OP_GLOBAL_GET, plan.data);
+          mem(OP_I32_LOAD, 2, 0);
+          local(OP_LOCAL_TEE, SCRATCH);
+          i32const(frameSize);
+          w.u8(OP_I32_ADD);
+          global(OP_GLOBAL_GET, plan.data);
+          mem(OP_I32_LOAD, 2, 4);
+          w.u8(OP_I32_GT_U);
+          open(OP_IF);
+          w.u8(OP_UNREACHABLE);
+          end();
+          for (const l of saved) {
+            local(OP_LOCAL_GET, SCRATCH);
+            local(OP_LOCAL_GET, l.index);
+            mem(storeOp(l.type), 0, l.offset);
+          }
+          local(OP_LOCAL_GET, SCRATCH);
+          local(OP_LOCAL_GET, RESUME);
+          mem(OP_I32_STORE, 0, resumeOffset);
+          global(OP_GLOBAL_GET, plan.data);
+          local(OP_LOCAL_GET, SCRATCH);
+          i32const(frameSize);
+          w.u8(OP_I32_ADD);
+          mem(OP_I32_STORE, 2, 0);
+          for (const t of s.results) zero(w, t);
+          w.u8(OP_END);
+          return w.finish();
+        }
+        const fuel = frame.fuel;
+        end();
+        frames.pop();
+        frame = frames[frames.length - 1]!;
+        if (fuel !== null) {
+          // ... end(L) br $done end(slow) refill [preempt entry] call preempt; check; br $restart end end
+          br(OP_BR, fuel.done);
+          end();
+          refill();
+          reach(fuel.doneSeq);
+          w.u8(OP_CALL).u32(plan.preempt);
+          unwindCheck(fuel.preempt.lo);
+          br(OP_BR, fuel.restart);
+          end();
+          end();
+        }
+        break;
+      }
+      case OP_BR:
+      case OP_BR_IF: {
+        const d = r.u32();
+        br(op, frames[frames.length - 1 - d]!.labelIdx);
+        break;
+      }
+      case OP_BR_TABLE: {
+        const n = r.u32();
+        w.u8(OP_BR_TABLE).u32(n);
+        for (let i = 0; i <= n; i++) w.u32(rel(frames[frames.length - 1 - r.u32()]!.labelIdx));
+        break;
+      }
+      case OP_CALL:
+      case OP_CALL_INDIRECT: {
+        const isEntry = s.callPos[callCursor] === pos;
+        if (isEntry) reach(frame.seq!);
+        if (op === OP_CALL) w.u8(OP_CALL).u32(plan.func(r.u32()));
+        else {
+          r.u32();
+          r.u32();
+          w.bytes(body.subarray(pos, r.pos));
+        }
+        if (isEntry) unwindCheck(s.calls[callCursor++]!.lo);
+        break;
+      }
+      case OP_REF_FUNC:
+        w.u8(OP_REF_FUNC).u32(plan.func(r.u32()));
+        break;
+      default:
+        throw new Error(`lean rewrite: opcode ${op} marked`);
+    }
+    copied = r.pos;
+  }
+  throw new Error("lean rewrite: the body's end was not marked");
+}
+
+function zero(w: ByteWriter, t: ValType): void {
+  if (t === I32) w.u8(OP_I32_CONST).u8(0);
+  else if (t === I64) w.u8(OP_I64_CONST).u8(0);
+  else if (t === F32) w.u8(OP_F32_CONST).bytes(new Uint8Array(4));
+  else if (t === F64) w.u8(OP_F64_CONST).bytes(new Uint8Array(8));
+  else w.u8(OP_REF_NULL).u8(t);
+}
