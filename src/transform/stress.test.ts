@@ -5,11 +5,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Fiber, type FiberOptions, type RunOutcome } from '../wasi/suspend.js';
-import type { TransformOptions } from './cache.js';
+import * as leanBody from './lean/body.js';
+import { BINARYEN_VERSION } from './cache.js';
+import { transformLean } from './lean/lean.js';
 import { Exit, FakeWasi, guestBytes, runRaw, transformedGuest } from './testing/fixture.js';
 
-/** The engines under test: binaryen.js always (what every other engine is checked against). */
-const ENGINES: ReadonlyArray<{ name: string; opts: TransformOptions }> = [{ name: 'binaryen.js', opts: {} }];
+/**
+ * The engines under test: binaryen.js (what every other engine is checked against) and the lean
+ * transform called directly, so a module it refused would fail here instead of passing through Binaryen.
+ */
+const ENGINES: ReadonlyArray<{ name: string; module: (guest: string) => WebAssembly.Module }> = [
+  { name: 'binaryen.js', module: (guest) => transformedGuest(guest, { engine: `binaryen-${BINARYEN_VERSION}` }) },
+  { name: 'lean', module: (guest) => new WebAssembly.Module(transformLean(guestBytes(guest), {}, leanBody).bytes) },
+];
 
 const CASES: ReadonlyArray<{ guest: string; args: string[] }> = [
   { guest: 'spin', args: ['fib', '18'] },
@@ -64,9 +72,10 @@ for (const engine of ENGINES) {
     for (const c of CASES) {
       it(`${c.guest} ${c.args.join(' ')} ends as the raw module does`, () => {
         const want = runRaw(guestBytes(c.guest), c.args);
-        const module = transformedGuest(c.guest, engine.opts);
-        // Fuel 7: a stop every few loop heads or recursive entries; every call too (yieldAfterCalls).
-        const got = runMoving(module, c.args, { fuel: 7, shouldYield: () => true, yieldAfterCalls: true }, 5);
+        const module = engine.module(c.guest);
+        // Fuel 7: a stop every few loop heads or recursive entries; every call too (yieldAfterCalls). A
+        // reserve of 1 MiB: what is under test is where a stack stops and resumes, not how big it is.
+        const got = runMoving(module, c.args, { fuel: 7, shouldYield: () => true, yieldAfterCalls: true, reserve: 1 << 20 }, 5);
         assert.equal(got.stdout, want.stdout);
         assert.equal(got.code, want.code);
         assert.ok(got.stops >= 20, `stopped only ${got.stops} times`);

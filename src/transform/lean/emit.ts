@@ -213,12 +213,16 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
     global(OP_GLOBAL_SET, plan.fuel);
   };
 
-  /** Opens a sequence's dispatch blocks and writes its dispatch (inner sequences: rewinding is $rw). */
-  const openSeq = (entries: readonly Entry[]): Seq => {
+  /**
+   * Opens a sequence's dispatch blocks and writes its dispatch (inner sequences: rewinding is $rw).
+   * guarded: code is written between the dispatch and the sequence's own first instruction (a loop's
+   * fuel check), so a rewind must jump past it even to an entry at the start.
+   */
+  const openSeq = (entries: readonly Entry[], guarded = false): Seq => {
     const n = entries.length;
     if (n === 0) return NO_SEQ;
     const e1 = entries[0]!;
-    const merged = e1.atStart && !e1.call && e1.types.length === 0;
+    const merged = !guarded && e1.atStart && !e1.call && e1.types.length === 0;
     if (merged && n === 1) return { entries, next: 0, dispatched: false, mergedFirst: false };
     const first = depth;
     for (let i = merged ? 1 : 0; i <= n; i++) open(OP_BLOCK);
@@ -323,7 +327,7 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
           const labelIdx = depth++;
           frame = { labelIdx, c, seq: null, fuel: { restart, done, slow, doneSeq, preempt } };
           frames.push(frame);
-          frame.seq = openSeq(c.entries);
+          frame.seq = openSeq(c.entries, true);
           fuelCheck(slow, true);
         } else {
           w.bytes(header);
