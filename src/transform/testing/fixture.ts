@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LEAN_ENGINE } from '../cache.js';
 import { transformCached, type TransformCache, type TransformOptions } from '../transform.js';
 import { SUSPEND, type Answer, type Fiber, type RunOutcome, type SuspendableImport } from '../../wasi/suspend.js';
 
@@ -64,8 +65,13 @@ export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** The engine tests transform with by default: AMBER_TRANSFORM=lean (as a host picks it) runs the lean one. */
+export function testEngine(): TransformOptions {
+  return process.env['AMBER_TRANSFORM'] === 'lean' ? { engine: LEAN_ENGINE } : {};
+}
+
 /** The transformed module of guests/NAME (cached for the test process). */
-export function transformedGuest(name: string, opts: TransformOptions = {}): WebAssembly.Module {
+export function transformedGuest(name: string, opts: TransformOptions = testEngine()): WebAssembly.Module {
   return new WebAssembly.Module(transformCached(guestBytes(name), { hash: sha256, cache }, opts).bytes);
 }
 
