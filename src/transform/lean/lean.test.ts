@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import binaryen from 'binaryen';
+import { LEAN_ENGINE } from '../cache.js';
 import { TransformError } from '../errors.js';
+import { transformCached, transformModuleWithReport } from '../transform.js';
 import { transformLean, type BodyEngine } from './lean.js';
 import { readModule } from './module.js';
 import { LeanUnsupported } from './types.js';
@@ -72,4 +74,16 @@ test('a module Asyncify transformed already is refused as transform.ts refuses i
   assert.throws(() => transformLean(done, {}, IDENTITY), (e) => e instanceof TransformError && /already transformed by Asyncify \(it exports asyncify_get_state\)/.test(e.message));
   assert.throws(() => transformLean(wat('(module (func (export "_start")))'), {}, IDENTITY), LeanUnsupported);
   assert.throws(() => transformLean(PLAIN, { asyncify: false }, IDENTITY), LeanUnsupported);
+});
+
+test("a module the lean transform refuses gets Binaryen's transform under the lean engine's key", () => {
+  // No memory: the lean transform has nowhere for Asyncify's data; Binaryen's transform takes it.
+  const bytes = wat(`(module (import "wasi_snapshot_preview1" "sched_yield" (func $y (result i32))) (func (export "_start") (drop (call $y))))`);
+  assert.throws(() => transformLean(bytes, {}, IDENTITY), LeanUnsupported);
+  assert.deepEqual(transformModuleWithReport(bytes, { engine: LEAN_ENGINE }).bytes, transformModuleWithReport(bytes).bytes);
+  const memory = new Map<string, Uint8Array>();
+  const host = { hash: () => 'h', cache: { get: (k: string) => memory.get(k), set: (k: string, b: Uint8Array) => void memory.set(k, b) } };
+  const lean = transformCached(bytes, host, { engine: LEAN_ENGINE });
+  assert.match(lean.key, /^h\.amber-lean\./);
+  assert.deepEqual(lean.bytes, transformModuleWithReport(bytes).bytes);
 });
