@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import binaryen from 'binaryen';
+import { guestBytes } from '../testing/fixture.js';
+import { transformModuleWithReport } from '../transform.js';
 import { analyse, canonicalTypes } from './analysis.js';
+import { scanBody } from './body.js';
 import { readModule } from './module.js';
 import type { BodyScan } from './types.js';
 
@@ -65,4 +68,18 @@ test('when a table is imported every call_indirect can unwind', () => {
 
 test('types with the same signature share a canonical index', () => {
   assert.deepEqual([...canonicalTypes([{ params: [0x7f], results: [] }, { params: [], results: [] }, { params: [0x7f], results: [] }])], [0, 1, 0]);
+});
+
+test("on guests it finds Binaryen's indirect callers and loops, and cuts every recursion at least where Binaryen's does", () => {
+  for (const g of ['spin', 'syscalls']) {
+    const bytes = guestBytes(g);
+    const info = readModule(bytes);
+    const scans = info.bodies.map(([s, e]) => scanBody(info.ctx, bytes.subarray(s, e)));
+    const a = analyse(info, scans, { fuel: true });
+    const binaryen = transformModuleWithReport(bytes, { checkShortLoops: true }).report;
+    assert.equal(a.indirectCallers, binaryen.indirectCallers, g);
+    assert.equal(scans.reduce((n, s) => n + s.loops, 0), binaryen.loops, g);
+    // Binaryen's graph leaves out calls inside loops (their loop's check covers them); this one has them all.
+    assert.ok(a.cuts.size >= binaryen.entries && a.cuts.size <= binaryen.entries + 1, `${g}: ${a.cuts.size} cuts, Binaryen ${binaryen.entries}`);
+  }
 });

@@ -7,6 +7,7 @@ import { lookupTransform, resolveTransformOptions, type TransformHost, type Tran
 import { TransformError } from '../errors.js';
 import type { PreemptStats } from '../preempt.js';
 import { analyse, canonicalTypes } from './analysis.js';
+import { rewriteBody, scanBody } from './body.js';
 import { MalformedModule } from './bytes.js';
 import { EXTERN, readModule, writeModule, funcMap, type Export, type NewGlobal } from './module.js';
 import { asyncifyRuntime, VOID } from './runtime.js';
@@ -18,15 +19,8 @@ export interface BodyEngine {
   rewriteBody(ctx: ModuleContext, funcIndex: number, body: Uint8Array, plan: RewritePlan): Uint8Array;
 }
 
-/** The body half as it stands: until body.ts's scan and rewrite are in, every module goes to Binaryen. */
-const BODY: BodyEngine = {
-  scanBody: () => {
-    throw new LeanUnsupported('function bodies (their rewrite is not written yet)');
-  },
-  rewriteBody: () => {
-    throw new LeanUnsupported('function bodies (their rewrite is not written yet)');
-  },
-};
+/** The body half (body.ts). */
+const BODY: BodyEngine = { scanBody, rewriteBody };
 
 /** What the lean transform did (the fields of transform.ts's TransformReport). */
 export interface LeanReport extends PreemptStats {
@@ -89,12 +83,13 @@ export function transformLean(bytes: Uint8Array, opts: TransformOptions = {}, bo
     { type: I32, mutable: true, init: 0 }, // Asyncify's state
     { type: I32, mutable: true, init: 0 }, // Asyncify's data pointer
   ];
-  if (r.preempt) globals.push({ type: I32, mutable: true, init: 0 });
+  // The fuel, and where a rewind keeps it aside (runtime.ts).
+  if (r.preempt) globals.push({ type: I32, mutable: true, init: 0 }, { type: I32, mutable: true, init: 0 });
   const state = g;
   const data = g + 1;
   const fuel = r.preempt ? g + 2 : -1;
 
-  const runtime = asyncifyRuntime({ state, data });
+  const runtime = asyncifyRuntime(r.preempt ? { state, data, fuel: { fuel, saved: g + 3 } } : { state, data });
   const functions = runtime.map((f) => ({ type: typeOf(f.type), body: f.body }));
   const exports: Export[] = runtime.map((f, i) => ({ name: f.name, kind: EXTERN.func, index: funcsOut + i }));
   if (r.preempt) exports.push({ name: FUEL_EXPORT, kind: EXTERN.global, index: fuel });
