@@ -184,3 +184,24 @@ test('dead code is copied, never instrumented; a call in it keeps its place', ()
   const ref = new WebAssembly.Module(bytes);
   for (const n of [0, 4]) assert.deepEqual(runUnwinding(lean, 'd', n), { ...runReference(ref, 'd', n), unwinds: n === 0 ? 0 : 1 });
 });
+
+test('a loop opening its enclosing loop body: the rewind skips the outer fuel check, so fuel 1 still makes progress', () => {
+  // Had the rewind run the outer check, it would spend the fuel the host gave, and the inner check
+  // would preempt again at once, forever (printf_core has this shape).
+  const bytes = wat(`(module ${RUNTIME}
+    (func $nest (export "nest") (param $n i32) (result i32) (local $i i32) (local $j i32) (local $s i32)
+      (loop $outer
+        (loop $inner
+          (local.set $s (i32.add (local.get $s) (i32.mul (local.get $i) (local.get $j))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br_if $inner (i32.lt_u (local.get $j) (i32.const 4))))
+        (local.set $j (i32.const 0))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $outer (i32.lt_u (local.get $i) (local.get $n))))
+      (i32.add (local.get $s) (call $imp (local.get $s)))))`);
+  const lean = instrument(bytes, true);
+  const want = runReference(new WebAssembly.Module(bytes), 'nest', 5);
+  const got = runUnwinding(lean, 'nest', 5, { fuel: 1 });
+  assert.equal(got.result, want.result);
+  assert.ok(got.preempts >= 10, `${got.preempts} preemptions`);
+});

@@ -47,7 +47,7 @@ export function runReference(module: WebAssembly.Module, entry: string, arg: num
 
 /**
  * Runs an instrumented module's `entry(arg)`, unwinding at every import call and every preemption. The
- * fuel is opts.fuel at the start and after each preemption, as Fiber refuels: with 1 every other check
+ * fuel is opts.fuel at the start and at each preemption, as Fiber refuels: with 1 every other check
  * preempts (with 0 the check right after the preemption would preempt again, forever).
  */
 export function runUnwinding(module: WebAssembly.Module, entry: string, arg: number, opts: { fuel?: number } = {}): Run {
@@ -74,16 +74,17 @@ export function runUnwinding(module: WebAssembly.Module, entry: string, arg: num
         return 0;
       }
       pending = null;
-      if (isPreempt) {
-        if (opts.fuel !== undefined && ex.fuel !== undefined) ex.fuel.value = opts.fuel;
-        return 0;
-      }
+      if (isPreempt) return 0;
       calls.push(x);
       return answer(x);
     }
     expect(ex.asyncify_get_state() === 0, 'a call while unwinding');
     pending = x;
-    if (isPreempt) preempts++;
+    if (isPreempt) {
+      preempts++;
+      // As Fiber does: refuelled when it preempts, before the unwind (a rewind must not spend it).
+      if (opts.fuel !== undefined && ex.fuel !== undefined) ex.fuel.value = opts.fuel;
+    }
     startUnwind();
     return 0;
   };
@@ -97,6 +98,7 @@ export function runUnwinding(module: WebAssembly.Module, entry: string, arg: num
   let result = fn(arg);
   while (ex.asyncify_get_state() === 1) {
     unwinds++;
+    expect(unwinds < 100_000, 'no end after 100,000 unwinds: a rewind that preempts again at once?');
     ex.asyncify_stop_unwind();
     const end = view().getUint32(DATA, true);
     const stack = new Uint8Array(ex.memory.buffer, DATA + 8, end - DATA - 8).slice();
