@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { transformVersion } from '../transform/cache.js';
+import { transformKey, transformVersion } from '../transform/cache.js';
 import { hostTransform } from './modulecache.js';
 
 test('AMBER_TRANSFORM picks the lean engine or Binaryen; anything else is refused in one line', () => {
@@ -13,14 +13,17 @@ test('AMBER_TRANSFORM picks the lean engine or Binaryen; anything else is refuse
   assert.throws(() => hostTransform({ ...env, AMBER_TRANSFORM: 'fast' }), /AMBER_TRANSFORM: expected lean or binaryen, found "fast"/);
 });
 
-test("the lean engine's key differs from every Binaryen key and names the engine its refusals go to", () => {
+test("the lean engine's key differs from every Binaryen key, names the engine its refusals go to, and fits a file name", () => {
   const lean = transformVersion({ engine: 'lean' });
   const leanNative = transformVersion({ engine: 'lean', fallback: 'wasm-opt-108' });
-  assert.match(lean, /^amber-lean\.\d+\./);
-  assert.ok(lean.endsWith(`.else.${transformVersion({})}`), lean);
-  assert.ok(leanNative.endsWith(`.else.${transformVersion({ engine: 'wasm-opt-108' })}`), leanNative);
+  assert.match(lean, /^amber-lean\.\d+\.fuel-loops-recursion\.else-[0-9a-f]{8}$/);
   assert.notEqual(lean, leanNative);
-  for (const other of [{}, { engine: 'wasm-opt-108' }, { preempt: false }, { asyncify: false }]) assert.ok(!transformVersion(other).startsWith('amber-lean'));
+  assert.notEqual(lean, transformVersion({ engine: 'lean', optimizeLevel: 2 }));
+  assert.notEqual(lean, transformVersion({ engine: 'lean', preempt: false }));
+  const all = [{}, { engine: 'wasm-opt-108' }, { preempt: false }, { asyncify: false }, { engine: 'lean' }, { engine: 'lean', fallback: 'wasm-opt-108' }];
+  for (const other of all.slice(0, 4)) assert.ok(!transformVersion(other).startsWith('amber-lean'));
+  // DirTransformCache writes .KEY.PID.tmp, then KEY.wasm: under 255 bytes with a 64-digit hash.
+  for (const o of all) assert.ok(`.${transformKey('f'.repeat(64), o)}.4194304.tmp`.length < 255, transformKey('f'.repeat(64), o));
 });
 
 test('the lean transform and the worker path to it never import binaryen.js (it costs ~1 s to load)', () => {

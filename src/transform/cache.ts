@@ -60,10 +60,11 @@ export function resolveTransformOptions(opts: TransformOptions): ResolvedTransfo
 export function transformVersion(opts: TransformOptions = {}): string {
   const r = resolveTransformOptions(opts);
   if (r.engine === LEAN_ENGINE) {
-    // A module the lean transform refuses is Binaryen's: the key names that engine too.
+    // A module the lean transform refuses is Binaryen's: the key names that version too, as a digest (a
+    // cache file's name must stay under 255 bytes with a 64-digit hash before it).
     const { fallback, engine: _, ...rest } = opts;
-    const lean = [LEAN_VERSION, r.preempt ? 'fuel-every-loop-recursion' : 'no-fuel', 'asyncify-protocol'];
-    return [...lean, 'else', transformVersion(fallback === undefined ? rest : { ...rest, engine: fallback })].join('.');
+    const binaryenVersion = transformVersion(fallback === undefined ? rest : { ...rest, engine: fallback });
+    return [LEAN_VERSION, r.preempt ? 'fuel-loops-recursion' : 'no-fuel', `else-${fnv1a(binaryenVersion)}`].join('.');
   }
   // binaryen.js always places the preemption checks; another engine may run Asyncify after them.
   const parts = [`amber-asyncify.5`, `binaryen-${BINARYEN_VERSION}`];
@@ -72,6 +73,13 @@ export function transformVersion(opts: TransformOptions = {}): string {
   if (r.preempt) parts.push(r.checkShortLoops ? 'preempt-all-loops-recursion' : 'preempt-unbounded-loops-recursion');
   if (r.asyncify) parts.push('asyncify-wasi-amber-indirect-by-signature');
   return parts.join('.');
+}
+
+/** The 32-bit FNV-1a hash of s's UTF-16 code units, as 8 hex digits: a short stable name for a long string. */
+function fnv1a(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
 }
 
 /** The cache key of a module's transformed bytes: the input's hash (as the host computes it) and the version. */
