@@ -13,23 +13,33 @@ const GUESTS = 'guests';
 const guestFiles = readdirSync(GUESTS).filter((f) => f.endsWith('.wasm')).sort();
 
 /** Per defined function, what binaryen.js sees: callee indices, call_indirect signatures, loops. */
-function binaryenView(bytes: Uint8Array): Array<{ callees: Set<number>; indirect: Set<string>; loops: number }> {
+interface View { callees: Set<number>; outside: Set<number>; indirect: Set<string>; loops: number }
+
+function binaryenView(bytes: Uint8Array): View[] {
   const mod = binaryen.readBinary(bytes);
   try {
     const index = new Map<string, number>();
     for (let i = 0; i < mod.getNumFunctions(); i++) index.set(binaryen.getFunctionInfo(mod.getFunctionByIndex(i)).name, i);
-    const out: Array<{ callees: Set<number>; indirect: Set<string>; loops: number }> = [];
+    const out: View[] = [];
     for (let i = 0; i < mod.getNumFunctions(); i++) {
       const info = binaryen.getFunctionInfo(mod.getFunctionByIndex(i));
       if (info.module !== null && info.module !== '') continue;
-      const v = { callees: new Set<number>(), indirect: new Set<string>(), loops: 0 };
-      const stack: Ref[] = [info.body];
-      for (let e = stack.pop(); e !== undefined; e = stack.pop()) {
+      const v: View = { callees: new Set(), outside: new Set(), indirect: new Set(), loops: 0 };
+      const stack: Array<[Ref, boolean]> = [[info.body, false]];
+      const children: Ref[] = [];
+      for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+        const [e, inLoop] = top;
         const id = binaryen.getExpressionId(e);
         if (id === binaryen.LoopId) v.loops++;
-        if (id === binaryen.CallId) v.callees.add(index.get(B.Call.getTarget(e))!);
+        if (id === binaryen.CallId) {
+          const callee = index.get(B.Call.getTarget(e))!;
+          v.callees.add(callee);
+          if (!inLoop) v.outside.add(callee);
+        }
         if (id === binaryen.CallIndirectId) v.indirect.add(`${B.CallIndirect.getParams(e)},${B.CallIndirect.getResults(e)}`);
-        pushChildren(e, stack, info.name);
+        children.length = 0;
+        pushChildren(e, children, info.name);
+        for (const c of children) stack.push([c, inLoop || id === binaryen.LoopId]);
       }
       out.push(v);
     }
@@ -59,6 +69,7 @@ test('scanBody of every function of every guest agrees with binaryen.js on calle
       assert.equal(scan.callees.length, want.callees.size, `${f} function ${i}: each callee once`);
       assert.deepEqual(new Set(scan.indirectTypes.map((t) => sig(ctx, t))), want.indirect, `${f} function ${i}: indirect`);
       assert.equal(scan.loops, want.loops, `${f} function ${i}: loops`);
+      assert.deepEqual(new Set(scan.calleesOutsideLoops), want.outside, `${f} function ${i}: callees outside loops`);
       functions++;
     });
   }
@@ -68,9 +79,9 @@ test('scanBody of every function of every guest agrees with binaryen.js on calle
 const ctx: ModuleContext = { types: [{ params: [], results: [] }], funcTypes: [0, 0], globalTypes: [I32], tableTypes: [0x70] };
 const body = (...code: number[]): Uint8Array => new ByteWriter().u32(0).bytes(Uint8Array.from(code)).finish();
 
-test('scanBody lists callees in first-call order, each once, and counts loops in dead code too', () => {
+test('scanBody lists callees in first-call order, each once, those outside loops apart, and counts loops in dead code too', () => {
   const scan = scanBody(ctx, body(0x10, 1, 0x03, 0x40, 0x10, 0, 0x10, 1, 0x0b, 0x00, 0x03, 0x40, 0x0b, 0x11, 0, 0, 0x0b));
-  assert.deepEqual(scan, { callees: [1, 0], indirectTypes: [0], loops: 2 });
+  assert.deepEqual(scan, { callees: [1, 0], indirectTypes: [0], loops: 2, calleesOutsideLoops: [1], indirectTypesOutsideLoops: [0] });
 });
 
 test('scanBody refuses what the lean transform does not know: tail calls, exceptions, SIMD, multi-memory, unknown opcodes', () => {
@@ -97,5 +108,5 @@ test('scanBody decodes the 0xFC prefix, sign extension and reference instruction
     0xfc, 16, 0, 0x1a, // table.size 0
     0x0b,
   ];
-  assert.deepEqual(scanBody(ctx, body(...code)), { callees: [], indirectTypes: [], loops: 0 });
+  assert.deepEqual(scanBody(ctx, body(...code)), { callees: [], indirectTypes: [], loops: 0, calleesOutsideLoops: [], indirectTypesOutsideLoops: [] });
 });

@@ -24,23 +24,34 @@ export function scanBody(ctx: ModuleContext, body: Uint8Array): BodyScan {
   const seenCallee = new Set<number>();
   const indirectTypes: number[] = [];
   const seenType = new Set<number>();
+  const outsideCallees: number[] = [];
+  const outsideSeen = new Set<number>();
+  const outsideTypes: number[] = [];
+  const outsideTypeSeen = new Set<number>();
   let loops = 0;
   let depth = 1;
+  /** Open constructs, innermost last: 1 for a loop. */
+  const kinds: number[] = [0];
+  let loopDepth = 0;
   while (depth > 0) {
     const op = r.u8();
     switch (op) {
       case OP_BLOCK:
       case OP_IF:
         depth++;
+        kinds.push(0);
         readBlockType(r, ctx);
         break;
       case OP_LOOP:
         depth++;
+        kinds.push(1);
+        loopDepth++;
         loops++;
         readBlockType(r, ctx);
         break;
       case OP_END:
         depth--;
+        loopDepth -= kinds.pop()!;
         break;
       case OP_ELSE:
         break;
@@ -50,6 +61,10 @@ export function scanBody(ctx: ModuleContext, body: Uint8Array): BodyScan {
         if (!seenCallee.has(f)) {
           seenCallee.add(f);
           callees.push(f);
+        }
+        if (loopDepth === 0 && !outsideSeen.has(f)) {
+          outsideSeen.add(f);
+          outsideCallees.push(f);
         }
         break;
       }
@@ -61,6 +76,10 @@ export function scanBody(ctx: ModuleContext, body: Uint8Array): BodyScan {
           seenType.add(t);
           indirectTypes.push(t);
         }
+        if (loopDepth === 0 && !outsideTypeSeen.has(t)) {
+          outsideTypeSeen.add(t);
+          outsideTypes.push(t);
+        }
         break;
       }
       default:
@@ -68,5 +87,5 @@ export function scanBody(ctx: ModuleContext, body: Uint8Array): BodyScan {
     }
   }
   if (!r.done) throw new MalformedModule('bytes after the body\'s end', r.pos);
-  return { callees, indirectTypes, loops };
+  return { callees, indirectTypes, loops, calleesOutsideLoops: outsideCallees, indirectTypesOutsideLoops: outsideTypes };
 }

@@ -38,6 +38,14 @@ export interface BodyScan {
   readonly indirectTypes: readonly number[];
   /** How many loops it has. */
   readonly loops: number;
+  /**
+   * The callees and call_indirect types of its calls outside every loop (each once, in first-call
+   * order): with a fuel check at every loop head, a call inside a loop passes that check first, so
+   * only these edges need a cut of the call graph's cycles (preempt.ts's entryChecked does the same).
+   * scanBody always gives them; absent, every call counts.
+   */
+  readonly calleesOutsideLoops?: readonly number[];
+  readonly indirectTypesOutsideLoops?: readonly number[];
 }
 
 /** How one body is rewritten: decided by the module rewrite from the whole call graph. */
