@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import binaryen from 'binaryen';
+import fc from 'fast-check';
 import { rewriteBody, scanBody } from './body.js';
 import { runReference, runUnwinding } from './testing/driver.js';
 import { parseModule, replaceBodies } from './testing/wasmfile.js';
@@ -204,4 +205,67 @@ test('a loop opening its enclosing loop body: the rewind skips the outer fuel ch
   const got = runUnwinding(lean, 'nest', 5, { fuel: 1 });
   assert.equal(got.result, want.result);
   assert.ok(got.preempts >= 10, `${got.preempts} preemptions`);
+});
+
+/** A random function body in folded WebAssembly text: nested blocks, loops, ifs and br_ifs, import calls at any depth, values below them. */
+function randomFunction(seed: number): string {
+  let s = seed >>> 0;
+  const rand = (n: number): number => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) % n;
+  };
+  let locals = 0;
+  let labels = 0;
+  const expr = (depth: number, open: string[]): string => {
+    const k = depth <= 0 ? rand(2) : rand(9);
+    switch (k) {
+      case 0: return `(i32.const ${rand(100)})`;
+      case 1: return `(local.get $p)`;
+      case 2: return `(i32.add ${expr(depth - 1, open)} ${expr(depth - 1, open)})`;
+      case 3: return `(call $imp ${expr(depth - 1, open)})`;
+      case 4: {
+        const l = `$b${labels++}`;
+        const inner = [...open, l];
+        const exit = open.length > 0 && rand(2) === 0 ? `(drop (br_if ${l} ${expr(depth - 2, inner)} (i32.and ${expr(depth - 2, inner)} (i32.const 1))))` : '';
+        return `(block ${l} (result i32) ${exit} (local.set $p (i32.add (local.get $p) ${expr(depth - 1, inner)})) ${expr(depth - 1, inner)})`;
+      }
+      case 5: return `(if (result i32) (i32.and ${expr(depth - 1, open)} (i32.const 1)) (then ${expr(depth - 1, open)}) (else ${expr(depth - 1, open)}))`;
+      case 6: {
+        const c = `$c${locals++}`;
+        const l = `$l${labels++}`;
+        return `(block (result i32) (local.set ${c} (i32.const 0))
+          (loop ${l} (local.set $p (i32.xor (local.get $p) ${expr(depth - 1, [...open, l])}))
+            (br_if ${l} (i32.lt_u (local.tee ${c} (i32.add (local.get ${c}) (i32.const 1))) (i32.const ${1 + rand(3)}))))
+          ${expr(depth - 1, open)})`;
+      }
+      case 7: return `(i32.mul (i32.const 3) (call $imp (i32.add (local.get $p) ${expr(depth - 1, open)})))`;
+      default: return `(select ${expr(depth - 1, open)} ${expr(depth - 1, open)} (local.get $p))`;
+    }
+  };
+  const body = expr(5, []);
+  const decls = Array.from({ length: locals }, (_, i) => `(local $c${i} i32)`).join(' ');
+  return `(func $r (export "r") (param $p i32) (result i32) ${decls} ${body})`;
+}
+
+test('random nestings of blocks, loops, ifs and branches with calls at any depth: every unwind rewinds to the same call and the run ends as the uninstrumented one', () => {
+  let calls = 0;
+  let unwound = 0;
+  fc.assert(
+    fc.property(fc.integer(), fc.integer({ min: 0, max: 50 }), (seed, arg) => {
+      const bytes = wat(`(module ${RUNTIME} ${randomFunction(seed)})`);
+      const ref = runReference(new WebAssembly.Module(bytes), 'r', arg);
+      calls += ref.calls.length;
+      for (const fuel of [false, true]) {
+        const got = runUnwinding(instrument(bytes, fuel), 'r', arg, fuel ? { fuel: 1 } : {});
+        assert.equal(got.result, ref.result, `seed ${seed} fuel ${fuel}`);
+        assert.deepEqual(got.calls, ref.calls, `seed ${seed} fuel ${fuel}`);
+        unwound += got.unwinds;
+      }
+    }),
+    { numRuns: 60 },
+  );
+  assert.ok(calls > 100 && unwound > 2 * calls, `${calls} calls, ${unwound} unwinds`);
 });
