@@ -82,8 +82,11 @@ function size(t: ValType): number {
   return t === I64 || t === F64 ? 8 : 4;
 }
 
-/** The instrumented body: the locals vector with the rewrite's locals added, then the new expression. */
-export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan, s: Sites): Uint8Array {
+/**
+ * The instrumented body: the locals vector with the rewrite's locals added, then the new expression.
+ * keep: which of the input's locals the frame holds (liveness.ts: those live where the function can stop).
+ */
+export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan, s: Sites, keep: readonly boolean[]): Uint8Array {
   const w = new ByteWriter(body.length * 2 + 256);
   const base = s.localTypes.length;
   const RW = base;
@@ -91,7 +94,8 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
   const SCRATCH = base + 2;
   const temp = (k: number): number => base + 3 + k;
 
-  // The frame: every local but RW, RESUME and SCRATCH, at fixed offsets, then the resume index.
+  // The frame: every local live where the function can stop, and every temp (a rewind reloads them on its
+  // way to the call), at fixed offsets, then the resume index. Never RW, RESUME or SCRATCH.
   const saved: Array<{ index: number; type: ValType; offset: number }> = [];
   let frameSize = 0;
   const save = (index: number, type: ValType): void => {
@@ -101,7 +105,9 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
     saved.push({ index, type, offset: frameSize });
     frameSize += size(type);
   };
-  s.localTypes.forEach((t, i) => save(i, t));
+  s.localTypes.forEach((t, i) => {
+    if (keep[i] === true) save(i, t);
+  });
   s.temps.forEach((t, k) => save(temp(k), t));
   const resumeOffset = frameSize;
   frameSize += 4;

@@ -4,6 +4,7 @@
 import { ByteReader, ByteWriter } from './bytes.js';
 import { emitBody } from './emit.js';
 import { OP_CALL, OP_REF_FUNC } from './opcodes.js';
+import { localsToSave } from './liveness.js';
 import { findSites, type Sites } from './sites.js';
 import type { ModuleContext, RewritePlan } from './types.js';
 
@@ -13,7 +14,7 @@ import type { ModuleContext, RewritePlan } from './types.js';
  */
 export function rewriteBody(ctx: ModuleContext, funcIndex: number, body: Uint8Array, plan: RewritePlan): Uint8Array {
   const s = findSites(ctx, funcIndex, body, plan);
-  return s.instrumented ? emitBody(ctx, body, plan, s) : remapped(body, plan, s);
+  return s.instrumented ? emitBody(ctx, body, plan, s, localsToSave(ctx, funcIndex, body, plan)) : remapped(body, plan, s);
 }
 
 /**
