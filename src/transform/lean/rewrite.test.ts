@@ -183,7 +183,7 @@ test('dead code is copied, never instrumented; a call in it keeps its place', ()
   assert.ok(Buffer.from(out).includes(Buffer.from(dead)), 'the dead code is there, unchanged');
   const lean = instrument(bytes, false);
   const ref = new WebAssembly.Module(bytes);
-  for (const n of [0, 4]) assert.deepEqual(runUnwinding(lean, 'd', n), { ...runReference(ref, 'd', n), unwinds: n === 0 ? 0 : 1 });
+  for (const n of [0, 4]) assert.deepEqual({ ...runUnwinding(lean, 'd', n), maxStack: 0 }, { ...runReference(ref, 'd', n), unwinds: n === 0 ? 0 : 1 });
 });
 
 test('a loop opening its enclosing loop body: the rewind skips the outer fuel check, so fuel 1 still makes progress', () => {
@@ -205,6 +205,25 @@ test('a loop opening its enclosing loop body: the rewind skips the outer fuel ch
   const got = runUnwinding(lean, 'nest', 5, { fuel: 1 });
   assert.equal(got.result, want.result);
   assert.ok(got.preempts >= 10, `${got.preempts} preemptions`);
+});
+
+test('the frame holds the locals read after a resume point, not those read only before every one', () => {
+  // $a..$d are read before the call only; $n after it (and $i in the loop around the second call).
+  const bytes = wat(`(module ${RUNTIME}
+    (func $early (export "early") (param $n i32) (result i32) (local $a i64) (local $b i64) (local $c f64) (local $d f64) (local $i i32)
+      (local.set $a (i64.extend_i32_u (local.get $n)))
+      (local.set $b (i64.mul (local.get $a) (local.get $a)))
+      (local.set $c (f64.convert_i64_u (local.get $b)))
+      (local.set $d (f64.mul (local.get $c) (local.get $c)))
+      (local.set $n (i32.add (i32.trunc_f64_u (local.get $d)) (call $imp (local.get $n))))
+      (loop $l
+        (local.set $n (i32.add (local.get $n) (call $imp (local.get $i))))
+        (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 3))))
+      (local.get $n)))`);
+  const got = runUnwinding(instrument(bytes, false), 'early', 6);
+  assert.equal(got.result, runReference(new WebAssembly.Module(bytes), 'early', 6).result);
+  // $n, $i, the spilled i32 below the first call and the calls' arguments (i32 temps), the resume index: no i64 or f64.
+  assert.ok(got.maxStack <= 6 * 4, `a frame of ${got.maxStack} bytes`);
 });
 
 /** A random function body in folded WebAssembly text: nested blocks, loops, ifs and br_ifs, import calls at any depth, values below them. */

@@ -29,6 +29,8 @@ export interface Run {
   calls: number[];
   unwinds: number;
   preempts: number;
+  /** The largest stack an unwind saved, in bytes. */
+  maxStack: number;
 }
 
 /** The import's answer to x (the same for the reference run and the lean one). */
@@ -42,7 +44,7 @@ export function runReference(module: WebAssembly.Module, entry: string, arg: num
     amber: { preempt: () => undefined },
   });
   const result = (inst.exports[entry] as (x: number) => number)(arg);
-  return { result, calls, unwinds: 0, preempts: 0 };
+  return { result, calls, unwinds: 0, preempts: 0, maxStack: 0 };
 }
 
 /**
@@ -56,6 +58,7 @@ export function runUnwinding(module: WebAssembly.Module, entry: string, arg: num
   let pending: number | null = null;
   let unwinds = 0;
   let preempts = 0;
+  let maxStack = 0;
   // eslint-disable-next-line prefer-const
   let ex: Exports;
   const view = (): DataView => new DataView(ex.memory.buffer);
@@ -102,6 +105,7 @@ export function runUnwinding(module: WebAssembly.Module, entry: string, arg: num
     ex.asyncify_stop_unwind();
     const end = view().getUint32(DATA, true);
     const stack = new Uint8Array(ex.memory.buffer, DATA + 8, end - DATA - 8).slice();
+    maxStack = Math.max(maxStack, stack.length);
     // The verifying rewind: to the same call, then unwound there again at once.
     mode = 'verify';
     ex.asyncify_start_rewind(DATA);
@@ -115,5 +119,5 @@ export function runUnwinding(module: WebAssembly.Module, entry: string, arg: num
     result = fn(arg);
   }
   expect(ex.asyncify_get_state() === 0, 'the run ended while unwinding or rewinding');
-  return { result, calls, unwinds, preempts };
+  return { result, calls, unwinds, preempts, maxStack };
 }
