@@ -64,9 +64,10 @@ export function analyse(info: ModuleInfo, scans: readonly BodyScan[], opts: { fu
   const cuts = new Set<number>();
   if (opts.fuel) {
     const graph = new Map<number, number[]>();
+    // Every loop has a check (fuelAtLoops), so a call inside one is covered (BodyScan.calleesOutsideLoops).
     scans.forEach((s, i) => {
-      const edges = s.callees.filter((c) => c >= imports);
-      for (const t of s.indirectTypes) edges.push(...(tableBySig.get(canonical[t]!) ?? []));
+      const edges = (s.calleesOutsideLoops ?? s.callees).filter((c) => c >= imports);
+      for (const t of s.indirectTypesOutsideLoops ?? s.indirectTypes) edges.push(...(tableBySig.get(canonical[t]!) ?? []));
       graph.set(imports + i, edges);
     });
     for (const c of cycleCuts(graph)) cuts.add(c);
