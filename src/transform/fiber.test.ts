@@ -210,6 +210,21 @@ describe('Fiber: save and restore', () => {
     assert.equal(wasi.stdout + wasi2.stdout, '1\n2\n3\n4\n5\n6\n7\n8\n9\n10\ndone\n');
   });
 
+  it('a stack saved bigger than the default reserve restores: the verifying unwind has room for it', () => {
+    const args = ['1000'];
+    const want = runRaw(guestBytes('deep'), args);
+    const { fiber, wasi } = fiberOf('deep', args, { fuel: 64, reserve: 1 << 20, shouldYield: () => true });
+    let out = fiber.start();
+    while (out.kind === 'suspended' && fiber.save().stack.length <= 65536) out = fiber.resume();
+    assert.equal(out.kind, 'suspended', 'the recursion ended before its saved stack outgrew 64 KiB');
+    const w2 = new FakeWasi({ args });
+    const f2 = Fiber.restore(transformedGuest('deep'), { wasi_snapshot_preview1: w2.imports() }, fiber.image());
+    w2.memory = f2.memory;
+    const { code } = drive(f2, w2, () => f2.resume());
+    assert.equal(code, want.code);
+    assert.equal(wasi.stdout + w2.stdout, want.stdout);
+  });
+
   it('a computation preempted mid-loop continues in a fresh instance, twice over, to the same result', () => {
     const args = ['count', '6'];
     const want = runRaw(guestBytes('spin'), args);

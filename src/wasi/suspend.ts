@@ -217,6 +217,9 @@ export class Fiber {
     else image.memory.copyTo(new Uint8Array(memory.buffer), have * PAGE);
     setGlobals(f.#globals, image.globals);
     f.#stack = image.stack.slice();
+    // The verifying unwind (and the next ones) must find room for a stack as big as the saved one, which
+    // the fiber it was saved from had grown its reserve to: else it traps as an overflow.
+    f.#reserve = Math.max(f.#reserve, 2 * (HEADER + image.stack.length));
     f.#pending = image.pending;
     f.#status = 'suspended';
     f.#verify();
