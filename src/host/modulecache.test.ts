@@ -1,9 +1,13 @@
 // How the host picks its transform engine (AMBER_TRANSFORM) and that each engine has keys of its own.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { transformKey, transformVersion } from '../transform/cache.js';
-import { hostTransform } from './modulecache.js';
+import { transformLean } from '../transform/lean/lean.js';
+import { DirTransformCache, hostTransform, sha256Hex } from './modulecache.js';
+import { runTransformJob } from './transformjob.js';
 
 test('AMBER_TRANSFORM picks the lean engine or Binaryen; anything else is refused in one line', () => {
   const env = { PATH: process.env['PATH'] ?? '', AMBER_WASM_OPT: 'none' };
@@ -42,4 +46,18 @@ test('the lean transform and the worker path to it never import binaryen.js (it 
   walk(new URL('../transform/lean/lean.ts', import.meta.url));
   walk(new URL('./transformworker.ts', import.meta.url));
   assert.ok(seen.size > 10);
+});
+
+test('a transform job with the lean engine stores the lean module under its key', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'amber-lean-job-'));
+  try {
+    const bytes = new Uint8Array(readFileSync(new URL('../../guests/hello.wasm', import.meta.url)));
+    const r = await runTransformJob({ bytes, cacheDir: dir, native: null, lean: true });
+    assert.equal(r.key, transformKey(sha256Hex(bytes), { engine: 'lean' }));
+    assert.deepEqual(new Uint8Array(new DirTransformCache(dir).get(r.key) ?? []), new Uint8Array(r.bytes));
+    // The lean transform's own module, not Binaryen's in its place.
+    assert.deepEqual(new Uint8Array(r.bytes), transformLean(bytes).bytes);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
