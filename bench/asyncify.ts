@@ -2,7 +2,8 @@
 // fuel checks alone, checks plus Asyncify (the module Amber runs), Amber's lean transform (the same
 // protocol on raw bytes), checks plus Asyncify with Binaryen's optimizer after it, and Asyncify alone,
 // each run to its end with no unwind (the preemption hook never asks to yield), in one process with
-// V8's optimizing tier only (--no-liftoff, DESIGN.md §3); then what one block-and-resume cycle costs.
+// V8's optimizing tier only (--no-liftoff, DESIGN.md §3); then what one block-and-resume cycle costs
+// (Binaryen's Asyncify, then the lean transform).
 // Not a test: it prints figures.
 //   node --import tsx bench/asyncify.ts [--reps N] [--only sha256,lcg,fib,sort]
 // Each figure is the fastest of N interleaved runs (default 7), in process CPU time, which a loaded
@@ -90,7 +91,7 @@ function run(module: WebAssembly.Module, fiber: boolean, args: string[]): { cpu:
  * call unwinds, and resume() rewinds it with the result. Microseconds per cycle, and per call when the
  * import answers at once, in CPU time.
  */
-function roundTrip(reserve: number, calls: number): { cycle: number; direct: number } {
+function roundTrip(reserve: number, calls: number, lean: boolean): { cycle: number; direct: number } {
   const text = `(module (import "wasi_snapshot_preview1" "sched_yield" (func $y (result i32))) (memory (export "memory") 2)
     (global $sum (mut i32) (i32.const 0))
     (func $leaf (param i32) (result i32) (i32.add (local.get 0) (call $y)))
@@ -102,7 +103,7 @@ function roundTrip(reserve: number, calls: number): { cycle: number; direct: num
   const mod = binaryen.parseText(text);
   let bytes: Uint8Array<ArrayBuffer>;
   try {
-    bytes = transformModule(mod.emitBinary());
+    bytes = lean ? transformLean(mod.emitBinary()).bytes : transformModule(mod.emitBinary());
   } finally {
     mod.dispose();
   }
@@ -175,9 +176,11 @@ function main(): void {
     const max = Math.max(...rs);
     console.log(`${name}: geometric mean ${geo.toFixed(3)}x raw, worst ${max.toFixed(3)}x (target <= 1.15x, none above 1.3x: ${geo <= 1.15 && max <= 1.3 ? 'met' : 'MISSED'})`);
   }
-  for (const reserve of [65536, 4096]) {
-    const r = roundTrip(reserve, 100000);
-    console.log(`suspend: unwind + rewind through 3 frames ${r.cycle.toFixed(2)} µs a cycle (Asyncify buffer ${reserve / 1024} KiB); an import answering at once ${r.direct.toFixed(2)} µs a call`);
+  for (const lean of [false, true]) {
+    for (const reserve of [65536, 4096]) {
+      const r = roundTrip(reserve, 100000, lean);
+      console.log(`suspend${lean ? ' (lean)' : ''}: unwind + rewind through 3 frames ${r.cycle.toFixed(2)} µs a cycle (Asyncify buffer ${reserve / 1024} KiB); an import answering at once ${r.direct.toFixed(2)} µs a call`);
+    }
   }
 }
 
