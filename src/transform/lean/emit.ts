@@ -83,6 +83,37 @@ function size(t: ValType): number {
 }
 
 /**
+ * Which temps (by ordinal) a frame must hold: each one a rewind reloads on its way to a call and whose
+ * value matters there: values below a call, an if's condition, a block's params, a call_indirect's table
+ * index, an import call's arguments. The arguments of a call of the module's own function do not: the
+ * callee, rewinding, takes its live parameters from its own frame (liveness.ts: the others are dead).
+ */
+function tempsToSave(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan, s: Sites): Uint8Array {
+  const needed = new Uint8Array(s.temps.length);
+  const all = (e: Entry): void => {
+    for (const k of e.temps) needed[k] = 1;
+  };
+  for (const c of s.constructs) {
+    for (const e of c.entries) if (!e.call) all(e);
+    for (const e of c.elseEntries) if (!e.call) all(e);
+  }
+  for (const e of s.top) if (!e.call) all(e);
+  const imported = plan.importedFunctions;
+  s.calls.forEach((e, i) => {
+    const r = new ByteReader(body, s.callPos[i]!);
+    const op = r.u8();
+    const index = r.u32();
+    const own = op === OP_CALL && imported !== undefined && index >= imported;
+    // A call_indirect's table index is its last value: always kept, as is everything for an import.
+    const args = own ? ctx.types[ctx.funcTypes[index]!]!.params.length : 0;
+    e.temps.forEach((k, j) => {
+      if (j < e.temps.length - args) needed[k] = 1;
+    });
+  });
+  return needed;
+}
+
+/**
  * The instrumented body: the locals vector with the rewrite's locals added, then the new expression.
  * keep: which of the input's locals the frame holds (liveness.ts: those live where the function can stop).
  */
@@ -108,7 +139,10 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
   s.localTypes.forEach((t, i) => {
     if (keep[i] === true) save(i, t);
   });
-  s.temps.forEach((t, k) => save(temp(k), t));
+  const neededTemps = tempsToSave(ctx, body, plan, s);
+  s.temps.forEach((t, k) => {
+    if (neededTemps[k] === 1) save(temp(k), t);
+  });
   const resumeOffset = frameSize;
   frameSize += 4;
   if (s.results.length > 1) throw new LeanUnsupported('a function with several results that can unwind');

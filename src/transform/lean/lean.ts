@@ -102,7 +102,7 @@ export function transformLean(bytes: Uint8Array, opts: TransformOptions = {}, bo
   const taken = new Set(info.exports.map((e) => e.name));
   for (const e of exports) if (taken.has(e.name)) throw new LeanUnsupported(`a module that exports ${e.name} already`);
 
-  const base = { func, callUnwinds: (i: number) => a.canUnwind[i] === 1, indirectUnwinds: a.indirectUnwinds, fuelAtLoops: r.preempt, state, data, fuel, preempt };
+  const base = { func, callUnwinds: (i: number) => a.canUnwind[i] === 1, indirectUnwinds: a.indirectUnwinds, fuelAtLoops: r.preempt, state, data, fuel, preempt, importedFunctions: info.funcImports.length };
   const plans: readonly RewritePlan[] = [{ ...base, fuelAtEntry: false }, { ...base, fuelAtEntry: true }];
   const shifted = preemptImport !== null;
   const out = writeModule(info, {

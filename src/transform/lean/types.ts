@@ -67,6 +67,13 @@ export interface RewritePlan {
   readonly fuel: number;
   /** The output index of the `amber.preempt` import, `() -> ()`. */
   readonly preempt: number;
+  /**
+   * How many functions the module imports (input indices below it are imports). A rewind calls an
+   * import again with the arguments it was first called with (Fiber compares them), so those are
+   * saved; a function of the module's own restores its parameters from its own frame, so the arguments
+   * a call passes it need not be. Absent: every callee is taken for an import.
+   */
+  readonly importedFunctions?: number;
 }
 
 /** A module the lean transform does not handle (a feature it does not know): Binaryen's transform runs instead. */
