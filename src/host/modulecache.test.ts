@@ -9,9 +9,9 @@ import { transformLean } from '../transform/lean/lean.js';
 import { DirTransformCache, hostTransform, sha256Hex } from './modulecache.js';
 import { runTransformJob } from './transformjob.js';
 
-test('AMBER_TRANSFORM picks the lean engine or Binaryen; anything else is refused in one line', () => {
+test('the lean engine is the default; AMBER_TRANSFORM=binaryen picks Binaryen; anything else is refused in one line', () => {
   const env = { PATH: process.env['PATH'] ?? '', AMBER_WASM_OPT: 'none' };
-  assert.deepEqual(hostTransform(env), { options: {}, native: null, lean: false });
+  assert.deepEqual(hostTransform(env), { options: { engine: 'lean' }, native: null, lean: true });
   assert.deepEqual(hostTransform({ ...env, AMBER_TRANSFORM: 'binaryen' }), { options: {}, native: null, lean: false });
   assert.deepEqual(hostTransform({ ...env, AMBER_TRANSFORM: 'lean' }), { options: { engine: 'lean' }, native: null, lean: true });
   assert.throws(() => hostTransform({ ...env, AMBER_TRANSFORM: 'fast' }), /AMBER_TRANSFORM: expected lean or binaryen, found "fast"/);

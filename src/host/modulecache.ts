@@ -75,15 +75,16 @@ export interface HostTransform {
 }
 
 /**
- * How this host transforms: AMBER_TRANSFORM=lean runs the lean transform (transform/lean/) first, else
- * (unset or `binaryen`) Binaryen's; Binaryen's Asyncify (for lean: for a module it refuses) by a native
+ * How this host transforms: the lean transform (transform/lean/) first, unless AMBER_TRANSFORM=binaryen
+ * asks for Binaryen's alone (AMBER_TRANSFORM=lean names the default); Binaryen's Asyncify (for lean: for a
+ * module it refuses) by a native
  * wasm-opt when one is installed (host/wasmopt.ts), else by binaryen.js. Client and sandbox both ask (the
  * sandbox inherits the environment), so both look for the same key.
  */
 export function hostTransform(env: NodeJS.ProcessEnv = process.env): HostTransform {
   const choice = env['AMBER_TRANSFORM'] ?? '';
   if (choice !== '' && choice !== 'lean' && choice !== 'binaryen') throw new AmberError(`AMBER_TRANSFORM: expected lean or binaryen, found ${JSON.stringify(choice)}`);
-  const lean = choice === 'lean';
+  const lean = choice !== 'binaryen';
   const native = findWasmOpt(env);
   return { options: engineOptions(native, lean), native, lean };
 }

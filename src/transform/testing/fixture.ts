@@ -65,9 +65,9 @@ export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** The engine tests transform with by default: AMBER_TRANSFORM=lean (as a host picks it) runs the lean one. */
+/** The engine tests transform with by default, as a host picks it: the lean one unless AMBER_TRANSFORM=binaryen. */
 export function testEngine(): TransformOptions {
-  return process.env['AMBER_TRANSFORM'] === 'lean' ? { engine: LEAN_ENGINE } : {};
+  return process.env['AMBER_TRANSFORM'] === 'binaryen' ? {} : { engine: LEAN_ENGINE };
 }
 
 /** The transformed module of guests/NAME (cached for the test process). */
