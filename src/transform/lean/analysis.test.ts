@@ -1,21 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import binaryen from 'binaryen';
-import { guestBytes } from '../testing/fixture.js';
+import { guestBytes, watBytes as wat } from '../testing/fixture.js';
 import { transformModuleWithReport } from '../transform.js';
 import { analyse, canonicalTypes } from './analysis.js';
 import { scanBody } from './body.js';
 import { readModule } from './module.js';
 import type { BodyScan } from './types.js';
-
-function wat(text: string): Uint8Array {
-  const mod = binaryen.parseText(text);
-  try {
-    return mod.emitBinary();
-  } finally {
-    mod.dispose();
-  }
-}
 
 const scan = (callees: number[], indirectTypes: number[] = [], loops = 0): BodyScan => ({ callees, indirectTypes, loops });
 

@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import binaryen from 'binaryen';
 import { LEAN_ENGINE } from '../cache.js';
 import { TransformError } from '../errors.js';
 import { transformCached, transformModuleWithReport } from '../transform.js';
 import { transformLean, type BodyEngine } from './lean.js';
 import { readModule } from './module.js';
 import { LeanUnsupported } from './types.js';
-
-function wat(text: string): Uint8Array {
-  const mod = binaryen.parseText(text);
-  try {
-    return mod.emitBinary();
-  } finally {
-    mod.dispose();
-  }
-}
+import { watBytes as wat } from '../testing/fixture.js';
 
 /** A body half that sees no calls or loops and changes nothing: what the module half adds, alone. */
 const IDENTITY: BodyEngine = {

@@ -2,22 +2,12 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import binaryen from 'binaryen';
 import fc from 'fast-check';
 import { rewriteBody, scanBody } from './body.js';
 import { runReference, runUnwinding } from './testing/driver.js';
 import { parseModule, replaceBodies } from './testing/wasmfile.js';
 import type { RewritePlan } from './types.js';
-
-/** A WebAssembly text module assembled by binaryen.js. */
-function wat(text: string): Uint8Array<ArrayBuffer> {
-  const mod = binaryen.parseText(text);
-  try {
-    return Uint8Array.from(mod.emitBinary());
-  } finally {
-    mod.dispose();
-  }
-}
+import { watBytes as wat } from '../testing/fixture.js';
 
 // Imports: 0 env.imp (suspending), 1 amber.preempt. Globals: 0 state, 1 data, 2 fuel.
 const RUNTIME = `

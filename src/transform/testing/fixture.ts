@@ -7,11 +7,22 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import binaryen from 'binaryen';
 import { LEAN_ENGINE } from '../cache.js';
 import { transformCached, type TransformCache, type TransformOptions } from '../transform.js';
 import { SUSPEND, type Answer, type Fiber, type RunOutcome, type SuspendableImport } from '../../wasi/suspend.js';
 
 const GUESTS = new URL('../../../guests/', import.meta.url);
+
+/** A WebAssembly text module assembled by binaryen.js, as bytes. */
+export function watBytes(text: string): Uint8Array<ArrayBuffer> {
+  const mod = binaryen.parseText(text);
+  try {
+    return Uint8Array.from(mod.emitBinary());
+  } finally {
+    mod.dispose();
+  }
+}
 
 function hasClang(): boolean {
   try {
