@@ -20,14 +20,11 @@ export function scanBody(ctx: ModuleContext, body: Uint8Array): BodyScan {
     r.u32();
     r.valType();
   }
-  const callees: number[] = [];
-  const seenCallee = new Set<number>();
-  const indirectTypes: number[] = [];
-  const seenType = new Set<number>();
-  const outsideCallees: number[] = [];
-  const outsideSeen = new Set<number>();
-  const outsideTypes: number[] = [];
-  const outsideTypeSeen = new Set<number>();
+  // Sets keep insertion order: each index once, in first-call order.
+  const callees = new Set<number>();
+  const indirectTypes = new Set<number>();
+  const outsideCallees = new Set<number>();
+  const outsideTypes = new Set<number>();
   let loops = 0;
   let depth = 1;
   /** Open constructs, innermost last: 1 for a loop. */
@@ -58,28 +55,16 @@ export function scanBody(ctx: ModuleContext, body: Uint8Array): BodyScan {
       case OP_CALL: {
         const f = r.u32();
         if (f >= ctx.funcTypes.length) throw new MalformedModule(`call of function ${f} out of range`, r.pos);
-        if (!seenCallee.has(f)) {
-          seenCallee.add(f);
-          callees.push(f);
-        }
-        if (loopDepth === 0 && !outsideSeen.has(f)) {
-          outsideSeen.add(f);
-          outsideCallees.push(f);
-        }
+        callees.add(f);
+        if (loopDepth === 0) outsideCallees.add(f);
         break;
       }
       case OP_CALL_INDIRECT: {
         const t = r.u32();
         r.u32();
         if (t >= ctx.types.length) throw new MalformedModule(`call_indirect type ${t} out of range`, r.pos);
-        if (!seenType.has(t)) {
-          seenType.add(t);
-          indirectTypes.push(t);
-        }
-        if (loopDepth === 0 && !outsideTypeSeen.has(t)) {
-          outsideTypeSeen.add(t);
-          outsideTypes.push(t);
-        }
+        indirectTypes.add(t);
+        if (loopDepth === 0) outsideTypes.add(t);
         break;
       }
       default:
@@ -87,5 +72,11 @@ export function scanBody(ctx: ModuleContext, body: Uint8Array): BodyScan {
     }
   }
   if (!r.done) throw new MalformedModule('bytes after the body\'s end', r.pos);
-  return { callees, indirectTypes, loops, calleesOutsideLoops: outsideCallees, indirectTypesOutsideLoops: outsideTypes };
+  return {
+    callees: [...callees],
+    indirectTypes: [...indirectTypes],
+    loops,
+    calleesOutsideLoops: [...outsideCallees],
+    indirectTypesOutsideLoops: [...outsideTypes],
+  };
 }
