@@ -1,12 +1,12 @@
 // How the host picks its transform engine (AMBER_TRANSFORM) and that each engine has keys of its own.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { transformKey, transformVersion } from '../transform/cache.js';
 import { transformLean } from '../transform/lean/lean.js';
-import { DirTransformCache, hostTransform, sha256Hex } from './modulecache.js';
+import { compileForPod, DirTransformCache, hostTransform, InvalidModuleError, sha256Hex } from './modulecache.js';
 import { runTransformJob } from './transformjob.js';
 
 test('the lean engine is the default; AMBER_TRANSFORM=binaryen picks Binaryen; anything else is refused in one line', () => {
@@ -60,4 +60,54 @@ test('a transform job with the lean engine stores the lean module under its key'
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/**
+ * A module whose structure the lean transform reads and rewrites but which does not validate: memory,
+ * and `_start` doing `i64.const 1; i32.eqz; drop` (i32.eqz of an i64).
+ */
+const TYPE_ERROR = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type 0: () -> ()
+  0x03, 0x02, 0x01, 0x00, // func 0: type 0
+  0x05, 0x03, 0x01, 0x00, 0x01, // memory of 1 page
+  0x07, 0x0a, 0x01, 0x06, 0x5f, 0x73, 0x74, 0x61, 0x72, 0x74, 0x00, 0x00, // export "_start"
+  0x0a, 0x08, 0x01, 0x06, 0x00, 0x42, 0x01, 0x45, 0x1a, 0x0b, // code
+]);
+
+test('the module cache stores only modules that validate: a pod compiles them lazily validated', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'amber-cache-valid-'));
+  try {
+    const cache = new DirTransformCache(dir);
+    assert.equal(WebAssembly.validate(TYPE_ERROR), false);
+    assert.throws(() => cache.set('bad', TYPE_ERROR), InvalidModuleError);
+    assert.equal(cache.has('bad'), false);
+    assert.equal(existsSync(join(dir, 'bad.wasm')), false);
+    const hello = new Uint8Array(readFileSync(new URL('../../guests/hello.wasm', import.meta.url)));
+    cache.set('good', hello);
+    assert.equal(cache.has('good'), true);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a transform job of a module that does not validate is refused in one line, and nothing is cached', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'amber-lean-invalid-'));
+  try {
+    await assert.rejects(runTransformJob({ bytes: TYPE_ERROR, cacheDir: dir, native: null, lean: true }), (e: Error) => {
+      assert.equal(e.name, 'TransformError');
+      assert.equal(e.message, 'not a valid WebAssembly module (WebAssembly.validate() refuses it)');
+      return true;
+    });
+    assert.equal(existsSync(join(dir, `${transformKey(sha256Hex(TYPE_ERROR), { engine: 'lean' })}.wasm`)), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("unchecked bytes (an image's module) are validated whole before a pod compiles them, lazy validation or not", () => {
+  const hello = new Uint8Array(readFileSync(new URL('../../guests/hello.wasm', import.meta.url)));
+  assert.ok(compileForPod(hello, 'cache') instanceof WebAssembly.Module); // turns lazy validation on
+  assert.throws(() => compileForPod(new Uint8Array(TYPE_ERROR), 'unchecked'), WebAssembly.CompileError);
+  assert.ok(compileForPod(hello, 'unchecked') instanceof WebAssembly.Module);
 });

@@ -4,8 +4,9 @@
 // workerData is a TransformJob; the one message posted back is a TransformDone.
 import { parentPort, workerData } from 'node:worker_threads';
 import { AmberError } from '../base/error.js';
+import { ownBuffer } from '../transform/cache.js';
 import type { TransformJob, TransformDone } from './transformjob.js';
-import { DirTransformCache, sha256Hex } from './modulecache.js';
+import { DirTransformCache, InvalidModuleError, sha256Hex } from './modulecache.js';
 import { engineOptions, wasmOptEngine } from './wasmopt.js';
 
 const job = workerData as TransformJob;
@@ -31,7 +32,12 @@ try {
     done = { ok: true, key: lean.key, bytes };
   }
 } catch (e) {
-  // An AmberError is a refusal to show as it is; anything else is a bug, shown with its stack.
-  done = { ok: false, message: e instanceof AmberError ? e.line : e instanceof Error ? (e.stack ?? e.message) : String(e), user: e instanceof AmberError };
+  // An AmberError is a refusal to show as it is, as is a module that does not validate because its input
+  // does not; anything else is a bug (a transform that made an invalid module of a valid one), with its stack.
+  if (e instanceof InvalidModuleError && !WebAssembly.validate(ownBuffer(job.bytes))) {
+    done = { ok: false, message: 'not a valid WebAssembly module (WebAssembly.validate() refuses it)', user: true };
+  } else {
+    done = { ok: false, message: e instanceof AmberError ? e.line : e instanceof Error ? (e.stack ?? e.message) : String(e), user: e instanceof AmberError };
+  }
 }
 parentPort?.postMessage(done);

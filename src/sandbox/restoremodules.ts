@@ -18,7 +18,7 @@ import { ownBuffer } from '../transform/cache.js';
 export async function restoreModuleFile(path: string, want: string | undefined): Promise<LoadedModule> {
   const bytes = readModuleFile(path);
   const hash = sha256Hex(bytes);
-  if (hash === want) return inModule(path, () => ({ module: compileForPod(bytes), hash, bytes, sourceHash: null, transform: null }));
+  if (hash === want) return inModule(path, () => ({ module: compileForPod(bytes, 'unchecked'), hash, bytes, sourceHash: null, transform: null }));
   return inModuleAsync(path, () => prepareModule(bytes));
 }
 
@@ -28,7 +28,7 @@ function imageModule(image: CheckpointImage, want: string): LoadedModule | null 
   if (carried === null) return null;
   const bytes = ownBuffer(carried.bytes);
   const where = `${image.dir}: payload "${modulePayloadName(want)}"`;
-  return inModule(where, () => ({ module: compileForPod(bytes), hash: want, bytes, sourceHash: carried.sourceHash, transform: carried.transform }));
+  return inModule(where, () => ({ module: compileForPod(bytes, 'unchecked'), hash: want, bytes, sourceHash: carried.sourceHash, transform: carried.transform }));
 }
 
 /**
