@@ -11,6 +11,7 @@ import { AmberError } from '../base/error.js';
 import { lookupTransform, ownBuffer, transformKey, transformVersion, type TransformCache, type TransformOptions } from '../transform/cache.js';
 import { OPTIMIZE_FIRST_MAX_BYTES, setGuestTier } from './guesttier.js';
 import { inModule, inModuleAsync, readModuleFile } from './modulefile.js';
+import { remember, remembered, statForMemo } from './filememo.js';
 import { engineOptions, findWasmOpt, type NativeWasmOpt } from './wasmopt.js';
 
 export function sha256Hex(bytes: Uint8Array): string {
@@ -96,11 +97,11 @@ export interface HostTransform {
  * wasm-opt when one is installed (host/wasmopt.ts), else by binaryen.js. Client and sandbox both ask (the
  * sandbox inherits the environment), so both look for the same key.
  */
-export function hostTransform(env: NodeJS.ProcessEnv = process.env): HostTransform {
+export function hostTransform(env: NodeJS.ProcessEnv = process.env, memo?: string): HostTransform {
   const choice = env['AMBER_TRANSFORM'] ?? '';
   if (choice !== '' && choice !== 'lean' && choice !== 'binaryen') throw new AmberError(`AMBER_TRANSFORM: expected lean or binaryen, found ${JSON.stringify(choice)}`);
   const lean = choice !== 'binaryen';
-  const native = findWasmOpt(env);
+  const native = findWasmOpt(env, memo);
   return { options: engineOptions(native, lean), native, lean };
 }
 
@@ -112,7 +113,7 @@ export function hostTransform(env: NodeJS.ProcessEnv = process.env): HostTransfo
  */
 async function transformedBytes(bytes: Uint8Array, sourceHash: string, cacheDir: string): Promise<{ bytes: Uint8Array<ArrayBuffer>; version: string }> {
   const host = { hash: (b: Uint8Array) => (b === bytes ? sourceHash : sha256Hex(b)), cache: new DirTransformCache(cacheDir) };
-  const how = hostTransform();
+  const how = hostTransform(process.env, memoDir(cacheDir));
   const version = transformVersion(how.options);
   const found = lookupTransform(bytes, host, how.options);
   if (found.bytes !== undefined) return { bytes: found.bytes, version };
@@ -137,21 +138,36 @@ export interface Prepared extends PreparedKey {
   ms: number;
 }
 
+/** Where the hashes of module files (and wasm-opt's release) are remembered (host/filememo.ts), beside the modules they key. */
+export function memoDir(cacheDir: string): string {
+  return join(cacheDir, 'files');
+}
+
 /**
  * Makes the per-user cache hold the transformed module of the file at path, like `wasmtime compile`:
- * a hit costs a hash; a miss transforms on a worker thread (host/transformjob.ts), telling onTick the
- * milliseconds spent every quarter second, so a caller can draw progress and a sandbox started after
- * it finds the module at once. A one-line error naming path otherwise.
+ * a hit costs a stat when the file's hash is remembered (host/filememo.ts), else a hash; a miss
+ * transforms on a worker thread (host/transformjob.ts), telling onTick the milliseconds spent every
+ * quarter second, so a caller can draw progress and a sandbox started after it finds the module at
+ * once. A one-line error naming path otherwise.
  */
 export async function ensureTransformed(path: string, opts: { onTick?: (ms: number) => void; cacheDir?: string } = {}): Promise<Prepared> {
   const start = performance.now();
-  const bytes = readModuleFile(path);
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
-  const how = hostTransform();
-  const sourceHash = sha256Hex(bytes);
+  const memo = memoDir(cacheDir);
+  const how = hostTransform(process.env, memo);
   const transform = transformVersion(how.options);
+  const cache = new DirTransformCache(cacheDir);
+  const known = remembered(memo, 'sha256', path);
+  if (known !== null) {
+    const key = transformKey(known, how.options);
+    if (cache.has(key)) return { key, sourceHash: known, transform, transformed: false, ms: performance.now() - start };
+  }
+  const before = statForMemo(path);
+  const bytes = readModuleFile(path);
+  const sourceHash = sha256Hex(bytes);
+  if (before !== null) remember(memo, 'sha256', path, before, sourceHash);
   const key = transformKey(sourceHash, how.options);
-  if (new DirTransformCache(cacheDir).has(key)) return { key, sourceHash, transform, transformed: false, ms: performance.now() - start };
+  if (cache.has(key)) return { key, sourceHash, transform, transformed: false, ms: performance.now() - start };
   const { runTransformJob } = await import('./transformjob.js');
   const r = await inModuleAsync(path, () => runTransformJob({ bytes, cacheDir, native: how.native, lean: how.lean }, opts.onTick));
   return { key: r.key, sourceHash, transform, transformed: true, ms: performance.now() - start };

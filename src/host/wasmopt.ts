@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { LEAN_ENGINE, type TransformOptions } from '../transform/cache.js';
+import { remember, remembered, statForMemo } from './filememo.js';
 import type { AsyncifyEngine } from '../transform/transform.js';
 
 /** The oldest wasm-opt whose Asyncify takes every pass argument the transform gives it. */
@@ -51,13 +52,26 @@ function nativeOnPath(env: NodeJS.ProcessEnv): string | null {
   return null;
 }
 
-/** The native wasm-opt to use, or null (none installed, too old, or AMBER_WASM_OPT=none). */
-export function findWasmOpt(env: NodeJS.ProcessEnv = process.env): NativeWasmOpt | null {
+/** `wasm-opt --version`'s release at path, remembered in memo (host/filememo.ts) by the binary's identity; NaN if it fails. */
+function releaseOf(path: string, memo: string | undefined): number {
+  const known = memo === undefined ? null : remembered(memo, 'wasm-opt-version', path);
+  if (known !== null) return Number(known);
+  const before = memo === undefined ? null : statForMemo(path);
+  const r = spawnSync(path, ['--version'], { encoding: 'utf8' });
+  if (r.error !== undefined || r.status !== 0) return NaN;
+  const version = Number(/version (\d+)/.exec(r.stdout)?.[1] ?? NaN);
+  if (memo !== undefined && before !== null && Number.isInteger(version)) remember(memo, 'wasm-opt-version', path, before, String(version));
+  return version;
+}
+
+/**
+ * The native wasm-opt to use, or null (none installed, too old, or AMBER_WASM_OPT=none). memo: where its
+ * release is remembered, so that a command does not run it only to ask (~12 ms).
+ */
+export function findWasmOpt(env: NodeJS.ProcessEnv = process.env, memo?: string): NativeWasmOpt | null {
   const path = env['AMBER_WASM_OPT'] ?? nativeOnPath(env);
   if (path === null || path === 'none' || path === '') return null;
-  const r = spawnSync(path, ['--version'], { encoding: 'utf8' });
-  if (r.error !== undefined || r.status !== 0) return null;
-  const version = Number(/version (\d+)/.exec(r.stdout)?.[1] ?? NaN);
+  const version = releaseOf(path, memo);
   if (!Number.isInteger(version) || version < OLDEST) return null;
   return { path, version, engine: `wasm-opt-${version}`, preload: jemalloc(env) };
 }
