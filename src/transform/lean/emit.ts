@@ -3,7 +3,8 @@
 // Unchanged instruction runs are copied as byte ranges; control instructions are re-encoded, every
 // branch's depth recomputed from the construct it names (sites.ts found them), so the blocks added for
 // the dispatch, the fuel checks and the unwind frame never change where a branch goes. The shapes:
-// notes/lean.md "Body rewrite".
+// notes/lean.md "Body rewrite"; a function with a rewind clone (types.ts ClonePlan) gets two: the
+// normal body (no rewind prologue, no dispatch) and the clone (the full shape).
 import { ByteReader, ByteWriter } from './bytes.js';
 import {
   BLOCK_EMPTY,
@@ -50,6 +51,11 @@ import type { Construct, Entry, Sites } from './sites.js';
 import { F32, F64, I32, I64, LeanUnsupported, type ModuleContext, type RewritePlan, type ValType } from './types.js';
 
 const OP_I32_GE_S = 0x4e;
+const OP_I32_EQ = 0x46;
+
+function fail(): never {
+  throw new Error('lean rewrite: a function entered from outside without a clone has no normal shape');
+}
 
 /** A sequence's dispatch: its entries, the next one the encoding reaches, and how they were opened. */
 interface Seq {
@@ -59,6 +65,8 @@ interface Seq {
   readonly dispatched: boolean;
   /** The first entry's block was closed with the dispatch (it starts the sequence). */
   readonly mergedFirst: boolean;
+  /** A normal body's sequence: no dispatch, its entries only spill the values the frame keeps. */
+  readonly spillOnly?: boolean;
 }
 
 /** An open construct of the input: where its label is in the output's label stack. */
@@ -114,10 +122,17 @@ function tempsToSave(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan, s:
 }
 
 /**
+ * What emitBody writes: the full shape (rewind prologue and dispatch; a function's rewind clone is this
+ * shape), or a normal body (types.ts ClonePlan: no prologue, no dispatch; the same frame, so the clone
+ * rewinds what it unwinds).
+ */
+export type Shape = 'full' | 'normal';
+
+/**
  * The instrumented body: the locals vector with the rewrite's locals added, then the new expression.
  * keep: which of the input's locals the frame holds (liveness.ts: those live where the function can stop).
  */
-export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan, s: Sites, keep: readonly boolean[]): Uint8Array {
+export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan, s: Sites, keep: readonly boolean[], shape: Shape = 'full'): Uint8Array {
   const w = new ByteWriter(body.length * 2 + 256);
   const base = s.localTypes.length;
   const RW = base;
@@ -143,6 +158,18 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
   s.temps.forEach((t, k) => {
     if (neededTemps[k] === 1) save(temp(k), t);
   });
+  const normal = shape === 'normal';
+  // Full shape: direct calls a rewind enters through the callee's clone (`if $rw` picks the body).
+  const cloneOf = plan.clones?.cloneOf;
+  const viaClone = new Map<Entry, number>();
+  if (cloneOf !== undefined && !normal) {
+    s.calls.forEach((e, i) => {
+      const r = new ByteReader(body, s.callPos[i]!);
+      if (r.u8() !== OP_CALL) return;
+      const callee = r.u32();
+      if (cloneOf(callee) >= 0) viaClone.set(e, callee);
+    });
+  }
   const resumeOffset = frameSize;
   frameSize += 4;
   if (s.results.length > 1) throw new LeanUnsupported('a function with several results that can unwind');
@@ -185,6 +212,17 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
     w.u8(op).u32(align).u32(offset);
   };
 
+  if (normal && plan.clones?.entered === true) {
+    // Entered from outside (an export, a table) while rewinding: the clone takes the rewind.
+    global(OP_GLOBAL_GET, plan.state);
+    i32const(2);
+    w.u8(OP_I32_EQ);
+    open(OP_IF);
+    for (let i = 0; i < s.params; i++) local(OP_LOCAL_GET, i);
+    w.u8(OP_CALL).u32(plan.clones.self >= 0 ? plan.clones.self : fail());
+    w.u8(OP_RETURN);
+    end();
+  }
   const unwindLabel = open(OP_BLOCK);
   const bodyLabel = depth++;
   const bt = s.results[0];
@@ -226,7 +264,7 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
         i32const(e.hi);
         w.u8(OP_I32_LE_U);
       }
-      if (e.call) {
+      if (e.call && !viaClone.has(e)) {
         if (!last) open(OP_IF);
         i32const(0);
         local(OP_LOCAL_SET, RW);
@@ -261,6 +299,7 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
   const openSeq = (entries: readonly Entry[], guarded = false): Seq => {
     const n = entries.length;
     if (n === 0) return NO_SEQ;
+    if (normal) return { entries, next: 0, dispatched: false, mergedFirst: false, spillOnly: true };
     const e1 = entries[0]!;
     const merged = !guarded && e1.atStart && !e1.call && e1.types.length === 0;
     if (merged && n === 1) return { entries, next: 0, dispatched: false, mergedFirst: false };
@@ -279,6 +318,13 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
     const i = seq.next++;
     const e = seq.entries[i];
     if (e === undefined) throw new Error('lean rewrite: an entry the first pass did not see');
+    if (seq.spillOnly === true) {
+      // The frame keeps what is below the entry (the temps the clone reloads): spill only for those.
+      if (!e.temps.some((k) => neededTemps[k] === 1)) return;
+      for (let j = e.temps.length - 1; j >= 0; j--) local(OP_LOCAL_SET, temp(e.temps[j]!));
+      for (let j = 0; j < e.temps.length; j++) local(OP_LOCAL_GET, temp(e.temps[j]!));
+      return;
+    }
     if (!seq.dispatched || (i === 0 && seq.mergedFirst)) return;
     for (let j = e.temps.length - 1; j >= 0; j--) local(OP_LOCAL_SET, temp(e.temps[j]!));
     end();
@@ -287,7 +333,17 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
 
   // The function's own sequence: the rewind prologue merged with its dispatch (one state check at entry).
   let topSeq: Seq;
-  {
+  if (normal) {
+    if (s.fuelAtEntry) {
+      const skip = open(OP_BLOCK);
+      fuelCheck(skip, false);
+      refill();
+      w.u8(OP_CALL).u32(plan.preempt);
+      unwindCheck(0);
+      end();
+    }
+    topSeq = { entries: s.top, next: 0, dispatched: false, mergedFirst: false, spillOnly: true };
+  } else {
     const top = s.top;
     const n = top.length;
     const e1 = top[0];
@@ -452,7 +508,20 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
       case OP_CALL_INDIRECT: {
         const isEntry = s.callPos[callCursor] === pos;
         if (isEntry) reach(frame.seq!);
-        if (op === OP_CALL) w.u8(OP_CALL).u32(plan.func(r.u32()));
+        const callee = isEntry ? viaClone.get(s.calls[callCursor]!) : undefined;
+        if (callee !== undefined) {
+          // Rewinding to this call ($rw still set): the callee's clone takes the rewind.
+          r.u32();
+          local(OP_LOCAL_GET, RW);
+          w.u8(OP_IF).s32(ctx.funcTypes[callee]!);
+          depth++;
+          i32const(0);
+          local(OP_LOCAL_SET, RW);
+          w.u8(OP_CALL).u32(cloneOf!(callee));
+          w.u8(OP_ELSE);
+          w.u8(OP_CALL).u32(plan.func(callee));
+          end();
+        } else if (op === OP_CALL) w.u8(OP_CALL).u32(plan.func(r.u32()));
         else {
           r.u32();
           r.u32();

@@ -54,3 +54,15 @@ function remapped(body: Uint8Array, plan: RewritePlan, s: Sites): Uint8Array {
   if (w === null) return body;
   return w.bytes(body.subarray(copied)).finish();
 }
+
+/**
+ * A function's two bodies when it gets a rewind clone (types.ts ClonePlan): its normal body and the
+ * clone (the full shape), from one decoding; null when the function is not instrumented (rewriteBody's
+ * remapped body serves, and it needs no clone).
+ */
+export function rewriteBodyCloned(ctx: ModuleContext, funcIndex: number, body: Uint8Array, plan: RewritePlan): { normal: Uint8Array; clone: Uint8Array } | null {
+  const s = findSites(ctx, funcIndex, body, plan);
+  if (!s.instrumented) return null;
+  const keep = localsToSave(ctx, funcIndex, body, plan);
+  return { normal: emitBody(ctx, body, plan, s, keep, 'normal'), clone: emitBody(ctx, body, plan, s, keep, 'full') };
+}

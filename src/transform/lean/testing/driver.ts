@@ -14,7 +14,6 @@ const STACK = 16384;
 
 interface Exports {
   memory: WebAssembly.Memory;
-  fuel?: WebAssembly.Global;
   asyncify_start_unwind(p: number): void;
   asyncify_stop_unwind(): void;
   asyncify_start_rewind(p: number): void;
@@ -36,11 +35,19 @@ export interface Run {
 /** The import's answer to x (the same for the reference run and the lean one). */
 export const answer = (x: number): number => (x * 7 + 3) | 0;
 
+/**
+ * Where the suspending import `imp` comes from: `env` for the bodies the tests instrument by hand, a
+ * module SUSPENDING_IMPORTS names (wasi_snapshot_preview1) for a module transformLean instrumented.
+ */
+export interface DriverOptions {
+  importModule?: string;
+}
+
 /** Runs module's `entry(arg)` directly: the import answers at once, preempt does nothing. */
-export function runReference(module: WebAssembly.Module, entry: string, arg: number): Run {
+export function runReference(module: WebAssembly.Module, entry: string, arg: number, opts: DriverOptions = {}): Run {
   const calls: number[] = [];
   const inst = new WebAssembly.Instance(module, {
-    env: { imp: (x: number) => (calls.push(x), answer(x)) },
+    [opts.importModule ?? 'env']: { imp: (x: number) => (calls.push(x), answer(x)) },
     amber: { preempt: () => undefined },
   });
   const result = (inst.exports[entry] as (x: number) => number)(arg);
@@ -52,7 +59,7 @@ export function runReference(module: WebAssembly.Module, entry: string, arg: num
  * fuel is opts.fuel at the start and at each preemption, as Fiber refuels: with 1 every other check
  * preempts (with 0 the check right after the preemption would preempt again, forever).
  */
-export function runUnwinding(module: WebAssembly.Module, entry: string, arg: number, opts: { fuel?: number } = {}): Run {
+export function runUnwinding(module: WebAssembly.Module, entry: string, arg: number, opts: { fuel?: number } & DriverOptions = {}): Run {
   const calls: number[] = [];
   let mode: 'verify' | 'resume' = 'verify';
   let pending: number | null = null;
@@ -61,6 +68,7 @@ export function runUnwinding(module: WebAssembly.Module, entry: string, arg: num
   let maxStack = 0;
   // eslint-disable-next-line prefer-const
   let ex: Exports;
+  let fuel: WebAssembly.Global | undefined;
   const view = (): DataView => new DataView(ex.memory.buffer);
   const startUnwind = (): void => {
     view().setUint32(DATA, DATA + 8, true);
@@ -86,17 +94,19 @@ export function runUnwinding(module: WebAssembly.Module, entry: string, arg: num
     if (isPreempt) {
       preempts++;
       // As Fiber does: refuelled when it preempts, before the unwind (a rewind must not spend it).
-      if (opts.fuel !== undefined && ex.fuel !== undefined) ex.fuel.value = opts.fuel;
+      if (opts.fuel !== undefined && fuel !== undefined) fuel.value = opts.fuel;
     }
     startUnwind();
     return 0;
   };
   const inst = new WebAssembly.Instance(module, {
-    env: { imp: (x: number) => suspending(x, false) },
+    [opts.importModule ?? 'env']: { imp: (x: number) => suspending(x, false) },
     amber: { preempt: () => void suspending(-1, true) },
   });
   ex = inst.exports as unknown as Exports;
-  if (opts.fuel !== undefined && ex.fuel !== undefined) ex.fuel.value = opts.fuel;
+  // transformLean exports the fuel under Amber's name (wasi/transformed.ts FUEL_EXPORT).
+  fuel = (inst.exports['fuel'] ?? inst.exports['amber_fuel']) as WebAssembly.Global | undefined;
+  if (opts.fuel !== undefined && fuel !== undefined) fuel.value = opts.fuel;
   const fn = ex[entry] as (x: number) => number;
   let result = fn(arg);
   while (ex.asyncify_get_state() === 1) {

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { transformLean } from './lean.js';
+import { readModule } from './module.js';
+import { runReference, runUnwinding } from './testing/driver.js';
+import { watBytes as wat } from '../testing/fixture.js';
+
+// $leaf is in the table and called directly; $rec recurses (a cut: a fuel check at entry), has values
+// below its calls, a loop with a call_indirect into the table, and is exported; $main is exported and
+// calls both. Every function can unwind (the import suspends), so every one gets a rewind clone.
+const MODULE = `(module
+  (type $ii (func (param i32) (result i32)))
+  (import "wasi_snapshot_preview1" "imp" (func $imp (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (table 2 funcref)
+  (elem (i32.const 0) $leaf $twice)
+  (func $leaf (param $x i32) (result i32) (i32.add (call $imp (local.get $x)) (i32.const 1)))
+  (func $twice (param $x i32) (result i32) (i32.mul (call $leaf (local.get $x)) (i32.const 2)))
+  (func $rec (export "rec") (param $n i32) (result i32) (local $i i32) (local $acc i32)
+    (if (result i32) (i32.lt_s (local.get $n) (i32.const 1))
+      (then (call $leaf (local.get $n)))
+      (else
+        (loop $l
+          (local.set $acc (i32.add (i32.mul (local.get $acc) (i32.const 3))
+            (call_indirect (type $ii) (i32.add (local.get $i) (local.get $n)) (i32.and (local.get $i) (i32.const 1)))))
+          (br_if $l (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 3))))
+        (i32.sub (i32.mul (local.get $acc) (i32.const 5)) (call $rec (i32.sub (local.get $n) (i32.const 1)))))))
+  (func $inner (param $n i32) (result i32) (i32.add (i32.const 11) (call $rec (local.get $n))))
+  (func $main (export "main") (param $n i32) (result i32)
+    (i32.add (call $inner (local.get $n)) (i32.mul (call $leaf (i32.const 5)) (call $twice (local.get $n)))))
+)`;
+
+const opts = { importModule: 'wasi_snapshot_preview1' };
+
+test('rewind clones: a rewind entering through an export, a call_indirect and a recursion rewinds to the same call and finishes as the plain run', () => {
+  const bytes = wat(MODULE);
+  const ref = runReference(new WebAssembly.Module(bytes), 'main', 4, opts);
+  for (const max of [Infinity, 0, 40]) {
+    // All cloned, none (the full shape alone), and a mix (the small ones cloned, $rec and $main not).
+    const out = transformLean(bytes, {}, undefined, max).bytes;
+    assert.ok(WebAssembly.validate(out), `clones up to ${max} bytes`);
+    const m = new WebAssembly.Module(out);
+    for (const fuel of [undefined, 1, 2, 3]) {
+      for (const entry of ['main', 'rec']) {
+        const want = entry === 'main' ? ref : runReference(new WebAssembly.Module(bytes), 'rec', 4, opts);
+        const run = runUnwinding(m, entry, 4, { ...opts, ...(fuel === undefined ? {} : { fuel }) });
+        assert.equal(run.result, want.result, `${entry}, fuel ${fuel}, clones up to ${max}`);
+        assert.deepEqual(run.calls, want.calls);
+        assert.equal(run.unwinds, want.calls.length + run.preempts);
+        if (fuel === 1) assert.ok(run.preempts > 10, `${run.preempts} preemptions`);
+      }
+    }
+  }
+});
+
+test("rewind clones: every function that can unwind gets one, after the runtime's; only a function entered from outside checks the state at entry", () => {
+  const bytes = wat(MODULE);
+  const out = transformLean(bytes).bytes;
+  const info = readModule(out);
+  // imp, the added amber.preempt; 5 defined; the 5 asyncify_* functions; a clone of each defined one.
+  assert.equal(info.funcImports.length, 2);
+  assert.equal(info.bodies.length, 5 + 5 + 5);
+  const body = (f: number): Uint8Array => {
+    const [s, e] = info.bodies[f - 2]!;
+    return out.subarray(s, e);
+  };
+  const state = readModule(bytes).ctx.globalTypes.length; // the first global the transform adds
+  // global.get $state; i32.const 2; i32.eq: the entry check of a normal body entered from outside.
+  const checksAtEntry = (b: Uint8Array): boolean => {
+    const locals = readLocalsEnd(b);
+    return b[locals] === 0x23 && b[locals + 1] === state && b[locals + 2] === 0x41 && b[locals + 3] === 2 && b[locals + 4] === 0x46;
+  };
+  const [leaf, twice, rec, inner, main] = [2, 3, 4, 5, 6];
+  for (const f of [leaf, twice, rec, main]) assert.ok(checksAtEntry(body(f)), `function ${f} is entered from outside`);
+  assert.ok(!checksAtEntry(body(inner)), 'an internal function has no entry check');
+  for (const f of [leaf, twice, rec, inner, main]) {
+    const clone = body(f + 5 + 5);
+    assert.ok(clone.length > body(f).length, `function ${f}'s clone has the prologue and the dispatch`);
+  }
+});
+
+/** Where a body's expression starts (after its locals vector). */
+function readLocalsEnd(b: Uint8Array): number {
+  let p = 0;
+  const leb = (): number => {
+    let v = 0;
+    for (let shift = 0; ; shift += 7) {
+      const x = b[p++]!;
+      v += (x & 0x7f) * 2 ** shift;
+      if ((x & 0x80) === 0) return v;
+    }
+  };
+  for (let n = leb(); n > 0; n--) {
+    leb();
+    p++;
+  }
+  return p;
+}
