@@ -19,7 +19,9 @@
 //                with the V8 flags a sandbox is started with; sandbox.blob.json says so
 //   cli.blob     the same of the `amber` command (cli/snapshot.ts), built with no V8 flags, what bin/amber
 //                starts node from when cli.blob.id names the node it finds (its path, inode and size) and
-//                the bin folder it runs from; cli-do.blob the same holding only `amber do` (cli/dosnapshot.ts)
+//                the bin folder it runs from; cli-do.blob the same holding only `amber do` (cli/dosnapshot.ts);
+//                cli-pod.blob the same as cli.blob built with the guests' stack flags, what a foreground pod
+//                runs again from (cli/reexec.ts) when cli-pod.blob.json says it fits
 // The bundle sits one folder under dist/, as dist/cli/ and dist/host/ do, so the paths built from
 // import.meta.url (../../package.json) are the same in both.
 import { build } from 'esbuild';
@@ -119,6 +121,15 @@ writeFileSync(dist('bundle/sandbox.blob.json'), `${JSON.stringify(snapshotFacts(
 // the real path of bin/, as bin/amber finds them (a package moved elsewhere has paths of its old place
 // frozen into its snapshot).
 await snapshot('cli', dist('cli/snapshot.js'), []);
+// The same under the guests' stack flags, what a foreground pod's command runs again from (cli/reexec.ts):
+// V8 takes a snapshot only under the flags it was built with.
+if (flags.length > 0) {
+  const blob = dist('bundle/cli-pod.blob');
+  rmSync(blob, { force: true });
+  const r = spawnSync(process.execPath, [...flags, '--snapshot-blob', blob, '--build-snapshot', dist('bundle/cli-snapshot.cjs')], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`bundle: node --build-snapshot of cli-pod.blob exited ${r.status ?? r.signal}:\n${r.stderr}`);
+  writeFileSync(dist('bundle/cli-pod.blob.json'), `${JSON.stringify(snapshotFacts(flags, 'cli-pod'))}\n`);
+}
 // `do`'s alone: cli/fullcommand.ts stands in for commander's cli/program.ts, which it would hold otherwise.
 const withoutCommander = {
   name: 'without-commander',

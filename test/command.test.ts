@@ -46,3 +46,21 @@ test('bin/amber starts from the snapshot, and means what node bin/amber.js means
   assert.equal(r.stdout, 'hello, world\n', r.stderr);
   assert.doesNotMatch(readFileSync(plain, 'utf8'), /snapshot/);
 });
+
+test("a foreground pod runs again from the command's snapshot built with its stack flags, with the same output", (t) => {
+  const dir = scratch('command-pod', t);
+  const root = join(dir, 'root');
+  const pod = join(dir, 'pod.yaml');
+  writeFileSync(pod, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'hi' }, spec: { containers: [{ name: 'hi', image: guest('hello'), args: ['x'] }] } }));
+  // node bin/amber.js (no snapshot) re-executes itself; the process it starts logs where it started from.
+  const log = join(dir, 'pod.log');
+  const r = amber(['--root', root, '--debug-log', log, '--log-level', 'debug', 'pod', 'run', '--name', 'a', pod]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /hello, world/);
+  assert.match(readFileSync(log, 'utf8'), /debug: started from the snapshot of the command$/m);
+  // With NODE_OPTIONS (which could hold V8 flags) the script runs again instead, and means the same.
+  const plain = join(dir, 'plain.log');
+  const p = amber(['--root', root, '--debug-log', plain, '--log-level', 'debug', 'pod', 'run', '--name', 'b', pod], { env: { ...process.env, NODE_OPTIONS: '--no-warnings' } });
+  assert.deepEqual({ code: p.code, stdout: p.stdout.replaceAll('b |', 'a |') }, { code: r.code, stdout: r.stdout });
+  assert.doesNotMatch(readFileSync(plain, 'utf8'), /snapshot/);
+});

@@ -1,7 +1,7 @@
 // host/entryscript: a sandbox's snapshot is used only by the node, flags and place it was built for.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { snapshotFacts, snapshotFits } from './entryscript.js';
+import { foregroundPodSnapshot, snapshotFacts, snapshotFits } from './entryscript.js';
 
 test('a snapshot fits only the same node, architecture, V8 flags and script', () => {
   const here = snapshotFacts(['--stack-size=7000']);
@@ -14,4 +14,11 @@ test('a snapshot fits only the same node, architecture, V8 flags and script', ()
   assert.equal(snapshotFits({ ...here, flags: ['--stack-size=6000'] }, here), false);
   assert.equal(snapshotFits({ ...here, flags: ['--stack-size=7000', '--no-liftoff'] }, here), false);
   for (const bad of [null, 'x', 7, [], { ...here, flags: '--stack-size=7000' }]) assert.equal(snapshotFits(bad, here), false);
+});
+
+test("the command's snapshot for a foreground pod fits only the flags it was built with", () => {
+  const pod = snapshotFacts(['--stack-size=7000'], 'cli-pod');
+  assert.match(pod.script, /cli-snapshot\.cjs$/);
+  assert.equal(snapshotFits(pod, snapshotFacts(['--stack-size=7000'])), false);
+  assert.equal(foregroundPodSnapshot(['--stack-size=7000', '--no-liftoff']), null);
 });

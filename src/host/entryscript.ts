@@ -45,9 +45,18 @@ export function entryScript(name: EntryScript): string {
   return fileURLToPath(existsSync(bundled) ? bundled : new URL(UNBUNDLED[name], dist));
 }
 
-/** The facts of the process about to be started with flags: this node, its flags. */
-export function snapshotFacts(flags: readonly string[]): SnapshotFacts {
-  return { node: process.version, execPath: process.execPath, arch: process.arch, flags: [...flags], script: fileURLToPath(new URL(SNAPSHOT_SCRIPT, distDir())) };
+/** The snapshots built with V8 flags: the sandbox's, and the command's for a foreground pod (cli-pod.blob). */
+export type FlaggedSnapshot = 'sandbox' | 'cli-pod';
+
+/** Each one's blob, the script it is built from (frozen paths come from there), and the facts file. */
+const FLAGGED: Record<FlaggedSnapshot, { blob: string; script: string; facts: string }> = {
+  sandbox: { blob: SNAPSHOT, script: SNAPSHOT_SCRIPT, facts: SNAPSHOT_FACTS },
+  'cli-pod': { blob: 'bundle/cli-pod.blob', script: 'bundle/cli-snapshot.cjs', facts: 'bundle/cli-pod.blob.json' },
+};
+
+/** The facts of the process about to be started with flags from snapshot `of`: this node, its flags. */
+export function snapshotFacts(flags: readonly string[], of: FlaggedSnapshot = 'sandbox'): SnapshotFacts {
+  return { node: process.version, execPath: process.execPath, arch: process.arch, flags: [...flags], script: fileURLToPath(new URL(FLAGGED[of].script, distDir())) };
 }
 
 /** Whether a snapshot built as built says fits a process started as want says. */
@@ -76,4 +85,17 @@ export function sandboxEntry(flags: readonly string[], useSnapshot = true): { ar
   const blob = fileURLToPath(new URL(SNAPSHOT, dist));
   if (useSnapshot && existsSync(blob) && snapshotFits(builtFacts(new URL(SNAPSHOT_FACTS, dist)), snapshotFacts(flags))) return { args: ['--snapshot-blob', blob, '--'], snapshot: true };
   return { args: [entryScript('sandbox')], snapshot: false };
+}
+
+/**
+ * What node is given after its V8 flags to run the command again for a foreground pod (cli/reexec.ts)
+ * from the command's snapshot built with those flags (cli-pod.blob: the stack's), when it fits; else null
+ * (then the command's script runs). The same snapshot as bin/amber's cli.blob, built again under the
+ * flags, which V8 requires to be those it is started with.
+ */
+export function foregroundPodSnapshot(flags: readonly string[]): string[] | null {
+  const dist = distDir();
+  const blob = fileURLToPath(new URL(FLAGGED['cli-pod'].blob, dist));
+  if (!existsSync(blob) || !snapshotFits(builtFacts(new URL(FLAGGED['cli-pod'].facts, dist)), snapshotFacts(flags, 'cli-pod'))) return null;
+  return ['--snapshot-blob', blob, '--'];
 }
