@@ -110,13 +110,13 @@ export function transformLean(
     { type: I32, mutable: true, init: 0 }, // Asyncify's state
     { type: I32, mutable: true, init: 0 }, // Asyncify's data pointer
   ];
-  // The fuel, and where a rewind keeps it aside (runtime.ts).
-  if (r.preempt) globals.push({ type: I32, mutable: true, init: 0 }, { type: I32, mutable: true, init: 0 });
+  // The fuel.
+  if (r.preempt) globals.push({ type: I32, mutable: true, init: 0 });
   const state = g;
   const data = g + 1;
   const fuel = r.preempt ? g + 2 : -1;
 
-  const runtime = asyncifyRuntime(r.preempt ? { state, data, fuel: { fuel, saved: g + 3 } } : { state, data });
+  const runtime = asyncifyRuntime({ state, data });
   const functions: Array<{ type: number; body: Uint8Array }> = runtime.map((f) => ({ type: typeOf(f.type), body: f.body }));
   // Rewind clones, after the runtime: one for every function that can unwind and is at most
   // cloneMaxBytes (its body is filled when the code section reaches the function).

@@ -1,10 +1,9 @@
 // Asyncify's runtime functions as the lean transform adds them (Binaryen's Asyncify pass, "addFunctions"):
 // start_unwind and start_rewind set the data pointer and the state, stop_* set the state back to normal,
 // and each traps when the data's {current, end} header says current > end, as Asyncify's do; get_state
-// returns the state. Raw function bodies (locals and expression), for module.ts to append. One addition:
-// a rewind runs the loop heads and entries it passes (the lean body rewrite has no Asyncify guards around
-// plain code), so start_rewind keeps the fuel aside and sets it full, and stop_rewind puts it back: no
-// fuel check fires on the way to the call the rewind resumes, and the fuel is what it was at the unwind.
+// returns the state. Raw function bodies (locals and expression), for module.ts to append. The fuel is
+// not touched: a rewind passes no fuel check on its way to its call (the body rewrite puts each dispatch
+// before the check it would pass; the lean tests' driver rewinds with the fuel at 0 to hold it so).
 import { ByteWriter } from './bytes.js';
 import { I32, type FuncType } from './types.js';
 
@@ -20,17 +19,11 @@ export const RETURNS_I32: FuncType = { params: [], results: [I32] };
 const OP = { end: 0x0b, if: 0x04, void: 0x40, unreachable: 0x00, localGet: 0x20, globalGet: 0x23, globalSet: 0x24, i32Load: 0x28, i32Const: 0x41, i32GtU: 0x4b } as const;
 
 /** The runtime's functions, in ASYNCIFY_FUNCTIONS's order: each one's signature and body. */
-export function asyncifyRuntime(globals: { state: number; data: number; fuel?: { fuel: number; saved: number } }): Array<{ name: string; type: FuncType; body: Uint8Array }> {
-  const fuel = globals.fuel;
-  const set = (state: number, withData: boolean, aside?: 'keep' | 'restore'): Uint8Array => {
+export function asyncifyRuntime(globals: { state: number; data: number }): Array<{ name: string; type: FuncType; body: Uint8Array }> {
+  const set = (state: number, withData: boolean): Uint8Array => {
     const w = new ByteWriter(48).u8(0); // no locals
     w.u8(OP.i32Const).s32(state).u8(OP.globalSet).u32(globals.state);
     if (withData) w.u8(OP.localGet).u32(0).u8(OP.globalSet).u32(globals.data);
-    if (fuel !== undefined && aside === 'keep') {
-      w.u8(OP.globalGet).u32(fuel.fuel).u8(OP.globalSet).u32(fuel.saved);
-      w.u8(OP.i32Const).s32(0x7fffffff).u8(OP.globalSet).u32(fuel.fuel);
-    }
-    if (fuel !== undefined && aside === 'restore') w.u8(OP.globalGet).u32(fuel.saved).u8(OP.globalSet).u32(fuel.fuel);
     // if (data.current > data.end) unreachable   (unsigned, as Asyncify compares)
     w.u8(OP.globalGet).u32(globals.data).u8(OP.i32Load).u32(2).u32(0);
     w.u8(OP.globalGet).u32(globals.data).u8(OP.i32Load).u32(2).u32(4);
@@ -40,8 +33,8 @@ export function asyncifyRuntime(globals: { state: number; data: number; fuel?: {
   return [
     { name: 'asyncify_start_unwind', type: TAKES_I32, body: set(STATE.unwinding, true) },
     { name: 'asyncify_stop_unwind', type: VOID, body: set(STATE.normal, false) },
-    { name: 'asyncify_start_rewind', type: TAKES_I32, body: set(STATE.rewinding, true, 'keep') },
-    { name: 'asyncify_stop_rewind', type: VOID, body: set(STATE.normal, false, 'restore') },
+    { name: 'asyncify_start_rewind', type: TAKES_I32, body: set(STATE.rewinding, true) },
+    { name: 'asyncify_stop_rewind', type: VOID, body: set(STATE.normal, false) },
     { name: 'asyncify_get_state', type: RETURNS_I32, body: new ByteWriter(8).u8(0).u8(OP.globalGet).u32(globals.state).u8(OP.end).finish() },
   ];
 }

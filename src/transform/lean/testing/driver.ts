@@ -57,7 +57,9 @@ export function runReference(module: WebAssembly.Module, entry: string, arg: num
 /**
  * Runs an instrumented module's `entry(arg)`, unwinding at every import call and every preemption. The
  * fuel is opts.fuel at the start and at each preemption, as Fiber refuels: with 1 every other check
- * preempts (with 0 the check right after the preemption would preempt again, forever).
+ * preempts (with 0 the check right after the preemption would preempt again, forever). Each rewind
+ * runs with the fuel at 0 until it reaches its call, where the fuel is put back as it was at the unwind:
+ * a fuel check the rewind passed on its way would fire and reach amber.preempt instead of the call.
  */
 export function runUnwinding(module: WebAssembly.Module, entry: string, arg: number, opts: { fuel?: number } & DriverOptions = {}): Run {
   const calls: number[] = [];
@@ -70,7 +72,14 @@ export function runUnwinding(module: WebAssembly.Module, entry: string, arg: num
   let ex: Exports;
   let fuel: WebAssembly.Global | undefined;
   const view = (): DataView => new DataView(ex.memory.buffer);
+  /** The fuel when the stack unwound: a rewind gets 0 (so any check it passed would fire) and this back at its call. */
+  let fuelAtUnwind = 0;
+  const startRewind = (): void => {
+    ex.asyncify_start_rewind(DATA);
+    if (fuel !== undefined) fuel.value = 0;
+  };
   const startUnwind = (): void => {
+    fuelAtUnwind = fuel?.value ?? 0;
     view().setUint32(DATA, DATA + 8, true);
     view().setUint32(DATA + 4, DATA + 8 + STACK, true);
     ex.asyncify_start_unwind(DATA);
@@ -79,6 +88,7 @@ export function runUnwinding(module: WebAssembly.Module, entry: string, arg: num
     if (ex.asyncify_get_state() === 2) {
       expect(x === pending, `the rewind reached the call with ${x}, not ${pending}`);
       expect(view().getUint32(DATA, true) === DATA + 8, 'the rewind reached the call with stack bytes unread');
+      if (fuel !== undefined) fuel.value = fuelAtUnwind;
       ex.asyncify_stop_rewind();
       if (mode === 'verify') {
         startUnwind();
@@ -118,14 +128,14 @@ export function runUnwinding(module: WebAssembly.Module, entry: string, arg: num
     maxStack = Math.max(maxStack, stack.length);
     // The verifying rewind: to the same call, then unwound there again at once.
     mode = 'verify';
-    ex.asyncify_start_rewind(DATA);
+    startRewind();
     fn(arg);
     expect(ex.asyncify_get_state() === 1, 'the verifying rewind did not unwind again');
     ex.asyncify_stop_unwind();
     const again = new Uint8Array(ex.memory.buffer, DATA + 8, view().getUint32(DATA, true) - DATA - 8).slice();
     expect(again.length === stack.length && again.every((b, i) => b === stack[i]), 'the stack saved again differs');
     mode = 'resume';
-    ex.asyncify_start_rewind(DATA);
+    startRewind();
     result = fn(arg);
   }
   expect(ex.asyncify_get_state() === 0, 'the run ended while unwinding or rewinding');
