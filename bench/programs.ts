@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { nodeWasiCommand, ROOT, type Command } from './commands.js';
 import { median, table } from './report.js';
 
-const AMBER = join(ROOT, 'bin/amber.js');
+/** The command as a user runs it (bin/amber: from its startup snapshots when they fit), as bench/commands.ts runs it. */
+const AMBER = join(ROOT, 'node_modules/.bin/amber');
 
 export const PROGRAM_IDS = ['yosys', 'sqlite-pod'] as const;
 export type ProgramId = (typeof PROGRAM_IDS)[number];
@@ -102,8 +103,8 @@ export function runProgramsBench(ids: readonly ProgramId[], reps: number): Progr
       const dirFlags = p.dirs.flatMap((d) => ['--dir', `${d.host}:${d.guest}`]);
       const ways: Array<{ label: string; cmd: Command; env?: NodeJS.ProcessEnv }> = [
         { label: 'node:wasi', cmd: nodeWasiCommand(p.wasm, p.args, p.dirs, { liftoff: true }) },
-        { label: 'amber do', cmd: { label: 'amber do', file: process.execPath, args: [AMBER, 'do', ...dirFlags, '--', p.wasm, ...p.args] } },
-        { label: 'pod run (warm)', cmd: { label: 'pod run', file: process.execPath, args: [AMBER, '--root', root, 'pod', 'run', pod] } },
+        { label: 'amber do', cmd: { label: 'amber do', file: AMBER, args: ['do', ...dirFlags, '--', p.wasm, ...p.args] } },
+        { label: 'pod run (warm)', cmd: { label: 'pod run', file: AMBER, args: ['--root', root, 'pod', 'run', pod] } },
       ];
       const rows: Row[] = ways.map((w) => ({ label: w.label, ms: [], rssKb: [] }));
       process.stderr.write(`${p.id} cold `);

@@ -111,7 +111,7 @@ async function snapshot(name, entry, flags, plugins = []) {
 }
 
 // Built with the flags a sandbox gets (client/launch.ts), by this node: the facts a launch compares.
-const { guestStackFlags } = await import(pathToFileURL(dist('host/gueststack.js')).href);
+const { guestStackFlags, stackLimitKb } = await import(pathToFileURL(dist('host/gueststack.js')).href);
 const { snapshotFacts } = await import(pathToFileURL(dist('host/entryscript.js')).href);
 const flags = guestStackFlags();
 await snapshot('sandbox', dist('sandbox/snapshot.js'), flags);
@@ -139,4 +139,12 @@ const withoutCommander = {
 };
 await snapshot('cli-do', dist('cli/dosnapshot.js'), [], [withoutCommander]);
 const node = statSync(process.execPath);
-writeFileSync(dist('bundle/cli.blob.id'), `${process.execPath} ${node.ino} ${node.size} ${realpathSync(join(root, 'bin'))}\n`);
+const builtFor = `${process.execPath} ${node.ino} ${node.size} ${realpathSync(join(root, 'bin'))}`;
+writeFileSync(dist('bundle/cli.blob.id'), `${builtFor}\n`);
+// bin/amber starts a plain foreground `pod run` from cli-pod.blob at once: for this node and bin folder,
+// with the one stack flag it was built with, chosen for the stack limit `ulimit -s` must still say.
+rmSync(dist('bundle/cli-pod.blob.id'), { force: true });
+if (flags.length === 1) {
+  const limit = stackLimitKb();
+  writeFileSync(dist('bundle/cli-pod.blob.id'), `${builtFor}\n${flags[0]} ${limit === Infinity ? 'unlimited' : limit}\n`);
+}

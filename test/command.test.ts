@@ -64,3 +64,23 @@ test("a foreground pod runs again from the command's snapshot built with its sta
   assert.deepEqual({ code: p.code, stdout: p.stdout.replaceAll('b |', 'a |') }, { code: r.code, stdout: r.stdout });
   assert.doesNotMatch(readFileSync(plain, 'utf8'), /snapshot/);
 });
+
+test('bin/amber starts a plain foreground pod run as the process that runs it: from the snapshot with the stack, no re-execution', (t) => {
+  const dir = scratch('command-podrun', t);
+  const root = join(dir, 'root');
+  const pod = join(dir, 'pod.yaml');
+  writeFileSync(pod, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'hi' }, spec: { containers: [{ name: 'hi', image: guest('hello'), args: ['x'] }] } }));
+  const log = join(dir, 'pod.log');
+  const r = command(['--root', root, '--debug-log', log, '--log-level', 'debug', 'pod', 'run', pod]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /hello, world/);
+  // One command line logged, by one process, started from the snapshot (a re-execution logs it twice).
+  const text = readFileSync(log, 'utf8');
+  assert.equal(text.match(/ info: --root /g)?.length, 1, text);
+  assert.match(text, /debug: started from the snapshot of the command$/m);
+  // A detached run is not one: it starts a sandbox, as before.
+  const d = command(['--root', root, 'pod', 'run', '--detach', '--name', 'd', pod]);
+  assert.equal(d.code, 0, d.stderr);
+  assert.equal(d.stdout.trim(), 'd');
+  assert.equal(command(['--root', root, 'delete', '--force', 'd']).code, 0);
+});

@@ -12,8 +12,8 @@ export const GUEST_STACK_KB = 7000;
 const HEADROOM_KB = 1024;
 const FLAG = '--stack-size';
 
-/** The soft RLIMIT_STACK in KiB (Infinity when unlimited), or null when /proc does not say. */
-function stackLimitKb(): number | null {
+/** The soft RLIMIT_STACK in KiB (Infinity when unlimited), or null when /proc does not say: what `ulimit -s` says. */
+export function stackLimitKb(): number | null {
   try {
     const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max stack size'));
     const soft = line?.slice('Max stack size'.length).trim().split(/\s+/)[0];
