@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { transformLean } from './lean.js';
-import { readModule } from './module.js';
 import { runReference, runUnwinding } from './testing/driver.js';
+import { parseModule } from './testing/wasmfile.js';
 import { watBytes as wat } from '../testing/fixture.js';
 
 // $leaf is in the table and called directly; $rec recurses (a cut: a fuel check at entry), has values
@@ -53,30 +53,30 @@ test('rewind clones: a rewind entering through an export, a call_indirect and a 
   }
 });
 
-test("rewind clones: every function that can unwind gets one, after the runtime's; only a function entered from outside checks the state at entry", () => {
+test("rewind clones: every function that can unwind gets one, after the runtime's; exports get wrappers; only a table's function checks the state at entry", () => {
   const bytes = wat(MODULE);
   const out = transformLean(bytes).bytes;
-  const info = readModule(out);
-  // imp, the added amber.preempt; 5 defined; the 5 asyncify_* functions; a clone of each defined one.
-  assert.equal(info.funcImports.length, 2);
-  assert.equal(info.bodies.length, 5 + 5 + 5);
-  const body = (f: number): Uint8Array => {
-    const [s, e] = info.bodies[f - 2]!;
-    return out.subarray(s, e);
-  };
-  const state = readModule(bytes).ctx.globalTypes.length; // the first global the transform adds
-  // global.get $state; i32.const 2; i32.eq: the entry check of a normal body entered from outside.
+  const { imports, bodies } = parseModule(out);
+  // imp, the added amber.preempt; 5 defined; the 5 asyncify_* functions; a clone of each defined one;
+  // a wrapper of each export that can unwind ($rec, $main).
+  assert.equal(imports, 2);
+  assert.equal(bodies.length, 5 + 5 + 5 + 2);
+  const state = parseModule(bytes).ctx.globalTypes.length; // the first global the transform adds
+  // global.get $state; i32.const 2; i32.eq: the entry check of a normal body a rewind enters from outside.
   const checksAtEntry = (b: Uint8Array): boolean => {
-    const locals = readLocalsEnd(b);
-    return b[locals] === 0x23 && b[locals + 1] === state && b[locals + 2] === 0x41 && b[locals + 3] === 2 && b[locals + 4] === 0x46;
+    const at = readLocalsEnd(b);
+    return b[at] === 0x23 && b[at + 1] === state && b[at + 2] === 0x41 && b[at + 3] === 2 && b[at + 4] === 0x46;
   };
-  const [leaf, twice, rec, inner, main] = [2, 3, 4, 5, 6];
-  for (const f of [leaf, twice, rec, main]) assert.ok(checksAtEntry(body(f)), `function ${f} is entered from outside`);
-  assert.ok(!checksAtEntry(body(inner)), 'an internal function has no entry check');
+  const [leaf, twice, rec, inner, main] = [0, 1, 2, 3, 4];
+  for (const f of [leaf, twice]) assert.ok(checksAtEntry(bodies[f]!), `function ${f} is in the table`);
+  for (const f of [rec, inner, main]) assert.ok(!checksAtEntry(bodies[f]!), `function ${f} has no entry check`);
   for (const f of [leaf, twice, rec, inner, main]) {
-    const clone = body(f + 5 + 5);
-    assert.ok(clone.length > body(f).length, `function ${f}'s clone has the prologue and the dispatch`);
+    assert.ok(bodies[f + 10]!.length > bodies[f]!.length, `function ${f}'s clone has the prologue and the dispatch`);
   }
+  // The exports point at the wrappers, which catch the unwind tag (0x07 0x00: catch 0).
+  const exported = WebAssembly.Module.exports(new WebAssembly.Module(out)).map((e) => e.name);
+  assert.ok(exported.includes('main') && exported.includes('rec'));
+  for (const w of [15, 16]) assert.ok(bodies[w]!.includes(0x07), `wrapper ${w} catches`);
 });
 
 /** Where a body's expression starts (after its locals vector). */

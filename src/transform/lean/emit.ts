@@ -4,7 +4,9 @@
 // branch's depth recomputed from the construct it names (sites.ts found them), so the blocks added for
 // the dispatch, the fuel checks and the unwind frame never change where a branch goes. The shapes:
 // notes/lean.md "Body rewrite"; a function with a rewind clone (types.ts ClonePlan) gets two: the
-// normal body (no rewind prologue, no dispatch) and the clone (the full shape).
+// normal body (no rewind prologue, no dispatch) and the clone (the full shape). With an unwind tag
+// (RewritePlan.unwindTag) a call of the module's own code sits in a try and the epilogue throws: no state
+// check after such a call on the normal path.
 import { ByteReader, ByteWriter } from './bytes.js';
 import {
   BLOCK_EMPTY,
@@ -51,6 +53,9 @@ import type { Construct, Entry, Sites } from './sites.js';
 import { F32, F64, I32, I64, LeanUnsupported, type ModuleContext, type RewritePlan, type ValType } from './types.js';
 
 const OP_I32_GE_S = 0x4e;
+const OP_TRY = 0x06;
+const OP_CATCH = 0x07;
+const OP_THROW = 0x08;
 const OP_I32_EQ = 0x46;
 
 function fail(): never {
@@ -470,7 +475,8 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
           i32const(frameSize);
           w.u8(OP_I32_ADD);
           mem(OP_I32_STORE, 2, 0);
-          for (const t of s.results) zero(w, t);
+          if (plan.unwindTag !== undefined) w.u8(OP_THROW).u32(plan.unwindTag);
+          else for (const t of s.results) zero(w, t);
           w.u8(OP_END);
           return w.finish();
         }
@@ -508,6 +514,24 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
       case OP_CALL_INDIRECT: {
         const isEntry = s.callPos[callCursor] === pos;
         if (isEntry) reach(frame.seq!);
+        const tag = plan.unwindTag;
+        let caught = false;
+        if (isEntry && tag !== undefined) {
+          const r2 = new ByteReader(body, pos + 1);
+          const x = r2.u32();
+          if (op === OP_CALL_INDIRECT) {
+            // The table index waits in SCRATCH: the try's params are the call's own.
+            local(OP_LOCAL_SET, SCRATCH);
+            w.u8(OP_TRY).s32(x);
+            depth++;
+            local(OP_LOCAL_GET, SCRATCH);
+            caught = true;
+          } else if (x >= (plan.importedFunctions ?? Infinity)) {
+            w.u8(OP_TRY).s32(ctx.funcTypes[x]!);
+            depth++;
+            caught = true;
+          }
+        }
         const callee = isEntry ? viaClone.get(s.calls[callCursor]!) : undefined;
         if (callee !== undefined) {
           // Rewinding to this call ($rw still set): the callee's clone takes the rewind.
@@ -527,7 +551,14 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
           r.u32();
           w.bytes(body.subarray(pos, r.pos));
         }
-        if (isEntry) unwindCheck(s.calls[callCursor++]!.lo);
+        if (caught) {
+          // The callee threw the unwind tag, its frame saved: this one's next.
+          w.u8(OP_CATCH).u32(tag!);
+          i32const(s.calls[callCursor++]!.lo);
+          local(OP_LOCAL_SET, RESUME);
+          br(OP_BR, unwindLabel);
+          end();
+        } else if (isEntry) unwindCheck(s.calls[callCursor++]!.lo);
         break;
       }
       case OP_REF_FUNC:

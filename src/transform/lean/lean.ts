@@ -1,14 +1,17 @@
 // The lean unwinding transform (DESIGN.md §3, notes/lean.md): Asyncify's runtime protocol put into a
 // module on its raw bytes, without Binaryen. module.ts reads and writes the sections, analysis.ts decides
 // per function what can unwind and where fuel is checked, the body rewrite (body.ts) rewrites each body,
-// runtime.ts adds asyncify_*. A module it does not handle is LeanUnsupported: Binaryen's transform runs then.
+// runtime.ts adds asyncify_*. An unwind goes up the module's own frames as a wasm exception (one tag,
+// caught by each caller, which saves its frame and throws on), and an export's wrapper turns it back into
+// Asyncify's protocol: the export returns with the state unwinding. A module it does not handle is
+// LeanUnsupported: Binaryen's transform runs then.
 import { FUEL_EXPORT, GLOBAL_EXPORT_PREFIX } from '../../wasi/transformed.js';
 import { lookupTransform, resolveTransformOptions, type TransformHost, type TransformOptions } from '../cache.js';
 import { TransformError } from '../errors.js';
 import type { PreemptStats } from '../preempt.js';
 import { analyse, canonicalTypes } from './analysis.js';
 import { rewriteBody, scanBody } from './body.js';
-import { ByteReader, MalformedModule } from './bytes.js';
+import { ByteReader, ByteWriter, MalformedModule } from './bytes.js';
 import { EXTERN, readModule, writeModule, funcMap, SEC, type Export, type ModuleInfo, type NewGlobal } from './module.js';
 import { rewriteBodyCloned } from './rewrite.js';
 import { asyncifyRuntime, VOID } from './runtime.js';
@@ -34,10 +37,12 @@ const BODY: BodyEngine = { scanBody, rewriteBody, rewriteBodyCloned };
  */
 export const CLONE_MAX_BYTES = 2048;
 
-/** Whether each function (input indices) can be entered from outside: exported, the start function, in a table or a ref.func. */
+/**
+ * Whether each function (input indices) can be entered by a rewind from outside its callers' clones: the
+ * start function, in a table or a ref.func (an export is entered through its wrapper, exportWrapper).
+ */
 function enteredFromOutside(info: ModuleInfo): Uint8Array {
   const out = new Uint8Array(info.ctx.funcTypes.length);
-  for (const e of info.exports) if (e.kind === EXTERN.func) out[e.index] = 1;
   for (const f of info.tableFuncs) if (f < out.length) out[f] = 1;
   const start = info.sections.find((s) => s.id === SEC.start);
   if (start !== undefined) out[new ByteReader(info.bytes, start.payload, start.end).u32()] = 1;
@@ -135,6 +140,18 @@ export function transformLean(
   }
   const entered = enteredFromOutside(info);
   const cloneOf = (f: number): number => cloneIndex[f] ?? -1;
+  // An export that can unwind is called through a wrapper: it catches the unwind tag (Fiber sees the
+  // export return with the state unwinding, Asyncify's protocol) and takes a rewind into the clone.
+  const wrapperOf = new Map<number, number>();
+  const unwindTag = 0;
+  for (const e of info.exports) {
+    const f = e.index;
+    if (e.kind !== EXTERN.func || f < imports || a.canUnwind[f] !== 1 || wrapperOf.has(f)) continue;
+    const t = ctx.types[ctx.funcTypes[f]!]!;
+    if (t.results.length > 1) continue;
+    wrapperOf.set(f, funcsOut + functions.length);
+    functions.push({ type: ctx.funcTypes[f]!, body: exportWrapper(t, func(f), cloneOf(f), state, unwindTag) });
+  }
   const exports: Export[] = runtime.map((f, i) => ({ name: f.name, kind: EXTERN.func, index: funcsOut + i }));
   if (r.preempt) exports.push({ name: FUEL_EXPORT, kind: EXTERN.global, index: fuel });
   let exportedGlobals = 0;
@@ -146,7 +163,9 @@ export function transformLean(
   const taken = new Set(info.exports.map((e) => e.name));
   for (const e of exports) if (taken.has(e.name)) throw new LeanUnsupported(`a module that exports ${e.name} already`);
 
-  const base = { func, callUnwinds: (i: number) => a.canUnwind[i] === 1, indirectUnwinds: a.indirectUnwinds, fuelAtLoops: r.preempt, state, data, fuel, preempt, importedFunctions: info.funcImports.length };
+  // The tag only where some function can unwind (a module with none keeps its sections).
+  const tagged = a.canUnwind.some((u, f) => u === 1 && f >= imports);
+  const base = { ...(tagged ? { unwindTag } : {}), func, callUnwinds: (i: number) => a.canUnwind[i] === 1, indirectUnwinds: a.indirectUnwinds, fuelAtLoops: r.preempt, state, data, fuel, preempt, importedFunctions: info.funcImports.length };
   const plans: readonly RewritePlan[] = [{ ...base, fuelAtEntry: false }, { ...base, fuelAtEntry: true }];
   const planOf = (f: number): RewritePlan => {
     const plan = plans[a.cuts.has(f) ? 1 : 0]!;
@@ -159,6 +178,8 @@ export function transformLean(
     globals,
     functions,
     exports,
+    ...(tagged ? { tagType: typeOf(VOID) } : {}),
+    exportFunc: (f) => wrapperOf.get(f) ?? func(f),
     body: (i, b) => {
       const f = imports + i;
       // A function that cannot unwind keeps its bytes unless its calls' indices shift.
@@ -208,4 +229,39 @@ export function leanCached(bytes: Uint8Array, host: TransformHost, opts: Transfo
   const out = leanOrNull(bytes, opts);
   if (out !== null) host.cache.set(found.key, out.bytes);
   return { key: found.key, bytes: out?.bytes ?? null };
+}
+
+/**
+ * An export's wrapper (types.ts RewritePlan.unwindTag): calls the function (its clone when rewinding),
+ * and returns zeros when the unwind tag comes out of it, the state left unwinding for the caller to see.
+ */
+function exportWrapper(t: FuncType, target: number, clone: number, state: number, tag: number): Uint8Array {
+  const w = new ByteWriter(32 + t.params.length * 2).u8(0); // no locals
+  const bt = t.results[0] ?? 0x40;
+  const call = (f: number): void => {
+    for (let i = 0; i < t.params.length; i++) w.u8(0x20).u32(i);
+    w.u8(0x10).u32(f);
+  };
+  w.u8(0x06).u8(bt); // try
+  if (clone >= 0) {
+    w.u8(0x23).u32(state).u8(0x41).u8(2).u8(0x46).u8(0x04).u8(bt); // global.get $state; i32.const 2; i32.eq; if
+    call(clone);
+    w.u8(0x05); // else
+    call(target);
+    w.u8(0x0b);
+  } else {
+    call(target);
+  }
+  w.u8(0x07).u32(tag); // catch
+  for (const r of t.results) zeroValue(w, r);
+  w.u8(0x0b).u8(0x0b);
+  return w.finish();
+}
+
+function zeroValue(w: ByteWriter, t: number): void {
+  if (t === 0x7f) w.u8(0x41).u8(0);
+  else if (t === 0x7e) w.u8(0x42).u8(0);
+  else if (t === 0x7d) w.u8(0x43).bytes(new Uint8Array(4));
+  else if (t === 0x7c) w.u8(0x44).bytes(new Uint8Array(8));
+  else w.u8(0xd0).u8(t);
 }

@@ -9,7 +9,8 @@ import { LeanUnsupported, type FuncType, type ModuleContext, type ValType } from
 export const SEC = { custom: 0, type: 1, import: 2, function: 3, table: 4, memory: 5, global: 6, export: 7, start: 8, element: 9, code: 10, data: 11, datacount: 12 } as const;
 
 /** Where the non-custom sections go, by id: the binary format's order (datacount sits before code). */
-const RANK: Record<number, number> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 12: 10, 10: 11, 11: 12 };
+const RANK: Record<number, number> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 5.5, 6: 6, 7: 7, 8: 8, 9: 9, 12: 10, 10: 11, 11: 12 };
+const TAG_SECTION = 13;
 
 export const EXTERN = { func: 0, table: 1, memory: 2, global: 3 } as const;
 
@@ -65,7 +66,7 @@ function readSections(bytes: Uint8Array): Section[] {
     const size = r.u32();
     const payload = r.pos;
     r.take(size);
-    if (id !== SEC.custom && RANK[id] === undefined) throw new LeanUnsupported(id === 13 ? 'exception tags (the tag section)' : `section ${id}`);
+    if (id === TAG_SECTION || (id !== SEC.custom && RANK[id] === undefined)) throw new LeanUnsupported(id === 13 ? 'exception tags (the tag section)' : `section ${id}`);
     out.push({ id, start, payload, end: r.pos });
   }
   return out;
@@ -265,6 +266,10 @@ export interface Additions {
   /** Functions appended after the defined ones: their type index and body (locals and expression). */
   readonly functions: ReadonlyArray<{ readonly type: number; readonly body: Uint8Array }>;
   readonly exports: readonly Export[];
+  /** A tag of this type index added as tag 0 (the module has none: readModule refuses a tag section). */
+  readonly tagType?: number;
+  /** Where an input export of a function points in the output (default: the function's output index). */
+  readonly exportFunc?: (index: number) => number;
   /** The new body of the i-th defined function (input body bytes given), or null to keep it as it is. */
   readonly body: (i: number, body: Uint8Array) => Uint8Array | null;
 }
@@ -296,7 +301,8 @@ export function writeModule(info: ModuleInfo, add: Additions): Uint8Array<ArrayB
   const bytes = info.bytes;
   const func = funcMap(info, add.preemptImport !== null);
   const shifted = add.preemptImport !== null;
-  const changed = add.types.length + add.globals.length + add.functions.length + add.exports.length > 0 || shifted;
+  const changed = add.types.length + add.globals.length + add.functions.length + add.exports.length > 0 || shifted || add.tagType !== undefined;
+  const exportFunc = add.exportFunc ?? func;
   const out = new Pieces();
   out.push(bytes.subarray(0, 8));
   const section = (id: number, payload: Pieces | Uint8Array): void => {
@@ -348,12 +354,16 @@ export function writeModule(info: ModuleInfo, add: Additions): Uint8Array<ArrayB
         section(id, globalSection(info, s, add, func));
         return;
       case SEC.export:
-        if (add.exports.length === 0 && (!shifted || s === undefined)) break;
+        if (add.exports.length === 0 && (!shifted || s === undefined) && add.exportFunc === undefined) break;
         section(id, appended(undefined, info.exports.length + add.exports.length, (w) => {
-          for (const e of [...info.exports.map((e) => (e.kind === EXTERN.func ? { ...e, index: func(e.index) } : e)), ...add.exports]) {
+          for (const e of [...info.exports.map((e) => (e.kind === EXTERN.func ? { ...e, index: exportFunc(e.index) } : e)), ...add.exports]) {
             w.name(e.name).u8(e.kind).u32(e.index);
           }
         }).finish());
+        return;
+      case TAG_SECTION:
+        if (add.tagType === undefined) break;
+        section(id, new ByteWriter(8).u32(1).u8(0).u32(add.tagType).finish());
         return;
       case SEC.start:
         if (!shifted || s === undefined) break;
@@ -374,7 +384,7 @@ export function writeModule(info: ModuleInfo, add: Additions): Uint8Array<ArrayB
     }
     if (s !== undefined) out.push(bytes.subarray(s.start, s.end));
   };
-  const needed = [SEC.type, SEC.import, SEC.function, SEC.global, SEC.export, SEC.code];
+  const needed = [SEC.type, SEC.import, SEC.function, ...(add.tagType !== undefined ? [TAG_SECTION] : []), SEC.global, SEC.export, SEC.code];
   const flushBefore = (rank: number): void => {
     for (const id of needed) if (RANK[id]! < rank && !emitted.has(id)) emit(id, undefined);
   };

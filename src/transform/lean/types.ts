@@ -74,6 +74,15 @@ export interface RewritePlan {
    * a call passes it need not be. Absent: every callee is taken for an import.
    */
   readonly importedFunctions?: number;
+  /**
+   * The tag an unwind throws (wasm exception handling): the unwind epilogue throws it once the frame is
+   * saved, and each unwinding call of the module's own functions (direct or call_indirect) sits in a
+   * `try` that catches it, so the normal path has no state check after those calls (an import's call
+   * keeps it: the import returns, having started the unwind). Absent: every unwinding call is followed by
+   * a state check and the epilogue returns zeros. Whoever calls in from outside must catch it (lean.ts's
+   * export wrappers).
+   */
+  readonly unwindTag?: number;
   /** Which functions have a rewind clone, and whether this one is entered from outside; absent: none has one. */
   readonly clones?: ClonePlan;
 }
@@ -82,16 +91,16 @@ export interface RewritePlan {
  * Rewind clones: a function that can unwind may get a second body, its rewind clone, which is the full
  * shape (rewind prologue, dispatch, then the function's code), while its own body keeps only what the
  * normal path needs (fuel checks, the state check after each unwinding call, the unwind epilogue). A
- * rewind enters a function with a clone through the clone: a rewinding caller calls it instead, and a
- * function a rewind can enter from outside (an export, the start function, a table's) checks the state
- * once at entry and calls its clone when rewinding.
+ * rewind enters a function with a clone through the clone: a rewinding caller calls it instead, an
+ * export's wrapper (lean.ts) calls it when rewinding, and a function a call_indirect or the start can
+ * enter checks the state once at entry and calls its clone when rewinding.
  */
 export interface ClonePlan {
   /** The output index of input function i's rewind clone, or -1 when it has none (its body has the full shape). */
   readonly cloneOf: (index: number) => number;
   /** The output index of this function's own clone (-1: none; then it is emitted in the full shape only). */
   readonly self: number;
-  /** This function is entered from outside (exported, the start function, in a table or taken by ref.func). */
+  /** This function can be entered other than by a direct call or its export's wrapper (the start function, in a table, taken by ref.func). */
   readonly entered: boolean;
 }
 
