@@ -12,11 +12,16 @@ import { Exit, FakeWasi, guestBytes, runRaw, transformedGuest } from './testing/
 
 /**
  * The engines under test: binaryen.js (what every other engine is checked against) and the lean
- * transform called directly, so a module it refused would fail here instead of passing through Binaryen.
+ * transform (both its ways to unwind) called directly, so a module it refused would fail here instead of passing through Binaryen.
  */
 const ENGINES: ReadonlyArray<{ name: string; module: (guest: string) => WebAssembly.Module }> = [
   { name: 'binaryen.js', module: (guest) => transformedGuest(guest, { engine: `binaryen-${BINARYEN_VERSION}` }) },
   { name: 'lean', module: (guest) => new WebAssembly.Module(transformLean(guestBytes(guest), {}, leanBody).bytes) },
+  // As a module past lean.ts's EXCEPTION_UNWIND_MAX_BYTES is transformed: state checks after every call.
+  {
+    name: 'lean, unwinding by state checks',
+    module: (guest) => new WebAssembly.Module(transformLean(guestBytes(guest), {}, leanBody, { exceptionUnwindMaxBytes: 0 }).bytes),
+  },
 ];
 
 const CASES: ReadonlyArray<{ guest: string; args: string[] }> = [

@@ -35,16 +35,17 @@ const opts = { importModule: 'wasi_snapshot_preview1' };
 test('rewind clones: a rewind entering through an export, a call_indirect and a recursion rewinds to the same call and finishes as the plain run', () => {
   const bytes = wat(MODULE);
   const ref = runReference(new WebAssembly.Module(bytes), 'main', 4, opts);
-  for (const max of [Infinity, 0, 40]) {
-    // All cloned, none (the full shape alone), and a mix (the small ones cloned, $rec and $main not).
-    const out = transformLean(bytes, {}, undefined, max).bytes;
+  for (const [max, exceptions] of [[Infinity, true], [0, true], [40, true], [Infinity, false], [0, false], [40, false]] as const) {
+    // All cloned, none (the full shape alone), and a mix (the small ones cloned, $rec and $main not);
+    // an unwind by exception (a module this small) and by state checks (as a big one).
+    const out = transformLean(bytes, {}, undefined, { cloneMaxBytes: max, exceptionUnwindMaxBytes: exceptions ? Infinity : 0 }).bytes;
     assert.ok(WebAssembly.validate(out), `clones up to ${max} bytes`);
     const m = new WebAssembly.Module(out);
     for (const fuel of [undefined, 1, 2, 3]) {
       for (const entry of ['main', 'rec']) {
         const want = entry === 'main' ? ref : runReference(new WebAssembly.Module(bytes), 'rec', 4, opts);
         const run = runUnwinding(m, entry, 4, { ...opts, ...(fuel === undefined ? {} : { fuel }) });
-        assert.equal(run.result, want.result, `${entry}, fuel ${fuel}, clones up to ${max}`);
+        assert.equal(run.result, want.result, `${entry}, fuel ${fuel}, clones up to ${max}, exceptions ${exceptions}`);
         assert.deepEqual(run.calls, want.calls);
         assert.equal(run.unwinds, want.calls.length + run.preempts);
         if (fuel === 1) assert.ok(run.preempts > 10, `${run.preempts} preemptions`);

@@ -38,8 +38,25 @@ const BODY: BodyEngine = { scanBody, rewriteBody, rewriteBodyCloned };
 export const CLONE_MAX_BYTES = 2048;
 
 /**
+ * The largest module whose unwind goes up its frames as a wasm exception (types.ts RewritePlan.unwindTag)
+ * rather than by a state check after each call: host/guesttier.ts starts modules up to this size at
+ * TurboFan, where a try around a call costs the normal path nothing (spin's fib 1.26-1.29 -> 1.18-1.21x
+ * raw). Liftoff pays for each try: a warm yosys pod (Liftoff alone) took 4.8% more wall time, SQLite's
+ * (Liftoff, then tiered up) 12% more user CPU. Bigger modules keep the state checks.
+ */
+export const EXCEPTION_UNWIND_MAX_BYTES = 512 * 1024;
+
+/** Where the transform draws its size lines (tests move them). */
+export interface LeanTuning {
+  /** CLONE_MAX_BYTES */
+  cloneMaxBytes?: number;
+  /** EXCEPTION_UNWIND_MAX_BYTES */
+  exceptionUnwindMaxBytes?: number;
+}
+
+/**
  * Whether each function (input indices) can be entered by a rewind from outside its callers' clones: the
- * start function, in a table or a ref.func (an export is entered through its wrapper, exportWrapper).
+ * start function, in a table or a ref.func (and an export, when it has no wrapper: see below).
  */
 function enteredFromOutside(info: ModuleInfo): Uint8Array {
   const out = new Uint8Array(info.ctx.funcTypes.length);
@@ -70,7 +87,7 @@ export function transformLean(
   bytes: Uint8Array,
   opts: TransformOptions = {},
   body: BodyEngine = BODY,
-  cloneMaxBytes: number = CLONE_MAX_BYTES,
+  tuning: LeanTuning = {},
 ): { bytes: Uint8Array<ArrayBuffer>; report: LeanReport } {
   const r = resolveTransformOptions(opts);
   if (!r.asyncify) throw new LeanUnsupported('the fuel checks without Asyncify');
@@ -123,6 +140,7 @@ export function transformLean(
 
   const runtime = asyncifyRuntime({ state, data });
   const functions: Array<{ type: number; body: Uint8Array }> = runtime.map((f) => ({ type: typeOf(f.type), body: f.body }));
+  const cloneMaxBytes = tuning.cloneMaxBytes ?? CLONE_MAX_BYTES;
   // Rewind clones, after the runtime: one for every function that can unwind and is at most
   // cloneMaxBytes (its body is filled when the code section reaches the function).
   const cloneIndex = new Int32Array(ctx.funcTypes.length).fill(-1);
@@ -142,10 +160,16 @@ export function transformLean(
   const cloneOf = (f: number): number => cloneIndex[f] ?? -1;
   // An export that can unwind is called through a wrapper: it catches the unwind tag (Fiber sees the
   // export return with the state unwinding, Asyncify's protocol) and takes a rewind into the clone.
+  // The tag only where some function can unwind (a module with none keeps its sections), in a module
+  // small enough to start at TurboFan (EXCEPTION_UNWIND_MAX_BYTES).
+  const tagged = bytes.length <= (tuning.exceptionUnwindMaxBytes ?? EXCEPTION_UNWIND_MAX_BYTES) && a.canUnwind.some((u, f) => u === 1 && f >= imports);
+  // Without wrappers (no tag) an export is entered as a table's function is: by its entry check.
+  if (!tagged) for (const e of info.exports) if (e.kind === EXTERN.func) entered[e.index] = 1;
   const wrapperOf = new Map<number, number>();
   const unwindTag = 0;
   for (const e of info.exports) {
     const f = e.index;
+    if (!tagged) break;
     if (e.kind !== EXTERN.func || f < imports || a.canUnwind[f] !== 1 || wrapperOf.has(f)) continue;
     const t = ctx.types[ctx.funcTypes[f]!]!;
     if (t.results.length > 1) continue;
@@ -163,8 +187,6 @@ export function transformLean(
   const taken = new Set(info.exports.map((e) => e.name));
   for (const e of exports) if (taken.has(e.name)) throw new LeanUnsupported(`a module that exports ${e.name} already`);
 
-  // The tag only where some function can unwind (a module with none keeps its sections).
-  const tagged = a.canUnwind.some((u, f) => u === 1 && f >= imports);
   const base = { ...(tagged ? { unwindTag } : {}), func, callUnwinds: (i: number) => a.canUnwind[i] === 1, indirectUnwinds: a.indirectUnwinds, fuelAtLoops: r.preempt, state, data, fuel, preempt, importedFunctions: info.funcImports.length };
   const plans: readonly RewritePlan[] = [{ ...base, fuelAtEntry: false }, { ...base, fuelAtEntry: true }];
   const planOf = (f: number): RewritePlan => {
