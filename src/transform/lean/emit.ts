@@ -572,7 +572,8 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
   throw new Error("lean rewrite: the body's end was not marked");
 }
 
-function zero(w: ByteWriter, t: ValType): void {
+/** The zero of a value type, as a constant instruction. */
+export function zero(w: ByteWriter, t: ValType): void {
   if (t === I32) w.u8(OP_I32_CONST).u8(0);
   else if (t === I64) w.u8(OP_I64_CONST).u8(0);
   else if (t === F32) w.u8(OP_F32_CONST).bytes(new Uint8Array(4));

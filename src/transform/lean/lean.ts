@@ -14,6 +14,7 @@ import { rewriteBody, scanBody } from './body.js';
 import { ByteReader, ByteWriter, MalformedModule } from './bytes.js';
 import { EXTERN, readModule, writeModule, funcMap, SEC, type Export, type ModuleInfo, type NewGlobal } from './module.js';
 import { rewriteBodyCloned } from './rewrite.js';
+import { zero } from './emit.js';
 import { asyncifyRuntime, VOID } from './runtime.js';
 import { I32, LeanUnsupported, type BodyScan, type FuncType, type ModuleContext, type RewritePlan } from './types.js';
 
@@ -279,15 +280,7 @@ function exportWrapper(t: FuncType, target: number, clone: number, state: number
     call(target);
   }
   w.u8(0x07).u32(tag); // catch
-  for (const r of t.results) zeroValue(w, r);
+  for (const r of t.results) zero(w, r);
   w.u8(0x0b).u8(0x0b);
   return w.finish();
-}
-
-function zeroValue(w: ByteWriter, t: number): void {
-  if (t === 0x7f) w.u8(0x41).u8(0);
-  else if (t === 0x7e) w.u8(0x42).u8(0);
-  else if (t === 0x7d) w.u8(0x43).bytes(new Uint8Array(4));
-  else if (t === 0x7c) w.u8(0x44).bytes(new Uint8Array(8));
-  else w.u8(0xd0).u8(t);
 }
