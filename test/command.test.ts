@@ -18,11 +18,16 @@ function command(args: string[], env: NodeJS.ProcessEnv = process.env): RunResul
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('bin/amber starts from the snapshot, and means what node bin/amber.js means', (t) => {
-  const dir = scratch('command', t);
-  const root = join(dir, 'root');
+/** A state root to be and a pod of one hello container, both in dir. */
+function helloPod(dir: string): { root: string; pod: string } {
   const pod = join(dir, 'pod.yaml');
   writeFileSync(pod, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'hi' }, spec: { containers: [{ name: 'hi', image: guest('hello'), args: ['x'] }] } }));
+  return { root: join(dir, 'root'), pod };
+}
+
+test('bin/amber starts from the snapshot, and means what node bin/amber.js means', (t) => {
+  const dir = scratch('command', t);
+  const { root, pod } = helloPod(dir);
   const lines = [
     ['do', '--', guest('hello'), 'a', '--root', 'b'],
     ['do', guest('hello'), '--exit', '14'],
@@ -49,9 +54,7 @@ test('bin/amber starts from the snapshot, and means what node bin/amber.js means
 
 test("a foreground pod runs again from the command's snapshot built with its stack flags, with the same output", (t) => {
   const dir = scratch('command-pod', t);
-  const root = join(dir, 'root');
-  const pod = join(dir, 'pod.yaml');
-  writeFileSync(pod, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'hi' }, spec: { containers: [{ name: 'hi', image: guest('hello'), args: ['x'] }] } }));
+  const { root, pod } = helloPod(dir);
   // node bin/amber.js (no snapshot) re-executes itself; the process it starts logs where it started from.
   const log = join(dir, 'pod.log');
   const r = amber(['--root', root, '--debug-log', log, '--log-level', 'debug', 'pod', 'run', '--name', 'a', pod]);
@@ -67,9 +70,7 @@ test("a foreground pod runs again from the command's snapshot built with its sta
 
 test('bin/amber starts a plain foreground pod run as the process that runs it: from the snapshot with the stack, no re-execution', (t) => {
   const dir = scratch('command-podrun', t);
-  const root = join(dir, 'root');
-  const pod = join(dir, 'pod.yaml');
-  writeFileSync(pod, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'hi' }, spec: { containers: [{ name: 'hi', image: guest('hello'), args: ['x'] }] } }));
+  const { root, pod } = helloPod(dir);
   const log = join(dir, 'pod.log');
   const r = command(['--root', root, '--debug-log', log, '--log-level', 'debug', 'pod', 'run', pod]);
   assert.equal(r.code, 0, r.stderr);
