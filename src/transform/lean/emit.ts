@@ -16,6 +16,7 @@ import {
   OP_BR_TABLE,
   OP_CALL,
   OP_CALL_INDIRECT,
+  OP_CATCH,
   OP_ELSE,
   OP_END,
   OP_F32_CONST,
@@ -28,7 +29,9 @@ import {
   OP_GLOBAL_SET,
   OP_I32_ADD,
   OP_I32_CONST,
+  OP_I32_EQ,
   OP_I32_EQZ,
+  OP_I32_GE_S,
   OP_I32_GT_U,
   OP_I32_LE_U,
   OP_I32_LOAD,
@@ -46,17 +49,14 @@ import {
   OP_REF_FUNC,
   OP_REF_NULL,
   OP_RETURN,
+  OP_THROW,
+  OP_TRY,
   OP_UNREACHABLE,
 } from './opcodes.js';
 import { readBlockType } from './decode.js';
 import type { Construct, Entry, Sites } from './sites.js';
 import { F32, F64, I32, I64, LeanUnsupported, type ModuleContext, type RewritePlan, type ValType } from './types.js';
 
-const OP_I32_GE_S = 0x4e;
-const OP_TRY = 0x06;
-const OP_CATCH = 0x07;
-const OP_THROW = 0x08;
-const OP_I32_EQ = 0x46;
 
 function fail(): never {
   throw new Error('lean rewrite: a function entered from outside without a clone has no normal shape');

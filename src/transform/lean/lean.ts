@@ -15,6 +15,7 @@ import { ByteReader, ByteWriter, MalformedModule } from './bytes.js';
 import { EXTERN, readModule, writeModule, funcMap, SEC, type Export, type ModuleInfo, type NewGlobal } from './module.js';
 import { rewriteBodyCloned } from './rewrite.js';
 import { zero } from './emit.js';
+import { BLOCK_EMPTY, OP_CALL, OP_CATCH, OP_ELSE, OP_END, OP_GLOBAL_GET, OP_I32_CONST, OP_I32_EQ, OP_IF, OP_LOCAL_GET, OP_TRY } from './opcodes.js';
 import { asyncifyRuntime, VOID } from './runtime.js';
 import { I32, LeanUnsupported, type BodyScan, type FuncType, type ModuleContext, type RewritePlan } from './types.js';
 
@@ -264,23 +265,23 @@ export function leanCached(bytes: Uint8Array, host: TransformHost, opts: Transfo
  */
 function exportWrapper(t: FuncType, target: number, clone: number, state: number, tag: number): Uint8Array {
   const w = new ByteWriter(32 + t.params.length * 2).u8(0); // no locals
-  const bt = t.results[0] ?? 0x40;
+  const bt = t.results[0] ?? BLOCK_EMPTY;
   const call = (f: number): void => {
-    for (let i = 0; i < t.params.length; i++) w.u8(0x20).u32(i);
-    w.u8(0x10).u32(f);
+    for (let i = 0; i < t.params.length; i++) w.u8(OP_LOCAL_GET).u32(i);
+    w.u8(OP_CALL).u32(f);
   };
-  w.u8(0x06).u8(bt); // try
+  w.u8(OP_TRY).u8(bt);
   if (clone >= 0) {
-    w.u8(0x23).u32(state).u8(0x41).u8(2).u8(0x46).u8(0x04).u8(bt); // global.get $state; i32.const 2; i32.eq; if
+    w.u8(OP_GLOBAL_GET).u32(state).u8(OP_I32_CONST).u8(2).u8(OP_I32_EQ).u8(OP_IF).u8(bt); // rewinding?
     call(clone);
-    w.u8(0x05); // else
+    w.u8(OP_ELSE);
     call(target);
-    w.u8(0x0b);
+    w.u8(OP_END);
   } else {
     call(target);
   }
-  w.u8(0x07).u32(tag); // catch
+  w.u8(OP_CATCH).u32(tag);
   for (const r of t.results) zero(w, r);
-  w.u8(0x0b).u8(0x0b);
+  w.u8(OP_END).u8(OP_END);
   return w.finish();
 }
