@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 const SETTLED_NS = 2_000_000_000n;
 
 /** What a memo is of: its entries' names differ by it. */
-export type MemoKind = 'sha256' | 'wasm-opt-version';
+export type MemoKind = 'sha256' | 'wasm-opt-version' | 'validated';
 
 /** The identity and times a remembered value holds for. */
 function identity(s: BigIntStats): string {
@@ -36,9 +36,12 @@ export function statForMemo(path: string): BigIntStats | null {
   }
 }
 
-/** The value of kind recorded in dir for the file at path, if the file is as it was read; else null. */
-export function remembered(dir: string, kind: MemoKind, path: string): string | null {
-  const s = statForMemo(path);
+/**
+ * The value of kind recorded in dir for the file at path, if the file is as it was read; else null. Given
+ * the stat a caller took before it read the file, that is the identity checked.
+ */
+export function remembered(dir: string, kind: MemoKind, path: string, before?: BigIntStats | null): string | null {
+  const s = before === undefined ? statForMemo(path) : before;
   if (s === null) return null;
   try {
     const e = JSON.parse(readFileSync(entryPath(dir, kind, path), 'utf8')) as { file?: unknown; value?: unknown };

@@ -1,12 +1,12 @@
 // How the host picks its transform engine (AMBER_TRANSFORM) and that each engine has keys of its own.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { transformKey, transformVersion } from '../transform/cache.js';
 import { transformLean } from '../transform/lean/lean.js';
-import { compileForPod, DirTransformCache, hostTransform, InvalidModuleError, sha256Hex } from './modulecache.js';
+import { compileForPod, DirTransformCache, hostTransform, InvalidModuleError, prepareModule, sha256Hex } from './modulecache.js';
 import { runTransformJob } from './transformjob.js';
 
 test('the lean engine is the default; AMBER_TRANSFORM=binaryen picks Binaryen; anything else is refused in one line', () => {
@@ -86,6 +86,29 @@ test('the module cache stores only modules that validate: a pod compiles them la
     const hello = new Uint8Array(readFileSync(new URL('../../guests/hello.wasm', import.meta.url)));
     cache.set('good', hello);
     assert.equal(cache.has('good'), true);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a cached module damaged after it was stored is a miss, and the next prepare transforms and stores it again', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'amber-cache-damaged-'));
+  try {
+    const cache = new DirTransformCache(dir);
+    const hello = new Uint8Array(readFileSync(new URL('../../guests/hello.wasm', import.meta.url)));
+    cache.set('k', hello);
+    assert.deepEqual(new Uint8Array(cache.get('k') ?? []), hello);
+    writeFileSync(join(dir, 'k.wasm'), TYPE_ERROR);
+    assert.equal(cache.get('k'), undefined);
+
+    const first = await prepareModule(hello, dir);
+    const stored = readdirSync(dir).filter((f) => f.endsWith('.wasm'));
+    assert.equal(stored.length, 2);
+    const key = stored.find((f) => f !== 'k.wasm') ?? '';
+    writeFileSync(join(dir, key), TYPE_ERROR);
+    const again = await prepareModule(hello, dir);
+    assert.equal(again.hash, first.hash);
+    assert.equal(WebAssembly.validate(readFileSync(join(dir, key))), true);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
