@@ -1,5 +1,6 @@
 // WASI preview-1 (`wasi_snapshot_preview1`) constants and struct layouts, from the witx definitions
 // (phases/snapshot/witx/typenames.witx). Offsets are byte offsets in guest memory, little-endian.
+import type { FileType } from './stat.js';
 
 export const FILETYPE_UNKNOWN = 0;
 export const FILETYPE_BLOCK_DEVICE = 1;
@@ -99,6 +100,19 @@ export const RIGHTS_DIRECTORY_BASE =
   RIGHTS_FD_FILESTAT_GET | RIGHTS_FD_FILESTAT_SET_TIMES | RIGHTS_PATH_SYMLINK |
   RIGHTS_PATH_REMOVE_DIRECTORY | RIGHTS_PATH_UNLINK_FILE | RIGHTS_POLL_FD_READWRITE;
 export const RIGHTS_DIRECTORY_INHERITING = RIGHTS_DIRECTORY_BASE | RIGHTS_FILE_BASE;
+
+/** WASI's filetype for the kernel's file type (a FIFO has none of its own). */
+export function wasiFiletype(t: FileType): number {
+  switch (t) {
+    case 'reg': return FILETYPE_REGULAR_FILE;
+    case 'dir': return FILETYPE_DIRECTORY;
+    case 'symlink': return FILETYPE_SYMBOLIC_LINK;
+    case 'chr': return FILETYPE_CHARACTER_DEVICE;
+    case 'blk': return FILETYPE_BLOCK_DEVICE;
+    case 'sock': return FILETYPE_SOCKET_STREAM;
+    case 'fifo': return FILETYPE_UNKNOWN;
+  }
+}
 
 /** struct sizes and field offsets */
 export const IOVEC_SIZE = 8;

@@ -21,6 +21,7 @@ import { O_ACCMODE, O_CREAT, O_DSYNC, O_EXCL, O_RDWR, O_SYNC, O_WRONLY } from '.
 import { modeOfType, S_IFMT, type FileType } from '../abi/stat.js';
 import { KernelError } from '../base/error.js';
 import type { HostAttr, HostDirectoryAccess, HostFd, HostStat, HostTime } from '../fsimpl/hostdir/host.js';
+import { WasiStat } from './wasistat.js';
 import type { WorkingDirectoryLease } from './workdir.js';
 
 const C = fs.constants;
@@ -118,6 +119,7 @@ export class NodeHostDirectory implements HostDirectoryAccess {
   /** The host path each open directory descriptor was opened at, for stillNames only (a hint). */
   readonly #dirPaths = new Map<HostFd, string>();
   readonly #cwd: WorkingDirectoryLease | null;
+  readonly #wasiStat = new WasiStat();
 
   /**
    * hostPath is the directory to show; symlinks in it are followed once, when the root is opened.
@@ -386,6 +388,10 @@ export class NodeHostDirectory implements HostDirectoryAccess {
     }
   }
 
+  filestat(fd: HostFd): Uint8Array | null {
+    return this.#wasiStat.filestat(fd);
+  }
+
   chmod(fd: HostFd, perm: number): void {
     // Through the magic link, so it works on O_PATH handles too (fchmod does not).
     try {
@@ -447,6 +453,7 @@ export class NodeHostDirectory implements HostDirectoryAccess {
 
   close(fd: HostFd): void {
     this.#dirPaths.delete(fd);
+    this.#wasiStat.forget(fd);
     this.#cwd?.closed(fd);
     try {
       fs.closeSync(fd);

@@ -39,6 +39,15 @@ export abstract class Inode {
   abstract stat(): Stat;
 
   /**
+   * Optional, a cheaper stat() for a caller that needs only WASI's filestat fields (fstat of a
+   * descriptor): the 64 bytes of WASI preview 1's filestat (abi/wasi.ts FILESTAT_*) as stat() would give
+   * them now, in a view valid until the filesystem is next called. null: call stat().
+   */
+  filestat(): Uint8Array | null {
+    return null;
+  }
+
+  /**
    * Changes attributes; a size change on a non-regular file is EINVAL (EISDIR for a directory).
    * `byPath`: the caller named the object by a path it walked just now (chmod, utimensat, truncate by
    * path), so a filesystem that revalidates names may act through the name, as a path-based call acts on

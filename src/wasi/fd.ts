@@ -7,7 +7,7 @@ import * as W from '../abi/wasi.js';
 import { KernelError } from '../base/error.js';
 import { GuestMemory } from './memory.js';
 import type { FdEntry } from '../kernel/fdtable.js';
-import { fdWith, filetypeOf, u64Arg, writeFilestat, type Sys } from './sys.js';
+import { fdWith, u64Arg, writeFilestat, type Sys } from './sys.js';
 
 /** One read(2) or write(2) on an open file description, moving as many bytes of buf as it can. */
 type Transfer = (file: FdEntry['file'], buf: Uint8Array) => number;
@@ -159,7 +159,7 @@ export function fd_fdstat_get(sys: Sys, fd: number, buf: number): number {
   const mem = sys.mem;
   mem.check(buf, W.FDSTAT_SIZE);
   mem.bytes(buf, W.FDSTAT_SIZE).fill(0);
-  mem.setU8(buf, filetypeOf(e.file.inode.type));
+  mem.setU8(buf, W.wasiFiletype(e.file.inode.type));
   mem.setU16(buf + W.FDSTAT_FLAGS, fdflagsOf(e.file.statusFlags));
   mem.setU64(buf + W.FDSTAT_RIGHTS_BASE, e.rightsBase);
   mem.setU64(buf + W.FDSTAT_RIGHTS_INHERITING, e.rightsInheriting);
@@ -192,7 +192,9 @@ export function fd_fdstat_set_rights(sys: Sys, fd: number, base: bigint, inherit
 
 export function fd_filestat_get(sys: Sys, fd: number, buf: number): number {
   const file = fdWith(sys, fd, W.RIGHTS_FD_FILESTAT_GET).file;
-  writeFilestat(sys.mem, buf, file.stat());
+  const raw = file.inode.filestat();
+  if (raw !== null) sys.mem.write(buf, raw);
+  else writeFilestat(sys.mem, buf, file.stat());
   return 0;
 }
 
@@ -242,7 +244,7 @@ export function fd_readdir(sys: Sys, fd: number, buf: number, bufLen: number, co
     hv.setBigUint64(0, BigInt(e.next), true);
     hv.setBigUint64(W.DIRENT_INO, BigInt(e.ino), true);
     hv.setUint32(W.DIRENT_NAMLEN, name.length, true);
-    hv.setUint32(W.DIRENT_TYPE, filetypeOf(e.type), true);
+    hv.setUint32(W.DIRENT_TYPE, W.wasiFiletype(e.type), true);
     const h = Math.min(W.DIRENT_SIZE, bufLen - used);
     out.set(header.subarray(0, h), used);
     used += h;

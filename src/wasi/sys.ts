@@ -75,24 +75,12 @@ export function flagsArg(v: number, mask: number): number {
   return v;
 }
 
-export function filetypeOf(t: FileType): number {
-  switch (t) {
-    case 'reg': return W.FILETYPE_REGULAR_FILE;
-    case 'dir': return W.FILETYPE_DIRECTORY;
-    case 'symlink': return W.FILETYPE_SYMBOLIC_LINK;
-    case 'chr': return W.FILETYPE_CHARACTER_DEVICE;
-    case 'blk': return W.FILETYPE_BLOCK_DEVICE;
-    case 'sock': return W.FILETYPE_SOCKET_STREAM;
-    case 'fifo': return W.FILETYPE_UNKNOWN;
-  }
-}
-
 /** Writes a filestat struct at ptr. */
 export function writeFilestat(mem: GuestMemory, ptr: number, st: Stat): void {
   mem.check(ptr, W.FILESTAT_SIZE);
   mem.setU64(ptr, st.dev);
   mem.setU64(ptr + W.FILESTAT_INO, st.ino);
-  mem.setU8(ptr + W.FILESTAT_FILETYPE, filetypeOf(st.type));
+  mem.setU8(ptr + W.FILESTAT_FILETYPE, W.wasiFiletype(st.type));
   mem.setU64(ptr + W.FILESTAT_NLINK, st.nlink);
   mem.setU64(ptr + W.FILESTAT_SIZE_FIELD, st.size);
   mem.setU64(ptr + W.FILESTAT_ATIM, st.atimeNs);

@@ -86,6 +86,13 @@ export interface HostDirectoryAccess {
   reopen(fd: HostFd, flags: number): HostFd;
   attr(fd: HostFd): HostAttr;
   stat(fd: HostFd): HostStat;
+  /**
+   * Optional, a cheaper stat(fd) for a caller that needs only what WASI's filestat holds: the 64 bytes of
+   * one (abi/wasi.ts FILESTAT_*: the host's dev, ino, filetype, nlink, size and times), in a view valid
+   * until the next host call, which the caller may change; taken from the host during this call. null
+   * when the implementation has no cheaper way just now (the caller then calls stat()).
+   */
+  filestat?(fd: HostFd): Uint8Array | null;
   chmod(fd: HostFd, perm: number): void;
   setTimes(fd: HostFd, atime: HostTime, mtime: HostTime): void;
   /** Open files only (not O_PATH handles, not directories). */

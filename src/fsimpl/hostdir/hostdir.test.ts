@@ -10,6 +10,7 @@ import {
   EACCES, EEXIST, EISDIR, ELOOP, ENOTCAPABLE, ENOTEMPTY, ENXIO, EROFS, ESTALE, EXDEV, errnoNames,
 } from '../../abi/errno.js';
 import { O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../../abi/open.js';
+import { FILETYPE_DIRECTORY, wasiFiletype } from '../../abi/wasi.js';
 import { thrownErrno } from '../../base/testing/errno.js';
 import { NodeHostDirectory } from '../../host/hostdir.js';
 import { WorkingDirectoryLease } from '../../host/workdir.js';
@@ -312,6 +313,54 @@ test('setStat changes the host: mode, size, times', (t) => {
   // O_TRUNC on open.
   writeAll(w, w.root, '/data/hello.txt', 'x', O_WRONLY | O_TRUNC);
   assert.equal(nfs.readFileSync(p, 'utf8'), 'x');
+});
+
+/** The fields of WASI filestat bytes, named as Stat names them (type as WASI's filetype). */
+function filestatFields(b: Uint8Array): Record<string, bigint | number> {
+  const v = new DataView(b.buffer, b.byteOffset, 64);
+  const n = (off: number): number => Number(v.getBigUint64(off, true));
+  return { dev: n(0), ino: n(8), type: v.getUint8(16), nlink: n(24), size: n(32), atimeNs: v.getBigUint64(40, true), mtimeNs: v.getBigUint64(48, true), ctimeNs: v.getBigUint64(56, true) };
+}
+
+/** stat()'s fields that WASI's filestat carries, in filestatFields' shape. */
+function statFields(f: FileDescription): Record<string, bigint | number> {
+  const s = f.stat();
+  return { dev: s.dev, ino: s.ino, type: wasiFiletype(s.type), nlink: s.nlink, size: s.size, atimeNs: s.atimeNs, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs };
+}
+
+/** f's filestat once the host answers it (after a few calls: host/wasistat.ts), checked against stat() at each call. */
+function filestatOf(f: FileDescription): Record<string, bigint | number> {
+  for (let i = 0; i < 64; i++) {
+    const b = f.inode.filestat();
+    if (b !== null) {
+      const got = filestatFields(b);
+      assert.deepEqual(got, statFields(f));
+      return got;
+    }
+  }
+  assert.fail('the host never answered filestat');
+}
+
+test("an open file's filestat is stat()'s: the guest's dev and times, and every change the host made", (t) => {
+  const w = world(t);
+  const p = join(w.shared, 'hello.txt');
+  const f = open(w, w.data, 'hello.txt', O_RDWR);
+  t.after(() => f.decRef());
+  const first = filestatOf(f);
+  assert.deepEqual([first.dev, first.ino, first.size], [2, Number(nfs.statSync(p).ino), 'hello from the host'.length]);
+  nfs.appendFileSync(p, '!!');
+  nfs.utimesSync(p, 1_000_000, 2_000_000);
+  const changed = filestatOf(f);
+  assert.deepEqual([changed.size, changed.mtimeNs], ['hello from the host!!'.length, 2_000_000_000_000_000n]);
+  // Times the guest set more finely than the host stores them are shown as set.
+  const mtime = 1_600_000_000_123_456_789n;
+  f.setStat({ atimeNs: 7n, mtimeNs: mtime });
+  assert.deepEqual([filestatOf(f).atimeNs, filestatOf(f).mtimeNs], [7n, mtime]);
+  nfs.utimesSync(p, 3_000_000, 3_000_000);
+  assert.equal(filestatOf(f).mtimeNs, 3_000_000_000_000_000n, 'the host changed them since: its own');
+  const d = open(w, w.data, 'sub', O_RDONLY | O_DIRECTORY);
+  t.after(() => d.decRef());
+  assert.equal(filestatOf(d).type, FILETYPE_DIRECTORY);
 });
 
 test('lookups revalidate against the host', (t) => {

@@ -11,6 +11,7 @@
 import { EACCES, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, ENXIO, EOPNOTSUPP, ESTALE } from '../../abi/errno.js';
 import { O_ACCMODE, O_DSYNC, O_RDONLY, O_RDWR, O_SYNC, O_WRONLY } from '../../abi/open.js';
 import { modeOfType, S_IALLUGO, S_ISGID, S_ISUID, typeOfMode, type FileType, type SetStat, type Stat } from '../../abi/stat.js';
+import { FILESTAT_ATIM, FILESTAT_FILETYPE, FILESTAT_INO, FILESTAT_MTIM, FILESTAT_SIZE, wasiFiletype } from '../../abi/wasi.js';
 import { KernelError } from '../../base/error.js';
 import { bigInt, int, oneOf, opt, optRef, ref, savable, StateError, str, struct, type LoadValue, type Loader } from '../../state/index.js';
 import { Dentry } from '../../vfs/dentry.js';
@@ -44,6 +45,20 @@ export function hostPerm(perm: number, type: FileType): number {
  */
 function storedExactly(t: HostTime): boolean {
   return t === 'now' || t % 1_000_000_000n === 0n;
+}
+
+/** v (a safe integer) as a little-endian u64 at off in out. */
+function putU64(out: Uint8Array, off: number, v: number): void {
+  const lo = v >>> 0;
+  const hi = Math.floor(v / 0x1_0000_0000) >>> 0;
+  out[off] = lo;
+  out[off + 1] = lo >>> 8;
+  out[off + 2] = lo >>> 16;
+  out[off + 3] = lo >>> 24;
+  out[off + 4] = hi;
+  out[off + 5] = hi >>> 8;
+  out[off + 6] = hi >>> 16;
+  out[off + 7] = hi >>> 24;
 }
 
 /** handleAccess of an O_PATH handle: good for stat, chmod, utimes and reopening, not for I/O. */
@@ -189,6 +204,32 @@ export class HostInode extends Inode {
       this.verify(s);
     }
     return this.#toStat(s);
+  }
+
+  /**
+   * stat() as WASI's filestat, when the host answers through a descriptor the inode already has (as
+   * stat() would): its view, with the guest's dev, ino and type and the times the guest set written
+   * over the host's. null: call stat().
+   */
+  override filestat(): Uint8Array | null {
+    if (this.ghost !== null) return null;
+    const host = this.fs.host;
+    if (host.filestat === undefined) return null;
+    this.fs.enter();
+    const fd = this.type === 'dir' ? this.fs.dirFd(this) : this.#existingFd();
+    if (fd < 0) return null;
+    const out = host.filestat(fd);
+    if (out === null) return null;
+    putU64(out, 0, this.fs.dev);
+    putU64(out, FILESTAT_INO, this.ino);
+    out[FILESTAT_FILETYPE] = wasiFiletype(this.type);
+    const t = this.#times;
+    if (t !== null) {
+      const v = new DataView(out.buffer, out.byteOffset, FILESTAT_SIZE);
+      if (v.getBigUint64(FILESTAT_ATIM, true) === t.hostA) v.setBigUint64(FILESTAT_ATIM, t.guestA, true);
+      if (v.getBigUint64(FILESTAT_MTIM, true) === t.hostM) v.setBigUint64(FILESTAT_MTIM, t.guestM, true);
+    }
+    return out;
   }
 
   /** The guest's view of s, a host stat of this inode's object taken just now (hostdir's lookupStat). */

@@ -46,6 +46,8 @@ export function readOnlyAccess(host: HostDirectoryAccess): HostDirectoryAccess {
     sync: (fd) => host.sync(fd),
     close: (fd) => host.close(fd),
   };
+  const filestat = host.filestat;
+  if (filestat !== undefined) view.filestat = (fd) => filestat.call(host, fd);
   const still = host.stillNames;
   if (still !== undefined) view.stillNames = (dir, name, dev, ino, type) => still.call(host, dir, name, dev, ino, type);
   return view;
