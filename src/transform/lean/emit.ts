@@ -6,7 +6,10 @@
 // notes/lean.md "Body rewrite"; a function with a rewind clone (types.ts ClonePlan) gets two: the
 // normal body (no rewind prologue, no dispatch) and the clone (the full shape). With an unwind tag
 // (RewritePlan.unwindTag) a call of the module's own code sits in a try and the epilogue throws: no state
-// check after such a call on the normal path.
+// check after such a call on the normal path. Departures from notes/lean.md's shapes: no $rw local (a
+// sequence's dispatch tests the state, which says rewinding until the rewind's import is called again),
+// and the check after a call is `i32.const r; global.get $state; br_if $unwind; drop` ($unwind's block
+// carries the resume index to the epilogue).
 import { ByteReader, ByteWriter } from './bytes.js';
 import {
   BLOCK_EMPTY,
@@ -17,6 +20,7 @@ import {
   OP_CALL,
   OP_CALL_INDIRECT,
   OP_CATCH,
+  OP_DROP,
   OP_ELSE,
   OP_END,
   OP_F32_CONST,
@@ -30,7 +34,6 @@ import {
   OP_I32_ADD,
   OP_I32_CONST,
   OP_I32_EQ,
-  OP_I32_EQZ,
   OP_I32_GE_S,
   OP_I32_GT_U,
   OP_I32_LE_U,
@@ -140,13 +143,12 @@ export type Shape = 'full' | 'normal';
 export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan, s: Sites, keep: readonly boolean[], shape: Shape = 'full'): Uint8Array {
   const w = new ByteWriter(body.length * 2 + 256);
   const base = s.localTypes.length;
-  const RW = base;
-  const RESUME = base + 1;
-  const SCRATCH = base + 2;
-  const temp = (k: number): number => base + 3 + k;
+  const RESUME = base;
+  const SCRATCH = base + 1;
+  const temp = (k: number): number => base + 2 + k;
 
   // The frame: every local live where the function can stop, and every temp (a rewind reloads them on its
-  // way to the call), at fixed offsets, then the resume index. Never RW, RESUME or SCRATCH.
+  // way to the call), at fixed offsets, then the resume index. Never RESUME or SCRATCH.
   const saved: Array<{ index: number; type: ValType; offset: number }> = [];
   let frameSize = 0;
   const save = (index: number, type: ValType): void => {
@@ -164,10 +166,11 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
     if (neededTemps[k] === 1) save(temp(k), t);
   });
   const normal = shape === 'normal';
-  // Full shape: direct calls a rewind enters through the callee's clone (`if $rw` picks the body).
+  // Full shape, callersEnterClone: direct calls a rewind enters through the callee's clone (an `if` on the
+  // state picks the body).
   const cloneOf = plan.clones?.cloneOf;
   const viaClone = new Map<Entry, number>();
-  if (cloneOf !== undefined && !normal) {
+  if (cloneOf !== undefined && !normal && plan.clones?.callersEnterClone === true) {
     s.calls.forEach((e, i) => {
       const r = new ByteReader(body, s.callPos[i]!);
       if (r.u8() !== OP_CALL) return;
@@ -179,10 +182,10 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
   frameSize += 4;
   if (s.results.length > 1) throw new LeanUnsupported('a function with several results that can unwind');
 
-  // Locals: the input's groups, then RW, RESUME, SCRATCH and the temps (runs of one type).
+  // Locals: the input's groups, then RESUME, SCRATCH and the temps (runs of one type).
   const lr = new ByteReader(body);
   const groups = lr.u32();
-  const extra: Array<[number, ValType]> = [[3, I32]];
+  const extra: Array<[number, ValType]> = [[2, I32]];
   for (const t of s.temps) {
     const last = extra[extra.length - 1]!;
     if (last[1] === t) last[0]++;
@@ -216,30 +219,35 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
   const mem = (op: number, align: number, offset: number): void => {
     w.u8(op).u32(align).u32(offset);
   };
+  /** Compares the state with a value (Asyncify's: 2 rewinding). */
+  const stateIs = (op: number, v: number): void => {
+    global(OP_GLOBAL_GET, plan.state);
+    i32const(v);
+    w.u8(op);
+  };
 
   if (normal && plan.clones?.entered === true) {
     // Entered from outside (an export, a table) while rewinding: the clone takes the rewind.
-    global(OP_GLOBAL_GET, plan.state);
-    i32const(2);
-    w.u8(OP_I32_EQ);
+    stateIs(OP_I32_EQ, 2);
     open(OP_IF);
     for (let i = 0; i < s.params; i++) local(OP_LOCAL_GET, i);
     w.u8(OP_CALL).u32(plan.clones.self >= 0 ? plan.clones.self : fail());
     w.u8(OP_RETURN);
     end();
   }
-  const unwindLabel = open(OP_BLOCK);
+  // $unwind's result: the resume index a branch to it carries.
+  w.u8(OP_BLOCK).u8(I32);
+  const unwindLabel = depth++;
   const bodyLabel = depth++;
   const bt = s.results[0];
   w.u8(OP_BLOCK).u8(bt === undefined ? BLOCK_EMPTY : bt);
 
+  /** Unwinding (the state is not normal, so 1): on to the epilogue with the resume index. */
   const unwindCheck = (resume: number): void => {
-    global(OP_GLOBAL_GET, plan.state);
-    open(OP_IF);
     i32const(resume);
-    local(OP_LOCAL_SET, RESUME);
-    br(OP_BR, unwindLabel);
-    end();
+    global(OP_GLOBAL_GET, plan.state);
+    br(OP_BR_IF, unwindLabel);
+    w.u8(OP_DROP);
   };
   const restore = (): void => {
     global(OP_GLOBAL_GET, plan.data);
@@ -257,8 +265,6 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
     local(OP_LOCAL_GET, SCRATCH);
     mem(OP_I32_LOAD, 0, resumeOffset);
     local(OP_LOCAL_SET, RESUME);
-    i32const(1);
-    local(OP_LOCAL_SET, RW);
   };
   /** Rewinding: branches to the label of the first target holding the resume index (targets in order). */
   const chain = (targets: ReadonlyArray<[Entry, number]>): void => {
@@ -269,15 +275,7 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
         i32const(e.hi);
         w.u8(OP_I32_LE_U);
       }
-      if (e.call && !viaClone.has(e)) {
-        if (!last) open(OP_IF);
-        i32const(0);
-        local(OP_LOCAL_SET, RW);
-        br(OP_BR, label);
-        if (!last) end();
-      } else {
-        br(last ? OP_BR : OP_BR_IF, label);
-      }
+      br(last ? OP_BR : OP_BR_IF, label);
     });
   };
   const fuelCheck = (exitLabel: number, exitWhenExhausted: boolean): void => {
@@ -297,7 +295,9 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
   };
 
   /**
-   * Opens a sequence's dispatch blocks and writes its dispatch (inner sequences: rewinding is $rw).
+   * Opens a sequence's dispatch blocks and writes its dispatch: rewinding is the state (2) itself, which
+   * stays so until the import the rewind ends at calls asyncify_stop_rewind, so a sequence past that call
+   * takes its normal path.
    * guarded: code is written between the dispatch and the sequence's own first instruction (a loop's
    * fuel check), so a rewind must jump past it even to an entry at the start.
    */
@@ -311,8 +311,7 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
     const first = depth;
     for (let i = merged ? 1 : 0; i <= n; i++) open(OP_BLOCK);
     const labelOf = (i: number): number => first + n - i;
-    local(OP_LOCAL_GET, RW);
-    w.u8(OP_I32_EQZ);
+    stateIs(OP_I32_NE, 2);
     br(OP_BR_IF, labelOf(merged ? 1 : 0));
     chain(entries.map((e, i) => [e, labelOf(i + 1)]));
     end();
@@ -361,9 +360,7 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
       const skip = open(OP_BLOCK);
       const call = open(OP_BLOCK);
       const normal = open(OP_BLOCK);
-      global(OP_GLOBAL_GET, plan.state);
-      i32const(2);
-      w.u8(OP_I32_NE);
+      stateIs(OP_I32_NE, 2);
       br(OP_BR_IF, normal);
       restore();
       chain([[{ lo: 0, hi: 0, call: true, types: [], temps: [], atStart: false }, call], ...targets]);
@@ -376,9 +373,7 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
       end();
       topSeq = { entries: top, next: 0, dispatched: true, mergedFirst: false };
     } else {
-      global(OP_GLOBAL_GET, plan.state);
-      i32const(2);
-      w.u8(OP_I32_NE);
+      stateIs(OP_I32_NE, 2);
       br(OP_BR_IF, labelOf(merged ? 1 : 0));
       restore();
       chain(targets);
@@ -451,6 +446,7 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
           end();
           w.u8(OP_RETURN);
           end();
+          local(OP_LOCAL_SET, RESUME);
           global(OP_GLOBAL_GET, plan.data);
           mem(OP_I32_LOAD, 2, 0);
           local(OP_LOCAL_TEE, SCRATCH);
@@ -534,13 +530,11 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
         }
         const callee = isEntry ? viaClone.get(s.calls[callCursor]!) : undefined;
         if (callee !== undefined) {
-          // Rewinding to this call ($rw still set): the callee's clone takes the rewind.
+          // Rewinding to this call (the state still rewinding): the callee's clone takes the rewind.
           r.u32();
-          local(OP_LOCAL_GET, RW);
+          stateIs(OP_I32_EQ, 2);
           w.u8(OP_IF).s32(ctx.funcTypes[callee]!);
           depth++;
-          i32const(0);
-          local(OP_LOCAL_SET, RW);
           w.u8(OP_CALL).u32(cloneOf!(callee));
           w.u8(OP_ELSE);
           w.u8(OP_CALL).u32(plan.func(callee));
@@ -555,7 +549,6 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
           // The callee threw the unwind tag, its frame saved: this one's next.
           w.u8(OP_CATCH).u32(tag!);
           i32const(s.calls[callCursor++]!.lo);
-          local(OP_LOCAL_SET, RESUME);
           br(OP_BR, unwindLabel);
           end();
         } else if (isEntry) unwindCheck(s.calls[callCursor++]!.lo);

@@ -197,7 +197,9 @@ export function transformLean(
   const plans: readonly RewritePlan[] = [{ ...base, fuelAtEntry: false }, { ...base, fuelAtEntry: true }];
   const planOf = (f: number): RewritePlan => {
     const plan = plans[a.cuts.has(f) ? 1 : 0]!;
-    return cloneSlot.size === 0 ? plan : { ...plan, clones: { cloneOf, self: cloneOf(f), entered: entered[f] === 1 } };
+    if (cloneSlot.size === 0) return plan;
+    // Without the tag, a rewinding caller calls the function itself and its entry check takes the rewind.
+    return { ...plan, clones: { cloneOf, self: cloneOf(f), entered: !tagged || entered[f] === 1, callersEnterClone: tagged } };
   };
   const shifted = preemptImport !== null;
   const out = writeModule(info, {

@@ -102,6 +102,11 @@ export interface ClonePlan {
   readonly self: number;
   /** This function can be entered other than by a direct call or its export's wrapper (the start function, in a table, taken by ref.func). */
   readonly entered: boolean;
+  /**
+   * A rewinding caller calls a callee's clone itself (`if` rewinding, the clone, else the function).
+   * False: it calls the function, which every function with a clone then checks at entry (entered).
+   */
+  readonly callersEnterClone: boolean;
 }
 
 /** A module the lean transform does not handle (a feature it does not know): Binaryen's transform runs instead. */
