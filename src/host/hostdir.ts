@@ -19,6 +19,7 @@ import {
 } from '../abi/errno.js';
 import { O_ACCMODE, O_CREAT, O_DSYNC, O_EXCL, O_RDWR, O_SYNC, O_WRONLY } from '../abi/open.js';
 import { modeOfType, S_IFMT, type FileType } from '../abi/stat.js';
+import { FILESTAT_FILETYPE, FILESTAT_INO, wasiFiletype } from '../abi/wasi.js';
 import { KernelError } from '../base/error.js';
 import type { HostAttr, HostDirectoryAccess, HostFd, HostStat, HostTime } from '../fsimpl/hostdir/host.js';
 import { WasiStat } from './wasistat.js';
@@ -93,6 +94,13 @@ function fullStat(s: fs.BigIntStats): HostStat {
     mtimeNs: s.mtimeNs,
     ctimeNs: s.ctimeNs,
   };
+}
+
+/** The little-endian u64 at off in b, as a number (rounded past 2^53 as Number(bigint) rounds). */
+function u64At(b: Uint8Array, off: number): number {
+  const lo = ((b[off] as number) | ((b[off + 1] as number) << 8) | ((b[off + 2] as number) << 16) | ((b[off + 3] as number) << 24)) >>> 0;
+  const hi = ((b[off + 4] as number) | ((b[off + 5] as number) << 8) | ((b[off + 6] as number) << 16) | ((b[off + 7] as number) << 24)) >>> 0;
+  return hi * 0x1_0000_0000 + lo;
 }
 
 /** Refuses anything but a descriptor number and one name (see host.ts). */
@@ -202,6 +210,20 @@ export class NodeHostDirectory implements HostDirectoryAccess {
     } catch {
       return null; // unsure: the filesystem asks lookupStat
     }
+  }
+
+  /**
+   * stillNamesStat through uvwasi (host/wasistat.ts): an lstat of the plain host path, confirmed by dev,
+   * ino and type as stillNames confirms. Always by the plain path, also with a working directory lease
+   * (uvwasi has no path relative to it).
+   */
+  stillNamesFilestat(dir: HostFd, name: string, dev: number, ino: number, type: FileType): Uint8Array | null {
+    const base = this.#dirPaths.get(dir);
+    if (base === undefined) return null;
+    checkName(dir, name);
+    const out = this.#wasiStat.pathFilestat(dir, base, name);
+    if (out === null) return null;
+    return u64At(out, 0) === dev && u64At(out, FILESTAT_INO) === ino && out[FILESTAT_FILETYPE] === wasiFiletype(type) ? out : null;
   }
 
   lookupStat(dir: HostFd, name: string): HostStat | null {

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
   FILESTAT_ATIM, FILESTAT_CTIM, FILESTAT_FILETYPE, FILESTAT_INO, FILESTAT_MTIM, FILESTAT_NLINK, FILESTAT_SIZE_FIELD,
-  FILETYPE_DIRECTORY, FILETYPE_REGULAR_FILE,
+  FILETYPE_DIRECTORY, FILETYPE_REGULAR_FILE, FILETYPE_SYMBOLIC_LINK,
 } from '../abi/wasi.js';
 import { scratch } from './testing/scratch.js';
 import { WASI_STAT_AFTER, WasiStat } from './wasistat.js';
@@ -94,6 +94,60 @@ test('a number forgotten and reused names the new object; one closed behind its 
   firstAnswer(ws, c);
   nfs.closeSync(c);
   assert.equal(ws.filestat(c), null, 'uvwasi reports EBADF; the caller asks node:fs, which throws it');
+});
+
+/** Asks for name in dir's filestat by path until WasiStat answers; the calls it took. */
+function firstPathAnswer(ws: WasiStat, via: number, dir: string, name: string): { calls: number; out: Uint8Array } {
+  for (let calls = 1; calls <= WASI_STAT_AFTER; calls++) {
+    const out = ws.pathFilestat(via, dir, name);
+    if (out !== null) return { calls, out };
+  }
+  assert.fail(`no answer after ${WASI_STAT_AFTER} calls`);
+}
+
+function lexpected(path: string, type: number): Record<string, bigint | number> {
+  const s = nfs.lstatSync(path, { bigint: true });
+  return { dev: s.dev, ino: s.ino, type, nlink: s.nlink, size: s.size, atimeNs: s.atimeNs, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs };
+}
+
+test("a path's filestat is lstat's, taken anew at every call, never through a final symlink", (t) => {
+  const dir = scratch('wasistat', t);
+  const via = nfs.openSync(dir, 'r');
+  t.after(() => nfs.closeSync(via));
+  nfs.writeFileSync(join(dir, 'f'), 'ab');
+  nfs.mkdirSync(join(dir, 'sub'));
+  nfs.writeFileSync(join(dir, 'sub', 'é ü'), 'x');
+  nfs.symlinkSync('f', join(dir, 'link'));
+  const ws = new WasiStat();
+  const { calls, out } = firstPathAnswer(ws, via, dir, 'f');
+  assert.equal(calls, WASI_STAT_AFTER);
+  assert.deepEqual(fields(out), lexpected(join(dir, 'f'), FILETYPE_REGULAR_FILE));
+  nfs.appendFileSync(join(dir, 'f'), 'cdef');
+  nfs.utimesSync(join(dir, 'f'), 5, 1_700_000_000.5);
+  assert.deepEqual(fields(ws.pathFilestat(via, dir, 'f') ?? assert.fail('no answer')), lexpected(join(dir, 'f'), FILETYPE_REGULAR_FILE));
+  assert.equal(fields(ws.pathFilestat(via, dir, 'link') ?? assert.fail('no answer')).type, FILETYPE_SYMBOLIC_LINK);
+  // Another directory, and a name that is not ASCII, after a longer one.
+  const sub = join(dir, 'sub');
+  assert.deepEqual(fields(ws.pathFilestat(via, sub, 'é ü') ?? assert.fail('no answer')), lexpected(join(sub, 'é ü'), FILETYPE_REGULAR_FILE));
+  assert.deepEqual(fields(ws.pathFilestat(via, dir, 'sub') ?? assert.fail('no answer')), lexpected(sub, FILETYPE_DIRECTORY));
+  assert.equal(ws.pathFilestat(via, dir, 'missing'), null);
+  assert.equal(ws.pathFilestat(via, dir, 'f\0'), null, 'a NUL never reaches the host');
+  assert.equal(ws.pathFilestat(via, '/', 'proc')?.[FILESTAT_FILETYPE], FILETYPE_DIRECTORY, 'a name in "/"');
+});
+
+test("the path instance's own descriptor is closed with the directory it was made for", (t) => {
+  const dir = scratch('wasistat', t);
+  nfs.writeFileSync(join(dir, 'f'), 'x');
+  const count = (): number => nfs.readdirSync('/proc/self/fd').length;
+  const via = nfs.openSync(dir, 'r');
+  const before = count();
+  const ws = new WasiStat();
+  firstPathAnswer(ws, via, dir, 'f');
+  assert.equal(count(), before + 1, 'uvwasi opened "/"');
+  ws.forget(via);
+  nfs.closeSync(via);
+  assert.equal(count(), before - 1, 'both closed');
+  assert.equal(ws.pathFilestat(via, dir, 'f'), null, 'a new instance is made only after as many calls again');
 });
 
 test('loading node:wasi puts no "experimental" warning on stderr; other warnings still show', (t) => {

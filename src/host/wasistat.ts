@@ -1,20 +1,48 @@
-// fstat(2) of a host descriptor answered by node:wasi's uvwasi (the C library behind Node's WASI, as
-// wasmtime's WASI answers fd_filestat_get): it writes WASI preview 1's filestat (64 bytes: dev, ino,
-// filetype, nlink, size and the three times in nanoseconds; abi/wasi.ts FILESTAT_*) into a memory, and
-// makes no JavaScript object. fs.fstatSync(fd, {bigint: true}) makes a BigIntStats of 18 BigInts and 4
-// Dates every call: ~1.3 µs here against ~0.65 µs for this, the fstat itself (~0.4 µs) included.
+// stat(2) of host objects answered by node:wasi's uvwasi (the C library behind Node's WASI, as wasmtime's
+// WASI answers fd_filestat_get): it writes WASI preview 1's filestat (64 bytes: dev, ino, filetype, nlink,
+// size and the three times in nanoseconds; abi/wasi.ts FILESTAT_*) into a memory, and makes no JavaScript
+// object. fs.fstatSync(fd, {bigint: true}) makes a BigIntStats of 18 BigInts and 4 Dates every call:
+// ~1.3 µs here against ~0.65 µs for this, the fstat itself (~0.4 µs) included; an lstat by path ~2.1 µs
+// (relative, one name) against ~1.7 µs (absolute).
 //
 // uvwasi knows only the descriptors it was given, so each host descriptor stat'ed often gets a WASI
 // instance of its own that has it as its fd 0 (its stdin), set up once (~20-30 µs) and dropped when the
-// descriptor is closed (uvwasi never closes a descriptor it was given). Nothing is cached but that
-// instance: every answer is a fresh fstat(2) of the descriptor.
+// descriptor is closed (uvwasi never closes a descriptor it was given). Paths go through one instance
+// that has the host's "/" preopened as its fd 3 (the one descriptor uvwasi opens itself, closed through
+// uvwasi when the directory descriptor that instance was made for is closed). Nothing is cached but
+// those instances: every answer is a fresh fstat(2) or lstat(2).
 import type { WASI } from 'node:wasi';
 
 /** fd_filestat_get as node:wasi's import object has it: (fd, pointer) → a WASI errno. */
 type FilestatGet = (fd: number, buf: number) => number;
+/** path_filestat_get: (fd, lookupflags, path pointer, path length, pointer) → a WASI errno. */
+type PathFilestatGet = (fd: number, flags: number, path: number, len: number, buf: number) => number;
 
 /** A descriptor stat'ed this many times gets its instance (the instance costs about 30 of Node's stats). */
 export const WASI_STAT_AFTER = 32;
+
+/** The page uvwasi writes to: the filestat at 0, a path at PATH_AT. */
+const PAGE = 65536;
+const PATH_AT = 64;
+/** The preopened "/" in the path instance (uvwasi numbers preopens after its stdio). */
+const ROOT_FD = 3;
+
+interface Engine {
+  Wasi: typeof WASI;
+  memory: WebAssembly.Memory;
+  /** The whole page, and its first 64 bytes (where every answer is written). */
+  page: Uint8Array;
+  out: Uint8Array;
+}
+
+interface PathInstance {
+  /** The descriptor given as the instance's stdio: closing it ends the instance. */
+  fd: number;
+  call: PathFilestatGet;
+  close: (fd: number) => number;
+}
+
+const encoder = new TextEncoder();
 
 /** node:wasi's WASI class, loaded without its "experimental" warning on the user's stderr; null where absent. */
 function loadWasi(): typeof WASI | null {
@@ -34,12 +62,37 @@ function loadWasi(): typeof WASI | null {
   }
 }
 
+/**
+ * s as UTF-8 at `at` in page; the byte after it, or -1 when it does not fit or holds a NUL. Plain ASCII
+ * byte by byte (a TextEncoder call costs more for a short string).
+ */
+function put(page: Uint8Array, at: number, s: string): number {
+  const n = s.length;
+  if (at + n > page.length) return -1;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0) return -1;
+    if (c >= 0x80) {
+      const r = encoder.encodeInto(s, page.subarray(at));
+      return r.read === n && !s.includes('\0') ? at + r.written : -1;
+    }
+    page[at + i] = c;
+  }
+  return at + n;
+}
+
 export class WasiStat {
-  /** node:wasi's class and the memory uvwasi writes to, once a descriptor first needs them (null: not to be had). */
-  #engine: { Wasi: typeof WASI; memory: WebAssembly.Memory; out: Uint8Array } | null | undefined;
+  /** node:wasi's class and the memory uvwasi writes to, once first needed (null: not to be had). */
+  #engine: Engine | null | undefined;
   /** fstats of each descriptor so far, until it has its instance. */
   readonly #uses = new Map<number, number>();
   readonly #calls = new Map<number, FilestatGet>();
+  /** Path stats so far, until the path instance is made. */
+  #pathUses = 0;
+  #path: PathInstance | null = null;
+  /** The directory path whose bytes (less its leading "/", plus a "/") are at PATH_AT now, up to #nameAt. */
+  #dirInPage = '';
+  #nameAt = -1;
 
   /**
    * fd's filestat in WASI's layout, in a view valid until the next call (the caller may change it); null
@@ -54,40 +107,77 @@ export class WasiStat {
         return null;
       }
       this.#uses.delete(fd);
-      const made = this.#instance(fd);
+      const made = this.#instance(fd, {});
       if (made === null) return null;
-      call = made;
+      call = made.wasiImport['fd_filestat_get'] as FilestatGet;
+      this.#calls.set(fd, call);
     }
     // The engine exists once any descriptor has an instance.
-    return call(0, 0) === 0 ? (this.#engine as { out: Uint8Array }).out : null;
+    return call(0, 0) === 0 ? (this.#engine as Engine).out : null;
   }
 
-  #instance(fd: number): FilestatGet | null {
+  /**
+   * lstat(2) of name in the host directory dir (an absolute, normalized path) as WASI's filestat, in the
+   * view filestat gives; null when not asked often enough yet (the path instance is made on behalf of
+   * the open directory descriptor `via`, and lives as long as it), when the name is missing or uvwasi
+   * failed, or the path is too long.
+   */
+  pathFilestat(via: number, dir: string, name: string): Uint8Array | null {
+    let p = this.#path;
+    if (p === null) {
+      if (++this.#pathUses < WASI_STAT_AFTER) return null;
+      this.#pathUses = 0;
+      const made = this.#instance(via, { '/': '/' });
+      if (made === null) return null;
+      p = this.#path = {
+        fd: via,
+        call: made.wasiImport['path_filestat_get'] as PathFilestatGet,
+        close: made.wasiImport['fd_close'] as (fd: number) => number,
+      };
+    }
+    const page = (this.#engine as Engine).page;
+    // The directory's bytes stay in the page from one call to the next: a name in it is all that is new.
+    if (dir !== this.#dirInPage) {
+      this.#dirInPage = dir;
+      const end = dir === '/' ? PATH_AT : put(page, PATH_AT, dir.slice(1));
+      this.#nameAt = end < 0 || end >= page.length ? -1 : end + (dir === '/' ? 0 : 1);
+      if (this.#nameAt > 0 && dir !== '/') page[end] = 0x2f; // "/"
+    }
+    if (this.#nameAt < 0) return null;
+    const end = put(page, this.#nameAt, name);
+    if (end < 0) return null;
+    return p.call(ROOT_FD, 0, PATH_AT, end - PATH_AT, 0) === 0 ? (this.#engine as Engine).out : null;
+  }
+
+  #instance(fd: number, preopens: Record<string, string>): { wasiImport: Record<string, unknown> } | null {
     if (this.#engine === undefined) {
       const Wasi = loadWasi();
-      // One page that never grows: the view on it stays valid.
+      // One page that never grows: the views on it stay valid.
       const memory = new WebAssembly.Memory({ initial: 1, maximum: 1 });
-      this.#engine = Wasi === null ? null : { Wasi, memory, out: new Uint8Array(memory.buffer, 0, 64) };
+      const page = new Uint8Array(memory.buffer, 0, PAGE);
+      this.#engine = Wasi === null ? null : { Wasi, memory, page, out: page.subarray(0, 64) };
     }
     const engine = this.#engine;
     if (engine === null) return null;
     let wasi: WASI;
     try {
       // Its stdio are all fd, so it never looks at this process's own 0, 1 and 2.
-      wasi = new engine.Wasi({ version: 'preview1', stdin: fd, stdout: fd, stderr: fd, args: [], env: {}, returnOnExit: true });
+      wasi = new engine.Wasi({ version: 'preview1', stdin: fd, stdout: fd, stderr: fd, args: [], env: {}, preopens, returnOnExit: true });
       wasi.initialize({ exports: { memory: engine.memory } });
     } catch {
       return null; // fd is not open (a kernel bug the caller's node:fs call reports), or uvwasi refused it
     }
-    const call = (wasi.wasiImport as Record<string, FilestatGet | undefined>)['fd_filestat_get'];
-    if (call === undefined) return null;
-    this.#calls.set(fd, call);
-    return call;
+    return wasi as unknown as { wasiImport: Record<string, unknown> };
   }
 
   /** fd is about to be closed: its number may name another object next. */
   forget(fd: number): void {
     this.#uses.delete(fd);
     this.#calls.delete(fd);
+    const p = this.#path;
+    if (p !== null && p.fd === fd) {
+      p.close(ROOT_FD); // uvwasi's own descriptor of "/"
+      this.#path = null;
+    }
   }
 }

@@ -31,6 +31,13 @@ export interface Caller {
   readonly creds: Creds;
 }
 
+/** What lookupStat answers: the child, and its stat or its WASI filestat (valid until the filesystem is next called). */
+export interface LookupStat {
+  dentry: Dentry;
+  stat?: Stat;
+  filestat?: Uint8Array;
+}
+
 export abstract class Inode {
   abstract readonly fs: Filesystem;
   abstract readonly ino: number;
@@ -90,9 +97,11 @@ export abstract class Filesystem {
   /**
    * Optional: lookup and the child's stat in one (stat(2) by path). A filesystem that asks a remote
    * side for every lookup (hostdir) answers both with one question; the stat is taken during this call,
-   * so it is as fresh as the inode's own stat() would be right after.
+   * so it is as fresh as the inode's own stat() would be right after. `filestat`: the caller takes WASI's
+   * filestat bytes (as Inode.filestat gives them) as well as a Stat, and the filesystem may answer with
+   * whichever is cheaper.
    */
-  lookupStat?(dir: Dentry, name: string, caller: Caller): { dentry: Dentry; stat?: Stat } | null;
+  lookupStat?(dir: Dentry, name: string, caller: Caller, filestat?: boolean): LookupStat | null;
 
   /**
    * Optional: the child called name for a walk whose caller creates name exclusively next (mkdir, open

@@ -22,8 +22,11 @@ export interface WalkOptions {
   followFinal: boolean;
   /** Resolution may not leave the start directory (WASI capabilities), unless start is the root. */
   beneath?: boolean;
-  /** The caller stats what the walk finds: a filesystem may answer the final lookup with its stat. */
-  wantStat?: boolean;
+  /**
+   * The caller stats what the walk finds: a filesystem may answer the final lookup with its stat;
+   * 'filestat': with its stat or its WASI filestat bytes (Filesystem.lookupStat).
+   */
+  wantStat?: boolean | 'filestat';
   /**
    * The caller creates the final component exclusively next (mkdir, open with O_CREAT|O_EXCL, symlink),
    * and that create fails with EEXIST when the name exists: a filesystem may answer the final lookup
@@ -49,6 +52,8 @@ export interface WalkResult {
   trailingSlash: boolean;
   /** child's stat, when wantStat was asked and its filesystem gave one with the final lookup. */
   stat?: Stat;
+  /** child's WASI filestat, when wantStat was 'filestat' and its filesystem gave that instead. */
+  filestat?: Uint8Array;
 }
 
 function sameVd(a: VirtualDentry, b: VirtualDentry): boolean {
@@ -85,7 +90,7 @@ export function lookupChild(vd: VirtualDentry, name: string, caller: Caller): Vi
  * lookupChild through the filesystem's lookupStat: the child and its stat from one question. The stat
  * is dropped when a mount covers the child (the walk then ends on the mount's root).
  */
-function lookupChildStat(vd: VirtualDentry, name: string, caller: Caller): { vd: VirtualDentry; stat?: Stat } | null {
+function lookupChildStat(vd: VirtualDentry, name: string, caller: Caller, filestat: boolean): { vd: VirtualDentry; stat?: Stat; filestat?: Uint8Array } | null {
   const fs = vd.mount.fs;
   if (fs.lookupStat === undefined) {
     const child = lookupChild(vd, name, caller);
@@ -93,10 +98,12 @@ function lookupChildStat(vd: VirtualDentry, name: string, caller: Caller): { vd:
   }
   if (vd.dentry.inode.type !== 'dir') throw new KernelError(ENOTDIR);
   if (name.length > NAME_MAX / 3 && utf8Length(name) > NAME_MAX) throw new KernelError(ENAMETOOLONG);
-  const r = fs.lookupStat(vd.dentry, name, caller);
+  const r = fs.lookupStat(vd.dentry, name, caller, filestat);
   if (r === null) return null;
   const child = followMounts({ mount: vd.mount, dentry: r.dentry });
-  return child.dentry === r.dentry && r.stat !== undefined ? { vd: child, stat: r.stat } : { vd: child };
+  if (child.dentry !== r.dentry) return { vd: child };
+  if (r.filestat !== undefined) return { vd: child, filestat: r.filestat };
+  return r.stat !== undefined ? { vd: child, stat: r.stat } : { vd: child };
 }
 
 /**
@@ -150,10 +157,12 @@ export function walk(ctx: ResolveContext, start: VirtualDentry, path: string, op
   let name = '.';
   let child: VirtualDentry | null = cur;
   let stat: Stat | undefined;
+  let filestat: Uint8Array | undefined;
   while (pending.length > 0) {
     const comp = pending.pop() as string;
     const last = pending.length === 0;
     stat = undefined;
+    filestat = undefined;
     if (cur.dentry.inode.type !== 'dir') throw new KernelError(ENOTDIR);
     if (comp === '.') {
       parent = cur;
@@ -171,10 +180,11 @@ export function walk(ctx: ResolveContext, start: VirtualDentry, path: string, op
       continue;
     }
     let next: VirtualDentry | null;
-    if (last && opts.wantStat === true) {
-      const r = lookupChildStat(cur, comp, ctx.caller);
+    if (last && opts.wantStat !== undefined && opts.wantStat !== false) {
+      const r = lookupChildStat(cur, comp, ctx.caller, opts.wantStat === 'filestat');
       next = r === null ? null : r.vd;
       stat = r?.stat;
+      filestat = r?.filestat;
     } else if (last && opts.exclusive === true && !trailingSlash) {
       next = lookupChildExclusive(cur, comp, ctx.caller);
     } else if (last && opts.removing !== undefined) {
@@ -191,6 +201,7 @@ export function walk(ctx: ResolveContext, start: VirtualDentry, path: string, op
     }
     if (next.dentry.inode.type === 'symlink' && (!last || opts.followFinal || trailingSlash)) {
       stat = undefined; // the symlink's, not what it leads to
+      filestat = undefined;
       if (++links > MAXSYMLINKS) throw new KernelError(ELOOP);
       const target = next.dentry.inode.readlink(ctx.caller);
       if (target === '') throw new KernelError(ENOENT);
@@ -214,6 +225,7 @@ export function walk(ctx: ResolveContext, start: VirtualDentry, path: string, op
     }
   }
   if (child !== null && trailingSlash && child.dentry.inode.type !== 'dir') throw new KernelError(ENOTDIR);
+  if (filestat !== undefined) return { parent, name, child, trailingSlash, filestat };
   return stat === undefined ? { parent, name, child, trailingSlash } : { parent, name, child, trailingSlash, stat };
 }
 

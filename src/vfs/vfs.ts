@@ -235,6 +235,16 @@ export class VirtualFilesystem {
     return r.stat ?? r.child.dentry.inode.stat();
   }
 
+  /**
+   * statIfExists for a caller that writes WASI's filestat (path_filestat_get): the filestat bytes where
+   * the final lookup's filesystem gives them (Filesystem.lookupStat), else the Stat.
+   */
+  filestatIfExists(ctx: PathContext, start: PathStart, path: string, follow: boolean): Stat | Uint8Array | null {
+    const r = walk(ctx, start.at, path, { followFinal: follow, beneath: start.beneath === true, wantStat: 'filestat' });
+    if (r.child === null) return null;
+    return r.filestat ?? r.stat ?? r.child.dentry.inode.stat();
+  }
+
   /** chmod/utimensat/truncate by path: EROFS on a read-only mount, EISDIR for a directory's size. */
   setStatAt(ctx: PathContext, start: PathStart, path: string, follow: boolean, req: SetStat): void {
     const vd = this.resolve(ctx, start, path, follow);

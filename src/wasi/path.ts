@@ -67,9 +67,10 @@ const WASI_ENOENT = wasiErrno(ENOENT);
 
 export function path_filestat_get(sys: Sys, fd: number, flags: number, pathPtr: number, pathLen: number, buf: number): number {
   const dir = fdWith(sys, fd, W.RIGHTS_PATH_FILESTAT_GET);
-  const st = sys.kernel.vfs.statIfExists(sys.proc.ctx, startAt(dir), pathArg(sys, pathPtr, pathLen), follow(flags));
+  const st = sys.kernel.vfs.filestatIfExists(sys.proc.ctx, startAt(dir), pathArg(sys, pathPtr, pathLen), follow(flags));
   if (st === null) return WASI_ENOENT;
-  writeFilestat(sys.mem, buf, st);
+  if (st instanceof Uint8Array) sys.mem.write(buf, st);
+  else writeFilestat(sys.mem, buf, st);
   return 0;
 }
 

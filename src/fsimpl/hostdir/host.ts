@@ -53,6 +53,11 @@ export interface HostDirectoryAccess {
   stillNames?(dir: HostFd, name: string, dev: number, ino: number, type: FileType): boolean;
   /** Optional, stillNames answering with the object's every field when it does answer yes (null otherwise). */
   stillNamesStat?(dir: HostFd, name: string, dev: number, ino: number, type: FileType): HostStat | null;
+  /**
+   * Optional, stillNamesStat answering with WASI's filestat (as filestat gives it) instead of every
+   * field: the host's view, valid until the next host call, when it does answer yes (null otherwise).
+   */
+  stillNamesFilestat?(dir: HostFd, name: string, dev: number, ino: number, type: FileType): Uint8Array | null;
   /** Optional, lookup with every field: lstat of name, null when nothing has that name. */
   lookupStat?(dir: HostFd, name: string): HostStat | null;
   /** lstat of name, every field. */

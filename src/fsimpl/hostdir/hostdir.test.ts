@@ -363,6 +363,55 @@ test("an open file's filestat is stat()'s: the guest's dev and times, and every 
   assert.equal(filestatOf(d).type, FILETYPE_DIRECTORY);
 });
 
+/** filestatIfExists until the filesystem answers with WASI's filestat bytes (after a few calls: host/wasistat.ts). */
+function pathFilestat(w: World, start: PathStart, path: string): Record<string, bigint | number> {
+  for (let i = 0; i < 64; i++) {
+    const r = w.vfs.filestatIfExists(w.ctx, start, path, false);
+    assert.ok(r !== null, `${path} exists`);
+    if (r instanceof Uint8Array) return filestatFields(r);
+  }
+  assert.fail('the host never answered with a filestat');
+}
+
+/** statAt's fields in filestatFields' shape. */
+function statAtFields(w: World, start: PathStart, path: string): Record<string, bigint | number> {
+  const s = w.vfs.statAt(w.ctx, start, path, false);
+  return { dev: s.dev, ino: s.ino, type: wasiFiletype(s.type), nlink: s.nlink, size: s.size, atimeNs: s.atimeNs, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs };
+}
+
+test("a path's filestat is statAt's, sees every change the host made, and never a directory the host swapped in", (t) => {
+  const w = world(t);
+  const file = join(w.shared, 'dir', 'file.txt');
+  assert.deepEqual(pathFilestat(w, w.data, 'dir/file.txt'), statAtFields(w, w.data, 'dir/file.txt'));
+  nfs.appendFileSync(file, '!');
+  nfs.utimesSync(file, 1000, 2000);
+  const changed = pathFilestat(w, w.data, 'dir/file.txt');
+  assert.deepEqual([changed.size, changed.mtimeNs], ['original dir!'.length, 2_000_000_000_000n]);
+  assert.deepEqual(changed, statAtFields(w, w.data, 'dir/file.txt'));
+  const mtime = 1_600_000_000_123_456_789n;
+  w.vfs.setStatAt(w.ctx, w.data, 'dir/file.txt', true, { mtimeNs: mtime });
+  assert.equal(pathFilestat(w, w.data, 'dir/file.txt').mtimeNs, mtime, 'the time the guest set, exactly');
+  // Replaced on the host: the new object's.
+  nfs.writeFileSync(join(w.shared, 'dir', 'tmp'), 'new');
+  nfs.renameSync(join(w.shared, 'dir', 'tmp'), file);
+  assert.deepEqual([pathFilestat(w, w.data, 'dir/file.txt').size, pathFilestat(w, w.data, 'dir/file.txt').ino], [3, Number(nfs.statSync(file).ino)]);
+  // The cached directory moved away on the host, and another with a file of the same name put at its
+  // path: the guest's dir is still the one it holds (a bind mount's view), never the impostor's file.
+  const held = open(w, w.data, 'dir', O_RDONLY | O_DIRECTORY);
+  t.after(() => held.decRef());
+  nfs.renameSync(join(w.shared, 'dir'), join(w.top, 'moved'));
+  nfs.mkdirSync(join(w.shared, 'dir'));
+  nfs.writeFileSync(join(w.shared, 'dir', 'file.txt'), 'impostor!');
+  const atHeld: PathStart = { at: held.vd, beneath: true };
+  for (let i = 0; i < 64; i++) {
+    const r = w.vfs.filestatIfExists(w.ctx, atHeld, 'file.txt', false);
+    assert.ok(r !== null);
+    const size = r instanceof Uint8Array ? filestatFields(r).size : r.size;
+    assert.equal(size, 3, 'the file in the directory the guest holds');
+  }
+  assert.equal(pathFilestat(w, w.data, 'dir/file.txt').size, 'impostor!'.length, 'by path from /data: what the host has there now');
+});
+
 test('lookups revalidate against the host', (t) => {
   const w = world(t);
   const first = w.vfs.resolve(w.ctx, w.root, '/data/hello.txt', true).dentry;

@@ -15,7 +15,7 @@ import { utf8Length } from '../../base/path.js';
 import { bool, external, int, ref, savable, str, StateError, type LoadValue } from '../../state/index.js';
 import { Dentry } from '../../vfs/dentry.js';
 import { CLOCK_KEY, nowOf, type RealtimeClock } from '../../vfs/external.js';
-import { Filesystem, type Caller, type Creds, type DirEntry } from '../../vfs/filesystem.js';
+import { Filesystem, type Caller, type Creds, type DirEntry, type LookupStat } from '../../vfs/filesystem.js';
 import { describeKey, HostDirBinding, hostDirExternalKey, RestoreError } from './binding.js';
 import { HandleCache } from './handles.js';
 import type { HostAttr, HostDirectoryAccess, HostFd } from './host.js';
@@ -252,7 +252,7 @@ export class HostDirFs extends Filesystem {
    * lookup and the child's stat from the same host call (stat(2) by path: the VFS asks when it stats
    * what it finds). A mountpoint is returned without a stat: the walk goes on to the mount's root.
    */
-  override lookupStat(dir: Dentry, name: string, _caller: Caller): { dentry: Dentry; stat?: Stat } | null {
+  override lookupStat(dir: Dentry, name: string, _caller: Caller, filestat = false): LookupStat | null {
     const cached = dir.children.get(name);
     const host = this.host;
     if ((cached !== undefined && cached.mountCount > 0) || host.lookupStat === undefined) {
@@ -263,6 +263,10 @@ export class HostDirFs extends Filesystem {
     const dfd = this.dirFd(dir.inode as HostInode);
     if (cached !== undefined) {
       const ci = cached.inode as HostInode;
+      if (filestat && host.stillNamesFilestat !== undefined) {
+        const b = host.stillNamesFilestat(dfd, name, ci.hostDev, ci.ino, ci.type);
+        if (b !== null) return { dentry: cached, filestat: ci.filestatFrom(b) };
+      }
       const s = host.stillNamesStat?.(dfd, name, ci.hostDev, ci.ino, ci.type) ?? null;
       if (s !== null) return { dentry: cached, stat: ci.statFrom(s) };
     }

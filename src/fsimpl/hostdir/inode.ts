@@ -219,7 +219,14 @@ export class HostInode extends Inode {
     const fd = this.type === 'dir' ? this.fs.dirFd(this) : this.#existingFd();
     if (fd < 0) return null;
     const out = host.filestat(fd);
-    if (out === null) return null;
+    return out === null ? null : this.filestatFrom(out);
+  }
+
+  /**
+   * The guest's view of out, WASI's filestat of this inode's object from the host just now (hostdir's
+   * lookupStat): the guest's dev, ino and type, and the times the guest set, written over the host's.
+   */
+  filestatFrom(out: Uint8Array): Uint8Array {
     putU64(out, 0, this.fs.dev);
     putU64(out, FILESTAT_INO, this.ino);
     out[FILESTAT_FILETYPE] = wasiFiletype(this.type);

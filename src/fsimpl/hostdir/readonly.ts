@@ -50,5 +50,13 @@ export function readOnlyAccess(host: HostDirectoryAccess): HostDirectoryAccess {
   if (filestat !== undefined) view.filestat = (fd) => filestat.call(host, fd);
   const still = host.stillNames;
   if (still !== undefined) view.stillNames = (dir, name, dev, ino, type) => still.call(host, dir, name, dev, ino, type);
+  const stillStat = host.stillNamesStat;
+  if (stillStat !== undefined) view.stillNamesStat = (dir, name, dev, ino, type) => stillStat.call(host, dir, name, dev, ino, type);
+  const stillFilestat = host.stillNamesFilestat;
+  if (stillFilestat !== undefined) {
+    view.stillNamesFilestat = (dir, name, dev, ino, type) => stillFilestat.call(host, dir, name, dev, ino, type);
+  }
+  const lookupStat = host.lookupStat;
+  if (lookupStat !== undefined) view.lookupStat = (dir, name) => lookupStat.call(host, dir, name);
   return view;
 }
