@@ -46,3 +46,28 @@ test('every change is EROFS at the host boundary; reads pass', (t) => {
   assert.deepEqual(nfs.readdirSync(dir, { recursive: true }).map(String).sort(), before);
   assert.equal(nfs.readFileSync(join(dir, 'f'), 'utf8'), 'host bytes');
 });
+
+test("the host's read-only shortcuts pass through: a stat by path stays one host call", (t) => {
+  const dir = scratch('hostdir-ro', t);
+  nfs.writeFileSync(join(dir, 'f'), 'host bytes');
+  const host = readOnlyAccess(new NodeHostDirectory(dir));
+  const root = host.openRoot();
+  t.after(() => host.close(root));
+  const st = nfs.lstatSync(join(dir, 'f'), { bigint: true });
+  const [dev, ino] = [Number(st.dev), Number(st.ino)];
+  assert.equal(host.lookupStat?.(root, 'f')?.mtimeNs, st.mtimeNs);
+  assert.equal(host.lookupStat?.(root, 'missing'), null);
+  assert.equal(host.stillNames?.(root, 'f', dev, ino, 'reg'), true);
+  assert.equal(host.stillNamesStat?.(root, 'f', dev, ino, 'reg')?.size, 10);
+  assert.equal(host.stillNamesStat?.(root, 'f', dev, ino + 1, 'reg'), null, 'another object is never confirmed');
+  // The uvwasi shortcuts answer once asked often (host/wasistat.ts).
+  let filestat: Uint8Array | null = null;
+  for (let i = 0; i < 64 && filestat === null; i++) filestat = host.stillNamesFilestat?.(root, 'f', dev, ino, 'reg') ?? null;
+  assert.ok(filestat !== null, 'stillNamesFilestat answers');
+  const file = host.openAt(root, 'f', O_RDONLY, 0);
+  t.after(() => host.close(file));
+  let fstat: Uint8Array | null = null;
+  for (let i = 0; i < 64 && fstat === null; i++) fstat = host.filestat?.(file) ?? null;
+  assert.ok(fstat !== null, 'filestat answers');
+  assert.equal(new DataView(fstat.buffer, fstat.byteOffset, 64).getBigUint64(32, true), 10n);
+});
