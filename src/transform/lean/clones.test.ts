@@ -59,9 +59,10 @@ test("rewind clones: every function that can unwind gets one, after the runtime'
   const out = transformLean(bytes).bytes;
   const { imports, bodies } = parseModule(out);
   // imp, the added amber.preempt; 5 defined; the 5 asyncify_* functions; a clone of each defined one;
-  // a wrapper of each export that can unwind ($rec, $main).
+  // a wrapper of each export that can unwind ($rec, $main); then the frame helpers, a save and a load for
+  // each list of frame value types.
   assert.equal(imports, 2);
-  assert.equal(bodies.length, 5 + 5 + 5 + 2);
+  assert.ok(bodies.length > 5 + 5 + 5 + 2 && (bodies.length - 17) % 2 === 0, `${bodies.length} bodies`);
   const state = parseModule(bytes).ctx.globalTypes.length; // the first global the transform adds
   // global.get $state; i32.const 2; i32.eq: the entry check of a normal body a rewind enters from outside.
   const checksAtEntry = (b: Uint8Array): boolean => {

@@ -9,7 +9,9 @@
 // check after such a call on the normal path. Departures from notes/lean.md's shapes: no $rw local (a
 // sequence's dispatch tests the state, which says rewinding until the rewind's import is called again),
 // and the check after a call is `i32.const r; global.get $state; br_if $unwind; drop` ($unwind's block
-// carries the resume index to the epilogue).
+// carries the resume index to the epilogue). With the module's frame helpers (RewritePlan.frameHelpers,
+// frames.ts) the epilogue passes the saved locals to a shared save function and the rewind prologue takes
+// them back from a load function's results: a call each instead of a store or load per local.
 import { ByteReader, ByteWriter } from './bytes.js';
 import {
   BLOCK_EMPTY,
@@ -57,6 +59,7 @@ import {
   OP_UNREACHABLE,
 } from './opcodes.js';
 import { readBlockType } from './decode.js';
+import { FRAME_HELPER_MAX_VALUES, frameLayout, loadOp, storeOp, typeRank } from './frames.js';
 import type { Construct, Entry, Sites } from './sites.js';
 import { F32, F64, I32, I64, LeanUnsupported, type ModuleContext, type RewritePlan, type ValType } from './types.js';
 
@@ -88,15 +91,6 @@ interface Frame {
 
 const NO_SEQ: Seq = { entries: [], next: 0, dispatched: false, mergedFirst: false };
 
-function storeOp(t: ValType): number {
-  return t === I32 ? OP_I32_STORE : t === I64 ? OP_I64_STORE : t === F32 ? OP_F32_STORE : OP_F64_STORE;
-}
-function loadOp(t: ValType): number {
-  return t === I32 ? OP_I32_LOAD : t === I64 ? OP_I64_LOAD : t === F32 ? OP_F32_LOAD : OP_F64_LOAD;
-}
-function size(t: ValType): number {
-  return t === I64 || t === F64 ? 8 : 4;
-}
 
 /**
  * Which temps (by ordinal) a frame must hold: each one a rewind reloads on its way to a call and whose
@@ -148,15 +142,14 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
   const temp = (k: number): number => base + 2 + k;
 
   // The frame: every local live where the function can stop, and every temp (a rewind reloads them on its
-  // way to the call), at fixed offsets, then the resume index. Never RESUME or SCRATCH.
-  const saved: Array<{ index: number; type: ValType; offset: number }> = [];
-  let frameSize = 0;
+  // way to the call), at fixed offsets, then the resume index (frames.ts). Never RESUME or SCRATCH. With
+  // the module's frame helpers, ordered by type, so that functions with the same counts share them.
+  const kept: Array<{ index: number; type: ValType }> = [];
   const save = (index: number, type: ValType): void => {
     if (type !== I32 && type !== I64 && type !== F32 && type !== F64) {
       throw new LeanUnsupported(`a local of type 0x${type.toString(16)} in a function that can unwind`);
     }
-    saved.push({ index, type, offset: frameSize });
-    frameSize += size(type);
+    kept.push({ index, type });
   };
   s.localTypes.forEach((t, i) => {
     if (keep[i] === true) save(i, t);
@@ -165,6 +158,12 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
   s.temps.forEach((t, k) => {
     if (neededTemps[k] === 1) save(temp(k), t);
   });
+  const helpers = plan.frameHelpers !== undefined && kept.length <= FRAME_HELPER_MAX_VALUES
+    ? plan.frameHelpers(kept.sort((a, b) => typeRank(a.type) - typeRank(b.type)).map((l) => l.type))
+    : null;
+  const layout = frameLayout(kept.map((l) => l.type));
+  const saved = kept.map((l, i) => ({ ...l, offset: layout.offsets[i]! }));
+  const frameSize = layout.size;
   const normal = shape === 'normal';
   // Full shape, callersEnterClone: direct calls a rewind enters through the callee's clone (an `if` on the
   // state picks the body).
@@ -178,8 +177,7 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
       if (cloneOf(callee) >= 0) viaClone.set(e, callee);
     });
   }
-  const resumeOffset = frameSize;
-  frameSize += 4;
+  const resumeOffset = layout.resumeOffset;
   if (s.results.length > 1) throw new LeanUnsupported('a function with several results that can unwind');
 
   // Locals: the input's groups, then RESUME, SCRATCH and the temps (runs of one type).
@@ -250,6 +248,12 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
     w.u8(OP_DROP);
   };
   const restore = (): void => {
+    if (helpers !== null) {
+      w.u8(OP_CALL).u32(helpers.load);
+      for (let i = saved.length - 1; i >= 0; i--) local(OP_LOCAL_SET, saved[i]!.index);
+      local(OP_LOCAL_SET, RESUME);
+      return;
+    }
     global(OP_GLOBAL_GET, plan.data);
     global(OP_GLOBAL_GET, plan.data);
     mem(OP_I32_LOAD, 2, 0);
@@ -265,6 +269,34 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
     local(OP_LOCAL_GET, SCRATCH);
     mem(OP_I32_LOAD, 0, resumeOffset);
     local(OP_LOCAL_SET, RESUME);
+  };
+  /** The unwind epilogue's frame push, inline (no frame helpers): the resume index on the stack. */
+  const writeFrame = (): void => {
+    local(OP_LOCAL_SET, RESUME);
+    global(OP_GLOBAL_GET, plan.data);
+    mem(OP_I32_LOAD, 2, 0);
+    local(OP_LOCAL_TEE, SCRATCH);
+    i32const(frameSize);
+    w.u8(OP_I32_ADD);
+    global(OP_GLOBAL_GET, plan.data);
+    mem(OP_I32_LOAD, 2, 4);
+    w.u8(OP_I32_GT_U);
+    open(OP_IF);
+    w.u8(OP_UNREACHABLE);
+    end();
+    for (const l of saved) {
+      local(OP_LOCAL_GET, SCRATCH);
+      local(OP_LOCAL_GET, l.index);
+      mem(storeOp(l.type), 0, l.offset);
+    }
+    local(OP_LOCAL_GET, SCRATCH);
+    local(OP_LOCAL_GET, RESUME);
+    mem(OP_I32_STORE, 0, resumeOffset);
+    global(OP_GLOBAL_GET, plan.data);
+    local(OP_LOCAL_GET, SCRATCH);
+    i32const(frameSize);
+    w.u8(OP_I32_ADD);
+    mem(OP_I32_STORE, 2, 0);
   };
   /** Rewinding: branches to the label of the first target holding the resume index (targets in order). */
   const chain = (targets: ReadonlyArray<[Entry, number]>): void => {
@@ -446,31 +478,10 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
           end();
           w.u8(OP_RETURN);
           end();
-          local(OP_LOCAL_SET, RESUME);
-          global(OP_GLOBAL_GET, plan.data);
-          mem(OP_I32_LOAD, 2, 0);
-          local(OP_LOCAL_TEE, SCRATCH);
-          i32const(frameSize);
-          w.u8(OP_I32_ADD);
-          global(OP_GLOBAL_GET, plan.data);
-          mem(OP_I32_LOAD, 2, 4);
-          w.u8(OP_I32_GT_U);
-          open(OP_IF);
-          w.u8(OP_UNREACHABLE);
-          end();
-          for (const l of saved) {
-            local(OP_LOCAL_GET, SCRATCH);
-            local(OP_LOCAL_GET, l.index);
-            mem(storeOp(l.type), 0, l.offset);
-          }
-          local(OP_LOCAL_GET, SCRATCH);
-          local(OP_LOCAL_GET, RESUME);
-          mem(OP_I32_STORE, 0, resumeOffset);
-          global(OP_GLOBAL_GET, plan.data);
-          local(OP_LOCAL_GET, SCRATCH);
-          i32const(frameSize);
-          w.u8(OP_I32_ADD);
-          mem(OP_I32_STORE, 2, 0);
+          if (helpers !== null) {
+            for (const l of saved) local(OP_LOCAL_GET, l.index);
+            w.u8(OP_CALL).u32(helpers.save);
+          } else writeFrame();
           if (plan.unwindTag !== undefined) w.u8(OP_THROW).u32(plan.unwindTag);
           else for (const t of s.results) zero(w, t);
           w.u8(OP_END);

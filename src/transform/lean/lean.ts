@@ -16,8 +16,9 @@ import { EXTERN, readModule, writeModule, funcMap, SEC, type Export, type Module
 import { rewriteBodyCloned } from './rewrite.js';
 import { zero } from './emit.js';
 import { BLOCK_EMPTY, OP_CALL, OP_CATCH, OP_ELSE, OP_END, OP_GLOBAL_GET, OP_I32_CONST, OP_I32_EQ, OP_IF, OP_LOCAL_GET, OP_TRY } from './opcodes.js';
+import { frameHelpers as frameHelpersFor } from './frames.js';
 import { asyncifyRuntime, VOID } from './runtime.js';
-import { I32, LeanUnsupported, type BodyScan, type FuncType, type ModuleContext, type RewritePlan } from './types.js';
+import { I32, LeanUnsupported, type BodyScan, type FuncType, type ModuleContext, type RewritePlan, type ValType } from './types.js';
 
 /** The body half of the transform (body.ts): a body's scan for the call graph, and its rewrite. */
 export interface BodyEngine {
@@ -193,7 +194,20 @@ export function transformLean(
   const taken = new Set(info.exports.map((e) => e.name));
   for (const e of exports) if (taken.has(e.name)) throw new LeanUnsupported(`a module that exports ${e.name} already`);
 
-  const base = { ...(tagged ? { unwindTag } : {}), func, callUnwinds: (i: number) => a.canUnwind[i] === 1, indirectUnwinds: a.indirectUnwinds, fuelAtLoops: r.preempt, state, data, fuel, preempt, importedFunctions: info.funcImports.length };
+  // The frame helpers, made as the bodies ask for them (writeModule writes the code first).
+  const helpers = new Map<string, { save: number; load: number }>();
+  const frameHelpers = (vals: readonly ValType[]): { save: number; load: number } => {
+    const key = vals.join();
+    let h = helpers.get(key);
+    if (h === undefined) {
+      const made = frameHelpersFor(vals, data);
+      h = { save: funcsOut + functions.length, load: funcsOut + functions.length + 1 };
+      functions.push({ type: typeOf(made.save.type), body: made.save.body }, { type: typeOf(made.load.type), body: made.load.body });
+      helpers.set(key, h);
+    }
+    return h;
+  };
+  const base = { ...(tagged ? { unwindTag } : {}), frameHelpers, func, callUnwinds: (i: number) => a.canUnwind[i] === 1, indirectUnwinds: a.indirectUnwinds, fuelAtLoops: r.preempt, state, data, fuel, preempt, importedFunctions: info.funcImports.length };
   const plans: readonly RewritePlan[] = [{ ...base, fuelAtEntry: false }, { ...base, fuelAtEntry: true }];
   const planOf = (f: number): RewritePlan => {
     const plan = plans[a.cuts.has(f) ? 1 : 0]!;

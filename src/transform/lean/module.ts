@@ -263,7 +263,11 @@ export interface Additions {
   /** An `amber.preempt` import appended to the imports (type index given): defined functions shift by one. */
   readonly preemptImport: number | null;
   readonly globals: readonly NewGlobal[];
-  /** Functions appended after the defined ones: their type index and body (locals and expression). */
+  /**
+   * Functions appended after the defined ones: their type index and body (locals and expression). The
+   * body callback may append more (and types they need): the code is rewritten before the type and
+   * function sections are written.
+   */
   readonly functions: ReadonlyArray<{ readonly type: number; readonly body: Uint8Array }>;
   readonly exports: readonly Export[];
   /** A tag of this type index added as tag 0 (the module has none: readModule refuses a tag section). */
@@ -301,6 +305,8 @@ export function writeModule(info: ModuleInfo, add: Additions): Uint8Array<ArrayB
   const bytes = info.bytes;
   const func = funcMap(info, add.preemptImport !== null);
   const shifted = add.preemptImport !== null;
+  // The bodies first: their rewrite may append functions and types (see Additions.functions).
+  const code = codeSection(info, info.sections.find((s) => s.id === SEC.code), add);
   const changed = add.types.length + add.globals.length + add.functions.length + add.exports.length > 0 || shifted || add.tagType !== undefined;
   const exportFunc = add.exportFunc ?? func;
   const out = new Pieces();
@@ -377,7 +383,7 @@ export function writeModule(info: ModuleInfo, add: Additions): Uint8Array<ArrayB
         return;
       }
       case SEC.code:
-        section(id, codeSection(info, s, add));
+        section(id, code);
         return;
       default:
         break;
@@ -428,7 +434,6 @@ function globalSection(info: ModuleInfo, s: Section | undefined, add: Additions,
 function codeSection(info: ModuleInfo, s: Section | undefined, add: Additions): Pieces {
   const bytes = info.bytes;
   const p = new Pieces();
-  p.push(leb(info.bodies.length + add.functions.length));
   if (s !== undefined) {
     const r = new ByteReader(bytes, s.payload, s.end);
     r.u32();
@@ -452,7 +457,10 @@ function codeSection(info: ModuleInfo, s: Section | undefined, add: Additions): 
     p.push(leb(f.body.length));
     p.push(f.body);
   }
-  return p;
+  const out = new Pieces();
+  out.push(leb(info.bodies.length + add.functions.length));
+  for (const part of p.parts) out.push(part);
+  return out;
 }
 
 /**

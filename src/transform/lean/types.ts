@@ -85,6 +85,12 @@ export interface RewritePlan {
   readonly unwindTag?: number;
   /** Which functions have a rewind clone, and whether this one is entered from outside; absent: none has one. */
   readonly clones?: ClonePlan;
+  /**
+   * The output indices of the module's frame helpers (frames.ts) for a frame of these value types, in
+   * frame order: save(resume, values...) pushes it, load() -> (resume, values...) pops it. Absent: each
+   * body pushes and pops its frame inline.
+   */
+  readonly frameHelpers?: (types: readonly ValType[]) => { save: number; load: number };
 }
 
 /**
