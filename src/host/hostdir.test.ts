@@ -154,3 +154,22 @@ test('opening a missing or non-directory root fails with an errno', (t) => {
   assert.equal(thrownErrno(() => new NodeHostDirectory(join(top, 'nope')).openRoot()), 'ENOENT');
   assert.equal(thrownErrno(() => new NodeHostDirectory(join(top, 'outside')).openRoot()), errnoNames[ENOTDIR]);
 });
+
+test("uvwasi's path instance belongs to the root's descriptor: closing another directory keeps it", (t) => {
+  const { dir, host, root } = tree(t);
+  nfs.writeFileSync(join(dir, 'sub', 'f'), 'x');
+  const id = (p: string): [number, number] => {
+    const s = nfs.lstatSync(p);
+    return [s.dev, s.ino];
+  };
+  const sub = host.openDirAt(root, 'sub');
+  const [dev, ino] = id(join(dir, 'sub', 'f'));
+  let answered = false;
+  for (let i = 0; i < 64 && !answered; i++) answered = host.stillNamesFilestat(sub, 'f', dev, ino, 'reg') !== null;
+  assert.ok(answered, 'answers once asked often');
+  host.close(sub); // as the handle cache closes an idle directory
+  const [fdev, fino] = id(join(dir, 'file'));
+  assert.notEqual(host.stillNamesFilestat(root, 'file', fdev, fino, 'reg'), null, 'still answered at once');
+  assert.equal(host.stillNamesFilestat(root, 'file', fdev, fino + 1, 'reg'), null, 'another object is never confirmed');
+  assert.equal(host.stillNamesFilestat(root, 'out', fdev, fino, 'reg'), null, 'a symlink is not what it points to');
+});

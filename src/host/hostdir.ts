@@ -128,6 +128,8 @@ export class NodeHostDirectory implements HostDirectoryAccess {
   readonly #dirPaths = new Map<HostFd, string>();
   readonly #cwd: WorkingDirectoryLease | null;
   readonly #wasiStat = new WasiStat();
+  /** The root's descriptor (openRoot), which lives as long as the filesystem: uvwasi's path instance is made for it. */
+  #rootFd = -1;
 
   /**
    * hostPath is the directory to show; symlinks in it are followed once, when the root is opened.
@@ -176,6 +178,7 @@ export class NodeHostDirectory implements HostDirectoryAccess {
       throw new Error(`hostdir: ${this.#fdDir}${fd} does not lead back to ${this.#path}: is /proc mounted?`);
     }
     this.#dirPaths.set(fd, this.#path);
+    if (this.#rootFd < 0) this.#rootFd = fd;
     return fd;
   }
 
@@ -221,7 +224,8 @@ export class NodeHostDirectory implements HostDirectoryAccess {
     const base = this.#dirPaths.get(dir);
     if (base === undefined) return null;
     checkName(dir, name);
-    const out = this.#wasiStat.pathFilestat(dir, base, name);
+    // Made for the root's descriptor when there is one, not for dir, which the handle cache may close.
+    const out = this.#wasiStat.pathFilestat(this.#rootFd >= 0 ? this.#rootFd : dir, base, name);
     if (out === null) return null;
     return u64At(out, 0) === dev && u64At(out, FILESTAT_INO) === ino && out[FILESTAT_FILETYPE] === wasiFiletype(type) ? out : null;
   }
@@ -474,6 +478,7 @@ export class NodeHostDirectory implements HostDirectoryAccess {
   }
 
   close(fd: HostFd): void {
+    if (fd === this.#rootFd) this.#rootFd = -1;
     this.#dirPaths.delete(fd);
     this.#wasiStat.forget(fd);
     this.#cwd?.closed(fd);
