@@ -48,17 +48,9 @@ function storedExactly(t: HostTime): boolean {
 }
 
 /** v (a safe integer) as a little-endian u64 at off in out. */
-function putU64(out: Uint8Array, off: number, v: number): void {
-  const lo = v >>> 0;
-  const hi = Math.floor(v / 0x1_0000_0000) >>> 0;
-  out[off] = lo;
-  out[off + 1] = lo >>> 8;
-  out[off + 2] = lo >>> 16;
-  out[off + 3] = lo >>> 24;
-  out[off + 4] = hi;
-  out[off + 5] = hi >>> 8;
-  out[off + 6] = hi >>> 16;
-  out[off + 7] = hi >>> 24;
+function putU64(out: DataView, off: number, v: number): void {
+  out.setUint32(off, v >>> 0, true);
+  out.setUint32(off + 4, Math.floor(v / 0x1_0000_0000) >>> 0, true);
 }
 
 /** handleAccess of an O_PATH handle: good for stat, chmod, utimes and reopening, not for I/O. */
@@ -127,6 +119,12 @@ export class HostInode extends Inode {
   users = 0;
   /** Files open on this inode with a descriptor of their own (the others share handle). */
   readonly ownFiles = new Set<HostFile>();
+  /**
+   * The first bytes of this inode's WASI filestat as the guest sees it (dev, ino, filetype), made once:
+   * written over the host's with one copy (a store per byte into a memory's view is slow until V8 has
+   * optimized the caller, which costs a syscall-heavy run's first few thousand stats).
+   */
+  #filestatHead: Uint8Array | null = null;
   /** The exact times the guest last set, and what the host stored for them (whole microseconds). */
   #times: { hostA: bigint; guestA: bigint; hostM: bigint; guestM: bigint } | null = null;
   /** Once a restore made this inode a ghost: its contents, in memory; the host is never asked again. */
@@ -227,9 +225,15 @@ export class HostInode extends Inode {
    * lookupStat): the guest's dev, ino and type, and the times the guest set, written over the host's.
    */
   filestatFrom(out: Uint8Array): Uint8Array {
-    putU64(out, 0, this.fs.dev);
-    putU64(out, FILESTAT_INO, this.ino);
-    out[FILESTAT_FILETYPE] = wasiFiletype(this.type);
+    let head = this.#filestatHead;
+    if (head === null) {
+      head = this.#filestatHead = new Uint8Array(FILESTAT_FILETYPE + 1);
+      const v = new DataView(head.buffer);
+      putU64(v, 0, this.fs.dev);
+      putU64(v, FILESTAT_INO, this.ino);
+      v.setUint8(FILESTAT_FILETYPE, wasiFiletype(this.type));
+    }
+    out.set(head, 0);
     const t = this.#times;
     if (t !== null) {
       const v = new DataView(out.buffer, out.byteOffset, FILESTAT_SIZE);
