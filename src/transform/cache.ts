@@ -31,7 +31,7 @@ export interface TransformOptions {
 export const LEAN_ENGINE = 'lean';
 
 /** Bump whenever transform/lean/ changes what it emits. */
-const LEAN_VERSION = 'amber-lean.10';
+const LEAN_VERSION = 'amber-lean.11';
 
 export interface ResolvedTransformOptions {
   preempt: boolean;

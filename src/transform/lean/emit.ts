@@ -54,6 +54,7 @@ import {
   OP_REF_FUNC,
   OP_REF_NULL,
   OP_RETURN,
+  OP_RETHROW,
   OP_THROW,
   OP_TRY,
   OP_UNREACHABLE,
@@ -63,6 +64,9 @@ import { FRAME_HELPER_MAX_VALUES, frameLayout, loadOp, storeOp, typeRank } from 
 import type { Construct, Entry, Sites } from './sites.js';
 import { F32, F64, I32, I64, LeanUnsupported, type ModuleContext, type RewritePlan, type ValType } from './types.js';
 
+
+/** The most saved values for which each call's catch pushes the frame itself (the code is per call site). */
+const RETHROW_MAX_SAVED = 16;
 
 function fail(): never {
   throw new Error('lean rewrite: a function entered from outside without a clone has no normal shape');
@@ -557,10 +561,16 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
           w.bytes(body.subarray(pos, r.pos));
         }
         if (caught) {
-          // The callee threw the unwind tag, its frame saved: this one's next.
+          // The callee threw the unwind tag, its frame saved: this one's next. With a frame helper and a
+          // small frame, pushed here and the same exception rethrown (V8: about half a new throw's cost);
+          // else on through the epilogue, which throws anew.
           w.u8(OP_CATCH).u32(tag!);
           i32const(s.calls[callCursor++]!.lo);
-          br(OP_BR, unwindLabel);
+          if (helpers !== null && saved.length <= RETHROW_MAX_SAVED) {
+            for (const l of saved) local(OP_LOCAL_GET, l.index);
+            w.u8(OP_CALL).u32(helpers.save);
+            w.u8(OP_RETHROW).u32(0);
+          } else br(OP_BR, unwindLabel);
           end();
         } else if (isEntry) unwindCheck(s.calls[callCursor++]!.lo);
         break;

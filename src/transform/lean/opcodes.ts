@@ -35,10 +35,11 @@ export const OP_BLOCK = 0x02;
 export const OP_LOOP = 0x03;
 export const OP_IF = 0x04;
 export const OP_ELSE = 0x05;
-/** try, catch and throw of the legacy exception proposal (V8's in Node 20): only the transform emits them. */
+/** try, catch, throw and rethrow of the legacy exception proposal (V8's in Node 20): only the transform emits them. */
 export const OP_TRY = 0x06;
 export const OP_CATCH = 0x07;
 export const OP_THROW = 0x08;
+export const OP_RETHROW = 0x09;
 export const OP_END = 0x0b;
 export const OP_BR = 0x0c;
 export const OP_BR_IF = 0x0d;
