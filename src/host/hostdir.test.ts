@@ -122,6 +122,33 @@ test('children change on the host through descriptors', (t) => {
   host.close(sub);
 });
 
+test('chmod and setTimes go through a directory or open file descriptor itself, and an O_PATH handle through /proc', (t) => {
+  const { dir, host, root } = tree(t);
+  const ns = 1_700_000_000_123_456_789n;
+  const near = (got: bigint): boolean => got - ns < 1000n && ns - got < 1000n;
+  const sub = host.openDirAt(root, 'sub');
+  host.chmod(sub, 0o711);
+  host.setTimes(sub, ns, ns);
+  const s = nfs.statSync(join(dir, 'sub'), { bigint: true });
+  assert.equal(Number(s.mode) & 0o7777, 0o711);
+  assert.ok(near(s.atimeNs) && near(s.mtimeNs), `${s.atimeNs} ${s.mtimeNs}`);
+  const ro = host.openAt(root, 'file', O_RDONLY, 0);
+  host.chmod(ro, 0o604);
+  host.setTimes(ro, 'now', ns);
+  const f = nfs.statSync(join(dir, 'file'), { bigint: true });
+  assert.equal(Number(f.mode) & 0o7777, 0o604);
+  assert.ok(near(f.mtimeNs), `${f.mtimeNs}`);
+  host.close(ro);
+  // An O_PATH handle's number, closed and taken again by a directory, is the directory's own descriptor.
+  const h = host.openPathAt(root, 'file');
+  host.close(h);
+  const again = host.openDirAt(root, 'sub');
+  host.setTimes(again, ns + 1000n, ns + 1000n);
+  assert.ok(near(nfs.statSync(join(dir, 'sub'), { bigint: true }).mtimeNs - 1000n));
+  host.close(again);
+  host.close(sub);
+});
+
 test('stillNames confirms only the very object, and follows renames', (t) => {
   const { dir, host, root } = tree(t);
   const file = host.lookup(root, 'file');

@@ -130,6 +130,12 @@ export class NodeHostDirectory implements HostDirectoryAccess {
   readonly #wasiStat = new WasiStat();
   /** The root's descriptor (openRoot), which lives as long as the filesystem: uvwasi's path instance is made for it. */
   #rootFd = -1;
+  /**
+   * The O_PATH handles open now (openPathAt): fchmod and futimens refuse them (EBADF), so chmod and
+   * setTimes go through their magic link; any other descriptor is changed through itself (~1.2 µs
+   * against ~4.2 µs through /proc).
+   */
+  readonly #pathFds = new Set<HostFd>();
 
   /**
    * hostPath is the directory to show; symlinks in it are followed once, when the root is opened.
@@ -290,11 +296,14 @@ export class NodeHostDirectory implements HostDirectoryAccess {
 
   openPathAt(dir: HostFd, name: string): HostFd {
     const p = this.#at(dir, name);
+    let fd: HostFd;
     try {
-      return fs.openSync(p, O_PATH | C.O_NOFOLLOW);
+      fd = fs.openSync(p, O_PATH | C.O_NOFOLLOW);
     } catch (e) {
       throw toKernelError(e);
     }
+    this.#pathFds.add(fd);
+    return fd;
   }
 
   mkdirAt(dir: HostFd, name: string, perm: number): void {
@@ -419,9 +428,10 @@ export class NodeHostDirectory implements HostDirectoryAccess {
   }
 
   chmod(fd: HostFd, perm: number): void {
-    // Through the magic link, so it works on O_PATH handles too (fchmod does not).
+    // An O_PATH handle through its magic link (fchmod refuses it).
     try {
-      fs.chmodSync(this.#fd(fd), perm);
+      if (this.#pathFds.has(fd)) fs.chmodSync(this.#fd(fd), perm);
+      else fs.fchmodSync(fd, perm);
     } catch (e) {
       throw toKernelError(e);
     }
@@ -431,7 +441,9 @@ export class NodeHostDirectory implements HostDirectoryAccess {
     const a = seconds(atime);
     const m = seconds(mtime);
     try {
-      fs.utimesSync(this.#fd(fd), a, m);
+      // An O_PATH handle through its magic link (futimens refuses it).
+      if (this.#pathFds.has(fd)) fs.utimesSync(this.#fd(fd), a, m);
+      else fs.futimesSync(fd, a, m);
     } catch (e) {
       throw toKernelError(e);
     }
@@ -480,6 +492,7 @@ export class NodeHostDirectory implements HostDirectoryAccess {
   close(fd: HostFd): void {
     if (fd === this.#rootFd) this.#rootFd = -1;
     this.#dirPaths.delete(fd);
+    this.#pathFds.delete(fd);
     this.#wasiStat.forget(fd);
     this.#cwd?.closed(fd);
     try {
