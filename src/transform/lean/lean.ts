@@ -35,8 +35,9 @@ const BODY: BodyEngine = { scanBody, rewriteBody, rewriteBodyCloned };
  * The largest input body that gets a rewind clone (types.ts ClonePlan). A clone takes the rewind
  * prologue and the dispatch tests off the normal path, which pays most where a call does little work
  * (spin's fib: 1.42 -> 1.26x raw; sort 1.22 -> 1.07x, its memcpy is 1,296 bytes); it costs its size.
- * Measured on yosys (30.8 MB in): no clones 62.8 MB out, clones up to 2 KiB 85.7 MB, all 109.1 MB
- * (+49 and +96 MiB peak RSS in a warm pod, whose time moved by no more than the noise).
+ * Measured on yosys (30.8 MB in) at amber-lean.8: no clones 62.8 MB out, clones up to 2 KiB 85.7 MB, all
+ * 109.1 MB (+49 and +96 MiB peak RSS in a warm pod, whose time moved by no more than the noise). Since the
+ * smaller checks and shared frame helpers (amber-lean.10, frames.ts): clones up to 2 KiB 72.2 MB.
  */
 export const CLONE_MAX_BYTES = 2048;
 
