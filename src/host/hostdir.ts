@@ -21,6 +21,7 @@ import { O_ACCMODE, O_CREAT, O_DSYNC, O_EXCL, O_RDWR, O_SYNC, O_WRONLY } from '.
 import { modeOfType, S_IFMT, type FileType } from '../abi/stat.js';
 import { FILESTAT_FILETYPE, FILESTAT_INO, wasiFiletype } from '../abi/wasi.js';
 import { KernelError } from '../base/error.js';
+import { u64Number } from '../base/u64.js';
 import type { HostAttr, HostDirectoryAccess, HostFd, HostStat, HostTime } from '../fsimpl/hostdir/host.js';
 import { WasiStat } from './wasistat.js';
 import type { WorkingDirectoryLease } from './workdir.js';
@@ -94,13 +95,6 @@ function fullStat(s: fs.BigIntStats): HostStat {
     mtimeNs: s.mtimeNs,
     ctimeNs: s.ctimeNs,
   };
-}
-
-/** The little-endian u64 at off in b, as a number (rounded past 2^53 as Number(bigint) rounds). */
-function u64At(b: Uint8Array, off: number): number {
-  const lo = ((b[off] as number) | ((b[off + 1] as number) << 8) | ((b[off + 2] as number) << 16) | ((b[off + 3] as number) << 24)) >>> 0;
-  const hi = ((b[off + 4] as number) | ((b[off + 5] as number) << 8) | ((b[off + 6] as number) << 16) | ((b[off + 7] as number) << 24)) >>> 0;
-  return hi * 0x1_0000_0000 + lo;
 }
 
 /** Refuses anything but a descriptor number and one name (see host.ts). */
@@ -233,7 +227,7 @@ export class NodeHostDirectory implements HostDirectoryAccess {
     // Made for the root's descriptor when there is one, not for dir, which the handle cache may close.
     const out = this.#wasiStat.pathFilestat(this.#rootFd >= 0 ? this.#rootFd : dir, base, name);
     if (out === null) return null;
-    return u64At(out, 0) === dev && u64At(out, FILESTAT_INO) === ino && out[FILESTAT_FILETYPE] === wasiFiletype(type) ? out : null;
+    return u64Number(out, 0) === dev && u64Number(out, FILESTAT_INO) === ino && out[FILESTAT_FILETYPE] === wasiFiletype(type) ? out : null;
   }
 
   lookupStat(dir: HostFd, name: string): HostStat | null {

@@ -6,6 +6,7 @@
 // in place keeps its old views valid for the old range and lands outside them past it.
 import { EFAULT } from '../abi/errno.js';
 import { KernelError } from '../base/error.js';
+import { setU64Number } from '../base/u64.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
 const encoder = new TextEncoder();
@@ -89,8 +90,7 @@ export class GuestMemory {
     if (typeof v === 'bigint') {
       this.#view.setBigUint64(ptr, v, true); // ToBigUint64: a negative value wraps, as asUintN(64) would
     } else if (v >= 0 && v <= Number.MAX_SAFE_INTEGER && Number.isInteger(v)) {
-      this.#view.setUint32(ptr, v >>> 0, true);
-      this.#view.setUint32(ptr + 4, Math.floor(v / 0x1_0000_0000), true);
+      setU64Number(this.#view, ptr, v);
     } else {
       this.#view.setBigUint64(ptr, BigInt(v), true);
     }

@@ -13,6 +13,7 @@ import { O_ACCMODE, O_DSYNC, O_RDONLY, O_RDWR, O_SYNC, O_WRONLY } from '../../ab
 import { modeOfType, S_IALLUGO, S_ISGID, S_ISUID, typeOfMode, type FileType, type SetStat, type Stat } from '../../abi/stat.js';
 import { FILESTAT_ATIM, FILESTAT_FILETYPE, FILESTAT_INO, FILESTAT_MTIM, FILESTAT_SIZE, wasiFiletype } from '../../abi/wasi.js';
 import { KernelError } from '../../base/error.js';
+import { setU64Number } from '../../base/u64.js';
 import { bigInt, int, oneOf, opt, optRef, ref, savable, StateError, str, struct, type LoadValue, type Loader } from '../../state/index.js';
 import { Dentry } from '../../vfs/dentry.js';
 import type { FileOps } from '../../vfs/file.js';
@@ -45,12 +46,6 @@ export function hostPerm(perm: number, type: FileType): number {
  */
 function storedExactly(t: HostTime): boolean {
   return t === 'now' || t % 1_000_000_000n === 0n;
-}
-
-/** v (a safe integer) as a little-endian u64 at off in out. */
-function putU64(out: DataView, off: number, v: number): void {
-  out.setUint32(off, v >>> 0, true);
-  out.setUint32(off + 4, Math.floor(v / 0x1_0000_0000) >>> 0, true);
 }
 
 /** handleAccess of an O_PATH handle: good for stat, chmod, utimes and reopening, not for I/O. */
@@ -229,8 +224,8 @@ export class HostInode extends Inode {
     if (head === null) {
       head = this.#filestatHead = new Uint8Array(FILESTAT_FILETYPE + 1);
       const v = new DataView(head.buffer);
-      putU64(v, 0, this.fs.dev);
-      putU64(v, FILESTAT_INO, this.ino);
+      setU64Number(v, 0, this.fs.dev);
+      setU64Number(v, FILESTAT_INO, this.ino);
       v.setUint8(FILESTAT_FILETYPE, wasiFiletype(this.type));
     }
     out.set(head, 0);
