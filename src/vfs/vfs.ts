@@ -91,20 +91,41 @@ export class VirtualFilesystem {
    * opened for writing, or O_CREAT on one), EROFS (writing or creating on a read-only mount).
    */
   openAt(ctx: PathContext, start: PathStart, path: string, opts: OpenOptions): FileDescription {
+    return this.#openAt(ctx, start, path, opts, false);
+  }
+
+  /**
+   * openAt. Every O_CREAT walks as an exclusive create does (the final name left unknown when its
+   * filesystem cannot tell without asking: lookupExclusive), and an unknown name is created exclusively
+   * at once: a journal is made far more often than found. Without O_EXCL, a create that says EEXIST
+   * opens what is there, by the walk that asks (`asked`), as if the name had been looked up first.
+   */
+  #openAt(ctx: PathContext, start: PathStart, path: string, opts: OpenOptions, asked: boolean): FileDescription {
     const { flags } = opts;
     const creat = (flags & O_CREAT) !== 0;
     const exclusive = creat && (flags & O_EXCL) !== 0;
-    const r = exclusive ? this.#walkToCreate(ctx, start, path) : this.walk(ctx, start, path, (flags & O_NOFOLLOW) === 0);
+    const follow = (flags & O_NOFOLLOW) === 0;
+    const createFirst = creat && !exclusive && !asked;
+    let r = exclusive || createFirst ? this.#walkToCreate(ctx, start, path) : this.walk(ctx, start, path, follow);
+    // That walk never follows the final name: a symlink to follow is walked again, following it.
+    if (createFirst && follow && r.child !== null && r.child.dentry.inode.type === 'symlink') r = this.walk(ctx, start, path, true);
     let vd = r.child;
     if (vd === null) {
       if (!creat) throw new KernelError(ENOENT);
       if (r.trailingSlash || (flags & O_DIRECTORY) !== 0) throw new KernelError(EISDIR);
       writable(r.parent);
-      const d = r.parent.mount.fs.createFile(r.parent.dentry, r.name, opts.perm, ctx.caller.creds);
+      let d: Dentry;
+      try {
+        d = r.parent.mount.fs.createFile(r.parent.dentry, r.name, opts.perm, ctx.caller.creds);
+      } catch (e) {
+        // EROFS too: an existing name opens on a read-only filesystem, and the walk that asks finds it.
+        if (!createFirst || !(e instanceof KernelError) || (e.errno !== EEXIST && e.errno !== EROFS)) throw e;
+        return this.#openAt(ctx, start, path, opts, true);
+      }
       vd = { mount: r.parent.mount, dentry: d };
     } else {
       const type = vd.dentry.inode.type;
-      if (creat && (flags & O_EXCL) !== 0) throw new KernelError(EEXIST);
+      if (exclusive) throw new KernelError(EEXIST);
       if (type === 'symlink') throw new KernelError(ELOOP);
       if ((flags & O_DIRECTORY) !== 0 && type !== 'dir') throw new KernelError(ENOTDIR);
       const acc = flags & O_ACCMODE;

@@ -9,7 +9,7 @@ import { test as nodeTest, type TestContext } from 'node:test';
 import {
   EACCES, EEXIST, EISDIR, ELOOP, ENOTCAPABLE, ENOTEMPTY, ENXIO, EROFS, ESTALE, EXDEV, errnoNames,
 } from '../../abi/errno.js';
-import { O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../../abi/open.js';
+import { O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../../abi/open.js';
 import { FILETYPE_DIRECTORY, wasiFiletype } from '../../abi/wasi.js';
 import { thrownErrno } from '../../base/testing/errno.js';
 import { NodeHostDirectory } from '../../host/hostdir.js';
@@ -524,6 +524,23 @@ test("SQLite's lock and journal cost the host only the calls they need, and stay
   assert.equal(thrownErrno(() => open(w, w.data, 'dangling', O_RDWR | O_CREAT | O_EXCL)), 'EEXIST', 'a dangling symlink is a name');
   assert.equal(thrownErrno(() => w.vfs.symlinkAt(w.ctx, 'x', w.data, 'dangling')), 'EEXIST');
   assert.equal(nfs.readlinkSync(join(w.shared, 'dangling')), 'nowhere');
+  // O_CREAT without O_EXCL, as SQLite opens its journal: the exclusive create first, no lookup.
+  assert.deepEqual(taken(() => open(w, w.data, 'journal2', O_RDWR | O_CREAT).decRef()), ['openAt', 'attr', 'close']);
+  // A name the host made is opened as it is (the create said EEXIST; then it is looked up), not truncated.
+  nfs.writeFileSync(join(w.shared, 'made-file'), 'kept');
+  const made = open(w, w.data, 'made-file', O_RDWR | O_CREAT);
+  assert.equal(made.stat().size, 4);
+  made.decRef();
+  assert.equal(nfs.readFileSync(join(w.shared, 'made-file'), 'utf8'), 'kept');
+  assert.equal(thrownErrno(() => open(w, w.data, 'sub', O_RDONLY | O_CREAT)), name(EISDIR));
+  // A host symlink the guest never looked up is followed in the guest's tree, never on the host's.
+  nfs.symlinkSync('../outside/passwd', join(w.shared, 'out-link'));
+  assert.equal(thrownErrno(() => open(w, w.data, 'out-link', O_RDWR | O_CREAT)), name(ENOTCAPABLE));
+  assert.equal(thrownErrno(() => open(w, w.root, '/data/out-link', O_RDWR | O_CREAT)), 'ENOENT', 'the guest has no /outside');
+  assert.equal(thrownErrno(() => open(w, w.root, '/data/out-link', O_RDWR | O_CREAT | O_NOFOLLOW)), name(ELOOP));
+  nfs.symlinkSync('new-target', join(w.shared, 'in-link'));
+  open(w, w.data, 'in-link', O_WRONLY | O_CREAT).decRef();
+  assert.ok(nfs.statSync(join(w.shared, 'new-target')).isFile(), 'O_CREAT through a dangling link creates its target');
   // Removing a cached name is the host's removal alone: it answers for whatever the name holds now.
   assert.deepEqual(taken(() => w.vfs.unlinkAt(w.ctx, w.data, 'db-journal')), ['unlinkAt']);
   assert.deepEqual(taken(() => w.vfs.rmdirAt(w.ctx, w.data, 'db.lock')), ['rmdirAt']);
