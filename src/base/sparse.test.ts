@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { PAGE_SIZE, SparseBytes } from './sparse.js';
+import { PAGE_SIZE, SparseBytes, type PageSource } from './sparse.js';
 
 /** One operation on a file, applied both to SparseBytes and to a plain array of bytes. */
 type Op = { kind: 'write'; offset: number; bytes: Uint8Array } | { kind: 'truncate'; size: number };
@@ -45,6 +45,53 @@ test('SparseBytes reads back what a flat array would hold, after any writes and 
       const got = new Uint8Array(want.length + 7);
       assert.equal(s.read(got, 0), want.length);
       assert.deepEqual([...got.subarray(0, want.length)], want);
+    }),
+  );
+});
+
+/** A page source that hands freed pages out again, dirtied while they are spare: a file that kept using a
+ *  page it gave back, or read one taken without zeroing it, would show 0xAA bytes. */
+function recycling(): PageSource & { taken: number; given: number } {
+  const spare: Uint8Array[] = [];
+  return {
+    taken: 0,
+    given: 0,
+    take() {
+      this.taken++;
+      const p = spare.pop();
+      if (p === undefined) return new Uint8Array(PAGE_SIZE);
+      p.fill(0);
+      return p;
+    },
+    give(page) {
+      this.given++;
+      page.fill(0xaa);
+      spare.push(page);
+    },
+  };
+}
+
+test('with pages handed out again, two files read back what flat arrays would hold; every page taken is held or given back', () => {
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 12 }), fc.array(op, { maxLength: 12 }), (opsA, opsB) => {
+      const source = recycling();
+      const files = [new SparseBytes(source), new SparseBytes()];
+      files[1]?.drawFrom(source);
+      for (let i = 0; i < Math.max(opsA.length, opsB.length); i++) {
+        for (const [f, o] of [[files[0], opsA[i]], [files[1], opsB[i]]] as const) {
+          if (f === undefined || o === undefined) continue;
+          if (o.kind === 'truncate') f.truncate(o.size);
+          else f.write(o.bytes, o.offset);
+        }
+      }
+      for (const [f, ops] of [[files[0], opsA], [files[1], opsB]] as const) {
+        const want = model(ops);
+        const got = new Uint8Array(want.length);
+        f?.read(got, 0);
+        assert.deepEqual([...got], want);
+      }
+      const held = files.reduce((n, f) => n + f.allocatedBytes / PAGE_SIZE, 0);
+      assert.equal(source.taken - source.given, held);
     }),
   );
 });

@@ -1,11 +1,33 @@
 // SparseBytes: the contents of a regular file kept as fixed-size pages, absent pages reading as zeros,
 // like a tmpfs file's page cache (mm/shmem.c). Holes cost nothing; a checkpoint can later walk pages.
+// Pages come from a PageSource (the page allocator: a tmpfs keeps freed pages for its next files).
 
 export const PAGE_SIZE = 4096;
+
+/** Where a file's pages come from and go back to, as the page allocator is to shmem. */
+export interface PageSource {
+  /** A page of zeros, now the file's own. */
+  take(): Uint8Array;
+  /** A page the file no longer holds (it may be handed out again, zeroed). */
+  give(page: Uint8Array): void;
+}
+
+/** Each page a fresh buffer, dropped when freed. */
+const FRESH_PAGES: PageSource = Object.freeze({ take: () => new Uint8Array(PAGE_SIZE), give: () => {} });
 
 export class SparseBytes {
   #pages = new Map<number, Uint8Array>();
   #size = 0;
+  #source: PageSource;
+
+  constructor(source: PageSource = FRESH_PAGES) {
+    this.#source = source;
+  }
+
+  /** Takes its pages from source from now on, and gives them back there (a loaded file joining its filesystem). */
+  drawFrom(source: PageSource): void {
+    this.#source = source;
+  }
 
   get size(): number {
     return this.#size;
@@ -70,7 +92,7 @@ export class SparseBytes {
   #page(index: number): Uint8Array {
     let page = this.#pages.get(index);
     if (page === undefined) {
-      page = new Uint8Array(PAGE_SIZE);
+      page = this.#source.take();
       this.#pages.set(index, page);
     }
     return page;
@@ -80,7 +102,11 @@ export class SparseBytes {
   truncate(size: number): void {
     if (size < this.#size) {
       const keep = Math.ceil(size / PAGE_SIZE);
-      for (const index of [...this.#pages.keys()]) if (index >= keep) this.#pages.delete(index);
+      for (const [index, page] of this.#pages) {
+        if (index < keep) continue;
+        this.#pages.delete(index);
+        this.#source.give(page);
+      }
       const tail = this.#pages.get(Math.floor(size / PAGE_SIZE));
       if (tail !== undefined) tail.fill(0, size % PAGE_SIZE);
     }

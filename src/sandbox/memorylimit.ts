@@ -47,6 +47,7 @@ export function applyMemoryAccounts(running: RunningPod, log: (line: string) => 
       clearInterval(timer);
       return;
     }
+    if (pod.used() > pod.limit) pod.reclaim(); // spare tmpfs pages first, as memcg reclaims before it kills
     if (pod.used() <= pod.limit) return;
     const victim = live.reduce((a, b) => (bytesOf(b) > bytesOf(a) ? b : a));
     const name = [...running.pod.containers].find(([, c]) => c.ns === victim.proc.mounts)?.[0] ?? '?';

@@ -13,6 +13,7 @@ export class MemoryAccount {
   linear: () => number = () => 0;
   readonly #children: MemoryAccount[] = [];
   #tmpfs = 0;
+  readonly #reclaimers = new Set<() => void>();
 
   constructor(limit: number, parent: MemoryAccount | null = null) {
     this.limit = limit;
@@ -35,5 +36,26 @@ export class MemoryAccount {
   /** Pages freed; or counted without a limit (a load). */
   uncharge(bytes: number): void {
     this.#tmpfs -= bytes;
+  }
+
+  /**
+   * Registers what gives back, when asked, memory charged here that nothing uses (a tmpfs's spare pages, as
+   * memcg reclaim frees clean pages before a charge fails or the OOM killer chooses); returns its removal.
+   */
+  reclaimable(free: () => void): () => void {
+    this.#reclaimers.add(free);
+    return () => this.#reclaimers.delete(free);
+  }
+
+  /** Gives back all that can be, in the whole tree of accounts this one is in. */
+  reclaim(): void {
+    let top: MemoryAccount = this;
+    while (top.parent !== null) top = top.parent;
+    top.#reclaimTree();
+  }
+
+  #reclaimTree(): void {
+    for (const free of this.#reclaimers) free();
+    for (const c of this.#children) c.#reclaimTree();
   }
 }

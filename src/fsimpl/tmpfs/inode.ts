@@ -57,7 +57,8 @@ export class TmpfsInode extends Inode {
       this.mtimeNs = state.mtimeNs;
       this.ctimeNs = state.ctimeNs;
       this.data = state.data;
-      fs.uncharge(-(state.data?.allocatedBytes ?? 0));
+      state.data?.drawFrom(fs.pages);
+      fs.loaded(state.data?.allocatedBytes ?? 0);
       return;
     }
     this.nlink = type === 'dir' ? 2 : 1;
@@ -65,7 +66,7 @@ export class TmpfsInode extends Inode {
     this.atimeNs = now;
     this.mtimeNs = now;
     this.ctimeNs = now;
-    this.data = type === 'reg' ? new SparseBytes() : null;
+    this.data = type === 'reg' ? new SparseBytes(fs.pages) : null;
   }
 
   stat(): Stat {
@@ -96,7 +97,7 @@ export class TmpfsInode extends Inode {
       if (req.size !== this.data.size) {
         const held = this.data.allocatedBytes;
         this.data.truncate(req.size);
-        this.fs.uncharge(held - this.data.allocatedBytes);
+        this.fs.released(held - this.data.allocatedBytes);
         this.mtimeNs = now;
       }
       this.ctimeNs = now;
