@@ -119,6 +119,15 @@ export abstract class Filesystem {
    */
   lookupToRemove?(dir: Dentry, name: string, kind: 'file' | 'dir', caller: Caller): Dentry | null;
 
+  /**
+   * Optional: the child called name for a walk whose caller sets its times next (utimensat by path). A
+   * filesystem that asks a remote side for lookups may return a cached child without asking, when the
+   * change either acts on whatever the name holds now (ENOENT if nothing) or checks that it still holds
+   * that child, failing with ESTALE otherwise: the VFS then walks again with lookup, as Linux retries a
+   * path call with LOOKUP_REVAL.
+   */
+  lookupToChange?(dir: Dentry, name: string, caller: Caller): Dentry | null;
+
   /** Lists dir; the order is the filesystem's and must not change between calls without a change. */
   abstract readdir(dir: Dentry, caller: Caller): DirEntry[];
 

@@ -40,6 +40,12 @@ export interface WalkOptions {
    * that kind without asking (Filesystem.lookupToRemove).
    */
   removing?: 'file' | 'dir';
+  /**
+   * The caller sets the final component's times next, and walks again without this (asking) if that
+   * says ESTALE: a filesystem may answer the final lookup with a cached child without asking
+   * (Filesystem.lookupToChange).
+   */
+  changing?: boolean;
 }
 
 /** Where a walk ended: the final component's parent, its name, and what it names (null: nothing). */
@@ -130,6 +136,16 @@ function lookupChildToRemove(vd: VirtualDentry, name: string, kind: 'file' | 'di
   return d === null ? null : followMounts({ mount: vd.mount, dentry: d });
 }
 
+/** lookupChild for a name whose times the caller sets next, through the filesystem's lookupToChange when it has one. */
+function lookupChildToChange(vd: VirtualDentry, name: string, caller: Caller): VirtualDentry | null {
+  const fs = vd.mount.fs;
+  if (fs.lookupToChange === undefined) return lookupChild(vd, name, caller);
+  if (vd.dentry.inode.type !== 'dir') throw new KernelError(ENOTDIR);
+  if (name.length > NAME_MAX / 3 && utf8Length(name) > NAME_MAX) throw new KernelError(ENAMETOOLONG);
+  const d = fs.lookupToChange(vd.dentry, name, caller);
+  return d === null ? null : followMounts({ mount: vd.mount, dentry: d });
+}
+
 /** Whether a walk from start with `beneath` is confined to start (it is, unless start is the root). */
 export function isConfined(ctx: ResolveContext, start: VirtualDentry, beneath: boolean): boolean {
   return beneath && !sameVd(start, ctx.root);
@@ -189,6 +205,8 @@ export function walk(ctx: ResolveContext, start: VirtualDentry, path: string, op
       next = lookupChildExclusive(cur, comp, ctx.caller);
     } else if (last && opts.removing !== undefined) {
       next = lookupChildToRemove(cur, comp, opts.removing, ctx.caller);
+    } else if (last && opts.changing === true) {
+      next = lookupChildToChange(cur, comp, ctx.caller);
     } else {
       next = lookupChild(cur, comp, ctx.caller);
     }

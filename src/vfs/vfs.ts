@@ -4,7 +4,7 @@
 // to do the rest. It also hands out mount ids. Each call either completes or throws KernelError before
 // changing anything.
 import {
-  EBUSY, EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTCAPABLE, ENOTDIR, ENOTEMPTY, EPERM, EROFS, EXDEV,
+  EBUSY, EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTCAPABLE, ENOTDIR, ENOTEMPTY, EPERM, EROFS, ESTALE, EXDEV,
 } from '../abi/errno.js';
 import type { SetStat, Stat } from '../abi/stat.js';
 import { O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_TRUNC } from '../abi/open.js';
@@ -268,6 +268,19 @@ export class VirtualFilesystem {
 
   /** chmod/utimensat/truncate by path: EROFS on a read-only mount, EISDIR for a directory's size. */
   setStatAt(ctx: PathContext, start: PathStart, path: string, follow: boolean, req: SetStat): void {
+    // Times alone (utimensat): the final name may come from the filesystem's cache (lookupToChange);
+    // ESTALE then means it changed, and the call is made again after a walk that asks.
+    const timesOnly = req.size === undefined && req.perm === undefined && req.uid === undefined && req.gid === undefined;
+    if (timesOnly) {
+      const vd = resolve(ctx, start.at, path, { followFinal: follow, beneath: start.beneath === true, changing: true });
+      try {
+        writable(vd);
+        vd.dentry.inode.setStat(req, true);
+        return;
+      } catch (e) {
+        if (!(e instanceof KernelError) || e.errno !== ESTALE) throw e;
+      }
+    }
     const vd = this.resolve(ctx, start, path, follow);
     if (req.size !== undefined && vd.dentry.inode.type === 'dir') throw new KernelError(EISDIR);
     writable(vd);

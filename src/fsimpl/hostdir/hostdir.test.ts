@@ -500,15 +500,15 @@ test("SQLite's lock and journal cost the host only the calls they need, and stay
   assert.deepEqual(taken(() => w.vfs.mkdirAt(w.ctx, w.data, 'db.lock', 0o755)), ['mkdirAt', 'lookup']);
   nfs.mkdirSync(join(w.shared, 'made-on-host'));
   assert.equal(thrownErrno(() => w.vfs.mkdirAt(w.ctx, w.data, 'made-on-host', 0o755)), 'EEXIST');
-  // utimes(path, NULL): the walk's check, then one call, by name (the directory has no descriptor).
+  // utimes(path, NULL): one call, by name (the directory has no descriptor; the cached name is not checked first).
   const before = nfs.statSync(lock, { bigint: true }).mtimeNs;
   nfs.utimesSync(lock, 1000, 1000);
-  assert.deepEqual(taken(() => w.vfs.setStatAt(w.ctx, w.data, 'db.lock', true, { atimeNs: 'now', mtimeNs: 'now' })), ['stillNames', 'setTimesAt']);
+  assert.deepEqual(taken(() => w.vfs.setStatAt(w.ctx, w.data, 'db.lock', true, { atimeNs: 'now', mtimeNs: 'now' })), ['setTimesAt']);
   const touched = nfs.statSync(lock, { bigint: true });
   assert.ok(touched.mtimeNs >= before && touched.atimeNs >= before, 'both times are now');
   assert.equal(w.vfs.statAt(w.ctx, w.data, 'db.lock', true).mtimeNs, touched.mtimeNs, 'the guest sees the host\'s times');
   // utime(lock, NULL) as this wasi-libc makes it: both times 0, whole seconds the host stores exactly.
-  assert.deepEqual(taken(() => w.vfs.setStatAt(w.ctx, w.data, 'db.lock', true, { atimeNs: 0n, mtimeNs: 0n })), ['stillNames', 'setTimesAt']);
+  assert.deepEqual(taken(() => w.vfs.setStatAt(w.ctx, w.data, 'db.lock', true, { atimeNs: 0n, mtimeNs: 0n })), ['setTimesAt']);
   assert.equal(nfs.statSync(lock, { bigint: true }).mtimeNs, 0n);
   assert.equal(w.vfs.statAt(w.ctx, w.data, 'db.lock', true).mtimeNs, 0n);
   // Exact times set before are forgotten once both are set to now.
@@ -557,17 +557,44 @@ test('times set by path, by name, never reach a symlink the host swapped in afte
   let swap = false;
   const w = world(t, {
     wrap: spying((method, args) => {
-      if (!swap || method !== 'stillNames' || args[1] !== 'lock') return;
+      if (!swap || method !== 'lookup' || args[1] !== 'lock') return;
       swap = false;
       nfs.rmdirSync(join(w.shared, 'lock'));
       nfs.symlinkSync('../outside/passwd', join(w.shared, 'lock'));
     }),
   });
-  w.vfs.mkdirAt(w.ctx, w.data, 'lock', 0o755);
+  nfs.mkdirSync(join(w.shared, 'lock')); // made on the host: the walk looks it up
   swap = true;
   w.vfs.setStatAt(w.ctx, w.data, 'lock', true, { atimeNs: 0n, mtimeNs: 0n });
   assert.equal(nfs.lstatSync(join(w.shared, 'lock'), { bigint: true }).mtimeNs, 0n, "the symlink's own times");
+  assert.equal(swap, false, 'the host swapped it after the lookup');
   w.untouched(); // outside/passwd's mtime is what it was
+});
+
+test('times set by path on a cached name never reach through a directory the host swapped for a symlink', (t) => {
+  const w = world(t);
+  const lock = join(w.shared, 'lock');
+  w.vfs.mkdirAt(w.ctx, w.data, 'lock', 0o755);
+  nfs.rmdirSync(lock);
+  nfs.symlinkSync('../outside/passwd', lock);
+  // Whole seconds, set by name without checking the cached name first: the symlink's own times.
+  w.vfs.setStatAt(w.ctx, w.data, 'lock', true, { atimeNs: 0n, mtimeNs: 0n });
+  assert.equal(nfs.lstatSync(lock, { bigint: true }).mtimeNs, 0n, "the symlink's own times");
+  w.untouched();
+  // Times the host rounds are checked by a stat after: ESTALE, and the walk made again, asking, finds the
+  // symlink and follows it in the guest's tree: beneath /data refused, from the root a guest path.
+  const odd = { atimeNs: 1_500_000_000_123n, mtimeNs: 1_500_000_000_123n };
+  assert.equal(thrownErrno(() => w.vfs.setStatAt(w.ctx, w.data, 'lock', true, odd)), name(ENOTCAPABLE));
+  assert.equal(thrownErrno(() => w.vfs.setStatAt(w.ctx, w.root, '/data/lock', true, odd)), 'ENOENT', 'the guest has no /outside');
+  w.untouched();
+  // A directory swapped for another: the one there now gets the times, as after a fresh lookup.
+  nfs.unlinkSync(lock);
+  nfs.mkdirSync(lock);
+  w.vfs.setStatAt(w.ctx, w.data, 'lock', true, odd);
+  assert.equal(w.vfs.statAt(w.ctx, w.data, 'lock', true).mtimeNs, odd.mtimeNs);
+  nfs.rmdirSync(lock);
+  assert.equal(thrownErrno(() => w.vfs.setStatAt(w.ctx, w.data, 'lock', true, odd)), 'ENOENT');
+  w.untouched();
 });
 
 test('removing a cached name the host changed answers as a fresh lookup would', (t) => {

@@ -304,6 +304,19 @@ export class HostDirFs extends Filesystem {
   }
 
   /**
+   * For a name whose times the guest sets next (utimensat by path): a cached child with no descriptor
+   * of its own, without asking the host, since its times are then set by name in its parent (never
+   * following it: lutimes acts on whatever the name holds now, ENOENT if nothing), and any stat of it
+   * checks the name still holds it (ESTALE, on which the VFS walks again, asking). A symlink (the walk
+   * reads it), or an object with a descriptor (changed through that), is looked up.
+   */
+  override lookupToChange(dir: Dentry, name: string): Dentry | null {
+    const cached = dir.children.get(name);
+    if (cached !== undefined && (cached.inode as HostInode).changedByName()) return cached;
+    return this.lookup(dir, name);
+  }
+
+  /**
    * The host's listing, with each entry's ino and type from an lstat (Node gives no d_ino). Entries
    * removed between the two are left out, as are names that are not UTF-8 (Node cannot name them).
    * Cached children the host no longer lists are dropped.

@@ -154,6 +154,14 @@ export class HostInode extends Inode {
     return { dir: this.fs.dirFd(d.parent.inode as HostInode), name: d.name };
   }
 
+  /**
+   * Whether times set by path reach this inode's object by its name in its parent: not a symlink, no
+   * descriptor held, no ghost (hostdir's lookupToChange).
+   */
+  changedByName(): boolean {
+    return this.type !== 'symlink' && this.handle < 0 && this.ownFiles.size === 0 && this.ghost === null;
+  }
+
   /** A descriptor on the object without opening one: its handle, or a file's own. */
   #existingFd(): HostFd {
     if (this.handle >= 0) {
