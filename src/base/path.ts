@@ -9,13 +9,20 @@ export interface SplitPath {
 }
 
 export function splitPath(path: string): SplitPath {
+  let slash = path.indexOf('/');
   // A single name (the common case: a path relative to its directory fd) has nothing to split.
-  if (path.indexOf('/') < 0) return { absolute: false, components: path === '' ? [] : [path], trailingSlash: false };
-  return {
-    absolute: path.startsWith('/'),
-    components: path.split('/').filter((c) => c !== ''),
-    trailingSlash: path.endsWith('/'),
-  };
+  if (slash < 0) return { absolute: false, components: path === '' ? [] : [path], trailingSlash: false };
+  // By hand, not split('/') and a filter: V8 caches split's answers only for internalized strings, and a
+  // path from guest memory never is one (a split of "tmp/bench.db-journal" ~400 ns, this loop ~180).
+  const components: string[] = [];
+  let start = 0;
+  while (slash >= 0) {
+    if (slash > start) components.push(path.slice(start, slash));
+    start = slash + 1;
+    slash = path.indexOf('/', start);
+  }
+  if (start < path.length) components.push(path.slice(start));
+  return { absolute: path.charCodeAt(0) === 0x2f, components, trailingSlash: path.charCodeAt(path.length - 1) === 0x2f };
 }
 
 /** Joins a directory path and a name without doubling slashes. */

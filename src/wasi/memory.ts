@@ -7,6 +7,7 @@
 import { EFAULT } from '../abi/errno.js';
 import { KernelError } from '../base/error.js';
 import { setU64Number } from '../base/u64.js';
+import { RecentPaths } from './recentpaths.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
 const encoder = new TextEncoder();
@@ -16,6 +17,7 @@ export class GuestMemory {
   #buffer: ArrayBufferLike = new ArrayBuffer(0);
   #u8: Uint8Array = new Uint8Array(0);
   #view: DataView = new DataView(new ArrayBuffer(0));
+  readonly #recentPaths = new RecentPaths();
 
   constructor(memory: WebAssembly.Memory) {
     this.#memory = memory;
@@ -116,6 +118,20 @@ export class GuestMemory {
       s += String.fromCharCode(b);
     }
     return s;
+  }
+
+  /**
+   * The path whose bytes are [ptr, ptr+len) if one of the last few remembered here had these very bytes
+   * (RecentPaths), else undefined; EFAULT if they run off memory.
+   */
+  recentPath(ptr: number, len: number): string | undefined {
+    this.check(ptr, len);
+    return this.#recentPaths.find(this.#u8, ptr, len);
+  }
+
+  /** Remembers path as what the bytes [ptr, ptr+len) decode to, for recentPath; they were just checked. */
+  rememberPath(ptr: number, len: number, path: string): void {
+    this.#recentPaths.add(this.#u8, ptr, len, path);
   }
 
   /** A NUL-terminated string at ptr (at most max bytes before the NUL); EFAULT if it runs off memory. */

@@ -238,6 +238,30 @@ test('path strings: NUL is EINVAL, bad UTF-8 EILSEQ, too long ENAMETOOLONG, empt
   assert.equal(pathStat(t, SANDBOX_FD, 'é').type, W.FILETYPE_REGULAR_FILE);
 });
 
+test('long paths passed again are read anew: other bytes at the same place, a NUL or bad UTF-8 there are seen', () => {
+  const t = populated();
+  const long = 'journal-name-0.db';
+  touch(t, long);
+  const at = t.alloc(64);
+  const put = (bytes: Uint8Array): number => {
+    t.mem.write(at, bytes);
+    return t.call.path_filestat_get(SANDBOX_FD, 0, at, bytes.length, t.alloc(64));
+  };
+  const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+  for (let i = 0; i < 3; i++) assert.equal(put(text(long)), 0, 'the same name, again and again');
+  assert.equal(put(text('journal-name-1.db')), E.WASI_ENOENT, 'one byte changed, same length');
+  assert.equal(put(text(long)), 0);
+  const nul = text(long);
+  nul[5] = 0;
+  assert.equal(put(nul), E.WASI_EINVAL, 'a NUL where a kept name had a letter');
+  const bad = text(long);
+  bad[5] = 0xff;
+  assert.equal(put(bad), E.WASI_EILSEQ, 'a byte that is not UTF-8');
+  // More names than are kept, then the first again: still right.
+  for (let i = 0; i < 20; i++) assert.equal(put(text(`other-name-${String(i).padStart(3, '0')}`)), E.WASI_ENOENT);
+  assert.equal(put(text(long)), 0);
+});
+
 test('path_open: O_DIRECTORY, O_EXCL, O_TRUNC, trailing slashes, and directories with write rights', () => {
   const t = populated();
   const rw = BigInt(W.RIGHTS_FD_READ | W.RIGHTS_FD_WRITE);

@@ -58,15 +58,22 @@ export function pathArg(sys: Sys, ptr: number, len: number): string {
     // Plain ASCII without NUL is UTF-8 as it is; anything else takes the checks below.
     const s = sys.mem.ascii(ptr, len);
     if (s !== undefined) return s;
+  } else if (len < PATH_MAX) {
+    // A longer one the process passed lately (SQLite's journal and lock names): the same bytes passed the checks.
+    const s = sys.mem.recentPath(ptr, len);
+    if (s !== undefined) return s;
   }
   const bytes = sys.mem.bytes(ptr, len);
   if (len >= PATH_MAX) throw new KernelError(ENAMETOOLONG);
   if (bytes.includes(0)) throw new KernelError(EINVAL, 'path contains a NUL byte');
+  let path: string;
   try {
-    return strictUtf8.decode(bytes);
+    path = strictUtf8.decode(bytes);
   } catch {
     throw new KernelError(EILSEQ, 'path is not UTF-8');
   }
+  if (len > SHORT_PATH) sys.mem.rememberPath(ptr, len, path);
+  return path;
 }
 
 /** EINVAL unless v sets only bits of mask: a flags value with bits the witx type lacks is invalid. */
