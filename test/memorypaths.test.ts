@@ -1,7 +1,8 @@
 // End to end, the ways a program's memory goes into and out of an image (issue 9 point 4): a first
-// --leave-running checkpoint, the next one cut incrementally against the memory the first kept, and
-// restores that read memory on a reader thread (from the sandbox's startup snapshot too) or on the
-// restoring thread alone, each program resuming with the memory it had.
+// --leave-running checkpoint, with the sandbox's helper thread (host/cutthread.ts) or without, the next
+// one cut incrementally against the memory the first kept, and restores that read memory on a reader
+// thread (from the sandbox's startup snapshot too) or on the restoring thread alone, each program
+// resuming with the memory it had.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,21 +22,29 @@ async function restored(w: Workspace, image: string, name: string, thread: '0' |
   return { sum, log: readFileSync(join(w.root, 'pods', name, 'sandbox.log'), 'utf8') };
 }
 
-test('a first cut, an incremental one after it; each restored on a reader thread or without', async (t) => {
-  const w = workspace('memorypaths', t);
+/** Runs pod mem (24 MiB filled, then parked) with AMBER_CUT_THREAD=thread (the sandbox decides on its
+ *  helper thread by it, as its pod run gave it); the sum of its memory once filled. */
+async function filledPod(w: Workspace, thread: '0' | '1'): Promise<string> {
   const spec = w.path('pod.yaml');
   writeFileSync(spec, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'mem' }, spec: { containers: [{ name: 'mem', image: guest('bench_mem'), args: ['24'] }] } }));
-  await w.ok(['pod', 'run', '--detach', spec]);
+  await w.ok(['pod', 'run', '--detach', spec], { env: { ...process.env, AMBER_CUT_THREAD: thread } });
   let sum = '';
   await until('memory filled', async () => {
     sum = /^ready 24 sum=([0-9a-f]+)$/m.exec((await w.ok(['logs', 'mem'])).stdout)?.[1] ?? '';
     return sum !== '';
   });
+  return sum;
+}
+
+test('a first cut, an incremental one after it; each restored on a reader thread or without', async (t) => {
+  const w = workspace('memorypaths', t);
+  const sum = await filledPod(w, '1');
   const first = w.path('img1');
   const second = w.path('img2');
   await w.ok(['checkpoint', 'mem', '--image-path', first, '--leave-running']);
   await w.ok(['checkpoint', 'mem', '--image-path', second, '--leave-running']);
   const sandboxLog = readFileSync(join(w.root, 'pods', 'mem', 'sandbox.log'), 'utf8');
+  assert.match(sandboxLog, /img1: .* written in \d+ ms, with a helper thread/);
   // The second compared memory with the first's: only the part the parked program touches is new.
   const inc = /img2: \d+ bytes, (\d+) written, (\d+) linked, (\d+) memory parts changed/.exec(sandboxLog);
   assert.ok(inc !== null, sandboxLog);
@@ -49,4 +58,15 @@ test('a first cut, an incremental one after it; each restored on a reader thread
     assert.doesNotMatch(plain.log, /reader thread/);
     assert.equal(plain.sum, sum);
   }
+});
+
+test('a first cut without the helper thread restores the same memory', async (t) => {
+  const w = workspace('memorypaths-plain', t);
+  const sum = await filledPod(w, '0');
+  const image = w.path('img');
+  await w.ok(['checkpoint', 'mem', '--image-path', image, '--leave-running']);
+  const sandboxLog = readFileSync(join(w.root, 'pods', 'mem', 'sandbox.log'), 'utf8');
+  assert.match(sandboxLog, /img: .* written in \d+ ms\n/);
+  assert.doesNotMatch(sandboxLog, /helper thread/);
+  assert.equal((await restored(w, image, 'r', '0')).sum, sum);
 });

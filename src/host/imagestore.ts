@@ -12,6 +12,7 @@ import { recoverImagePath, staleLeftovers } from '../image/recover.js';
 import type { ImageStore, Sha256, StoreCodec, StoreEntry, StoreReader, StoreWriter } from '../image/store.js';
 import { allCodecs, gzipCodec } from './codecs.js';
 import { processAlive } from './pidalive.js';
+import type { CutThread, HashSplit } from './cutthread.js';
 import { ReaderThread } from './readerthread.js';
 
 const NOATIME = fs.constants.O_NOATIME ?? 0;
@@ -94,16 +95,25 @@ export interface NodeImageStoreOptions {
   /** Read big blobs on a reader thread that hashes them while this one copies them (host/readerthread.ts),
    *  started now: a restore's store, whose reads of memory are most of its time. */
   readerThread?: boolean;
+  /** A checkpoint's helper thread: payloads in its buffers are hashed there while this thread hashes
+   *  others (sha256Split). */
+  cutThread?: CutThread;
 }
 
 export class NodeImageStore implements ImageStore {
   readonly codecs: ReadonlyMap<string, StoreCodec>;
   /** A plain property, not #private: tests wrap a store with Object.create, and its methods see this one. */
   private readonly readerThread: ReaderThread | null;
+  private readonly cutThread: CutThread | null;
 
   constructor(options: NodeImageStoreOptions = {}) {
     this.codecs = options.codecs ?? new Map([[gzipCodec.name, gzipCodec]]);
     this.readerThread = options.readerThread === true ? new ReaderThread() : null;
+    this.cutThread = options.cutThread ?? null;
+  }
+
+  sha256Split(parts: readonly Uint8Array[]): HashSplit | null {
+    return this.cutThread?.sha256Split(parts) ?? null;
   }
 
   resolve(path: string): string {
@@ -276,7 +286,7 @@ function openReadOnly(path: string): number {
 }
 
 /** A store with every codec (zstd's WebAssembly loaded): for writing compressed images and reading any. */
-export async function fullImageStore(options: { readerThread?: boolean } = {}): Promise<NodeImageStore> {
+export async function fullImageStore(options: { readerThread?: boolean; cutThread?: CutThread } = {}): Promise<NodeImageStore> {
   return new NodeImageStore({ codecs: await allCodecs(), ...options });
 }
 
@@ -285,7 +295,7 @@ export async function fullImageStore(options: { readerThread?: boolean } = {}): 
  * WebAssembly is loaded only when one of them needs it (its first calls compile it: ~0.2 s). With
  * readerThread, big blobs are read on a reader thread started now (NodeImageStoreOptions).
  */
-export async function imageStoreFor(compress: string | undefined, images: readonly string[] = [], options: { readerThread?: boolean } = {}): Promise<NodeImageStore> {
+export async function imageStoreFor(compress: string | undefined, images: readonly string[] = [], options: { readerThread?: boolean; cutThread?: CutThread } = {}): Promise<NodeImageStore> {
   const probe = new NodeImageStore();
   const needs = (dir: string): boolean => probe.stat(probe.resolve(dir)) !== null && imageCodecs(probe, dir).has('zstd');
   return compress === 'zstd' || images.some(needs) ? fullImageStore(options) : new NodeImageStore(options);

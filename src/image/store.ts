@@ -122,6 +122,14 @@ export interface ImageStore {
    * change until the promise settles.
    */
   sha256Of?(bytes: Uint8Array): Promise<string>;
+  /**
+   * Where the host has a helper thread that can reach parts (a checkpoint's memory parts, in snapshot
+   * buffers it made so): hashes them there from the last backwards while the caller hashes them from the
+   * first, each part once. take(k), asked in order, claims part k for the caller (null: hash it yourself)
+   * or gives the helper's promise of its hex. Null when the host cannot (the caller hashes them all).
+   * Parts must not change until their promises settle.
+   */
+  sha256Split?(parts: readonly Uint8Array[]): { take(k: number): Promise<string> | null } | null;
   /** The codecs of compressed blobs, by name; an image with a layer of a codec not here is refused. */
   readonly codecs?: ReadonlyMap<string, StoreCodec> | undefined;
 }

@@ -398,13 +398,21 @@ export async function writeImage(
     const layers: Descriptor[] = [];
     // Where the store hashes off this thread, each payload's hash is started HASH_AHEAD payloads before it
     // is stored, so hashing overlaps writing; else each is hashed as it is stored (between two turns of
-    // the event loop, not eight at once). The same array given again (a shared zero part) is hashed once.
+    // the event loop, not eight at once). Where it has a helper thread (sha256Split), the big payloads
+    // not hashed yet are hashed there from the last backwards while this thread hashes them as it stores
+    // them, until the two meet. The same array given again (a shared zero part) is hashed once.
     const ahead = store.sha256Of !== undefined ? HASH_AHEAD : 1;
+    const splitIndex = new Map<Uint8Array, number>();
+    if (store.sha256Split !== undefined && store.sha256Of === undefined) {
+      for (const p of payloads) if (p.contentHex === undefined && p.bytes.length > HASH_HERE && !splitIndex.has(p.bytes)) splitIndex.set(p.bytes, splitIndex.size);
+    }
+    const split = splitIndex.size > 0 ? store.sha256Split?.([...splitIndex.keys()]) ?? null : null;
     const hashes = new Map<Uint8Array, Promise<string> | string>();
     const hashFor = (p: Payload): Promise<string> | string => {
       let h = hashes.get(p.bytes);
       if (h === undefined) {
-        h = p.contentHex ?? hashOf(store, p.bytes);
+        const k = splitIndex.get(p.bytes);
+        h = p.contentHex ?? (split !== null && k !== undefined ? split.take(k) : null) ?? hashOf(store, p.bytes);
         if (typeof h !== 'string') h.catch(() => {}); // awaited in turn by put(); a failure is reported there
         hashes.set(p.bytes, h);
       }

@@ -48,14 +48,22 @@ const PAGE_STRIDE = 4096;
 /** Bytes of snapshot faulted in per turn of the event loop (~5-10 ms). */
 const PREPARE_SLICE = 8 << 20;
 
+/** Where snapshot buffers come from when the host has a helper thread (host/cutthread.ts): buffers it
+ *  can reach, faulted in by it and this thread together. */
+export interface SnapshotHelper {
+  allocate(size: number): Uint8Array;
+  faultIn(buf: Uint8Array): Promise<void>;
+}
+
 /**
  * Buffers for a checkpoint that leaves the pod running, made while the pod still runs: one per program
  * with memory to save, the size of its memory now, every page faulted in, in slices with a turn of the
- * event loop between them (the pod runs in between). The cut then copies memory into pages that are
- * there, several times faster than into fresh ones (256 MiB here: ~40 ms against ~200 ms), and that copy
- * is most of the time the pod is paused. A kept base of the right size is used again as it is.
+ * event loop between them (the pod runs in between), by the helper too where there is one. The cut then
+ * copies memory into pages that are there, several times faster than into fresh ones (256 MiB here:
+ * ~40 ms against ~200 ms), and that copy is most of the time the pod is paused. A kept base of the right
+ * size is used again as it is.
  */
-export async function prepareSnapshots(tasks: ReadonlyMap<string, Task>, kept: ReadonlyMap<string, KeptMemory> = new Map()): Promise<Map<string, Uint8Array>> {
+export async function prepareSnapshots(tasks: ReadonlyMap<string, Task>, kept: ReadonlyMap<string, KeptMemory> = new Map(), helper?: SnapshotHelper): Promise<Map<string, Uint8Array>> {
   const out = new Map<string, Uint8Array>();
   for (const [name, t] of tasks) {
     if (t.state === 'exited' || t.end !== null || t.fiber.status === 'ready') continue;
@@ -63,6 +71,12 @@ export async function prepareSnapshots(tasks: ReadonlyMap<string, Task>, kept: R
     const old = kept.get(name)?.base;
     if (old?.length === size) {
       out.set(name, old);
+      continue;
+    }
+    if (helper !== undefined) {
+      const buf = helper.allocate(size);
+      await helper.faultIn(buf);
+      out.set(name, buf);
       continue;
     }
     const buf = new Uint8Array(size);
