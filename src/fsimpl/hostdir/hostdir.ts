@@ -285,10 +285,10 @@ export class HostDirFs extends Filesystem {
    * For a name the guest creates exclusively next: a cached child is looked up as ever (the host may have
    * removed it), an unknown one is left to the create, which the host refuses with EEXIST if the name
    * exists (O_EXCL, mkdir(2), symlink(2)). Saves the host a lookup of a name that is usually absent.
-   * Read-only, every name is looked up: there an existing name is EEXIST (or opens), a missing one EROFS.
+   * Never asked on a read-only mount or filesystem: there the walk looks every name up (vfs/resolve.ts).
    */
   override lookupExclusive(dir: Dentry, name: string): Dentry | null {
-    return dir.children.has(name) || this.readOnly ? this.lookup(dir, name) : null;
+    return dir.children.has(name) ? this.lookup(dir, name) : null;
   }
 
   /**
