@@ -42,7 +42,6 @@ export async function restorePodAttached(imagePath: string, opts: Omit<RestoreOp
   const spec = await loadSpecOverride(opts.spec);
   const plan = await planRestore(imagePath, {
     lazy: true, // read as the pod is rebuilt; every blob verified before it runs
-    readerThread: true, // memory hashed on another core, when one is free, as it is copied into the programs
     ...(spec !== undefined ? { spec } : {}),
     ...(opts.volumes !== undefined ? { volumes: opts.volumes } : {}),
     ...(opts.onProgress !== undefined ? { onProgress: bytes(opts.onProgress) } : {}),

@@ -69,7 +69,7 @@ export class CutThread {
 
   #start(): Worker {
     // Loaded only now: node:worker_threads loaded while the sandbox's startup snapshot is built leaves
-    // every worker of a process started from it broken (host/readerthread.ts).
+    // every worker of a process started from it broken (its process.cwd() throws as it starts).
     const { Worker: WorkerThread } = process.getBuiltinModule('node:worker_threads');
     const worker = new WorkerThread(WORKER, { eval: true });
     worker.unref();

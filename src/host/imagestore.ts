@@ -13,7 +13,6 @@ import type { ImageStore, Sha256, StoreCodec, StoreEntry, StoreReader, StoreWrit
 import { allCodecs, gzipCodec } from './codecs.js';
 import { processAlive } from './pidalive.js';
 import type { CutThread, HashSplit } from './cutthread.js';
-import { ReaderThread } from './readerthread.js';
 
 const NOATIME = fs.constants.O_NOATIME ?? 0;
 /** The most one write(2) of writeFile is given. */
@@ -70,17 +69,23 @@ class FileReader implements StoreReader {
   readonly size: number;
   readonly #path: string;
   readonly #fd: number;
-  readonly readHashed?: (into: Uint8Array, onBytes?: (n: number) => void) => Promise<string>;
 
-  constructor(path: string, fd: number, thread: ReaderThread | null) {
+  constructor(path: string, fd: number) {
     this.#path = path;
     this.#fd = fd;
     this.size = on(path, () => fs.fstatSync(fd).size);
-    if (thread !== null) this.readHashed = (into, onBytes) => thread.read(fd, path, into, onBytes);
   }
 
   read(into: Uint8Array): number {
     return on(this.#path, () => fs.readSync(this.#fd, into, 0, into.length, null));
+  }
+
+  /** pread(2) on libuv's thread pool: the copy out of the page cache, and the faults of `into`'s fresh
+   *  pages (a restored program's memory), are that thread's. */
+  readAt(into: Uint8Array, position: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      fs.read(this.#fd, into, 0, into.length, position, (e, n) => (e === null ? resolve(n) : reject(imageErrorOf(this.#path, e))));
+    });
   }
 
   close(): void {
@@ -92,9 +97,6 @@ export interface NodeImageStoreOptions {
   /** The codecs compressed blobs can be written and read with, by name; gzip alone unless given
    *  (host/codecs.ts allCodecs() adds zstd, which loads a WebAssembly module). */
   codecs?: ReadonlyMap<string, StoreCodec>;
-  /** Read big blobs on a reader thread that hashes them while this one copies them (host/readerthread.ts),
-   *  started now: a restore's store, whose reads of memory are most of its time. */
-  readerThread?: boolean;
   /** A checkpoint's helper thread: payloads in its buffers are hashed there while this thread hashes
    *  others (sha256Split). */
   cutThread?: CutThread;
@@ -103,12 +105,10 @@ export interface NodeImageStoreOptions {
 export class NodeImageStore implements ImageStore {
   readonly codecs: ReadonlyMap<string, StoreCodec>;
   /** A plain property, not #private: tests wrap a store with Object.create, and its methods see this one. */
-  private readonly readerThread: ReaderThread | null;
   private readonly cutThread: CutThread | null;
 
   constructor(options: NodeImageStoreOptions = {}) {
     this.codecs = options.codecs ?? new Map([[gzipCodec.name, gzipCodec]]);
-    this.readerThread = options.readerThread === true ? new ReaderThread() : null;
     this.cutThread = options.cutThread ?? null;
   }
 
@@ -198,7 +198,7 @@ export class NodeImageStore implements ImageStore {
     try {
       const st = on(path, () => fs.fstatSync(fd));
       if (!st.isFile()) throw new ImageError(`${path}: ${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : 'a special file'}, not a regular file`);
-      return new FileReader(path, fd, this.readerThread);
+      return new FileReader(path, fd);
     } catch (e) {
       fs.closeSync(fd);
       throw e;
@@ -286,16 +286,15 @@ function openReadOnly(path: string): number {
 }
 
 /** A store with every codec (zstd's WebAssembly loaded): for writing compressed images and reading any. */
-export async function fullImageStore(options: { readerThread?: boolean; cutThread?: CutThread } = {}): Promise<NodeImageStore> {
+export async function fullImageStore(options: { cutThread?: CutThread } = {}): Promise<NodeImageStore> {
   return new NodeImageStore({ codecs: await allCodecs(), ...options });
 }
 
 /**
  * A store for writing with codec `compress` (none if undefined) and reading the images given: zstd's
- * WebAssembly is loaded only when one of them needs it (its first calls compile it: ~0.2 s). With
- * readerThread, big blobs are read on a reader thread started now (NodeImageStoreOptions).
+ * WebAssembly is loaded only when one of them needs it (its first calls compile it: ~0.2 s).
  */
-export async function imageStoreFor(compress: string | undefined, images: readonly string[] = [], options: { readerThread?: boolean; cutThread?: CutThread } = {}): Promise<NodeImageStore> {
+export async function imageStoreFor(compress: string | undefined, images: readonly string[] = [], options: { cutThread?: CutThread } = {}): Promise<NodeImageStore> {
   const probe = new NodeImageStore();
   const needs = (dir: string): boolean => probe.stat(probe.resolve(dir)) !== null && imageCodecs(probe, dir).has('zstd');
   return compress === 'zstd' || images.some(needs) ? fullImageStore(options) : new NodeImageStore(options);

@@ -29,7 +29,7 @@ const TICK_MS = 250;
  * refuses is a TransformError (one line); anything else the worker threw is an Error with its stack.
  */
 export async function runTransformJob(job: TransformJob, onTick?: (ms: number) => void): Promise<{ key: string; bytes: Uint8Array }> {
-  // Loaded only here, as host/readerthread.ts does: node:worker_threads loaded while a V8 startup snapshot
+  // Loaded only here, as host/cutthread.ts does: node:worker_threads loaded while a V8 startup snapshot
   // is built (the sandbox's, the command's) leaves every worker thread of the process started from it broken.
   const { Worker } = await import('node:worker_threads');
   const start = performance.now();

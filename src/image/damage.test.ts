@@ -257,8 +257,7 @@ describe('a damaged or foreign image is refused, and left as it was', () => {
   });
 });
 
-describe('memory read on a reader thread (copyTo, readHashed): verified before use, the image unchanged', () => {
-  const threaded = new NodeImageStore({ readerThread: true });
+describe('memory read off the calling thread (source.fill, readAt): verified before use, the image unchanged', () => {
   const PART = 1 << 20;
   let big = '';
   let mem = new Uint8Array(0);
@@ -274,11 +273,11 @@ describe('memory read on a reader thread (copyTo, readHashed): verified before u
     return dir;
   };
 
-  test('an intact image: the bytes copied are the memory, verified() resolves, nothing changed', async () => {
+  test('an intact image: the bytes read are the memory, verified() resolves, nothing changed', async () => {
     const before = sums(big);
-    const img = readImage(threaded, big, { lazy: true });
+    const img = readImage(store, big, { lazy: true });
     const into = new Uint8Array(mem.length);
-    img.source('memory/a').copyTo(into, 0);
+    await img.source('memory/a').fill(into, 0);
     await img.verified();
     assert.deepEqual(into, mem);
     assert.equal(sums(big), before);
@@ -289,21 +288,21 @@ describe('memory read on a reader thread (copyTo, readHashed): verified before u
     const hex = largestBlob(dir);
     flip(blob(dir, hex), PART >> 1);
     const before = sums(dir);
-    const img = readImage(threaded, dir, { lazy: true });
-    img.source('memory/a').copyTo(new Uint8Array(mem.length), 0);
+    const img = readImage(store, dir, { lazy: true });
+    await img.source('memory/a').fill(new Uint8Array(mem.length), 0);
     await assert.rejects(img.verified(), (e: unknown) => e instanceof ImageError && e.message.startsWith(`${dir}: blob sha256:${hex}`) && e.message.endsWith('content does not match its digest (damaged image)'));
     assert.equal(sums(dir), before);
   });
 
-  test('a part deleted or of another size: refused at once, naming the blob', () => {
+  test('a part deleted or of another size: fill rejects naming the blob', async () => {
     const dir = bigCopy();
     const hex = largestBlob(dir);
     truncateSync(blob(dir, hex), PART - 1);
-    const img = readImage(threaded, dir, { lazy: true });
-    assert.throws(() => img.source('memory/a').copyTo(new Uint8Array(mem.length), 0), new RegExp(`${dir}: blob sha256:${hex} .*: ${PART - 1} bytes where the image says ${PART} \\(damaged image\\)$`));
+    const img = readImage(store, dir, { lazy: true });
+    await assert.rejects(img.source('memory/a').fill(new Uint8Array(mem.length), 0), new RegExp(`${dir}: blob sha256:${hex} .*: ${PART - 1} bytes where the image says ${PART} \\(damaged image\\)$`));
     unlinkSync(blob(dir, hex));
-    const again = readImage(threaded, dir, { lazy: true });
-    assert.throws(() => again.source('memory/a').copyTo(new Uint8Array(mem.length), 0), new RegExp(`blob sha256:${hex} .*: missing \\(damaged image\\)$`));
+    const again = readImage(store, dir, { lazy: true });
+    await assert.rejects(again.source('memory/a').fill(new Uint8Array(mem.length), 0), new RegExp(`blob sha256:${hex} .*: missing \\(damaged image\\)$`));
   });
 });
 

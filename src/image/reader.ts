@@ -1,12 +1,12 @@
 // readImage: a checkpoint image opened for restore, like CRIU's restore reading a dump directory (and
 // `checkpointctl inspect` reading one without restoring). Every blob's size and SHA-256 is checked
 // before its bytes are used; by default all of them up front, so a damaged image is refused before a
-// restore changes anything. A restore reads memory straight into the program's (copyTo), hashing it as it
-// reads (or off its thread, where the store hashes there), then waits for every blob to be verified
-// (verified()) before the program runs.
-// A payload's patches (patch.ts) are laid over its parts in order, by payload(), and for copyTo by
-// verified() once the parts' checks are done. The image directory is only ever opened read-only.
-import { digestMismatch, readBlob, readBlobUnverified } from './blobs.js';
+// restore changes anything. A restore reads memory straight into the program's (fill: on the host's I/O
+// threads, each slice hashed here as it lands; copyTo: on this thread), then waits for every blob to be
+// verified (verified()) before the program runs.
+// A payload's patches (patch.ts) are laid over its parts in order, by payload(), and for fill and copyTo
+// by verified() once the parts' checks are done. The image directory is only ever opened read-only.
+import { digestMismatch, readBlob, readBlobsInto, readBlobUnverified, type BlobRef } from './blobs.js';
 import { ImageError } from './error.js';
 import type { CheckpointConfig } from './layout.js';
 import { allLayers, openImage, type Layer } from './manifest.js';
@@ -65,6 +65,12 @@ export interface PayloadSource {
    * before verified() resolves (on a rejection into holds anything).
    */
   copyTo(into: Uint8Array, zeroFrom: number): void;
+  /**
+   * The same, with the parts read off this thread where the store's readers can (readAt), several at
+   * once, each slice hashed here as it lands: done when the promise resolves (its rejections are
+   * copyTo's throws). Still use none of the bytes before verified() resolves.
+   */
+  fill(into: Uint8Array, zeroFrom: number): Promise<void>;
 }
 
 /**
@@ -180,12 +186,21 @@ export function readImage(store: ImageStore, dir: string, options: ReadOptions =
   const copied = new Map<string, Uint8Array>();
   /** Payloads copyTo read whose patches verified() lays over them. */
   const toPatch: { name: string; into: Uint8Array }[] = [];
-  const copyTo = (name: string, into: Uint8Array, zeroFrom: number): void => {
+  /**
+   * Lays payload name's parts into into[0, size): the ones in place already (decompressed, all zeros, a
+   * blob read before) at once, each blob not read before handed to read(l, view), once. done(), once
+   * read() has filled them all, copies a blob met twice here to its second place and leaves the patches
+   * to verified().
+   */
+  const lay = (name: string, into: Uint8Array, zeroFrom: number, read: (l: Layer, view: Uint8Array) => void): { done: () => void } => {
+    const first = new Map<string, Uint8Array>();
+    const twice: { view: Uint8Array; from: Uint8Array }[] = [];
     let at = 0;
     for (const l of layersOf(name)) {
       const view = into.subarray(at, at + l.size);
-      if (view.length !== l.size) throw new RangeError(`copyTo: ${into.length} bytes to read payload "${name}" into`);
+      if (view.length !== l.size) throw new RangeError(`source: ${into.length} bytes to read payload "${name}" into`);
       const seen = copied.get(l.hex) ?? loaded.get(l.hex);
+      const mine = first.get(l.hex);
       if (l.codec !== null) {
         view.set(load(l));
       } else if (l.hex === zeroHex(l.size)) {
@@ -193,22 +208,46 @@ export function readImage(store: ImageStore, dir: string, options: ReadOptions =
         if (at < zeroFrom) view.subarray(0, zeroFrom - at).fill(0);
       } else if (seen !== undefined) {
         view.set(seen); // bytes already read: verified() covers them
+      } else if (mine !== undefined) {
+        twice.push({ view, from: mine });
       } else {
-        // Hashed off this thread as it is copied, where the store's reader can (readHashed); else as it
-        // is read, a slice at a time while it is in the cache (or by sha256Of, off this thread, after).
-        // A mismatch is verified()'s.
-        const ref = { hex: l.hex, size: l.blobSize, label: l.label };
-        const hash = store.sha256Of === undefined ? store.sha256() : undefined;
-        const offThread = readBlobUnverified(store, image.dir, ref, view, onBytes, hash);
-        copied.set(l.hex, view);
-        const matches = (hex: string): Promise<void> => (hex === l.hex ? Promise.resolve() : Promise.reject(digestMismatch(image.dir, ref)));
-        const checked = offThread !== null ? offThread.then(matches) : hash !== undefined ? matches(hash.hexDigest()) : check(l, view);
-        checked.catch(() => {}); // verified() reports it; until then it is not unhandled
-        checking.set(l.hex, checked);
+        first.set(l.hex, view);
+        read(l, view);
       }
       at += l.size;
     }
-    if (image.patches.has(name)) toPatch.push({ name, into: into.subarray(0, at) });
+    return {
+      done: () => {
+        for (const { view, from } of twice) view.set(from);
+        if (image.patches.has(name)) toPatch.push({ name, into: into.subarray(0, at) });
+      },
+    };
+  };
+  /** Blob l's bytes, read into view, are checked against its digest: a mismatch is verified()'s. */
+  const checkLater = (l: Layer, view: Uint8Array, checked: Promise<void>): void => {
+    copied.set(l.hex, view);
+    checked.catch(() => {}); // verified() reports it; until then it is not unhandled
+    checking.set(l.hex, checked);
+  };
+  const refOf = (l: Layer): BlobRef => ({ hex: l.hex, size: l.blobSize, label: l.label });
+  const matches = (l: Layer, hex: string): Promise<void> => (hex === l.hex ? Promise.resolve() : Promise.reject(digestMismatch(image.dir, refOf(l))));
+  const copyTo = (name: string, into: Uint8Array, zeroFrom: number): void => {
+    const { done } = lay(name, into, zeroFrom, (l, view) => {
+      // Hashed as it is read, a slice at a time while it is in the cache (or by sha256Of, off this
+      // thread, after).
+      const hash = store.sha256Of === undefined ? store.sha256() : undefined;
+      readBlobUnverified(store, image.dir, refOf(l), view, onBytes, hash);
+      checkLater(l, view, hash === undefined ? check(l, view) : matches(l, hash.hexDigest()));
+    });
+    done();
+  };
+  const fill = async (name: string, into: Uint8Array, zeroFrom: number): Promise<void> => {
+    const reads: { l: Layer; view: Uint8Array }[] = [];
+    const { done } = lay(name, into, zeroFrom, (l, view) => reads.push({ l, view }));
+    // Read off this thread, several at once, each slice hashed here as it lands.
+    const hexes = await readBlobsInto(store, image.dir, reads.map(({ l, view }) => ({ ref: refOf(l), view })), onBytes);
+    reads.forEach(({ l, view }, k) => checkLater(l, view, matches(l, hexes[k] ?? '')));
+    done();
   };
   const verified = async (): Promise<void> => {
     await Promise.all(checking.values());
@@ -240,7 +279,11 @@ export function readImage(store: ImageStore, dir: string, options: ReadOptions =
       layersOf(name); // an unknown name is refused as everywhere
       return image.patches.get(name)?.length ?? 0;
     },
-    source: (name) => ({ length: layersOf(name).reduce((n, l) => n + l.size, 0), copyTo: (into, zeroFrom) => copyTo(name, into, zeroFrom) }),
+    source: (name) => ({
+      length: layersOf(name).reduce((n, l) => n + l.size, 0),
+      copyTo: (into, zeroFrom) => copyTo(name, into, zeroFrom),
+      fill: (into, zeroFrom) => fill(name, into, zeroFrom),
+    }),
     verified,
   };
 }

@@ -5,11 +5,12 @@
 // Rules every implementation keeps:
 // - Paths are absolute host paths once resolve() made them so; the image layer joins them with '/'.
 // - Every failure throws ImageError naming the path and the host's reason ("/x/img: permission denied").
-// - Calls are synchronous (a checkpoint or restore owns the sandbox while it runs), but for writeFile and
-//   sha256Of: the writer hands a payload blob to writeFile and goes on hashing the next one while the host
+// - Calls are synchronous (a checkpoint or restore owns the sandbox while it runs), but for writeFile,
+//   sha256Of and a reader's readAt: the writer hands a payload blob to writeFile and goes on hashing the next one while the host
 //   writes and flushes it, so hashing, writing and the disk's flushes overlap (they do not when each blob
 //   is fsynced in turn: a 256 MiB image took 3× as long); where a host has sha256Of, a restore reads a
-//   blob while it hashes the one before on another thread.
+//   blob while it hashes the one before on another thread; where readers have readAt, a restore reads
+//   memory into the program on the host's I/O threads while it hashes each slice that landed.
 
 /** What is at a path (symlinks followed, as for an --image-path a user gives). */
 export interface StoreEntry {
@@ -33,12 +34,12 @@ export interface StoreReader {
   /** Reads up to into.length bytes at the current position; 0 at the end of the file. */
   read(into: Uint8Array): number;
   /**
-   * Where the host can: reads the rest of the file, which must be exactly into.length bytes, into `into`
-   * (returning once they are there), and hashes them off this thread meanwhile. The promise settles with
-   * the SHA-256 hex of exactly the bytes put in `into`, or rejects with ImageError (the file shorter or
-   * longer, or unreadable; `into` then holds anything). Nothing more may be read from this reader.
+   * Where the host can: reads up to into.length bytes at byte offset `position` (pread(2): the position
+   * read() uses does not move) off this thread, so the caller hashes what landed while more is read;
+   * resolves with the count, 0 at the end of the file; rejects with ImageError. `into` must not be used
+   * until it settles, and the reader not closed.
    */
-  readHashed?(into: Uint8Array, onBytes?: (n: number) => void): Promise<string>;
+  readAt?(into: Uint8Array, position: number): Promise<number>;
   close(): void;
 }
 

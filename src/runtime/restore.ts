@@ -72,16 +72,18 @@ function inKernel<T>(image: CheckpointImage, f: () => T): T {
 }
 
 /** A program put back in its instance; a saved fiber that does not fit its module names the container. */
-function inProgram<T>(image: CheckpointImage, container: string, f: () => T): T {
+async function inProgram<T>(image: CheckpointImage, container: string, f: () => Promise<T>): Promise<T> {
   try {
-    return f();
+    return await f();
   } catch (e) {
     if (e instanceof FiberImageError) throw new RestoreMismatchError(`${image.dir}: container ${container}: ${e.message}`, { cause: e });
     throw e;
   }
 }
 
-export function restorePod(inp: RestoreInputs): RestoredPod {
+/** The pod rebuilt: each program's memory read into its instance (off this thread where the image's
+ *  store can, hashed here meanwhile) before its saved stack is proved; resolves once all are. */
+export async function restorePod(inp: RestoreInputs): Promise<RestoredPod> {
   const programs = readPrograms(inp.image);
   for (const r of programs.programs) {
     if (r.state === 'exited') continue; // it will not run again: no module needed
@@ -104,7 +106,7 @@ export function restorePod(inp: RestoreInputs): RestoredPod {
       continue;
     }
     const m = inp.modules.get(r.container) as { module: WebAssembly.Module }; // checked above
-    tasks.set(r.container, r.state === 'ready' ? scheduler.add(c.proc, m.module) : inProgram(inp.image, r.container, () => scheduler.addRestored(c.proc, m.module, fiberImage(inp.image, r), waitOf(r))));
+    tasks.set(r.container, r.state === 'ready' ? scheduler.add(c.proc, m.module) : await inProgram(inp.image, r.container, () => scheduler.addRestored(c.proc, m.module, fiberImage(inp.image, r), waitOf(r))));
   }
   return { pod, scheduler, tasks, ended, verified: inp.image.verified() };
 }

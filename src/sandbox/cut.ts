@@ -142,9 +142,9 @@ function nextCut(snapshots: ReadonlyMap<string, Uint8Array>, payloads: readonly 
 
 /**
  * Whether a checkpoint left running gets a helper thread: unless AMBER_CUT_THREAD=0 (tests, benchmarks).
- * Unlike a restore's reader thread it adds no work (no copy: the two threads split the faults and the
- * hashes), so it is not kept for a free core: 256 MiB, 18 pairs at load 1.4-3.1, the command 0.89× (13 of
- * 18 faster); 10 pairs at load 5-6.5, medians 1202 vs 1270 ms.
+ * It adds no work (no copy: the two threads split the faults and the hashes), so it is not kept for a
+ * free core: 256 MiB, 18 pairs at load 1.4-3.1, the command 0.89× (13 of 18 faster); 10 pairs at load
+ * 5-6.5, medians 1202 vs 1270 ms.
  */
 function cutThreadWanted(): boolean {
   return process.env['AMBER_CUT_THREAD'] !== '0';

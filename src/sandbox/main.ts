@@ -53,7 +53,6 @@ async function restore(root: StateRoot, id: string, launch: RestoreLaunch, stdio
   const [{ planRestore, withContainers }, { startRestored }] = await Promise.all([import('./restoreplan.js'), import('./restorerun.js')]);
   let plan = await planRestore(launch.imagePath, {
     lazy: true, // blobs read as the pod is rebuilt, memory straight into its instance, all verified before it runs
-    readerThread: true, // memory hashed on another core, when one is free, as it is copied into the programs
     ...(launch.spec !== undefined ? { spec: launch.spec } : {}),
     volumes: launch.volumes,
     ...(launch.replace !== undefined ? { replace: launch.replace } : {}),
@@ -85,7 +84,7 @@ async function restore(root: StateRoot, id: string, launch: RestoreLaunch, stdio
     }
   }
   const running = await startRestored(plan, stdio);
-  console.log(`restore ${launch.imagePath}: start-up ${t0.toFixed(0)} ms, image opened in ${(t1 - t0).toFixed(0)} ms, pod rebuilt (image read and verified) in ${(performance.now() - t1).toFixed(0)} ms${plan.readerThread ? ', memory hashed on a reader thread' : ''}`);
+  console.log(`restore ${launch.imagePath}: start-up ${t0.toFixed(0)} ms, image opened in ${(t1 - t0).toFixed(0)} ms, pod rebuilt (image read and verified) in ${(performance.now() - t1).toFixed(0)} ms`);
   return running;
 }
 

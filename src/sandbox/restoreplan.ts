@@ -6,7 +6,6 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readImage, type CheckpointImage } from '../image/reader.js';
 import { imageStoreFor, NodeImageStore, recoverImageDir } from '../host/imagestore.js';
-import { spareCore } from '../host/readerthread.js';
 import { openImage as openLayout } from '../image/manifest.js';
 import type { ContainerSpec, PodSpec } from '../runtime/spec/podspec.js';
 import { savedSpecOf } from '../runtime/spec/saved.js';
@@ -19,8 +18,6 @@ export interface RestorePlan {
   volumes: Record<string, string>;
   /** What was cleaned beside the image path first (leftovers of checkpoints whose process died), one line each. */
   recovered: string[];
-  /** Whether memory is read on a reader thread that hashes it meanwhile (OpenOptions.readerThread). */
-  readerThread: boolean;
 }
 
 export interface OpenOptions {
@@ -29,16 +26,9 @@ export interface OpenOptions {
   lazy?: boolean;
   /** Told of blob bytes read and verified so far. */
   onProgress?: (done: number, total: number) => void;
-  /** Read memory on a reader thread that hashes it meanwhile (host/readerthread.ts), started now, when a
-   *  core looks free (spareCore): the process that rebuilds the pod. */
-  readerThread?: boolean;
 }
 
 export async function openImage(dir: string, options: OpenOptions = {}): Promise<CheckpointImage> {
-  return (await openImageWith(dir, options)).image;
-}
-
-async function openImageWith(dir: string, options: OpenOptions): Promise<{ image: CheckpointImage; readerThread: boolean }> {
   const abs = resolve(dir);
   if (!existsSync(abs)) {
     // The image layer's words, which name an image an interrupted checkpoint set aside, for the path as given.
@@ -49,8 +39,7 @@ async function openImageWith(dir: string, options: OpenOptions): Promise<{ image
       throw e;
     }
   }
-  const readerThread = options.readerThread === true && spareCore();
-  return { image: readImage(await imageStoreFor(undefined, [abs], { readerThread }), abs, options), readerThread };
+  return readImage(await imageStoreFor(undefined, [abs]), abs, options);
 }
 
 function sameNames(what: string, a: readonly string[], b: readonly string[], specFile: string): void {
@@ -79,7 +68,7 @@ export interface PlanOptions extends OpenOptions {
 export async function planRestore(imagePath: string, options: PlanOptions = {}): Promise<RestorePlan> {
   // A checkpoint of this path whose sandbox died may have left its image set aside (image/recover.ts).
   const recovered = await recoverImageDir(imagePath);
-  const { image, readerThread } = await openImageWith(imagePath, options);
+  const image = await openImage(imagePath, options);
   const saved = savedSpecOf(image.config.meta, image.dir);
   if (saved === undefined) throw new AmberError(`${imagePath}: the image holds no pod spec`);
   let spec = saved;
@@ -106,7 +95,7 @@ export async function planRestore(imagePath: string, options: PlanOptions = {}):
     }
     if (!isDir) throw new AmberError(`volume ${name}: host directory ${dir} does not exist`);
   }
-  return { image, spec, volumes, recovered, readerThread };
+  return { image, spec, volumes, recovered };
 }
 
 function replaceContainers(spec: PodSpec, replace: readonly ContainerSpec[]): PodSpec {

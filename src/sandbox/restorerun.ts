@@ -14,7 +14,7 @@ export async function startRestored(plan: RestorePlan, stdio: PodStdio): Promise
   const modules = await loadRestoreModules(plan.image, plan.spec);
   const bound = restoreResolver(plan, stdio);
   try {
-    const r = restorePod({ image: plan.image, registry: amberRegistry(), externals: bound.resolver, modules });
+    const r = await restorePod({ image: plan.image, registry: amberRegistry(), externals: bound.resolver, modules });
     await r.verified;
     r.pod.kernel.files.max = guestFileBudget();
     const running = { spec: plan.spec, pod: r.pod, scheduler: r.scheduler, tasks: r.tasks, modules, ended: r.ended };

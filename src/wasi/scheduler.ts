@@ -178,11 +178,12 @@ export class Scheduler {
     return task;
   }
 
-  /** A process continuing from a saved fiber image (a restore). */
-  addRestored(proc: Process, module: WebAssembly.Module, image: FiberImage, wait: Wait | null): Task {
+  /** A process continuing from a saved fiber image (a restore), its memory read off this thread where
+   *  the image's source can (Fiber.restoreAsync). */
+  async addRestored(proc: Process, module: WebAssembly.Module, image: FiberImage, wait: Wait | null): Promise<Task> {
     const ref: TaskRef = { task: null, sys: null };
     const { imports, sys } = this.#imports(proc, ref);
-    const fiber = Fiber.restore(module, imports, image, this.#fiberOptions());
+    const fiber = await Fiber.restoreAsync(module, imports, image, this.#fiberOptions());
     sys.mem = new GuestMemory(fiber.memory);
     const task = this.#task(proc, fiber, ref);
     if (image.pending.cause === 'blocked') {

@@ -77,6 +77,8 @@ export interface MemorySource {
   readonly length: number;
   /** Writes the bytes into into[0, length); into is all zeros at and past zeroFrom already. */
   copyTo(into: Uint8Array, zeroFrom: number): void;
+  /** The same, done when the promise resolves (reads off this thread): Fiber.restoreAsync uses it. */
+  fill?(into: Uint8Array, zeroFrom: number): Promise<void>;
 }
 
 export interface FiberOptions {
@@ -199,6 +201,26 @@ export class Fiber {
    * suspended where the image's fiber was: resume() continues it.
    */
   static restore(module: WebAssembly.Module, imports: FiberImports, image: FiberImage, opts: FiberOptions = {}): Fiber {
+    const { fiber, into, zeroFrom } = Fiber.#grown(module, imports, image, opts);
+    if (image.memory instanceof Uint8Array) into.set(image.memory);
+    else image.memory.copyTo(into, zeroFrom);
+    fiber.#suspendAt(image);
+    return fiber;
+  }
+
+  /** restore(), with memory read by its source's fill where it has one: the reads leave this thread free. */
+  static async restoreAsync(module: WebAssembly.Module, imports: FiberImports, image: FiberImage, opts: FiberOptions = {}): Promise<Fiber> {
+    const { fiber, into, zeroFrom } = Fiber.#grown(module, imports, image, opts);
+    const m = image.memory;
+    if (m instanceof Uint8Array) into.set(m);
+    else if (m.fill !== undefined) await m.fill(into, zeroFrom);
+    else m.copyTo(into, zeroFrom);
+    fiber.#suspendAt(image);
+    return fiber;
+  }
+
+  /** A fresh instance for image, its memory grown to the image's; bytes at and past zeroFrom are zeros. */
+  static #grown(module: WebAssembly.Module, imports: FiberImports, image: FiberImage, opts: FiberOptions): { fiber: Fiber; into: Uint8Array; zeroFrom: number } {
     checkPending(module, image.pending);
     const f = new Fiber(module, imports, opts);
     const memory = f.memory;
@@ -213,17 +235,19 @@ export class Fiber {
       }
     }
     // Pages past the module's initial memory are fresh zeros; below, data segments were written.
-    if (image.memory instanceof Uint8Array) new Uint8Array(memory.buffer).set(image.memory);
-    else image.memory.copyTo(new Uint8Array(memory.buffer), have * PAGE);
-    setGlobals(f.#globals, image.globals);
-    f.#stack = image.stack.slice();
+    return { fiber: f, into: new Uint8Array(memory.buffer), zeroFrom: have * PAGE };
+  }
+
+  /** The rest of a restore once memory holds the image's: globals, stack and pending call, proved (#verify). */
+  #suspendAt(image: FiberImage): void {
+    setGlobals(this.#globals, image.globals);
+    this.#stack = image.stack.slice();
     // The verifying unwind (and the next ones) must find room for a stack as big as the saved one, which
     // the fiber it was saved from had grown its reserve to: else it traps as an overflow.
-    f.#reserve = Math.max(f.#reserve, 2 * (HEADER + image.stack.length));
-    f.#pending = image.pending;
-    f.#status = 'suspended';
-    f.#verify();
-    return f;
+    this.#reserve = Math.max(this.#reserve, 2 * (HEADER + image.stack.length));
+    this.#pending = image.pending;
+    this.#status = 'suspended';
+    this.#verify();
   }
 
   /**
