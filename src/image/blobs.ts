@@ -29,18 +29,9 @@ export interface BlobRef {
 export function readBlob(store: ImageStore, dir: string, ref: BlobRef, onBytes?: (n: number) => void, into?: Uint8Array): Uint8Array {
   const bytes = into ?? new Uint8Array(ref.size);
   const hash = store.sha256();
-  readSized(store, dir, ref, bytes, onBytes, hash);
+  readBlobUnverified(store, dir, ref, bytes, onBytes, hash);
   if (hash.hexDigest() !== ref.hex) throw digestMismatch(dir, ref);
   return bytes;
-}
-
-/**
- * Reads blob ref into `into` (ref.size bytes), checking its size but not yet its digest: the caller
- * checks the digest and uses none of the bytes before it matches (digestMismatch otherwise). hash, given
- * it, is fed the bytes as they are read, while they are in the cache. On a failure into holds anything.
- */
-export function readBlobUnverified(store: ImageStore, dir: string, ref: BlobRef, into: Uint8Array, onBytes?: (n: number) => void, hash?: Sha256): void {
-  readSized(store, dir, ref, into, onBytes, hash);
 }
 
 /** Reads in flight at once for readBlobsInto: enough to keep another core busy with them. */
@@ -128,8 +119,13 @@ function sizeError(dir: string, ref: BlobRef, what: 'shorter' | 'longer'): Image
   return new ImageError(`${dir}: ${ref.label}: ${what} than ${ref.size} bytes (damaged image)`);
 }
 
-/** Reads blob ref into bytes on this thread, checking its size; hash, given it, is fed each slice. */
-function readSized(store: ImageStore, dir: string, ref: BlobRef, bytes: Uint8Array, onBytes?: (n: number) => void, hash?: Sha256): void {
+/**
+ * Reads blob ref into `bytes` (ref.size bytes) on this thread, checking its size but not yet its digest:
+ * the caller checks the digest and uses none of the bytes before it matches (digestMismatch otherwise).
+ * hash, given it, is fed the bytes as they are read, while they are in the cache. On a failure bytes
+ * holds anything.
+ */
+export function readBlobUnverified(store: ImageStore, dir: string, ref: BlobRef, bytes: Uint8Array, onBytes?: (n: number) => void, hash?: Sha256): void {
   if (bytes.length !== ref.size) throw new RangeError(`readBlob: ${bytes.length} bytes to read ${ref.size} into`);
   const r = openSized(store, dir, ref);
   try {

@@ -169,7 +169,7 @@ export function readImage(store: ImageStore, dir: string, options: ReadOptions =
     if (total === 0) onProgress?.(0, 0);
   }
 
-  /** Digest checks under way (copyTo's), by blob hex. */
+  /** Digest checks under way (copyTo's and fill's), by blob hex. */
   const checking = new Map<string, Promise<void>>();
   const check = (l: Layer, bytes: Uint8Array): Promise<void> => {
     const ref = { hex: l.hex, size: l.blobSize, label: l.label };
@@ -182,9 +182,9 @@ export function readImage(store: ImageStore, dir: string, options: ReadOptions =
       if (hex !== l.hex) throw digestMismatch(image.dir, ref);
     });
   };
-  /** Blobs copyTo read into a caller's buffer, by hex: views of it, never handed out by payload(). */
+  /** Blobs copyTo or fill read into a caller's buffer, by hex: views of it, never handed out by payload(). */
   const copied = new Map<string, Uint8Array>();
-  /** Payloads copyTo read whose patches verified() lays over them. */
+  /** Payloads copyTo or fill read whose patches verified() lays over them. */
   const toPatch: { name: string; into: Uint8Array }[] = [];
   /**
    * Lays payload name's parts into into[0, size): the ones in place already (decompressed, all zeros, a
