@@ -103,7 +103,12 @@ async function snapshot(name, entry, flags, plugins = []) {
     .replace(/\bimport\("amber-late:([^"]+)"\)/g, (_m, spec) => `__amberLateImport(${JSON.stringify(spec)})`)
     .replace(/\bimport\("amber-builtin:([^"]+)"\)/g, (_m, spec) => `Promise.resolve().then(() => require(${JSON.stringify(spec)}))`);
   if (/amber-(late|builtin):|\bimport\("/.test(text)) throw new Error(`bundle: an import() in ${script} was left unrewritten: a snapshot's code cannot load one`);
-  writeFileSync(script, text);
+  // V8 keeps a script's source in the heap (for lazy compiling), as one byte a character only while every
+  // character is Latin-1: one '→' in a comment esbuild kept made the command's whole 1.5 MB source two
+  // bytes a character, 3 MB of the 4 MB its snapshot's heap held (deserialized at every start). Anything
+  // past Latin-1 is written as \uXXXX (the same character in a string, a regex or an identifier; only
+  // comments hold such characters as esbuild writes them).
+  writeFileSync(script, text.replace(/[^\x00-\xff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
   const blob = dist(`bundle/${name}.blob`);
   rmSync(blob, { force: true });
   const r = spawnSync(process.execPath, [...flags, '--snapshot-blob', blob, '--build-snapshot', script], { encoding: 'utf8' });
