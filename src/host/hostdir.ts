@@ -19,9 +19,8 @@ import {
 } from '../abi/errno.js';
 import { O_ACCMODE, O_CREAT, O_DSYNC, O_EXCL, O_RDWR, O_SYNC, O_WRONLY } from '../abi/open.js';
 import { modeOfType, S_IFMT, type FileType } from '../abi/stat.js';
-import { FILESTAT_FILETYPE, FILESTAT_INO, wasiFiletype } from '../abi/wasi.js';
+import { wasiFiletype } from '../abi/wasi.js';
 import { KernelError } from '../base/error.js';
-import { u64Number } from '../base/u64.js';
 import type { HostAttr, HostDirectoryAccess, HostFd, HostStat, HostTime } from '../fsimpl/hostdir/host.js';
 import { WasiStat } from './wasistat.js';
 import type { WorkingDirectoryLease } from './workdir.js';
@@ -223,11 +222,12 @@ export class NodeHostDirectory implements HostDirectoryAccess {
   stillNamesFilestat(dir: HostFd, name: string, dev: number, ino: number, type: FileType): Uint8Array | null {
     const base = this.#dirPaths.get(dir);
     if (base === undefined) return null;
-    checkName(dir, name);
-    // Made for the root's descriptor when there is one, not for dir, which the handle cache may close.
-    const out = this.#wasiStat.pathFilestat(this.#rootFd >= 0 ? this.#rootFd : dir, base, name);
-    if (out === null) return null;
-    return u64Number(out, 0) === dev && u64Number(out, FILESTAT_INO) === ino && out[FILESTAT_FILETYPE] === wasiFiletype(type) ? out : null;
+    // Made for the root's descriptor when there is one, not for dir, which the handle cache may close. A
+    // name that is not one component without NUL is not asked about (null): the filesystem's lookupStat
+    // that follows checks it as every other call does.
+    const ws = this.#wasiStat;
+    const out = ws.pathFilestat(this.#rootFd >= 0 ? this.#rootFd : dir, base, name);
+    return out !== null && ws.shows(dev, ino, wasiFiletype(type)) ? out : null;
   }
 
   lookupStat(dir: HostFd, name: string): HostStat | null {

@@ -12,6 +12,7 @@
 // uvwasi when the directory descriptor that instance was made for is closed). Nothing is cached but
 // those instances: every answer is a fresh fstat(2) or lstat(2).
 import type { WASI } from 'node:wasi';
+import { FILESTAT_FILETYPE, FILESTAT_INO } from '../abi/wasi.js';
 
 /** fd_filestat_get as node:wasi's import object has it: (fd, pointer) → a WASI errno. */
 type FilestatGet = (fd: number, buf: number) => number;
@@ -33,6 +34,8 @@ interface Engine {
   /** The whole page, and its first 64 bytes (where every answer is written). */
   page: Uint8Array;
   out: Uint8Array;
+  /** The page again, for reading an answer's fields in place. */
+  view: DataView;
 }
 
 interface PathInstance {
@@ -81,6 +84,11 @@ function put(page: Uint8Array, at: number, s: string): number {
   return at + n;
 }
 
+/** Whether name is one component the host may be asked about: not "", "." or "..", no "/" (put refuses NUL). */
+function oneName(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && name.indexOf('/') < 0;
+}
+
 export class WasiStat {
   /** node:wasi's class and the memory uvwasi writes to, once first needed (null: not to be had). */
   #engine: Engine | null | undefined;
@@ -120,33 +128,53 @@ export class WasiStat {
    * lstat(2) of name in the host directory dir (an absolute, normalized path) as WASI's filestat, in the
    * view filestat gives; null when not asked often enough yet (the path instance is made on behalf of
    * the open directory descriptor `via`, and lives as long as it), when the name is missing or uvwasi
-   * failed, or the path is too long.
+   * failed, the path is too long, or name is not one component without NUL (never asked of the host).
    */
   pathFilestat(via: number, dir: string, name: string): Uint8Array | null {
-    let p = this.#path;
-    if (p === null) {
-      if (++this.#pathUses < WASI_STAT_AFTER) return null;
-      this.#pathUses = 0;
-      const made = this.#instance(via, { '/': '/' });
-      if (made === null) return null;
-      p = this.#path = {
-        fd: via,
-        call: made.wasiImport['path_filestat_get'] as PathFilestatGet,
-        close: made.wasiImport['fd_close'] as (fd: number) => number,
-      };
-    }
-    const page = (this.#engine as Engine).page;
+    // The hot path is kept small, so that V8 inlines it whole: set-up and a new directory are apart.
+    const p = this.#path ?? this.#pathInstance(via);
+    if (p === null) return null;
     // The directory's bytes stay in the page from one call to the next: a name in it is all that is new.
-    if (dir !== this.#dirInPage) {
-      this.#dirInPage = dir;
-      const end = dir === '/' ? PATH_AT : put(page, PATH_AT, dir.slice(1));
-      this.#nameAt = end < 0 || end >= page.length ? -1 : end + (dir === '/' ? 0 : 1);
-      if (this.#nameAt > 0 && dir !== '/') page[end] = 0x2f; // "/"
-    }
-    if (this.#nameAt < 0) return null;
-    const end = put(page, this.#nameAt, name);
+    if (dir !== this.#dirInPage) this.#putDir(dir);
+    const at = this.#nameAt;
+    if (at < 0 || !oneName(name)) return null;
+    const engine = this.#engine as Engine;
+    const end = put(engine.page, at, name);
     if (end < 0) return null;
-    return p.call(ROOT_FD, 0, PATH_AT, end - PATH_AT, 0) === 0 ? (this.#engine as Engine).out : null;
+    return p.call(ROOT_FD, 0, PATH_AT, end - PATH_AT, 0) === 0 ? engine.out : null;
+  }
+
+  /** The path instance, made once asked for often enough; null until then, or if it cannot be made. */
+  #pathInstance(via: number): PathInstance | null {
+    if (++this.#pathUses < WASI_STAT_AFTER) return null;
+    this.#pathUses = 0;
+    const made = this.#instance(via, { '/': '/' });
+    if (made === null) return null;
+    return (this.#path = {
+      fd: via,
+      call: made.wasiImport['path_filestat_get'] as PathFilestatGet,
+      close: made.wasiImport['fd_close'] as (fd: number) => number,
+    });
+  }
+
+  /** Puts dir's bytes (less its leading "/", plus a "/") at PATH_AT; #nameAt -1 when they do not fit. */
+  #putDir(dir: string): void {
+    const page = (this.#engine as Engine).page;
+    this.#dirInPage = dir;
+    const end = dir === '/' ? PATH_AT : put(page, PATH_AT, dir.slice(1));
+    this.#nameAt = end < 0 || end >= page.length ? -1 : end + (dir === '/' ? 0 : 1);
+    if (this.#nameAt > 0 && dir !== '/') page[end] = 0x2f; // "/"
+  }
+
+  /**
+   * Whether the answer filestat or pathFilestat gave last shows the object (dev, ino) of WASI file type
+   * `filetype`: read in place as u32 halves, no number made of the u64s.
+   */
+  shows(dev: number, ino: number, filetype: number): boolean {
+    const v = (this.#engine as Engine).view;
+    return v.getUint32(0, true) === dev >>> 0 && v.getUint32(FILESTAT_INO, true) === ino >>> 0 &&
+      v.getUint8(FILESTAT_FILETYPE) === filetype &&
+      v.getUint32(4, true) === Math.floor(dev / 0x1_0000_0000) && v.getUint32(FILESTAT_INO + 4, true) === Math.floor(ino / 0x1_0000_0000);
   }
 
   #instance(fd: number, preopens: Record<string, string>): { wasiImport: Record<string, unknown> } | null {
@@ -155,7 +183,7 @@ export class WasiStat {
       // One page that never grows: the views on it stay valid.
       const memory = new WebAssembly.Memory({ initial: 1, maximum: 1 });
       const page = new Uint8Array(memory.buffer, 0, PAGE);
-      this.#engine = Wasi === null ? null : { Wasi, memory, page, out: page.subarray(0, 64) };
+      this.#engine = Wasi === null ? null : { Wasi, memory, page, out: page.subarray(0, 64), view: new DataView(memory.buffer, 0, PAGE) };
     }
     const engine = this.#engine;
     if (engine === null) return null;

@@ -62,7 +62,10 @@ export class HandleCache<T extends HandleHolder> {
 
   /** Closes the least recently used descriptors beyond the limit. */
   trim(): void {
-    if (this.#lru.size <= this.#max) return;
+    if (this.#lru.size > this.#max) this.#evict();
+  }
+
+  #evict(): void {
     for (const h of this.#lru) {
       if (this.#lru.size <= this.#max) break;
       this.drop(h);

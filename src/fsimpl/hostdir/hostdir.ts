@@ -261,12 +261,20 @@ export class HostDirFs extends Filesystem {
     }
     this.enter();
     const dfd = this.dirFd(dir.inode as HostInode);
+    if (cached !== undefined && filestat && host.stillNamesFilestat !== undefined) {
+      const ci = cached.inode as HostInode;
+      const b = host.stillNamesFilestat(dfd, name, ci.hostDev, ci.ino, ci.type);
+      if (b !== null) return { dentry: cached, filestat: ci.filestatFrom(b) };
+    }
+    return this.#lookupStatAsking(dir, name, dfd, cached);
+  }
+
+  /** The rest of lookupStat, apart so that V8 inlines the common case above whole: a stat, by asking. */
+  #lookupStatAsking(dir: Dentry, name: string, dfd: HostFd, cached: Dentry | undefined): LookupStat | null {
+    const host = this.host;
+    if (host.lookupStat === undefined) throw new Error('hostdir: lookupStat without the host\'s (a kernel bug)');
     if (cached !== undefined) {
       const ci = cached.inode as HostInode;
-      if (filestat && host.stillNamesFilestat !== undefined) {
-        const b = host.stillNamesFilestat(dfd, name, ci.hostDev, ci.ino, ci.type);
-        if (b !== null) return { dentry: cached, filestat: ci.filestatFrom(b) };
-      }
       const s = host.stillNamesStat?.(dfd, name, ci.hostDev, ci.ino, ci.type) ?? null;
       if (s !== null) return { dentry: cached, stat: ci.statFrom(s) };
     }
