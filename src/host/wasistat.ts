@@ -12,7 +12,7 @@
 // uvwasi when the directory descriptor that instance was made for is closed). Nothing is cached but
 // those instances: every answer is a fresh fstat(2) or lstat(2).
 import type { WASI } from 'node:wasi';
-import { FILESTAT_FILETYPE, FILESTAT_INO } from '../abi/wasi.js';
+import { FILESTAT_FILETYPE } from '../abi/wasi.js';
 
 /** fd_filestat_get as node:wasi's import object has it: (fd, pointer) → a WASI errno. */
 type FilestatGet = (fd: number, buf: number) => number;
@@ -34,8 +34,8 @@ interface Engine {
   /** The whole page, and its first 64 bytes (where every answer is written). */
   page: Uint8Array;
   out: Uint8Array;
-  /** The page again, for reading an answer's fields in place. */
-  view: DataView;
+  /** The page's first 64 bytes as u32s, for reading an answer's fields in place (this host is little-endian). */
+  words: Uint32Array;
 }
 
 interface PathInstance {
@@ -171,10 +171,10 @@ export class WasiStat {
    * `filetype`: read in place as u32 halves, no number made of the u64s.
    */
   shows(dev: number, ino: number, filetype: number): boolean {
-    const v = (this.#engine as Engine).view;
-    return v.getUint32(0, true) === dev >>> 0 && v.getUint32(FILESTAT_INO, true) === ino >>> 0 &&
-      v.getUint8(FILESTAT_FILETYPE) === filetype &&
-      v.getUint32(4, true) === Math.floor(dev / 0x1_0000_0000) && v.getUint32(FILESTAT_INO + 4, true) === Math.floor(ino / 0x1_0000_0000);
+    const e = this.#engine as Engine;
+    const w = e.words;
+    return w[0] === dev >>> 0 && w[2] === ino >>> 0 && e.page[FILESTAT_FILETYPE] === filetype &&
+      w[1] === Math.floor(dev / 0x1_0000_0000) && w[3] === Math.floor(ino / 0x1_0000_0000);
   }
 
   #instance(fd: number, preopens: Record<string, string>): { wasiImport: Record<string, unknown> } | null {
@@ -183,7 +183,9 @@ export class WasiStat {
       // One page that never grows: the views on it stay valid.
       const memory = new WebAssembly.Memory({ initial: 1, maximum: 1 });
       const page = new Uint8Array(memory.buffer, 0, PAGE);
-      this.#engine = Wasi === null ? null : { Wasi, memory, page, out: page.subarray(0, 64), view: new DataView(memory.buffer, 0, PAGE) };
+      // The u32 view reads WASI's little-endian fields only where the host is little-endian too.
+      const le = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+      this.#engine = Wasi === null || !le ? null : { Wasi, memory, page, out: page.subarray(0, 64), words: new Uint32Array(memory.buffer, 0, 16) };
     }
     const engine = this.#engine;
     if (engine === null) return null;

@@ -160,18 +160,36 @@ export function walk(ctx: ResolveContext, start: VirtualDentry, path: string, op
     const r = walkName(ctx, start, path, opts);
     if (r !== null) return r;
   }
-  return walkPath(ctx, start, path, opts);
+  return walkComponents(ctx, start, path, opts);
 }
 
 /** A path that is one name: no '/', not empty, not '.' or '..' (most paths a WASI program passes). */
-function isOneName(path: string): boolean {
+export function isOneName(path: string): boolean {
   return path.indexOf('/') < 0 && path !== '' && path !== '.' && path !== '..';
+}
+
+/**
+ * What a stat by path (WASI's filestat where the filesystem gives it, else the Stat) of a one-name path
+ * (isOneName) finds in start, from the filesystem's lookupStat alone, with no walk: null when nothing has
+ * that name; undefined when the walk must answer (a filesystem without lookupStat, a mount on the
+ * child, a symlink to follow), and walkComponents then asks again.
+ */
+export function statOneName(ctx: ResolveContext, start: VirtualDentry, name: string, followFinal: boolean): Stat | Uint8Array | null | undefined {
+  const fs = start.mount.fs;
+  if (fs.lookupStat === undefined) return undefined;
+  if (start.dentry.inode.type !== 'dir') throw new KernelError(ENOTDIR);
+  if (name.length > NAME_MAX / 3 && utf8Length(name) > NAME_MAX) throw new KernelError(ENAMETOOLONG);
+  const r = fs.lookupStat(start.dentry, name, ctx.caller, true);
+  if (r === null) return null;
+  const d = r.dentry;
+  if (d.mountCount > 0 || (followFinal && d.inode.type === 'symlink')) return undefined;
+  return r.filestat ?? r.stat ?? d.inode.stat();
 }
 
 /**
  * walk for a path that is one name (isOneName): the final lookup in start, without the component loop
  * (which a hot syscall would otherwise have V8 compile, ~9 ms, and run). `beneath` cannot matter: one
- * name never leaves start. null when the name is a symlink to follow: walkPath asks again and reads it.
+ * name never leaves start. null when the name is a symlink to follow: walkComponents asks again and reads it.
  */
 function walkName(ctx: ResolveContext, start: VirtualDentry, name: string, opts: WalkOptions): WalkResult | null {
   if (start.dentry.inode.type !== 'dir') throw new KernelError(ENOTDIR);
@@ -199,8 +217,8 @@ function walkName(ctx: ResolveContext, start: VirtualDentry, name: string, opts:
   return stat === undefined ? { parent: start, name, child: next, trailingSlash: false } : { parent: start, name, child: next, trailingSlash: false, stat };
 }
 
-/** walk, component by component. */
-function walkPath(ctx: ResolveContext, start: VirtualDentry, path: string, opts: WalkOptions): WalkResult {
+/** walk, component by component (walk's answer for any path). */
+export function walkComponents(ctx: ResolveContext, start: VirtualDentry, path: string, opts: WalkOptions): WalkResult {
   if (path === '') throw new KernelError(ENOENT);
   const confined = isConfined(ctx, start, opts.beneath === true);
   const first = splitPath(path);

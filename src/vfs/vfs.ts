@@ -14,7 +14,7 @@ import type { Dentry } from './dentry.js';
 import { FileDescription } from './file.js';
 import type { Filesystem } from './filesystem.js';
 import { Mount, type VirtualDentry } from './mount.js';
-import { isConfined, resolve, walk, type ResolveContext, type WalkResult } from './resolve.js';
+import { isConfined, isOneName, resolve, statOneName, walk, walkComponents, type ResolveContext, type WalkResult } from './resolve.js';
 
 /** The caller of a path operation: its root, pid and credentials. */
 export type PathContext = ResolveContext;
@@ -261,7 +261,14 @@ export class VirtualFilesystem {
    * the final lookup's filesystem gives them (Filesystem.lookupStat), else the Stat.
    */
   filestatIfExists(ctx: PathContext, start: PathStart, path: string, follow: boolean): Stat | Uint8Array | null {
-    const r = walk(ctx, start.at, path, { followFinal: follow, beneath: start.beneath === true, wantStat: 'filestat' });
+    // A name in the start directory (most stats a program makes) needs no walk: one question to its filesystem.
+    const one = isOneName(path);
+    if (one) {
+      const st = statOneName(ctx, start.at, path, follow);
+      if (st !== undefined) return st;
+    }
+    const opts = { followFinal: follow, beneath: start.beneath === true, wantStat: 'filestat' } as const;
+    const r = one ? walkComponents(ctx, start.at, path, opts) : walk(ctx, start.at, path, opts);
     if (r.child === null) return null;
     return r.filestat ?? r.stat ?? r.child.dentry.inode.stat();
   }
