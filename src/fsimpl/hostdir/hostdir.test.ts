@@ -412,6 +412,32 @@ test("a path's filestat is statAt's, sees every change the host made, and never 
   assert.equal(pathFilestat(w, w.data, 'dir/file.txt').size, 'impostor!'.length, 'by path from /data: what the host has there now');
 });
 
+test("a one-name stat (no walk) shows a mount on the name, and what a symlink leads to when following it", (t) => {
+  const w = world(t);
+  nfs.symlinkSync('hello.txt', join(w.shared, 'link'));
+  const host = (p: string, follow: boolean): bigint => BigInt((follow ? nfs.statSync : nfs.lstatSync)(join(w.shared, p)).ino);
+  const ino = (start: PathStart, path: string, follow: boolean): bigint => {
+    let last = 0n;
+    // Enough calls that the host answers with WASI's filestat bytes as well as without (host/wasistat.ts).
+    for (let i = 0; i < 40; i++) {
+      const r = w.vfs.filestatIfExists(w.ctx, start, path, follow);
+      assert.ok(r !== null, `${path} exists`);
+      last = r instanceof Uint8Array ? new DataView(r.buffer, r.byteOffset, 64).getBigUint64(8, true) : BigInt(r.ino);
+    }
+    return last;
+  };
+  assert.equal(ino(w.data, 'link', true), host('link', true), 'followed: the file');
+  assert.equal(ino(w.data, 'link', false), host('link', false), 'not followed: the link');
+  assert.equal(ino(w.data, 'sub', true), host('sub', true));
+  // A tmpfs mounted on /data/sub: the name shows the mount's root, not the host directory under it.
+  const over = new Tmpfs({ dev: 7, now: () => 1_000_000_000n });
+  w.vfs.attach(w.vfs.resolve(w.ctx, w.data, 'sub', true), w.vfs.newMount(over, 0));
+  const overRoot = BigInt(over.root().inode.ino);
+  assert.equal(ino(w.data, 'sub', true), overRoot, 'the mounted root');
+  assert.equal(ino(w.data, 'sub', false), overRoot, 'the mounted root, not following');
+  assert.equal(w.vfs.statAt(w.ctx, w.data, 'sub', true).dev, 7);
+});
+
 test('lookups revalidate against the host', (t) => {
   const w = world(t);
   const first = w.vfs.resolve(w.ctx, w.root, '/data/hello.txt', true).dentry;
