@@ -95,6 +95,9 @@ export class WasiStat {
   /** fstats of each descriptor so far, until it has its instance. */
   readonly #uses = new Map<number, number>();
   readonly #calls = new Map<number, FilestatGet>();
+  /** The descriptor stat'ed last and its instance's call (a program often stats one descriptor in a row). */
+  #lastFd = -1;
+  #lastCall: FilestatGet | null = null;
   /** Path stats so far, until the path instance is made. */
   #pathUses = 0;
   #path: PathInstance | null = null;
@@ -107,21 +110,27 @@ export class WasiStat {
    * when fd has no instance yet or uvwasi failed: the caller stats through node:fs, which throws the error.
    */
   filestat(fd: number): Uint8Array | null {
-    let call = this.#calls.get(fd);
-    if (call === undefined) {
-      const n = (this.#uses.get(fd) ?? 0) + 1;
-      if (n < WASI_STAT_AFTER) {
-        this.#uses.set(fd, n);
-        return null;
-      }
-      this.#uses.delete(fd);
-      const made = this.#instance(fd, {});
-      if (made === null) return null;
-      call = made.wasiImport['fd_filestat_get'] as FilestatGet;
-      this.#calls.set(fd, call);
-    }
+    const call = (fd === this.#lastFd ? this.#lastCall : this.#calls.get(fd)) ?? this.#fdInstance(fd);
+    if (call === null) return null;
+    this.#lastFd = fd;
+    this.#lastCall = call;
     // The engine exists once any descriptor has an instance.
     return call(0, 0) === 0 ? (this.#engine as Engine).out : null;
+  }
+
+  /** fd's instance's call, made once fd was asked about often enough; null until then, or if it cannot be made. */
+  #fdInstance(fd: number): FilestatGet | null {
+    const n = (this.#uses.get(fd) ?? 0) + 1;
+    if (n < WASI_STAT_AFTER) {
+      this.#uses.set(fd, n);
+      return null;
+    }
+    this.#uses.delete(fd);
+    const made = this.#instance(fd, {});
+    if (made === null) return null;
+    const call = made.wasiImport['fd_filestat_get'] as FilestatGet;
+    this.#calls.set(fd, call);
+    return call;
   }
 
   /**
@@ -204,6 +213,10 @@ export class WasiStat {
   forget(fd: number): void {
     this.#uses.delete(fd);
     this.#calls.delete(fd);
+    if (fd === this.#lastFd) {
+      this.#lastFd = -1;
+      this.#lastCall = null;
+    }
     const p = this.#path;
     if (p !== null && p.fd === fd) {
       p.close(ROOT_FD); // uvwasi's own descriptor of "/"

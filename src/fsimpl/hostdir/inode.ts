@@ -116,10 +116,16 @@ export class HostInode extends Inode {
   readonly ownFiles = new Set<HostFile>();
   /**
    * The first bytes of this inode's WASI filestat as the guest sees it (dev, ino, filetype), made once:
-   * written over the host's with one copy (a store per byte into a memory's view is slow until V8 has
-   * optimized the caller, which costs a syscall-heavy run's first few thousand stats).
+   * written over the host's as four u32 words and a byte (a store per byte is slow until V8 has
+   * optimized the caller, which costs a syscall-heavy run's first few thousand stats; a builtin's copy
+   * costs four times these five stores once it has).
    */
   #filestatHead: Uint8Array | null = null;
+  /** #filestatHead's first 16 bytes (dev, ino) as u32s. */
+  #headWords: Uint32Array | null = null;
+  /** The answer view filestatFrom last saw (the host answers in one page) and its first 16 bytes as u32s, if 4-aligned. */
+  #outSeen: Uint8Array | null = null;
+  #outWords: Uint32Array | null = null;
   /** The exact times the guest last set, and what the host stored for them (whole microseconds). */
   #times: { hostA: bigint; guestA: bigint; hostM: bigint; guestM: bigint } | null = null;
   /** Once a restore made this inode a ghost: its contents, in memory; the host is never asked again. */
@@ -165,7 +171,8 @@ export class HostInode extends Inode {
   /** A descriptor on the object without opening one: its handle, or a file's own. */
   #existingFd(): HostFd {
     if (this.handle >= 0) {
-      this.fs.touch(this);
+      // Listed in the handle cache (to be marked used) only while no open file uses it.
+      if (this.users === 0) this.fs.touch(this);
       return this.handle;
     }
     for (const f of this.ownFiles) return f.fd;
@@ -229,16 +236,35 @@ export class HostInode extends Inode {
    */
   filestatFrom(out: Uint8Array): Uint8Array {
     const head = this.#filestatHead ?? this.#makeFilestatHead();
-    // By hand: a builtin's call costs more than these 17 bytes.
-    for (let i = 0; i < head.length; i++) out[i] = head[i] as number;
+    const w = out === this.#outSeen ? this.#outWords : this.#wordsOf(out);
+    if (w !== null) {
+      // Four word copies keep the bytes as they are (both views have the host's byte order).
+      const h = this.#headWords as Uint32Array;
+      w[0] = h[0] as number;
+      w[1] = h[1] as number;
+      w[2] = h[2] as number;
+      w[3] = h[3] as number;
+      out[FILESTAT_FILETYPE] = head[FILESTAT_FILETYPE] as number;
+    } else {
+      for (let i = 0; i <= FILESTAT_FILETYPE; i++) out[i] = head[i] as number;
+    }
     const t = this.#times;
     if (t !== null) this.#guestTimes(out, t);
     return out;
   }
 
+  /** Remembers out and its u32 view (null where out is not 4-aligned: filestatFrom then copies bytes). */
+  #wordsOf(out: Uint8Array): Uint32Array | null {
+    this.#outSeen = out;
+    this.#outWords = out.byteOffset % 4 === 0 && out.length > FILESTAT_FILETYPE ? new Uint32Array(out.buffer, out.byteOffset, 4) : null;
+    return this.#outWords;
+  }
+
   /** dev, ino and type as the guest sees them, WASI's filestat's first 17 bytes. */
   #makeFilestatHead(): Uint8Array {
-    const head = (this.#filestatHead = new Uint8Array(FILESTAT_FILETYPE + 1));
+    // Room for whole words: the first 16 bytes are also read as four u32s.
+    const head = (this.#filestatHead = new Uint8Array(FILESTAT_FILETYPE + 4));
+    this.#headWords = new Uint32Array(head.buffer, 0, 4);
     const v = new DataView(head.buffer);
     setU64Number(v, 0, this.fs.dev);
     setU64Number(v, FILESTAT_INO, this.ino);
