@@ -261,8 +261,9 @@ export class VirtualFilesystem {
    * the final lookup's filesystem gives them (Filesystem.lookupStat), else the Stat.
    */
   filestatIfExists(ctx: PathContext, start: PathStart, path: string, follow: boolean): Stat | Uint8Array | null {
-    // A name in the start directory (most stats a program makes) needs no walk: one question to its filesystem.
-    const one = isOneName(path);
+    // A name in the start directory (most stats a program makes) needs no walk: one question to its
+    // filesystem, where it answers lookupStat (a filesystem without it takes walk's own one-name lookup).
+    const one = isOneName(path) && start.at.mount.fs.lookupStat !== undefined;
     if (one) {
       const st = statOneName(ctx, start.at, path, follow);
       if (st !== undefined) return st;
