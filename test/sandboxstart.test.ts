@@ -2,12 +2,15 @@
 // for this node), and, for a restore or a run, before its pod is made (client/launch.ts prestartSandbox).
 // A detached pod and its restore run from the snapshot, a restore from it reads what the image holds (its
 // modules from the snapshot's heap, zstd's wasm build loaded when first used); a sandbox started early
-// whose restore fails first ends, leaving no process and no log.
+// whose restore fails first ends, leaving no process and no log. Through bin/amber (the command as
+// installed), a detached restore's sandbox starts beside the command (sandbox/idbeside.ts); one that the
+// command does not use (a failed restore, bad usage) ends too.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { test } from 'node:test';
-import { guest } from './testing/amber.js';
+import { guest, repo, type RunResult } from './testing/amber.js';
 import { until } from './testing/wait.js';
 import { workspace } from './testing/workspace.js';
 
@@ -56,3 +59,52 @@ function cmdline(pid: string): string {
     return '';
   }
 }
+
+/** `amber ARGS` as installed (bin/amber, the shell script), in root. */
+function installed(root: string, args: string[]): RunResult {
+  const r = spawnSync(join(repo, 'bin', 'amber'), ['--root', root, ...args], { encoding: 'utf8', input: '', cwd: repo, timeout: 60_000 });
+  if (r.error) throw r.error;
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Waits until root's starting/ is empty and every sandbox started early for root is a pod's. */
+async function noEarlySandbox(root: string, pods: string[]): Promise<void> {
+  const starting = join(root, 'starting');
+  await until('the early sandboxes removed their logs', () => !existsSync(starting) || readdirSync(starting).length === 0);
+  const owned = new Set(pods.map((id) => String((JSON.parse(readFileSync(join(root, 'pods', id, 'record.json'), 'utf8')) as { sandboxPid: number }).sandboxPid)));
+  await until('no early sandbox of this root is left', () => !readdirSync('/proc').some((p) => /^\d+$/.test(p) && !owned.has(p) && cmdline(p).includes(starting)));
+}
+
+test('bin/amber starts a detached restore\'s sandbox beside the command; one it does not use ends', async (t) => {
+  const w = workspace('beside', t);
+  const spec = w.path('pod.yaml');
+  writeFileSync(spec, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'mem' }, spec: { containers: [{ name: 'mem', image: guest('bench_mem'), args: ['8'] }] } }));
+  await w.ok(['pod', 'run', '--detach', spec]); // makes the root's starting/, where bin/amber starts one
+  let m: RegExpExecArray | null = null;
+  await until('mem is ready', async () => (m = /^ready 8 sum=([0-9a-f]+)$/m.exec((await w.ok(['logs', 'mem'])).stdout)) !== null);
+  const sum = m?.[1];
+  const img = w.path('img');
+  await w.ok(['checkpoint', 'mem', '--image-path', img]);
+  const r = installed(w.root, ['restore', '--image-path', img, '--detach', '--name', 'back']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'back\n');
+  assert.ok(sandboxArgs(w.root, 'back').some((a) => /^@\d+$/.test(a)), 'the sandbox was the one bin/amber started beside the command');
+  assert.match(readFileSync(join(w.root, 'pods', 'back', 'sandbox.log'), 'utf8'), /^sandbox started early: ready at \d+ ms, given pod back at \d+ ms$/m);
+  let resumed: RegExpExecArray | null = null;
+  await until('back resumed', async () => (resumed = /^resumed .* sum=([0-9a-f]+)$/m.exec((await w.ok(['logs', 'back'])).stdout)) !== null);
+  assert.equal(resumed?.[1], sum, 'the restored memory is the checkpointed one');
+  // The root named another way than the command names it (./ before a relative path): the command ends
+  // the sandbox bin/amber started and starts its own.
+  const other = installed(`./${relative(repo, w.root)}`, ['restore', '--image-path', img, '--detach', '--name', 'back2']);
+  assert.equal(other.code, 0, other.stderr);
+  assert.ok(!sandboxArgs(w.root, 'back2').some((a) => /^@\d+$/.test(a)), 'the command started a sandbox of its own');
+  // A restore that fails (no such image), and bad usage: each ends the sandbox started for it, and makes no pod.
+  const failed = installed(w.root, ['restore', '--image-path', w.path('no-such-image'), '--detach', '--name', 'never']);
+  assert.equal(failed.code, 1, failed.stderr);
+  assert.match(failed.stderr, /^amber: .*no-such-image/m);
+  const usage = installed(w.root, ['restore', '--image-path', img, '--import', img, '--detach']);
+  assert.equal(usage.code, 2, usage.stderr);
+  await noEarlySandbox(w.root, ['mem', 'back', 'back2']);
+  assert.equal(existsSync(join(w.root, 'pods', 'never')), false);
+  assert.deepEqual(readdirSync(join(w.root, 'pods')).sort(), ['back', 'back2', 'mem']);
+});

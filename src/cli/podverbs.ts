@@ -2,6 +2,7 @@
 // (of image directories, or archives: --export, --import). Detached, they go through the client's Pod
 // handle and print the pod's ID; attached, the pod runs here on this terminal. Long operations draw a progress line on a terminal (cli/progress.ts).
 import type { ContainerEnd } from '../client/attached.js';
+import type { StartedSandbox } from '../client/launch.js';
 import { Pod, type RootOptions } from '../client/pod.js';
 import { prepareModules, type PreparedModule } from '../client/prepare.js';
 import type { OnProgress } from '../client/progress.js';
@@ -75,7 +76,8 @@ export interface RestoreFlags {
   volume: string[];
 }
 
-export async function restoreVerb(root: string, flags: RestoreFlags): Promise<number> {
+/** `restore`; sandbox: one bin/amber started beside this command, which a detached restore uses (or ends). */
+export async function restoreVerb(root: string, flags: RestoreFlags, sandbox: StartedSandbox | null = null): Promise<number> {
   const volumes = parseVolumes(flags.volume);
   const spec = flags.spec !== undefined ? { spec: flags.spec } : {};
   const archive = flags.import;
@@ -83,7 +85,7 @@ export async function restoreVerb(root: string, flags: RestoreFlags): Promise<nu
   if (flags.detach === true) {
     const progress = progressLine(`restore ${flags.name ?? ''}`.trimEnd());
     try {
-      const opts = { root, volumes, ...spec, ...(flags.name !== undefined ? { name: flags.name } : {}), ...drawn(progress) };
+      const opts = { root, volumes, ...spec, ...(flags.name !== undefined ? { name: flags.name } : {}), ...(sandbox !== null ? { sandbox } : {}), ...drawn(progress) };
       let pod: Pod;
       if (archive !== undefined) pod = await Pod.restoreArchive(archive, opts);
       else if (imagePath !== undefined) pod = await Pod.restore(imagePath, opts);

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { defaultRoot } from '../host/stateroot.js';
 import { normalizeArgv } from './argv.js';
 import { UsageError } from './errors.js';
+import type { StartedSandbox } from '../client/launch.js';
 import type { OnProgress } from '../client/progress.js';
 import { openLog, type CommandLog } from './log.js';
 import { runWithGuestStack } from './reexec.js';
@@ -86,6 +87,8 @@ export interface Session {
    * compiling for a big transformed module (yosys) after its last output, for code nothing will run.
    */
   ranGuests: boolean;
+  /** A sandbox bin/amber started beside this command for a detached restore; main ends it unless a verb took it. */
+  sandbox: StartedSandbox | null;
 }
 
 function buildProgram(session: Session): Command {
@@ -261,6 +264,11 @@ function buildProgram(session: Session): Command {
     .exitOverride()
     .action(async (id: string | undefined, opts: { imagePath?: string; import?: string; spec?: string; detach?: boolean; name?: string; volume: string[]; bundle?: string; pidFile?: string; consoleSocket?: string }, cmd: Command) => {
       if ((opts.imagePath === undefined) === (opts.import === undefined)) throw new UsageError("restore: give one of '--image-path <dir>' and '--import <file>'");
+      // A sandbox bin/amber started beside this command: a detached restore of an image uses it (or ends
+      // it); runc's form and a foreground restore end it now.
+      const sandbox = id === undefined && opts.detach === true ? session.sandbox : null;
+      if (session.sandbox !== null && sandbox === null) (await import('../client/launch.js')).endStartedSandbox(session.sandbox);
+      session.sandbox = null;
       if (id !== undefined) {
         if (opts.imagePath === undefined) throw new UsageError("restore ID (runc's form) takes --image-path");
         return (await runc()).containerRestoreVerb(rootDir(cmd), id, { ...opts, imagePath: opts.imagePath }, phaseLog(session.log, `restore ${id}`));
@@ -268,7 +276,7 @@ function buildProgram(session: Session): Command {
       const again = await runWithGuestStack(opts.detach);
       if (again !== null) return void (process.exitCode = again);
       session.ranGuests = opts.detach !== true;
-      process.exitCode = await (await podVerbs()).restoreVerb(rootDir(cmd), opts);
+      process.exitCode = await (await podVerbs()).restoreVerb(rootDir(cmd), opts, sandbox);
     });
   addGlobalOptions(program.command('prepare'))
     .description('transform modules ahead of time into the per-user cache (like wasmtime compile)')

@@ -4,15 +4,20 @@
 // waits until the pod runs, the sandbox reports why it could not start it (its `error` file, one line),
 // or the sandbox dies or hangs; a pod that never ran is removed again. A caller with work to do before
 // the pod can be made (reading an image, checking modules) starts the sandbox first (prestartSandbox):
-// its node starts meanwhile, and it is told its pod's id once the pod is made (sandbox/idonstdin.ts).
+// its node starts meanwhile, and it is told its pod's id once the pod is made (sandbox/idonstdin.ts). A
+// detached restore's sandbox may be started even earlier, by bin/amber beside the command's own node
+// (adoptSandbox; sandbox/idbeside.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AmberError } from '../base/error.js';
 import { progressFile, readProgress } from '../host/control.js';
+import { changeOrTimeout, watchDir } from '../host/dirwatch.js';
 import { sandboxEntry } from '../host/entryscript.js';
 import { guestStackFlags } from '../host/gueststack.js';
+import { processAlive } from '../host/pidalive.js';
 import { validId, type StateRoot } from '../host/stateroot.js';
+import { besideIdFile } from '../sandbox/idbeside.js';
 import type { Launch } from '../sandbox/protocol.js';
 import { SandboxError } from './errors.js';
 import type { OnProgress } from './progress.js';
@@ -25,11 +30,11 @@ const POLL_MS = 20;
 /** node's exit code when V8 refuses a startup snapshot (built by another node or with other flags). */
 const SNAPSHOT_REFUSED = 14;
 
-/** A started sandbox process, and how it ended once it has. */
+/** A started sandbox process, and how it ended once it has (null: ended, its code unknown). */
 export interface Sandbox {
-  child: ChildProcess;
+  pid: number | undefined;
   snapshot: boolean;
-  exit: number | null | undefined;
+  readonly exit: number | null | undefined;
 }
 
 /**
@@ -37,7 +42,7 @@ export interface Sandbox {
  * (host/gueststack.ts: a sandbox can be given it only at start), from the sandbox's snapshot when one
  * fits unless noSnapshot. args: ID, or `- EARLYLOG` for an id given later on its stdin.
  */
-function spawnSandbox(root: StateRoot, log: string, args: readonly string[], noSnapshot = false): Sandbox {
+function spawnSandbox(root: StateRoot, log: string, args: readonly string[], noSnapshot = false): Sandbox & { child: ChildProcess } {
   const fd = openSync(log, 'a');
   // libuv's pool runs the sandbox's image I/O and its off-thread hashing: with Node's default 4 threads,
   // blob writes waiting on fsync would hold up the hashes of the next blobs.
@@ -47,12 +52,12 @@ function spawnSandbox(root: StateRoot, log: string, args: readonly string[], noS
   const stdin = args[0] === '-' ? 'pipe' : 'ignore';
   const child = spawn(process.execPath, [...flags, ...entry.args, root.dir, ...args], { detached: true, stdio: [stdin, fd, fd], env });
   closeSync(fd);
-  const sandbox: Sandbox = { child, snapshot: entry.snapshot, exit: undefined };
+  let exit: number | null | undefined;
   child.on('exit', (code) => {
-    sandbox.exit = code;
+    exit = code;
   });
   child.unref();
-  return sandbox;
+  return { child, pid: child.pid, snapshot: entry.snapshot, get exit() { return exit; } };
 }
 
 /** Starts the sandbox of pod id, whose folder exists, its output in the pod's sandbox.log. */
@@ -101,28 +106,55 @@ export function prestartSandbox(root: StateRoot): EarlySandbox {
   };
 }
 
-/** Resolves after ms, or at once when dir changes (inotify: the sandbox renamed a new record in). */
-function changeOrTimeout(watcher: FSWatcher | null, ms: number): Promise<void> {
-  return new Promise((res) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      watcher?.off('change', done);
-      res();
-    };
-    const timer = setTimeout(done, ms);
-    watcher?.on('change', done);
-  });
+/** A sandbox bin/amber started beside this command (its pid, and its early log: ROOT/starting/PID.sandbox.log). */
+export interface StartedSandbox {
+  pid: number;
+  log: string;
 }
 
-/** A watch on dir, or null where the host gives none (the poll then does it all). */
-function watchDir(dir: string): FSWatcher | null {
+/** Ends a sandbox started beside this command that nothing claimed, and removes its early log. */
+export function endStartedSandbox(started: StartedSandbox): void {
   try {
-    const w = watch(dir, { persistent: false });
-    w.on('error', () => {}); // the folder removed: the poll notices
-    return w;
+    // Its parent is this process (bin/amber exec'd into it): its pid stays its own until this one ends.
+    process.kill(started.pid, 'SIGKILL');
   } catch {
+    // ended already
+  }
+  rmSync(started.log, { force: true });
+  rmSync(besideIdFile(started.log), { force: true });
+}
+
+/**
+ * The sandbox bin/amber started beside this command, as an EarlySandbox of root, when it fits: its early
+ * log is this process's in root's starting/ (bin/amber found the same state root) and it was started
+ * from the snapshot a sandbox started here would be. Otherwise it is ended, and null.
+ */
+export function adoptSandbox(root: StateRoot, started: StartedSandbox): EarlySandbox | null {
+  if (started.log !== join(root.dir, 'starting', `${process.pid}.sandbox.log`) || !sandboxEntry(guestStackFlags()).snapshot) {
+    endStartedSandbox(started);
     return null;
   }
+  let open = true;
+  return {
+    claim(id) {
+      if (!open) return null;
+      open = false;
+      // Ended already (V8 refused its snapshot): a zombie until this process ends, so not running.
+      if (!processAlive(started.pid)) {
+        endStartedSandbox(started);
+        return null;
+      }
+      renameSync(started.log, join(root.podDir(id), 'sandbox.log'));
+      const file = besideIdFile(started.log);
+      writeFileSync(`${file}.tmp`, `${id}\n`);
+      renameSync(`${file}.tmp`, file);
+      return { pid: started.pid, snapshot: true, get exit() { return processAlive(started.pid) ? undefined : null; } };
+    },
+    cancel() {
+      if (open) endStartedSandbox(started);
+      open = false;
+    },
+  };
 }
 
 /** The one-line error a sandbox left in its pod folder when it could not start the pod. */
@@ -162,9 +194,9 @@ export async function launchSandbox(root: StateRoot, id: string, containers: rea
       const exited = sandbox.exit !== undefined;
       if (exited || Date.now() > deadline) {
         // The sandbox ended (or hangs) before running the pod: its one-line reason, and no pod left behind.
-        if (!exited && sandbox.child.pid !== undefined) {
+        if (!exited && sandbox.pid !== undefined) {
           try {
-            process.kill(sandbox.child.pid, 'SIGKILL');
+            process.kill(sandbox.pid, 'SIGKILL');
           } catch {
             // gone already
           }

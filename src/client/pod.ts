@@ -10,7 +10,7 @@ import { defaultRoot, StateRoot, type PodRecord } from '../host/stateroot.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
 import type { CheckpointResult, ControlReply, ControlRequest, ExecResult } from '../sandbox/protocol.js';
 import { PodNotFoundError, PodStateError, refuseNul, SandboxError } from './errors.js';
-import { launchSandbox, prestartSandbox, type EarlySandbox } from './launch.js';
+import { adoptSandbox, endStartedSandbox, launchSandbox, prestartSandbox, type EarlySandbox, type StartedSandbox } from './launch.js';
 import { logLines, logText, type LogLine } from './logs.js';
 import { prepareModules } from './prepare.js';
 import { loadSpecOverride } from './restorespec.js';
@@ -41,6 +41,9 @@ export interface RestoreOptions extends RootOptions {
   onProgress?: OnProgress;
   /** Where the image came from, for the pod's record (default: the image directory). */
   source?: string;
+  /** A sandbox started for this restore already (bin/amber starts one beside a detached restore's command):
+   *  used if it fits the state root, else ended. */
+  sandbox?: StartedSandbox;
 }
 
 export interface CheckpointOptions {
@@ -111,8 +114,8 @@ export class Pod {
    */
   static async restore(imageDir: string, opts: RestoreOptions = {}): Promise<Pod> {
     const root = stateRoot(opts);
-    // The sandbox's node starts while the image is opened here.
-    const early = prestartSandbox(root);
+    // The sandbox's node starts (or started with this command's) while the image is opened here.
+    const early = (opts.sandbox !== undefined ? adoptSandbox(root, opts.sandbox) : null) ?? prestartSandbox(root);
     try {
       return await Pod.#restore(root, imageDir, opts, early);
     } finally {
@@ -144,7 +147,16 @@ export class Pod {
   static async restoreArchive(file: string, opts: RestoreOptions = {}): Promise<Pod> {
     const { withImportedImage } = await import('./archive.js');
     opts.onProgress?.({ phase: 'unpacking the archive' });
-    return withImportedImage(file, (dir) => Pod.restore(dir, { ...opts, source: resolve(file) }));
+    let handed = false;
+    try {
+      return await withImportedImage(file, (dir) => {
+        handed = true;
+        return Pod.restore(dir, { ...opts, source: resolve(file) });
+      });
+    } finally {
+      // An archive that could not be unpacked: the sandbox started for it is not needed.
+      if (!handed && opts.sandbox !== undefined) endStartedSandbox(opts.sandbox);
+    }
   }
 
   /** A handle on an existing pod; PodNotFoundError if there is none. */

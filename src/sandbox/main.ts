@@ -1,5 +1,6 @@
 // The sandbox of a detached pod, like runsc's sandbox process (its boot): started by the client
 // (client/launch.ts) as `node sandbox/start.js ROOT ID` or from its startup snapshot (sandbox/snapshot.ts),
+// or before its pod is made, by the client or by bin/amber beside the command (its id given later),
 // it reads ROOT/pods/ID/launch.json, starts or restores the pod with each container's output in its log
 // file, serves the pod's control socket (sandbox/server.ts) and keeps the pod's record up to date until
 // the pod ends.
@@ -13,6 +14,7 @@ import { StateRoot } from '../host/stateroot.js';
 import { listenUnix } from '../host/unixpath.js';
 import { LogFileStream, NullStream } from '../host/streams.js';
 import type { PodStdio } from './bindings.js';
+import { idBeside } from './idbeside.js';
 import { idOnStdin } from './idonstdin.js';
 import { PodHolder } from './podholder.js';
 import type { Launch } from './protocol.js';
@@ -148,13 +150,14 @@ async function main(root: StateRoot, id: string): Promise<void> {
  */
 export async function runSandbox(args: readonly string[]): Promise<void> {
   const [rootDir, given, earlyLog] = args;
-  if (rootDir === undefined || given === undefined || (given === '-' && earlyLog === undefined)) {
-    process.stderr.write('usage: sandbox ROOT ID, or sandbox ROOT - EARLYLOG (the id on stdin)\n');
+  const command = given?.startsWith('@') === true ? Number(given.slice(1)) : null;
+  if (rootDir === undefined || given === undefined || ((given === '-' || command !== null) && earlyLog === undefined) || Number.isNaN(command)) {
+    process.stderr.write('usage: sandbox ROOT ID, sandbox ROOT - EARLYLOG (the id on stdin), or sandbox ROOT @PID EARLYLOG (the id from command PID, beside the log)\n');
     process.exit(2);
   }
-  // Started early (sandbox/idonstdin.ts): its node and modules were loading while the client made the pod.
+  // Started early (sandbox/idonstdin.ts, idbeside.ts): its node and modules were loading while the client made the pod.
   const ready = performance.now();
-  const id = given === '-' && earlyLog !== undefined ? await idOnStdin(earlyLog) : given;
+  const id = earlyLog === undefined ? given : command !== null ? await idBeside(earlyLog, command) : given === '-' ? await idOnStdin(earlyLog) : given;
   if (id === null) return;
   if (id !== given) console.log(`sandbox started early: ready at ${ready.toFixed(0)} ms, given pod ${id} at ${performance.now().toFixed(0)} ms`);
   // Guests run at V8's optimizing tier from the start (DESIGN.md §3); must precede the first compile.
