@@ -19,7 +19,9 @@
 //               far longer, which is what a restore looks like from inside)
 //               and, from the restored pod's sandbox.log, its parts in the sandbox: start-up (Node and
 //               Amber's modules), opening the image, rebuilding the pod (memory read from the image into
-//               each program's instance, every blob verified)
+//               each program's instance, every blob verified); of the start-up, a sandbox started before
+//               its pod was made says when it was ready and when it was given its pod (the command
+//               reading the image meanwhile)
 //   restore fg  the same, restored in the foreground (`amber restore` with no --detach: one process)
 //   restore on an empty module cache   the detached restore again with XDG_CACHE_HOME an empty folder, as
 //               on a machine that never ran the module (the image carries it): against the one before,
@@ -70,6 +72,9 @@ export interface CheckpointSample {
   restoreMs: number;
   /** The restored sandbox's own account: start-up, image opened, pod rebuilt (image read and verified). */
   sandboxStartMs: number;
+  /** Of the start-up, for a sandbox started before its pod was made: ready (its node), and then waiting for its pod. */
+  sandboxReadyMs: number;
+  sandboxWaitMs: number;
   readMs: number;
   rebuildMs: number;
   restoreFgMs: number;
@@ -115,6 +120,12 @@ function waitForLine(file: string, re: RegExp, timeoutMs: number, from = 0): Reg
 function restorePhases(sandboxLog: string): [number, number, number] {
   const m = /start-up (\d+) ms, image (?:read and verified|opened) in (\d+) ms, pod rebuilt(?: \(image read and verified\))? in (\d+) ms/.exec(existsSync(sandboxLog) ? readFileSync(sandboxLog, 'utf8') : '');
   return m === null ? [NaN, NaN, NaN] : [Number(m[1]), Number(m[2]), Number(m[3])];
+}
+
+/** An early-started sandbox's ready and waiting times (sandbox/main.ts "started early" line); NaN where there is none. */
+function earlyPhases(sandboxLog: string): [number, number] {
+  const m = /^sandbox started early: ready at (\d+) ms, given pod \S+ at (\d+) ms$/m.exec(existsSync(sandboxLog) ? readFileSync(sandboxLog, 'utf8') : '');
+  return m === null ? [NaN, NaN] : [Number(m[1]), Number(m[2]) - Number(m[1])];
 }
 
 /** The sandbox's account of the checkpoint logged after `from`, ms: snapshot buffers + pause + write, and the last two. */
@@ -275,6 +286,7 @@ async function measureSize(mib: number, reps: number, work: string, onRep: () =>
       const restoreMs = performance.now() - t0;
       if (m[1] !== sum) throw new Error(`restored pod ${restored}: memory sum ${m[1]}, expected ${sum ?? '?'}`);
       const [sandboxStartMs, readMs, rebuildMs] = restorePhases(join(root, 'pods', restored, 'sandbox.log'));
+      const [sandboxReadyMs, sandboxWaitMs] = earlyPhases(join(root, 'pods', restored, 'sandbox.log'));
       amber(root, ['delete', '--force', restored]);
       const restoreColdMs = restoreUntilRunning(root, image, `${id}-c`, sum, { ...process.env, XDG_CACHE_HOME: mkdtempSync(join(work, 'cache-')) });
       const restoreFgMs = await restoreForeground(root, image, `${id}-f`);
@@ -283,7 +295,7 @@ async function measureSize(mib: number, reps: number, work: string, onRep: () =>
       samples.push({
         pauseMs, stallMs, checkpointMs, fullSandboxMs: full.total, fullWriteMs: full.write, incrementalMs, incrementalSandboxMs: incremental.total,
         incrementalPauseMs: incremental.pause, incrementalWriteMs: incremental.write, incrementalBytes, parentMs,
-        restoreMs, sandboxStartMs, readMs, rebuildMs, restoreFgMs, restoreColdMs, copyMs, fsyncMs, imageBytes,
+        restoreMs, sandboxStartMs, sandboxReadyMs, sandboxWaitMs, readMs, rebuildMs, restoreFgMs, restoreColdMs, copyMs, fsyncMs, imageBytes,
       });
       onRep();
     } finally {
@@ -313,7 +325,7 @@ function spread(xs: number[]): string {
   return `±${Math.round(((Math.max(...xs) - Math.min(...xs)) / median(xs) / 2) * 100)}%`;
 }
 
-type Key = 'pauseMs' | 'stallMs' | 'checkpointMs' | 'incrementalMs' | 'parentMs' | 'restoreMs' | 'sandboxStartMs' | 'readMs' | 'rebuildMs' | 'restoreFgMs' | 'restoreColdMs';
+type Key = 'pauseMs' | 'stallMs' | 'checkpointMs' | 'incrementalMs' | 'parentMs' | 'restoreMs' | 'sandboxStartMs' | 'sandboxReadyMs' | 'sandboxWaitMs' | 'readMs' | 'rebuildMs' | 'restoreFgMs' | 'restoreColdMs';
 const FIGURES: Array<{ key: Key; title: string }> = [
   { key: 'pauseMs', title: 'checkpoint pause (pod stopped)' },
   { key: 'stallMs', title: 'longest stall the guest saw' },
@@ -322,6 +334,8 @@ const FIGURES: Array<{ key: Key; title: string }> = [
   { key: 'parentMs', title: '  again with --parent-path (the first image)' },
   { key: 'restoreMs', title: 'amber restore --detach, until running' },
   { key: 'sandboxStartMs', title: '  in it: the sandbox starting (Node, modules)' },
+  { key: 'sandboxReadyMs', title: '    of that: its node ready, before its pod was given' },
+  { key: 'sandboxWaitMs', title: '    of that: waiting for the command to give its pod' },
   { key: 'readMs', title: '  in it: image opened (manifest, config)' },
   { key: 'rebuildMs', title: '  in it: pod rebuilt (modules, graph, memory read+verified)' },
   { key: 'restoreFgMs', title: 'amber restore (foreground), until running' },
