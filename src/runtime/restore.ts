@@ -33,8 +33,8 @@ export interface RestoredPod {
   tasks: Map<string, Task>;
   /** Containers that had already exited at the checkpoint. */
   ended: Map<string, TaskEnd>;
-  /** Resolves once every blob of the image is verified (memory is checked as it is read, off this
-   *  thread); no guest may run before. Rejects with an ImageError naming a damaged blob. */
+  /** Resolves once every blob of the image is verified (memory was hashed as it landed, its reads off
+   *  this thread); no guest may run before. Rejects with an ImageError naming a damaged blob. */
   verified: Promise<void>;
 }
 
@@ -45,8 +45,8 @@ function fiberImage(image: CheckpointImage, r: ProgramRecord): FiberImage {
   const globals: Record<string, number | bigint> = {};
   for (const [k, v] of Object.entries(r.globals)) globals[k] = fromJson(v);
   const p = r.pending;
-  // No copies: Fiber.restore reads memory from the image straight into the instance (verified before the
-  // pod runs: RestoredPod.verified) and copies the stack into the fiber.
+  // No copies: Fiber.restoreAsync has the image read memory straight into the instance (its source's
+  // fill; verified before the pod runs: RestoredPod.verified) and copies the stack into the fiber.
   return {
     memory: image.source(r.memory),
     stack: image.payload(r.stack),
