@@ -222,7 +222,8 @@ function editBytes(b: Uint8Array, e: Extract<ImageEdit, { on: 'bytes' }>): Uint8
 
 /** Makes path something other than a regular file. */
 function replaceFile(dir: string, path: string, kind: Extract<ImageEdit, { on: 'file' }>['kind']): void {
-  rmSync(path, { force: true });
+  // recursive: an earlier edit of the same file may have made it a directory.
+  rmSync(path, { force: true, recursive: true });
   switch (kind) {
     case 'fifo':
       execFileSync('mkfifo', [path]);
