@@ -12,6 +12,7 @@ import type { CheckpointConfig } from './layout.js';
 import { allLayers, openImage, type Layer } from './manifest.js';
 import { applyPatch, decodePatch } from './patch.js';
 import type { ImageStore } from './store.js';
+import { zeroHexOf } from './zerodigest.js';
 
 export interface ReadOptions {
   /** Told of bytes read and verified so far, out of the image's payload blobs' total. */
@@ -93,16 +94,7 @@ export function readImage(store: ImageStore, dir: string, options: ReadOptions =
   const assembled = new Map<string, Uint8Array>();
   /** The SHA-256 hex of `size` zero bytes, by size (a shared all-zero memory part). */
   const zeroHexes = new Map<number, string>();
-  const zeroHex = (size: number): string => {
-    let hex = zeroHexes.get(size);
-    if (hex === undefined) {
-      const hash = store.sha256();
-      hash.update(new Uint8Array(size));
-      hex = hash.hexDigest();
-      zeroHexes.set(size, hex);
-    }
-    return hex;
-  };
+  const zeroHex = (size: number): string => zeroHexOf(store, size, zeroHexes);
 
   /**
    * The verified bytes of layer l: read into `into` (l.size bytes, all zero) when given, so a payload in

@@ -1,0 +1,21 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { test } from 'node:test';
+import { NodeImageStore } from '../host/imagestore.js';
+import { KNOWN_ZERO_HEXES, zeroHexOf } from './zerodigest.js';
+
+test('each known digest of zeros is the SHA-256 of that many zero bytes', () => {
+  assert.ok(KNOWN_ZERO_HEXES.size > 0);
+  for (const [size, hex] of KNOWN_ZERO_HEXES) assert.equal(hex, createHash('sha256').update(new Uint8Array(size)).digest('hex'), `${size} bytes`);
+});
+
+test('a size not known is hashed once and remembered', () => {
+  const store = new NodeImageStore();
+  const cache = new Map<number, string>();
+  const size = 12345;
+  assert.ok(!KNOWN_ZERO_HEXES.has(size));
+  assert.equal(zeroHexOf(store, size, cache), createHash('sha256').update(new Uint8Array(size)).digest('hex'));
+  assert.equal(cache.get(size), zeroHexOf(store, size, cache));
+  assert.equal(zeroHexOf(store, 4 << 20, cache), KNOWN_ZERO_HEXES.get(4 << 20));
+  assert.ok(!cache.has(4 << 20));
+});
