@@ -84,10 +84,15 @@ export function parentOf(ctx: ResolveContext, vd: VirtualDentry): VirtualDentry 
   }
 }
 
+/** What every lookup of name in dir checks first, as Linux's lookup does: dir is a directory, name fits NAME_MAX bytes. */
+function checkLookup(dir: VirtualDentry, name: string): void {
+  if (dir.dentry.inode.type !== 'dir') throw new KernelError(ENOTDIR);
+  if (name.length > NAME_MAX / 3 && utf8Length(name) > NAME_MAX) throw new KernelError(ENAMETOOLONG);
+}
+
 /** Looks name up in the directory vd and follows mounts on the result; null when absent. */
 export function lookupChild(vd: VirtualDentry, name: string, caller: Caller): VirtualDentry | null {
-  if (vd.dentry.inode.type !== 'dir') throw new KernelError(ENOTDIR);
-  if (name.length > NAME_MAX / 3 && utf8Length(name) > NAME_MAX) throw new KernelError(ENAMETOOLONG);
+  checkLookup(vd, name);
   const d = vd.mount.fs.lookup(vd.dentry, name, caller);
   return d === null ? null : followMounts({ mount: vd.mount, dentry: d });
 }
@@ -102,8 +107,7 @@ function lookupChildStat(vd: VirtualDentry, name: string, caller: Caller, filest
     const child = lookupChild(vd, name, caller);
     return child === null ? null : { vd: child };
   }
-  if (vd.dentry.inode.type !== 'dir') throw new KernelError(ENOTDIR);
-  if (name.length > NAME_MAX / 3 && utf8Length(name) > NAME_MAX) throw new KernelError(ENAMETOOLONG);
+  checkLookup(vd, name);
   const r = fs.lookupStat(vd.dentry, name, caller, filestat);
   if (r === null) return null;
   const child = followMounts({ mount: vd.mount, dentry: r.dentry });
@@ -120,8 +124,7 @@ function lookupChildStat(vd: VirtualDentry, name: string, caller: Caller, filest
 function lookupChildExclusive(vd: VirtualDentry, name: string, caller: Caller): VirtualDentry | null {
   const fs = vd.mount.fs;
   if (fs.lookupExclusive === undefined || vd.mount.readOnly) return lookupChild(vd, name, caller);
-  if (vd.dentry.inode.type !== 'dir') throw new KernelError(ENOTDIR);
-  if (name.length > NAME_MAX / 3 && utf8Length(name) > NAME_MAX) throw new KernelError(ENAMETOOLONG);
+  checkLookup(vd, name);
   const d = fs.lookupExclusive(vd.dentry, name, caller);
   return d === null ? null : followMounts({ mount: vd.mount, dentry: d });
 }
@@ -130,8 +133,7 @@ function lookupChildExclusive(vd: VirtualDentry, name: string, caller: Caller): 
 function lookupChildToRemove(vd: VirtualDentry, name: string, kind: 'file' | 'dir', caller: Caller): VirtualDentry | null {
   const fs = vd.mount.fs;
   if (fs.lookupToRemove === undefined) return lookupChild(vd, name, caller);
-  if (vd.dentry.inode.type !== 'dir') throw new KernelError(ENOTDIR);
-  if (name.length > NAME_MAX / 3 && utf8Length(name) > NAME_MAX) throw new KernelError(ENAMETOOLONG);
+  checkLookup(vd, name);
   const d = fs.lookupToRemove(vd.dentry, name, kind, caller);
   return d === null ? null : followMounts({ mount: vd.mount, dentry: d });
 }
@@ -140,8 +142,7 @@ function lookupChildToRemove(vd: VirtualDentry, name: string, kind: 'file' | 'di
 function lookupChildToChange(vd: VirtualDentry, name: string, caller: Caller): VirtualDentry | null {
   const fs = vd.mount.fs;
   if (fs.lookupToChange === undefined) return lookupChild(vd, name, caller);
-  if (vd.dentry.inode.type !== 'dir') throw new KernelError(ENOTDIR);
-  if (name.length > NAME_MAX / 3 && utf8Length(name) > NAME_MAX) throw new KernelError(ENAMETOOLONG);
+  checkLookup(vd, name);
   const d = fs.lookupToChange(vd.dentry, name, caller);
   return d === null ? null : followMounts({ mount: vd.mount, dentry: d });
 }
@@ -177,8 +178,7 @@ export function isOneName(path: string): boolean {
 export function statOneName(ctx: ResolveContext, start: VirtualDentry, name: string, followFinal: boolean): Stat | Uint8Array | null | undefined {
   const fs = start.mount.fs;
   if (fs.lookupStat === undefined) return undefined;
-  if (start.dentry.inode.type !== 'dir') throw new KernelError(ENOTDIR);
-  if (name.length > NAME_MAX / 3 && utf8Length(name) > NAME_MAX) throw new KernelError(ENAMETOOLONG);
+  checkLookup(start, name);
   const r = fs.lookupStat(start.dentry, name, ctx.caller, true);
   if (r === null) return null;
   const d = r.dentry;
