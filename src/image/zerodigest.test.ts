@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { NodeImageStore } from '../host/imagestore.js';
-import { KNOWN_ZERO_HEXES, zeroHexOf } from './zerodigest.js';
+import { KNOWN_ZERO_HEXES, knownZeroHex, zeroHexOf } from './zerodigest.js';
 
 test('each known digest of zeros is the SHA-256 of that many zero bytes', () => {
   assert.ok(KNOWN_ZERO_HEXES.size > 0);
@@ -18,4 +18,9 @@ test('a size not known is hashed once and remembered', () => {
   assert.equal(cache.get(size), zeroHexOf(store, size, cache));
   assert.equal(zeroHexOf(store, 4 << 20, cache), KNOWN_ZERO_HEXES.get(4 << 20));
   assert.ok(!cache.has(4 << 20));
+});
+
+test('knownZeroHex gives a known digest and refuses a size it does not know', () => {
+  assert.equal(knownZeroHex(4 << 20), KNOWN_ZERO_HEXES.get(4 << 20));
+  assert.throws(() => knownZeroHex(12345), RangeError);
 });

@@ -9,6 +9,13 @@ export const KNOWN_ZERO_HEXES: ReadonlyMap<number, string> = new Map([
   [4 << 20, 'bb9f8df61474d25e71fa00722318cd387396ca1736605e1248821cc0de3d3af8'],
 ]);
 
+/** The SHA-256 hex of `size` zero bytes for a size KNOWN_ZERO_HEXES holds (a checkpoint's part size). */
+export function knownZeroHex(size: number): string {
+  const hex = KNOWN_ZERO_HEXES.get(size);
+  if (hex === undefined) throw new RangeError(`no known SHA-256 of ${size} zero bytes`);
+  return hex;
+}
+
 /** The SHA-256 hex of `size` zero bytes: known, else hashed by store (and remembered in cache). */
 export function zeroHexOf(store: ImageStore, size: number, cache: Map<number, string>): string {
   let hex = KNOWN_ZERO_HEXES.get(size) ?? cache.get(size);

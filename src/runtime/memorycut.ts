@@ -8,6 +8,7 @@
 import type { Payload } from '../image/payload.js';
 import { nextTurn } from '../base/turn.js';
 import { encodePatch, type PatchRun } from '../image/patch.js';
+import { knownZeroHex } from '../image/zerodigest.js';
 import type { Task } from '../wasi/scheduler.js';
 import { changedPages, PAGE, sameBytes, type Same } from './memorydiff.js';
 
@@ -19,8 +20,8 @@ export const MEMORY_PART = 4 << 20;
 /** A part whose patched pages pass this share of it is written whole again (compacted), its pages
  *  dropped from the patch: so a patch stays smaller than a quarter of the memory. */
 const COMPACT_SHARE = 1 / 4;
-/** The SHA-256 of MEMORY_PART zero bytes (memorycut.test checks it). */
-export const ZERO_PART_HEX = 'bb9f8df61474d25e71fa00722318cd387396ca1736605e1248821cc0de3d3af8';
+/** The SHA-256 of MEMORY_PART zero bytes (the restore knows it too: image/zerodigest.ts; memorycut.test checks it). */
+export const ZERO_PART_HEX = knownZeroHex(MEMORY_PART);
 
 /** A base part as the last image stored it. */
 export interface KeptPart {
