@@ -13,6 +13,7 @@
 // those instances: every answer is a fresh fstat(2) or lstat(2).
 import type { WASI } from 'node:wasi';
 import { FILESTAT_FILETYPE } from '../abi/wasi.js';
+import { isOneName } from '../vfs/resolve.js';
 
 /** fd_filestat_get as node:wasi's import object has it: (fd, pointer) → a WASI errno. */
 type FilestatGet = (fd: number, buf: number) => number;
@@ -84,11 +85,6 @@ function put(page: Uint8Array, at: number, s: string): number {
   return at + n;
 }
 
-/** Whether name is one component the host may be asked about: not "", "." or "..", no "/" (put refuses NUL). */
-function oneName(name: string): boolean {
-  return name !== '' && name !== '.' && name !== '..' && name.indexOf('/') < 0;
-}
-
 export class WasiStat {
   /** node:wasi's class and the memory uvwasi writes to, once first needed (null: not to be had). */
   #engine: Engine | null | undefined;
@@ -146,7 +142,7 @@ export class WasiStat {
     // The directory's bytes stay in the page from one call to the next: a name in it is all that is new.
     if (dir !== this.#dirInPage) this.#putDir(dir);
     const at = this.#nameAt;
-    if (at < 0 || !oneName(name)) return null;
+    if (at < 0 || !isOneName(name)) return null; // one component only (put refuses NUL)
     const engine = this.#engine as Engine;
     const end = put(engine.page, at, name);
     if (end < 0) return null;
