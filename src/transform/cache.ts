@@ -25,7 +25,15 @@ export interface TransformOptions {
   engine?: string;
   /** With the lean engine: the engine of Binaryen's transform for a module the lean one does not handle. */
   fallback?: string;
+  /**
+   * Track the guest's writes (transform/track.ts, after either engine): its memory moves up by a map of
+   * the pages it writes, wasi/transformed.ts's TRACK_BASE_EXPORT. Default false.
+   */
+  trackWrites?: boolean;
 }
+
+/** What transformVersion adds for TransformOptions.trackWrites (either engine): bump when track.ts changes its output. */
+const TRACK_VERSION = 'track-writes.1';
 
 /** The lean transform (transform/lean/lean.ts) as TransformOptions.engine. */
 export const LEAN_ENGINE = 'lean';
@@ -40,6 +48,7 @@ export interface ResolvedTransformOptions {
   optimizeLevel: number;
   optimizeAfter: boolean;
   engine: string;
+  trackWrites: boolean;
 }
 
 export function resolveTransformOptions(opts: TransformOptions): ResolvedTransformOptions {
@@ -50,6 +59,7 @@ export function resolveTransformOptions(opts: TransformOptions): ResolvedTransfo
     optimizeLevel: opts.optimizeLevel ?? 1,
     optimizeAfter: opts.optimizeAfter ?? false,
     engine: opts.engine ?? `binaryen-${BINARYEN_VERSION}`,
+    trackWrites: opts.trackWrites ?? false,
   };
 }
 
@@ -64,7 +74,9 @@ export function transformVersion(opts: TransformOptions = {}): string {
     // cache file's name must stay under 255 bytes with a 64-digit hash before it).
     const { fallback, engine: _, ...rest } = opts;
     const binaryenVersion = transformVersion(fallback === undefined ? rest : { ...rest, engine: fallback });
-    return [LEAN_VERSION, r.preempt ? 'fuel-loops-recursion' : 'no-fuel', `else-${fnv1a(binaryenVersion)}`].join('.');
+    const lean = [LEAN_VERSION, r.preempt ? 'fuel-loops-recursion' : 'no-fuel', `else-${fnv1a(binaryenVersion)}`];
+    if (r.trackWrites) lean.push(TRACK_VERSION);
+    return lean.join('.');
   }
   // binaryen.js always places the preemption checks; another engine may run Asyncify after them.
   const parts = [`amber-asyncify.5`, `binaryen-${BINARYEN_VERSION}`];
@@ -72,6 +84,7 @@ export function transformVersion(opts: TransformOptions = {}): string {
   parts.push(`O${r.optimizeLevel}${r.optimizeAfter ? '-pipeline' : ''}`);
   if (r.preempt) parts.push(r.checkShortLoops ? 'preempt-all-loops-recursion' : 'preempt-unbounded-loops-recursion');
   if (r.asyncify) parts.push('asyncify-wasi-amber-indirect-by-signature');
+  if (r.trackWrites) parts.push(TRACK_VERSION);
   return parts.join('.');
 }
 

@@ -27,6 +27,7 @@ import { TransformError } from './errors.js';
 import { unwindingIndirectCallers } from './indirect.js';
 import { instrumentPreemption, type CallFacts, type PreemptStats } from './preempt.js';
 import { fallbackOptions, leanOrNull } from './lean/lean.js';
+import { trackWrites } from './track.js';
 import { messageOf } from '../base/error.js';
 
 export { AMBER_MODULE, FUEL_EXPORT, GLOBAL_EXPORT_PREFIX, PREEMPT_IMPORT, SUSPENDING_IMPORTS };
@@ -202,9 +203,11 @@ export function transformModuleWithReport(bytes: Uint8Array, opts: TransformOpti
         if (callers.length > 0) passArgs['asyncify-addlist'] = callers.join(',');
       }
     }
+    // Write tracking goes last, over every body Asyncify's engine made (track.ts).
+    const tracked = (out: Uint8Array): Uint8Array<ArrayBuffer> => (r.trackWrites ? trackWrites(out) : ownBuffer(out));
     if (engine !== undefined && r.asyncify) {
       const named = withBinaryenDebugInfo(() => mod.emitBinary());
-      return { bytes: ownBuffer(engine(named, { passArgs, optimizeLevel: r.optimizeLevel, optimizeAfter: r.optimizeAfter })), report };
+      return { bytes: tracked(engine(named, { passArgs, optimizeLevel: r.optimizeLevel, optimizeAfter: r.optimizeAfter })), report };
     }
     withBinaryenOptions(r.optimizeLevel, passArgs, () => {
       if (r.asyncify) mod.runPasses(['asyncify']);
@@ -212,7 +215,7 @@ export function transformModuleWithReport(bytes: Uint8Array, opts: TransformOpti
     });
     mod.setFeatures(FEATURES);
     if (!mod.validate()) throw new Error('Binaryen produced a module that does not validate');
-    return { bytes: ownBuffer(mod.emitBinary()), report };
+    return { bytes: tracked(mod.emitBinary()), report };
   } catch (e) {
     // Binaryen aborts by throwing a bare pointer after printing why on stderr: one line, not a crash.
     if (e instanceof Error) throw e;

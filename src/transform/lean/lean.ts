@@ -18,6 +18,7 @@ import { zero } from './emit.js';
 import { BLOCK_EMPTY, OP_CALL, OP_CATCH, OP_ELSE, OP_END, OP_GLOBAL_GET, OP_I32_CONST, OP_I32_EQ, OP_IF, OP_LOCAL_GET, OP_TRY } from './opcodes.js';
 import { frameHelpers as frameHelpersFor } from './frames.js';
 import { asyncifyRuntime, VOID } from './runtime.js';
+import { trackWrites } from '../track.js';
 import { I32, LeanUnsupported, type BodyScan, type FuncType, type ModuleContext, type RewritePlan, type ValType } from './types.js';
 
 /** The body half of the transform (body.ts): a body's scan for the call graph, and its rewrite. */
@@ -245,7 +246,8 @@ export function transformLean(
   });
   let loops = 0;
   if (r.preempt) for (const s of scans) loops += s.loops;
-  return { bytes: out, report: { exportedGlobals, loops, bounded: 0, entries: a.cuts.size, indirectCallers: a.indirectCallers } };
+  // Write tracking goes last, over every body this made (track.ts).
+  return { bytes: r.trackWrites ? trackWrites(out) : out, report: { exportedGlobals, loops, bounded: 0, entries: a.cuts.size, indirectCallers: a.indirectCallers } };
 }
 
 /** transformLean's result, or null for a module it does not handle (LeanUnsupported, MalformedModule): Binaryen's then. */

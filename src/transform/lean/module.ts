@@ -47,6 +47,8 @@ export interface ModuleInfo {
   readonly globalMutable: readonly boolean[];
   readonly tableImported: boolean;
   readonly memories: number;
+  /** Whether the (first) memory is imported rather than defined. */
+  readonly memoryImported: boolean;
   readonly exports: readonly Export[];
   /** Each defined function's body (locals and expression, without its size): [start, end) in bytes. */
   readonly bodies: ReadonlyArray<readonly [number, number]>;
@@ -54,7 +56,7 @@ export interface ModuleInfo {
   readonly tableFuncs: readonly number[];
 }
 
-function readSections(bytes: Uint8Array): Section[] {
+function readSections(bytes: Uint8Array, allowTags: boolean): Section[] {
   const r = new ByteReader(bytes);
   const magic = r.take(8);
   const want = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
@@ -66,7 +68,7 @@ function readSections(bytes: Uint8Array): Section[] {
     const size = r.u32();
     const payload = r.pos;
     r.take(size);
-    if (id === TAG_SECTION || (id !== SEC.custom && RANK[id] === undefined)) throw new LeanUnsupported(id === 13 ? 'exception tags (the tag section)' : `section ${id}`);
+    if ((id === TAG_SECTION && !allowTags) || (id !== SEC.custom && RANK[id] === undefined)) throw new LeanUnsupported(id === 13 ? 'exception tags (the tag section)' : `section ${id}`);
     out.push({ id, start, payload, end: r.pos });
   }
   return out;
@@ -97,9 +99,12 @@ function tableType(r: ByteReader): ValType {
   return t;
 }
 
-/** Reads a module's sections and what the analysis needs; LeanUnsupported for what the lean transform does not handle. */
-export function readModule(bytes: Uint8Array): ModuleInfo {
-  const sections = readSections(bytes);
+/**
+ * Reads a module's sections and what the analysis needs; LeanUnsupported for what the lean transform does
+ * not handle. `tags` lets a tag section through (copied as it is): the lean transform's own output has one.
+ */
+export function readModule(bytes: Uint8Array, opts: { tags?: boolean } = {}): ModuleInfo {
+  const sections = readSections(bytes, opts.tags ?? false);
   const types: FuncType[] = [];
   const funcTypes: number[] = [];
   const globalTypes: ValType[] = [];
@@ -112,6 +117,7 @@ export function readModule(bytes: Uint8Array): ModuleInfo {
   let globalImports = 0;
   let tableImported = false;
   let memories = 0;
+  let memoryImported = false;
   let declared = 0;
   for (const s of sections) {
     const r = new ByteReader(bytes, s.payload, s.end);
@@ -134,6 +140,7 @@ export function readModule(bytes: Uint8Array): ModuleInfo {
           } else if (kind === EXTERN.memory) {
             readLimits(r, 'memory');
             memories++;
+            memoryImported = true;
           } else if (kind === EXTERN.global) {
             globalTypes.push(r.valType());
             globalMutable.push(r.u8() === 1);
@@ -197,6 +204,7 @@ export function readModule(bytes: Uint8Array): ModuleInfo {
     globalMutable,
     tableImported,
     memories,
+    memoryImported,
     exports,
     bodies,
     tableFuncs: [...tableFuncs],
@@ -276,6 +284,11 @@ export interface Additions {
   readonly exportFunc?: (index: number) => number;
   /** The new body of the i-th defined function (input body bytes given), or null to keep it as it is. */
   readonly body: (i: number, body: Uint8Array) => Uint8Array | null;
+  /**
+   * A new payload for an input section the writer does not rewrite itself (memory, data, datacount), or
+   * null to copy it. Called after the bodies are rewritten.
+   */
+  readonly section?: (s: Section) => Uint8Array | null;
 }
 
 export const NOTHING: Additions = { types: [], preemptImport: null, globals: [], functions: [], exports: [], body: () => null };
@@ -385,8 +398,12 @@ export function writeModule(info: ModuleInfo, add: Additions): Uint8Array<ArrayB
       case SEC.code:
         section(id, code);
         return;
-      default:
-        break;
+      default: {
+        const payload = s === undefined ? null : add.section?.(s) ?? null;
+        if (payload === null) break;
+        section(id, payload);
+        return;
+      }
     }
     if (s !== undefined) out.push(bytes.subarray(s.start, s.end));
   };

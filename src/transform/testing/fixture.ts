@@ -110,6 +110,8 @@ export interface FakeWasiOptions {
  */
 export class FakeWasi {
   memory: WebAssembly.Memory | null = null;
+  /** Where guest address 0 is in memory: a tracked module's TRACK_BASE_EXPORT (set with memory), else 0. */
+  base = 0;
   stdout = '';
   stderr = '';
   /** How many times each call was made (a rewind must not make a call again). */
@@ -136,11 +138,11 @@ export class FakeWasi {
 
   #view(): DataView {
     if (this.memory === null) throw new Error('FakeWasi: memory not set');
-    return new DataView(this.memory.buffer);
+    return new DataView(this.memory.buffer, this.base);
   }
 
   #bytes(ptr: number, len: number): Uint8Array {
-    return new Uint8Array(this.memory!.buffer, ptr, len);
+    return new Uint8Array(this.memory!.buffer, this.base + ptr, len);
   }
 
   /**

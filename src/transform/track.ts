@@ -1,0 +1,389 @@
+// Write tracking in the guest's own code (issue 10.5; what CRIU's --track-mem gets from Linux's soft-dirty
+// page bits, which Node 20's wasm has no equivalent of): the guest's address space moves TRACK_BASE bytes up
+// and every store, copy, fill and init first marks its 4 KiB pages in a byte map at the bottom of memory.
+// The contract with the runtime is wasi/transformed.ts's TRACK_BASE_EXPORT; this pass runs on either
+// engine's output, over every body (the Asyncify runtime's too), so Asyncify's pointers are guest addresses.
+import { TRACK_BASE_EXPORT, TRACK_PAGE } from '../wasi/transformed.js';
+import { ByteReader, ByteWriter, MalformedModule } from './lean/bytes.js';
+import { readBlockType, readLocals, readPrefixFC, skipImmediates } from './lean/decode.js';
+import { EXTERN, readModule, SEC, writeModule, type ModuleInfo, type Section } from './lean/module.js';
+import { F32, F64, I32, I64, LeanUnsupported, type FuncType, type ModuleContext, type ValType } from './lean/types.js';
+import { TransformError } from './errors.js';
+
+/** The map's size, B: one byte per TRACK_PAGE of the 4 GiB a 32-bit memory can address (minus B itself). */
+export const TRACK_BASE = 1 << 20;
+const WASM_PAGE = 65536;
+/** B in wasm pages. */
+export const TRACK_BASE_PAGES = TRACK_BASE / WASM_PAGE;
+/** The most wasm pages a 32-bit memory has (V8's limit too). */
+const MAX_PAGES = 65536;
+const PAGE_SHIFT = Math.log2(TRACK_PAGE);
+/** V8's limit on a function's locals. */
+const MAX_LOCALS = 50_000;
+
+const OP = {
+  unreachable: 0x00, block: 0x02, loop: 0x03, if: 0x04, else: 0x05, try: 0x06, catch: 0x07, throw: 0x08, rethrow: 0x09,
+  end: 0x0b, delegate: 0x18, catchAll: 0x19, call: 0x10, drop: 0x1a, select: 0x1b, localGet: 0x20, localSet: 0x21, localTee: 0x22,
+  i32Load8U: 0x2d, i32Store: 0x36, memorySize: 0x3f, memoryGrow: 0x40, i32Const: 0x41, i32Ne: 0x47, i32GtU: 0x4b,
+  i32Add: 0x6a, i32Sub: 0x6b, i32Or: 0x72, i32Shl: 0x74, i32ShrU: 0x76, prefixFC: 0xfc, void: 0x40,
+} as const;
+const FC = { memoryInit: 8, memoryCopy: 10, memoryFill: 11 } as const;
+
+/** Per store opcode (0x36..0x3e): the type of the value it stores. */
+const STORE_VALUE: Readonly<Record<number, ValType>> = {
+  0x36: I32, 0x37: I64, 0x38: F32, 0x39: F64, 0x3a: I32, 0x3b: I32, 0x3c: I64, 0x3d: I64, 0x3e: I64,
+};
+
+function refuse(why: string): TransformError {
+  return new TransformError(`cannot track writes: ${why}`);
+}
+
+/**
+ * The module with write tracking (see the file's head and TRACK_BASE_EXPORT). `bytes` is a transform's
+ * output (lean or Binaryen). Throws TransformError `cannot track writes: ...` for a module it cannot track:
+ * no memory, an imported, shared, 64-bit or second memory, an instruction it does not know (SIMD,
+ * atomics), a data segment placed by anything but an i32.const, an offset that would pass 4 GiB.
+ */
+export function trackWrites(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  try {
+    return track(bytes);
+  } catch (e) {
+    if (e instanceof LeanUnsupported) throw refuse(e.message.replace(/^the lean transform does not handle /, ''));
+    if (e instanceof MalformedModule) throw refuse(e.message);
+    throw e;
+  }
+}
+
+function track(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  const info = readModule(bytes, { tags: true });
+  if (info.memories === 0) throw refuse('a module without a memory');
+  if (info.memoryImported) throw refuse('an imported memory (its other users would not see the map)');
+  if (info.exports.some((e) => e.name === TRACK_BASE_EXPORT)) throw refuse(`a module that exports ${TRACK_BASE_EXPORT} already`);
+  const ctx = info.ctx;
+
+  const types: FuncType[] = [];
+  const typeOf = (t: FuncType): number => {
+    const same = (u: FuncType): boolean => u.params.join() === t.params.join() && u.results.join() === t.results.join();
+    const found = ctx.types.findIndex(same);
+    if (found >= 0) return found;
+    const added = types.findIndex(same);
+    if (added >= 0) return ctx.types.length + added;
+    types.push(t);
+    return ctx.types.length + types.length - 1;
+  };
+  const functions: Array<{ type: number; body: Uint8Array }> = [];
+  const funcs = ctx.funcTypes.length;
+  // The helpers, appended after every function as the bodies first ask for them (no index moves).
+  const helper = new Map<string, number>();
+  const helperOf = (key: string, type: FuncType, body: () => Uint8Array): number => {
+    let f = helper.get(key);
+    if (f === undefined) {
+      f = funcs + functions.length;
+      functions.push({ type: typeOf(type), body: body() });
+      helper.set(key, f);
+    }
+    return f;
+  };
+  const BULK: FuncType = { params: [I32, I32, I32], results: [] };
+  const helpers: Helpers = {
+    grow: () => helperOf('grow', { params: [I32], results: [I32] }, growBody),
+    copy: () => helperOf('copy', BULK, () => bulkBody('copy')),
+    fill: () => helperOf('fill', BULK, () => bulkBody('fill')),
+    init: (seg) => helperOf(`init ${seg}`, BULK, () => bulkBody('init', seg)),
+  };
+
+  const imports = info.funcImports.length;
+  const dataAt = info.sections.find((x) => x.id === SEC.data);
+  const data = dataAt === undefined ? null : dataSection(info, dataAt);
+  const out = writeModule(info, {
+    types,
+    preemptImport: null,
+    globals: [{ type: I32, mutable: false, init: TRACK_BASE }],
+    functions,
+    exports: [{ name: TRACK_BASE_EXPORT, kind: EXTERN.global, index: ctx.globalTypes.length }],
+    body: (i, b) => rewriteBody(ctx, ctx.types[ctx.funcTypes[imports + i]!]!.params.length, b, helpers),
+    section: (s) => {
+      if (s.id === SEC.memory) return memorySection(info, s);
+      if (s.id === SEC.data) return data!.payload;
+      // The data count names the map's segments too (datacount: memory.init and data.drop need it).
+      if (s.id === SEC.datacount) return leb(data?.count ?? new ByteReader(info.bytes, s.payload, s.end).u32());
+      return null;
+    },
+  });
+  return out;
+}
+
+interface Helpers {
+  grow(): number;
+  copy(): number;
+  fill(): number;
+  init(segment: number): number;
+}
+
+/** The memory's limits moved up by B: initial + 16, maximum + 16 (capped at 65536: the guest's max is then 65520). */
+function memorySection(info: ModuleInfo, s: Section): Uint8Array {
+  const r = new ByteReader(info.bytes, s.payload, s.end);
+  const w = new ByteWriter(16);
+  const n = r.u32();
+  w.u32(n);
+  const flags = r.u8();
+  const initial = r.u32();
+  if (initial + TRACK_BASE_PAGES > MAX_PAGES) throw refuse(`an initial memory of ${initial} pages (the map takes ${TRACK_BASE_PAGES} of the ${MAX_PAGES})`);
+  w.u8(flags).u32(initial + TRACK_BASE_PAGES);
+  // A maximum past 65536 - 16 guest pages is capped: the guest can grow to 4 GiB minus the map.
+  if ((flags & 1) !== 0) w.u32(Math.min(r.u32() + TRACK_BASE_PAGES, MAX_PAGES));
+  return w.finish();
+}
+
+/** The active segments' offsets moved up by B, and a segment of 1s in the map for the pages they fill. */
+function dataSection(info: ModuleInfo, s: Section): { payload: Uint8Array; count: number } {
+  const r = new ByteReader(info.bytes, s.payload, s.end);
+  const w = new ByteWriter(s.end - s.payload + 64);
+  const n = r.u32();
+  const marked: Array<[number, number]> = [];
+  const segments = new ByteWriter(s.end - s.payload + 64);
+  for (let i = 0; i < n; i++) {
+    const mode = r.u32();
+    segments.u32(mode);
+    if (mode === 1) {
+      const len = r.u32();
+      segments.u32(len).bytes(r.take(len));
+      continue;
+    }
+    if (mode === 2) {
+      if (r.u32() !== 0) throw refuse('a data segment for a memory other than 0');
+      segments.u32(0);
+    } else if (mode !== 0) {
+      throw refuse(`data segment mode ${mode}`);
+    }
+    if (r.u8() !== OP.i32Const) throw refuse(`data segment ${i} placed by an expression other than i32.const`);
+    const at = r.s32() >>> 0;
+    if (r.u8() !== OP.end) throw refuse(`data segment ${i} placed by an expression other than i32.const`);
+    if (at + TRACK_BASE > 0xffffffff) throw refuse(`data segment ${i} at ${at}, past 4 GiB once moved up`);
+    const len = r.u32();
+    segments.u8(OP.i32Const).s32((at + TRACK_BASE) | 0).u8(OP.end).u32(len).bytes(r.take(len));
+    if (len > 0) marked.push([at >>> PAGE_SHIFT, Math.min(Math.ceil((at + len) / TRACK_PAGE), TRACK_BASE)]);
+  }
+  const runs = mergeRuns(marked);
+  w.u32(n + runs.length).bytes(segments.finish());
+  // The pages instantiation fills count as written: a fresh instance's map names them.
+  for (const [from, to] of runs) w.u32(0).u8(OP.i32Const).s32(from).u8(OP.end).u32(to - from).bytes(new Uint8Array(to - from).fill(1));
+  return { payload: w.finish(), count: n + runs.length };
+}
+
+/** [from, to) runs sorted and merged where they touch. */
+function mergeRuns(runs: Array<[number, number]>): Array<[number, number]> {
+  runs.sort((a, b) => a[0] - b[0]);
+  const out: Array<[number, number]> = [];
+  for (const [from, to] of runs) {
+    const last = out[out.length - 1];
+    if (last !== undefined && from <= last[1]) last[1] = Math.max(last[1], to);
+    else out.push([from, to]);
+  }
+  return out;
+}
+
+function leb(v: number): Uint8Array {
+  return new ByteWriter(8).u32(v).finish();
+}
+
+/**
+ * One body with every load's and store's offset moved up by B, a mark before each store, memory.size
+ * and memory.grow in guest pages, memory.copy/fill/init through the helpers. Null when nothing changes.
+ *
+ * A store's mark: with [a, v] on the stack and offset o, the store is made (a kept in a local), then an
+ * unaligned i32.store of -1 at map byte m = (a >> 12) + (o >> 12) marks pages m..m+3. The store wrote
+ * bytes [a+o, a+o+w) (w ≤ 8), whose pages (a+o) >> 12 = m + ((a & 4095) + (o & 4095)) >> 12 ∈ {m, m+1} up
+ * to ((a+o+w-1) >> 12) ≤ m + 2 lie in them. The store did not trap, so a+o+w ≤ the guest's memory ≤
+ * 2^32 - B and m + 3 < B: the mark never traps and never leaves the map. (Marking first would cost the
+ * same bytes, but a store that traps would mark, even scribble past the map, first.)
+ */
+function rewriteBody(ctx: ModuleContext, params: number, body: Uint8Array, helpers: Helpers): Uint8Array | null {
+  const r = new ByteReader(body);
+  const groupsAt = r.pos;
+  const groups = r.u32();
+  const groupsEnd = r.pos;
+  r.pos = groupsAt;
+  const locals = readLocals(r);
+  const localsEnd = r.pos;
+  // Scratch locals, made as the stores ask for them: the address, and one per stored value type.
+  const scratchTypes: ValType[] = [];
+  const scratch = new Map<number, number>();
+  const local = (t: ValType, key: number): number => {
+    let i = scratch.get(key);
+    if (i === undefined) {
+      i = params + locals.length + scratchTypes.length;
+      scratchTypes.push(t);
+      scratch.set(key, i);
+    }
+    return i;
+  };
+  const w = new ByteWriter(body.length + (body.length >> 1) + 16);
+  let run = localsEnd;
+  let changed = false;
+  const flushTo = (at: number): void => {
+    if (at > run) w.bytes(body.subarray(run, at));
+    changed = true;
+  };
+  let depth = 1;
+  while (depth > 0) {
+    const at = r.pos;
+    const op = r.u8();
+    switch (op) {
+      case OP.block:
+      case OP.loop:
+      case OP.if:
+      case OP.try:
+        depth++;
+        readBlockType(r, ctx);
+        break;
+      case OP.end:
+        depth--;
+        break;
+      case OP.delegate:
+        r.u32();
+        depth--;
+        break;
+      case OP.else:
+      case OP.catchAll:
+        break;
+      case OP.catch:
+      case OP.throw:
+      case OP.rethrow:
+        r.u32();
+        break;
+      case 0x28: case 0x29: case 0x2a: case 0x2b: case 0x2c: case 0x2d: case 0x2e: case 0x2f:
+      case 0x30: case 0x31: case 0x32: case 0x33: case 0x34: case 0x35: {
+        const align = r.u32();
+        if ((align & 0x40) !== 0) throw refuse('a memory index in a load (multi-memory)');
+        const offsetAt = r.pos;
+        const offset = movedOffset(r.u32());
+        flushTo(offsetAt);
+        w.u32(offset);
+        run = r.pos;
+        break;
+      }
+      case 0x36: case 0x37: case 0x38: case 0x39: case 0x3a: case 0x3b: case 0x3c: case 0x3d: case 0x3e: {
+        const alignAt = r.pos;
+        const align = r.u32();
+        if ((align & 0x40) !== 0) throw refuse('a memory index in a store (multi-memory)');
+        const offsetAt = r.pos;
+        const o = r.u32();
+        const offset = movedOffset(o);
+        flushTo(at);
+        const vt = STORE_VALUE[op]!;
+        const v = local(vt, vt);
+        const a = local(I32, 0);
+        w.u8(OP.localSet).u32(v).u8(OP.localTee).u32(a).u8(OP.localGet).u32(v);
+        w.u8(op).bytes(body.subarray(alignAt, offsetAt)).u32(offset);
+        w.u8(OP.localGet).u32(a).u8(OP.i32Const).u8(PAGE_SHIFT).u8(OP.i32ShrU).u8(OP.i32Const).u8(0x7f); // i32.const -1
+        w.u8(OP.i32Store).u8(0).u32(o >>> PAGE_SHIFT);
+        run = r.pos;
+        break;
+      }
+      case OP.memorySize:
+        if (r.u8() !== 0) throw refuse('a memory index other than 0 (multi-memory)');
+        flushTo(at);
+        w.u8(OP.memorySize).u8(0).u8(OP.i32Const).u8(TRACK_BASE_PAGES).u8(OP.i32Sub);
+        run = r.pos;
+        break;
+      case OP.memoryGrow:
+        if (r.u8() !== 0) throw refuse('a memory index other than 0 (multi-memory)');
+        flushTo(at);
+        w.u8(OP.call).u32(helpers.grow());
+        run = r.pos;
+        break;
+      case OP.prefixFC: {
+        const subAt = r.pos;
+        const sub = r.u32();
+        if (sub === FC.memoryInit || sub === FC.memoryCopy || sub === FC.memoryFill) {
+          const seg = sub === FC.memoryInit ? r.u32() : 0;
+          if (r.u8() !== 0 || (sub === FC.memoryCopy && r.u8() !== 0)) throw refuse('a memory index other than 0 (multi-memory)');
+          flushTo(at);
+          w.u8(OP.call).u32(sub === FC.memoryInit ? helpers.init(seg) : sub === FC.memoryCopy ? helpers.copy() : helpers.fill());
+          run = r.pos;
+        } else {
+          r.pos = subAt;
+          readPrefixFC(r);
+        }
+        break;
+      }
+      default:
+        skipImmediates(r, op, ctx);
+    }
+  }
+  if (!r.done) throw new MalformedModule("bytes after the body's end", r.pos);
+  if (!changed) return null;
+  flushTo(body.length);
+  if (params + locals.length + scratchTypes.length > MAX_LOCALS) throw refuse(`a function with ${params + locals.length} locals (V8 allows ${MAX_LOCALS} with the scratch ones)`);
+  const out = new ByteWriter(w.length + localsEnd + 16);
+  out.u32(groups + scratchTypes.length).bytes(body.subarray(groupsEnd, localsEnd));
+  for (const t of scratchTypes) out.u32(1).u8(t);
+  return out.bytes(w.finish()).finish();
+}
+
+/** A load's or store's offset once B is added; refused past 2^32 - 1 (the access would trap untracked too, past 4 GiB - B). */
+function movedOffset(o: number): number {
+  if (o + TRACK_BASE > 0xffffffff) throw refuse(`a load or store offset of ${o} (past 4 GiB once moved up by ${TRACK_BASE})`);
+  return o + TRACK_BASE;
+}
+
+/** memory.grow in guest pages: the old size minus 16, or -1 as it failed. (param $n i32) (result i32) */
+function growBody(): Uint8Array {
+  const w = new ByteWriter(32).u32(1).u32(1).u8(I32); // local $r i32 (index 1)
+  w.u8(OP.localGet).u32(0).u8(OP.memoryGrow).u8(0).u8(OP.localSet).u32(1);
+  // select(r - 16, -1, r != -1)
+  w.u8(OP.localGet).u32(1).u8(OP.i32Const).u8(TRACK_BASE_PAGES).u8(OP.i32Sub);
+  w.u8(OP.i32Const).u8(0x7f);
+  w.u8(OP.localGet).u32(1).u8(OP.i32Const).u8(0x7f).u8(OP.i32Ne);
+  w.u8(OP.select);
+  return w.u8(OP.end).finish();
+}
+
+/**
+ * memory.copy/fill/init (d, s|v, n) on guest addresses: traps where the untracked instruction would (as a
+ * memory access out of bounds), does it B bytes up, then marks map bytes [d >> 12, (d + n + 4095) >> 12)
+ * (n = 0 may mark one page: over-marking is allowed). The check comes first because d + B wraps for
+ * d ≥ 2^32 - B, where the plain instruction on real addresses would not trap; once d + n ≤ G (the guest's
+ * size, ≤ 2^32 - B) nothing below wraps.
+ */
+function bulkBody(kind: 'copy' | 'fill' | 'init', segment = 0): Uint8Array {
+  const D = 0, S = 1, N = 2, G = 3;
+  const w = new ByteWriter(96).u32(1).u32(1).u8(I32); // local $g i32 (index 3)
+  const get = (i: number): ByteWriter => w.u8(OP.localGet).u32(i);
+  const i32 = (v: number): ByteWriter => w.u8(OP.i32Const).s32(v | 0);
+  // G = (memory.size << 16) - B, right modulo 2^32 for every real size from 16 to 65536 pages.
+  w.u8(OP.memorySize).u8(0);
+  i32(16).u8(OP.i32Shl);
+  i32(TRACK_BASE).u8(OP.i32Sub).u8(OP.localSet).u32(G);
+  // n > G || x > G - n, for the destination (and a copy's source)
+  const outside = (x: number): void => {
+    get(N); get(G); w.u8(OP.i32GtU);
+    get(x); get(G); get(N); w.u8(OP.i32Sub).u8(OP.i32GtU);
+    w.u8(OP.i32Or);
+  };
+  outside(D);
+  if (kind === 'copy') {
+    outside(S);
+    w.u8(OP.i32Or);
+  }
+  // A load at 2^32 traps as the untracked instruction would: memory access out of bounds.
+  w.u8(OP.if).u8(OP.void);
+  i32(-1).u8(OP.i32Load8U).u8(0).u32(1).u8(OP.drop).u8(OP.unreachable);
+  w.u8(OP.end);
+  get(D); i32(TRACK_BASE).u8(OP.i32Add);
+  if (kind === 'copy') {
+    get(S); i32(TRACK_BASE).u8(OP.i32Add);
+  } else get(S);
+  get(N);
+  if (kind === 'copy') w.u8(OP.prefixFC).u32(FC.memoryCopy).u8(0).u8(0);
+  else if (kind === 'fill') w.u8(OP.prefixFC).u32(FC.memoryFill).u8(0);
+  else w.u8(OP.prefixFC).u32(FC.memoryInit).u32(segment).u8(0);
+  // memory.fill(d >> 12, 1, ((d + n + 4095) >> 12) - (d >> 12))
+  get(D); i32(PAGE_SHIFT).u8(OP.i32ShrU);
+  i32(1);
+  get(D); get(N); w.u8(OP.i32Add); i32(TRACK_PAGE - 1).u8(OP.i32Add); i32(PAGE_SHIFT).u8(OP.i32ShrU);
+  get(D); i32(PAGE_SHIFT).u8(OP.i32ShrU).u8(OP.i32Sub);
+  w.u8(OP.prefixFC).u32(FC.memoryFill).u8(0);
+  return w.u8(OP.end).finish();
+}
