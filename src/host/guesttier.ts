@@ -79,8 +79,16 @@ function applyGuestTier(tier: GuestTier): void {
  * unlink) ran in V8's baseline code for its first thousand transactions: SQLite on a host directory
  * spent ~25% more CPU per transaction with the default. Set only when the guest starts, so the command's
  * own start-up (parsing, mounting) is not optimized for nothing.
+ *
+ * 5 KiB, not 8: since `amber do` optimizes on the guest's thread at once (bin/amber's
+ * --no-concurrent-recompilation), an earlier optimization costs no wait for a compiler thread, and
+ * SQLite's transactions 200-2200 took ~12% less CPU (8 of 8 interleaved runs). Not lower: at 4 KiB and
+ * below, small helpers that only a guest's first calls use (wasi/sys.ts writeFilestat's setU64 before a
+ * descriptor gets its uvwasi instance, host/wasistat.ts) turn hot and are compiled for nothing, which
+ * cost fd_filestat_get's 100k-call loop ~4% (1 of 12 runs faster), and at 2 KiB `amber do` of SQLite's
+ * 10 transactions took ~18 ms longer.
  */
-export const KERNEL_INTERRUPT_BUDGET = 8 * 1024;
+export const KERNEL_INTERRUPT_BUDGET = 5 * 1024;
 
 /** Applies KERNEL_INTERRUPT_BUDGET to the functions whose budget V8 sets from now on (most of the kernel's). */
 export function setKernelTier(): void {
