@@ -3,7 +3,8 @@
 // protocol on raw bytes), checks plus Asyncify with Binaryen's optimizer after it, and Asyncify alone,
 // each run to its end with no unwind (the preemption hook never asks to yield), in one process with
 // V8's optimizing tier only (--no-liftoff, DESIGN.md §3); then what one block-and-resume cycle costs
-// (Binaryen's Asyncify, then the lean transform).
+// (Binaryen's Asyncify, then the lean transform). `checks+lean tracked` is the lean module with write
+// tracking (transform/track.ts: every store marks its page), run without a Fiber (nothing unwinds).
 // Not a test: it prints figures.
 //   node --import tsx bench/asyncify.ts [--reps N] [--only sha256,lcg,fib,sort]
 // Each figure is the fastest of N interleaved runs (default 7), in process CPU time, which a loaded
@@ -14,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import binaryen from 'binaryen';
 import { FUEL_EXPORT, transformModule, transformModuleWithReport, type TransformOptions } from '../src/transform/transform.js';
+import { TRACK_BASE_EXPORT } from '../src/wasi/transformed.js';
 import { FakeWasi } from '../src/transform/testing/fixture.js';
 import { Fiber, SUSPEND } from '../src/wasi/suspend.js';
 import { findWasmOpt, wasmOptEngine } from '../src/host/wasmopt.js';
@@ -47,6 +49,7 @@ const VARIANTS: Record<string, (TransformOptions & { native?: boolean; lean?: bo
   checks: { asyncify: false },
   'checks+asyncify': {},
   'checks+lean': { lean: true },
+  'checks+lean tracked': { lean: true, trackWrites: true },
   ...(native !== null ? { 'checks+asyncify (wasm-opt)': { native: true } } : {}),
   'checks+asyncify O2 pipeline': { optimizeLevel: 2, optimizeAfter: true },
   'asyncify alone': { preempt: false },
@@ -70,12 +73,14 @@ function run(module: WebAssembly.Module, fiber: boolean, args: string[]): { cpu:
     wasi.memory = f.memory;
     start = () => f.start();
   } else {
-    // The raw module, or the checks alone (no Asyncify, so no Fiber): preempt refills as a Fiber would.
+    // The raw module, the checks alone (no Asyncify, so no Fiber), or a tracked module (the wasi's pointers
+    // are guest addresses, B up): preempt refills as a Fiber would.
     const instance: WebAssembly.Instance = new WebAssembly.Instance(module, {
       wasi_snapshot_preview1: wasi.imports() as unknown as WebAssembly.ModuleImports,
       amber: { preempt: () => void ((instance.exports[FUEL_EXPORT] as WebAssembly.Global).value = 16384) },
     });
     wasi.memory = instance.exports['memory'] as WebAssembly.Memory;
+    wasi.base = (instance.exports[TRACK_BASE_EXPORT] as WebAssembly.Global | undefined)?.value ?? 0;
     start = instance.exports['_start'] as () => void;
   }
   const cpu0 = process.cpuUsage();
@@ -121,9 +126,9 @@ function roundTrip(reserve: number, calls: number, lean: boolean): { cycle: numb
 }
 
 /** The lean transform's module, or null (said on stdout) when it refuses the guest. */
-function leanBytes(raw: Uint8Array): Uint8Array<ArrayBuffer> | null {
+function leanBytes(raw: Uint8Array, opts: TransformOptions): Uint8Array<ArrayBuffer> | null {
   try {
-    return transformLean(raw).bytes;
+    return transformLean(raw, opts).bytes;
   } catch (e) {
     if (!(e instanceof LeanUnsupported)) throw e;
     console.log(`checks+lean: left out, ${e.message}`);
@@ -139,11 +144,11 @@ function main(): void {
     const t = performance.now();
     const bytes =
       opts === null ? raw
-      : opts.lean === true ? leanBytes(raw)
+      : opts.lean === true ? leanBytes(raw, opts)
       : opts.native === true && native !== null ? transformModuleWithReport(raw, { ...opts, engine: native.engine }, wasmOptEngine(native)).bytes
       : transformModuleWithReport(raw, opts).bytes;
     if (bytes === null) continue;
-    modules[name] = { module: new WebAssembly.Module(bytes), fiber: opts !== null && opts.asyncify !== false, size: bytes.length, ms: performance.now() - t };
+    modules[name] = { module: new WebAssembly.Module(bytes), fiber: opts !== null && opts.asyncify !== false && opts.trackWrites !== true, size: bytes.length, ms: performance.now() - t };
   }
   console.log(`guests/spin.wasm under each variant; fastest of ${reps} interleaved runs, CPU ms (wall ms); ratio to raw`);
   console.log(`code size: ${Object.entries(modules).map(([n, m]) => `${n} ${m.size} B${n !== 'raw' ? ` (transform ${m.ms.toFixed(0)} ms)` : ''}`).join(', ')}`);

@@ -2,6 +2,7 @@
 // up, and every page its code changes marked in the map below; on random modules (fast-check) and on the
 // real guests through both engines; and the modules it refuses, one line each.
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import binaryen from 'binaryen';
 import fc from 'fast-check';
@@ -71,8 +72,26 @@ const LOADS = [
   ['i64.load8_s', ''], ['i64.load8_u', ''], ['i64.load16_s', ''], ['i64.load16_u', ''], ['i64.load32_s', ''], ['i64.load32_u', ''],
 ] as const;
 
+/**
+ * How a store's address and value are pushed (step: what forms 2 and 3 add to the address local first): the
+ * local itself, a computed address, the local set or teed just before, a call (the host clears the map in
+ * it) before the store, the value from a block, the address from an if's arms ($zero is a declared local, 0: track.ts's Origins
+ * forget at control instructions), the address local set while the value is computed.
+ */
+const ADDRESS_FORMS: ReadonlyArray<(step: number, value: string) => string> = [
+  (_, v) => `local.get 0 ${v}`,
+  (_, v) => `local.get 0 i32.const 0 i32.add ${v}`,
+  (k, v) => `local.get 0 i32.const ${k} i32.add local.set 0 local.get 0 ${v}`,
+  (k, v) => `local.get 0 i32.const ${k} i32.add local.tee 0 ${v}`,
+  (_, v) => `call $clear local.get 0 ${v}`,
+  (_, v) => `local.get 0 call $clear ${v}`,
+  (_, v) => `local.get 0 (block (result i64) ${v})`,
+  (_, v) => `(if (result i32) (i32.const 1) (then local.get 0) (else local.get $zero)) ${v}`,
+  (k, v) => `local.get 0 local.get 0 i32.const ${k} i32.add local.set 0 ${v}`,
+];
+
 type Op =
-  | { kind: 'store'; stores: Array<{ s: number; offset: number; value: bigint }>; addr: number }
+  | { kind: 'store'; stores: Array<{ s: number; offset: number; value: bigint; form: number; step: number }>; addr: number }
   | { kind: 'load'; l: number; offset: number; addr: number }
   | { kind: 'copy' | 'fill'; d: number; s: number; n: number }
   | { kind: 'init'; seg: number; d: number; s: number; n: number }
@@ -93,7 +112,7 @@ const offset = fc.oneof(
 );
 const length = fc.oneof(fc.integer({ min: 0, max: 20000 }), fc.constantFrom(0, 1, 4095, 4096, 4097, 65536, 0xffffffff));
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('store' as const), addr: address, stores: fc.array(fc.record({ s: fc.nat(STORES.length - 1), offset, value: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }) }), { minLength: 1, maxLength: 3 }) }) },
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('store' as const), addr: address, stores: fc.array(fc.record({ s: fc.nat(STORES.length - 1), offset, value: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), form: fc.nat(ADDRESS_FORMS.length - 1), step: fc.integer({ min: -5000, max: 9000 }) }), { minLength: 1, maxLength: 4 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('load' as const), l: fc.nat(LOADS.length - 1), offset, addr: address }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('copy' as const, 'fill' as const), d: address, s: address, n: length }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('init' as const), seg: fc.nat(1), d: address, s: fc.integer({ min: 0, max: 6000 }), n: length }) },
@@ -129,8 +148,8 @@ function wat(p: Program): string {
     switch (o.kind) {
       case 'store': {
         // Declared locals of several types, so the scratch locals' indices come after them.
-        const body = o.stores.map((s, j) => `local.get 0 local.get ${j + 1} ${FROM_I64[STORES[s.s]!.t]} ${STORES[s.s]!.op} offset=${s.offset}`).join(' ');
-        return `(func ${name} (param i32 ${o.stores.map(() => 'i64').join(' ')}) (local f64 i32 i64) ${body})`;
+        const body = o.stores.map((s, j) => `${ADDRESS_FORMS[s.form]!(s.step, `local.get ${j + 1}`)} ${FROM_I64[STORES[s.s]!.t]} ${STORES[s.s]!.op} offset=${s.offset}`).join(' ');
+        return `(func ${name} (param i32 ${o.stores.map(() => 'i64').join(' ')}) (local f64) (local $zero i32) (local i64) ${body})`;
       }
       case 'load':
         return `(func ${name} (param i32) (result i64) (local f32) local.get 0 ${LOADS[o.l]![0]} offset=${o.offset} ${LOADS[o.l]![1]})`;
@@ -147,7 +166,7 @@ function wat(p: Program): string {
         return `(func ${name} (param i32) (result i32) local.get 0 memory.grow)`;
     }
   });
-  return `(module (memory (export "memory") ${p.initial}${max})
+  return `(module (import "env" "clear" (func $clear)) (memory (export "memory") ${p.initial}${max})
     (data (i32.const ${p.active.at}) "${pattern(p.active.len, 1)}")
     (data $p0 "${pattern(5000, 2)}") (data $p1 "${pattern(300, 3)}")
     ${funcs.join('\n')})`;
@@ -171,8 +190,15 @@ describe('trackWrites on random modules', () => {
         assert.ok(WebAssembly.validate(plain), 'the generated module validates');
         const tracked = trackWrites(plain);
         assert.ok(WebAssembly.validate(tracked), 'the tracked module validates');
-        const u = new WebAssembly.Instance(new WebAssembly.Module(plain)).exports;
-        const t = new WebAssembly.Instance(new WebAssembly.Module(tracked)).exports;
+        // The host's checkpoint during a call: the map zeroed, the memory as it was then the new baseline.
+        let cleared: Uint8Array | null = null;
+        const clear = (): void => {
+          const now = new Uint8Array(tm.buffer);
+          cleared = now.slice(B);
+          now.fill(0, 0, B);
+        };
+        const u = new WebAssembly.Instance(new WebAssembly.Module(plain), { env: { clear: () => undefined } }).exports;
+        const t = new WebAssembly.Instance(new WebAssembly.Module(tracked), { env: { clear } }).exports;
         assert.equal((t[TRACK_BASE_EXPORT] as WebAssembly.Global).value, B);
         const um = u['memory'] as WebAssembly.Memory;
         const tm = t['memory'] as WebAssembly.Memory;
@@ -180,12 +206,13 @@ describe('trackWrites on random modules', () => {
         checkMemory(um, tm, new Uint8Array(um.buffer.byteLength), 'after instantiation');
         p.ops.forEach((o, i) => {
           const before = new Uint8Array(um.buffer).slice();
+          cleared = null;
           const a = args(o);
           const ru = outcome(() => (u[`op${i}`] as (...x: unknown[]) => unknown)(...a));
           const rt = outcome(() => (t[`op${i}`] as (...x: unknown[]) => unknown)(...a));
           const what = `op${i} ${JSON.stringify(o, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`;
           assert.equal(rt, ru, `${what}: the same result or trap`);
-          checkMemory(um, tm, before, what);
+          checkMemory(um, tm, cleared ?? before, what);
         });
       }),
       { numRuns: 150 },
@@ -247,6 +274,8 @@ describe('trackWrites on the real guests, through both engines', () => {
     ['bulkmem', ['300']],
     ['hello', ['a', 'b']],
     ['deep', ['200']],
+    ['sleeper', ['count', '3']],
+    ['flood', ['1', '65536']],
   ];
   for (const engine of [{ engine: LEAN_ENGINE }, {}] as TransformOptions[]) {
     it(`runs each guest as the untracked module does (${engine.engine ?? 'binaryen'})`, () => {
@@ -272,6 +301,36 @@ describe('trackWrites on the real guests, through both engines', () => {
       }
     });
   }
+});
+
+describe('trackWrites on every committed guest', () => {
+  it('validates, exports the base, moves the limits and the data segments up by B (lean engine; instantiated, not run)', () => {
+    const names = readdirSync(new URL('../../guests/', import.meta.url)).filter((f) => f.endsWith('.wasm')).map((f) => f.slice(0, -'.wasm'.length));
+    assert.ok(names.length >= 20, `${names.length} guests`);
+    for (const guest of names) {
+      const raw = new Uint8Array(readFileSync(new URL(`../../guests/${guest}.wasm`, import.meta.url)));
+      const plain = transformModule(raw, { engine: LEAN_ENGINE });
+      const tracked = transformModule(raw, { engine: LEAN_ENGINE, trackWrites: true });
+      assert.ok(WebAssembly.validate(tracked), `${guest}: validates`);
+      const [ui, um] = memoryLimits(plain);
+      assert.deepEqual(memoryLimits(tracked), [ui + TRACK_BASE_PAGES, um === null ? null : Math.min(um + TRACK_BASE_PAGES, 65536)], `${guest}: limits`);
+      const instance = (bytes: Uint8Array<ArrayBuffer>): WebAssembly.Exports => {
+        const module = new WebAssembly.Module(bytes);
+        const imports: Record<string, Record<string, () => number>> = {};
+        for (const i of WebAssembly.Module.imports(module)) (imports[i.module] ??= {})[i.name] = () => 0;
+        return new WebAssembly.Instance(module, imports).exports;
+      };
+      const u = instance(plain);
+      const t = instance(tracked);
+      assert.equal((t[TRACK_BASE_EXPORT] as WebAssembly.Global).value, B, `${guest}: ${TRACK_BASE_EXPORT}`);
+      const um8 = new Uint8Array((u['memory'] as WebAssembly.Memory).buffer);
+      const tm8 = new Uint8Array((t['memory'] as WebAssembly.Memory).buffer);
+      assert.ok(Buffer.compare(um8, tm8.subarray(B)) === 0, `${guest}: memory [B, ...) is the untracked memory`);
+      for (let p = 0; p * TRACK_PAGE < um8.length; p++) {
+        if (um8.subarray(p * TRACK_PAGE, (p + 1) * TRACK_PAGE).some((b) => b !== 0)) assert.notEqual(tm8[p], 0, `${guest}: page ${p} has data, unmarked`);
+      }
+    }
+  });
 });
 
 /** A module of raw sections (for what the WAT assembler would not write). */

@@ -6,6 +6,7 @@
 import { TRACK_BASE_EXPORT, TRACK_PAGE } from '../wasi/transformed.js';
 import { ByteReader, ByteWriter, MalformedModule } from './lean/bytes.js';
 import { readBlockType, readLocals, readPrefixFC, skipImmediates } from './lean/decode.js';
+import { FC_POPS, FC_PUSHES, POPS, PUSHES } from './lean/opcodes.js';
 import { EXTERN, readModule, SEC, writeModule, type ModuleInfo, type Section } from './lean/module.js';
 import { F32, F64, I32, I64, LeanUnsupported, type FuncType, type ModuleContext, type ValType } from './lean/types.js';
 import { TransformError } from './errors.js';
@@ -23,7 +24,9 @@ const MAX_LOCALS = 50_000;
 
 const OP = {
   unreachable: 0x00, block: 0x02, loop: 0x03, if: 0x04, else: 0x05, try: 0x06, catch: 0x07, throw: 0x08, rethrow: 0x09,
-  end: 0x0b, delegate: 0x18, catchAll: 0x19, call: 0x10, drop: 0x1a, select: 0x1b, localGet: 0x20, localSet: 0x21, localTee: 0x22,
+  end: 0x0b, br: 0x0c, brIf: 0x0d, brTable: 0x0e, return: 0x0f, call: 0x10, callIndirect: 0x11, delegate: 0x18, catchAll: 0x19,
+  drop: 0x1a, select: 0x1b, selectT: 0x1c, localGet: 0x20, localSet: 0x21, localTee: 0x22, globalSet: 0x24, tableGet: 0x25, tableSet: 0x26,
+  refIsNull: 0xd1,
   i32Load8U: 0x2d, i32Store: 0x36, memorySize: 0x3f, memoryGrow: 0x40, i32Const: 0x41, i32Ne: 0x47, i32GtU: 0x4b,
   i32Add: 0x6a, i32Sub: 0x6b, i32Or: 0x72, i32Shl: 0x74, i32ShrU: 0x76, prefixFC: 0xfc, void: 0x40,
 } as const;
@@ -188,7 +191,51 @@ function leb(v: number): Uint8Array {
 }
 
 /**
- * One body with every load's and store's offset moved up by B, a mark before each store, memory.size
+ * Where each value on a body's operand stack came from, as far as one straight run of code shows it: the
+ * local whose current value it is (pushed by local.get or local.tee, that local not set since), or -1.
+ * Any control instruction forgets everything (a pop past what it knows is -1): only what happened since
+ * the last one is trusted. `markedLocal` is the last store's mark while nothing since can have cleared it.
+ */
+class Origins {
+  #stack = new Int32Array(64);
+  #top = 0;
+  /** The local and offset page (o >> 12) of the last mark, or local -1; forgotten as the stack is. */
+  markedLocal = -1;
+  markedPage = 0;
+
+  pop(n: number): void {
+    this.#top = this.#top > n ? this.#top - n : 0;
+  }
+
+  push(local: number): void {
+    if (this.#top === this.#stack.length) {
+      const grown = new Int32Array(this.#stack.length * 2);
+      grown.set(this.#stack);
+      this.#stack = grown;
+    }
+    this.#stack[this.#top++] = local;
+  }
+
+  /** Local x is set: no value on the stack is its value any more. */
+  set(x: number): void {
+    const s = this.#stack;
+    for (let i = 0; i < this.#top; i++) if (s[i] === x) s[i] = -1;
+    if (this.markedLocal === x) this.markedLocal = -1;
+  }
+
+  forget(): void {
+    this.#top = 0;
+    this.markedLocal = -1;
+  }
+
+  /** The local holding the value under the top (a store's address), or -1. */
+  second(): number {
+    return this.#top >= 2 ? this.#stack[this.#top - 2]! : -1;
+  }
+}
+
+/**
+ * One body with every load's and store's offset moved up by B, a mark after each store, memory.size
  * and memory.grow in guest pages, memory.copy/fill/init through the helpers. Null when nothing changes.
  *
  * A store's mark: with [a, v] on the stack and offset o, the store is made (a kept in a local), then an
@@ -197,6 +244,10 @@ function leb(v: number): Uint8Array {
  * to ((a+o+w-1) >> 12) ≤ m + 2 lie in them. The store did not trap, so a+o+w ≤ the guest's memory ≤
  * 2^32 - B and m + 3 < B: the mark never traps and never leaves the map. (Marking first would cost the
  * same bytes, but a store that traps would mark, even scribble past the map, first.)
+ * When the address is a local's value (Origins), the mark reads that local: no scratch locals. A store
+ * whose address is the same local as the last mark's, with no call, control instruction or set of that
+ * local between, and whose offset page is that mark's or the next, needs no mark: its pages m'..m'+2 lie
+ * in the last mark's m..m+3 (nothing between could have let the host clear the map).
  */
 function rewriteBody(ctx: ModuleContext, params: number, body: Uint8Array, helpers: Helpers): Uint8Array | null {
   const r = new ByteReader(body);
@@ -225,6 +276,9 @@ function rewriteBody(ctx: ModuleContext, params: number, body: Uint8Array, helpe
     if (at > run) w.bytes(body.subarray(run, at));
     changed = true;
   };
+  const o = new Origins();
+  const results = (t: number): number => ctx.types[t]?.results.length ?? 0;
+  const paramsOf = (t: number): number => ctx.types[t]?.params.length ?? 0;
   let depth = 1;
   while (depth > 0) {
     const at = r.pos;
@@ -236,22 +290,57 @@ function rewriteBody(ctx: ModuleContext, params: number, body: Uint8Array, helpe
       case OP.try:
         depth++;
         readBlockType(r, ctx);
+        o.forget();
         break;
       case OP.end:
         depth--;
+        o.forget();
         break;
       case OP.delegate:
         r.u32();
         depth--;
+        o.forget();
         break;
       case OP.else:
       case OP.catchAll:
+      case OP.unreachable:
+      case OP.return:
+        o.forget();
         break;
       case OP.catch:
       case OP.throw:
       case OP.rethrow:
+      case OP.br:
+      case OP.brIf:
         r.u32();
+        o.forget();
         break;
+      case OP.call:
+      case OP.callIndirect: {
+        const t = op === OP.call ? ctx.funcTypes[r.u32()] ?? -1 : r.u32();
+        if (op === OP.callIndirect) r.u32();
+        o.pop(paramsOf(t) + (op === OP.callIndirect ? 1 : 0));
+        for (let n = results(t); n > 0; n--) o.push(-1);
+        // The host may clear the map during a call (a checkpoint while the guest is suspended in it).
+        o.markedLocal = -1;
+        break;
+      }
+      case OP.localGet:
+        o.push(r.u32());
+        break;
+      case OP.localSet: {
+        const x = r.u32();
+        o.pop(1);
+        o.set(x);
+        break;
+      }
+      case OP.localTee: {
+        const x = r.u32();
+        o.pop(1);
+        o.set(x);
+        o.push(x);
+        break;
+      }
       case 0x28: case 0x29: case 0x2a: case 0x2b: case 0x2c: case 0x2d: case 0x2e: case 0x2f:
       case 0x30: case 0x31: case 0x32: case 0x33: case 0x34: case 0x35: {
         const align = r.u32();
@@ -261,6 +350,8 @@ function rewriteBody(ctx: ModuleContext, params: number, body: Uint8Array, helpe
         flushTo(offsetAt);
         w.u32(offset);
         run = r.pos;
+        o.pop(1);
+        o.push(-1);
         break;
       }
       case 0x36: case 0x37: case 0x38: case 0x39: case 0x3a: case 0x3b: case 0x3c: case 0x3d: case 0x3e: {
@@ -268,16 +359,26 @@ function rewriteBody(ctx: ModuleContext, params: number, body: Uint8Array, helpe
         const align = r.u32();
         if ((align & 0x40) !== 0) throw refuse('a memory index in a store (multi-memory)');
         const offsetAt = r.pos;
-        const o = r.u32();
-        const offset = movedOffset(o);
+        const off = r.u32();
+        const offset = movedOffset(off);
+        const page = off >>> PAGE_SHIFT;
+        let address = o.second();
         flushTo(at);
-        const vt = STORE_VALUE[op]!;
-        const v = local(vt, vt);
-        const a = local(I32, 0);
-        w.u8(OP.localSet).u32(v).u8(OP.localTee).u32(a).u8(OP.localGet).u32(v);
+        if (address < 0) {
+          const vt = STORE_VALUE[op]!;
+          const v = local(vt, vt);
+          address = local(I32, 0);
+          w.u8(OP.localSet).u32(v).u8(OP.localTee).u32(address).u8(OP.localGet).u32(v);
+        }
         w.u8(op).bytes(body.subarray(alignAt, offsetAt)).u32(offset);
-        w.u8(OP.localGet).u32(a).u8(OP.i32Const).u8(PAGE_SHIFT).u8(OP.i32ShrU).u8(OP.i32Const).u8(0x7f); // i32.const -1
-        w.u8(OP.i32Store).u8(0).u32(o >>> PAGE_SHIFT);
+        o.pop(2);
+        if (address !== o.markedLocal || page < o.markedPage || page > o.markedPage + 1) {
+          w.u8(OP.localGet).u32(address).u8(OP.i32Const).u8(PAGE_SHIFT).u8(OP.i32ShrU).u8(OP.i32Const).u8(0x7f); // i32.const -1
+          w.u8(OP.i32Store).u8(0).u32(page);
+          // A scratch address is set again by the next store: only a guest's local is remembered.
+          o.markedLocal = address === scratch.get(0) ? -1 : address;
+          o.markedPage = page;
+        }
         run = r.pos;
         break;
       }
@@ -286,12 +387,15 @@ function rewriteBody(ctx: ModuleContext, params: number, body: Uint8Array, helpe
         flushTo(at);
         w.u8(OP.memorySize).u8(0).u8(OP.i32Const).u8(TRACK_BASE_PAGES).u8(OP.i32Sub);
         run = r.pos;
+        o.push(-1);
         break;
       case OP.memoryGrow:
         if (r.u8() !== 0) throw refuse('a memory index other than 0 (multi-memory)');
         flushTo(at);
         w.u8(OP.call).u32(helpers.grow());
         run = r.pos;
+        o.pop(1);
+        o.push(-1);
         break;
       case OP.prefixFC: {
         const subAt = r.pos;
@@ -306,10 +410,23 @@ function rewriteBody(ctx: ModuleContext, params: number, body: Uint8Array, helpe
           r.pos = subAt;
           readPrefixFC(r);
         }
+        o.pop(FC_POPS[sub] ?? 0);
+        if ((FC_PUSHES[sub] ?? 0) !== 0) o.push(-1);
         break;
       }
-      default:
+      default: {
         skipImmediates(r, op, ctx);
+        const pops = POPS[op]!;
+        if (pops !== 0xff) {
+          o.pop(pops);
+          if (PUSHES[op] !== 0) o.push(-1);
+        } else {
+          // br_table; drop, select; global, table and ref instructions: by hand.
+          o.pop(op === OP.drop || op === OP.globalSet || op === OP.refIsNull || op === OP.tableGet ? 1 : op === OP.tableSet ? 2 : op === OP.select || op === OP.selectT ? 3 : 0);
+          if (op === OP.brTable) o.forget();
+          else if (op !== OP.drop && op !== OP.globalSet && op !== OP.tableSet) o.push(-1);
+        }
+      }
     }
   }
   if (!r.done) throw new MalformedModule("bytes after the body's end", r.pos);
