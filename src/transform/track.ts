@@ -1,8 +1,11 @@
 // Write tracking in the guest's own code (issue 10.5; what CRIU's --track-mem gets from Linux's soft-dirty
 // page bits, which Node 20's wasm has no equivalent of): the guest's address space moves TRACK_BASE bytes up
-// and every store, copy, fill and init first marks its 4 KiB pages in a byte map at the bottom of memory.
+// and every store, copy, fill and init marks the 4 KiB pages it wrote in a byte map at the bottom of memory.
 // The contract with the runtime is wasi/transformed.ts's TRACK_BASE_EXPORT; this pass runs on either
 // engine's output, over every body (the Asyncify runtime's too), so Asyncify's pointers are guest addresses.
+// What the runtime sees beyond the contract: a store marks 4 map bytes (its 3 possible pages and one
+// more), so a store near the guest's end may mark bytes of pages past it (ignore map bytes past the
+// guest's size); a fresh instance's map already marks the pages its data segments fill.
 import { TRACK_BASE_EXPORT, TRACK_PAGE } from '../wasi/transformed.js';
 import { ByteReader, ByteWriter, MalformedModule } from './lean/bytes.js';
 import { readBlockType, readLocals, readPrefixFC, skipImmediates } from './lean/decode.js';
