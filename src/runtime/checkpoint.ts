@@ -31,6 +31,11 @@ export interface PayloadOptions {
   same?: (a: Uint8Array, b: Uint8Array) => boolean;
   /** Told of each memory part new since the kept cut. */
   onChanged?: () => void;
+  /** Compare a tracked program's memory with kept as an untracked one's: the cut's parent is not the
+   *  kept cut's image. Its write map is cleared all the same. */
+  ignoreWriteMaps?: boolean;
+  /** The debug check of each tracked program's write map (memorycut.ts WriteMap.check): tests. */
+  checkWriteMaps?: boolean;
 }
 
 function programOf(name: string, t: Task, moduleHash: string, options: PayloadOptions, zeroPart: () => Uint8Array): { record: ProgramRecord; payloads: Payload[] } {
@@ -61,6 +66,7 @@ function programOf(name: string, t: Task, moduleHash: string, options: PayloadOp
         zeroPart,
         ...(options.same !== undefined ? { same: options.same } : {}),
         ...(options.onChanged !== undefined ? { onChanged: options.onChanged } : {}),
+        track: { base: t.fiber.trackBase, source: t.fiber.memory, use: options.ignoreWriteMaps !== true, check: options.checkWriteMaps === true },
       }),
       { name: stack, kind: 'stack', bytes: saved.stack },
     ],

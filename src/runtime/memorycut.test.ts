@@ -160,3 +160,119 @@ test('sameBytes compares every byte, tails and unaligned ranges too', () => {
   b[5] = 1;
   assert.ok(!sameBytes(a.subarray(1, 9), b.subarray(1, 9)));
 });
+
+// A program whose module tracks its writes (wasi/transformed.ts): real bytes [0, B) are its write map,
+// byte i for the guest's page i (real bytes B + i*PAGE on).
+const B = 65536;
+const guestPage = (realOffset: number): number => (realOffset - B) / PAGE;
+
+/** The first index where a and b differ (-1: none): a failure message a 16 MiB deepEqual could not print. */
+function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  if (same(a, b)) return -1;
+  return a.findIndex((x, i) => x !== b[i]);
+}
+
+/** Writes v at real offset at as the guest would: the byte and its page's map byte. */
+function guestWrite(m: Uint8Array, at: number, v: number): void {
+  m[at] = v;
+  m[Math.floor(guestPage(at - (at % PAGE)))] = 1;
+}
+
+test('tracked: the first cut clears the write map and saves it all zeros', () => {
+  const m = memory();
+  m.fill(1, 0, 40); // marks from before the cut
+  const source = {};
+  const snapshot = new Uint8Array(m.length);
+  const cut = memoryParts('memory/a', m, { copy: true, snapshot, zeroPart: () => new Uint8Array(P), same, track: { base: B, source, use: true } });
+  assert.ok(m.subarray(0, B).every((b) => b === 0), 'the live map is cleared');
+  assert.ok(restored(cut).subarray(0, B).every((b) => b === 0), 'the image holds it cleared');
+  assert.equal(keep(snapshot, cut).source, undefined, 'keptAfter without a source');
+  assert.equal(keptAfter('memory/a', snapshot, cut, cut.map((p) => p.contentHex ?? sha(p.bytes)), undefined, source).source, source);
+});
+
+test('tracked: against a cut of its own memory, only marked pages are compared; an unmarked part links as it is', () => {
+  const m = memory();
+  const zero = new Uint8Array(P);
+  const source = {};
+  const snapshot = new Uint8Array(m.length);
+  const first = memoryParts('memory/a', m, { copy: true, snapshot, zeroPart: () => zero, same, track: { base: B, source, use: true } });
+  const kept = keptAfter('memory/a', snapshot, first, first.map((p) => p.contentHex ?? sha(p.bytes)), undefined, source);
+  guestWrite(m, P + 3 * PAGE + 7, 42); // part 1, marked
+  m[3 * P + 5] = 9; // part 3, not marked: the map is what the cut believes
+  let compares = 0;
+  const counted = (a: Uint8Array, b: Uint8Array): boolean => {
+    compares++;
+    return same(a, b);
+  };
+  const changed: number[] = [];
+  const second = memoryParts('memory/a', m, { copy: true, snapshot, kept, zeroPart: () => zero, same: counted, onChanged: (i) => changed.push(i), track: { base: B, source, use: true } });
+  assert.deepEqual(changed, [1]);
+  assert.equal(compares, 1, 'one marked page compared; the zero test of parts is not reached for linked parts');
+  assert.deepEqual([...kept.patched.keys()], [(P + 3 * PAGE) / PAGE]);
+  const image = restored(second);
+  assert.equal(image[P + 3 * PAGE + 7], 42);
+  assert.equal(image[3 * P + 5], 0, 'the unmarked write was not looked for');
+  assert.ok(m.subarray(0, B).every((b) => b === 0), 'the map is cleared again');
+  assert.deepEqual(second.slice(0, 4).map((p) => p.contentHex), kept.parts.map((p) => p?.hex), 'every part links');
+});
+
+test('tracked: the debug check throws for a page that changed without a mark, naming it', () => {
+  const m = memory();
+  const source = {};
+  const snapshot = new Uint8Array(m.length);
+  const first = memoryParts('memory/a', m, { copy: true, snapshot, zeroPart: () => new Uint8Array(P), same, track: { base: B, source, use: true } });
+  const kept = keptAfter('memory/a', snapshot, first, first.map((p) => p.contentHex ?? sha(p.bytes)), undefined, source);
+  guestWrite(m, P + 5, 1);
+  m[3 * P + 5 * PAGE] = 9;
+  assert.throws(
+    () => memoryParts('memory/a', m, { copy: true, snapshot, kept, zeroPart: () => new Uint8Array(P), same, track: { base: B, source, use: true, check: true } }),
+    new RegExp(`the guest's page ${guestPage(3 * P + 5 * PAGE)} changed since the last cut`),
+  );
+});
+
+test('tracked: a kept cut of another instance\'s memory, or a map not to be used, is compared with as untracked', () => {
+  for (const [what, keptSource, use] of [['another instance', {}, true], ['use: false', null, false]] as const) {
+    const m = memory();
+    const source = {};
+    const snapshot = new Uint8Array(m.length);
+    const first = memoryParts('memory/a', m, { copy: true, snapshot, zeroPart: () => new Uint8Array(P), same, track: { base: B, source, use: true } });
+    const kept = keptAfter('memory/a', snapshot, first, first.map((p) => p.contentHex ?? sha(p.bytes)), undefined, keptSource ?? source);
+    m[3 * P + 5] = 9; // not marked
+    m[7] = 1; // a stale mark
+    const second = memoryParts('memory/a', m, { copy: true, snapshot, kept, zeroPart: () => new Uint8Array(P), same, track: { base: B, source, use } });
+    assert.equal(restored(second)[3 * P + 5], 9, `${what}: the write is found by comparing`);
+    assert.equal(m[7], 0, `${what}: the map is cleared all the same`);
+  }
+});
+
+test('tracked: a chain of cuts by the map saves exactly what a chain of compares saves, the debug check on', () => {
+  let seed = 12345;
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed % n;
+  };
+  const m = memory();
+  const source = {};
+  const zero = new Uint8Array(P);
+  const byMap = { snapshot: new Uint8Array(m.length), kept: undefined as KeptMemory | undefined };
+  const byCompare = { snapshot: new Uint8Array(m.length), kept: undefined as KeptMemory | undefined };
+  for (let round = 0; round < 24; round++) {
+    // Random guest writes: single bytes, page runs, now and then past a quarter of a part (compacted),
+    // and a write of the same byte again (marked, unchanged).
+    const writes = rand(6);
+    for (let w = 0; w < writes; w++) {
+      const at = B + rand(m.length - B - 3 * PAGE);
+      const len = rand(4) === 0 ? rand(3 * PAGE) + 1 : 1;
+      for (let i = 0; i < len; i++) guestWrite(m, at + i, rand(3) === 0 ? m[at + i] ?? 0 : rand(256));
+    }
+    if (round === 10) for (let page = 0; page <= P / PAGE / 4 + 1; page++) guestWrite(m, 2 * P + page * PAGE + 9, round);
+    const a = memoryParts('memory/a', m, { copy: true, snapshot: byMap.snapshot, kept: byMap.kept, zeroPart: () => zero, same, track: { base: B, source, use: true, check: true } });
+    const b = memoryParts('memory/a', m, { copy: true, snapshot: byCompare.snapshot, kept: byCompare.kept, zeroPart: () => zero, same });
+    const saved = restored(a);
+    assert.equal(firstDifference(saved, restored(b)), -1, `round ${round}: the same memory saved`);
+    assert.equal(firstDifference(saved, m), -1, `round ${round}: the memory as it is, its map cleared`);
+    byMap.kept = keptAfter('memory/a', byMap.snapshot, a, a.map((p) => p.contentHex ?? sha(p.bytes)), byMap.kept, source);
+    byCompare.kept = keep(byCompare.snapshot, b, byCompare.kept);
+  }
+});

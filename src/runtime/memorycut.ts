@@ -4,13 +4,16 @@
 // 4 KiB pages that changed since those parts were written (image/patch.ts). What a cut keeps for the next
 // (KeptMemory: the base as stored, each part's SHA-256, the pages patched over it) lets the next cut find
 // what changed by comparing bytes, not hashing them, link the base from the last image, and write only
-// the patch (memorydiff.ts compares).
+// the patch (memorydiff.ts compares). A program whose module tracks its writes (wasi/transformed.ts,
+// CRIU's --track-mem with soft-dirty bits) says which pages it wrote: its map, read and cleared at every
+// cut, spares the compare of every page it does not mark (memorydiff.ts markedPages).
 import type { Payload } from '../image/payload.js';
 import { nextTurn } from '../base/turn.js';
 import { encodePatch, type PatchRun } from '../image/patch.js';
 import { knownZeroHex } from '../image/zerodigest.js';
 import type { Task } from '../wasi/scheduler.js';
-import { changedPages, PAGE, sameBytes, type Same } from './memorydiff.js';
+import { TRACK_PAGE } from '../wasi/transformed.js';
+import { anyMarked, changedPages, checkMarks, markedPages, PAGE, sameBytes, type Same } from './memorydiff.js';
 
 export { sameBytes } from './memorydiff.js';
 
@@ -42,6 +45,25 @@ export interface KeptMemory {
   readonly parts: readonly (KeptPart | null)[];
   /** The pages, by index, whose bytes at the last cut differed from the base's: those bytes (PAGE each). */
   readonly patched: Map<number, Uint8Array>;
+  /** The memory (the WebAssembly.Memory of one instance) the cut was of: a write map tells what changed
+   *  since a cut of its own instance's memory only (a restarted program's data segments are unmarked). */
+  readonly source?: object | undefined;
+}
+
+/**
+ * A tracked program's write map (wasi/transformed.ts): memory's real bytes [0, base), byte i non-zero when
+ * the guest's page i (real bytes base + i*TRACK_PAGE on) may have been written since it was cleared. Every
+ * cut clears it (while the pod is paused, so it then says "since this cut"), and saves it all zeros.
+ */
+export interface WriteMap {
+  /** B, the map's size: the module's TRACK_BASE_EXPORT. */
+  readonly base: number;
+  /** The memory object the bytes are of (KeptMemory.source). */
+  readonly source: object;
+  /** Whether the map may stand in for comparing (the cut's parent is the kept cut's image). */
+  readonly use: boolean;
+  /** A debug check (tests): compare the pages the map does not mark too, and throw for one that changed. */
+  readonly check?: boolean;
 }
 
 /** A snapshot buffer is faulted in by touching one byte in every page of this size (or smaller). */
@@ -106,6 +128,23 @@ export interface MemoryPartsOptions {
   /** Told of each part that is new since the kept cut, or has pages that are (every non-zero part when
    *  none is kept). */
   onChanged?: (index: number) => void;
+  /** The program's write map, for a module that tracks its writes. */
+  track?: WriteMap | undefined;
+}
+
+if (TRACK_PAGE !== PAGE) throw new Error('a write map page must be a patch page');
+
+/**
+ * Reads and clears a tracked memory's write map: its marks (one byte per guest page, a copy), and the map
+ * all zeros in memory, as every cut saves it. The marks are null unless the map may stand in for
+ * comparing with kept: a cut of this very instance's memory, of the same size.
+ */
+function takeMarks(memory: Uint8Array, track: WriteMap | undefined, kept: KeptMemory | undefined): Uint8Array | null {
+  if (track === undefined || track.base === 0) return null;
+  const b = track.base;
+  const marks = track.use && kept?.source === track.source ? memory.slice(0, Math.min(b, (memory.length - b) / TRACK_PAGE)) : null;
+  memory.fill(0, 0, b);
+  return marks;
 }
 
 /**
@@ -125,6 +164,8 @@ export function memoryParts(name: string, memory: Uint8Array, opts: MemoryPartsO
   const k = opts.kept;
   const kept = k !== undefined && k.base.length === memory.length && (snapshot === null || snapshot === k.base) ? k : undefined;
   const same = opts.same ?? sameBytes;
+  const marks = takeMarks(memory, opts.track, kept);
+  const mapBytes = opts.track?.base ?? 0;
   const zero = opts.zeroPart();
   const isZero = (b: Uint8Array): boolean => b.length === size && b[0] === 0 && b[b.length - 1] === 0 && same(b, zero);
   const patchedIn = new Map<number, number>();
@@ -143,7 +184,16 @@ export function memoryParts(name: string, memory: Uint8Array, opts: MemoryPartsO
     if (kept !== undefined && ref !== null) {
       const baseBytes = ref.zero ? zero.subarray(0, view.length) : kept.base.subarray(from, from + view.length);
       const limit = Math.floor((view.length * COMPACT_SHARE) / PAGE);
-      const n = changedPages(view, from, baseBytes, kept.patched, patchedIn.get(index) ?? 0, limit, same);
+      const already = patchedIn.get(index) ?? 0;
+      let n: number;
+      if (marks === null) {
+        n = changedPages(view, from, baseBytes, kept.patched, already, limit, same);
+      } else {
+        if (opts.track?.check === true) checkMarks(view, from, baseBytes, kept.patched, same, marks, mapBytes);
+        // A part the guest wrote no page of links to the kept base as it is, without a compare.
+        const g = (from - mapBytes) / PAGE;
+        n = anyMarked(marks, g, g + view.length / PAGE) ? markedPages(view, from, baseBytes, kept.patched, already, limit, same, marks, mapBytes) : 0;
+      }
       if (n > 0) opts.onChanged?.(index);
       if (n >= 0) {
         parts.push({ ...base, bytes: baseBytes, contentHex: ref.hex });
@@ -177,9 +227,10 @@ function patchOf(name: string, patched: ReadonlyMap<number, Uint8Array>): Payloa
  * What the cut written as payloads (with their digests, contentHexes[i] for payloads[i]) keeps of the
  * memory of payload name for the next cut: snapshot as the base, the digest of each part whose bytes are
  * in it at their place or are zeros (their digest says so), and the pages patched over them (used, the
- * kept memory the cut was given: its map, updated, if the cut used it; else none).
+ * kept memory the cut was given: its map, updated, if the cut used it; else none); source: the memory
+ * object the cut was of (KeptMemory.source).
  */
-export function keptAfter(name: string, snapshot: Uint8Array, payloads: readonly Payload[], contentHexes: readonly string[], used: KeptMemory | undefined): KeptMemory {
+export function keptAfter(name: string, snapshot: Uint8Array, payloads: readonly Payload[], contentHexes: readonly string[], used: KeptMemory | undefined, source?: object): KeptMemory {
   const parts: (KeptPart | null)[] = [];
   payloads.forEach((p, i) => {
     if (p.name !== name || p.part === undefined) return;
@@ -188,5 +239,5 @@ export function keptAfter(name: string, snapshot: Uint8Array, payloads: readonly
     const zero = hex === ZERO_PART_HEX;
     parts[p.part.index] = hex !== undefined && (inSnapshot || zero) ? { hex, zero } : null;
   });
-  return { base: snapshot, parts, patched: used !== undefined && used.base === snapshot ? used.patched : new Map() };
+  return { base: snapshot, parts, patched: used !== undefined && used.base === snapshot ? used.patched : new Map(), source };
 }

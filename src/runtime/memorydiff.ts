@@ -1,7 +1,8 @@
 // Which 4 KiB pages of a memory part changed since the last cut, found by comparing bytes (memcmp where
 // the host gives one), never by hashing: like CRIU's incremental dump, which writes the pages the kernel's
 // soft-dirty bits name, but without them (not a guest's linear memory's, nor every kernel's). The whole
-// part first (most are unchanged), then 64 KiB blocks, then pages.
+// part first (most are unchanged), then 64 KiB blocks, then pages. A module that tracks its writes keeps
+// such bits itself (wasi/transformed.ts: its write map): markedPages compares only the pages it marks.
 
 /** The granularity of a patch: a wasm page is 16 of these, a host page one. */
 export const PAGE = 4096;
@@ -61,4 +62,57 @@ function hasPatched(patched: ReadonlyMap<number, Uint8Array>, from: number, to: 
   if (patched.size === 0) return false;
   for (let page = from; page < to; page++) if (patched.has(page)) return true;
   return false;
+}
+
+/**
+ * changedPages for a part of a tracked program's memory (wasi/transformed.ts), given the write map's
+ * bytes as they were at the cut (marks: byte i for the guest's page i, real bytes base + i*PAGE on) since
+ * the kept cut of this same instance's memory: only marked pages can differ, so only they are compared.
+ * Real pages below base are the map itself, kept all zeros in every cut (memorycut.ts): never compared.
+ * The same result as changedPages for the same inputs when the map is sound.
+ */
+export function markedPages(part: Uint8Array, from: number, base: Uint8Array, patched: Map<number, Uint8Array>, already: number, limit: number, same: Same, marks: Uint8Array, mapBytes: number): number {
+  const first = from / PAGE;
+  const skip = mapBytes / PAGE;
+  let changed = 0;
+  let total = already;
+  for (let at = 0; at < part.length; at += PAGE) {
+    const page = first + at / PAGE;
+    if (page < skip || marks[page - skip] === 0) continue;
+    const now = part.subarray(at, at + PAGE);
+    const had = patched.get(page);
+    if (same(now, had ?? base.subarray(at, at + PAGE))) continue;
+    changed++;
+    if (had !== undefined) {
+      had.set(now);
+    } else {
+      if (++total > limit) return -1;
+      patched.set(page, now.slice());
+    }
+  }
+  return changed;
+}
+
+/** Whether any of marks[from, to) is set (a part's pages in a write map). */
+export function anyMarked(marks: Uint8Array, from: number, to: number): boolean {
+  for (let i = Math.max(0, from); i < to; i++) if (marks[i] !== 0) return true;
+  return false;
+}
+
+/**
+ * The debug check of a write map (a test turns it on): every page of part that differs from what the
+ * kept cut holds for it (its patched bytes, else base) is marked; the map's own pages are equal. Throws
+ * naming the first page that is not.
+ */
+export function checkMarks(part: Uint8Array, from: number, base: Uint8Array, patched: ReadonlyMap<number, Uint8Array>, same: Same, marks: Uint8Array, mapBytes: number): void {
+  const first = from / PAGE;
+  const skip = mapBytes / PAGE;
+  for (let at = 0; at < part.length; at += PAGE) {
+    const page = first + at / PAGE;
+    if (page >= skip && marks[page - skip] !== 0) continue;
+    const now = part.subarray(at, at + PAGE);
+    if (same(now, patched.get(page) ?? base.subarray(at, at + PAGE))) continue;
+    const where = page < skip ? `page ${page} of the write map itself` : `the guest's page ${page - skip}`;
+    throw new Error(`kernel bug: ${where} changed since the last cut, and the write map does not say so`);
+  }
 }

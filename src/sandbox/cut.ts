@@ -4,6 +4,7 @@
 // again at once); then an OCI-layout image (image/) written from them, beside the target and renamed in,
 // with the checkpoint annotations (runtime/annotations.ts) and its stats (pause, cut, write, bytes) in its
 // config. A pod checkpointed before with --leave-running is cut incrementally (LastCut).
+import { resolve } from 'node:path';
 import { CutThread } from '../host/cutthread.js';
 import { hostFacts } from '../host/hostfacts.js';
 import { imageStoreFor, recoverImageDir } from '../host/imagestore.js';
@@ -70,13 +71,25 @@ function same(a: Uint8Array, b: Uint8Array): boolean {
  * payloads stay valid once the scheduler is unpaused; without, they are views of live memory. Parts the
  * same as in the last cut carry its digests.
  */
-function takeCut(running: RunningPod, snapshots: ReadonlyMap<string, Uint8Array> | undefined, last: LastCut | null, onChanged: () => void): Payload[] {
+function takeCut(running: RunningPod, snapshots: ReadonlyMap<string, Uint8Array> | undefined, req: CutRequest, onChanged: () => void): Payload[] {
+  const last = req.last;
   return checkpointPayloads(running.pod, running.scheduler, running.tasks, running.modules, amberRegistry(), {
     ...(snapshots === undefined ? {} : { copyMemory: true, snapshots }),
     ...(last !== null ? { kept: last.memory } : {}),
     same,
     onChanged,
+    // A parent other than the last cut's image: memory is compared as today (the write maps still cleared).
+    ignoreWriteMaps: last === null || (req.parentPath !== undefined && resolve(req.parentPath) !== resolve(last.image)),
+    checkWriteMaps: process.env['AMBER_CHECK_WRITE_MAPS'] === '1',
   });
+}
+
+/** The memory object of each program the cut is of, taken while the pod is paused: what the next cut's
+ *  kept memory is tied to (a write map says nothing about another instance's memory). */
+function memoriesOf(running: RunningPod): Map<string, object> {
+  const out = new Map<string, object>();
+  for (const [name, t] of running.tasks) out.set(name, t.fiber.memory);
+  return out;
 }
 
 
@@ -134,9 +147,9 @@ async function writeCut(running: RunningPod, payloads: Payload[], req: CutReques
 
 /** What this cut keeps for the next: each program's snapshot as written, with its parts' digests and the
  *  pages patched over them. */
-function nextCut(snapshots: ReadonlyMap<string, Uint8Array>, payloads: readonly Payload[], result: WriteResult, last: LastCut | null): LastCut {
+function nextCut(snapshots: ReadonlyMap<string, Uint8Array>, payloads: readonly Payload[], result: WriteResult, last: LastCut | null, sources: ReadonlyMap<string, object>): LastCut {
   const memory = new Map<string, KeptMemory>();
-  for (const [name, snapshot] of snapshots) memory.set(name, keptAfter(`memory/${name}`, snapshot, payloads, result.contentHexes, last?.memory.get(name)));
+  for (const [name, snapshot] of snapshots) memory.set(name, keptAfter(`memory/${name}`, snapshot, payloads, result.contentHexes, last?.memory.get(name), sources.get(name)));
   return { image: result.dir, memory, identities: result.identities };
 }
 
@@ -172,14 +185,15 @@ export async function checkpointRunning(running: RunningPod, req: CutRequest): P
   try {
     const why = req.busy();
     if (why !== null) throw new Error(why);
-    const payloads = takeCut(running, snapshots, req.last, () => changedParts++);
+    const payloads = takeCut(running, snapshots, req, () => changedParts++);
+    const sources = memoriesOf(running);
     const cutMs = performance.now() - t0;
     if (req.leaveRunning) {
       running.scheduler.unpause();
       pauseMs = ms1(performance.now() - t0);
     }
     const { result, ...written } = await writeCut(running, payloads, req, { start: tp, prepareMs, pauseMs, cutMs }, helper);
-    return { ...written, pauseMs, prepareMs, changedParts, helperThread: helper !== undefined, next: snapshots === undefined ? null : nextCut(snapshots, payloads, result, req.last), flushed: result.flushed };
+    return { ...written, pauseMs, prepareMs, changedParts, helperThread: helper !== undefined, next: snapshots === undefined ? null : nextCut(snapshots, payloads, result, req.last, sources), flushed: result.flushed };
   } catch (e) {
     if (pauseMs === null) running.scheduler.unpause();
     throw e;

@@ -15,11 +15,11 @@ const WRITE: Transfer = (file, buf) => file.write(buf);
 const READ: Transfer = (file, buf) => file.read(buf);
 
 export function fd_write(sys: Sys, fd: number, iovs: number, iovsLen: number, nwritten: number): number {
-  return transferIovecs(sys, fdWith(sys, fd, W.RIGHTS_FD_WRITE).file, iovs, iovsLen, nwritten, WRITE);
+  return transferIovecs(sys, fdWith(sys, fd, W.RIGHTS_FD_WRITE).file, iovs, iovsLen, nwritten, WRITE, false);
 }
 
 export function fd_read(sys: Sys, fd: number, iovs: number, iovsLen: number, nread: number): number {
-  return transferIovecs(sys, fdWith(sys, fd, W.RIGHTS_FD_READ).file, iovs, iovsLen, nread, READ);
+  return transferIovecs(sys, fdWith(sys, fd, W.RIGHTS_FD_READ).file, iovs, iovsLen, nread, READ, true);
 }
 
 /**
@@ -27,17 +27,18 @@ export function fd_read(sys: Sys, fd: number, iovs: number, iovsLen: number, nre
  * far more common than several (a plain write(2) or read(2)), so that case skips the list; it behaves
  * exactly as the loop would with one entry. EAGAIN on a blocking descriptor (no room yet for a writer
  * whose reader is behind, nothing yet for a reader) makes the process wait under the scheduler and the
- * call be made again, nothing having moved; O_NONBLOCK, or bytes already moved, answer now.
+ * call be made again, nothing having moved; O_NONBLOCK, or bytes already moved, answer now. into: the
+ * op writes into the buffers (a read), which are then marked written (GuestMemory.writable).
  */
-function transferIovecs(sys: Sys, file: FdEntry['file'], iovs: number, iovsLen: number, done: number, op: Transfer): number {
+function transferIovecs(sys: Sys, file: FdEntry['file'], iovs: number, iovsLen: number, done: number, op: Transfer, into: boolean): number {
   const mem = sys.mem;
   let total = 0;
   try {
     if (iovsLen === 1) {
-      const buf = mem.iovec(iovs);
+      const buf = mem.iovec(iovs, into);
       if (buf.length !== 0) total = op(file, buf);
     } else {
-      for (const buf of mem.iovecs(iovs, iovsLen)) {
+      for (const buf of mem.iovecs(iovs, iovsLen, into)) {
         if (buf.length === 0) continue;
         const n = op(file, buf);
         total += n;
@@ -74,7 +75,7 @@ export function fd_pread(sys: Sys, fd: number, iovs: number, iovsLen: number, of
   const file = fdWith(sys, fd, W.RIGHTS_FD_READ | W.RIGHTS_FD_SEEK).file;
   let at = u64Arg(offset, EINVAL);
   let total = 0;
-  for (const buf of sys.mem.iovecs(iovs, iovsLen)) {
+  for (const buf of sys.mem.iovecs(iovs, iovsLen, true)) {
     if (buf.length === 0) continue;
     const n = file.pread(buf, at);
     total += n;
@@ -158,7 +159,7 @@ export function fd_fdstat_get(sys: Sys, fd: number, buf: number): number {
   const e = sys.proc.fds.get(fd);
   const mem = sys.mem;
   mem.check(buf, W.FDSTAT_SIZE);
-  mem.bytes(buf, W.FDSTAT_SIZE).fill(0);
+  mem.writable(buf, W.FDSTAT_SIZE).fill(0);
   mem.setU8(buf, W.wasiFiletype(e.file.inode.type));
   mem.setU16(buf + W.FDSTAT_FLAGS, fdflagsOf(e.file.statusFlags));
   mem.setU64(buf + W.FDSTAT_RIGHTS_BASE, e.rightsBase);
@@ -234,7 +235,7 @@ export function fd_readdir(sys: Sys, fd: number, buf: number, bufLen: number, co
     return 0;
   }
   const entries = file.readdir(Number(position));
-  const out = mem.bytes(buf, bufLen);
+  const out = mem.writable(buf, bufLen);
   const header = new Uint8Array(W.DIRENT_SIZE);
   const hv = new DataView(header.buffer);
   let used = 0;

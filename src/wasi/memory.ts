@@ -4,32 +4,78 @@
 // when it falls outside the views it has. That covers both ways memory grows: a grow detaches the old
 // buffer (its views read as length 0, so every access lands outside them), and a shared memory that grew
 // in place keeps its old views valid for the old range and lands outside them past it.
+//
+// A module transformed to track its writes (transformed.ts: TRACK_BASE_EXPORT) keeps its address space B
+// bytes up and a write map below it: the views here start at B, so every pointer stays the guest's own,
+// and every write the kernel makes into guest memory sets the map bytes of the pages it touches, as the
+// guest's own stores do (over-marking is harmless; a write left unmarked would be lost by the next
+// incremental checkpoint). An untracked module (B = 0) does no marking work at all.
 import { EFAULT } from '../abi/errno.js';
 import { KernelError } from '../base/error.js';
 import { setU64Number } from '../base/u64.js';
 import { RecentPaths } from './recentpaths.js';
+import { TRACK_BASE_EXPORT, TRACK_PAGE } from './transformed.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
 const encoder = new TextEncoder();
 
+/** A map byte's page, as a shift. */
+const TRACK_SHIFT = Math.log2(TRACK_PAGE);
+
+/**
+ * The write map's size B of an instance of a transformed module: its TRACK_BASE_EXPORT global's value,
+ * 0 when it has none (an untracked module). Read once per instance. Error for a value the contract
+ * forbids (not a multiple of 64 KiB).
+ */
+export function trackBaseOf(instance: WebAssembly.Instance): number {
+  const g = instance.exports[TRACK_BASE_EXPORT];
+  if (g === undefined) return 0;
+  const v: unknown = g instanceof WebAssembly.Global ? g.value : undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v % 65536 !== 0) {
+    throw new Error(`the module's ${TRACK_BASE_EXPORT} is not a global of a multiple of 64 KiB: ${String(v)}`);
+  }
+  return v;
+}
+
 export class GuestMemory {
   readonly #memory: WebAssembly.Memory;
+  /** Where the guest's address 0 is in memory (TRACK_BASE_EXPORT); 0: untracked, no map. */
+  readonly #base: number;
   #buffer: ArrayBufferLike = new ArrayBuffer(0);
+  /** The guest's memory, from its address 0: real bytes [B, end). */
   #u8: Uint8Array = new Uint8Array(0);
   #view: DataView = new DataView(new ArrayBuffer(0));
+  /** The write map, real bytes [0, B): byte i stands for the guest's page i. Empty when untracked. */
+  #map: Uint8Array = new Uint8Array(0);
   readonly #recentPaths = new RecentPaths();
 
-  constructor(memory: WebAssembly.Memory) {
+  /** base: the module's write-map size (trackBaseOf), 0 for an untracked one. */
+  constructor(memory: WebAssembly.Memory, base = 0) {
     this.#memory = memory;
+    this.#base = base;
+  }
+
+  /** The write map's size B: 0 for an untracked module. */
+  get trackBase(): number {
+    return this.#base;
   }
 
   #refresh(): void {
     const b = this.#memory.buffer;
     if (b !== this.#buffer) {
+      const base = this.#base;
+      if (b.byteLength < base) throw new Error(`memory of ${b.byteLength} bytes is smaller than its write map (${base} bytes)`);
       this.#buffer = b;
-      this.#u8 = new Uint8Array(b);
-      this.#view = new DataView(b);
+      this.#u8 = new Uint8Array(b, base);
+      this.#view = new DataView(b, base);
+      if (base !== 0) this.#map = new Uint8Array(b, 0, base);
     }
+  }
+
+  /** Marks the pages of [ptr, ptr+len) written in the map (the range was just checked: views are fresh). */
+  #mark(ptr: number, len: number): void {
+    if (len === 0) return;
+    this.#map.fill(1, ptr >>> TRACK_SHIFT, ((ptr + len - 1) >>> TRACK_SHIFT) + 1);
   }
 
   /** Throws EFAULT unless [ptr, ptr+len) lies inside memory. */
@@ -44,11 +90,19 @@ export class GuestMemory {
     if (ptr < 0 || len < 0 || ptr + len > this.#u8.length) throw new KernelError(EFAULT);
   }
 
-  /** A live view of [ptr, ptr+len): valid until the guest runs again. */
+  /** A live view of [ptr, ptr+len) to read: valid until the guest runs again. The kernel writes only
+   *  through writable(). */
   bytes(ptr: number, len: number): Uint8Array {
     this.check(ptr, len);
     // The constructor, not #u8.subarray(): V8 makes it in well under half the time.
-    return new Uint8Array(this.#buffer, ptr, len);
+    return new Uint8Array(this.#buffer, this.#base + ptr, len);
+  }
+
+  /** bytes() for the kernel to write into: its pages are marked written (a tracked module's map). */
+  writable(ptr: number, len: number): Uint8Array {
+    this.check(ptr, len);
+    if (this.#base !== 0) this.#mark(ptr, len);
+    return new Uint8Array(this.#buffer, this.#base + ptr, len);
   }
 
   u8(ptr: number): number {
@@ -74,21 +128,25 @@ export class GuestMemory {
   setU8(ptr: number, v: number): void {
     this.check(ptr, 1);
     this.#u8[ptr] = v;
+    if (this.#base !== 0) this.#mark(ptr, 1);
   }
 
   setU16(ptr: number, v: number): void {
     this.check(ptr, 2);
     this.#view.setUint16(ptr, v, true);
+    if (this.#base !== 0) this.#mark(ptr, 2);
   }
 
   setU32(ptr: number, v: number): void {
     this.check(ptr, 4);
     this.#view.setUint32(ptr, v, true);
+    if (this.#base !== 0) this.#mark(ptr, 4);
   }
 
   /** A number (a size, an inode: an integer below 2^53) is written as two halves, with no BigInt made. */
   setU64(ptr: number, v: bigint | number): void {
     this.check(ptr, 8);
+    if (this.#base !== 0) this.#mark(ptr, 8);
     if (typeof v === 'bigint') {
       this.#view.setBigUint64(ptr, v, true); // ToBigUint64: a negative value wraps, as asUintN(64) would
     } else if (v >= 0 && v <= Number.MAX_SAFE_INTEGER && Number.isInteger(v)) {
@@ -148,6 +206,7 @@ export class GuestMemory {
   write(ptr: number, src: Uint8Array): void {
     this.check(ptr, src.length);
     this.#u8.set(src, ptr);
+    if (this.#base !== 0) this.#mark(ptr, src.length);
   }
 
   /** The UTF-8 encoding of s. */
@@ -155,21 +214,24 @@ export class GuestMemory {
     return encoder.encode(s);
   }
 
-  /** The one iovec_t at ptr as a view into memory (iovecs() without the array, for the common case). */
-  iovec(ptr: number): Uint8Array {
+  /** The one iovec_t at ptr as a view into memory (iovecs() without the array, for the common case);
+   *  writable: the kernel writes into it (a read(2)), and its pages are marked. */
+  iovec(ptr: number, writable = false): Uint8Array {
     this.check(ptr, 8);
     const view = this.#view;
-    return this.bytes(view.getUint32(ptr, true), view.getUint32(ptr + 4, true));
+    const buf = view.getUint32(ptr, true);
+    const len = view.getUint32(ptr + 4, true);
+    return writable ? this.writable(buf, len) : this.bytes(buf, len);
   }
 
-  /** Reads a scatter/gather list (iovec_t[len] at ptr) as views into memory. */
-  iovecs(ptr: number, len: number): Uint8Array[] {
+  /** Reads a scatter/gather list (iovec_t[len] at ptr) as views into memory; writable as for iovec(). */
+  iovecs(ptr: number, len: number, writable = false): Uint8Array[] {
     this.check(ptr, len * 8);
     const out: Uint8Array[] = [];
     for (let i = 0; i < len; i++) {
       const buf = this.#view.getUint32(ptr + i * 8, true);
       const bufLen = this.#view.getUint32(ptr + i * 8 + 4, true);
-      out.push(this.bytes(buf, bufLen));
+      out.push(writable ? this.writable(buf, bufLen) : this.bytes(buf, bufLen));
     }
     return out;
   }

@@ -117,7 +117,7 @@ function writeEvents(sys: Sys, outPtr: number, events: Event[]): void {
   const mem = sys.mem;
   events.forEach((e, i) => {
     const p = outPtr + i * W.EVENT_SIZE;
-    mem.bytes(p, W.EVENT_SIZE).fill(0);
+    mem.writable(p, W.EVENT_SIZE).fill(0);
     mem.setU64(p, e.userdata);
     mem.setU16(p + W.EVENT_ERROR, e.errno === 0 ? 0 : wasiErrno(e.errno));
     mem.setU8(p + W.EVENT_TYPE, e.type);

@@ -79,7 +79,7 @@ export function clock_time_get(sys: Sys, id: number, _precision: bigint, out: nu
 }
 
 export function random_get(sys: Sys, buf: number, len: number): number {
-  sys.kernel.random.fill(sys.mem.bytes(buf, len));
+  sys.kernel.random.fill(sys.mem.writable(buf, len));
   return 0;
 }
 

@@ -5,7 +5,7 @@ import type { Process } from '../kernel/process.js';
 import { amberImports } from './amber.js';
 import { BadModuleError, checkImportModules } from './badmodule.js';
 import { wasiImports } from './imports.js';
-import { GuestMemory } from './memory.js';
+import { GuestMemory, trackBaseOf } from './memory.js';
 import { ProcExit } from './proc.js';
 import type { Sys } from './sys.js';
 
@@ -40,7 +40,7 @@ export function runProgram(module: WebAssembly.Module, proc: Process): ProgramEn
   const start = instance.exports['_start'];
   if (!(memory instanceof WebAssembly.Memory)) throw new BadModuleError('exports no memory');
   if (typeof start !== 'function') throw new BadModuleError('exports no _start function');
-  sys.mem = new GuestMemory(memory);
+  sys.mem = new GuestMemory(memory, trackBaseOf(instance));
   let end: ProgramEnd;
   try {
     (start as () => void)();

@@ -10,9 +10,14 @@
 // and a rewind the stack lives in a Uint8Array here, and the kernel may read and write guest memory
 // freely. Growing memory for a private region would not do: wasi-libc's malloc claims every page up to
 // memory.size when it first runs, which can be after the first unwind.
+//
+// A module that tracks its writes (transformed.ts: TRACK_BASE_EXPORT) sees its memory from real byte B
+// up: Asyncify's data pointer and its header's pointers are the guest's addresses (real - B), while this
+// file's own views of memory.buffer use real offsets, and the borrowed region stays above B.
 import { AmberError, messageOf } from '../base/error.js';
 import { checkImportModules } from './badmodule.js';
 import { checkMemorySize, checkPending, FiberImageError, setGlobals } from './fibercheck.js';
+import { trackBaseOf } from './memory.js';
 import {
   AMBER_MODULE,
   FUEL_EXPORT,
@@ -160,6 +165,8 @@ function savedGlobals(instance: WebAssembly.Instance): Map<string, WebAssembly.G
  */
 export class Fiber {
   readonly instance: WebAssembly.Instance;
+  /** The write map's size B (a tracked module; GuestMemory's base), 0 for an untracked module. */
+  readonly trackBase: number;
   readonly #exports: AsyncifyExports;
   readonly #globals: Map<string, WebAssembly.Global>;
   readonly #fuel: WebAssembly.Global | undefined;
@@ -191,6 +198,7 @@ export class Fiber {
     checkImportModules(module, wrapped);
     this.instance = new WebAssembly.Instance(module, wrapped);
     this.#exports = exportsOf(this.instance);
+    this.trackBase = trackBaseOf(this.instance);
     this.#globals = savedGlobals(this.instance);
     this.#fuel = this.#globals.get(FUEL_EXPORT);
     this.#refuel();
@@ -261,17 +269,16 @@ export class Fiber {
     const stack = this.#stack;
     if (p === null || stack === null) throw new Error('verify: the fiber is not suspended');
     const fuel: unknown = this.#fuel?.value;
-    if (HEADER + stack.length > this.memory.buffer.byteLength) throw new FiberImageError(`its saved stack of ${stack.length} bytes does not fit in its memory of ${this.memory.buffer.byteLength} bytes`);
+    const size = this.#guestSize();
+    if (HEADER + stack.length > size) throw new FiberImageError(`its saved stack of ${stack.length} bytes does not fit in its memory of ${size} bytes`);
     const start = this.#borrow(HEADER + stack.length);
-    const view = new DataView(this.memory.buffer);
-    view.setUint32(start, start + HEADER + stack.length, true);
-    view.setUint32(start + 4, this.#borrowedEnd(), true);
+    this.#header(start, start + HEADER + stack.length);
     new Uint8Array(this.memory.buffer, start + HEADER, stack.length).set(stack);
     this.#verifying = { failure: null };
     this.#phase = 'rewinding';
     let thrown: unknown = null;
     try {
-      this.#exports.asyncify_start_rewind(start);
+      this.#exports.asyncify_start_rewind(start - this.trackBase);
       this.#exports._start();
     } catch (e) {
       thrown = e;
@@ -291,7 +298,7 @@ export class Fiber {
     this.#phase = 'normal';
     const b = this.#borrowed;
     if (b === null) throw new Error('verify: nothing borrowed after the unwind');
-    const current = new DataView(this.memory.buffer).getUint32(b.start, true);
+    const current = this.#current(b.start);
     const again = new Uint8Array(this.memory.buffer, b.start + HEADER, current - b.start - HEADER).slice();
     this.#giveBack();
     if (this.#fuel !== undefined && fuel !== undefined) this.#fuel.value = fuel;
@@ -331,13 +338,11 @@ export class Fiber {
     if (p.cause !== 'blocked' && answer !== undefined) throw new Error(`resume: ${p.module}.${p.name} already completed (${p.cause}); expected no answer`);
     this.#answer = answer ?? null;
     const start = this.#borrow(HEADER + this.#stack.length);
-    const view = new DataView(this.memory.buffer);
-    view.setUint32(start, start + HEADER + this.#stack.length, true);
-    view.setUint32(start + 4, this.#borrowedEnd(), true);
+    this.#header(start, start + HEADER + this.#stack.length);
     new Uint8Array(this.memory.buffer, start + HEADER, this.#stack.length).set(this.#stack);
     this.#stack = null;
     this.#phase = 'rewinding';
-    this.#exports.asyncify_start_rewind(start);
+    this.#exports.asyncify_start_rewind(start - this.trackBase);
     return this.#enter();
   }
 
@@ -430,7 +435,7 @@ export class Fiber {
     const v = this.#verifying;
     const b = this.#borrowed;
     if (v === null || b === null) throw new Error('endVerify: not verifying');
-    const left = new DataView(this.memory.buffer).getUint32(b.start, true) - (b.start + HEADER);
+    const left = this.#current(b.start) - (b.start + HEADER);
     const show = (xs: readonly Value[]): string => xs.map((x) => (typeof x === 'bigint' ? `${x}n` : String(x))).join(', ');
     if (module !== p.module || name !== p.name) v.failure = `the rewind reached ${module}.${name}`;
     else if (left !== 0) v.failure = `the rewind reached the call with ${left} bytes of the stack unread`;
@@ -448,12 +453,28 @@ export class Fiber {
   #startUnwind(pending: PendingCall): void {
     this.#stopRequested = false;
     this.#pending = pending;
-    const start = this.#borrow(Math.min(this.#reserve, this.memory.buffer.byteLength));
-    const view = new DataView(this.memory.buffer);
-    view.setUint32(start, start + HEADER, true);
-    view.setUint32(start + 4, this.#borrowedEnd(), true);
+    const start = this.#borrow(Math.min(this.#reserve, this.#guestSize()));
+    this.#header(start, start + HEADER);
     this.#phase = 'unwinding';
-    this.#exports.asyncify_start_unwind(start);
+    this.#exports.asyncify_start_unwind(start - this.trackBase);
+  }
+
+  /** The bytes of memory the guest sees: all of it, less a tracked module's write map. */
+  #guestSize(): number {
+    return this.memory.buffer.byteLength - this.trackBase;
+  }
+
+  /** Writes Asyncify's header at real offset start: current (a real offset here) and the borrowed end,
+   *  both as the guest's addresses. */
+  #header(start: number, current: number): void {
+    const view = new DataView(this.memory.buffer);
+    view.setUint32(start, current - this.trackBase, true);
+    view.setUint32(start + 4, this.#borrowedEnd() - this.trackBase, true);
+  }
+
+  /** Asyncify's current pointer in the header at real offset start, as a real offset. */
+  #current(start: number): number {
+    return new DataView(this.memory.buffer).getUint32(start, true) + this.trackBase;
   }
 
   /**
@@ -464,7 +485,7 @@ export class Fiber {
    */
   #borrow(bytes: number): number {
     const top = Math.min(this.memory.buffer.byteLength, TOP_LIMIT);
-    if (bytes > top) throw new Error(`the Asyncify stack (${bytes} bytes) does not fit in memory (${top} bytes)`);
+    if (bytes > top - this.trackBase) throw new Error(`the Asyncify stack (${bytes} bytes) does not fit in memory (${top} bytes)`);
     const start = Math.floor((top - bytes) / 16) * 16;
     const length = top - start;
     if (this.#saved.length < length) this.#saved = new Uint8Array(length);
@@ -510,8 +531,7 @@ export class Fiber {
     this.#exports.asyncify_stop_unwind();
     this.#phase = 'normal';
     const b = this.#borrowed!;
-    const current = new DataView(this.memory.buffer).getUint32(b.start, true);
-    const used = current - b.start - HEADER;
+    const used = this.#current(b.start) - b.start - HEADER;
     this.#stack = new Uint8Array(this.memory.buffer, b.start + HEADER, used).slice();
     this.#giveBack();
     if (used * 2 > this.#reserve) this.#reserve *= 2;
