@@ -7,6 +7,7 @@ import { Pod, type RootOptions } from '../client/pod.js';
 import { prepareModules, type PreparedModule } from '../client/prepare.js';
 import type { OnProgress } from '../client/progress.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
+import { tracksWrites } from '../runtime/spec/trackwrites.js';
 import { UsageError } from './errors.js';
 import { podExit, printWarnings, terminalStdio } from './foreground.js';
 import { progressLine, type Progress } from './progress.js';
@@ -27,7 +28,7 @@ export async function runSpec(spec: PodSpec, opts: RootOptions & { detach: boole
   if (!opts.detach) {
     let prepared: PreparedModule[];
     try {
-      prepared = await prepareModules(spec.containers.map((c) => c.module), drawn(progress));
+      prepared = await prepareModules(spec.containers.map((c) => c.module), { ...drawn(progress), trackWrites: tracksWrites(spec) });
     } finally {
       progress.done(); // before the first container prints
     }

@@ -5,12 +5,12 @@
 import { prepareModules } from '../client/prepare.js';
 import { progressLine } from './progress.js';
 
-export async function prepareVerb(modules: readonly string[]): Promise<void> {
+export async function prepareVerb(modules: readonly string[], trackWrites = false): Promise<void> {
   for (const module of modules) {
     const progress = progressLine('prepare');
     let r;
     try {
-      [r] = await prepareModules([module], progress.live ? { onProgress: (e) => ('phase' in e ? progress.phase(e.phase) : undefined) } : {});
+      [r] = await prepareModules([module], { ...(progress.live ? { onProgress: (e) => ('phase' in e ? progress.phase(e.phase) : undefined) } : {}), trackWrites });
     } finally {
       progress.done();
     }

@@ -14,6 +14,7 @@ import { startRestored } from '../sandbox/restorerun.js';
 import { containerEnds, startPod, type ContainerEnd, type RunningPod } from '../sandbox/running.js';
 import { PodServer } from '../sandbox/server.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
+import { tracksWrites } from '../runtime/spec/trackwrites.js';
 import { prepareModules, type PreparedModule } from './prepare.js';
 import { loadSpecOverride } from './restorespec.js';
 import type { OnProgress } from './progress.js';
@@ -46,7 +47,7 @@ export async function restorePodAttached(imagePath: string, opts: Omit<RestoreOp
     ...(opts.volumes !== undefined ? { volumes: opts.volumes } : {}),
     ...(opts.onProgress !== undefined ? { onProgress: bytes(opts.onProgress) } : {}),
   });
-  await prepareModules(modulesToTransform(plan.image, plan.spec), opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {});
+  await prepareModules(modulesToTransform(plan.image, plan.spec), { ...(opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {}), trackWrites: tracksWrites(plan.spec) });
   return runToEnd(await startRestored(plan, stdio(plan.spec)));
 }
 

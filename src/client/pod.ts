@@ -8,6 +8,7 @@ import { AmberError, messageOf } from '../base/error.js';
 import { callControl, type CallOptions } from '../host/control.js';
 import { defaultRoot, StateRoot, type PodRecord } from '../host/stateroot.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
+import { tracksWrites } from '../runtime/spec/trackwrites.js';
 import type { CheckpointResult, ControlReply, ControlRequest, ExecResult } from '../sandbox/protocol.js';
 import { PodNotFoundError, PodStateError, refuseNul, SandboxError } from './errors.js';
 import { adoptSandbox, endStartedSandbox, launchSandbox, prestartSandbox, type EarlySandbox, type StartedSandbox } from './launch.js';
@@ -99,7 +100,7 @@ export class Pod {
     // The sandbox's node starts while the modules are checked (and transformed if need be).
     const early = prestartSandbox(root);
     try {
-      await prepareModules(spec.containers.map((c) => c.module), progressOf(opts));
+      await prepareModules(spec.containers.map((c) => c.module), { ...progressOf(opts), trackWrites: tracksWrites(spec) });
       await launchSandbox(root, id, spec.containers.map((c) => c.name), { mode: 'run', spec, source: opts.source }, opts.onProgress, undefined, early);
     } finally {
       early.cancel();
@@ -129,7 +130,7 @@ export class Pod {
     const spec = await loadSpecOverride(opts.spec);
     const plan = await planRestore(imageDir, { lazy: true, ...(spec !== undefined ? { spec } : {}), ...(opts.volumes !== undefined ? { volumes: opts.volumes } : {}) });
     const id = opts.name ?? plan.image.config.podId;
-    await prepareModules(modulesToTransform(plan.image, plan.spec), progressOf(opts));
+    await prepareModules(modulesToTransform(plan.image, plan.spec), { ...progressOf(opts), trackWrites: tracksWrites(plan.spec) });
     await launchSandbox(root, id, plan.spec.containers.map((c) => c.name), {
       mode: 'restore',
       imagePath: resolve(imageDir),

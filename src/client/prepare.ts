@@ -12,12 +12,12 @@ export interface PreparedModule extends Prepared {
 }
 
 /** Transforms every module the cache does not hold yet (each file once), in order; what each took. */
-export async function prepareModules(modules: readonly string[], opts: { onProgress?: OnProgress } = {}): Promise<PreparedModule[]> {
+export async function prepareModules(modules: readonly string[], opts: { onProgress?: OnProgress; trackWrites?: boolean } = {}): Promise<PreparedModule[]> {
   const out: PreparedModule[] = [];
   for (const module of new Set(modules)) {
     const onProgress = opts.onProgress;
     const tick = onProgress === undefined ? {} : { onTick: (ms: number) => onProgress({ phase: `transforming ${basename(module)} (${(ms / 1000).toFixed(0)} s; once per module)` }) };
-    out.push({ module, ...(await ensureTransformed(module, tick)) });
+    out.push({ module, ...(await ensureTransformed(module, { ...tick, trackWrites: opts.trackWrites === true })) });
   }
   return out;
 }

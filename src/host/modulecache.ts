@@ -119,20 +119,26 @@ export function hostTransform(env: NodeJS.ProcessEnv = process.env, memo?: strin
   return { options: engineOptions(native, lean), native, lean };
 }
 
+/** The options of a pod's transform: the host's, with write tracking when the pod asks (runtime/spec/trackwrites.ts). */
+export function podTransformOptions(options: TransformOptions, trackWrites: boolean): TransformOptions {
+  return trackWrites ? { ...options, trackWrites: true } : options;
+}
+
 /**
  * The transformed bytes for a guest's bytes: from the cache in cacheDir, else transformed and stored there
  * on a worker thread (host/transformjob.ts), as ensureTransformed does: this thread keeps its event loop
  * (a sandbox its control socket), and Binaryen and the transform load only in that thread (a sandbox
  * started from its snapshot could not load them: sandbox/snapshot.ts).
  */
-async function transformedBytes(bytes: Uint8Array, sourceHash: string, cacheDir: string): Promise<{ bytes: Uint8Array<ArrayBuffer>; version: string }> {
+async function transformedBytes(bytes: Uint8Array, sourceHash: string, cacheDir: string, trackWrites: boolean): Promise<{ bytes: Uint8Array<ArrayBuffer>; version: string }> {
   const host = { hash: (b: Uint8Array) => (b === bytes ? sourceHash : sha256Hex(b)), cache: new DirTransformCache(cacheDir) };
   const how = hostTransform(process.env, memoDir(cacheDir));
-  const version = transformVersion(how.options);
-  const found = lookupTransform(bytes, host, how.options);
+  const options = podTransformOptions(how.options, trackWrites);
+  const version = transformVersion(options);
+  const found = lookupTransform(bytes, host, options);
   if (found.bytes !== undefined) return { bytes: found.bytes, version };
   const { runTransformJob } = await import('./transformjob.js');
-  return { bytes: ownBuffer((await runTransformJob({ bytes, cacheDir, native: how.native, lean: how.lean })).bytes), version };
+  return { bytes: ownBuffer((await runTransformJob({ bytes, cacheDir, native: how.native, lean: how.lean, trackWrites })).bytes), version };
 }
 
 /** Where ensureTransformed left a module: what a process that runs it next needs to load it unread. */
@@ -164,26 +170,28 @@ export function memoDir(cacheDir: string): string {
  * quarter second, so a caller can draw progress and a sandbox started after it finds the module at
  * once. A one-line error naming path otherwise.
  */
-export async function ensureTransformed(path: string, opts: { onTick?: (ms: number) => void; cacheDir?: string } = {}): Promise<Prepared> {
+export async function ensureTransformed(path: string, opts: { onTick?: (ms: number) => void; cacheDir?: string; trackWrites?: boolean } = {}): Promise<Prepared> {
   const start = performance.now();
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
   const memo = memoDir(cacheDir);
   const how = hostTransform(process.env, memo);
-  const transform = transformVersion(how.options);
+  const trackWrites = opts.trackWrites === true;
+  const options = podTransformOptions(how.options, trackWrites);
+  const transform = transformVersion(options);
   const cache = new DirTransformCache(cacheDir);
   const known = remembered(memo, 'sha256', path);
   if (known !== null) {
-    const key = transformKey(known, how.options);
+    const key = transformKey(known, options);
     if (cache.has(key)) return { key, sourceHash: known, transform, transformed: false, ms: performance.now() - start };
   }
   const before = statForMemo(path);
   const bytes = readModuleFile(path);
   const sourceHash = sha256Hex(bytes);
   if (before !== null) remember(memo, 'sha256', path, before, sourceHash);
-  const key = transformKey(sourceHash, how.options);
+  const key = transformKey(sourceHash, options);
   if (cache.has(key)) return { key, sourceHash, transform, transformed: false, ms: performance.now() - start };
   const { runTransformJob } = await import('./transformjob.js');
-  const r = await inModuleAsync(path, () => runTransformJob({ bytes, cacheDir, native: how.native, lean: how.lean }, opts.onTick));
+  const r = await inModuleAsync(path, () => runTransformJob({ bytes, cacheDir, native: how.native, lean: how.lean, trackWrites }, opts.onTick));
   return { key: r.key, sourceHash, transform, transformed: true, ms: performance.now() - start };
 }
 
@@ -212,10 +220,10 @@ export function compileForPod(bytes: Uint8Array<ArrayBuffer>, source: ModuleSour
   return new WebAssembly.Module(bytes);
 }
 
-/** The transformed, compiled module for a guest's bytes (compileForPod). */
-export async function prepareModule(bytes: Uint8Array, cacheDir: string = defaultCacheDir()): Promise<LoadedModule> {
+/** The transformed, compiled module for a guest's bytes (compileForPod); trackWrites: transformed to track them. */
+export async function prepareModule(bytes: Uint8Array, cacheDir: string = defaultCacheDir(), trackWrites = false): Promise<LoadedModule> {
   const sourceHash = sha256Hex(bytes);
-  const t = await transformedBytes(bytes, sourceHash, cacheDir);
+  const t = await transformedBytes(bytes, sourceHash, cacheDir, trackWrites);
   return loadedModule(t.bytes, sourceHash, t.version);
 }
 
@@ -237,11 +245,11 @@ function loadedModule(bytes: Uint8Array<ArrayBuffer>, sourceHash: string, transf
  * Given where ensureTransformed just left it (in this process: a foreground pod), the cached module is
  * loaded by that key, without reading and hashing the file again or asking wasm-opt its version.
  */
-export async function prepareModuleFile(path: string, prepared?: PreparedKey): Promise<LoadedModule> {
+export async function prepareModuleFile(path: string, prepared?: PreparedKey, trackWrites = false): Promise<LoadedModule> {
   if (prepared !== undefined) {
     const hit = new DirTransformCache(defaultCacheDir()).get(prepared.key);
     if (hit !== undefined) return inModule(path, () => loadedModule(ownBuffer(hit), prepared.sourceHash, prepared.transform));
   }
   const bytes = readModuleFile(path);
-  return inModuleAsync(path, () => prepareModule(bytes));
+  return inModuleAsync(path, () => prepareModule(bytes, defaultCacheDir(), trackWrites));
 }

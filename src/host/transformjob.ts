@@ -14,6 +14,8 @@ export interface TransformJob {
   native: NativeWasmOpt | null;
   /** Run the lean transform (transform/lean/) first: Binaryen's only for a module it refuses. */
   lean: boolean;
+  /** Transform it to track its writes (TransformOptions.trackWrites: a pod that asks). */
+  trackWrites?: boolean;
 }
 
 export type TransformDone =

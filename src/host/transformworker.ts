@@ -6,14 +6,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { AmberError } from '../base/error.js';
 import { ownBuffer } from '../transform/cache.js';
 import type { TransformJob, TransformDone } from './transformjob.js';
-import { DirTransformCache, InvalidModuleError, sha256Hex } from './modulecache.js';
+import { DirTransformCache, InvalidModuleError, podTransformOptions, sha256Hex } from './modulecache.js';
 import { engineOptions, wasmOptEngine } from './wasmopt.js';
 
 const job = workerData as TransformJob;
 let done: TransformDone;
 try {
   const native = job.native;
-  const options = engineOptions(native, job.lean);
+  const options = podTransformOptions(engineOptions(native, job.lean), job.trackWrites === true);
   const host = { hash: sha256Hex, cache: new DirTransformCache(job.cacheDir) };
   const engine = native === null ? undefined : wasmOptEngine(native);
   // The lean transform never loads binaryen.js (~1 s); Binaryen's transform is loaded for what it refuses.

@@ -5,21 +5,22 @@
 // image's hash already is the transformed module, compiled as it is (so such an image restores on a
 // machine whose transform has changed since); any other file is transformed as `pod run` would.
 import { setRestoredGuestTier } from '../host/guesttier.js';
-import { compileForPod, prepareModule, sha256Hex, type LoadedModule } from '../host/modulecache.js';
+import { compileForPod, defaultCacheDir, prepareModule, sha256Hex, type LoadedModule } from '../host/modulecache.js';
 import { inModule, inModuleAsync, readModuleFile } from '../host/modulefile.js';
 import type { CheckpointImage } from '../image/reader.js';
 import { carriedModule, modulePayloadName } from '../runtime/modules.js';
 import { readPrograms } from '../runtime/programs.js';
 import { withMemoryLimit } from './memorylimit.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
+import { tracksWrites } from '../runtime/spec/trackwrites.js';
 import { ownBuffer } from '../transform/cache.js';
 
 /** The module at path for a snapshot that needs the transformed module of sha256 `want`. */
-export async function restoreModuleFile(path: string, want: string | undefined): Promise<LoadedModule> {
+export async function restoreModuleFile(path: string, want: string | undefined, trackWrites = false): Promise<LoadedModule> {
   const bytes = readModuleFile(path);
   const hash = sha256Hex(bytes);
   if (hash === want) return inModule(path, () => ({ module: compileForPod(bytes, 'unchecked'), hash, bytes, sourceHash: null, transform: null }));
-  return inModuleAsync(path, () => prepareModule(bytes));
+  return inModuleAsync(path, () => prepareModule(bytes, defaultCacheDir(), trackWrites));
 }
 
 /** The module of sha256 want that image carries, compiled; null if it carries none. */
@@ -61,7 +62,7 @@ export async function loadRestoreModules(image: CheckpointImage, spec: PodSpec):
     if (exited.has(c.name)) continue; // it will not run again
     const want = wanted.get(c.name);
     const carried = want === undefined || want === '' ? null : imageModule(image, want);
-    out.set(c.name, await withMemoryLimit(carried ?? await restoreModuleFile(c.module, want), spec, c));
+    out.set(c.name, await withMemoryLimit(carried ?? await restoreModuleFile(c.module, want, tracksWrites(spec)), spec, c));
   }
   return out;
 }

@@ -7,6 +7,7 @@ import { inModule } from '../host/modulefile.js';
 import { PodKernel } from '../runtime/pod.js';
 import { applyMemoryAccounts, withMemoryLimit } from './memorylimit.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
+import { tracksWrites } from '../runtime/spec/trackwrites.js';
 import { Scheduler, type Task, type TaskEnd } from '../wasi/scheduler.js';
 import { nodePodHost, type PodStdio } from './bindings.js';
 
@@ -33,7 +34,8 @@ export interface RunningPod {
  */
 export async function loadPodModules(spec: PodSpec, prepared?: ReadonlyMap<string, PreparedKey>): Promise<Map<string, LoadedModule>> {
   const out = new Map<string, LoadedModule>();
-  for (const c of spec.containers) if (c.pause !== true) out.set(c.name, await withMemoryLimit(await prepareModuleFile(c.module, prepared?.get(c.module)), spec, c));
+  const track = tracksWrites(spec);
+  for (const c of spec.containers) if (c.pause !== true) out.set(c.name, await withMemoryLimit(await prepareModuleFile(c.module, prepared?.get(c.module), track), spec, c));
   return out;
 }
 

@@ -20,8 +20,8 @@ export interface PodSpec {
   idMappings: { uid: IdMapping[]; gid: IdMapping[] };
   hostname?: string;
   /** The Pod's metadata.namespace, labels and annotations (an OCI bundle's annotations), kept in
-   *  checkpoint images (org.criu.checkpoint.pod.namespace) and shown by inspect; nothing runs by them.
-   *  Absent in specs saved by images of format 1. */
+   *  checkpoint images (org.criu.checkpoint.pod.namespace) and shown by inspect; nothing runs by them
+   *  but org.amber.track-writes (trackwrites.ts). Absent in specs saved by images of format 1. */
   metadata?: PodMetadata;
   /** The pod's memory limit (spec.resources.limits.memory): every container's memory and the pod's tmpfs. */
   memoryBytes?: number;
