@@ -1,0 +1,147 @@
+// The cut of a pod whose module tracks its writes (issue 10.5: org.amber.track-writes), driven here through
+// the sandbox's own pieces (startPod, the scheduler, checkpointPayloads, keptAfter) with guests/dirty.wasm,
+// which writes pseudo-random pages between cuts through its own stores and through every syscall that
+// writes into guest memory. The property that makes the write map sound: at each cut, the incremental cut
+// that trusts the map saves exactly the memory a full cut taken at the same moment does, and the debug
+// check finds no page changed without a mark. Then a checkpoint of it restores into a fresh instance of
+// the tracked module, which runs on, and its cuts are sound too.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { HostStream } from '../fsimpl/hostfd/hostfd.js';
+import { loadPodManifest } from '../host/specfile.js';
+import { NullStream } from '../host/streams.js';
+import { scratch } from '../host/testing/scratch.js';
+import { applyPatch, decodePatch } from '../image/patch.js';
+import type { Payload } from '../image/payload.js';
+import { checkpointPayloads } from '../runtime/checkpoint.js';
+import { keptAfter, type KeptMemory } from '../runtime/memorycut.js';
+import { amberRegistry } from './bindings.js';
+import { checkpointRunning } from './cut.js';
+import { planRestore } from './restoreplan.js';
+import { startRestored } from './restorerun.js';
+import type { RunningPod } from './running.js';
+import { startPod } from './running.js';
+
+const GUESTS = new URL('../../guests/', import.meta.url).pathname;
+const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
+const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
+const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+/** A stream that keeps what the guest writes (its stdout). */
+class Collect implements HostStream {
+  readonly type = 'fifo' as const;
+  text = '';
+  read(): number {
+    return 0;
+  }
+  write(src: Uint8Array): number {
+    this.text += new TextDecoder().decode(src);
+    return src.length;
+  }
+  close(): void {}
+}
+
+/** A program's memory as a cut's payloads hold it: its parts joined, its patch laid over them. */
+function memoryOf(payloads: readonly Payload[], name: string): Uint8Array {
+  const parts = payloads.filter((p) => p.name === name && p.part !== undefined);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.bytes.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p.bytes, at);
+    at += p.bytes.length;
+  }
+  for (const p of payloads) if (p.name === name && p.patch !== undefined) applyPatch(out, decodePatch(p.bytes, out.length, 'test'));
+  return out;
+}
+
+function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  return same(a, b) ? -1 : a.findIndex((x, i) => x !== b[i]);
+}
+
+async function until(what: string, ok: () => boolean, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/**
+ * Cuts the running pod `cuts` times a few ms apart: each time, while paused, an incremental cut against
+ * the last one (the map trusted, its debug check on), then a full one; both must hold the same memory, and
+ * the memory as it is. Returns how many cuts the map stood in for the compare.
+ */
+async function cutAndCompare(running: RunningPod, cuts: number, seed: number): Promise<number> {
+  const task = running.tasks.get('dirty');
+  assert.ok(task !== undefined);
+  assert.equal(task.fiber.trackBase, 1 << 20, 'the module tracks its writes (B = 1 MiB)');
+  let kept: KeptMemory | undefined;
+  let byMap = 0;
+  for (let cut = 0; cut < cuts; cut++) {
+    await sleep(3 + ((seed * (cut + 7)) % 17));
+    await running.scheduler.pause();
+    try {
+      const memory: WebAssembly.Memory = task.fiber.memory;
+      const live: Uint8Array = new Uint8Array(memory.buffer);
+      const snapshot: Uint8Array = kept !== undefined && kept.base.length === live.length ? kept.base : new Uint8Array(live.length);
+      if (kept !== undefined && kept.source === memory && kept.base === snapshot) byMap++;
+      const options = { snapshots: new Map([['dirty', snapshot]]), copyMemory: true, checkWriteMaps: true, ...(kept !== undefined ? { kept: new Map([['dirty', kept]]) } : {}) };
+      const incremental = checkpointPayloads(running.pod, running.scheduler, running.tasks, running.modules, amberRegistry(), options);
+      const full = checkpointPayloads(running.pod, running.scheduler, running.tasks, running.modules, amberRegistry(), {});
+      const a = memoryOf(incremental, 'memory/dirty');
+      assert.equal(firstDifference(a, memoryOf(full, 'memory/dirty')), -1, `cut ${cut}: the incremental cut saves what the full one does`);
+      assert.equal(firstDifference(a, live), -1, `cut ${cut}: the memory as it is`);
+      assert.ok(live.subarray(0, 1 << 20).every((b: number) => b === 0), `cut ${cut}: the map is cleared`);
+      kept = keptAfter('memory/dirty', snapshot, incremental, incremental.map((p) => p.contentHex ?? sha(p.bytes)), kept, memory);
+    } finally {
+      running.scheduler.unpause();
+    }
+  }
+  return byMap;
+}
+
+test('a tracked pod: each incremental cut by the write map saves the very memory a full cut does; restored, it runs on', async () => {
+  const dir = scratch('writemap-cut');
+  const manifest = join(dir, 'pod.yaml');
+  writeFileSync(manifest, `apiVersion: v1
+kind: Pod
+metadata: {name: dirty, annotations: {org.amber.track-writes: "true"}}
+spec:
+  containers:
+  - {name: dirty, image: ${join(GUESTS, 'dirty.wasm')}, args: ["6"]}
+`);
+  const out = new Collect();
+  const running = await startPod(loadPodManifest(manifest), () => [new NullStream(), out, new NullStream()]);
+  let done = running.scheduler.run();
+  const image = join(dir, 'img');
+  try {
+    await until('the guest to fill its memory', () => out.text.includes('ready'));
+    const byMap = await cutAndCompare(running, 12, 5);
+    assert.equal(byMap, 11, 'every cut after the first trusted the map');
+    const rounds = (text: string): number => Number(/round (\d+)\n(?![\s\S]*round)/.exec(text)?.[1] ?? 0);
+    assert.ok(rounds(out.text) >= 64, `the guest ran on between cuts (${out.text.slice(-40)})`);
+    await (await checkpointRunning(running, { id: 'dirty', source: manifest, imagePath: image, leaveRunning: false, last: null, busy: () => null })).flushed;
+  } finally {
+    for (const t of running.tasks.values()) if (t.end === null) running.scheduler.kill(t, 137);
+    running.scheduler.unpause();
+    await done;
+  }
+  assert.deepEqual(running.tasks.get('dirty')?.end, { kind: 'exit', code: 137 }, 'the guest found every syscall answered (it exits 1 on a failure, else runs until killed)');
+
+  const again = new Collect();
+  const restored = await startRestored(await planRestore(image), () => [new NullStream(), again, new NullStream()]);
+  done = restored.scheduler.run();
+  try {
+    await until('the restored guest to run 64 rounds', () => again.text.includes('round'));
+    assert.equal(await cutAndCompare(restored, 6, 11), 5, 'the restored instance tracks its writes');
+  } finally {
+    for (const t of restored.tasks.values()) if (t.end === null) restored.scheduler.kill(t, 137);
+    restored.scheduler.unpause();
+    await done;
+  }
+  assert.deepEqual(restored.tasks.get('dirty')?.end, { kind: 'exit', code: 137 }, 'killed by the test, not ended by a failed check');
+});
