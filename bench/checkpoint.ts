@@ -26,6 +26,10 @@
 //   restore on an empty module cache   the detached restore again with XDG_CACHE_HOME an empty folder, as
 //               on a machine that never ran the module (the image carries it): against the one before,
 //               whose cache the pod's run filled (issue 9: within 2×)
+// The pod is tracked (annotation org.amber.track-writes, as `pod run --track-writes` sets it): its module
+// records the pages it writes, so the incremental checkpoint reads that record instead of comparing all
+// memory (issue 10.5). The full checkpoint and the restores are of that same tracked pod: a full cut
+// copies all memory either way, and a restore reads it whole.
 // Baselines: copying N MiB into a fresh Buffer (what snapshotting memory costs at the least), and
 // writing N MiB to a new file beside the images and fsyncing it (what making it durable costs).
 import { spawn, spawnSync } from 'node:child_process';
@@ -248,7 +252,7 @@ async function measureSize(mib: number, reps: number, work: string, onRep: () =>
   const root = join(work, `root-${mib}`);
   const manifest = join(work, `pod-${mib}.yaml`);
   writeFileSync(manifest, [
-    'apiVersion: v1', 'kind: Pod', `metadata: {name: mem${mib}}`, 'spec:', '  containers:',
+    'apiVersion: v1', 'kind: Pod', `metadata: {name: mem${mib}, annotations: {org.amber.track-writes: "true"}}`, 'spec:', '  containers:',
     `  - {name: mem, image: ${guest('bench_mem')}, args: ["${mib}"]}`, '',
   ].join('\n'));
   const src = sourceBuffer(mib);

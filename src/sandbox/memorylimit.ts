@@ -1,6 +1,9 @@
 // Memory limits in a running pod: a container's on the modules it runs (runtime/memorymax.ts), the
 // smaller of its own resources.limits.memory and the pod's as the maximum of each program's linear
-// memory (a module compiled again with it); and the accounts its tmpfs pages are charged to.
+// memory (a module compiled again with it); and the accounts its tmpfs pages are charged to. Both count
+// real bytes: a module that tracks its writes (wasi/transformed.ts) holds its write map (B = 1 MiB) in the
+// same memory, below the guest's, and that is memory the host holds too, so such a guest can grow to its
+// limit less B (memory.grow answers -1 there), and the OOM check charges the map.
 import type { LoadedModule } from '../host/modulecache.js';
 import { podAccounts } from '../runtime/memaccounts.js';
 import { pagesWithin, withMemoryMax } from '../runtime/memorymax.js';
