@@ -8,7 +8,7 @@ import { AmberError, messageOf } from '../base/error.js';
 import { callControl, type CallOptions } from '../host/control.js';
 import { defaultRoot, StateRoot, type PodRecord } from '../host/stateroot.js';
 import type { PodSpec } from '../runtime/spec/podspec.js';
-import { tracksWrites } from '../runtime/spec/trackwrites.js';
+import { tracksWrites, withTrackWrites } from '../runtime/spec/trackwrites.js';
 import type { CheckpointResult, ControlReply, ControlRequest, ExecResult } from '../sandbox/protocol.js';
 import { PodNotFoundError, PodStateError, refuseNul, SandboxError } from './errors.js';
 import { adoptSandbox, endStartedSandbox, launchSandbox, prestartSandbox, type EarlySandbox, type StartedSandbox } from './launch.js';
@@ -78,10 +78,12 @@ export class Pod {
     this.id = id;
   }
 
-  /** `amber pod run MANIFEST --detach [--name ID]`: starts a pod from a Kubernetes Pod manifest. */
-  static async run(manifest: string, opts: RootOptions & { name?: string; onProgress?: OnProgress } = {}): Promise<Pod> {
+  /** `amber pod run MANIFEST --detach [--name ID] [--track-writes]`: starts a pod from a Kubernetes Pod manifest. */
+  static async run(manifest: string, opts: RootOptions & { name?: string; onProgress?: OnProgress; trackWrites?: boolean } = {}): Promise<Pod> {
     const { loadPodManifest } = await specFiles();
-    return Pod.start(loadPodManifest(manifest), { ...opts, source: resolve(manifest) });
+    const { trackWrites, ...rest } = opts;
+    const spec = loadPodManifest(manifest);
+    return Pod.start(trackWrites === true ? withTrackWrites(spec) : spec, { ...rest, source: resolve(manifest) });
   }
 
   /** `amber run --bundle DIR --detach ID`: starts an OCI runtime bundle. */
