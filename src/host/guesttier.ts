@@ -90,7 +90,14 @@ function applyGuestTier(tier: GuestTier): void {
  */
 export const KERNEL_INTERRUPT_BUDGET = 5 * 1024;
 
-/** Applies KERNEL_INTERRUPT_BUDGET to the functions whose budget V8 sets from now on (most of the kernel's). */
+/**
+ * Applies KERNEL_INTERRUPT_BUDGET to the functions whose budget V8 sets from now on (most of the kernel's),
+ * and has V8 compile the kernel's calls of Node's C++ functions as plain calls, not fast API calls. A
+ * fast call of node:wasi's functions (host/wasistat.ts) always falls back to the plain one from
+ * JavaScript (node's WASI serves a fast call only from wasm, which hands it the memory), so every stat
+ * paid for both.
+ */
 export function setKernelTier(): void {
   setFlagsFromString(`--interrupt-budget=${KERNEL_INTERRUPT_BUDGET}`);
+  setFlagsFromString('--no-turbo-fast-api-calls');
 }

@@ -110,9 +110,31 @@ function wrap(sys: Sys, name: string, fn: Call): Import {
   }
 }
 
+/**
+ * The stat calls a program makes in its loops, each wrapped by a function of its own. wrap's closures of
+ * one arity share one feedback vector (they come from one function literal), so their call of fn sees
+ * every syscall of that arity: V8 neither inlines the syscall into the wrapper nor keeps optimized code
+ * for it once a second syscall of the arity comes ("wrong call target"). Same conversions as wrap's.
+ */
+function ownWrappers(sys: Sys): Partial<Record<WasiCallName, Import>> {
+  return {
+    fd_filestat_get: (a, b) => {
+      try { return fd.fd_filestat_get(sys, (a as number) >>> 0, (b as number) >>> 0); } catch (e) { return errnoOf(e); }
+    },
+    path_filestat_get: (a, b, c, d, e5) => {
+      try {
+        return path.path_filestat_get(sys, (a as number) >>> 0, (b as number) >>> 0, (c as number) >>> 0, (d as number) >>> 0, (e5 as number) >>> 0);
+      } catch (e) {
+        return errnoOf(e);
+      }
+    },
+  };
+}
+
 /** The import object for one instance; sys.mem must be set before the guest makes its first call. */
 export function wasiImports(sys: Sys): Record<WasiCallName, Import> {
   const out = {} as Record<WasiCallName, Import>;
-  for (const name of WASI_CALLS) out[name] = wrap(sys, name, table[name] as unknown as Call);
+  const own = ownWrappers(sys);
+  for (const name of WASI_CALLS) out[name] = own[name] ?? wrap(sys, name, table[name] as unknown as Call);
   return out;
 }

@@ -54,11 +54,18 @@ const SHORT_PATH = 12;
  * on (Linux's getname counts the NUL a C string would need).
  */
 export function pathArg(sys: Sys, ptr: number, len: number): string {
+  // Kept this small so that V8 inlines it whole into each path syscall; the rest is apart.
   if (len <= SHORT_PATH) {
     // Plain ASCII without NUL is UTF-8 as it is; anything else takes the checks below.
     const s = sys.mem.ascii(ptr, len);
     if (s !== undefined) return s;
-  } else if (len < PATH_MAX) {
+  }
+  return longPathArg(sys, ptr, len);
+}
+
+/** pathArg past its short ASCII case. */
+function longPathArg(sys: Sys, ptr: number, len: number): string {
+  if (len > SHORT_PATH && len < PATH_MAX) {
     // A longer one the process passed lately (SQLite's journal and lock names): the same bytes passed the checks.
     const s = sys.mem.recentPath(ptr, len);
     if (s !== undefined) return s;
