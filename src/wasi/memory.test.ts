@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EFAULT } from '../abi/errno.js';
 import { KernelError } from '../base/error.js';
-import { GuestMemory } from './memory.js';
+import { GuestMemory, TrackedGuestMemory } from './memory.js';
 
 const PAGE = 65536;
 
@@ -95,7 +95,7 @@ const TP = 4096;
 
 function tracked(guestPages = 4): { memory: WebAssembly.Memory; mem: GuestMemory; real: () => Uint8Array; marked: () => number[] } {
   const memory = new WebAssembly.Memory({ initial: B / PAGE + guestPages, maximum: B / PAGE + guestPages + 2 });
-  const mem = new GuestMemory(memory, B);
+  const mem = GuestMemory.of(memory, B);
   const real = (): Uint8Array => new Uint8Array(memory.buffer);
   const marked = (): number[] => {
     const out: number[] = [];
@@ -179,6 +179,13 @@ test('tracked: after memory.grow, marks land in the live buffer and the new page
   mem.setU8(4 * PAGE + 5, 1);
   assert.deepEqual(marked(), [(4 * PAGE) / TP]);
   assert.equal(new Uint8Array(memory.buffer)[B + 4 * PAGE + 5], 1);
+});
+
+test('a memory with a write map is a TrackedGuestMemory: GuestMemory refuses a base, of() picks by it', () => {
+  const memory = new WebAssembly.Memory({ initial: B / PAGE + 1 });
+  assert.throws(() => new GuestMemory(memory, B), /TrackedGuestMemory/);
+  assert.ok(GuestMemory.of(memory, B) instanceof TrackedGuestMemory);
+  assert.ok(!(GuestMemory.of(memory, 0) instanceof TrackedGuestMemory));
 });
 
 test('untracked: no map, no marks: the bytes below a write stay as they were', () => {

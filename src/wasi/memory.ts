@@ -9,7 +9,8 @@
 // bytes up and a write map below it: the views here start at B, so every pointer stays the guest's own,
 // and every write the kernel makes into guest memory sets the map bytes of the pages it touches, as the
 // guest's own stores do (over-marking is harmless; a write left unmarked would be lost by the next
-// incremental checkpoint). An untracked module (B = 0) does no marking work at all.
+// incremental checkpoint). That is TrackedGuestMemory (GuestMemory.of gives it for B > 0): GuestMemory's
+// own accessors, the untracked ones, stay as they were, with no marking work and no test for it.
 import { EFAULT } from '../abi/errno.js';
 import { KernelError } from '../base/error.js';
 import { setU64Number } from '../base/u64.js';
@@ -39,18 +40,22 @@ export function trackBaseOf(instance: WebAssembly.Instance): number {
 
 export class GuestMemory {
   readonly #memory: WebAssembly.Memory;
-  /** Where the guest's address 0 is in memory (TRACK_BASE_EXPORT); 0: untracked, no map. */
+  /** Where the guest's address 0 is in memory (TRACK_BASE_EXPORT): 0 here, B in TrackedGuestMemory. */
   readonly #base: number;
   #buffer: ArrayBufferLike = new ArrayBuffer(0);
   /** The guest's memory, from its address 0: real bytes [B, end). */
   #u8: Uint8Array = new Uint8Array(0);
   #view: DataView = new DataView(new ArrayBuffer(0));
-  /** The write map, real bytes [0, B): byte i stands for the guest's page i. Empty when untracked. */
-  #map: Uint8Array = new Uint8Array(0);
   readonly #recentPaths = new RecentPaths();
 
-  /** base: the module's write-map size (trackBaseOf), 0 for an untracked one. */
+  /** The memory of an instance whose write map is base bytes (trackBaseOf): tracked when base > 0. */
+  static of(memory: WebAssembly.Memory, base: number): GuestMemory {
+    return base === 0 ? new GuestMemory(memory) : new TrackedGuestMemory(memory, base);
+  }
+
+  /** An untracked memory; base is TrackedGuestMemory's alone (a GuestMemory of B > 0 would mark nothing). */
   constructor(memory: WebAssembly.Memory, base = 0) {
+    if (base !== 0 && new.target === GuestMemory) throw new Error('a memory with a write map is a TrackedGuestMemory (GuestMemory.of)');
     this.#memory = memory;
     this.#base = base;
   }
@@ -58,6 +63,11 @@ export class GuestMemory {
   /** The write map's size B: 0 for an untracked module. */
   get trackBase(): number {
     return this.#base;
+  }
+
+  /** The buffer the views are of: fresh once an access was checked. */
+  protected get checkedBuffer(): ArrayBufferLike {
+    return this.#buffer;
   }
 
   #refresh(): void {
@@ -68,14 +78,7 @@ export class GuestMemory {
       this.#buffer = b;
       this.#u8 = new Uint8Array(b, base);
       this.#view = new DataView(b, base);
-      if (base !== 0) this.#map = new Uint8Array(b, 0, base);
     }
-  }
-
-  /** Marks the pages of [ptr, ptr+len) written in the map (the range was just checked: views are fresh). */
-  #mark(ptr: number, len: number): void {
-    if (len === 0) return;
-    this.#map.fill(1, ptr >>> TRACK_SHIFT, ((ptr + len - 1) >>> TRACK_SHIFT) + 1);
   }
 
   /** Throws EFAULT unless [ptr, ptr+len) lies inside memory. */
@@ -95,14 +98,12 @@ export class GuestMemory {
   bytes(ptr: number, len: number): Uint8Array {
     this.check(ptr, len);
     // The constructor, not #u8.subarray(): V8 makes it in well under half the time.
-    return new Uint8Array(this.#buffer, this.#base + ptr, len);
+    return new Uint8Array(this.#buffer, ptr, len);
   }
 
-  /** bytes() for the kernel to write into: its pages are marked written (a tracked module's map). */
+  /** bytes() for the kernel to write into (TrackedGuestMemory marks its pages written). */
   writable(ptr: number, len: number): Uint8Array {
-    this.check(ptr, len);
-    if (this.#base !== 0) this.#mark(ptr, len);
-    return new Uint8Array(this.#buffer, this.#base + ptr, len);
+    return this.bytes(ptr, len);
   }
 
   u8(ptr: number): number {
@@ -128,25 +129,21 @@ export class GuestMemory {
   setU8(ptr: number, v: number): void {
     this.check(ptr, 1);
     this.#u8[ptr] = v;
-    if (this.#base !== 0) this.#mark(ptr, 1);
   }
 
   setU16(ptr: number, v: number): void {
     this.check(ptr, 2);
     this.#view.setUint16(ptr, v, true);
-    if (this.#base !== 0) this.#mark(ptr, 2);
   }
 
   setU32(ptr: number, v: number): void {
     this.check(ptr, 4);
     this.#view.setUint32(ptr, v, true);
-    if (this.#base !== 0) this.#mark(ptr, 4);
   }
 
   /** A number (a size, an inode: an integer below 2^53) is written as two halves, with no BigInt made. */
   setU64(ptr: number, v: bigint | number): void {
     this.check(ptr, 8);
-    if (this.#base !== 0) this.#mark(ptr, 8);
     if (typeof v === 'bigint') {
       this.#view.setBigUint64(ptr, v, true); // ToBigUint64: a negative value wraps, as asUintN(64) would
     } else if (v >= 0 && v <= Number.MAX_SAFE_INTEGER && Number.isInteger(v)) {
@@ -206,7 +203,6 @@ export class GuestMemory {
   write(ptr: number, src: Uint8Array): void {
     this.check(ptr, src.length);
     this.#u8.set(src, ptr);
-    if (this.#base !== 0) this.#mark(ptr, src.length);
   }
 
   /** The UTF-8 encoding of s. */
@@ -234,5 +230,65 @@ export class GuestMemory {
       out.push(writable ? this.writable(buf, bufLen) : this.bytes(buf, bufLen));
     }
     return out;
+  }
+}
+
+/**
+ * The memory of a module that tracks its writes (transformed.ts): GuestMemory over the guest's bytes from
+ * B up, and every write the kernel makes through it marks the pages it touches in the map at real bytes
+ * [0, B), after the write (nothing runs in between: a cut is taken only while no syscall runs).
+ */
+export class TrackedGuestMemory extends GuestMemory {
+  readonly #b: number;
+  /** The write map, real bytes [0, B): byte i stands for the guest's page i. */
+  #map: Uint8Array = new Uint8Array(0);
+
+  constructor(memory: WebAssembly.Memory, base: number) {
+    super(memory, base);
+    this.#b = base;
+  }
+
+  /** Marks the pages of [ptr, ptr+len) written in the map (the range was just checked: the buffer is fresh). */
+  #mark(ptr: number, len: number): void {
+    if (len === 0) return;
+    const buffer = this.checkedBuffer;
+    if (this.#map.buffer !== buffer) this.#map = new Uint8Array(buffer, 0, this.#b);
+    this.#map.fill(1, ptr >>> TRACK_SHIFT, ((ptr + len - 1) >>> TRACK_SHIFT) + 1);
+  }
+
+  override bytes(ptr: number, len: number): Uint8Array {
+    this.check(ptr, len);
+    return new Uint8Array(this.checkedBuffer, this.#b + ptr, len);
+  }
+
+  override writable(ptr: number, len: number): Uint8Array {
+    const view = this.bytes(ptr, len);
+    this.#mark(ptr, len);
+    return view;
+  }
+
+  override setU8(ptr: number, v: number): void {
+    super.setU8(ptr, v);
+    this.#mark(ptr, 1);
+  }
+
+  override setU16(ptr: number, v: number): void {
+    super.setU16(ptr, v);
+    this.#mark(ptr, 2);
+  }
+
+  override setU32(ptr: number, v: number): void {
+    super.setU32(ptr, v);
+    this.#mark(ptr, 4);
+  }
+
+  override setU64(ptr: number, v: bigint | number): void {
+    super.setU64(ptr, v);
+    this.#mark(ptr, 8);
+  }
+
+  override write(ptr: number, src: Uint8Array): void {
+    super.write(ptr, src);
+    this.#mark(ptr, src.length);
   }
 }

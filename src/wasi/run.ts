@@ -40,7 +40,7 @@ export function runProgram(module: WebAssembly.Module, proc: Process): ProgramEn
   const start = instance.exports['_start'];
   if (!(memory instanceof WebAssembly.Memory)) throw new BadModuleError('exports no memory');
   if (typeof start !== 'function') throw new BadModuleError('exports no _start function');
-  sys.mem = new GuestMemory(memory, trackBaseOf(instance));
+  sys.mem = GuestMemory.of(memory, trackBaseOf(instance));
   let end: ProgramEnd;
   try {
     (start as () => void)();

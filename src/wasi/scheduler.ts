@@ -161,7 +161,7 @@ export class Scheduler {
     const ref: TaskRef = { task: null, sys: null };
     const { imports, sys } = this.#imports(proc, ref);
     const fiber = new Fiber(module, imports, this.#fiberOptions());
-    sys.mem = new GuestMemory(fiber.memory, fiber.trackBase);
+    sys.mem = GuestMemory.of(fiber.memory, fiber.trackBase);
     const task = this.#task(proc, fiber, ref);
     this.#fair.placeNew(task);
     this.tasks.push(task);
@@ -184,7 +184,7 @@ export class Scheduler {
     const ref: TaskRef = { task: null, sys: null };
     const { imports, sys } = this.#imports(proc, ref);
     const fiber = await Fiber.restoreAsync(module, imports, image, this.#fiberOptions());
-    sys.mem = new GuestMemory(fiber.memory, fiber.trackBase);
+    sys.mem = GuestMemory.of(fiber.memory, fiber.trackBase);
     const task = this.#task(proc, fiber, ref);
     if (image.pending.cause === 'blocked') {
       task.state = 'blocked';
