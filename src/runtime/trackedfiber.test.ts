@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LEAN_ENGINE } from '../transform/cache.js';
-import { Exit, FakeWasi, guestBytes, runRaw, transformedGuest } from '../transform/testing/fixture.js';
-import { Fiber, type FiberOptions, type RunOutcome } from '../wasi/suspend.js';
+import { guestBytes, runRaw, transformedGuest } from '../transform/testing/fixture.js';
+import { runMoving } from '../transform/testing/moving.js';
 import { TRACK_BASE_EXPORT } from '../wasi/transformed.js';
 
 const ENGINES = [{ name: 'lean', engine: LEAN_ENGINE }, { name: 'binaryen.js', engine: undefined }] as const;
@@ -19,46 +19,6 @@ const CASES: ReadonlyArray<{ guest: string; args: string[] }> = [
   { guest: 'deep', args: ['300'] },
   { guest: 'sleeper', args: ['count', '4'] },
 ];
-
-/** Runs the tracked module to its end, moved into a fresh instance at every `every`-th stop. */
-function runMoving(module: WebAssembly.Module, args: string[], fiberOpts: FiberOptions, every: number): { stdout: string; code: number; stops: number; moves: number; base: number } {
-  let wasi = new FakeWasi({ args });
-  let fiber = new Fiber(module, { wasi_snapshot_preview1: wasi.imports() }, fiberOpts);
-  wasi.memory = fiber.memory;
-  wasi.base = fiber.trackBase;
-  let stdout = '';
-  let stops = 0;
-  let moves = 0;
-  const settle = (run: () => RunOutcome): RunOutcome | { kind: 'exit'; code: number } => {
-    try {
-      return run();
-    } catch (e) {
-      if (e instanceof Exit) return { kind: 'exit', code: e.code };
-      throw e;
-    }
-  };
-  const first = fiber;
-  let out = settle(() => first.start());
-  while (out.kind === 'suspended') {
-    stops++;
-    if (stops % every === 0) {
-      const image = fiber.image();
-      stdout += wasi.stdout;
-      wasi = new FakeWasi({ args });
-      fiber = Fiber.restore(module, { wasi_snapshot_preview1: wasi.imports() }, image, fiberOpts);
-      wasi.memory = fiber.memory;
-      wasi.base = fiber.trackBase;
-      moves++;
-    }
-    const p = out.pending;
-    const f = fiber;
-    const w = wasi;
-    if (p.cause !== 'blocked') out = settle(() => f.resume());
-    else if (p.name === 'poll_oneoff') out = settle(() => f.resume(w.completePoll(p.args)));
-    else out = settle(() => f.resume({ retry: true }));
-  }
-  return { stdout: stdout + wasi.stdout, code: out.kind === 'exit' ? out.code : 0, stops, moves, base: fiber.trackBase };
-}
 
 for (const { name, engine } of ENGINES) {
   describe(`a tracked module stopped at every check and moved between instances (${name})`, () => {

@@ -4,11 +4,11 @@
 // engine a host can pick (transform/cache.ts's TransformOptions.engine), so a new engine inherits it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Fiber, type FiberOptions, type RunOutcome } from '../wasi/suspend.js';
 import * as leanBody from './lean/body.js';
 import { BINARYEN_VERSION } from './cache.js';
 import { transformLean } from './lean/lean.js';
-import { Exit, FakeWasi, guestBytes, runRaw, transformedGuest } from './testing/fixture.js';
+import { guestBytes, runRaw, transformedGuest } from './testing/fixture.js';
+import { runMoving } from './testing/moving.js';
 
 /**
  * The engines under test: binaryen.js (what every other engine is checked against) and the lean
@@ -31,46 +31,6 @@ const CASES: ReadonlyArray<{ guest: string; args: string[] }> = [
   { guest: 'deep', args: ['300'] },
   { guest: 'sleeper', args: ['count', '4'] },
 ];
-
-/**
- * Runs guest to its end under opts, moving it into a fresh instance at every `every`-th stop. Returns
- * what it printed, its exit code, how many times it stopped and how many times it moved.
- */
-function runMoving(module: WebAssembly.Module, args: string[], fiberOpts: FiberOptions, every: number): { stdout: string; code: number; stops: number; moves: number } {
-  let wasi = new FakeWasi({ args });
-  let fiber = new Fiber(module, { wasi_snapshot_preview1: wasi.imports() }, fiberOpts);
-  wasi.memory = fiber.memory;
-  let stdout = '';
-  let stops = 0;
-  let moves = 0;
-  const settle = (run: () => RunOutcome): RunOutcome | { kind: 'exit'; code: number } => {
-    try {
-      return run();
-    } catch (e) {
-      if (e instanceof Exit) return { kind: 'exit', code: e.code };
-      throw e;
-    }
-  };
-  let out = settle(() => fiber.start());
-  while (out.kind === 'suspended') {
-    stops++;
-    if (stops % every === 0) {
-      const image = fiber.image();
-      stdout += wasi.stdout;
-      wasi = new FakeWasi({ args });
-      fiber = Fiber.restore(module, { wasi_snapshot_preview1: wasi.imports() }, image, fiberOpts);
-      wasi.memory = fiber.memory;
-      moves++;
-    }
-    const p = out.pending;
-    const f = fiber;
-    const w = wasi;
-    if (p.cause !== 'blocked') out = settle(() => f.resume());
-    else if (p.name === 'poll_oneoff') out = settle(() => f.resume(w.completePoll(p.args)));
-    else out = settle(() => f.resume({ retry: true }));
-  }
-  return { stdout: stdout + wasi.stdout, code: out.kind === 'exit' ? out.code : 0, stops, moves };
-}
 
 for (const engine of ENGINES) {
   describe(`stopped at every check and moved between instances (${engine.name})`, () => {
