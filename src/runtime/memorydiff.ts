@@ -42,20 +42,35 @@ export function changedPages(part: Uint8Array, from: number, base: Uint8Array, p
     const end = Math.min(part.length, block + BLOCK);
     if (!hasPatched(patched, first + block / PAGE, first + end / PAGE) && same(part.subarray(block, end), base.subarray(block, end))) continue;
     for (let at = block; at < end; at += PAGE) {
-      const page = first + at / PAGE;
-      const now = part.subarray(at, at + PAGE);
-      const had = patched.get(page);
-      if (same(now, had ?? base.subarray(at, at + PAGE))) continue;
+      const n = notePage(part, at, first + at / PAGE, base, patched, same);
+      if (n === SAME) continue;
       changed++;
-      if (had !== undefined) {
-        had.set(now);
-      } else {
-        if (++total > limit) return -1;
-        patched.set(page, now.slice());
-      }
+      if (n === ADDED && ++total > limit) return -1;
     }
   }
   return changed;
+}
+
+const SAME = 0;
+const UPDATED = 1;
+const ADDED = 2;
+
+/**
+ * One page of part (at byte `at` of it; `page`, its index in the memory) against what the last cut kept of
+ * it: its bytes in patched, else base's. A page that differs is copied into patched (in place when it is
+ * there already). SAME, UPDATED (it was patched already) or ADDED (patched now). A caller past its limit
+ * drops the part's pages from patched, so a page added just before it gives up does no harm.
+ */
+function notePage(part: Uint8Array, at: number, page: number, base: Uint8Array, patched: Map<number, Uint8Array>, same: Same): typeof SAME | typeof UPDATED | typeof ADDED {
+  const now = part.subarray(at, at + PAGE);
+  const had = patched.get(page);
+  if (same(now, had ?? base.subarray(at, at + PAGE))) return SAME;
+  if (had !== undefined) {
+    had.set(now);
+    return UPDATED;
+  }
+  patched.set(page, now.slice());
+  return ADDED;
 }
 
 function hasPatched(patched: ReadonlyMap<number, Uint8Array>, from: number, to: number): boolean {
@@ -79,16 +94,10 @@ export function markedPages(part: Uint8Array, from: number, base: Uint8Array, pa
   for (let at = 0; at < part.length; at += PAGE) {
     const page = first + at / PAGE;
     if (page < skip || marks[page - skip] === 0) continue;
-    const now = part.subarray(at, at + PAGE);
-    const had = patched.get(page);
-    if (same(now, had ?? base.subarray(at, at + PAGE))) continue;
+    const n = notePage(part, at, page, base, patched, same);
+    if (n === SAME) continue;
     changed++;
-    if (had !== undefined) {
-      had.set(now);
-    } else {
-      if (++total > limit) return -1;
-      patched.set(page, now.slice());
-    }
+    if (n === ADDED && ++total > limit) return -1;
   }
   return changed;
 }
