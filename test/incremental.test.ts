@@ -4,30 +4,16 @@
 // parent damaged in place (a byte flipped, the size kept) never damages the child: its blobs are verified
 // before they are linked, and the child's own bytes written instead.
 import assert from 'node:assert/strict';
-import { closeSync, cpSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, cpSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { numbers, range } from './testing/counters.js';
 import { blobs } from './testing/images.js';
-import { manifest, type Container } from './testing/manifests.js';
+import { heldCounterPod } from './testing/manifests.js';
 import { ready, verdict } from './testing/wait.js';
 import { withWorkspace, type Workspace } from './testing/workspace.js';
 
 const touch = (path: string) => writeFileSync(path, '');
-
-/** A pod of one e2e_counter container "counter" with an emptyDir /data and a hostPath /ctl, holding at 4 and 8. */
-function counterPod(s: Workspace, name: string): { pod: string; ctl: string } {
-  const ctl = s.path('ctl');
-  mkdirSync(ctl, { recursive: true });
-  const c: Container = {
-    name: 'counter',
-    guest: 'e2e_counter',
-    args: ['--ticks', '14', '--every-ms', '20', '--state', '/data/state', '--out', '/data/out',
-      '--hold-at', '4', '--hold-at', '8', '--go', '/ctl/go.%d', '--ready', '/ctl/ready.%d', '--done', '/ctl/done'],
-    mounts: [{ name: 'data', mountPath: '/data' }, { name: 'ctl', mountPath: '/ctl' }],
-  };
-  return { pod: manifest(s.dir, `${name}.yaml`, name, [c], [{ name: 'data', emptyDir: {} }, { name: 'ctl', hostPath: { path: ctl } }]), ctl };
-}
 
 /** Flips one byte of a file in place (its size unchanged). */
 function flip(path: string, at: number): void {
@@ -47,7 +33,7 @@ function linked(parent: string, child: string): number {
 
 /** Checkpoints at 4 (img1) and 8 (img2, after damage(img1)), deletes img1, restores img2 under ID2 and checks it counts 9..14 once. */
 async function twoCuts(s: Workspace, id: string, damage: (img1: string) => void, second: (img1: string, img2: string) => string[]): Promise<{ img1Blobs: number; linkedFromImg1: number; img2Blobs: number }> {
-  const { pod, ctl } = counterPod(s, id);
+  const { pod, ctl } = heldCounterPod(s.dir, id);
   await s.ok(['pod', 'run', pod, '--detach']);
   await ready(join(ctl, 'ready.4'));
   const img1 = s.path('img1');

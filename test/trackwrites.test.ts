@@ -5,13 +5,13 @@
 // its annotation: restored on a fresh state root it counts on, and its next cuts track too. A module the
 // pass cannot track fails `pod run --track-writes` with its one line.
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import binaryen from 'binaryen';
 import { numbers, range } from './testing/counters.js';
 import { blobs } from './testing/images.js';
-import { manifest, type Container } from './testing/manifests.js';
+import { heldCounterPod, manifest } from './testing/manifests.js';
 import { ready, verdict } from './testing/wait.js';
 import { withWorkspace } from './testing/workspace.js';
 
@@ -28,16 +28,7 @@ function cutLine(sandboxLog: string, image: string): string {
 describe('write tracking', { concurrency: true }, () => {
   test('pod run --track-writes: two --leave-running cuts, the second restored on a fresh root counts on', () =>
     withWorkspace(async (s) => {
-      const ctl = s.path('ctl');
-      mkdirSync(ctl, { recursive: true });
-      const c: Container = {
-        name: 'counter',
-        guest: 'e2e_counter',
-        args: ['--ticks', '14', '--every-ms', '20', '--state', '/data/state', '--out', '/data/out',
-          '--hold-at', '4', '--hold-at', '8', '--go', '/ctl/go.%d', '--ready', '/ctl/ready.%d', '--done', '/ctl/done'],
-        mounts: [{ name: 'data', mountPath: '/data' }, { name: 'ctl', mountPath: '/ctl' }],
-      };
-      const pod = manifest(s.dir, 'trk.yaml', 'trk', [c], [{ name: 'data', emptyDir: {} }, { name: 'ctl', hostPath: { path: ctl } }]);
+      const { pod, ctl } = heldCounterPod(s.dir, 'trk');
       await s.ok(['pod', 'run', pod, '--detach', '--track-writes'], checked);
       await ready(join(ctl, 'ready.4'));
       const img1 = s.path('img1');

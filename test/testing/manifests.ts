@@ -1,6 +1,6 @@
 // Kubernetes Pod manifests for end-to-end tests, written as JSON (JSON is YAML): containers running
 // guests from guests/ (or an image path of the test's own), with volume mounts, and the volumes.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { guest } from './amber.js';
 
@@ -31,4 +31,22 @@ export function manifest(dir: string, file: string, name: string, containers: Co
   };
   writeFileSync(path, JSON.stringify(pod, null, 1));
   return path;
+}
+
+/**
+ * A pod (manifest `<name>.yaml` in dir) of one e2e_counter container "counter" with an emptyDir /data and
+ * a hostPath /ctl (dir/ctl, made here), holding at ticks 4 and 8 until /ctl/go.N appears: a pod to cut
+ * at known points (incremental checkpoints, write tracking).
+ */
+export function heldCounterPod(dir: string, name: string): { pod: string; ctl: string } {
+  const ctl = join(dir, 'ctl');
+  mkdirSync(ctl, { recursive: true });
+  const c: Container = {
+    name: 'counter',
+    guest: 'e2e_counter',
+    args: ['--ticks', '14', '--every-ms', '20', '--state', '/data/state', '--out', '/data/out',
+      '--hold-at', '4', '--hold-at', '8', '--go', '/ctl/go.%d', '--ready', '/ctl/ready.%d', '--done', '/ctl/done'],
+    mounts: [{ name: 'data', mountPath: '/data' }, { name: 'ctl', mountPath: '/ctl' }],
+  };
+  return { pod: manifest(dir, `${name}.yaml`, name, [c], [{ name: 'data', emptyDir: {} }, { name: 'ctl', hostPath: { path: ctl } }]), ctl };
 }
