@@ -9,7 +9,54 @@
 import { TRACK_BASE_EXPORT, TRACK_PAGE } from '../wasi/transformed.js';
 import { ByteReader, ByteWriter, MalformedModule } from './lean/bytes.js';
 import { readBlockType, readLocals, readPrefixFC, skipImmediates } from './lean/decode.js';
-import { FC_POPS, FC_PUSHES, POPS, PUSHES } from './lean/opcodes.js';
+import {
+  BLOCK_EMPTY,
+  FC_POPS,
+  FC_PUSHES,
+  OP_BLOCK,
+  OP_BR,
+  OP_BR_IF,
+  OP_BR_TABLE,
+  OP_CALL,
+  OP_CALL_INDIRECT,
+  OP_CATCH,
+  OP_CATCH_ALL,
+  OP_DELEGATE,
+  OP_DROP,
+  OP_ELSE,
+  OP_END,
+  OP_GLOBAL_SET,
+  OP_I32_ADD,
+  OP_I32_CONST,
+  OP_I32_GT_U,
+  OP_I32_LOAD8_U,
+  OP_I32_NE,
+  OP_I32_OR,
+  OP_I32_SHL,
+  OP_I32_SHR_U,
+  OP_I32_STORE,
+  OP_I32_SUB,
+  OP_IF,
+  OP_LOCAL_GET,
+  OP_LOCAL_SET,
+  OP_LOCAL_TEE,
+  OP_LOOP,
+  OP_MEMORY_GROW,
+  OP_MEMORY_SIZE,
+  OP_PREFIX_FC,
+  OP_REF_IS_NULL,
+  OP_RETHROW,
+  OP_RETURN,
+  OP_SELECT,
+  OP_SELECT_T,
+  OP_TABLE_GET,
+  OP_TABLE_SET,
+  OP_THROW,
+  OP_TRY,
+  OP_UNREACHABLE,
+  POPS,
+  PUSHES,
+} from './lean/opcodes.js';
 import { EXTERN, readModule, SEC, writeModule, type ModuleInfo, type Section } from './lean/module.js';
 import { F32, F64, I32, I64, LeanUnsupported, type FuncType, type ModuleContext, type ValType } from './lean/types.js';
 import { TransformError } from './errors.js';
@@ -25,14 +72,6 @@ const PAGE_SHIFT = Math.log2(TRACK_PAGE);
 /** V8's limit on a function's locals. */
 const MAX_LOCALS = 50_000;
 
-const OP = {
-  unreachable: 0x00, block: 0x02, loop: 0x03, if: 0x04, else: 0x05, try: 0x06, catch: 0x07, throw: 0x08, rethrow: 0x09,
-  end: 0x0b, br: 0x0c, brIf: 0x0d, brTable: 0x0e, return: 0x0f, call: 0x10, callIndirect: 0x11, delegate: 0x18, catchAll: 0x19,
-  drop: 0x1a, select: 0x1b, selectT: 0x1c, localGet: 0x20, localSet: 0x21, localTee: 0x22, globalSet: 0x24, tableGet: 0x25, tableSet: 0x26,
-  refIsNull: 0xd1,
-  i32Load8U: 0x2d, i32Store: 0x36, memorySize: 0x3f, memoryGrow: 0x40, i32Const: 0x41, i32Ne: 0x47, i32GtU: 0x4b,
-  i32Add: 0x6a, i32Sub: 0x6b, i32Or: 0x72, i32Shl: 0x74, i32ShrU: 0x76, prefixFC: 0xfc, void: 0x40,
-} as const;
 const FC = { memoryInit: 8, memoryCopy: 10, memoryFill: 11 } as const;
 
 /** Per store opcode (0x36..0x3e): the type of the value it stores. */
@@ -162,18 +201,18 @@ function dataSection(info: ModuleInfo, s: Section): { payload: Uint8Array; count
     } else if (mode !== 0) {
       throw refuse(`data segment mode ${mode}`);
     }
-    if (r.u8() !== OP.i32Const) throw refuse(`data segment ${i} placed by an expression other than i32.const`);
+    if (r.u8() !== OP_I32_CONST) throw refuse(`data segment ${i} placed by an expression other than i32.const`);
     const at = r.s32() >>> 0;
-    if (r.u8() !== OP.end) throw refuse(`data segment ${i} placed by an expression other than i32.const`);
+    if (r.u8() !== OP_END) throw refuse(`data segment ${i} placed by an expression other than i32.const`);
     if (at + TRACK_BASE > 0xffffffff) throw refuse(`data segment ${i} at ${at}, past 4 GiB once moved up`);
     const len = r.u32();
-    segments.u8(OP.i32Const).s32((at + TRACK_BASE) | 0).u8(OP.end).u32(len).bytes(r.take(len));
+    segments.u8(OP_I32_CONST).s32((at + TRACK_BASE) | 0).u8(OP_END).u32(len).bytes(r.take(len));
     if (len > 0) marked.push([at >>> PAGE_SHIFT, Math.min(Math.ceil((at + len) / TRACK_PAGE), TRACK_BASE)]);
   }
   const runs = mergeRuns(marked);
   w.u32(n + runs.length).bytes(segments.finish());
   // The pages instantiation fills count as written: a fresh instance's map names them.
-  for (const [from, to] of runs) w.u32(0).u8(OP.i32Const).s32(from).u8(OP.end).u32(to - from).bytes(new Uint8Array(to - from).fill(1));
+  for (const [from, to] of runs) w.u32(0).u8(OP_I32_CONST).s32(from).u8(OP_END).u32(to - from).bytes(new Uint8Array(to - from).fill(1));
   return { payload: w.finish(), count: n + runs.length };
 }
 
@@ -287,57 +326,57 @@ function rewriteBody(ctx: ModuleContext, params: number, body: Uint8Array, helpe
     const at = r.pos;
     const op = r.u8();
     switch (op) {
-      case OP.block:
-      case OP.loop:
-      case OP.if:
-      case OP.try:
+      case OP_BLOCK:
+      case OP_LOOP:
+      case OP_IF:
+      case OP_TRY:
         depth++;
         readBlockType(r, ctx);
         o.forget();
         break;
-      case OP.end:
+      case OP_END:
         depth--;
         o.forget();
         break;
-      case OP.delegate:
+      case OP_DELEGATE:
         r.u32();
         depth--;
         o.forget();
         break;
-      case OP.else:
-      case OP.catchAll:
-      case OP.unreachable:
-      case OP.return:
+      case OP_ELSE:
+      case OP_CATCH_ALL:
+      case OP_UNREACHABLE:
+      case OP_RETURN:
         o.forget();
         break;
-      case OP.catch:
-      case OP.throw:
-      case OP.rethrow:
-      case OP.br:
-      case OP.brIf:
+      case OP_CATCH:
+      case OP_THROW:
+      case OP_RETHROW:
+      case OP_BR:
+      case OP_BR_IF:
         r.u32();
         o.forget();
         break;
-      case OP.call:
-      case OP.callIndirect: {
-        const t = op === OP.call ? ctx.funcTypes[r.u32()] ?? -1 : r.u32();
-        if (op === OP.callIndirect) r.u32();
-        o.pop(paramsOf(t) + (op === OP.callIndirect ? 1 : 0));
+      case OP_CALL:
+      case OP_CALL_INDIRECT: {
+        const t = op === OP_CALL ? ctx.funcTypes[r.u32()] ?? -1 : r.u32();
+        if (op === OP_CALL_INDIRECT) r.u32();
+        o.pop(paramsOf(t) + (op === OP_CALL_INDIRECT ? 1 : 0));
         for (let n = results(t); n > 0; n--) o.push(-1);
         // The host may clear the map during a call (a checkpoint while the guest is suspended in it).
         o.markedLocal = -1;
         break;
       }
-      case OP.localGet:
+      case OP_LOCAL_GET:
         o.push(r.u32());
         break;
-      case OP.localSet: {
+      case OP_LOCAL_SET: {
         const x = r.u32();
         o.pop(1);
         o.set(x);
         break;
       }
-      case OP.localTee: {
+      case OP_LOCAL_TEE: {
         const x = r.u32();
         o.pop(1);
         o.set(x);
@@ -371,13 +410,13 @@ function rewriteBody(ctx: ModuleContext, params: number, body: Uint8Array, helpe
           const vt = STORE_VALUE[op]!;
           const v = local(vt, vt);
           address = local(I32, 0);
-          w.u8(OP.localSet).u32(v).u8(OP.localTee).u32(address).u8(OP.localGet).u32(v);
+          w.u8(OP_LOCAL_SET).u32(v).u8(OP_LOCAL_TEE).u32(address).u8(OP_LOCAL_GET).u32(v);
         }
         w.u8(op).bytes(body.subarray(alignAt, offsetAt)).u32(offset);
         o.pop(2);
         if (address !== o.markedLocal || page < o.markedPage || page > o.markedPage + 1) {
-          w.u8(OP.localGet).u32(address).u8(OP.i32Const).u8(PAGE_SHIFT).u8(OP.i32ShrU).u8(OP.i32Const).u8(0x7f); // i32.const -1
-          w.u8(OP.i32Store).u8(0).u32(page);
+          w.u8(OP_LOCAL_GET).u32(address).u8(OP_I32_CONST).u8(PAGE_SHIFT).u8(OP_I32_SHR_U).u8(OP_I32_CONST).u8(0x7f); // i32.const -1
+          w.u8(OP_I32_STORE).u8(0).u32(page);
           // A scratch address is set again by the next store: only a guest's local is remembered.
           o.markedLocal = address === scratch.get(0) ? -1 : address;
           o.markedPage = page;
@@ -385,29 +424,29 @@ function rewriteBody(ctx: ModuleContext, params: number, body: Uint8Array, helpe
         run = r.pos;
         break;
       }
-      case OP.memorySize:
+      case OP_MEMORY_SIZE:
         if (r.u8() !== 0) throw refuse('a memory index other than 0 (multi-memory)');
         flushTo(at);
-        w.u8(OP.memorySize).u8(0).u8(OP.i32Const).u8(TRACK_BASE_PAGES).u8(OP.i32Sub);
+        w.u8(OP_MEMORY_SIZE).u8(0).u8(OP_I32_CONST).u8(TRACK_BASE_PAGES).u8(OP_I32_SUB);
         run = r.pos;
         o.push(-1);
         break;
-      case OP.memoryGrow:
+      case OP_MEMORY_GROW:
         if (r.u8() !== 0) throw refuse('a memory index other than 0 (multi-memory)');
         flushTo(at);
-        w.u8(OP.call).u32(helpers.grow());
+        w.u8(OP_CALL).u32(helpers.grow());
         run = r.pos;
         o.pop(1);
         o.push(-1);
         break;
-      case OP.prefixFC: {
+      case OP_PREFIX_FC: {
         const subAt = r.pos;
         const sub = r.u32();
         if (sub === FC.memoryInit || sub === FC.memoryCopy || sub === FC.memoryFill) {
           const seg = sub === FC.memoryInit ? r.u32() : 0;
           if (r.u8() !== 0 || (sub === FC.memoryCopy && r.u8() !== 0)) throw refuse('a memory index other than 0 (multi-memory)');
           flushTo(at);
-          w.u8(OP.call).u32(sub === FC.memoryInit ? helpers.init(seg) : sub === FC.memoryCopy ? helpers.copy() : helpers.fill());
+          w.u8(OP_CALL).u32(sub === FC.memoryInit ? helpers.init(seg) : sub === FC.memoryCopy ? helpers.copy() : helpers.fill());
           run = r.pos;
         } else {
           r.pos = subAt;
@@ -425,9 +464,9 @@ function rewriteBody(ctx: ModuleContext, params: number, body: Uint8Array, helpe
           if (PUSHES[op] !== 0) o.push(-1);
         } else {
           // br_table; drop, select; global, table and ref instructions: by hand.
-          o.pop(op === OP.drop || op === OP.globalSet || op === OP.refIsNull || op === OP.tableGet ? 1 : op === OP.tableSet ? 2 : op === OP.select || op === OP.selectT ? 3 : 0);
-          if (op === OP.brTable) o.forget();
-          else if (op !== OP.drop && op !== OP.globalSet && op !== OP.tableSet) o.push(-1);
+          o.pop(op === OP_DROP || op === OP_GLOBAL_SET || op === OP_REF_IS_NULL || op === OP_TABLE_GET ? 1 : op === OP_TABLE_SET ? 2 : op === OP_SELECT || op === OP_SELECT_T ? 3 : 0);
+          if (op === OP_BR_TABLE) o.forget();
+          else if (op !== OP_DROP && op !== OP_GLOBAL_SET && op !== OP_TABLE_SET) o.push(-1);
         }
       }
     }
@@ -451,13 +490,13 @@ function movedOffset(o: number): number {
 /** memory.grow in guest pages: the old size minus 16, or -1 as it failed. (param $n i32) (result i32) */
 function growBody(): Uint8Array {
   const w = new ByteWriter(32).u32(1).u32(1).u8(I32); // local $r i32 (index 1)
-  w.u8(OP.localGet).u32(0).u8(OP.memoryGrow).u8(0).u8(OP.localSet).u32(1);
+  w.u8(OP_LOCAL_GET).u32(0).u8(OP_MEMORY_GROW).u8(0).u8(OP_LOCAL_SET).u32(1);
   // select(r - 16, -1, r != -1)
-  w.u8(OP.localGet).u32(1).u8(OP.i32Const).u8(TRACK_BASE_PAGES).u8(OP.i32Sub);
-  w.u8(OP.i32Const).u8(0x7f);
-  w.u8(OP.localGet).u32(1).u8(OP.i32Const).u8(0x7f).u8(OP.i32Ne);
-  w.u8(OP.select);
-  return w.u8(OP.end).finish();
+  w.u8(OP_LOCAL_GET).u32(1).u8(OP_I32_CONST).u8(TRACK_BASE_PAGES).u8(OP_I32_SUB);
+  w.u8(OP_I32_CONST).u8(0x7f);
+  w.u8(OP_LOCAL_GET).u32(1).u8(OP_I32_CONST).u8(0x7f).u8(OP_I32_NE);
+  w.u8(OP_SELECT);
+  return w.u8(OP_END).finish();
 }
 
 /**
@@ -470,40 +509,40 @@ function growBody(): Uint8Array {
 function bulkBody(kind: 'copy' | 'fill' | 'init', segment = 0): Uint8Array {
   const D = 0, S = 1, N = 2, G = 3;
   const w = new ByteWriter(96).u32(1).u32(1).u8(I32); // local $g i32 (index 3)
-  const get = (i: number): ByteWriter => w.u8(OP.localGet).u32(i);
-  const i32 = (v: number): ByteWriter => w.u8(OP.i32Const).s32(v | 0);
+  const get = (i: number): ByteWriter => w.u8(OP_LOCAL_GET).u32(i);
+  const i32 = (v: number): ByteWriter => w.u8(OP_I32_CONST).s32(v | 0);
   // G = (memory.size << 16) - B, right modulo 2^32 for every real size from 16 to 65536 pages.
-  w.u8(OP.memorySize).u8(0);
-  i32(16).u8(OP.i32Shl);
-  i32(TRACK_BASE).u8(OP.i32Sub).u8(OP.localSet).u32(G);
+  w.u8(OP_MEMORY_SIZE).u8(0);
+  i32(16).u8(OP_I32_SHL);
+  i32(TRACK_BASE).u8(OP_I32_SUB).u8(OP_LOCAL_SET).u32(G);
   // n > G || x > G - n, for the destination (and a copy's source)
   const outside = (x: number): void => {
-    get(N); get(G); w.u8(OP.i32GtU);
-    get(x); get(G); get(N); w.u8(OP.i32Sub).u8(OP.i32GtU);
-    w.u8(OP.i32Or);
+    get(N); get(G); w.u8(OP_I32_GT_U);
+    get(x); get(G); get(N); w.u8(OP_I32_SUB).u8(OP_I32_GT_U);
+    w.u8(OP_I32_OR);
   };
   outside(D);
   if (kind === 'copy') {
     outside(S);
-    w.u8(OP.i32Or);
+    w.u8(OP_I32_OR);
   }
   // A load at 2^32 traps as the untracked instruction would: memory access out of bounds.
-  w.u8(OP.if).u8(OP.void);
-  i32(-1).u8(OP.i32Load8U).u8(0).u32(1).u8(OP.drop).u8(OP.unreachable);
-  w.u8(OP.end);
-  get(D); i32(TRACK_BASE).u8(OP.i32Add);
+  w.u8(OP_IF).u8(BLOCK_EMPTY);
+  i32(-1).u8(OP_I32_LOAD8_U).u8(0).u32(1).u8(OP_DROP).u8(OP_UNREACHABLE);
+  w.u8(OP_END);
+  get(D); i32(TRACK_BASE).u8(OP_I32_ADD);
   if (kind === 'copy') {
-    get(S); i32(TRACK_BASE).u8(OP.i32Add);
+    get(S); i32(TRACK_BASE).u8(OP_I32_ADD);
   } else get(S);
   get(N);
-  if (kind === 'copy') w.u8(OP.prefixFC).u32(FC.memoryCopy).u8(0).u8(0);
-  else if (kind === 'fill') w.u8(OP.prefixFC).u32(FC.memoryFill).u8(0);
-  else w.u8(OP.prefixFC).u32(FC.memoryInit).u32(segment).u8(0);
+  if (kind === 'copy') w.u8(OP_PREFIX_FC).u32(FC.memoryCopy).u8(0).u8(0);
+  else if (kind === 'fill') w.u8(OP_PREFIX_FC).u32(FC.memoryFill).u8(0);
+  else w.u8(OP_PREFIX_FC).u32(FC.memoryInit).u32(segment).u8(0);
   // memory.fill(d >> 12, 1, ((d + n + 4095) >> 12) - (d >> 12))
-  get(D); i32(PAGE_SHIFT).u8(OP.i32ShrU);
+  get(D); i32(PAGE_SHIFT).u8(OP_I32_SHR_U);
   i32(1);
-  get(D); get(N); w.u8(OP.i32Add); i32(TRACK_PAGE - 1).u8(OP.i32Add); i32(PAGE_SHIFT).u8(OP.i32ShrU);
-  get(D); i32(PAGE_SHIFT).u8(OP.i32ShrU).u8(OP.i32Sub);
-  w.u8(OP.prefixFC).u32(FC.memoryFill).u8(0);
-  return w.u8(OP.end).finish();
+  get(D); get(N); w.u8(OP_I32_ADD); i32(TRACK_PAGE - 1).u8(OP_I32_ADD); i32(PAGE_SHIFT).u8(OP_I32_SHR_U);
+  get(D); i32(PAGE_SHIFT).u8(OP_I32_SHR_U).u8(OP_I32_SUB);
+  w.u8(OP_PREFIX_FC).u32(FC.memoryFill).u8(0);
+  return w.u8(OP_END).finish();
 }
