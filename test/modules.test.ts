@@ -1,6 +1,6 @@
 // End to end: modules as users bring them, not as guests/ usually builds them — a guest built with
 // `clang -mbulk-memory` (memory.copy, memory.fill) under `amber do` and in a pod, and a module that
-// Asyncify has transformed already, refused in one line.
+// Asyncify has transformed already, refused in one line (test/simd: one built with `clang -msimd128`).
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, test } from 'node:test';

@@ -44,6 +44,7 @@ describe('native wasm-opt engine', () => {
       ['spin', ['sort', '20000']],
       ['sleeper', ['count', '3']],
       ['bulkmem', ['200']],
+      ['simd', ['300', '100', '0']],
     ];
     const modules = new Map<string, WebAssembly.Module>();
     for (const [name, args] of cases) {

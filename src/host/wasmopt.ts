@@ -17,7 +17,7 @@ import type { AsyncifyEngine } from '../transform/transform.js';
 const OLDEST = 101;
 
 /** Features of the modules Amber runs (transform.ts FEATURES), as wasm-opt flags; nothing else is enabled. */
-const FEATURE_FLAGS = ['--mvp-features', '--enable-mutable-globals', '--enable-sign-ext', '--enable-bulk-memory', '--enable-nontrapping-float-to-int'];
+const FEATURE_FLAGS = ['--mvp-features', '--enable-mutable-globals', '--enable-sign-ext', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-simd'];
 
 export interface NativeWasmOpt {
   path: string;

@@ -79,7 +79,7 @@ export function transformVersion(opts: TransformOptions = {}): string {
     return lean.join('.');
   }
   // binaryen.js always places the preemption checks; another engine may run Asyncify after them.
-  const parts = [`amber-asyncify.5`, `binaryen-${BINARYEN_VERSION}`];
+  const parts = [`amber-asyncify.6`, `binaryen-${BINARYEN_VERSION}`];
   if (r.engine !== `binaryen-${BINARYEN_VERSION}`) parts.push(`asyncify-by-${r.engine}`);
   parts.push(`O${r.optimizeLevel}${r.optimizeAfter ? '-pipeline' : ''}`);
   if (r.preempt) parts.push(r.checkShortLoops ? 'preempt-all-loops-recursion' : 'preempt-unbounded-loops-recursion');

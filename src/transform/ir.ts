@@ -1,7 +1,7 @@
 // Reading Binaryen IR from TypeScript: the per-kind expression getters and setters binaryen.js has but
 // its .d.ts leaves out (far cheaper than getExpressionInfo on large modules), and a child walker for
 // the expression kinds of the features Amber runs (MVP, mutable globals, sign-ext, bulk memory,
-// non-trapping float-to-int).
+// non-trapping float-to-int, SIMD).
 import binaryen from 'binaryen';
 
 export type Ref = number;
@@ -35,6 +35,13 @@ interface KindStatics {
   MemoryInit: { getDest: Getter; getOffset: Getter; getSize: Getter };
   MemoryCopy: { getDest: Getter; getSource: Getter; getSize: Getter };
   MemoryFill: { getDest: Getter; getValue: Getter; getSize: Getter };
+  SIMDExtract: { getVec: Getter };
+  SIMDReplace: { getVec: Getter; getValue: Getter };
+  SIMDShuffle: { getLeft: Getter; getRight: Getter };
+  SIMDTernary: { getA: Getter; getB: Getter; getC: Getter };
+  SIMDShift: { getVec: Getter; getShift: Getter };
+  SIMDLoad: { getPtr: Getter };
+  SIMDLoadStoreLane: { getPtr: Getter; getVec: Getter };
   Function: { setBody(f: binaryen.FunctionRef, body: Ref): void };
 }
 export const B = binaryen as unknown as typeof binaryen & KindStatics;
@@ -77,6 +84,13 @@ export function pushChildren(e: Ref, out: Ref[], fn: string): void {
     case binaryen.MemoryInitId: return push(B.MemoryInit.getDest(e), B.MemoryInit.getOffset(e), B.MemoryInit.getSize(e));
     case binaryen.MemoryCopyId: return push(B.MemoryCopy.getDest(e), B.MemoryCopy.getSource(e), B.MemoryCopy.getSize(e));
     case binaryen.MemoryFillId: return push(B.MemoryFill.getDest(e), B.MemoryFill.getValue(e), B.MemoryFill.getSize(e));
+    case binaryen.SIMDExtractId: return push(B.SIMDExtract.getVec(e));
+    case binaryen.SIMDReplaceId: return push(B.SIMDReplace.getVec(e), B.SIMDReplace.getValue(e));
+    case binaryen.SIMDShuffleId: return push(B.SIMDShuffle.getLeft(e), B.SIMDShuffle.getRight(e));
+    case binaryen.SIMDTernaryId: return push(B.SIMDTernary.getA(e), B.SIMDTernary.getB(e), B.SIMDTernary.getC(e));
+    case binaryen.SIMDShiftId: return push(B.SIMDShift.getVec(e), B.SIMDShift.getShift(e));
+    case binaryen.SIMDLoadId: return push(B.SIMDLoad.getPtr(e));
+    case binaryen.SIMDLoadStoreLaneId: return push(B.SIMDLoadStoreLane.getPtr(e), B.SIMDLoadStoreLane.getVec(e));
     case binaryen.NopId:
     case binaryen.LocalGetId:
     case binaryen.GlobalGetId:

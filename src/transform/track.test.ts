@@ -2,10 +2,11 @@
 // up, and every page its code changes marked in the map below; on random modules (fast-check) and on the
 // real guests through both engines; and the modules it refuses, one line each.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import binaryen from 'binaryen';
 import fc from 'fast-check';
+import { leanGuestFiles } from './testing/guestfiles.js';
 import { TRACK_BASE_EXPORT, TRACK_PAGE } from '../wasi/transformed.js';
 import { LEAN_ENGINE, transformKey, transformVersion, type TransformOptions } from './cache.js';
 import { TransformError } from './errors.js';
@@ -305,7 +306,7 @@ describe('trackWrites on the real guests, through both engines', () => {
 
 describe('trackWrites on every committed guest', () => {
   it('validates, exports the base, moves the limits and the data segments up by B (lean engine; instantiated, not run)', () => {
-    const names = readdirSync(new URL('../../guests/', import.meta.url)).filter((f) => f.endsWith('.wasm')).map((f) => f.slice(0, -'.wasm'.length));
+    const names = leanGuestFiles().map((f) => f.slice(0, -'.wasm'.length));
     assert.ok(names.length >= 20, `${names.length} guests`);
     for (const guest of names) {
       const raw = new Uint8Array(readFileSync(new URL(`../../guests/${guest}.wasm`, import.meta.url)));

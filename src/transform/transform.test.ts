@@ -55,6 +55,7 @@ describe('transformModule', () => {
       ['sleeper', ['count', '3']],
       ['hello', ['a', '--exit', '3']],
       ['bulkmem', ['300']],
+      ['simd', ['300', '100', '0']],
     ];
     for (const [guest, args] of cases) {
       assert.deepEqual(runTransformed(transformedGuest(guest), args), runRaw(guestBytes(guest), args), `${guest} ${args.join(' ')}`);

@@ -38,7 +38,9 @@ export { BINARYEN_VERSION, transformKey, transformVersion, type TransformCache, 
  * What Node 20 can load, set on the module explicitly: Binaryen's defaults would let passes emit
  * features (reference types, multivalue, ...) the guest never used. Binaryen splits bulk memory in
  * two: BulkMemoryOpt is memory.copy and memory.fill, what `clang -mbulk-memory` emits; BulkMemory
- * without it fails an assertion inside Binaryen on the first such instruction.
+ * without it fails an assertion inside Binaryen on the first such instruction. SIMD128 is what
+ * `clang -msimd128` emits (v128 locals, which Asyncify saves and restores like any other); the passes
+ * Amber runs emit none of it into a module that had none (all guests' output is the same with it).
  */
 const FEATURES =
   binaryen.Features.MVP |
@@ -46,7 +48,8 @@ const FEATURES =
   binaryen.Features.SignExt |
   binaryen.Features.BulkMemory |
   binaryen.Features.BulkMemoryOpt |
-  binaryen.Features.NontrappingFPToInt;
+  binaryen.Features.NontrappingFPToInt |
+  binaryen.Features.SIMD128;
 
 /** The transformed module for bytes, from the cache when it holds it, else transformed and stored. */
 export function transformCached(bytes: Uint8Array, host: TransformHost, opts: TransformOptions = {}, engine?: AsyncifyEngine): { key: string; bytes: Uint8Array<ArrayBuffer> } {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { leanGuestFiles } from '../testing/guestfiles.js';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import binaryen from 'binaryen';
@@ -10,7 +11,7 @@ import { parseModule } from './testing/wasmfile.js';
 import { I32, LeanUnsupported, type ModuleContext } from './types.js';
 
 const GUESTS = 'guests';
-const guestFiles = readdirSync(GUESTS).filter((f) => f.endsWith('.wasm')).sort();
+const guestFiles = leanGuestFiles();
 
 /** Per defined function, what binaryen.js sees: callee indices, call_indirect signatures, loops. */
 interface View { callees: Set<number>; outside: Set<number>; indirect: Set<string>; loops: number }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { builtWithSimd, guestFiles, leanGuestFiles } from '../testing/guestfiles.js';
 import { test } from 'node:test';
 import { LEAN_ENGINE } from '../cache.js';
 import { TransformError } from '../errors.js';
@@ -84,9 +85,17 @@ test("a module the lean transform refuses gets Binaryen's transform under the le
   assert.deepEqual(lean.bytes, transformModuleWithReport(bytes).bytes);
 });
 
+test('the lean transform refuses every guest built with SIMD, naming it (Binaryen takes those)', () => {
+  const simd = guestFiles().filter(builtWithSimd);
+  assert.ok(simd.length > 0, 'no committed guest is built with -msimd128');
+  for (const g of simd) {
+    assert.throws(() => transformLean(new Uint8Array(readFileSync(new URL(g, new URL('../../../guests/', import.meta.url))))), (e: unknown) => e instanceof LeanUnsupported && /SIMD/.test(e.message), g);
+  }
+});
+
 test('the lean transform takes every guest itself (no fallback to Binaryen) and its output validates', () => {
   const dir = new URL('../../../guests/', import.meta.url);
-  const guests = readdirSync(dir).filter((f) => f.endsWith('.wasm'));
+  const guests = leanGuestFiles();
   assert.ok(guests.length > 10);
   for (const g of guests) {
     const { bytes, report } = transformLean(new Uint8Array(readFileSync(new URL(g, dir))));

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { leanGuestFiles } from '../testing/guestfiles.js';
 import { test } from 'node:test';
 import binaryen from 'binaryen';
 import { NOTHING, readModule, writeModule, EXTERN } from './module.js';
 import { LeanUnsupported, I32 } from './types.js';
 
 const GUESTS = new URL('../../../guests/', import.meta.url);
-const guests = readdirSync(GUESTS).filter((f) => f.endsWith('.wasm'));
+const guests = leanGuestFiles();
 
 function wat(text: string): Uint8Array {
   const mod = binaryen.parseText(text);
