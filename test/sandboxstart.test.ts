@@ -4,13 +4,16 @@
 // modules from the snapshot's heap, zstd's wasm build loaded when first used); a sandbox started early
 // whose restore fails first ends, leaving no process and no log. Through bin/amber (the command as
 // installed), a detached restore's sandbox starts beside the command (sandbox/idbeside.ts); one that the
-// command does not use (a failed restore, bad usage) ends too.
+// command does not use (a failed restore, bad usage) ends too. Such a sandbox begins the restore while
+// the command makes the pod (sandbox/restoreearly.ts): it carries that on only for a pod that restores
+// the image as it is, and a damaged blob it read meanwhile fails the restore with one line naming it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { guest, repo, type RunResult } from './testing/amber.js';
+import { blobs, fingerprint } from './testing/images.js';
 import { until } from './testing/wait.js';
 import { workspace } from './testing/workspace.js';
 
@@ -89,7 +92,9 @@ test('bin/amber starts a detached restore\'s sandbox beside the command; one it 
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'back\n');
   assert.ok(sandboxArgs(w.root, 'back').some((a) => /^@\d+$/.test(a)), 'the sandbox was the one bin/amber started beside the command');
-  assert.match(readFileSync(join(w.root, 'pods', 'back', 'sandbox.log'), 'utf8'), /^sandbox started early: ready at \d+ ms, given pod back at \d+ ms$/m);
+  const log = readFileSync(join(w.root, 'pods', 'back', 'sandbox.log'), 'utf8');
+  assert.match(log, /^sandbox started early: ready at \d+ ms, given pod back at \d+ ms$/m);
+  assert.match(log, /: begun before the pod was given \(.*\): carried on$/m, 'the sandbox began the restore before it was given its pod, and carried it on');
   let resumed: RegExpExecArray | null = null;
   await until('back resumed', async () => (resumed = /^resumed .* sum=([0-9a-f]+)$/m.exec((await w.ok(['logs', 'back'])).stdout)) !== null);
   assert.equal(resumed?.[1], sum, 'the restored memory is the checkpointed one');
@@ -107,4 +112,36 @@ test('bin/amber starts a detached restore\'s sandbox beside the command; one it 
   await noEarlySandbox(w.root, ['mem', 'back', 'back2']);
   assert.equal(existsSync(join(w.root, 'pods', 'never')), false);
   assert.deepEqual(readdirSync(join(w.root, 'pods')).sort(), ['back', 'back2', 'mem']);
+});
+
+test('a restore begun beside the command: a damaged memory blob fails it with one line, and a spec given restores anew', async (t) => {
+  const w = workspace('beside-damage', t);
+  const spec = w.path('pod.yaml');
+  writeFileSync(spec, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'mem' }, spec: { containers: [{ name: 'mem', image: guest('bench_mem'), args: ['8'] }] } }));
+  await w.ok(['pod', 'run', '--detach', spec]);
+  let m: RegExpExecArray | null = null;
+  await until('mem is ready', async () => (m = /^ready 8 sum=([0-9a-f]+)$/m.exec((await w.ok(['logs', 'mem'])).stdout)) !== null);
+  const sum = m?.[1];
+  const img = w.path('img');
+  await w.ok(['checkpoint', 'mem', '--image-path', img]);
+  // A spec given (the same one): the sandbox began on the image's own, so it restores anew, and right.
+  const respec = installed(w.root, ['restore', '--image-path', img, '--spec', spec, '--detach', '--name', 'respec']);
+  assert.equal(respec.code, 0, respec.stderr);
+  assert.match(readFileSync(join(w.root, 'pods', 'respec', 'sandbox.log'), 'utf8'), /: begun before the pod was given \(.*\): not for this launch, begun again$/m);
+  let resumed: RegExpExecArray | null = null;
+  await until('respec resumed', async () => (resumed = /^resumed .* sum=([0-9a-f]+)$/m.exec((await w.ok(['logs', 'respec'])).stdout)) !== null);
+  assert.equal(resumed?.[1], sum, 'the restored memory is the checkpointed one');
+  // One byte flipped in the largest blob (memory): the sandbox reads it before it is given its pod.
+  const [hex, path] = blobs(img)[0] ?? ['', ''];
+  const bytes = readFileSync(path);
+  bytes.writeUInt8((bytes.readUInt8(bytes.length >> 1) ^ 0x40), bytes.length >> 1);
+  writeFileSync(path, bytes);
+  const before = fingerprint(img);
+  const r = installed(w.root, ['restore', '--image-path', img, '--detach', '--name', 'never']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr.trim(), new RegExp(`^amber: .*blob sha256:${hex}.*content does not match its digest \\(damaged image\\)$`));
+  assert.deepEqual(fingerprint(img), before, 'the restore changed nothing in the image');
+  await noEarlySandbox(w.root, ['mem', 'respec']);
+  assert.equal(existsSync(join(w.root, 'pods', 'never')), false);
 });

@@ -136,6 +136,7 @@ export class Pod {
     await launchSandbox(root, id, plan.spec.containers.map((c) => c.name), {
       mode: 'restore',
       imagePath: resolve(imageDir),
+      manifestDigest: plan.image.manifestDigest,
       ...(spec !== undefined ? { spec } : {}),
       volumes: opts.volumes ?? {},
       source: opts.source ?? resolve(imageDir),

@@ -7,7 +7,7 @@ import { FiberImageError } from '../wasi/fibercheck.js';
 import type { CheckpointImage } from '../image/reader.js';
 import { decodeGraph, type Registry, type Resolver } from '../state/index.js';
 import { Scheduler, type Task, type TaskEnd, type Wait } from '../wasi/scheduler.js';
-import type { FiberImage } from '../wasi/suspend.js';
+import { Fiber, type FiberImage } from '../wasi/suspend.js';
 import { PodKernel } from './pod.js';
 import { fromJson, readPrograms, type ProgramRecord } from './programs.js';
 
@@ -25,6 +25,14 @@ export interface RestoreInputs {
   externals: Resolver;
   /** Each container's transformed module and its hash, by container name (those that exited need none). */
   modules: ReadonlyMap<string, { module: WebAssembly.Module; hash: string }>;
+  /** Programs whose fiber restoreEarly() began already, from this image and these very modules, by container. */
+  early?: ReadonlyMap<string, EarlyFiber>;
+}
+
+/** A program's fiber restored before its pod existed (restoreEarly): its module, and the fiber once its memory is in. */
+export interface EarlyFiber {
+  module: WebAssembly.Module;
+  fiber: Promise<Fiber>;
 }
 
 export interface RestoredPod {
@@ -71,14 +79,43 @@ function inKernel<T>(image: CheckpointImage, f: () => T): T {
   }
 }
 
-/** A program put back in its instance; a saved fiber that does not fit its module names the container. */
+/**
+ * A program put back in its instance; a saved fiber that does not fit its module names the container,
+ * unless a blob of the image is damaged: that is the reason given (its bytes may be what the rewind
+ * that proves the stack tripped on).
+ */
 async function inProgram<T>(image: CheckpointImage, container: string, f: () => Promise<T>): Promise<T> {
   try {
     return await f();
   } catch (e) {
+    await image.verified();
     if (e instanceof FiberImageError) throw new RestoreMismatchError(`${image.dir}: container ${container}: ${e.message}`, { cause: e });
     throw e;
   }
+}
+
+/**
+ * Each suspended program's fiber restored from image into its module before the pod is rebuilt
+ * (Fiber.restoreUnbound: instantiated, memory read and its stack proved; imports given by restorePod),
+ * so a sandbox reads memory while it waits for its pod. A program of a container not in modules is left
+ * to restorePod. A fiber's failure is restorePod's to report: here it is only kept from going unhandled.
+ */
+export function restoreEarly(image: CheckpointImage, modules: ReadonlyMap<string, { module: WebAssembly.Module; hash: string }>): Map<string, EarlyFiber> {
+  const out = new Map<string, EarlyFiber>();
+  for (const r of readPrograms(image).programs) {
+    const m = modules.get(r.container);
+    if (r.state !== 'suspended' || m === undefined || m.hash !== r.moduleHash) continue;
+    let saved: FiberImage;
+    try {
+      saved = fiberImage(image, r);
+    } catch {
+      continue; // restorePod says what is wrong with it
+    }
+    const fiber = Fiber.restoreUnbound(m.module, saved);
+    fiber.catch(() => {});
+    out.set(r.container, { module: m.module, fiber });
+  }
+  return out;
 }
 
 /** The pod rebuilt: each program's memory read into its instance (off this thread where the image's
@@ -106,7 +143,10 @@ export async function restorePod(inp: RestoreInputs): Promise<RestoredPod> {
       continue;
     }
     const m = inp.modules.get(r.container) as { module: WebAssembly.Module }; // checked above
-    tasks.set(r.container, r.state === 'ready' ? scheduler.add(c.proc, m.module) : await inProgram(inp.image, r.container, () => scheduler.addRestored(c.proc, m.module, fiberImage(inp.image, r), waitOf(r))));
+    const early = inp.early?.get(r.container);
+    if (r.state === 'ready') tasks.set(r.container, scheduler.add(c.proc, m.module));
+    else if (early !== undefined && early.module === m.module) tasks.set(r.container, await inProgram(inp.image, r.container, () => scheduler.adoptRestored(c.proc, early.fiber, waitOf(r))));
+    else tasks.set(r.container, await inProgram(inp.image, r.container, () => scheduler.addRestored(c.proc, m.module, fiberImage(inp.image, r), waitOf(r))));
   }
   return { pod, scheduler, tasks, ended, verified: inp.image.verified() };
 }

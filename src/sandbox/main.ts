@@ -20,6 +20,7 @@ import { PodHolder } from './podholder.js';
 import type { Launch } from './protocol.js';
 import { RestoreGate } from './restoregate.js';
 import type { RestorePlan } from './restoreplan.js';
+import type { EarlyRestore } from './restoreearly.js';
 import { RelayBindings } from './runc.js';
 import { createPod, onContainerTrap, startPod, type RunningPod } from './running.js';
 import { PodServer } from './server.js';
@@ -47,13 +48,17 @@ function endWaiting(root: StateRoot, id: string, gate: RestoreGate, relays: Rela
   setTimeout(() => process.exit(0), 100);
 }
 
-async function restore(root: StateRoot, id: string, launch: RestoreLaunch, stdio: PodStdio, relays: RelayBindings | undefined, holder: PodHolder): Promise<RunningPod> {
+async function restore(root: StateRoot, id: string, launch: RestoreLaunch, stdio: PodStdio, relays: RelayBindings | undefined, holder: PodHolder, early: Promise<EarlyRestore | null> | null): Promise<RunningPod> {
   // Where a restore's time goes, in sandbox.log: this process's start-up (Node, Amber's modules), opening
-  // the image, rebuilding the pod (modules, kernel graph, each program's memory read and verified).
+  // the image, rebuilding the pod (modules, kernel graph, each program's memory read and verified). A
+  // restore begun before the pod was given (restoreearly.ts) opened the image and began reading it then.
   const t0 = performance.now();
   // Restoring's modules (the image reader, the programs' schema) load only here: a create starts without them.
-  const [{ planRestore, withContainers }, { startRestored }] = await Promise.all([import('./restoreplan.js'), import('./restorerun.js')]);
+  const [{ planRestore, withContainers }, { startRestored }, { usableFor }] = await Promise.all([import('./restoreplan.js'), import('./restorerun.js'), import('./restoreearly.js')]);
+  const begun = early === null ? null : await early;
+  const usable = begun !== null && usableFor(begun, launch) ? begun : null;
   let plan = await planRestore(launch.imagePath, {
+    ...(usable !== null ? { image: usable.image } : {}),
     lazy: true, // blobs read as the pod is rebuilt, memory straight into its instance, all verified before it runs
     ...(launch.spec !== undefined ? { spec: launch.spec } : {}),
     volumes: launch.volumes,
@@ -61,6 +66,9 @@ async function restore(root: StateRoot, id: string, launch: RestoreLaunch, stdio
     onProgress: fileProgress(progressFile(root.podDir(id))),
   });
   const t1 = performance.now();
+  const carried = usable !== null && plan.image === usable.image ? usable : undefined;
+  if (begun !== null) console.log(`restore ${launch.imagePath}: begun before the pod was given (image opened, memory being read at ${begun.begunAt.toFixed(0)} ms): ${carried !== undefined ? 'carried on' : 'not for this launch, begun again'}`);
+  carried?.progressTo(fileProgress(progressFile(root.podDir(id))));
   for (const line of plan.recovered) console.log(`restore ${launch.imagePath}: ${line}`);
   const waitFor = awaited(plan, launch);
   if (relays !== undefined && waitFor.length > 0) {
@@ -85,18 +93,20 @@ async function restore(root: StateRoot, id: string, launch: RestoreLaunch, stdio
       throw e;
     }
   }
-  const running = await startRestored(plan, stdio);
+  const running = await startRestored(plan, stdio, carried);
   console.log(`restore ${launch.imagePath}: start-up ${t0.toFixed(0)} ms, image opened in ${(t1 - t0).toFixed(0)} ms, pod rebuilt (image read and verified) in ${(performance.now() - t1).toFixed(0)} ms`);
   return running;
 }
 
-async function start(root: StateRoot, id: string, launch: Launch, stdio: PodStdio, relays: RelayBindings | undefined, holder: PodHolder): Promise<RunningPod> {
+async function start(root: StateRoot, id: string, launch: Launch, stdio: PodStdio, relays: RelayBindings | undefined, holder: PodHolder, early: Promise<EarlyRestore | null> | null): Promise<RunningPod> {
   if (launch.mode === 'run') return startPod(launch.spec, stdio);
   if (launch.mode === 'create') return createPod(launch.spec, stdio);
-  return restore(root, id, launch, stdio, relays, holder);
+  return restore(root, id, launch, stdio, relays, holder, early);
 }
 
-async function main(root: StateRoot, id: string): Promise<void> {
+/** The pod id's sandbox: its launch started, its control socket served until the pod ends. early: a
+ *  restore begun before the id was given (bin/amber named the image), for a restore launch to carry on. */
+async function main(root: StateRoot, id: string, early: Promise<EarlyRestore | null> | null): Promise<void> {
   const launch = JSON.parse(readFileSync(join(root.podDir(id), 'launch.json'), 'utf8')) as Launch;
   // A pod made by runc's verbs has each container's streams held by a relay process; any other pod's
   // output goes to a log file per container.
@@ -117,7 +127,7 @@ async function main(root: StateRoot, id: string): Promise<void> {
     await listenUnix(createServer((sock) => holder.attach(sock)), attach);
   }
   await serveControl(socket, (req, progress, channel) => holder.control(req, progress, channel));
-  const running = await start(root, id, launch, stdio, relays, holder);
+  const running = await start(root, id, launch, stdio, relays, holder, early);
   const server = new PodServer(root, id, launch.source, running, relays);
   // A trap's reason, as it happens: in the pod's record (`amber state`), one line in the container's log
   // after what it wrote (`amber logs`), and one in sandbox.log. (A pod of runc's verbs keeps its records
@@ -149,22 +159,26 @@ async function main(root: StateRoot, id: string): Promise<void> {
  * differ from the process's.
  */
 export async function runSandbox(args: readonly string[]): Promise<void> {
-  const [rootDir, given, earlyLog] = args;
+  const [rootDir, given, earlyLog, imagePath] = args;
   const command = given?.startsWith('@') === true ? Number(given.slice(1)) : null;
-  if (rootDir === undefined || given === undefined || ((given === '-' || command !== null) && earlyLog === undefined) || Number.isNaN(command)) {
-    process.stderr.write('usage: sandbox ROOT ID, sandbox ROOT - EARLYLOG (the id on stdin), or sandbox ROOT @PID EARLYLOG (the id from command PID, beside the log)\n');
+  if (rootDir === undefined || given === undefined || ((given === '-' || command !== null) && earlyLog === undefined) || Number.isNaN(command) || (imagePath !== undefined && command === null)) {
+    process.stderr.write('usage: sandbox ROOT ID, sandbox ROOT - EARLYLOG (the id on stdin), or sandbox ROOT @PID EARLYLOG [IMAGE] (the id from command PID, beside the log; IMAGE: the image it restores)\n');
     process.exit(2);
   }
-  // Started early (sandbox/idonstdin.ts, idbeside.ts): its node and modules were loading while the client made the pod.
-  const ready = performance.now();
-  const id = earlyLog === undefined ? given : command !== null ? await idBeside(earlyLog, command) : given === '-' ? await idOnStdin(earlyLog) : given;
-  if (id === null) return;
-  if (id !== given) console.log(`sandbox started early: ready at ${ready.toFixed(0)} ms, given pod ${id} at ${performance.now().toFixed(0)} ms`);
   // Guests run at V8's optimizing tier from the start (DESIGN.md §3); must precede the first compile.
   setFlagsFromString('--no-liftoff');
+  // Started early (sandbox/idonstdin.ts, idbeside.ts): its node and modules were loading while the client made the pod.
+  const ready = performance.now();
+  // Beside a detached restore's command, the restore begins now, while the command makes the pod.
+  const early = command !== null && imagePath !== undefined ? import('./restoreearly.js').then((m) => m.beginRestore(imagePath)) : null;
+  early?.catch(() => {}); // a bug in it is the restore's to throw, once it awaits it
+  const id = earlyLog === undefined ? given : command !== null ? await idBeside(earlyLog, command) : given === '-' ? await idOnStdin(earlyLog) : given;
+  // No pod after all: whatever the early restore still reads is dropped with this process.
+  if (id === null) process.exit(0);
+  if (id !== given) console.log(`sandbox started early: ready at ${ready.toFixed(0)} ms, given pod ${id} at ${performance.now().toFixed(0)} ms`);
   const root = new StateRoot(rootDir);
   try {
-    await main(root, id);
+    await main(root, id, early);
   } catch (e) {
     // A user error (a module that changed, a host file that changed since the checkpoint) goes back to
     // the client that launched this sandbox as one line; anything else is a bug and keeps its stack here.

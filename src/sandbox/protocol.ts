@@ -13,8 +13,9 @@ export type Launch =
    *  a relay rather than a log file; replace: containers (by name) whose roots and mounts are those of
    *  the bundle restored into rather than the image's; awaitClaims: runc's restore of a pod of several
    *  containers, rebuilt only once every container of the image not in replace has been claimed by a
-   *  restore of its own (restoregate.ts). */
-  | { mode: 'restore'; imagePath: string; spec?: SpecOverride; volumes: Record<string, string>; source: string; relay?: boolean; replace?: ContainerSpec[]; awaitClaims?: boolean };
+   *  restore of its own (restoregate.ts); manifestDigest: the image's manifest as the client read it (a
+   *  sandbox that began restoring before it was told its pod uses that work only if it read the same). */
+  | { mode: 'restore'; imagePath: string; manifestDigest?: string; spec?: SpecOverride; volumes: Record<string, string>; source: string; relay?: boolean; replace?: ContainerSpec[]; awaitClaims?: boolean };
 
 export interface ExecRequest {
   op: 'exec';

@@ -51,6 +51,19 @@ export function modulesToTransform(image: CheckpointImage, spec: PodSpec): strin
     .map((c) => c.module);
 }
 
+/**
+ * loadRestoreModules() when image carries every module it needs (what a sandbox may compile before it
+ * knows its pod: no module file read, nothing transformed); null when it does not.
+ */
+export async function carriedRestoreModules(image: CheckpointImage, spec: PodSpec): Promise<Map<string, LoadedModule> | null> {
+  const programs = readPrograms(image).programs;
+  const wanted = new Map(programs.map((r) => [r.container, r.moduleHash]));
+  const exited = new Set(programs.filter((r) => r.state === 'exited').map((r) => r.container));
+  const live = spec.containers.filter((c) => !exited.has(c.name));
+  if (!live.every((c) => image.has(modulePayloadName(wanted.get(c.name) ?? '')))) return null;
+  return loadRestoreModules(image, spec);
+}
+
 /** Each container's module for a restore of image into spec, by container name; none for one that exited. */
 export async function loadRestoreModules(image: CheckpointImage, spec: PodSpec): Promise<Map<string, LoadedModule>> {
   const programs = readPrograms(image).programs;

@@ -62,13 +62,16 @@ export interface PlanOptions extends OpenOptions {
   volumes?: Readonly<Record<string, string>>;
   /** Containers (matched by name) to restore as these specs say: runc restore's new bundle. */
   replace?: readonly ContainerSpec[];
+  /** The image at imagePath, opened already (sandbox/restoreearly.ts): used unless cleaning leftovers
+   *  beside it changed the path (then it is opened anew). */
+  image?: CheckpointImage;
 }
 
 /** The image, the spec it restores into, and where each hostPath volume now lives. */
 export async function planRestore(imagePath: string, options: PlanOptions = {}): Promise<RestorePlan> {
   // A checkpoint of this path whose sandbox died may have left its image set aside (image/recover.ts).
   const recovered = await recoverImageDir(imagePath);
-  const image = await openImage(imagePath, options);
+  const image = options.image !== undefined && recovered.length === 0 ? options.image : await openImage(imagePath, options);
   const saved = savedSpecOf(image.config.meta, image.dir);
   if (saved === undefined) throw new AmberError(`${imagePath}: the image holds no pod spec`);
   let spec = saved;

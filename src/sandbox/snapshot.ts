@@ -9,6 +9,7 @@ import { runSandbox } from './main.js';
 // What a restore imports when it starts (sandbox/main.ts), initialised in the snapshot too.
 import './restoreplan.js';
 import './restorerun.js';
+import './restoreearly.js';
 
 // Started from a snapshot, process.argv is [node, ...arguments]: no script path.
 startupSnapshot.setDeserializeMainFunction(() => runSandbox(process.argv.slice(1)));

@@ -251,6 +251,43 @@ describe('Fiber: save and restore', () => {
     assert.equal(first + w2.stdout + w3.stdout, want.stdout);
   });
 
+  it('a fiber restored before its imports exist runs once given them (bind), with the options given then, and not before', async () => {
+    const args = ['count', '6'];
+    const want = runRaw(guestBytes('spin'), args);
+    let printed = 0;
+    const onWrite = (t: string): void => void (printed += t.split('\n').length - 1);
+    const { fiber, wasi } = fiberOf('spin', args, { fuel: 4096, shouldYield: () => printed >= 2 }, { onWrite });
+    const out = fiber.start();
+    assert.equal(out.kind === 'suspended' && out.pending.cause, 'preempted');
+
+    const f2 = await Fiber.restoreUnbound(transformedGuest('spin'), fiber.image(), { fuel: 4096 });
+    assert.equal(f2.status, 'suspended');
+    assert.throws(() => f2.resume(), /not given its imports/);
+    const w2 = new FakeWasi({ args, onWrite });
+    f2.bind({ wasi_snapshot_preview1: w2.imports() }, { shouldYield: () => printed >= 4 });
+    assert.throws(() => f2.bind({ wasi_snapshot_preview1: w2.imports() }), /has its imports already/);
+    w2.memory = f2.memory;
+    const again = f2.resume();
+    assert.equal(again.kind === 'suspended' && again.pending.cause, 'preempted', 'the shouldYield given to bind stops it');
+    assert.equal(w2.stdout, '3\n4\n');
+    const w3 = new FakeWasi({ args });
+    const f3 = await Fiber.restoreUnbound(transformedGuest('spin'), f2.image());
+    f3.bind({ wasi_snapshot_preview1: w3.imports() });
+    w3.memory = f3.memory;
+    const { code } = drive(f3, w3, () => f3.resume());
+    assert.equal(code, want.code);
+    assert.equal(wasi.stdout + w2.stdout + w3.stdout, want.stdout);
+  });
+
+  it('a fiber restored before its imports refuses imports that lack one of its module\'s', async () => {
+    const { fiber } = fiberOf('sleeper', ['count', '3']);
+    fiber.start();
+    const f2 = await Fiber.restoreUnbound(transformedGuest('sleeper'), fiber.image());
+    const imports = new FakeWasi({ args: ['count', '3'] }).imports();
+    delete (imports as Record<string, unknown>)['poll_oneoff'];
+    assert.throws(() => f2.bind({ wasi_snapshot_preview1: imports }), /imports wasi_snapshot_preview1\.poll_oneoff, which the runtime does not provide/);
+  });
+
   it('refuses an image whose globals do not match the module', () => {
     const { fiber } = fiberOf('sleeper', ['echo']);
     fiber.start();

@@ -184,9 +184,23 @@ export class Scheduler {
     const ref: TaskRef = { task: null, sys: null };
     const { imports, sys } = this.#imports(proc, ref);
     const fiber = await Fiber.restoreAsync(module, imports, image, this.#fiberOptions());
+    return this.#restored(proc, fiber, ref, sys, wait);
+  }
+
+  /** addRestored() of a fiber restored before this scheduler existed (Fiber.restoreUnbound: its memory
+   *  read while the pod was being made), given its imports here once it is. */
+  async adoptRestored(proc: Process, restoring: Promise<Fiber>, wait: Wait | null): Promise<Task> {
+    const ref: TaskRef = { task: null, sys: null };
+    const { imports, sys } = this.#imports(proc, ref);
+    const fiber = await restoring;
+    fiber.bind(imports, this.#fiberOptions());
+    return this.#restored(proc, fiber, ref, sys, wait);
+  }
+
+  #restored(proc: Process, fiber: Fiber, ref: TaskRef, sys: SchedSys, wait: Wait | null): Task {
     sys.mem = GuestMemory.of(fiber.memory, fiber.trackBase);
     const task = this.#task(proc, fiber, ref);
-    if (image.pending.cause === 'blocked') {
+    if (fiber.pending?.cause === 'blocked') {
       task.state = 'blocked';
       task.wait = wait ?? { untilNs: null, polling: true, bases: [] };
     }

@@ -15,7 +15,7 @@
 // up: Asyncify's data pointer and its header's pointers are the guest's addresses (real - B), while this
 // file's own views of memory.buffer use real offsets, and the borrowed region stays above B.
 import { AmberError, messageOf } from '../base/error.js';
-import { checkImportModules } from './badmodule.js';
+import { BadModuleError, checkImportModules } from './badmodule.js';
 import { checkMemorySize, checkPending, FiberImageError, setGlobals } from './fibercheck.js';
 import { trackBaseOf } from './memory.js';
 import {
@@ -38,6 +38,11 @@ const SUSPENDING_MODULES: readonly string[] = ['wasi_snapshot_preview1', 'wasi_u
 
 export interface FiberImports {
   [module: string]: { [name: string]: SuspendableImport | WebAssembly.ImportValue };
+}
+
+/** Where an instance's import finds its function: given at instantiation, or by Fiber.bind() later. */
+interface ImportSlot {
+  fn: SuspendableImport;
 }
 
 /** The call a suspended fiber stopped in. */
@@ -171,8 +176,11 @@ export class Fiber {
   readonly #globals: Map<string, WebAssembly.Global>;
   readonly #fuel: WebAssembly.Global | undefined;
   readonly #quantum: number;
-  readonly #shouldYield: () => boolean;
-  readonly #yieldAfterCalls: boolean;
+  #shouldYield: () => boolean;
+  #yieldAfterCalls: boolean;
+  /** A fiber restored before its imports existed (restoreUnbound): the slot each import calls through,
+   *  by "module.name", until bind() fills them; null once it has (and for any other fiber). */
+  #unbound: Map<string, { module: string; name: string; slot: ImportSlot }> | null = null;
   #reserve: number;
   #status: FiberStatus = 'ready';
   /** What Asyncify is doing: 'normal' also while the fiber is suspended. */
@@ -188,13 +196,16 @@ export class Fiber {
   /** While #verify rewinds a restored fiber: why the rewind does not fit its pending call, once known. */
   #verifying: { failure: string | null } | null = null;
 
-  /** Instantiates module with imports, the suspendable ones wrapped, and `amber.preempt` added. */
-  constructor(module: WebAssembly.Module, imports: FiberImports, opts: FiberOptions = {}) {
+  /**
+   * Instantiates module with imports, the suspendable ones wrapped, and `amber.preempt` added; with
+   * imports null, every function the module imports calls through a slot that bind() fills later.
+   */
+  constructor(module: WebAssembly.Module, imports: FiberImports | null, opts: FiberOptions = {}) {
     this.#quantum = opts.fuel ?? DEFAULT_FUEL;
     this.#shouldYield = opts.shouldYield ?? (() => false);
     this.#yieldAfterCalls = opts.yieldAfterCalls === true;
     this.#reserve = opts.reserve ?? DEFAULT_RESERVE;
-    const wrapped = this.#wrapImports(imports);
+    const wrapped = imports === null ? this.#slotImports(module) : this.#wrapImports(imports);
     checkImportModules(module, wrapped);
     this.instance = new WebAssembly.Instance(module, wrapped);
     this.#exports = exportsOf(this.instance);
@@ -218,6 +229,19 @@ export class Fiber {
 
   /** restore(), with memory read by its source's fill where it has one: the reads leave this thread free. */
   static async restoreAsync(module: WebAssembly.Module, imports: FiberImports, image: FiberImage, opts: FiberOptions = {}): Promise<Fiber> {
+    return Fiber.#restoreAsync(module, imports, image, opts);
+  }
+
+  /**
+   * restoreAsync() before the fiber's imports exist (a restore reading memory while its pod is still
+   * being made): nothing of the guest runs but #verify's rewind, which calls no import; bind() gives
+   * the imports (and the scheduler's options), once, before start() or resume().
+   */
+  static async restoreUnbound(module: WebAssembly.Module, image: FiberImage, opts: FiberOptions = {}): Promise<Fiber> {
+    return Fiber.#restoreAsync(module, null, image, opts);
+  }
+
+  static async #restoreAsync(module: WebAssembly.Module, imports: FiberImports | null, image: FiberImage, opts: FiberOptions): Promise<Fiber> {
     const { fiber, into, zeroFrom } = Fiber.#grown(module, imports, image, opts);
     const m = image.memory;
     if (m instanceof Uint8Array) into.set(m);
@@ -228,7 +252,7 @@ export class Fiber {
   }
 
   /** A fresh instance for image, its memory grown to the image's; bytes at and past zeroFrom are zeros. */
-  static #grown(module: WebAssembly.Module, imports: FiberImports, image: FiberImage, opts: FiberOptions): { fiber: Fiber; into: Uint8Array; zeroFrom: number } {
+  static #grown(module: WebAssembly.Module, imports: FiberImports | null, image: FiberImage, opts: FiberOptions): { fiber: Fiber; into: Uint8Array; zeroFrom: number } {
     checkPending(module, image.pending);
     const f = new Fiber(module, imports, opts);
     const memory = f.memory;
@@ -321,9 +345,27 @@ export class Fiber {
     return this.#pending;
   }
 
+  /**
+   * Gives a fiber made by restoreUnbound its imports (each function its module imports, but the
+   * fiber's own amber.preempt) and the options that concern them. BadModuleError for a missing one.
+   */
+  bind(imports: FiberImports, opts: Pick<FiberOptions, 'shouldYield' | 'yieldAfterCalls'> = {}): void {
+    const unbound = this.#unbound;
+    if (unbound === null) throw new Error('bind: the fiber has its imports already');
+    for (const { module, name, slot } of unbound.values()) {
+      const fn = imports[module]?.[name];
+      if (typeof fn !== 'function') throw new BadModuleError(`imports ${module}.${name}, which the runtime does not provide`);
+      slot.fn = fn as SuspendableImport;
+    }
+    this.#shouldYield = opts.shouldYield ?? this.#shouldYield;
+    this.#yieldAfterCalls = opts.yieldAfterCalls === true;
+    this.#unbound = null;
+  }
+
   /** Runs `_start` until it returns ({kind: 'exited'}) or the fiber stops at a call. A trap or a thrown import error propagates. */
   start(): RunOutcome {
     if (this.#status !== 'ready') throw new Error(`start: fiber is ${this.#status}, expected ready`);
+    if (this.#unbound !== null) throw new Error('start: the fiber was not given its imports (bind)');
     return this.#enter();
   }
 
@@ -336,6 +378,7 @@ export class Fiber {
     if (this.#status !== 'suspended' || p === null || this.#stack === null) throw new Error(`resume: fiber is ${this.#status}, expected suspended`);
     if (p.cause === 'blocked' && answer === undefined) throw new Error(`resume: ${p.module}.${p.name} is blocked; expected an answer`);
     if (p.cause !== 'blocked' && answer !== undefined) throw new Error(`resume: ${p.module}.${p.name} already completed (${p.cause}); expected no answer`);
+    if (this.#unbound !== null) throw new Error('resume: the fiber was not given its imports (bind)');
     this.#answer = answer ?? null;
     const start = this.#borrow(HEADER + this.#stack.length);
     this.#header(start, start + HEADER + this.#stack.length);
@@ -378,7 +421,7 @@ export class Fiber {
       }
       const wrapped: WebAssembly.ModuleImports = {};
       for (const [name, fn] of Object.entries(fns)) {
-        wrapped[name] = typeof fn === 'function' ? this.#wrap(module, name, fn as SuspendableImport) : fn;
+        wrapped[name] = typeof fn === 'function' ? this.#wrap(module, name, { fn: fn as SuspendableImport }) : fn;
       }
       out[module] = wrapped;
     }
@@ -387,8 +430,31 @@ export class Fiber {
     return out;
   }
 
-  #wrap(module: string, name: string, fn: SuspendableImport): (...args: Value[]) => Value | undefined {
-    return (...args) => (this.#phase === 'rewinding' ? this.#endRewind(module, name, args, fn) : this.#call(module, name, args, fn));
+  /**
+   * #wrapImports for a fiber whose imports come later (bind): each function module imports calls through
+   * a slot, wrapped as #wrapImports wraps it; until bind() a call throws. Anything but functions cannot
+   * be given later: BadModuleError.
+   */
+  #slotImports(module: WebAssembly.Module): WebAssembly.Imports {
+    const unbound = new Map<string, { module: string; name: string; slot: ImportSlot }>();
+    const out: WebAssembly.Imports = {};
+    for (const imp of WebAssembly.Module.imports(module)) {
+      if (imp.module === AMBER_MODULE && imp.name === PREEMPT_IMPORT) continue;
+      if (imp.kind !== 'function') throw new BadModuleError(`imports ${imp.module}.${imp.name}, a ${imp.kind}: only functions can be given to a fiber restored before its imports`);
+      const slot: ImportSlot = { fn: () => { throw new Error(`${imp.module}.${imp.name} called before the fiber was given its imports`); } };
+      unbound.set(`${imp.module}.${imp.name}`, { module: imp.module, name: imp.name, slot });
+      const fns = (out[imp.module] ??= {});
+      fns[imp.name] = SUSPENDING_MODULES.includes(imp.module) ? this.#wrap(imp.module, imp.name, slot) : (...args: Value[]) => slot.fn(...args);
+    }
+    this.#unbound = unbound;
+    const amber = (out[AMBER_MODULE] ??= {});
+    amber[PREEMPT_IMPORT] = () => this.#preempt();
+    return out;
+  }
+
+  /** An import as the instance calls it: its slot's function, read at each call (bind() may fill it late). */
+  #wrap(module: string, name: string, slot: ImportSlot): (...args: Value[]) => Value | undefined {
+    return (...args) => (this.#phase === 'rewinding' ? this.#endRewind(module, name, args, slot.fn) : this.#call(module, name, args, slot.fn));
   }
 
   #call(module: string, name: string, args: Value[], fn: SuspendableImport): Value | undefined {
