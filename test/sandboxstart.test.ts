@@ -114,7 +114,7 @@ test('bin/amber starts a detached restore\'s sandbox beside the command; one it 
   assert.deepEqual(readdirSync(join(w.root, 'pods')).sort(), ['back', 'back2', 'mem']);
 });
 
-test('a restore begun beside the command: a damaged memory blob fails it with one line, and a spec given restores anew', async (t) => {
+test('a restore begun beside the command: a spec with other memory limits restores anew, a damaged memory blob fails it with one line', async (t) => {
   const w = workspace('beside-damage', t);
   const spec = w.path('pod.yaml');
   writeFileSync(spec, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'mem' }, spec: { containers: [{ name: 'mem', image: guest('bench_mem'), args: ['8'] }] } }));
@@ -124,13 +124,21 @@ test('a restore begun beside the command: a damaged memory blob fails it with on
   const sum = m?.[1];
   const img = w.path('img');
   await w.ok(['checkpoint', 'mem', '--image-path', img]);
-  // A spec given (the same one): the sandbox began on the image's own, so it restores anew, and right.
-  const respec = installed(w.root, ['restore', '--image-path', img, '--spec', spec, '--detach', '--name', 'respec']);
+  // The same spec given: the modules the sandbox compiled fit it, and it carries on. One with a memory
+  // limit needs them compiled with that maximum: it restores anew, and right.
+  const same = installed(w.root, ['restore', '--image-path', img, '--spec', spec, '--detach', '--name', 'same']);
+  assert.equal(same.code, 0, same.stderr);
+  assert.match(readFileSync(join(w.root, 'pods', 'same', 'sandbox.log'), 'utf8'), /: begun before the pod was given \(.*\): carried on$/m);
+  const limited = w.path('limited.yaml');
+  writeFileSync(limited, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'mem' }, spec: { containers: [{ name: 'mem', image: guest('bench_mem'), args: ['8'], resources: { limits: { memory: '64Mi' } } }] } }));
+  const respec = installed(w.root, ['restore', '--image-path', img, '--spec', limited, '--detach', '--name', 'respec']);
   assert.equal(respec.code, 0, respec.stderr);
   assert.match(readFileSync(join(w.root, 'pods', 'respec', 'sandbox.log'), 'utf8'), /: begun before the pod was given \(.*\): not for this launch, begun again$/m);
-  let resumed: RegExpExecArray | null = null;
-  await until('respec resumed', async () => (resumed = /^resumed .* sum=([0-9a-f]+)$/m.exec((await w.ok(['logs', 'respec'])).stdout)) !== null);
-  assert.equal(resumed?.[1], sum, 'the restored memory is the checkpointed one');
+  for (const id of ['same', 'respec']) {
+    let resumed: RegExpExecArray | null = null;
+    await until(`${id} resumed`, async () => (resumed = /^resumed .* sum=([0-9a-f]+)$/m.exec((await w.ok(['logs', id])).stdout)) !== null);
+    assert.equal(resumed?.[1], sum, `${id}: the restored memory is the checkpointed one`);
+  }
   // One byte flipped in the largest blob (memory): the sandbox reads it before it is given its pod.
   const [hex, path] = blobs(img)[0] ?? ['', ''];
   const bytes = readFileSync(path);
@@ -142,6 +150,6 @@ test('a restore begun beside the command: a damaged memory blob fails it with on
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr.trim(), new RegExp(`^amber: .*blob sha256:${hex}.*content does not match its digest \\(damaged image\\)$`));
   assert.deepEqual(fingerprint(img), before, 'the restore changed nothing in the image');
-  await noEarlySandbox(w.root, ['mem', 'respec']);
+  await noEarlySandbox(w.root, ['mem', 'same', 'respec']);
   assert.equal(existsSync(join(w.root, 'pods', 'never')), false);
 });

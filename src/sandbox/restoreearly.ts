@@ -12,6 +12,8 @@ import type { CheckpointImage } from '../image/reader.js';
 import { staleLeftovers } from '../image/recover.js';
 import { restoreEarly, type EarlyFiber } from '../runtime/restore.js';
 import { savedSpecOf } from '../runtime/spec/saved.js';
+import type { PodSpec } from '../runtime/spec/podspec.js';
+import { memoryLimitOf } from './memorylimit.js';
 import type { Launch } from './protocol.js';
 import { carriedRestoreModules } from './restoremodules.js';
 import { openImage } from './restoreplan.js';
@@ -21,6 +23,8 @@ export interface EarlyRestore {
   /** The image path, absolute. */
   readonly imagePath: string;
   readonly image: CheckpointImage;
+  /** The spec the modules were chosen for: the image's own. */
+  readonly spec: PodSpec;
   readonly modules: Map<string, LoadedModule>;
   readonly fibers: Map<string, EarlyFiber>;
   /** When the image was open and the reads begun: ms since this process started. */
@@ -45,23 +49,29 @@ export async function beginRestore(imagePath: string): Promise<EarlyRestore | nu
     const modules = await carriedRestoreModules(image, spec);
     if (modules === null) return null;
     const fibers = restoreEarly(image, modules);
-    return { imagePath: abs, image, modules, fibers, begunAt: performance.now(), progressTo: (s) => void (sink = s) };
+    return { imagePath: abs, image, spec, modules, fibers, begunAt: performance.now(), progressTo: (s) => void (sink = s) };
   } catch (e) {
     if (e instanceof AmberError) return null;
     throw e;
   }
 }
 
+/** Each container's memory limit under spec, the one thing of a spec a carried module is compiled for (memorylimit.ts). */
+function limitsOf(spec: PodSpec): string {
+  return spec.containers.map((c) => `${c.name}=${memoryLimitOf(spec, c) ?? 'none'}`).sort().join(',');
+}
+
 /**
  * Whether launch restores exactly what early began: the same image path holding the same manifest (the
- * command read it after the sandbox did), into the spec the image holds (a spec or bundle given may set
- * other memory limits, so other modules), every container restored at once (not runc's claims).
+ * command read it after the sandbox did), with the modules early compiled (a spec given that sets other
+ * memory limits needs others), every container restored at once (not runc's claims, whose bundles may
+ * set other limits too).
  */
 export function usableFor(early: EarlyRestore, launch: Extract<Launch, { mode: 'restore' }>): boolean {
   return (
     resolve(launch.imagePath) === early.imagePath &&
     launch.manifestDigest === early.image.manifestDigest &&
-    launch.spec === undefined &&
+    (launch.spec === undefined || limitsOf(launch.spec.spec) === limitsOf(early.spec)) &&
     launch.replace === undefined &&
     launch.awaitClaims !== true
   );
