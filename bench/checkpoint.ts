@@ -21,7 +21,9 @@
 //               Amber's modules), opening the image, rebuilding the pod (memory read from the image into
 //               each program's instance, every blob verified); of the start-up, a sandbox started before
 //               its pod was made says when it was ready and when it was given its pod (the command
-//               reading the image meanwhile)
+//               reading the image meanwhile), and when it had begun the restore itself meanwhile (image
+//               opened, memory being read into the instance: sandbox/restoreearly.ts), so that its
+//               "image opened" is ~0 and "pod rebuilt" is what was left of that work once it had its pod
 //   restore fg  the same, restored in the foreground (`amber restore` with no --detach: one process)
 //   restore on an empty module cache   the detached restore again with XDG_CACHE_HOME an empty folder, as
 //               on a machine that never ran the module (the image carries it): against the one before,
@@ -79,6 +81,8 @@ export interface CheckpointSample {
   /** Of the start-up, for a sandbox started before its pod was made: ready (its node), and then waiting for its pod. */
   sandboxReadyMs: number;
   sandboxWaitMs: number;
+  /** Of the start-up: when the sandbox had begun the restore before it was given its pod (NaN if it did not). */
+  sandboxBegunMs: number;
   readMs: number;
   rebuildMs: number;
   restoreFgMs: number;
@@ -130,6 +134,12 @@ function restorePhases(sandboxLog: string): [number, number, number] {
 function earlyPhases(sandboxLog: string): [number, number] {
   const m = /^sandbox started early: ready at (\d+) ms, given pod \S+ at (\d+) ms$/m.exec(existsSync(sandboxLog) ? readFileSync(sandboxLog, 'utf8') : '');
   return m === null ? [NaN, NaN] : [Number(m[1]), Number(m[2]) - Number(m[1])];
+}
+
+/** When an early-started sandbox had begun the restore before its pod was given (sandbox/main.ts "begun" line); NaN where there is none. */
+function begunAt(sandboxLog: string): number {
+  const m = /: begun before the pod was given \(image opened, memory being read at (\d+) ms\): carried on$/m.exec(existsSync(sandboxLog) ? readFileSync(sandboxLog, 'utf8') : '');
+  return m === null ? NaN : Number(m[1]);
 }
 
 /** The sandbox's account of the checkpoint logged after `from`, ms: snapshot buffers + pause + write, and the last two. */
@@ -291,6 +301,7 @@ async function measureSize(mib: number, reps: number, work: string, onRep: () =>
       if (m[1] !== sum) throw new Error(`restored pod ${restored}: memory sum ${m[1]}, expected ${sum ?? '?'}`);
       const [sandboxStartMs, readMs, rebuildMs] = restorePhases(join(root, 'pods', restored, 'sandbox.log'));
       const [sandboxReadyMs, sandboxWaitMs] = earlyPhases(join(root, 'pods', restored, 'sandbox.log'));
+      const sandboxBegunMs = begunAt(join(root, 'pods', restored, 'sandbox.log'));
       amber(root, ['delete', '--force', restored]);
       const restoreColdMs = restoreUntilRunning(root, image, `${id}-c`, sum, { ...process.env, XDG_CACHE_HOME: mkdtempSync(join(work, 'cache-')) });
       const restoreFgMs = await restoreForeground(root, image, `${id}-f`);
@@ -299,7 +310,7 @@ async function measureSize(mib: number, reps: number, work: string, onRep: () =>
       samples.push({
         pauseMs, stallMs, checkpointMs, fullSandboxMs: full.total, fullWriteMs: full.write, incrementalMs, incrementalSandboxMs: incremental.total,
         incrementalPauseMs: incremental.pause, incrementalWriteMs: incremental.write, incrementalBytes, parentMs,
-        restoreMs, sandboxStartMs, sandboxReadyMs, sandboxWaitMs, readMs, rebuildMs, restoreFgMs, restoreColdMs, copyMs, fsyncMs, imageBytes,
+        restoreMs, sandboxStartMs, sandboxReadyMs, sandboxWaitMs, sandboxBegunMs, readMs, rebuildMs, restoreFgMs, restoreColdMs, copyMs, fsyncMs, imageBytes,
       });
       onRep();
     } finally {
@@ -329,7 +340,7 @@ function spread(xs: number[]): string {
   return `±${Math.round(((Math.max(...xs) - Math.min(...xs)) / median(xs) / 2) * 100)}%`;
 }
 
-type Key = 'pauseMs' | 'stallMs' | 'checkpointMs' | 'incrementalMs' | 'parentMs' | 'restoreMs' | 'sandboxStartMs' | 'sandboxReadyMs' | 'sandboxWaitMs' | 'readMs' | 'rebuildMs' | 'restoreFgMs' | 'restoreColdMs';
+type Key = 'pauseMs' | 'stallMs' | 'checkpointMs' | 'incrementalMs' | 'parentMs' | 'restoreMs' | 'sandboxStartMs' | 'sandboxReadyMs' | 'sandboxWaitMs' | 'sandboxBegunMs' | 'readMs' | 'rebuildMs' | 'restoreFgMs' | 'restoreColdMs';
 const FIGURES: Array<{ key: Key; title: string }> = [
   { key: 'pauseMs', title: 'checkpoint pause (pod stopped)' },
   { key: 'stallMs', title: 'longest stall the guest saw' },
@@ -340,6 +351,7 @@ const FIGURES: Array<{ key: Key; title: string }> = [
   { key: 'sandboxStartMs', title: '  in it: the sandbox starting (Node, modules)' },
   { key: 'sandboxReadyMs', title: '    of that: its node ready, before its pod was given' },
   { key: 'sandboxWaitMs', title: '    of that: waiting for the command to give its pod' },
+  { key: 'sandboxBegunMs', title: '    meanwhile: the restore begun (memory being read) at' },
   { key: 'readMs', title: '  in it: image opened (manifest, config)' },
   { key: 'rebuildMs', title: '  in it: pod rebuilt (modules, graph, memory read+verified)' },
   { key: 'restoreFgMs', title: 'amber restore (foreground), until running' },
