@@ -144,7 +144,7 @@ function begunAt(sandboxLog: string): number {
 
 /** The sandbox's account of the checkpoint logged after `from`, ms: snapshot buffers + pause + write, and the last two. */
 function sandboxCheckpoint(sandboxLog: string, from: number): { total: number; pause: number; write: number } {
-  const m = waitForLine(sandboxLog, /snapshot buffers made in (\d+) ms, pause ([0-9.]+) ms, written in (\d+) ms/, 10_000, from);
+  const m = waitForLine(sandboxLog, /(?:snapshot buffers made|memory pre-copied) in (\d+) ms, pause ([0-9.]+) ms, written in (\d+) ms/, 10_000, from);
   return { total: Number(m[1]) + Number(m[2]) + Number(m[3]), pause: Number(m[2]), write: Number(m[3]) };
 }
 

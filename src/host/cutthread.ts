@@ -3,7 +3,9 @@
 // pages beside the main thread, and hashes memory parts (views of those buffers, SharedArrayBuffers)
 // from the last backwards while the main thread hashes them from the first and hands each to the writer
 // threads. No work is done twice and neither waits on the other but where they meet: each side claims
-// pages from one shared counter, and each part in a shared array of claims.
+// pages from one shared counter, and each part in a shared array of claims. For a pre-copy
+// (runtime/precopy.ts) it hashes and writes parts the main thread copied into a few slots of its own
+// (stage): a worker cannot read a live WebAssembly.Memory, and a slot, reused, costs no page faults.
 import type { Worker } from 'node:worker_threads';
 import { nextTurn } from '../base/turn.js';
 
@@ -13,6 +15,9 @@ const FAULT_CHUNK = 2 << 20;
 const PAGE = 4096;
 /** The thread ends once idle this long; the next checkpoint starts another. */
 const IDLE_MS = 2000;
+/** Slots stage() copies parts into: one being hashed and written there while the next ones wait (the
+ *  main thread sees a slot free only between its own parts). */
+const STAGE_SLOTS = 3;
 
 /**
  * The worker's code (evaluated, CommonJS: no file of its own beside a bundle). Jobs: { op: 'split',
@@ -24,8 +29,28 @@ const IDLE_MS = 2000;
 const WORKER = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
+const fs = require('node:fs');
 parentPort.on('message', (m) => {
   try {
+    if (m.op === 'stage') {
+      const bytes = new Uint8Array(m.buffer, 0, m.length);
+      const hex = createHash('sha256').update(bytes).digest('hex');
+      let fd = -1;
+      try {
+        fd = fs.openSync(m.dir + '/' + hex, 'wx', 0o644);
+      } catch (e) {
+        if (e.code !== 'EEXIST') throw e; // the same bytes staged already: the same file
+      }
+      if (fd >= 0) {
+        try {
+          for (let at = 0; at < bytes.length;) at += fs.writeSync(fd, bytes, at, bytes.length - at);
+        } finally {
+          fs.closeSync(fd);
+        }
+      }
+      parentPort.postMessage({ id: m.id, hex });
+      return;
+    }
     if (m.op === 'split') {
       const claims = new Int32Array(m.claims);
       for (let k = m.parts.length - 1; k >= 0; k--) {
@@ -66,6 +91,8 @@ export class CutThread {
   readonly #answers = new Map<number, Answer>();
   #nextId = 0;
   #idle: NodeJS.Timeout | null = null;
+  /** stage()'s slots, made when first used; busy while the thread has the part copied in. */
+  readonly #slots: { bytes: Uint8Array; busy: boolean }[] = [];
 
   #start(): Worker {
     // Loaded only now: node:worker_threads loaded while the sandbox's startup snapshot is built leaves
@@ -115,6 +142,27 @@ export class CutThread {
     const answer = new Promise<string>((resolve, reject) => this.#answers.set(id, { resolve, reject }));
     this.#send({ ...job, id });
     return answer;
+  }
+
+  /**
+   * Copies bytes into a free slot and has the thread hash them and write them as the file dir/<hex>
+   * (unflushed; one there already is the same bytes): the promise of their hex. bytes may change once
+   * this returns. Null when no slot is free (or bytes are bigger than a slot).
+   */
+  stage(bytes: Uint8Array, dir: string, slotSize: number): Promise<string> | null {
+    if (bytes.length > slotSize) return null;
+    let slot = this.#slots.find((s) => !s.busy && s.bytes.length === slotSize);
+    if (slot === undefined) {
+      if (this.#slots.length >= STAGE_SLOTS) return null;
+      slot = { bytes: new Uint8Array(new SharedArrayBuffer(slotSize)), busy: false };
+      this.#slots.push(slot);
+    }
+    slot.bytes.set(bytes);
+    slot.busy = true;
+    const s = slot;
+    return this.#post({ op: 'stage', buffer: s.bytes.buffer, length: bytes.length, dir }).finally(() => {
+      s.busy = false;
+    });
   }
 
   /** A buffer of size zero bytes the thread can reach (a SharedArrayBuffer's), not yet faulted in. */

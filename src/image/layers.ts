@@ -6,7 +6,7 @@ import {
   ANNOTATION_CONTENT, ANNOTATION_NAME, ANNOTATION_PART, ANNOTATION_PATCH, ANNOTATION_SIZE, digestOf, isKind,
   layerMediaType, PATCH_KIND, type Descriptor,
 } from './layout.js';
-import { kindOf, type Payload } from './payload.js';
+import { kindOf, payloadSize, type Payload, type StagedPayload } from './payload.js';
 
 /** A payload's blob in the image being written. */
 export interface StoredBlob {
@@ -42,7 +42,7 @@ function place(places: Map<string, Places>, name: string, at: { index: number; c
  * Checks each name is used by one payload, or by parts 0..count-1 each once, plus patches 0..count-1 each
  * once over a payload given too; returns the byte total.
  */
-export function checkPayloads(payloads: readonly Payload[]): number {
+export function checkPayloads(payloads: readonly (Payload | StagedPayload)[]): number {
   const parts = new Map<string, Places>();
   const patches = new Map<string, Places>();
   let total = 0;
@@ -58,7 +58,7 @@ export function checkPayloads(payloads: readonly Payload[]): number {
     for (const key of OWN_ANNOTATIONS) {
       if (p.annotations?.[key] !== undefined) throw new RangeError(`writeImage: payload "${p.name}" sets ${key}, which the writer owns`);
     }
-    total += p.bytes.length;
+    total += payloadSize(p);
   }
   for (const [what, places] of [['parts', parts], ['patches', patches]] as const) {
     for (const [name, s] of places) {
@@ -70,12 +70,12 @@ export function checkPayloads(payloads: readonly Payload[]): number {
 }
 
 /** The layer of payload p, stored as s. */
-export function layerOf(p: Payload, s: StoredBlob): Descriptor {
+export function layerOf(p: Payload | StagedPayload, s: StoredBlob): Descriptor {
   const annotations: Record<string, string> = { ...p.annotations, [ANNOTATION_NAME]: p.name };
   if (p.part !== undefined) annotations[ANNOTATION_PART] = `${p.part.index}/${p.part.count}`;
   if (p.patch !== undefined) annotations[ANNOTATION_PATCH] = `${p.patch.index}/${p.patch.count}`;
   if (s.codec !== null) {
-    annotations[ANNOTATION_SIZE] = String(p.bytes.length);
+    annotations[ANNOTATION_SIZE] = String(payloadSize(p));
     annotations[ANNOTATION_CONTENT] = digestOf(s.contentHex);
   }
   return {

@@ -28,6 +28,19 @@ export interface Payload {
   readonly contentHex?: string;
 }
 
+/**
+ * A payload whose blob the caller already stored in the image being written (a checkpoint's pre-copy:
+ * writer.ts Staging): its content's digest and size, not its bytes.
+ */
+export interface StagedPayload extends Omit<Payload, 'bytes' | 'contentHex'> {
+  readonly staged: { readonly contentHex: string; readonly size: number };
+}
+
+/** The bytes a payload holds, given or staged. */
+export function payloadSize(p: Payload | StagedPayload): number {
+  return 'staged' in p ? p.staged.size : p.bytes.length;
+}
+
 export const MiB = 1 << 20;
 /** The default part size: 256 pages of wasm memory, small enough that one store touches few parts. */
 export const DEFAULT_CHUNK_SIZE = MiB;
@@ -58,7 +71,7 @@ export function chunked(name: string, bytes: Uint8Array, options: ChunkOptions =
 }
 
 /** The kind a payload declares, or the one its name implies. */
-export function kindOf(p: Payload): string {
+export function kindOf(p: Payload | StagedPayload): string {
   if (p.kind !== undefined) return p.kind;
   const slash = p.name.indexOf('/');
   return slash < 0 ? p.name : p.name.slice(0, slash);

@@ -6,7 +6,9 @@
 // --prev-images-dir, runsc's --parent-path), blobs it already holds are hard-linked, not rewritten.
 // Blobs are hashed here (or by store.sha256Of, off this thread, where the host has it) and handed to
 // store.writeFile, which writes and fsyncs several at once off this thread: hashing, writing and the
-// disk's flushes overlap (README.md).
+// disk's flushes overlap (README.md). A checkpoint's pre-copy (runtime/precopy.ts) stages its memory
+// parts' blobs in the temporary directory before the cut exists (stageImage); writeImage then finishes
+// that image, the staged payloads named by digest alone.
 import { blobPath, copyFile, readBlob } from './blobs.js';
 import { ImageError } from './error.js';
 import {
@@ -17,7 +19,7 @@ import {
 } from './layout.js';
 import { checkPayloads, layerOf, type StoredBlob } from './layers.js';
 import { allLayers, openImage, type Layer } from './manifest.js';
-import type { Payload } from './payload.js';
+import type { Payload, StagedPayload } from './payload.js';
 import { siblingName } from './recover.js';
 import type { ImageStore, StoreCodec } from './store.js';
 import { nextTurn } from '../base/turn.js';
@@ -32,8 +34,9 @@ export interface ImageContents {
   annotations?: Record<string, string>;
   /** Called once every payload blob is written, flushed or linked: the config's stats. */
   stats?: (w: WriteStats) => Record<string, number | null>;
-  /** Read once, up front (to know the total for progress). Names are unique but for parts of one payload. */
-  payloads: Iterable<Payload>;
+  /** Read once, up front (to know the total for progress). Names are unique but for parts of one payload.
+   *  A staged payload's blob must be in options.staging. */
+  payloads: Iterable<Payload | StagedPayload>;
   /** RFC 3339; the current time unless given. */
   created?: string;
 }
@@ -64,6 +67,10 @@ export interface WriteOptions {
    *  keeping the result when it saves at least an eighth (so a zero part costs one tiny blob, and
    *  random bytes stay as they are). */
   compress?: string;
+  /** The image begun by stageImage, with blobs in it already: written in its temporary directory (its
+   *  parent, identities and target are the staging's; parent, parentIdentities and parentOptional here
+   *  are not looked at). */
+  staging?: Staging;
 }
 
 /** What writing the payloads took, when they are all stored. */
@@ -147,11 +154,26 @@ class BlobSet {
   /** The first blob write that failed. */
   #failed: { error: unknown } | null = null;
   #sinceTurn = 0;
+  /** Blobs staged before the payloads were given (raw: content hex = blob hex), by hex: their size. */
+  readonly #staged = new Map<string, number>();
+  #stagedWritten = new Set<string>();
   written = 0;
   reused = 0;
 
-  constructor(store: ImageStore, dir: string, parent: ParentBlobs, identities: ReadonlyMap<string, string>, codec: StoreCodec | undefined, sync: boolean, progress: (n: number) => void) {
+  constructor(store: ImageStore, dir: string, parent: ParentBlobs, identities: ReadonlyMap<string, string>, codec: StoreCodec | undefined, sync: boolean, progress: (n: number) => void, staging?: Staging) {
     this.#sync = sync;
+    if (staging !== undefined) {
+      for (const [hex, size] of staging.written) {
+        this.#present.add(hex);
+        this.writtenFiles.push(blobPath(dir, hex));
+        this.#staged.set(hex, size);
+      }
+      for (const [hex, size] of staging.linked) {
+        this.#present.add(hex);
+        this.#staged.set(hex, size);
+      }
+      this.#stagedWritten = new Set(staging.written.keys());
+    }
     this.#store = store;
     this.#dir = dir;
     this.#parent = parent;
@@ -195,6 +217,32 @@ class BlobSet {
       await nextTurn();
     }
     return stored;
+  }
+
+  /** A staged payload's blob, counted once as written or reused. */
+  putStaged(p: StagedPayload): Stored {
+    const hex = p.staged.contentHex;
+    if (this.#staged.get(hex) !== p.staged.size) throw new Error(`kernel bug: payload "${p.name}" is staged as ${hex}, which the image being written does not hold`);
+    this.#progress(p.staged.size);
+    if (!this.#payloadBlobs.has(hex)) {
+      this.#payloadBlobs.add(hex);
+      if (this.#stagedWritten.has(hex)) this.written += p.staged.size;
+      else this.reused += p.staged.size;
+    }
+    return { contentHex: hex, hex, size: p.staged.size, codec: null };
+  }
+
+  /** Removes the staged blobs no payload turned out to name (a program that exited, or whose memory grew,
+   *  after its parts were staged): the image holds only what its manifest names. */
+  dropUnstaged(): void {
+    for (const hex of this.#staged.keys()) {
+      if (this.#payloadBlobs.has(hex)) continue;
+      const path = blobPath(this.#dir, hex);
+      this.#store.remove(path);
+      this.#present.delete(hex);
+      const at = this.writtenFiles.indexOf(path);
+      if (at >= 0) this.writtenFiles.splice(at, 1);
+    }
   }
 
   /** Writes a JSON document as a blob, in flight like the payloads' (flush() waits for it). */
@@ -248,7 +296,7 @@ class BlobSet {
     const from = blobPath(found.dir, layer.hex);
     // A blob the caller saw written and that is still that very file is linked as it is; any other is
     // verified first, so a parent damaged since (or by another tool) never damages the new image.
-    if (!this.#intact(found.dir, layer)) return null;
+    if (!intact(this.#store, this.#identities, found.dir, layer)) return null;
     const stored = { contentHex, hex: layer.hex, size: layer.blobSize, codec: layer.codec };
     if (!this.#present.has(layer.hex)) {
       const to = blobPath(this.#dir, layer.hex);
@@ -258,20 +306,6 @@ class BlobSet {
     }
     this.#progress(layer.size);
     return stored;
-  }
-
-  /** Whether a parent blob still holds what its name says: unchanged since the caller saw it, or verified now. */
-  #intact(dir: string, layer: Layer): boolean {
-    const path = blobPath(dir, layer.hex);
-    const seen = this.#identities.get(layer.hex);
-    if (seen !== undefined && seen === this.#store.identity?.(path)) return true;
-    try {
-      readBlob(this.#store, dir, { hex: layer.hex, size: layer.blobSize, label: layer.label });
-      return true;
-    } catch (e) {
-      if (e instanceof ImageError) return false; // damaged: the payload's own bytes are written instead
-      throw e;
-    }
   }
 
   async #write(contentHex: string, bytes: Uint8Array): Promise<Stored> {
@@ -297,6 +331,21 @@ class BlobSet {
       await this.writeFile(blobPath(this.#dir, hex), blob, () => this.#progress(n));
     }
     return { contentHex, hex, size: blob.length, codec: raw || codec === undefined ? null : codec.name };
+  }
+}
+
+/** Whether a parent blob still holds what its name says: unchanged since the caller saw it (identities),
+ *  or verified now. */
+function intact(store: ImageStore, identities: ReadonlyMap<string, string>, dir: string, layer: Layer): boolean {
+  const path = blobPath(dir, layer.hex);
+  const seen = identities.get(layer.hex);
+  if (seen !== undefined && seen === store.identity?.(path)) return true;
+  try {
+    readBlob(store, dir, { hex: layer.hex, size: layer.blobSize, label: layer.label });
+    return true;
+  } catch (e) {
+    if (e instanceof ImageError) return false; // damaged: the payload's own bytes are written instead
+    throw e;
   }
 }
 
@@ -335,6 +384,104 @@ function parentBlobs(store: ImageStore, parent: string | undefined, optional: bo
   return out;
 }
 
+/**
+ * An image whose blobs are stored before its payloads exist, like CRIU's pre-dump writing pages before
+ * the final dump: its temporary directory (writeImage's DIR.tmp-<random>, so a crash leaves only what
+ * image/recover.ts clears), the parent's blobs it may link, and the blobs staged so far. Used from one
+ * thread; another thread may write blobs into blobDir, which the caller records (stagedWritten). Ends in
+ * writeImage (options.staging) or dropStaging.
+ */
+export interface Staging {
+  readonly target: string;
+  readonly tmp: string;
+  /** Where each blob's file goes, named by its hex. */
+  readonly blobDir: string;
+  /** Blobs written into blobDir (raw), by content hex: their size. */
+  readonly written: Map<string, number>;
+  /** Blobs linked (or copied) from the parent, raw, by content hex: their size. */
+  readonly linked: Map<string, number>;
+  readonly parent: ParentBlobs;
+  readonly identities: ReadonlyMap<string, string>;
+}
+
+/**
+ * Begins an image at dir whose blobs the caller stages (stageBytes, stageLink, stagedWritten) before it
+ * gives writeImage the payloads. Refuses an unusable dir before anything is written. Blobs are stored
+ * raw: a codec is writeImage's alone.
+ */
+export function stageImage(store: ImageStore, dir: string, options: Pick<WriteOptions, 'parent' | 'parentOptional' | 'parentIdentities'> = {}): Staging {
+  const target = store.resolve(dir);
+  if (target === '/') throw new ImageError('/: cannot be an image directory');
+  targetState(store, target);
+  const parent = parentBlobs(store, options.parent, options.parentOptional === true, null);
+  const tmp = siblingName(store, target, 'tmp');
+  store.makeDirs(dirName(target));
+  store.makeDir(tmp);
+  try {
+    store.makeDirs(`${tmp}/${BLOBS_DIR}`);
+  } catch (e) {
+    dropStaging(store, { tmp });
+    throw e;
+  }
+  return { target, tmp, blobDir: `${tmp}/${BLOBS_DIR}`, written: new Map(), linked: new Map(), parent, identities: options.parentIdentities ?? new Map() };
+}
+
+/** Removes a staged image that will not be finished (a failed checkpoint); what fails is ignored. */
+export function dropStaging(store: ImageStore, staging: Pick<Staging, 'tmp'>): void {
+  try {
+    store.remove(staging.tmp);
+  } catch {
+    // A leftover DIR.tmp-* is harmless: image/recover.ts clears it.
+  }
+}
+
+/**
+ * Links the parent's raw blob of content hex into the staged image, if the parent has one that is intact
+ * (its identity as recorded, or verified now); false if it has none (the caller stages the bytes).
+ */
+export function stageLink(store: ImageStore, staging: Staging, hex: string): boolean {
+  if (staging.linked.has(hex) || staging.written.has(hex)) return true;
+  const found = staging.parent.get(hex);
+  if (found === undefined || found.layer.codec !== null || !intact(store, staging.identities, found.dir, found.layer)) return false;
+  const from = blobPath(found.dir, found.layer.hex);
+  const to = `${staging.blobDir}/${hex}`;
+  if (!store.link(from, to)) copyFile(store, from, to);
+  staging.linked.set(hex, found.layer.size);
+  return true;
+}
+
+/**
+ * Stages bytes as a blob now, on this thread (hashed, then linked from the parent or written into the page
+ * cache; flushed by writeImage with the rest): bytes may change once it returns. Returns their hex.
+ */
+export function stageBytes(store: ImageStore, staging: Staging, bytes: Uint8Array): string {
+  const hash = store.sha256();
+  hash.update(bytes);
+  const hex = hash.hexDigest();
+  if (stageLink(store, staging, hex)) return hex;
+  const path = `${staging.blobDir}/${hex}`;
+  let out;
+  try {
+    out = store.create(path);
+  } catch (e) {
+    // Another thread staging the same bytes (stagedWritten) made the file first: the same content.
+    if (store.stat(path)?.kind === 'file') return hex;
+    throw e;
+  }
+  try {
+    out.write(bytes);
+  } finally {
+    out.close();
+  }
+  staging.written.set(hex, bytes.length);
+  return hex;
+}
+
+/** Records a blob another thread wrote into staging.blobDir (raw, named by hex). */
+export function stagedWritten(staging: Staging, hex: string, size: number): void {
+  staging.written.set(hex, size);
+}
+
 /** The SHA-256 hex of bytes: off this thread where the store can, but for a few KiB (a trip to another
  *  thread and back costs more than hashing them: the kernel graph, a stack, a patch). */
 function hashOf(store: ImageStore, bytes: Uint8Array): Promise<string> | string {
@@ -358,7 +505,8 @@ export async function writeImage(
   store: ImageStore, dir: string, contents: ImageContents, options: WriteOptions = {},
 ): Promise<WriteResult> {
   const t0 = performance.now();
-  const target = store.resolve(dir);
+  const staging = options.staging;
+  const target = staging?.target ?? store.resolve(dir);
   if (target === '/') throw new ImageError('/: cannot be an image directory');
   const payloads = [...contents.payloads];
   const total = checkPayloads(payloads);
@@ -378,21 +526,31 @@ export async function writeImage(
   };
   const codec = options.compress === undefined ? undefined : store.codecs?.get(options.compress);
   if (options.compress !== undefined && codec === undefined) throw new ImageError(`${target}: no codec named ${options.compress} to compress with`);
+  if (staging !== undefined && codec !== undefined) throw new Error('kernel bug: a staged image is written raw');
   targetState(store, target); // refuse an unusable dir before writing anything
-  const parent = parentBlobs(store, options.parent, options.parentOptional === true, codec?.name ?? null);
+  const parent = staging?.parent ?? parentBlobs(store, options.parent, options.parentOptional === true, codec?.name ?? null);
   const { onProgress } = options;
   let done = 0;
   const progress = onProgress === undefined ? (): void => {} : (n: number): void => onProgress((done += n), total);
 
-  const tmp = siblingName(store, target, 'tmp');
-  store.makeDirs(dirName(target));
-  store.makeDir(tmp);
+  let tmp: string;
+  if (staging !== undefined) {
+    tmp = staging.tmp;
+  } else {
+    tmp = siblingName(store, target, 'tmp');
+    store.makeDirs(dirName(target));
+    store.makeDir(tmp);
+  }
   let blobs: BlobSet | null = null;
   try {
-    store.makeDirs(`${tmp}/${BLOBS_DIR}`);
+    if (staging === undefined) store.makeDirs(`${tmp}/${BLOBS_DIR}`);
     const defer = options.deferFlush === true;
-    if (!defer) store.sync(`${tmp}/blobs`); // holds sha256/ alone, from now on
-    blobs = new BlobSet(store, tmp, parent, options.parentIdentities ?? new Map(), codec, !defer, progress);
+    // Staged blobs were written without a flush: flushed with the rest, now or later.
+    if (!defer) {
+      store.sync(`${tmp}/blobs`); // holds sha256/ alone, from now on
+      for (const hex of staging?.written.keys() ?? []) store.sync(blobPath(tmp, hex));
+    }
+    blobs = new BlobSet(store, tmp, parent, staging?.identities ?? options.parentIdentities ?? new Map(), codec, !defer, progress, staging);
     // What does not depend on the payloads is written (and flushed) while they are.
     await blobs.writeFile(`${tmp}/${LAYOUT_FILE}`, jsonBytes({ imageLayoutVersion: LAYOUT_VERSION }));
     const layers: Descriptor[] = [];
@@ -404,7 +562,7 @@ export async function writeImage(
     const ahead = store.sha256Of !== undefined ? HASH_AHEAD : 1;
     const splitIndex = new Map<Uint8Array, number>();
     if (store.sha256Split !== undefined && store.sha256Of === undefined) {
-      for (const p of payloads) if (p.contentHex === undefined && p.bytes.length > HASH_HERE && !splitIndex.has(p.bytes)) splitIndex.set(p.bytes, splitIndex.size);
+      for (const p of payloads) if (!('staged' in p) && p.contentHex === undefined && p.bytes.length > HASH_HERE && !splitIndex.has(p.bytes)) splitIndex.set(p.bytes, splitIndex.size);
     }
     const split = splitIndex.size > 0 ? store.sha256Split?.([...splitIndex.keys()]) ?? null : null;
     const hashes = new Map<Uint8Array, Promise<string> | string>();
@@ -421,14 +579,18 @@ export async function writeImage(
     const stored: Stored[] = [];
     const diffIds: string[] = [];
     for (let i = 0; i < payloads.length; i++) {
-      for (let j = i; j < Math.min(payloads.length, i + ahead); j++) hashFor(payloads[j] as Payload);
-      const p = payloads[i] as Payload;
-      const s = await blobs.put(p.bytes, hashFor(p), p.contentHex !== undefined);
+      for (let j = i; j < Math.min(payloads.length, i + ahead); j++) {
+        const q = payloads[j] as Payload | StagedPayload;
+        if (!('staged' in q)) hashFor(q);
+      }
+      const p = payloads[i] as Payload | StagedPayload;
+      const s = 'staged' in p ? blobs.putStaged(p) : await blobs.put(p.bytes, hashFor(p), p.contentHex !== undefined);
       stored.push(s);
       layers.push(layerOf(p, s));
       diffIds.push(digestOf(s.contentHex));
     }
     await blobs.flush(); // the payloads are stored: the stats can say so
+    blobs.dropUnstaged();
     if (contents.stats !== undefined) {
       config.stats = contents.stats({ payloadBytes: total, written: blobs.written, reused: blobs.reused, blobs: blobs.count, ms: performance.now() - t0 });
     }

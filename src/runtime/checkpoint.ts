@@ -1,13 +1,15 @@
 // Checkpoint of a running pod, like runsc's checkpoint (the Sentry's kernel.SaveTo) with CRIU's
 // per-process memory images: with the scheduler paused every process is stopped at a syscall boundary
 // or preemption point, so the kernel graph, each program's Asyncify state and its linear memory are
-// one consistent cut. This module turns that cut into image payloads (memory: memorycut.ts), with the transformed module of
-// each program that will run again (modules.ts); image/ writes them.
-import { chunked, type Payload } from '../image/payload.js';
+// one consistent cut. This module turns that cut into image payloads (memory: memorycut.ts, or for a
+// tracked program pre-copied while the pod ran, precopy.ts), with the transformed module of each program
+// that will run again (modules.ts); image/ writes them.
+import { chunked, type Payload, type StagedPayload } from '../image/payload.js';
 import { encodeGraph, serialize, type Registry } from '../state/index.js';
 import type { Scheduler, Task, Wait } from '../wasi/scheduler.js';
 import { memoryParts, MEMORY_PART, type KeptMemory } from './memorycut.js';
 import { modulePayloads, type ImageModule } from './modules.js';
+import { preCopyPayloads, type PreCopy, type TrackedKept } from './precopy.js';
 import type { PodKernel } from './pod.js';
 import { PROGRAMS_VERSION, programsPayload, toJson, type JsonValue, type ProgramRecord, type ProgramsFile } from './programs.js';
 
@@ -36,9 +38,34 @@ export interface PayloadOptions {
   ignoreWriteMaps?: boolean;
   /** The debug check of each tracked program's write map (memorycut.ts WriteMap.check): tests. */
   checkWriteMaps?: boolean;
+  /** Tracked programs pre-copied while the pod ran (precopy.ts), by container: their memory is the pass's
+   *  parts and a patch of what the write map marks now; one whose pre-copy cannot be used (its memory
+   *  grew, or another instance's) is copied as an untracked program's. */
+  precopied?: ReadonlyMap<string, PreCopy>;
+  /** Given what each pre-copied program's cut keeps for the next (precopy.ts TrackedKept), by container. */
+  trackedKept?: Map<string, TrackedKept>;
 }
 
-function programOf(name: string, t: Task, moduleHash: string, options: PayloadOptions, zeroPart: () => Uint8Array): { record: ProgramRecord; payloads: Payload[] } {
+/** A program's memory as payloads: pre-copied (precopy.ts), else memorycut.ts's. */
+function memoryPayloads(name: string, memory: string, t: Task, options: PayloadOptions, zeroPart: () => Uint8Array): (Payload | StagedPayload)[] {
+  const pc = options.precopied?.get(name);
+  const pre = pc === undefined ? null : preCopyPayloads(pc, t, zeroPart(), { check: options.checkWriteMaps === true, ...(options.same !== undefined ? { same: options.same } : {}) });
+  if (pre !== null) {
+    options.trackedKept?.set(name, pre.kept);
+    return pre.payloads;
+  }
+  return memoryParts(memory, new Uint8Array(t.fiber.memory.buffer), {
+    copy: options.copyMemory === true || pc !== undefined,
+    snapshot: options.snapshots?.get(name),
+    kept: options.kept?.get(name),
+    zeroPart,
+    ...(options.same !== undefined ? { same: options.same } : {}),
+    ...(options.onChanged !== undefined ? { onChanged: options.onChanged } : {}),
+    track: { base: t.fiber.trackBase, source: t.fiber.memory, use: options.ignoreWriteMaps !== true, check: options.checkWriteMaps === true },
+  });
+}
+
+function programOf(name: string, t: Task, moduleHash: string, options: PayloadOptions, zeroPart: () => Uint8Array): { record: ProgramRecord; payloads: (Payload | StagedPayload)[] } {
   if (t.state === 'exited' || t.end !== null) return { record: { container: name, moduleHash, state: 'exited', ...(t.end !== null ? { exit: t.end } : {}) }, payloads: [] };
   if (t.fiber.status === 'ready') return { record: { container: name, moduleHash, state: 'ready' }, payloads: [] };
   const saved = t.fiber.save();
@@ -59,15 +86,7 @@ function programOf(name: string, t: Task, moduleHash: string, options: PayloadOp
       stack,
     },
     payloads: [
-      ...memoryParts(memory, new Uint8Array(t.fiber.memory.buffer), {
-        copy: options.copyMemory === true,
-        snapshot: options.snapshots?.get(name),
-        kept: options.kept?.get(name),
-        zeroPart,
-        ...(options.same !== undefined ? { same: options.same } : {}),
-        ...(options.onChanged !== undefined ? { onChanged: options.onChanged } : {}),
-        track: { base: t.fiber.trackBase, source: t.fiber.memory, use: options.ignoreWriteMaps !== true, check: options.checkWriteMaps === true },
-      }),
+      ...memoryPayloads(name, memory, t, options, zeroPart),
       { name: stack, kind: 'stack', bytes: saved.stack },
     ],
   };
@@ -78,9 +97,9 @@ function programOf(name: string, t: Task, moduleHash: string, options: PayloadOp
  * exited), and stay paused until the payloads are written unless options.copyMemory: without it memory
  * payloads are views of live memory. Everything else is a copy made here.
  */
-export function checkpointPayloads(pod: PodKernel, scheduler: Scheduler, tasks: ReadonlyMap<string, Task>, modules: ReadonlyMap<string, ImageModule>, registry: Registry, options: PayloadOptions = {}): Payload[] {
+export function checkpointPayloads(pod: PodKernel, scheduler: Scheduler, tasks: ReadonlyMap<string, Task>, modules: ReadonlyMap<string, ImageModule>, registry: Registry, options: PayloadOptions = {}): (Payload | StagedPayload)[] {
   if (!scheduler.paused) throw new Error('kernel bug: checkpoint of a pod whose scheduler is running');
-  const payloads: Payload[] = [];
+  const payloads: (Payload | StagedPayload)[] = [];
   const programs: ProgramRecord[] = [];
   let zero: Uint8Array | null = null;
   const zeroPart = (): Uint8Array => (zero ??= new Uint8Array(MEMORY_PART));

@@ -7,7 +7,7 @@
 // the patch (memorydiff.ts compares). A program whose module tracks its writes (wasi/transformed.ts,
 // CRIU's --track-mem with soft-dirty bits) says which pages it wrote: its map, read and cleared at every
 // cut, spares the compare of every page it does not mark (memorydiff.ts markedPages).
-import type { Payload } from '../image/payload.js';
+import type { Payload, StagedPayload } from '../image/payload.js';
 import { nextTurn } from '../base/turn.js';
 import { encodePatch, type PatchRun } from '../image/patch.js';
 import { knownZeroHex } from '../image/zerodigest.js';
@@ -230,10 +230,10 @@ function patchOf(name: string, patched: ReadonlyMap<number, Uint8Array>): Payloa
  * kept memory the cut was given: its map, updated, if the cut used it; else none); source: the memory
  * object the cut was of (KeptMemory.source).
  */
-export function keptAfter(name: string, snapshot: Uint8Array, payloads: readonly Payload[], contentHexes: readonly string[], used: KeptMemory | undefined, source?: object): KeptMemory {
+export function keptAfter(name: string, snapshot: Uint8Array, payloads: readonly (Payload | StagedPayload)[], contentHexes: readonly string[], used: KeptMemory | undefined, source?: object): KeptMemory {
   const parts: (KeptPart | null)[] = [];
   payloads.forEach((p, i) => {
-    if (p.name !== name || p.part === undefined) return;
+    if (p.name !== name || p.part === undefined || 'staged' in p) return;
     const hex = contentHexes[i];
     const inSnapshot = p.bytes.buffer === snapshot.buffer && p.bytes.byteOffset === snapshot.byteOffset + p.part.index * MEMORY_PART;
     const zero = hex === ZERO_PART_HEX;

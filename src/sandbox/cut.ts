@@ -1,18 +1,23 @@
 // A checkpoint of the pod this sandbox runs, like runsc's checkpoint (kernel.SaveTo): the scheduler paused
 // for one consistent cut, which becomes payloads (runtime/checkpoint.ts; with --leave-running each
 // program's memory is copied into buffers faulted in beforehand, or kept from the last cut, so the pod runs
-// again at once); then an OCI-layout image (image/) written from them, beside the target and renamed in,
-// with the checkpoint annotations (runtime/annotations.ts) and its stats (pause, cut, write, bytes) in its
-// config. A pod checkpointed before with --leave-running is cut incrementally (LastCut).
+// again at once; a write-tracked program's is pre-copied instead, as live migration does: staged into the
+// image from live memory while the pod runs, then only what it wrote meanwhile taken at the pause,
+// runtime/precopy.ts); then an OCI-layout image (image/) written from them, beside the target and renamed
+// in, with the checkpoint annotations (runtime/annotations.ts) and its stats (pause, cut, write, bytes) in
+// its config. A pod checkpointed before with --leave-running is cut incrementally (LastCut).
 import { resolve } from 'node:path';
 import { CutThread } from '../host/cutthread.js';
 import { hostFacts } from '../host/hostfacts.js';
 import { imageStoreFor, recoverImageDir } from '../host/imagestore.js';
-import type { Payload } from '../image/payload.js';
-import { writeImage, type WriteResult, type WriteStats } from '../image/writer.js';
+import type { Payload, StagedPayload } from '../image/payload.js';
+import type { ImageStore } from '../image/store.js';
+import { dropStaging, stageBytes, stagedWritten, stageImage, stageLink, writeImage, type Staging, type WriteResult, type WriteStats } from '../image/writer.js';
 import { checkpointAnnotations } from '../runtime/annotations.js';
 import { checkpointPayloads } from '../runtime/checkpoint.js';
-import { keptAfter, prepareSnapshots, type KeptMemory } from '../runtime/memorycut.js';
+import { keptAfter, MEMORY_PART, prepareSnapshots, type KeptMemory } from '../runtime/memorycut.js';
+import { preCopyBegin, runPreCopy, type PreCopy, type PreCopySink, type TrackedKept } from '../runtime/precopy.js';
+import type { Task } from '../wasi/scheduler.js';
 import { amberRegistry } from './bindings.js';
 import type { CheckpointResult } from './protocol.js';
 import type { RunningPod } from './running.js';
@@ -27,6 +32,8 @@ import type { RunningPod } from './running.js';
 export interface LastCut {
   readonly image: string;
   readonly memory: ReadonlyMap<string, KeptMemory>;
+  /** Of each tracked program pre-copied: digests and page numbers, no bytes (runtime/precopy.ts). */
+  readonly tracked: ReadonlyMap<string, TrackedKept>;
   readonly identities: ReadonlyMap<string, string>;
 }
 
@@ -46,11 +53,16 @@ export interface CutRequest {
   onProgress?: (done: number, total: number) => void;
   /** Why no cut can be taken now (an exec under way), asked once the pod is paused; null if it can. */
   busy(): string | null;
+  /** Tests: awaited between two parts of a pre-copy (the guest runs meanwhile), and called at the pause
+   *  once the cut is taken. */
+  hooks?: { betweenParts?: () => Promise<void>; atCut?: () => void };
 }
 
 export interface CutResult extends CheckpointResult {
-  /** How long making the snapshot buffers took, before the pause. */
+  /** How long making the snapshot buffers and the pre-copy took, before the pause. */
   prepareMs: number;
+  /** Whether memory was pre-copied (of a tracked program), not copied into snapshot buffers. */
+  preCopied: boolean;
   /** Memory parts that changed since the last cut (all non-zero parts without one). */
   changedParts: number;
   /** Whether a helper thread faulted in snapshots and hashed parts beside the sandbox's (host/cutthread.ts). */
@@ -71,17 +83,80 @@ function same(a: Uint8Array, b: Uint8Array): boolean {
  * payloads stay valid once the scheduler is unpaused; without, they are views of live memory. Parts the
  * same as in the last cut carry its digests.
  */
-function takeCut(running: RunningPod, snapshots: ReadonlyMap<string, Uint8Array> | undefined, req: CutRequest, onChanged: () => void): Payload[] {
+function takeCut(running: RunningPod, snapshots: ReadonlyMap<string, Uint8Array> | undefined, precopied: ReadonlyMap<string, PreCopy>, trackedKept: Map<string, TrackedKept>, req: CutRequest, onChanged: () => void): (Payload | StagedPayload)[] {
   const last = req.last;
   return checkpointPayloads(running.pod, running.scheduler, running.tasks, running.modules, amberRegistry(), {
     ...(snapshots === undefined ? {} : { copyMemory: true, snapshots }),
+    precopied,
+    trackedKept,
     ...(last !== null ? { kept: last.memory } : {}),
     same,
     onChanged,
     // A parent other than the last cut's image: memory is compared as today (the write maps still cleared).
-    ignoreWriteMaps: last === null || (req.parentPath !== undefined && resolve(req.parentPath) !== resolve(last.image)),
-    checkWriteMaps: process.env['AMBER_CHECK_WRITE_MAPS'] === '1',
+    ignoreWriteMaps: !mapsTrusted(req),
+    checkWriteMaps: checkWanted(),
   });
+}
+
+/** Whether a write map may stand in for a compare with the last cut: the new image's parent is its image. */
+function mapsTrusted(req: CutRequest): boolean {
+  return req.last !== null && (req.parentPath === undefined || resolve(req.parentPath) === resolve(req.last.image));
+}
+
+/** The write maps' debug check (tests): memorycut.ts WriteMap.check, precopy.ts PreCopyOptions.check. */
+function checkWanted(): boolean {
+  return process.env['AMBER_CHECK_WRITE_MAPS'] === '1';
+}
+
+/**
+ * Whether a checkpoint left running pre-copies its tracked programs (runtime/precopy.ts): unless
+ * AMBER_PRECOPY=0 (A/B figures), or its blobs are compressed (staged blobs are raw).
+ */
+function preCopyWanted(req: CutRequest): boolean {
+  return req.leaveRunning && req.compress === undefined && process.env['AMBER_PRECOPY'] !== '0';
+}
+
+/** The pre-copy of each tracked program with memory to save, begun now (its write map read and cleared). */
+function beginPreCopies(running: RunningPod, req: CutRequest): Map<string, PreCopy> {
+  const kept = mapsTrusted(req) ? req.last?.tracked : undefined;
+  const out = new Map<string, PreCopy>();
+  for (const [name, t] of running.tasks) {
+    const pc = preCopyBegin(name, t, kept?.get(name), { check: checkWanted(), same });
+    if (pc !== null) out.set(name, pc);
+  }
+  return out;
+}
+
+/**
+ * Where a pre-copy stores parts: the staged image, each part hashed and written on this thread (from live
+ * memory, within one synchronous step: memory cannot change or grow under it), or copied into one of the
+ * helper thread's slots for it to hash and write (never a view of live memory handed to another thread or
+ * to an asynchronous write: the guest may write it, and memory.grow detaches its buffer, while either runs).
+ */
+function sinkOf(store: ImageStore, staging: Staging, helper: CutThread | undefined): PreCopySink {
+  return {
+    link: (hex) => stageLink(store, staging, hex),
+    offload: (bytes) => {
+      const size = bytes.length;
+      return helper?.stage(bytes, staging.blobDir, MEMORY_PART)?.then((hex) => {
+        if (!staging.linked.has(hex)) stagedWritten(staging, hex, size);
+        return hex;
+      }) ?? null;
+    },
+    put: (bytes) => stageBytes(store, staging, bytes),
+  };
+}
+
+/** A progress callback that never goes back (the pre-copy's, then the writer's, which counts staged parts at once). */
+function forwardOnly(onProgress: ((done: number, total: number) => void) | undefined): ((done: number, total: number) => void) | undefined {
+  if (onProgress === undefined) return undefined;
+  let share = 0;
+  return (done, total) => {
+    const now = total === 0 ? 1 : done / total;
+    if (now < share) return;
+    share = now;
+    onProgress(done, total);
+  };
 }
 
 /** The memory object of each program the cut is of, taken while the pod is paused: what the next cut's
@@ -119,8 +194,8 @@ function cutStats(timing: CutTiming, w: WriteStats): Record<string, number | nul
   };
 }
 
-/** Writes the cut as an image; ms is the time the write took. */
-async function writeCut(running: RunningPod, payloads: Payload[], req: CutRequest, timing: CutTiming, helper: CutThread | undefined): Promise<{ bytes: number; written: number; reused: number; ms: number; result: WriteResult }> {
+/** Writes the cut as an image (into staging, where the pre-copy staged its parts); ms is the time the write took. */
+async function writeCut(running: RunningPod, payloads: (Payload | StagedPayload)[], req: CutRequest, timing: CutTiming, store: ImageStore, staging: Staging | undefined, onProgress: ((done: number, total: number) => void) | undefined): Promise<{ bytes: number; written: number; reused: number; ms: number; result: WriteResult }> {
   const t0 = performance.now();
   const contents = {
     podId: req.id,
@@ -129,15 +204,11 @@ async function writeCut(running: RunningPod, payloads: Payload[], req: CutReques
     stats: (w: WriteStats) => cutStats(timing, w),
     payloads,
   };
-  // The parent: the one asked for, else the last cut's image if it can still be read.
-  const parent = req.parentPath ?? req.last?.image;
-  // The parent's blobs are linked or verified as stored, never decoded: no codec is loaded for them.
-  const store = await imageStoreFor(req.compress, [], helper !== undefined ? { cutThread: helper } : {});
   const r = await writeImage(store, req.imagePath, contents, {
-    ...(parent !== undefined ? { parent, parentOptional: req.parentPath === undefined } : {}),
-    ...(req.last !== null ? { parentIdentities: req.last.identities } : {}),
+    ...parentOf(req),
     ...(req.compress !== undefined ? { compress: req.compress } : {}),
-    ...(req.onProgress !== undefined ? { onProgress: req.onProgress } : {}),
+    ...(onProgress !== undefined ? { onProgress } : {}),
+    ...(staging !== undefined ? { staging } : {}),
     // The reply goes out once the image is complete and in place; its flush to disk follows (the image it
     // replaces is kept until then), so the disk's write-back is not part of the command.
     deferFlush: true,
@@ -145,30 +216,48 @@ async function writeCut(running: RunningPod, payloads: Payload[], req: CutReques
   return { bytes: r.payloadBytes, written: r.written, reused: r.reused, ms: Math.round(performance.now() - t0), result: r };
 }
 
+/** The parent: the one asked for, else the last cut's image if it can still be read; its blobs are linked
+ *  or verified as stored, never decoded (no codec is loaded for them). */
+function parentOf(req: CutRequest): { parent?: string; parentOptional?: boolean; parentIdentities?: ReadonlyMap<string, string> } {
+  const parent = req.parentPath ?? req.last?.image;
+  return {
+    ...(parent !== undefined ? { parent, parentOptional: req.parentPath === undefined } : {}),
+    ...(req.last !== null ? { parentIdentities: req.last.identities } : {}),
+  };
+}
+
 /** What this cut keeps for the next: each program's snapshot as written, with its parts' digests and the
- *  pages patched over them. */
-function nextCut(snapshots: ReadonlyMap<string, Uint8Array>, payloads: readonly Payload[], result: WriteResult, last: LastCut | null, sources: ReadonlyMap<string, object>): LastCut {
+ *  pages patched over them; each pre-copied program's digests and patched pages (no bytes). */
+function nextCut(snapshots: ReadonlyMap<string, Uint8Array>, tracked: ReadonlyMap<string, TrackedKept>, payloads: readonly (Payload | StagedPayload)[], result: WriteResult, last: LastCut | null, sources: ReadonlyMap<string, object>): LastCut {
   const memory = new Map<string, KeptMemory>();
   for (const [name, snapshot] of snapshots) memory.set(name, keptAfter(`memory/${name}`, snapshot, payloads, result.contentHexes, last?.memory.get(name), sources.get(name)));
-  return { image: result.dir, memory, identities: result.identities };
+  return { image: result.dir, memory, tracked, identities: result.identities };
 }
 
 /**
  * Whether a checkpoint left running gets a helper thread: unless AMBER_CUT_THREAD=0 (tests, benchmarks).
  * It adds no work (no copy: the two threads split the faults and the hashes), so it is not kept for a
  * free core: 256 MiB, 18 pairs at load 1.4-3.1, the command 0.89× (13 of 18 faster); 10 pairs at load
- * 5-6.5, medians 1202 vs 1270 ms.
+ * 5-6.5, medians 1202 vs 1270 ms. A pre-copy copies what it gives the helper into its slots (a part
+ * there costs this thread a copy into warm pages, ~a sixth of hashing and writing it here).
  */
 function cutThreadWanted(): boolean {
   return process.env['AMBER_CUT_THREAD'] !== '0';
 }
 
+/** The tasks whose memory goes to snapshot buffers: all but the pre-copied. */
+function snapshotTasks(running: RunningPod, precopied: ReadonlyMap<string, PreCopy>): Map<string, Task> {
+  const out = new Map<string, Task>();
+  for (const [name, t] of running.tasks) if (!precopied.has(name)) out.set(name, t);
+  return out;
+}
+
 /**
  * One checkpoint: the scheduler paused for the cut alone when the pod is left running (its memory copied
- * into buffers made beforehand, or kept from the last cut, then unpaused before the image is written),
- * else paused for good. pauseMs is how long the pod's processes could not run, from asking the scheduler
- * to pause to unpausing it; null when it stays stopped. A failure leaves the pod running and any earlier
- * image at imagePath whole.
+ * into buffers made beforehand, or kept from the last cut, or a tracked program's pre-copied, then
+ * unpaused before the image is written), else paused for good. pauseMs is how long the pod's processes
+ * could not run, from asking the scheduler to pause to unpausing it; null when it stays stopped. A failure
+ * leaves the pod running and any earlier image at imagePath whole (a staged image is removed).
  */
 export async function checkpointRunning(running: RunningPod, req: CutRequest): Promise<CutResult> {
   // A checkpoint of this path whose sandbox died may have left its image set aside (image/recover.ts).
@@ -176,26 +265,54 @@ export async function checkpointRunning(running: RunningPod, req: CutRequest): P
   const tp = performance.now();
   // A helper thread faults in the snapshots and hashes their parts beside this one.
   const helper = req.leaveRunning && cutThreadWanted() ? new CutThread() : undefined;
-  const snapshots = req.leaveRunning ? await prepareSnapshots(running.tasks, req.last?.memory, helper) : undefined;
-  const t0 = performance.now();
-  const prepareMs = Math.round(t0 - tp);
-  await running.scheduler.pause();
+  const store = await imageStoreFor(req.compress, [], helper !== undefined ? { cutThread: helper } : {});
+  const onProgress = forwardOnly(req.onProgress);
+  let staging: Staging | undefined;
+  let paused = false;
   let pauseMs: number | null = null;
-  let changedParts = 0;
   try {
+    // Snapshot buffers first, then the pre-copy: the pause follows the pass at once (less to patch).
+    const B0 = performance.now();
+    const precopied = preCopyWanted(req) ? beginPreCopies(running, req) : new Map<string, PreCopy>();
+    if (process.env['PCTRACE']) console.log(`pctrace store ${(B0 - tp).toFixed(1)} begin ${(performance.now() - B0).toFixed(1)}`);
+    const snapshots = req.leaveRunning ? await prepareSnapshots(snapshotTasks(running, precopied), req.last?.memory, helper) : undefined;
+    if (precopied.size > 0) {
+      const S0 = performance.now();
+      staging = stageImage(store, req.imagePath, parentOf(req));
+      if (process.env['PCTRACE']) console.log(`pctrace begin+snap ${(S0 - tp).toFixed(1)} stage ${(performance.now() - S0).toFixed(1)}`);
+      const pcs = [...precopied.values()];
+      const total = pcs.reduce((n, pc) => n + pc.size, 0);
+      let done = 0;
+      await runPreCopy(pcs, running.tasks, sinkOf(store, staging, helper), new Uint8Array(MEMORY_PART), {
+        ...(onProgress !== undefined ? { onBytes: (n: number) => onProgress((done += n), total) } : {}),
+        ...(req.hooks?.betweenParts !== undefined ? { betweenParts: req.hooks.betweenParts } : {}),
+        same,
+      });
+    }
+    const t0 = performance.now();
+    const prepareMs = Math.round(t0 - tp);
+    await running.scheduler.pause();
+    paused = true;
+    let changedParts = 0;
     const why = req.busy();
     if (why !== null) throw new Error(why);
-    const payloads = takeCut(running, snapshots, req, () => changedParts++);
+    const trackedKept = new Map<string, TrackedKept>();
+    const payloads = takeCut(running, snapshots, precopied, trackedKept, req, () => changedParts++);
+    req.hooks?.atCut?.();
     const sources = memoriesOf(running);
     const cutMs = performance.now() - t0;
     if (req.leaveRunning) {
       running.scheduler.unpause();
+      paused = false;
       pauseMs = ms1(performance.now() - t0);
     }
-    const { result, ...written } = await writeCut(running, payloads, req, { start: tp, prepareMs, pauseMs, cutMs }, helper);
-    return { ...written, pauseMs, prepareMs, changedParts, helperThread: helper !== undefined, next: snapshots === undefined ? null : nextCut(snapshots, payloads, result, req.last, sources), flushed: result.flushed };
+    const { result, ...written } = await writeCut(running, payloads, req, { start: tp, prepareMs, pauseMs, cutMs }, store, staging, onProgress);
+    staging = undefined; // writeImage removed it, or renamed it into place
+    const next = snapshots === undefined ? null : nextCut(snapshots, trackedKept, payloads, result, req.last, sources);
+    return { ...written, pauseMs, prepareMs, preCopied: precopied.size > 0, changedParts, helperThread: helper !== undefined, next, flushed: result.flushed };
   } catch (e) {
-    if (pauseMs === null) running.scheduler.unpause();
+    if (staging !== undefined) dropStaging(store, staging);
+    if (paused) running.scheduler.unpause();
     throw e;
   }
 }

@@ -284,7 +284,7 @@ export class PodServer {
       console.log(`checkpoint ${req.imagePath}: flushed to disk in ${Math.round(performance.now() - flushStart)} ms after the reply`);
     });
     if (!req.leaveRunning) this.#exitSoon({ checkpointed: true });
-    console.log(`checkpoint ${req.imagePath}: ${result.bytes} bytes, ${result.written} written, ${result.reused} linked, ${result.changedParts} memory parts changed, snapshot buffers made in ${result.prepareMs} ms, pause ${result.pauseMs === null ? 'until exit' : `${result.pauseMs} ms`}, written in ${result.ms} ms${result.helperThread ? ', with a helper thread' : ''}`);
+    console.log(`checkpoint ${req.imagePath}: ${result.bytes} bytes, ${result.written} written, ${result.reused} linked, ${result.changedParts} memory parts changed, ${result.preCopied ? 'memory pre-copied' : 'snapshot buffers made'} in ${result.prepareMs} ms, pause ${result.pauseMs === null ? 'until exit' : `${result.pauseMs} ms`}, written in ${result.ms} ms${result.helperThread ? ', with a helper thread' : ''}`);
     return { ok: true, bytes: result.bytes, written: result.written, reused: result.reused, ms: result.ms, pauseMs: result.pauseMs };
   }
 }
