@@ -52,8 +52,17 @@ export interface PreCopyOptions {
   same?: Same;
   /** Told of bytes of memory the pass has dealt with. */
   onBytes?: (n: number) => void;
-  /** Awaited between two parts (tests: let the guest run a while mid-pass). */
+  /** Awaited after the links and after each part staged, instead of a turn now and then (tests: let the
+   *  guest run a while mid-pass). */
   betweenParts?: () => Promise<void>;
+}
+
+/** What a pass did with the parts: linked (kept), staged on this thread, on another, or found all zeros. */
+export interface PreCopyStats {
+  linked: number;
+  here: number;
+  offloaded: number;
+  zero: number;
 }
 
 /** A part, once the pass dealt with it: its digest (staged, linked) or its hex to come, or zero. */
@@ -155,7 +164,10 @@ export function preCopyBegin(container: string, task: Task, kept: TrackedKept | 
   const memory = task.fiber.memory;
   const usable = kept !== undefined && kept.source === memory && kept.size === memory.buffer.byteLength ? kept : undefined;
   const pc = new PreCopy(container, memory, task.fiber.trackBase, options.check === true, usable);
-  const marked = pc.takeMarks(new Uint8Array(memory.buffer), options.same ?? sameBytes); // no part is done yet: none goes to the patch
+  // No part is done yet: no mark goes to the patch. Without a kept cut the marks say nothing: cleared unread.
+  const live = new Uint8Array(memory.buffer);
+  const marked = usable !== undefined ? pc.takeMarks(live, options.same ?? sameBytes) : [];
+  live.fill(0, 0, pc.mapBytes);
   const perPart = MEMORY_PART / PAGE;
   // Each part's pages to patch if it is linked: patched at the kept cut, or marked since.
   const pages = new Map<number, Set<number>>();
@@ -193,16 +205,18 @@ function isZero(part: Uint8Array, zero: Uint8Array, same: Same): boolean {
  * linked is staged instead), then each part to stage, in order, hashed and stored from live memory in one
  * synchronous step (the guest cannot run, grow or write memory during it: it runs on this thread, between
  * these steps), on this thread or copied to a helper's (sink.offload). The guest writes between steps are
- * marked in its write map, which preCopyPayloads reads at the pause. Resolves once every part is stored.
+ * marked in its write map, which preCopyPayloads reads at the pause. Resolves once every part is stored,
+ * with how each was.
  */
-export async function runPreCopy(pcs: readonly PreCopy[], tasks: ReadonlyMap<string, Task>, sink: PreCopySink, zero: Uint8Array, options: PreCopyOptions = {}): Promise<void> {
+export async function runPreCopy(pcs: readonly PreCopy[], tasks: ReadonlyMap<string, Task>, sink: PreCopySink, zero: Uint8Array, options: PreCopyOptions = {}): Promise<PreCopyStats> {
   const same = options.same ?? sameBytes;
-  const L0 = performance.now();
+  const stats: PreCopyStats = { linked: 0, here: 0, offloaded: 0, zero: 0 };
   for (const pc of pcs) {
     for (const index of pc.toLink) {
       const ref = pc.keptParts[index] as KeptPart;
       if (ref.zero || sink.link(ref.hex)) {
         pc.parts[index] = ref.zero ? { zero: true } : { hex: ref.hex };
+        stats.linked++;
         if (pc.keptCheck !== null) pc.check?.set(pc.keptCheck.subarray(index * MEMORY_PART, (index + 1) * MEMORY_PART), index * MEMORY_PART);
         else pc.unchecked.add(index);
         options.onBytes?.(MEMORY_PART);
@@ -215,7 +229,7 @@ export async function runPreCopy(pcs: readonly PreCopy[], tasks: ReadonlyMap<str
     }
     pc.todo.sort((a, b) => a - b);
   }
-  const T0 = performance.now(); let nOff = 0, nHere = 0, nZero = 0, tHere = 0, tOff = 0, nTurn = 0, tTurn = 0;
+  await options.betweenParts?.();
   let turn = performance.now();
   for (const pc of pcs) {
     for (const index of pc.todo) {
@@ -226,33 +240,32 @@ export async function runPreCopy(pcs: readonly PreCopy[], tasks: ReadonlyMap<str
       // The map's own pages, in part 0, are saved all zeros: cleared here, in the step that stages them.
       if (from < pc.mapBytes) pc.takeMarks(live, same);
       let state: PartState;
-      const a = performance.now();
-      if (isZero(view, zero, same)) { state = { zero: true }; nZero++; }
-      else {
+      if (isZero(view, zero, same)) {
+        state = { zero: true };
+        stats.zero++;
+      } else {
         const pending = sink.offload(view);
         state = pending !== null ? { pending } : { hex: sink.put(view) };
-        if (pending !== null) { nOff++; tOff += performance.now() - a; } else { nHere++; tHere += performance.now() - a; }
+        if (pending !== null) stats.offloaded++;
+        else stats.here++;
       }
       pc.parts[index] = state;
       pc.check?.set(view, from);
       options.onBytes?.(view.length);
       if (options.betweenParts !== undefined) await options.betweenParts();
       else if (performance.now() - turn >= TURN_MS) {
-        const b = performance.now();
         await nextTurn();
-        nTurn++; tTurn += performance.now() - b;
         turn = performance.now();
       }
     }
   }
-  const T1 = performance.now();
   for (const pc of pcs) {
     for (let i = 0; i < pc.parts.length; i++) {
       const s = pc.parts[i];
       if (s !== null && s !== undefined && 'pending' in s) pc.parts[i] = { hex: await s.pending };
     }
   }
-  if (process.env['PCTRACE']) console.log(`pctrace links ${(T0 - L0).toFixed(1)} loop ${(T1 - T0).toFixed(1)} wait ${(performance.now() - T1).toFixed(1)} off ${nOff}/${tOff.toFixed(1)} here ${nHere}/${tHere.toFixed(1)} zero ${nZero} turns ${nTurn}/${tTurn.toFixed(1)}`);
+  return stats;
 }
 
 /** The runs of a patch of pages (sorted page numbers), each run of consecutive pages one view of memory. */

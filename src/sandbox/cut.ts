@@ -16,7 +16,7 @@ import { dropStaging, stageBytes, stagedWritten, stageImage, stageLink, writeIma
 import { checkpointAnnotations } from '../runtime/annotations.js';
 import { checkpointPayloads } from '../runtime/checkpoint.js';
 import { keptAfter, MEMORY_PART, prepareSnapshots, type KeptMemory } from '../runtime/memorycut.js';
-import { preCopyBegin, runPreCopy, type PreCopy, type PreCopySink, type TrackedKept } from '../runtime/precopy.js';
+import { preCopyBegin, runPreCopy, type PreCopy, type PreCopySink, type PreCopyStats, type TrackedKept } from '../runtime/precopy.js';
 import type { Task } from '../wasi/scheduler.js';
 import { amberRegistry } from './bindings.js';
 import type { CheckpointResult } from './protocol.js';
@@ -63,6 +63,8 @@ export interface CutResult extends CheckpointResult {
   prepareMs: number;
   /** Whether memory was pre-copied (of a tracked program), not copied into snapshot buffers. */
   preCopied: boolean;
+  /** What the pre-copy did with the memory parts, if there was one. */
+  preCopy: PreCopyStats | null;
   /** Memory parts that changed since the last cut (all non-zero parts without one). */
   changedParts: number;
   /** Whether a helper thread faulted in snapshots and hashed parts beside the sandbox's (host/cutthread.ts). */
@@ -268,6 +270,7 @@ export async function checkpointRunning(running: RunningPod, req: CutRequest): P
   const store = await imageStoreFor(req.compress, [], helper !== undefined ? { cutThread: helper } : {});
   const onProgress = forwardOnly(req.onProgress);
   let staging: Staging | undefined;
+  let preCopy: PreCopyStats | null = null;
   let paused = false;
   let pauseMs: number | null = null;
   try {
@@ -283,7 +286,7 @@ export async function checkpointRunning(running: RunningPod, req: CutRequest): P
       const pcs = [...precopied.values()];
       const total = pcs.reduce((n, pc) => n + pc.size, 0);
       let done = 0;
-      await runPreCopy(pcs, running.tasks, sinkOf(store, staging, helper), new Uint8Array(MEMORY_PART), {
+      preCopy = await runPreCopy(pcs, running.tasks, sinkOf(store, staging, helper), new Uint8Array(MEMORY_PART), {
         ...(onProgress !== undefined ? { onBytes: (n: number) => onProgress((done += n), total) } : {}),
         ...(req.hooks?.betweenParts !== undefined ? { betweenParts: req.hooks.betweenParts } : {}),
         same,
@@ -309,7 +312,7 @@ export async function checkpointRunning(running: RunningPod, req: CutRequest): P
     const { result, ...written } = await writeCut(running, payloads, req, { start: tp, prepareMs, pauseMs, cutMs }, store, staging, onProgress);
     staging = undefined; // writeImage removed it, or renamed it into place
     const next = snapshots === undefined ? null : nextCut(snapshots, trackedKept, payloads, result, req.last, sources);
-    return { ...written, pauseMs, prepareMs, preCopied: precopied.size > 0, changedParts, helperThread: helper !== undefined, next, flushed: result.flushed };
+    return { ...written, pauseMs, prepareMs, preCopied: precopied.size > 0, preCopy, changedParts, helperThread: helper !== undefined, next, flushed: result.flushed };
   } catch (e) {
     if (staging !== undefined) dropStaging(store, staging);
     if (paused) running.scheduler.unpause();

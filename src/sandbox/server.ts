@@ -10,6 +10,7 @@ import type { ContainerRecord, StateRoot } from '../host/stateroot.js';
 import { BufferStream, NullStream } from '../host/streams.js';
 import { prepareModuleFile } from '../host/modulecache.js';
 import type { LastCut } from './cut.js';
+import type { PreCopyStats } from '../runtime/precopy.js';
 import { execOutputStream } from './execoutput.js';
 import { withMemoryLimit } from './memorylimit.js';
 import { parseRequest, type CheckpointRequest, type ContainerRequest, type ControlReply, type ControlRequest, type ExecRequest } from './protocol.js';
@@ -28,6 +29,11 @@ function firstLine(e: unknown): string {
 
 /** A request asked in this process, with no connection that could go away. */
 const NO_CHANNEL: ControlChannel = { send: () => {}, backlog: () => 0, closed: false, onClose: () => {}, onDrain: () => {} };
+
+/** A pre-copy's parts for the checkpoint's log line: "; parts: 3 linked, 30 staged here, 31 by the helper, 0 zero". */
+function preCopyLine(s: PreCopyStats | null): string {
+  return s === null ? '' : `; parts: ${s.linked} linked, ${s.here} staged here, ${s.offloaded} by the helper, ${s.zero} zero`;
+}
 
 export class PodServer {
   readonly #root: StateRoot;
@@ -284,7 +290,7 @@ export class PodServer {
       console.log(`checkpoint ${req.imagePath}: flushed to disk in ${Math.round(performance.now() - flushStart)} ms after the reply`);
     });
     if (!req.leaveRunning) this.#exitSoon({ checkpointed: true });
-    console.log(`checkpoint ${req.imagePath}: ${result.bytes} bytes, ${result.written} written, ${result.reused} linked, ${result.changedParts} memory parts changed, ${result.preCopied ? 'memory pre-copied' : 'snapshot buffers made'} in ${result.prepareMs} ms, pause ${result.pauseMs === null ? 'until exit' : `${result.pauseMs} ms`}, written in ${result.ms} ms${result.helperThread ? ', with a helper thread' : ''}`);
+    console.log(`checkpoint ${req.imagePath}: ${result.bytes} bytes, ${result.written} written, ${result.reused} linked, ${result.changedParts} memory parts changed, ${result.preCopied ? 'memory pre-copied' : 'snapshot buffers made'} in ${result.prepareMs} ms, pause ${result.pauseMs === null ? 'until exit' : `${result.pauseMs} ms`}, written in ${result.ms} ms${result.helperThread ? ', with a helper thread' : ''}${preCopyLine(result.preCopy)}`);
     return { ok: true, bytes: result.bytes, written: result.written, reused: result.reused, ms: result.ms, pauseMs: result.pauseMs };
   }
 }
