@@ -9,9 +9,11 @@
 //   checkpoint  the whole `amber checkpoint ID --image-path DIR --leave-running`, spawn to exit, of a pod
 //               never checkpointed before (each repetition starts a fresh pod)
 //   incremental the same again right after (the pod parked: 2 pages of its memory changed): the sandbox
-//               compares memory with the cut it kept, writes what changed and links the rest from the
-//               first image; then once more with --parent-path naming the first image. Figures: the whole
-//               command, the sandbox's own time (snapshot buffers, pause, write: its sandbox.log line)
+//               reads the write map, writes the pages it marks as a patch and links the rest from the
+//               first image; then once more with --parent-path naming the first image (the map says
+//               nothing about that image: every part is hashed again, and linked where it matches). Figures:
+//               the whole command, the sandbox's own time (pre-copy or snapshot buffers, pause, write: its
+//               sandbox.log line)
 //               against the full checkpoint's, and the bytes written anew (files of the new image that
 //               are not links to the parent's)
 //   restore     `amber restore --image-path DIR --detach --name ID2` from spawn until the program runs
@@ -30,8 +32,11 @@
 //               whose cache the pod's run filled (issue 9: within 2×)
 // The pod is tracked (annotation org.amber.track-writes, as `pod run --track-writes` sets it): its module
 // records the pages it writes, so the incremental checkpoint reads that record instead of comparing all
-// memory (issue 10.5). The full checkpoint and the restores are of that same tracked pod: a full cut
-// copies all memory either way, and a restore reads it whole.
+// memory (issue 10.5), and a checkpoint left running pre-copies its memory (sandbox/cut.ts): each part
+// hashed and written from live memory while the pod runs, then paused only to take the pages written
+// meanwhile; no snapshot buffers, so the full checkpoint's "pause" is that short step and its write is
+// what remains after it (the bulk is in its sandbox time, before the pause). The restores are of that
+// same pod; a restore reads memory whole.
 // Baselines: copying N MiB into a fresh Buffer (what snapshotting memory costs at the least), and
 // writing N MiB to a new file beside the images and fsyncing it (what making it durable costs).
 import { spawn, spawnSync } from 'node:child_process';
@@ -63,11 +68,11 @@ export interface CheckpointSample {
   /** The longest sleep overrun the guest reported during the checkpoint; STALL_FLOOR if none. */
   stallMs: number;
   checkpointMs: number;
-  /** The sandbox's own time for the full checkpoint: snapshot buffers, pause, write. */
+  /** The sandbox's own time for the full checkpoint: pre-copy (or snapshot buffers), pause, write. */
   fullSandboxMs: number;
   incrementalMs: number;
   incrementalSandboxMs: number;
-  /** Of those: the pause (memory compared with the last cut) and the write, and the full one's write. */
+  /** Of those: the pause (the write map read, its pages taken) and the write, and the full one's write. */
   incrementalPauseMs: number;
   incrementalWriteMs: number;
   fullWriteMs: number;
@@ -142,7 +147,7 @@ function begunAt(sandboxLog: string): number {
   return m === null ? NaN : Number(m[1]);
 }
 
-/** The sandbox's account of the checkpoint logged after `from`, ms: snapshot buffers + pause + write, and the last two. */
+/** The sandbox's account of the checkpoint logged after `from`, ms: pre-copy (or snapshot buffers) + pause + write, and the last two. */
 function sandboxCheckpoint(sandboxLog: string, from: number): { total: number; pause: number; write: number } {
   const m = waitForLine(sandboxLog, /(?:snapshot buffers made|memory pre-copied) in (\d+) ms, pause ([0-9.]+) ms, written in (\d+) ms/, 10_000, from);
   return { total: Number(m[1]) + Number(m[2]) + Number(m[3]), pause: Number(m[2]), write: Number(m[3]) };
@@ -389,9 +394,9 @@ export function incrementalTable(results: readonly CheckpointResult[]): string {
     const command = ratio('incrementalMs', 'checkpointMs');
     const bytes = median(samples.map((s) => s.incrementalBytes));
     const ms = (k: Figure): string => `${median(samples.map((s) => s[k])).toFixed(1)} ms`;
-    rows.push([`in the sandbox (buffers, pause, write), ${mib} MiB`, ms('incrementalSandboxMs'), ms('fullSandboxMs'), `${sandbox.toFixed(3)}×`,
+    rows.push([`in the sandbox (pre-copy, pause, write), ${mib} MiB`, ms('incrementalSandboxMs'), ms('fullSandboxMs'), `${sandbox.toFixed(3)}×`,
       `≤${INCREMENTAL_TARGET.ratio}× full`, sandbox <= INCREMENTAL_TARGET.ratio ? 'pass' : 'FAIL', spread(samples.map((s) => s.incrementalSandboxMs))]);
-    for (const [what, a, b] of [['pause (memory compared; full: copied)', 'incrementalPauseMs', 'pauseMs'], ['write', 'incrementalWriteMs', 'fullWriteMs']] as const) {
+    for (const [what, a, b] of [['pause (pages the map marks taken)', 'incrementalPauseMs', 'pauseMs'], ['write', 'incrementalWriteMs', 'fullWriteMs']] as const) {
       rows.push([`  of it: ${what}, ${mib} MiB`, ms(a), ms(b), `${ratio(a, b).toFixed(3)}×`, '—', 'info', spread(samples.map((s) => s[a]))]);
     }
     rows.push([`the whole command, ${mib} MiB`, ms('incrementalMs'), ms('checkpointMs'), `${command.toFixed(3)}×`, '—', 'info', spread(samples.map((s) => s.incrementalMs))]);

@@ -6,7 +6,9 @@
 // what changed by comparing bytes, not hashing them, link the base from the last image, and write only
 // the patch (memorydiff.ts compares). A program whose module tracks its writes (wasi/transformed.ts,
 // CRIU's --track-mem with soft-dirty bits) says which pages it wrote: its map, read and cleared at every
-// cut, spares the compare of every page it does not mark (memorydiff.ts markedPages).
+// cut, spares the compare of every page it does not mark (memorydiff.ts markedPages). A tracked program of
+// a pod left running is pre-copied instead (precopy.ts: no snapshot, no kept base); this path is for the
+// others, and for one whose pre-copy could not be used (its memory grew during it).
 import type { Payload, StagedPayload } from '../image/payload.js';
 import { nextTurn } from '../base/turn.js';
 import { encodePatch, type PatchRun } from '../image/patch.js';

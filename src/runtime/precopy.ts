@@ -230,6 +230,31 @@ export async function runPreCopy(pcs: readonly PreCopy[], tasks: ReadonlyMap<str
     pc.todo.sort((a, b) => a - b);
   }
   await options.betweenParts?.();
+  let failure: { e: unknown } | null = null;
+  try {
+    await stageParts(pcs, tasks, sink, zero, same, stats, options);
+  } catch (e) {
+    failure = { e };
+  }
+  // Every part handed off settles before this returns or throws: nothing staged is dropped while another
+  // thread still writes it, and no failure goes unseen.
+  for (const pc of pcs) {
+    for (let i = 0; i < pc.parts.length; i++) {
+      const s = pc.parts[i];
+      if (s === null || s === undefined || !('pending' in s)) continue;
+      try {
+        pc.parts[i] = { hex: await s.pending };
+      } catch (e) {
+        failure ??= { e };
+      }
+    }
+  }
+  if (failure !== null) throw failure.e;
+  return stats;
+}
+
+/** runPreCopy's staging of each part to stage, in order, a turn of the event loop now and then. */
+async function stageParts(pcs: readonly PreCopy[], tasks: ReadonlyMap<string, Task>, sink: PreCopySink, zero: Uint8Array, same: Same, stats: PreCopyStats, options: PreCopyOptions): Promise<void> {
   let turn = performance.now();
   for (const pc of pcs) {
     for (const index of pc.todo) {
@@ -259,13 +284,6 @@ export async function runPreCopy(pcs: readonly PreCopy[], tasks: ReadonlyMap<str
       }
     }
   }
-  for (const pc of pcs) {
-    for (let i = 0; i < pc.parts.length; i++) {
-      const s = pc.parts[i];
-      if (s !== null && s !== undefined && 'pending' in s) pc.parts[i] = { hex: await s.pending };
-    }
-  }
-  return stats;
 }
 
 /** The runs of a patch of pages (sorted page numbers), each run of consecutive pages one view of memory. */

@@ -7,7 +7,7 @@
 // the tracked module, which runs on, and its cuts are sound too.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { HostStream } from '../fsimpl/hostfd/hostfd.js';
@@ -199,6 +199,18 @@ spec:
       assert.ok(last !== null && last.tracked.has('dirty') && last.memory.size === 0, 'no copy of memory is kept, only digests');
     }
     assert.ok(overlapped >= 6 + 3, `the guest ran rounds during the passes (${overlapped})`);
+    // A pre-copy that fails mid-pass leaves the image it would replace whole, nothing staged beside it,
+    // and the pod running.
+    const before = readImage(new NodeImageStore(), join(dir, 'img0')).payload('memory/dirty');
+    let steps = 0;
+    await assert.rejects(checkpointRunning(running, {
+      id: 'dirty', source: manifest, imagePath: join(dir, 'img0'), leaveRunning: true, last: null, busy: () => null,
+      hooks: { betweenParts: async () => { if (++steps === 3) throw new Error('injected: the disk is full'); } },
+    }), /injected: the disk is full/);
+    assert.equal(firstDifference(readImage(new NodeImageStore(), join(dir, 'img0')).payload('memory/dirty'), before), -1, 'the earlier image is whole');
+    assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('img0.')), [], 'nothing staged is left beside it');
+    const r = lastRound(out);
+    await until(`round ${r + 1} after the failed checkpoint`, () => lastRound(out) > r);
   } finally {
     if (check === undefined) delete process.env['AMBER_CHECK_WRITE_MAPS'];
     else process.env['AMBER_CHECK_WRITE_MAPS'] = check;

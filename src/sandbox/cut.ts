@@ -275,14 +275,10 @@ export async function checkpointRunning(running: RunningPod, req: CutRequest): P
   let pauseMs: number | null = null;
   try {
     // Snapshot buffers first, then the pre-copy: the pause follows the pass at once (less to patch).
-    const B0 = performance.now();
     const precopied = preCopyWanted(req) ? beginPreCopies(running, req) : new Map<string, PreCopy>();
-    if (process.env['PCTRACE']) console.log(`pctrace store ${(B0 - tp).toFixed(1)} begin ${(performance.now() - B0).toFixed(1)}`);
     const snapshots = req.leaveRunning ? await prepareSnapshots(snapshotTasks(running, precopied), req.last?.memory, helper) : undefined;
     if (precopied.size > 0) {
-      const S0 = performance.now();
       staging = stageImage(store, req.imagePath, parentOf(req));
-      if (process.env['PCTRACE']) console.log(`pctrace begin+snap ${(S0 - tp).toFixed(1)} stage ${(performance.now() - S0).toFixed(1)}`);
       const pcs = [...precopied.values()];
       const total = pcs.reduce((n, pc) => n + pc.size, 0);
       let done = 0;
