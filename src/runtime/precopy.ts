@@ -126,7 +126,7 @@ export class PreCopy {
    */
   takeMarks(memory: Uint8Array, same: Same): number[] {
     const b = this.mapBytes;
-    const marked = markedPages(memory.subarray(0, Math.min(b, (memory.length - b) / PAGE)), b / PAGE, same);
+    const marked = marksIn(memory.subarray(0, Math.min(b, (memory.length - b) / PAGE)), b / PAGE, same);
     memory.fill(0, 0, b);
     const perPart = MEMORY_PART / PAGE;
     for (const page of marked) if (this.parts[Math.floor(page / perPart)] !== null) this.patched.add(page);
@@ -136,18 +136,18 @@ export class PreCopy {
 
 /** Map bytes scanned at once for a mark: a compare with zeros (memcmp) skips an unmarked block. */
 const SCAN = 4096;
-const ZERO_SCAN = new Uint8Array(SCAN);
 
 /**
  * The pages a write map marks (byte i non-zero: the guest's page i, real page i + skip), in order: blocks
  * compared with zeros at once, the bytes of a marked block one by one (the loops of a cut run seldom, so
  * mostly unoptimized: as few as can be).
  */
-function markedPages(marks: Uint8Array, skip: number, same: Same): number[] {
+function marksIn(marks: Uint8Array, skip: number, same: Same): number[] {
   const out: number[] = [];
+  const zeros = new Uint8Array(SCAN);
   for (let from = 0; from < marks.length; from += SCAN) {
     const block = marks.subarray(from, Math.min(marks.length, from + SCAN));
-    if (same(block, ZERO_SCAN.subarray(0, block.length))) continue;
+    if (same(block, zeros.subarray(0, block.length))) continue;
     for (let i = 0; i < block.length; i++) if (block[i] !== 0) out.push(from + i + skip);
   }
   return out;
