@@ -32,9 +32,9 @@ function linked(parent: string, child: string): number {
 }
 
 /** Checkpoints at 4 (img1) and 8 (img2, after damage(img1)), deletes img1, restores img2 under ID2 and checks it counts 9..14 once. */
-async function twoCuts(s: Workspace, id: string, damage: (img1: string) => void, second: (img1: string, img2: string) => string[]): Promise<{ img1Blobs: number; linkedFromImg1: number; img2Blobs: number }> {
+async function twoCuts(s: Workspace, id: string, damage: (img1: string) => void, second: (img1: string, img2: string) => string[], track = false): Promise<{ img1Blobs: number; linkedFromImg1: number; img2Blobs: number }> {
   const { pod, ctl } = heldCounterPod(s.dir, id);
-  await s.ok(['pod', 'run', pod, '--detach']);
+  await s.ok(['pod', 'run', pod, '--detach', ...(track ? ['--track-writes'] : [])]);
   await ready(join(ctl, 'ready.4'));
   const img1 = s.path('img1');
   const img2 = s.path('img2');
@@ -65,15 +65,27 @@ describe('incremental checkpoints', { concurrency: true }, () => {
       assert.ok(c.linkedFromImg1 >= c.img2Blobs - 8, `only ${c.linkedFromImg1} of ${c.img2Blobs} blobs linked`);
     }));
 
+  // Every payload blob (the manifest and config too would make the parent unreadable, a case of its own).
+  const damageAll = (img1: string): void => {
+    const index = JSON.parse(readFileSync(join(img1, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
+    const manifestHex = index.manifests[0]?.digest.slice(7) ?? '';
+    const m = JSON.parse(readFileSync(join(img1, 'blobs', 'sha256', manifestHex), 'utf8')) as { layers: Array<{ digest: string; size: number }> };
+    for (const l of m.layers) if (l.size > 64) flip(join(img1, 'blobs', 'sha256', l.digest.slice(7)), 40);
+  };
+
+  test('a pod run with --track-writes (its memory pre-copied, its parts linked by the write map): a second cut links what did not change, and a damaged parent is never linked', () =>
+    withWorkspace(async (s) => {
+      const c = await twoCuts(s, 'trk', () => {}, () => [], true);
+      assert.ok(c.linkedFromImg1 >= c.img2Blobs - 8, `only ${c.linkedFromImg1} of ${c.img2Blobs} blobs linked`);
+      rmSync(s.path('img2'), { recursive: true });
+      rmSync(s.path('ctl'), { recursive: true });
+      rmSync(s.path('ctl2'), { recursive: true });
+      const damaged = await twoCuts(s, 'trkd', damageAll, () => [], true);
+      assert.equal(damaged.linkedFromImg1, 0, 'a damaged blob was linked');
+    }));
+
   test('a parent damaged in place does not damage the child (the last cut, and --parent-path)', () =>
     withWorkspace(async (s) => {
-      // Every payload blob (the manifest and config too would make the parent unreadable, a case of its own).
-      const damageAll = (img1: string): void => {
-        const index = JSON.parse(readFileSync(join(img1, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
-        const manifestHex = index.manifests[0]?.digest.slice(7) ?? '';
-        const m = JSON.parse(readFileSync(join(img1, 'blobs', 'sha256', manifestHex), 'utf8')) as { layers: Array<{ digest: string; size: number }> };
-        for (const l of m.layers) if (l.size > 64) flip(join(img1, 'blobs', 'sha256', l.digest.slice(7)), 40);
-      };
       const auto = await twoCuts(s, 'dmg', damageAll, () => []);
       assert.equal(auto.linkedFromImg1, 0, 'a damaged blob was linked');
       rmSync(s.path('img2'), { recursive: true });

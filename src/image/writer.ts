@@ -102,6 +102,9 @@ export interface WriteResult {
   readonly warnings: string[];
   /** The SHA-256 hex of each payload's bytes, in the order given. */
   readonly contentHexes: readonly string[];
+  /** Each raw payload blob of the new image, by content hex: what a later image staged with this one as
+   *  its parent may link without opening it (stageImage's known). */
+  readonly rawBlobs: ReadonlyMap<string, number>;
   /** The identity of each payload blob of the new image, in place, by hex (when the store tells); with
    *  deferFlush, brought up to date before flushed settles (carryIdentities). */
   readonly identities: ReadonlyMap<string, string>;
@@ -404,16 +407,38 @@ export interface Staging {
   readonly identities: ReadonlyMap<string, string>;
 }
 
+export interface StageOptions extends Pick<WriteOptions, 'parent' | 'parentOptional' | 'parentIdentities'> {
+  /**
+   * The raw blobs of an image this process wrote (WriteResult.rawBlobs) and where: when it is the parent,
+   * its blobs are known without opening it (its index, manifest and config read and checked: a cold
+   * path of several ms). Safe as any parent is: a blob is linked unread only while its identity is the
+   * one recorded (parentIdentities), else verified first; one gone or damaged is staged from the bytes.
+   */
+  known?: { readonly dir: string; readonly rawBlobs: ReadonlyMap<string, number> };
+}
+
+/** The parent blobs of an image this process wrote, as parentBlobs would find them. */
+function knownBlobs(dir: string, rawBlobs: ReadonlyMap<string, number>): ParentBlobs {
+  const out = new Map<string, { dir: string; layer: Layer }>();
+  for (const [hex, size] of rawBlobs) {
+    out.set(hex, { dir, layer: { hex, blobSize: size, size, kind: '', codec: null, contentHex: hex, label: `blob sha256:${hex}`, annotations: {} } });
+  }
+  return out;
+}
+
 /**
  * Begins an image at dir whose blobs the caller stages (stageBytes, stageLink, stagedWritten) before it
  * gives writeImage the payloads. Refuses an unusable dir before anything is written. Blobs are stored
  * raw: a codec is writeImage's alone.
  */
-export function stageImage(store: ImageStore, dir: string, options: Pick<WriteOptions, 'parent' | 'parentOptional' | 'parentIdentities'> = {}): Staging {
+export function stageImage(store: ImageStore, dir: string, options: StageOptions = {}): Staging {
   const target = store.resolve(dir);
   if (target === '/') throw new ImageError('/: cannot be an image directory');
   targetState(store, target);
-  const parent = parentBlobs(store, options.parent, options.parentOptional === true, null);
+  const known = options.known;
+  const parent = known !== undefined && options.parent !== undefined && store.resolve(options.parent) === known.dir
+    ? knownBlobs(known.dir, known.rawBlobs)
+    : parentBlobs(store, options.parent, options.parentOptional === true, null);
   const tmp = siblingName(store, target, 'tmp');
   store.makeDirs(dirName(target));
   store.makeDir(tmp);
@@ -657,6 +682,7 @@ export async function writeImage(
       reused: blobs.reused,
       warnings,
       contentHexes: stored.map((s) => s.contentHex),
+      rawBlobs: new Map(stored.filter((s) => s.codec === null).map((s) => [s.hex, s.size])),
       identities,
       flushed,
     };

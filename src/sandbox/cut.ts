@@ -34,6 +34,8 @@ export interface LastCut {
   readonly memory: ReadonlyMap<string, KeptMemory>;
   /** Of each tracked program pre-copied: digests and page numbers, no bytes (runtime/precopy.ts). */
   readonly tracked: ReadonlyMap<string, TrackedKept>;
+  /** The image's raw blobs (by hex: their size): the next pre-copy links from it without opening it. */
+  readonly rawBlobs: ReadonlyMap<string, number>;
   readonly identities: ReadonlyMap<string, string>;
 }
 
@@ -233,7 +235,7 @@ function parentOf(req: CutRequest): { parent?: string; parentOptional?: boolean;
 function nextCut(snapshots: ReadonlyMap<string, Uint8Array>, tracked: ReadonlyMap<string, TrackedKept>, payloads: readonly (Payload | StagedPayload)[], result: WriteResult, last: LastCut | null, sources: ReadonlyMap<string, object>): LastCut {
   const memory = new Map<string, KeptMemory>();
   for (const [name, snapshot] of snapshots) memory.set(name, keptAfter(`memory/${name}`, snapshot, payloads, result.contentHexes, last?.memory.get(name), sources.get(name)));
-  return { image: result.dir, memory, tracked, identities: result.identities };
+  return { image: result.dir, memory, tracked, rawBlobs: result.rawBlobs, identities: result.identities };
 }
 
 /**
@@ -278,7 +280,7 @@ export async function checkpointRunning(running: RunningPod, req: CutRequest): P
     const precopied = preCopyWanted(req) ? beginPreCopies(running, req) : new Map<string, PreCopy>();
     const snapshots = req.leaveRunning ? await prepareSnapshots(snapshotTasks(running, precopied), req.last?.memory, helper) : undefined;
     if (precopied.size > 0) {
-      staging = stageImage(store, req.imagePath, parentOf(req));
+      staging = stageImage(store, req.imagePath, { ...parentOf(req), ...(req.last !== null ? { known: { dir: req.last.image, rawBlobs: req.last.rawBlobs } } : {}) });
       const pcs = [...precopied.values()];
       const total = pcs.reduce((n, pc) => n + pc.size, 0);
       let done = 0;
