@@ -267,7 +267,8 @@ export async function checkpointRunning(running: RunningPod, req: CutRequest): P
   // A checkpoint of this path whose sandbox died may have left its image set aside (image/recover.ts).
   for (const line of await recoverImageDir(req.imagePath)) console.log(`checkpoint ${req.imagePath}: ${line}`);
   const tp = performance.now();
-  // A helper thread faults in the snapshots and hashes their parts beside this one.
+  // A helper thread faults in the snapshots and hashes their parts beside this one, or hashes and writes
+  // pre-copied parts copied into its slots.
   const helper = req.leaveRunning && cutThreadWanted() ? new CutThread() : undefined;
   const store = await imageStoreFor(req.compress, [], helper !== undefined ? { cutThread: helper } : {});
   const onProgress = forwardOnly(req.onProgress);
@@ -294,7 +295,8 @@ export async function checkpointRunning(running: RunningPod, req: CutRequest): P
     const prepareMs = Math.round(t0 - tp);
     await running.scheduler.pause();
     paused = true;
-    let changedParts = 0;
+    // A pre-copied program's parts written whole (its pages patched are not counted).
+    let changedParts = preCopy === null ? 0 : preCopy.here + preCopy.offloaded;
     const why = req.busy();
     if (why !== null) throw new Error(why);
     const trackedKept = new Map<string, TrackedKept>();
