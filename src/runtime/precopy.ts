@@ -219,7 +219,7 @@ export async function runPreCopy(pcs: readonly PreCopy[], tasks: ReadonlyMap<str
         stats.linked++;
         if (pc.keptCheck !== null) pc.check?.set(pc.keptCheck.subarray(index * MEMORY_PART, (index + 1) * MEMORY_PART), index * MEMORY_PART);
         else pc.unchecked.add(index);
-        options.onBytes?.(MEMORY_PART);
+        options.onBytes?.(Math.min(MEMORY_PART, pc.size - index * MEMORY_PART));
         continue;
       }
       // Not linkable (the parent gone or damaged): staged whole, its pages no longer patched.

@@ -184,12 +184,19 @@ spec:
         overlapped++;
       };
       const image = join(dir, `img${cut % 2}`);
+      const progress: [number, number][] = [];
       const r = await checkpointRunning(running, {
         id: 'dirty', source: manifest, imagePath: image, leaveRunning: true, last, busy: () => null,
+        onProgress: (d, t) => progress.push([d, t]),
         hooks: { betweenParts, atCut: () => (atPause = new Uint8Array(task.fiber.memory.buffer).slice()) },
       });
       await r.flushed;
       assert.ok(r.preCopied, `cut ${cut} was pre-copied`);
+      // Progress: the pass's bytes, then the writer's; never back, and done at the end.
+      assert.ok(progress.length > 2, 'progress was told');
+      assert.ok(progress.every(([d, t], i) => i === 0 || d / t >= (progress[i - 1] as [number, number])[0] / (progress[i - 1] as [number, number])[1]), 'progress never goes back');
+      const [lastDone, lastTotal] = progress.at(-1) as [number, number];
+      assert.equal(lastDone, lastTotal, 'progress ends done');
       assert.ok(atPause !== null);
       const saved = readImage(new NodeImageStore(), image).payload('memory/dirty');
       assert.equal(firstDifference(saved, atPause), -1, `cut ${cut}: the image holds memory as it was at the pause`);
