@@ -22,7 +22,7 @@ import { modeOfType, S_IFMT, type FileType } from '../abi/stat.js';
 import { wasiFiletype } from '../abi/wasi.js';
 import { KernelError } from '../base/error.js';
 import type { HostAttr, HostDirectoryAccess, HostFd, HostStat, HostTime } from '../fsimpl/hostdir/host.js';
-import { WasiStat } from './wasistat.js';
+import { WasiStat, type PathQuestion } from './wasistat.js';
 import type { WorkingDirectoryLease } from './workdir.js';
 
 const C = fs.constants;
@@ -177,6 +177,7 @@ export class NodeHostDirectory implements HostDirectoryAccess {
       throw new Error(`hostdir: ${this.#fdDir}${fd} does not lead back to ${this.#path}: is /proc mounted?`);
     }
     this.#dirPaths.set(fd, this.#path);
+    this.#wasiStat.hintsChanged();
     if (this.#rootFd < 0) this.#rootFd = fd;
     return fd;
   }
@@ -230,6 +231,16 @@ export class NodeHostDirectory implements HostDirectoryAccess {
     return out !== null && ws.shows(dev, ino, wasiFiletype(type)) ? out : null;
   }
 
+  /**
+   * stillNamesFilestat(dir, name, dev, ino, type) prepared once (host/wasistat.ts PathQuestion): the same
+   * lstat of the plain host path and the same confirmation each time it is asked, until a directory's
+   * path here changes (a rename, a descriptor opened or closed), after which it answers null.
+   */
+  filestatQuestion(dir: HostFd, name: string, dev: number, ino: number, type: FileType): PathQuestion | null {
+    const base = this.#dirPaths.get(dir);
+    return base === undefined ? null : this.#wasiStat.question(dir, base, name, dev, ino, wasiFiletype(type));
+  }
+
   lookupStat(dir: HostFd, name: string): HostStat | null {
     const p = this.#at(dir, name);
     try {
@@ -275,7 +286,10 @@ export class NodeHostDirectory implements HostDirectoryAccess {
       throw toKernelError(e);
     }
     const base = this.#dirPaths.get(dir);
-    if (base !== undefined) this.#dirPaths.set(fd, base + '/' + name);
+    if (base !== undefined) {
+      this.#dirPaths.set(fd, base + '/' + name);
+      this.#wasiStat.hintsChanged();
+    }
     return fd;
   }
 
@@ -364,6 +378,7 @@ export class NodeHostDirectory implements HostDirectoryAccess {
     if (oldBase === undefined) return;
     const from = `${oldBase}/${oldName}`;
     const newBase = this.#dirPaths.get(newDir);
+    this.#wasiStat.hintsChanged();
     for (const [fd, p] of this.#dirPaths) {
       if (p !== from && !p.startsWith(from + '/')) continue;
       if (newBase === undefined) this.#dirPaths.delete(fd);
@@ -485,7 +500,7 @@ export class NodeHostDirectory implements HostDirectoryAccess {
 
   close(fd: HostFd): void {
     if (fd === this.#rootFd) this.#rootFd = -1;
-    this.#dirPaths.delete(fd);
+    if (this.#dirPaths.delete(fd)) this.#wasiStat.hintsChanged();
     this.#pathFds.delete(fd);
     this.#wasiStat.forget(fd);
     this.#cwd?.closed(fd);

@@ -85,6 +85,48 @@ function put(page: Uint8Array, at: number, s: string): number {
   return at + n;
 }
 
+/** The high u32 of a u64 held as a safe integer (0 without a division for most devs and inodes). */
+function high(v: number): number {
+  return v < 0x1_0000_0000 ? 0 : Math.floor(v / 0x1_0000_0000);
+}
+
+/**
+ * A path stat prepared once for one cached object (WasiStat.question): the path's bytes as the page holds
+ * them, and the dev, ino (as u32 halves) and WASI file type its answer must show. Asked through
+ * WasiStat.answer, never with other bytes than these, so one question keeps asking about one path.
+ */
+export class PathQuestion {
+  readonly bytes: Uint8Array;
+  readonly devLo: number;
+  readonly devHi: number;
+  readonly inoLo: number;
+  readonly inoHi: number;
+  readonly filetype: number;
+  /** The directory descriptor and name it was made for, and the WasiStat's hint generation then (see hintsChanged). */
+  readonly dir: number;
+  readonly name: string;
+  readonly gen: number;
+  readonly #stat: WasiStat;
+
+  constructor(stat: WasiStat, gen: number, dir: number, name: string, bytes: Uint8Array, dev: number, ino: number, filetype: number) {
+    this.#stat = stat;
+    this.gen = gen;
+    this.dir = dir;
+    this.name = name;
+    this.bytes = bytes;
+    this.devLo = dev >>> 0;
+    this.devHi = high(dev);
+    this.inoLo = ino >>> 0;
+    this.inoHi = high(ino);
+    this.filetype = filetype;
+  }
+
+  /** WasiStat.answer(this): the object's filestat if its path still shows it now, else null. */
+  filestat(): Uint8Array | null {
+    return this.#stat.answer(this);
+  }
+}
+
 export class WasiStat {
   /** node:wasi's class and the memory uvwasi writes to, once first needed (null: not to be had). */
   #engine: Engine | null | undefined;
@@ -100,6 +142,13 @@ export class WasiStat {
   /** The directory path whose bytes (less its leading "/", plus a "/") are at PATH_AT now, up to #nameAt. */
   #dirInPage = '';
   #nameAt = -1;
+  /** The name after it (checked: one component without NUL) and the path's end, -1 for none. */
+  #nameInPage = '';
+  #pathEnd = -1;
+  /** The question whose bytes are at PATH_AT now (null: pathFilestat's directory and name, or nothing). */
+  #questionInPage: PathQuestion | null = null;
+  /** Bumped by hintsChanged: questions made before answer null, and their owner makes them again. */
+  #gen = 0;
 
   /**
    * fd's filestat in WASI's layout, in a view valid until the next call (the caller may change it); null
@@ -139,14 +188,62 @@ export class WasiStat {
     // The hot path is kept small, so that V8 inlines it whole: set-up and a new directory are apart.
     const p = this.#path ?? this.#pathInstance(via);
     if (p === null) return null;
-    // The directory's bytes stay in the page from one call to the next: a name in it is all that is new.
-    if (dir !== this.#dirInPage) this.#putDir(dir);
-    const at = this.#nameAt;
-    if (at < 0 || !isOneName(name)) return null; // one component only (put refuses NUL)
-    const engine = this.#engine as Engine;
-    const end = put(engine.page, at, name);
+    // The directory's bytes stay in the page from one call to the next, and so does the name after
+    // them while it is the same: often nothing is new.
+    if (dir !== this.#dirInPage || this.#questionInPage !== null) this.#putDir(dir);
+    let end = this.#pathEnd;
+    if (name !== this.#nameInPage || end < 0) end = this.#putName(name);
     if (end < 0) return null;
-    return p.call(ROOT_FD, 0, PATH_AT, end - PATH_AT, 0) === 0 ? engine.out : null;
+    return p.call(ROOT_FD, 0, PATH_AT, end - PATH_AT, 0) === 0 ? (this.#engine as Engine).out : null;
+  }
+
+  /**
+   * pathFilestat(via, dir, name) prepared once, for an object the caller verified as (dev, ino) of WASI
+   * file type `filetype`: each question.filestat() lstats that same path and answers as pathFilestat and
+   * shows would together, the filestat when it shows that object, else null. `dirFd` is the descriptor
+   * dir is the path of, recorded for the caller. null when name is not one component without NUL, or the
+   * path does not fit the page (never asked of the host).
+   */
+  question(dirFd: number, dir: string, name: string, dev: number, ino: number, filetype: number): PathQuestion | null {
+    if (!isOneName(name) || name.includes('\0') || dir.includes('\0')) return null;
+    const bytes = encoder.encode(dir === '/' ? name : `${dir.slice(1)}/${name}`);
+    if (PATH_AT + bytes.length > PAGE) return null;
+    return new PathQuestion(this, this.#gen, dirFd, name, bytes, dev, ino, filetype);
+  }
+
+  /**
+   * The directories' paths a question may have been made from changed (a rename, a descriptor closed or
+   * opened): every question made before answers null from now on (its owner makes it again).
+   */
+  hintsChanged(): void {
+    this.#gen++;
+  }
+
+  /** q's answer (PathQuestion.filestat); null before the path instance is made (pathFilestat makes it). */
+  answer(q: PathQuestion): Uint8Array | null {
+    const p = this.#path;
+    if (p === null || q.gen !== this.#gen) return null;
+    if (q !== this.#questionInPage) this.#putQuestion(q);
+    if (p.call(ROOT_FD, 0, PATH_AT, q.bytes.length, 0) !== 0) return null;
+    const e = this.#engine as Engine;
+    const w = e.words;
+    return w[0] === q.devLo && w[2] === q.inoLo && e.page[FILESTAT_FILETYPE] === q.filetype && w[1] === q.devHi && w[3] === q.inoHi ? e.out : null;
+  }
+
+  #putQuestion(q: PathQuestion): void {
+    (this.#engine as Engine).page.set(q.bytes, PATH_AT);
+    this.#questionInPage = q;
+    this.#dirInPage = ''; // pathFilestat puts its directory again
+    this.#pathEnd = -1;
+  }
+
+  /** Puts name after the directory's bytes; the path's end, or -1 when it is not one component without NUL or does not fit. */
+  #putName(name: string): number {
+    const at = this.#nameAt;
+    const end = at < 0 || !isOneName(name) ? -1 : put((this.#engine as Engine).page, at, name);
+    this.#nameInPage = name;
+    this.#pathEnd = end;
+    return end;
   }
 
   /** The path instance, made once asked for often enough; null until then, or if it cannot be made. */
@@ -166,6 +263,8 @@ export class WasiStat {
   #putDir(dir: string): void {
     const page = (this.#engine as Engine).page;
     this.#dirInPage = dir;
+    this.#pathEnd = -1;
+    this.#questionInPage = null;
     const end = dir === '/' ? PATH_AT : put(page, PATH_AT, dir.slice(1));
     this.#nameAt = end < 0 || end >= page.length ? -1 : end + (dir === '/' ? 0 : 1);
     if (this.#nameAt > 0 && dir !== '/') page[end] = 0x2f; // "/"
@@ -179,7 +278,7 @@ export class WasiStat {
     const e = this.#engine as Engine;
     const w = e.words;
     return w[0] === dev >>> 0 && w[2] === ino >>> 0 && e.page[FILESTAT_FILETYPE] === filetype &&
-      w[1] === Math.floor(dev / 0x1_0000_0000) && w[3] === Math.floor(ino / 0x1_0000_0000);
+      w[1] === high(dev) && w[3] === high(ino);
   }
 
   #instance(fd: number, preopens: Record<string, string>): { wasiImport: Record<string, unknown> } | null {

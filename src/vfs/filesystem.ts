@@ -104,6 +104,15 @@ export abstract class Filesystem {
   lookupStat?(dir: Dentry, name: string, caller: Caller, filestat?: boolean): LookupStat | null;
 
   /**
+   * Optional, the stat by path's shortcut (vfs/resolve.ts filestatCachedName): WASI's filestat of child,
+   * the dentry this filesystem holds as dir.children.get(name), when one question to the remote side
+   * confirms that name still holds child's very object (as lookupStat would have found it); the answer
+   * is taken during this call and valid until the filesystem is next called. null when it cannot confirm
+   * (the caller then walks, and lookupStat looks the name up again). Never asked for a mountpoint.
+   */
+  filestatCached?(dir: Dentry, name: string, child: Dentry): Uint8Array | null;
+
+  /**
    * Optional: the child called name for a walk whose caller creates name exclusively next (mkdir, open
    * with O_CREAT|O_EXCL, symlink), as far as the filesystem can tell without asking a remote side: null
    * may mean "unknown", and the create itself must then fail with EEXIST when the name exists. Like

@@ -202,6 +202,25 @@ export function statOneName(ctx: ResolveContext, start: VirtualDentry, name: str
 }
 
 /**
+ * The stat by path's flat case (path_filestat_get of one name its filesystem holds cached): WASI's
+ * filestat of the child start.dentry.children has under name, straight from the filesystem's
+ * filestatCached, with no walk. It answers only where walk's answer is that same child's stat: name is
+ * one name (isOneName: never '', '.', '..' or a '/'), start is a directory, the child is in its children
+ * now (so neither removed nor renamed), no mount is on it (a mount's root is what the walk would reach),
+ * and it is no symlink the walk must follow; the filesystem then confirms it still is what the name holds.
+ * null in every other case: the caller walks (walkComponents, lookupStat), which decides and reports.
+ */
+export function filestatCachedName(start: VirtualDentry, name: string, followFinal: boolean): Uint8Array | null {
+  const fs = start.mount.fs;
+  if (fs.filestatCached === undefined) return null;
+  const dir = start.dentry;
+  if (dir.inode.type !== 'dir' || !isOneName(name)) return null;
+  const child = dir.children.get(name);
+  if (child === undefined || child.mountCount !== 0 || (followFinal && child.inode.type === 'symlink')) return null;
+  return fs.filestatCached(dir, name, child);
+}
+
+/**
  * walk for a path that is one name (isOneName): the final lookup in start, without the component loop
  * (which a hot syscall would otherwise have V8 compile, ~9 ms, and run). `beneath` cannot matter: one
  * name never leaves start. null when the name is a symlink to follow: walkComponents asks again and reads it.

@@ -4,6 +4,8 @@ import { O_APPEND, O_CREAT, O_DIRECTORY, O_DSYNC, O_EXCL, O_NOFOLLOW, O_NONBLOCK
 import { ENOENT } from '../abi/errno.js';
 import * as W from '../abi/wasi.js';
 import { wasiErrno } from '../abi/wasi_errno.js';
+import type { FdEntry } from '../kernel/fdtable.js';
+import { filestatCachedName } from '../vfs/resolve.js';
 import { timesRequest } from './fd.js';
 import { fdWith, flagsArg, pathArg, rightsFor, startAt, writeFilestat, type Sys } from './sys.js';
 
@@ -67,9 +69,21 @@ const WASI_ENOENT = wasiErrno(ENOENT);
 
 export function path_filestat_get(sys: Sys, fd: number, flags: number, pathPtr: number, pathLen: number, buf: number): number {
   const dir = fdWith(sys, fd, W.RIGHTS_PATH_FILESTAT_GET);
-  const st = sys.kernel.vfs.filestatIfExists(sys.proc.ctx, startAt(dir), pathArg(sys, pathPtr, pathLen), follow(flags));
+  const followFinal = follow(flags);
+  const path = pathArg(sys, pathPtr, pathLen);
+  // The flat case, most stats a program makes: a name its directory's filesystem holds cached, and one
+  // question to the host (vfs/resolve.ts filestatCachedName says when that is the walk's answer too).
+  const cached = filestatCachedName(dir.file.vd, path, followFinal);
+  if (cached === null) return filestatWalking(sys, dir, path, followFinal, buf);
+  sys.mem.writeFilestat(buf, cached);
+  return 0;
+}
+
+/** path_filestat_get past its flat case: the VFS walks (and decides everything the flat case leaves). */
+function filestatWalking(sys: Sys, dir: FdEntry, path: string, followFinal: boolean, buf: number): number {
+  const st = sys.kernel.vfs.filestatIfExists(sys.proc.ctx, startAt(dir), path, followFinal);
   if (st === null) return WASI_ENOENT;
-  if (st instanceof Uint8Array) sys.mem.write(buf, st);
+  if (st instanceof Uint8Array) sys.mem.writeFilestat(buf, st);
   else writeFilestat(sys.mem, buf, st);
   return 0;
 }

@@ -37,6 +37,15 @@ export interface HostStat extends HostAttr {
 /** A time to set: nanoseconds since the epoch, or the host's current time. */
 export type HostTime = bigint | 'now';
 
+/** A stillNamesFilestat question prepared once (HostDirectoryAccess.filestatQuestion). */
+export interface HostFilestatQuestion {
+  /** The directory descriptor and the name it asks about. */
+  readonly dir: HostFd;
+  readonly name: string;
+  /** WASI's filestat of the object, valid until the next host call, while name in dir still holds it; else null. */
+  filestat(): Uint8Array | null;
+}
+
 export interface HostDirectoryAccess {
   /** Opens the host directory the filesystem shows (the implementation was given its path). */
   openRoot(): HostFd;
@@ -58,6 +67,13 @@ export interface HostDirectoryAccess {
    * field: the host's view, valid until the next host call, when it does answer yes (null otherwise).
    */
   stillNamesFilestat?(dir: HostFd, name: string, dev: number, ino: number, type: FileType): Uint8Array | null;
+  /**
+   * Optional, stillNamesFilestat(dir, name, dev, ino, type) prepared once for the cached object: each
+   * filestat() of the question answers as that call would now, or null (also once the implementation can
+   * no longer vouch for the question: the caller then calls stillNamesFilestat and may prepare another).
+   * null when it cannot prepare one.
+   */
+  filestatQuestion?(dir: HostFd, name: string, dev: number, ino: number, type: FileType): HostFilestatQuestion | null;
   /** Optional, lookup with every field: lstat of name, null when nothing has that name. */
   lookupStat?(dir: HostFd, name: string): HostStat | null;
   /** lstat of name, every field. */

@@ -269,6 +269,38 @@ export class HostDirFs extends Filesystem {
     return this.#lookupStatAsking(dir, name, dfd, cached);
   }
 
+  /**
+   * lookupStat's first answer for a cached child, alone: the stillNamesFilestat lstat, which confirms
+   * the name still holds child's object (dev, ino, type) or says nothing. The VFS asks it only for a
+   * child it found in dir.children under name, not a mountpoint (vfs/resolve.ts filestatCachedName).
+   * Asked again, it is the question the host prepared at the first confirmed answer (the same lstat and
+   * confirmation, less the work of naming the path each time), while it is for this name in dir's
+   * descriptor. That takes no descriptor and opens none, so enter() waits for the next operation that does.
+   */
+  override filestatCached(dir: Dentry, name: string, child: Dentry): Uint8Array | null {
+    const ci = child.inode as HostInode;
+    const q = ci.question;
+    if (q !== null && q.name === name && q.dir === (dir.inode as HostInode).handle) {
+      const b = q.filestat();
+      if (b !== null) return ci.filestatFrom(b);
+    }
+    return this.#filestatCachedAsking(dir, name, ci);
+  }
+
+  /** filestatCached without a question, or past one that answered null: ask, and prepare one for next time. */
+  #filestatCachedAsking(dir: Dentry, name: string, ci: HostInode): Uint8Array | null {
+    ci.question = null;
+    const host = this.host;
+    if (host.stillNamesFilestat === undefined) return null;
+    this.enter();
+    const dfd = this.dirFd(dir.inode as HostInode);
+    const b = host.stillNamesFilestat(dfd, name, ci.hostDev, ci.ino, ci.type);
+    if (b === null) return null;
+    // Preparing asks the host nothing: b stays the answer.
+    ci.question = host.filestatQuestion?.(dfd, name, ci.hostDev, ci.ino, ci.type) ?? null;
+    return ci.filestatFrom(b);
+  }
+
   /** The rest of lookupStat, apart so that V8 inlines the common case above whole: a stat, by asking. */
   #lookupStatAsking(dir: Dentry, name: string, dfd: HostFd, cached: Dentry | undefined): LookupStat | null {
     const host = this.host;

@@ -20,7 +20,7 @@ import type { FileOps } from '../../vfs/file.js';
 import { Inode, type Caller } from '../../vfs/filesystem.js';
 import { HostDirOps, HostFile } from './file.js';
 import { HostGhost } from './ghost.js';
-import type { HostAttr, HostFd, HostStat, HostTime } from './host.js';
+import type { HostAttr, HostFd, HostFilestatQuestion, HostStat, HostTime } from './host.js';
 import type { HostDirFs } from './hostdir.js';
 import type { OpenIdentity } from './session.js';
 
@@ -112,6 +112,12 @@ export class HostInode extends Inode {
   handleAccess = PATH_ACCESS;
   /** Open files doing their I/O through handle. */
   users = 0;
+  /**
+   * The stat by path's question about this object under its name, prepared by the host (hostdir's
+   * filestatCached); null until the first such stat confirmed it, and again whenever one answers null.
+   * A cache only: never saved, and never trusted beyond what the host's answer confirms.
+   */
+  question: HostFilestatQuestion | null = null;
   /** Files open on this inode with a descriptor of their own (the others share handle). */
   readonly ownFiles = new Set<HostFile>();
   /**

@@ -56,6 +56,8 @@ export function readOnlyAccess(host: HostDirectoryAccess): HostDirectoryAccess {
   if (stillFilestat !== undefined) {
     view.stillNamesFilestat = (dir, name, dev, ino, type) => stillFilestat.call(host, dir, name, dev, ino, type);
   }
+  const question = host.filestatQuestion;
+  if (question !== undefined) view.filestatQuestion = (dir, name, dev, ino, type) => question.call(host, dir, name, dev, ino, type);
   const lookupStat = host.lookupStat;
   if (lookupStat !== undefined) view.lookupStat = (dir, name) => lookupStat.call(host, dir, name);
   return view;
