@@ -200,3 +200,36 @@ test("uvwasi's path instance belongs to the root's descriptor: closing another d
   assert.equal(host.stillNamesFilestat(root, 'file', fdev, fino + 1, 'reg'), null, 'another object is never confirmed');
   assert.equal(host.stillNamesFilestat(root, 'out', fdev, fino, 'reg'), null, 'a symlink is not what it points to');
 });
+
+test('a prepared filestat question confirms only the very object at its own path, and stops once a directory path changes', (t) => {
+  const { dir, host, root } = tree(t);
+  const id = (p: string): [number, number] => {
+    const s = nfs.lstatSync(p);
+    return [s.dev, s.ino];
+  };
+  const [dev, ino] = id(join(dir, 'file'));
+  for (let i = 0; i < 64; i++) host.stillNamesFilestat(root, 'file', dev, ino, 'reg'); // the path instance
+  const q = host.filestatQuestion(root, 'file', dev, ino, 'reg');
+  assert.ok(q !== null);
+  assert.deepEqual([q.dir, q.name], [root, 'file']);
+  const size = (b: Uint8Array | null): bigint | null => (b === null ? null : new DataView(b.buffer, b.byteOffset, 64).getBigUint64(32, true));
+  assert.equal(size(q.filestat()), 4n, "the file's size, from the host");
+  nfs.appendFileSync(join(dir, 'file'), '!!');
+  assert.equal(size(q.filestat()), 6n, 'asked afresh each time');
+  // Another question put its path in the page meanwhile: each keeps asking about its own.
+  const sub = id(join(dir, 'sub'));
+  const qs = host.filestatQuestion(root, 'sub', sub[0], sub[1], 'dir');
+  assert.ok(qs !== null && qs.filestat() !== null);
+  assert.equal(size(q.filestat()), 6n);
+  // Swapped for a symlink to a file outside (same size): never confirmed.
+  nfs.renameSync(join(dir, 'out'), join(dir, 'file'));
+  assert.equal(q.filestat(), null, 'a symlink swapped in');
+  assert.equal(host.filestatQuestion(root, 'a/b', dev, ino, 'reg'), null, 'one name only');
+  assert.equal(host.filestatQuestion(root, '..', dev, ino, 'reg'), null);
+  // A directory opened (or closed, or renamed) here: every question made before answers null.
+  const [sdev, sino] = id(join(dir, 'sub'));
+  const again = host.filestatQuestion(root, 'sub', sdev, sino, 'dir');
+  assert.ok(again !== null && again.filestat() !== null);
+  host.close(host.openDirAt(root, 'sub'));
+  assert.equal(again.filestat(), null, 'made before the change');
+});

@@ -207,7 +207,7 @@ export class WasiStat {
   question(dirFd: number, dir: string, name: string, dev: number, ino: number, filetype: number): PathQuestion | null {
     if (!isOneName(name) || name.includes('\0') || dir.includes('\0')) return null;
     const bytes = encoder.encode(dir === '/' ? name : `${dir.slice(1)}/${name}`);
-    if (PATH_AT + bytes.length > PAGE) return null;
+    if (PATH_AT + bytes.length >= PAGE) return null; // room for the NUL after it
     return new PathQuestion(this, this.#gen, dirFd, name, bytes, dev, ino, filetype);
   }
 
@@ -231,7 +231,9 @@ export class WasiStat {
   }
 
   #putQuestion(q: PathQuestion): void {
-    (this.#engine as Engine).page.set(q.bytes, PATH_AT);
+    const page = (this.#engine as Engine).page;
+    page.set(q.bytes, PATH_AT);
+    page[PATH_AT + q.bytes.length] = 0; // as in #putName
     this.#questionInPage = q;
     this.#dirInPage = ''; // pathFilestat puts its directory again
     this.#pathEnd = -1;
@@ -240,7 +242,10 @@ export class WasiStat {
   /** Puts name after the directory's bytes; the path's end, or -1 when it is not one component without NUL or does not fit. */
   #putName(name: string): number {
     const at = this.#nameAt;
-    const end = at < 0 || !isOneName(name) ? -1 : put((this.#engine as Engine).page, at, name);
+    const page = (this.#engine as Engine).page;
+    let end = at < 0 || !isOneName(name) ? -1 : put(page, at, name);
+    if (end >= page.length) end = -1;
+    if (end >= 0) page[end] = 0; // uvwasi also reads the path as a C string: it ends here, whatever was put before
     this.#nameInPage = name;
     this.#pathEnd = end;
     return end;

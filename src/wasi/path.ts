@@ -69,8 +69,8 @@ const WASI_ENOENT = wasiErrno(ENOENT);
 
 export function path_filestat_get(sys: Sys, fd: number, flags: number, pathPtr: number, pathLen: number, buf: number): number {
   const dir = fdWith(sys, fd, W.RIGHTS_PATH_FILESTAT_GET);
-  const followFinal = follow(flags);
   const path = pathArg(sys, pathPtr, pathLen);
+  const followFinal = follow(flags);
   // The flat case, most stats a program makes: a name its directory's filesystem holds cached, and one
   // question to the host (vfs/resolve.ts filestatCachedName says when that is the walk's answer too).
   const cached = filestatCachedName(dir.file.vd, path, followFinal);
