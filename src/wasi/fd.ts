@@ -194,7 +194,7 @@ export function fd_fdstat_set_rights(sys: Sys, fd: number, base: bigint, inherit
 export function fd_filestat_get(sys: Sys, fd: number, buf: number): number {
   const file = fdWith(sys, fd, W.RIGHTS_FD_FILESTAT_GET).file;
   const raw = file.inode.filestat();
-  if (raw !== null) sys.mem.writeFilestat(buf, raw);
+  if (raw !== null) sys.mem.write(buf, raw);
   else writeFilestat(sys.mem, buf, file.stat());
   return 0;
 }

@@ -12,7 +12,6 @@
 // incremental checkpoint). That is TrackedGuestMemory (GuestMemory.of gives it for B > 0): GuestMemory's
 // own accessors, the untracked ones, stay as they were, with no marking work and no test for it.
 import { EFAULT } from '../abi/errno.js';
-import { FILESTAT_SIZE } from '../abi/wasi.js';
 import { KernelError } from '../base/error.js';
 import { setU64Number } from '../base/u64.js';
 import { RecentPaths } from './recentpaths.js';
@@ -46,12 +45,7 @@ export class GuestMemory {
   #buffer: ArrayBufferLike = new ArrayBuffer(0);
   /** The guest's memory, from its address 0: real bytes [B, end). */
   #u8: Uint8Array = new Uint8Array(0);
-  /** The same bytes as u32s (B is a multiple of 64 KiB, so this view is as aligned as #u8). */
-  #u32: Uint32Array = new Uint32Array(0);
   #view: DataView = new DataView(new ArrayBuffer(0));
-  /** The source writeFilestat saw last and its u32 view (null: not 4-aligned), as it is usually the same page. */
-  #srcSeen: Uint8Array | null = null;
-  #srcWords: Uint32Array | null = null;
   readonly #recentPaths = new RecentPaths();
 
   /** The memory of an instance whose write map is base bytes (trackBaseOf): tracked when base > 0. */
@@ -83,7 +77,6 @@ export class GuestMemory {
       if (b.byteLength < base) throw new Error(`memory of ${b.byteLength} bytes is smaller than its write map (${base} bytes)`);
       this.#buffer = b;
       this.#u8 = new Uint8Array(b, base);
-      this.#u32 = new Uint32Array(b, base, (b.byteLength - base) >>> 2);
       this.#view = new DataView(b, base);
     }
   }
@@ -212,43 +205,6 @@ export class GuestMemory {
     this.#u8.set(src, ptr);
   }
 
-  /**
-   * write() of WASI's filestat (FILESTAT_SIZE bytes of src): sixteen word copies where ptr and src are
-   * 4-aligned (a stat's answer; TypedArray's set() costs more for so few bytes), else write().
-   */
-  writeFilestat(ptr: number, src: Uint8Array): void {
-    this.check(ptr, FILESTAT_SIZE);
-    const w = src === this.#srcSeen ? this.#srcWords : this.#wordsOf(src);
-    if (w === null || (ptr & 3) !== 0) {
-      this.#u8.set(src.subarray(0, FILESTAT_SIZE), ptr);
-      return;
-    }
-    const d = this.#u32;
-    const i = ptr >>> 2;
-    d[i] = w[0] as number;
-    d[i + 1] = w[1] as number;
-    d[i + 2] = w[2] as number;
-    d[i + 3] = w[3] as number;
-    d[i + 4] = w[4] as number;
-    d[i + 5] = w[5] as number;
-    d[i + 6] = w[6] as number;
-    d[i + 7] = w[7] as number;
-    d[i + 8] = w[8] as number;
-    d[i + 9] = w[9] as number;
-    d[i + 10] = w[10] as number;
-    d[i + 11] = w[11] as number;
-    d[i + 12] = w[12] as number;
-    d[i + 13] = w[13] as number;
-    d[i + 14] = w[14] as number;
-    d[i + 15] = w[15] as number;
-  }
-
-  #wordsOf(src: Uint8Array): Uint32Array | null {
-    this.#srcSeen = src;
-    this.#srcWords = src.byteOffset % 4 === 0 && src.length >= FILESTAT_SIZE ? new Uint32Array(src.buffer, src.byteOffset, FILESTAT_SIZE / 4) : null;
-    return this.#srcWords;
-  }
-
   /** The UTF-8 encoding of s. */
   static encode(s: string): Uint8Array {
     return encoder.encode(s);
@@ -334,10 +290,5 @@ export class TrackedGuestMemory extends GuestMemory {
   override write(ptr: number, src: Uint8Array): void {
     super.write(ptr, src);
     this.#mark(ptr, src.length);
-  }
-
-  override writeFilestat(ptr: number, src: Uint8Array): void {
-    super.writeFilestat(ptr, src);
-    this.#mark(ptr, FILESTAT_SIZE);
   }
 }

@@ -75,7 +75,7 @@ export function path_filestat_get(sys: Sys, fd: number, flags: number, pathPtr: 
   // question to the host (vfs/resolve.ts filestatCachedName says when that is the walk's answer too).
   const cached = filestatCachedName(dir.file.vd, path, followFinal);
   if (cached === null) return filestatWalking(sys, dir, path, followFinal, buf);
-  sys.mem.writeFilestat(buf, cached);
+  sys.mem.write(buf, cached);
   return 0;
 }
 
@@ -83,7 +83,7 @@ export function path_filestat_get(sys: Sys, fd: number, flags: number, pathPtr: 
 function filestatWalking(sys: Sys, dir: FdEntry, path: string, followFinal: boolean, buf: number): number {
   const st = sys.kernel.vfs.filestatIfExists(sys.proc.ctx, startAt(dir), path, followFinal);
   if (st === null) return WASI_ENOENT;
-  if (st instanceof Uint8Array) sys.mem.writeFilestat(buf, st);
+  if (st instanceof Uint8Array) sys.mem.write(buf, st);
   else writeFilestat(sys.mem, buf, st);
   return 0;
 }
