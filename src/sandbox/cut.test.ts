@@ -115,16 +115,22 @@ async function cutAndCompare(running: RunningPod, out: Collect, cuts: number, se
   return byMap;
 }
 
-test('a tracked pod: each incremental cut by the write map saves the very memory a full cut does; restored, it runs on', async () => {
-  const dir = scratch('writemap-cut');
+/** A pod manifest in dir of one tracked guests/dirty (org.amber.track-writes) given ARG; its path. */
+function trackedDirtyPod(dir: string, arg: number): string {
   const manifest = join(dir, 'pod.yaml');
   writeFileSync(manifest, `apiVersion: v1
 kind: Pod
 metadata: {name: dirty, annotations: {org.amber.track-writes: "true"}}
 spec:
   containers:
-  - {name: dirty, image: ${join(GUESTS, 'dirty.wasm')}, args: ["6"]}
+  - {name: dirty, image: ${join(GUESTS, 'dirty.wasm')}, args: ["${arg}"]}
 `);
+  return manifest;
+}
+
+test('a tracked pod: each incremental cut by the write map saves the very memory a full cut does; restored, it runs on', async () => {
+  const dir = scratch('writemap-cut');
+  const manifest = trackedDirtyPod(dir, 6);
   const out = new Collect();
   const running = await startPod(loadPodManifest(manifest), () => [new NullStream(), out, new NullStream()]);
   let done = running.scheduler.run();
@@ -156,14 +162,7 @@ spec:
 
 test('a tracked pod checkpointed with --leave-running while its guest writes: pre-copied, each image holds memory as it was at the pause', async () => {
   const dir = scratch('precopy-cut');
-  const manifest = join(dir, 'pod.yaml');
-  writeFileSync(manifest, `apiVersion: v1
-kind: Pod
-metadata: {name: dirty, annotations: {org.amber.track-writes: "true"}}
-spec:
-  containers:
-  - {name: dirty, image: ${join(GUESTS, 'dirty.wasm')}, args: ["20"]}
-`);
+  const manifest = trackedDirtyPod(dir, 20);
   const out = new Collect();
   const running = await startPod(loadPodManifest(manifest), () => [new NullStream(), out, new NullStream()]);
   const done = running.scheduler.run();
