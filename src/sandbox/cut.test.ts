@@ -128,6 +128,13 @@ spec:
   return manifest;
 }
 
+/** Ends a pod a test ran: kills what still runs (137), lets the scheduler go on, and waits for its run. */
+async function endPod(pod: RunningPod, done: Promise<unknown>): Promise<void> {
+  for (const t of pod.tasks.values()) if (t.end === null) pod.scheduler.kill(t, 137);
+  pod.scheduler.unpause();
+  await done;
+}
+
 test('a tracked pod: each incremental cut by the write map saves the very memory a full cut does; restored, it runs on', async () => {
   const dir = scratch('writemap-cut');
   const manifest = trackedDirtyPod(dir, 6);
@@ -141,9 +148,7 @@ test('a tracked pod: each incremental cut by the write map saves the very memory
     assert.equal(byMap, 11, 'every cut after the first trusted the map');
     await (await checkpointRunning(running, { id: 'dirty', source: manifest, imagePath: image, leaveRunning: false, last: null, busy: () => null })).flushed;
   } finally {
-    for (const t of running.tasks.values()) if (t.end === null) running.scheduler.kill(t, 137);
-    running.scheduler.unpause();
-    await done;
+    await endPod(running, done);
   }
   assert.deepEqual(running.tasks.get('dirty')?.end, { kind: 'exit', code: 137 }, 'the guest found every syscall answered (it exits 1 on a failure, else runs until killed)');
 
@@ -153,9 +158,7 @@ test('a tracked pod: each incremental cut by the write map saves the very memory
   try {
     assert.equal(await cutAndCompare(restored, again, 6, 11), 5, 'the restored instance tracks its writes');
   } finally {
-    for (const t of restored.tasks.values()) if (t.end === null) restored.scheduler.kill(t, 137);
-    restored.scheduler.unpause();
-    await done;
+    await endPod(restored, done);
   }
   assert.deepEqual(restored.tasks.get('dirty')?.end, { kind: 'exit', code: 137 }, 'killed by the test, not ended by a failed check');
 });
@@ -220,9 +223,7 @@ test('a tracked pod checkpointed with --leave-running while its guest writes: pr
   } finally {
     if (check === undefined) delete process.env['AMBER_CHECK_WRITE_MAPS'];
     else process.env['AMBER_CHECK_WRITE_MAPS'] = check;
-    for (const t of running.tasks.values()) if (t.end === null) running.scheduler.kill(t, 137);
-    running.scheduler.unpause();
-    await done;
+    await endPod(running, done);
   }
   assert.deepEqual(running.tasks.get('dirty')?.end, { kind: 'exit', code: 137 }, 'killed by the test, not ended by a failed check');
 });
