@@ -39,7 +39,7 @@ const TRACK_VERSION = 'track-writes.1';
 export const LEAN_ENGINE = 'lean';
 
 /** Bump whenever transform/lean/ changes what it emits. */
-const LEAN_VERSION = 'amber-lean.11';
+const LEAN_VERSION = 'amber-lean.12';
 
 export interface ResolvedTransformOptions {
   preempt: boolean;

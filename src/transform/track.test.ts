@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import binaryen from 'binaryen';
 import fc from 'fast-check';
-import { leanGuestFiles } from './testing/guestfiles.js';
+import { guestFiles } from './testing/guestfiles.js';
 import { TRACK_BASE_EXPORT, TRACK_PAGE } from '../wasi/transformed.js';
 import { LEAN_ENGINE, transformKey, transformVersion, type TransformOptions } from './cache.js';
 import { TransformError } from './errors.js';
@@ -22,7 +22,7 @@ const B = TRACK_BASE;
 function bulkWat(text: string): Uint8Array<ArrayBuffer> {
   const mod = binaryen.parseText(text);
   try {
-    mod.setFeatures(binaryen.Features.MVP | binaryen.Features.BulkMemory | binaryen.Features.BulkMemoryOpt | binaryen.Features.SignExt);
+    mod.setFeatures(binaryen.Features.MVP | binaryen.Features.BulkMemory | binaryen.Features.BulkMemoryOpt | binaryen.Features.SignExt | binaryen.Features.SIMD128);
     return Uint8Array.from(mod.emitBinary());
   } finally {
     mod.dispose();
@@ -64,13 +64,24 @@ const STORES = [
   { op: 'i32.store', w: 4, t: 'i32' }, { op: 'i64.store', w: 8, t: 'i64' }, { op: 'f32.store', w: 4, t: 'f32' },
   { op: 'f64.store', w: 8, t: 'f64' }, { op: 'i32.store8', w: 1, t: 'i32' }, { op: 'i32.store16', w: 2, t: 'i32' },
   { op: 'i64.store8', w: 1, t: 'i64' }, { op: 'i64.store16', w: 2, t: 'i64' }, { op: 'i64.store32', w: 4, t: 'i64' },
+  // SIMD: the widest store (16 bytes) and the lane stores, whose lane index follows the memarg.
+  { op: 'v128.store', w: 16, t: 'v128' }, { op: 'v128.store8_lane', w: 1, t: 'v128', lane: ' 15' },
+  { op: 'v128.store16_lane', w: 2, t: 'v128', lane: ' 3' }, { op: 'v128.store32_lane', w: 4, t: 'v128', lane: ' 2' },
+  { op: 'v128.store64_lane', w: 8, t: 'v128', lane: ' 1' },
 ] as const;
-/** The i64 parameter as the store's value type. */
-const FROM_I64: Record<string, string> = { i32: 'i32.wrap_i64', i64: '', f32: 'i32.wrap_i64 f32.reinterpret_i32', f64: 'f64.reinterpret_i64' };
+/** The i64 parameter as the store's value type (a v128 holds it in every lane pair, rotated in one). */
+const FROM_I64: Record<string, string> = {
+  i32: 'i32.wrap_i64', i64: '', f32: 'i32.wrap_i64 f32.reinterpret_i32', f64: 'f64.reinterpret_i64',
+  v128: 'i64x2.splat v128.const i64x2 0 0x0102030405060708 v128.xor',
+};
 const LOADS = [
   ['i32.load', 'i64.extend_i32_u'], ['i64.load', ''], ['f32.load', 'i32.reinterpret_f32 i64.extend_i32_u'], ['f64.load', 'i64.reinterpret_f64'],
   ['i32.load8_s', 'i64.extend_i32_s'], ['i32.load8_u', 'i64.extend_i32_u'], ['i32.load16_s', 'i64.extend_i32_s'], ['i32.load16_u', 'i64.extend_i32_u'],
   ['i64.load8_s', ''], ['i64.load8_u', ''], ['i64.load16_s', ''], ['i64.load16_u', ''], ['i64.load32_s', ''], ['i64.load32_u', ''],
+  ['v128.load', 'i64x2.extract_lane 1'], ['v128.load32_zero', 'i64x2.extract_lane 0'], ['v128.load16_splat', 'i64x2.extract_lane 1'],
+  ['v128.load16x4_s', 'i64x2.extract_lane 1'],
+  // A lane load takes a vector beside its address and its lane index after the memarg.
+  ['v128.load32_lane', 'i64x2.extract_lane 1', 'v128.const i64x2 7 9', ' 3'],
 ] as const;
 
 /**
@@ -149,11 +160,16 @@ function wat(p: Program): string {
     switch (o.kind) {
       case 'store': {
         // Declared locals of several types, so the scratch locals' indices come after them.
-        const body = o.stores.map((s, j) => `${ADDRESS_FORMS[s.form]!(s.step, `local.get ${j + 1}`)} ${FROM_I64[STORES[s.s]!.t]} ${STORES[s.s]!.op} offset=${s.offset}`).join(' ');
+        const body = o.stores.map((s, j) => {
+          const st: { op: string; t: string; lane?: string } = STORES[s.s]!;
+          return `${ADDRESS_FORMS[s.form]!(s.step, `local.get ${j + 1}`)} ${FROM_I64[st.t]} ${st.op} offset=${s.offset}${st.lane ?? ''}`;
+        }).join(' ');
         return `(func ${name} (param i32 ${o.stores.map(() => 'i64').join(' ')}) (local f64) (local $zero i32) (local i64) ${body})`;
       }
-      case 'load':
-        return `(func ${name} (param i32) (result i64) (local f32) local.get 0 ${LOADS[o.l]![0]} offset=${o.offset} ${LOADS[o.l]![1]})`;
+      case 'load': {
+        const [load, convert, operand = '', lane = ''] = LOADS[o.l]! as readonly [string, string, string?, string?];
+        return `(func ${name} (param i32) (result i64) (local f32) local.get 0 ${operand} ${load} offset=${o.offset}${lane} ${convert})`;
+      }
       case 'copy':
       case 'fill':
         return `(func ${name} (param i32 i32 i32) local.get 0 local.get 1 local.get 2 memory.${o.kind})`;
@@ -277,6 +293,7 @@ describe('trackWrites on the real guests, through both engines', () => {
     ['deep', ['200']],
     ['sleeper', ['count', '3']],
     ['flood', ['1', '65536']],
+    ['simd', ['300', '0', '0']],
   ];
   for (const engine of [{ engine: LEAN_ENGINE }, {}] as TransformOptions[]) {
     it(`runs each guest as the untracked module does (${engine.engine ?? 'binaryen'})`, () => {
@@ -306,7 +323,7 @@ describe('trackWrites on the real guests, through both engines', () => {
 
 describe('trackWrites on every committed guest', () => {
   it('validates, exports the base, moves the limits and the data segments up by B (lean engine; instantiated, not run)', () => {
-    const names = leanGuestFiles().map((f) => f.slice(0, -'.wasm'.length));
+    const names = guestFiles().map((f) => f.slice(0, -'.wasm'.length));
     assert.ok(names.length >= 20, `${names.length} guests`);
     for (const guest of names) {
       const raw = new Uint8Array(readFileSync(new URL(`../../guests/${guest}.wasm`, import.meta.url)));
@@ -356,7 +373,7 @@ describe('trackWrites refuses', () => {
     ['two memories', raw([SEC.memory, Uint8Array.of(2, 0, 1, 0, 1)]), 'cannot track writes: several memories'],
     ['memory64', raw([SEC.memory, Uint8Array.of(1, 4, 1)]), 'cannot track writes: memory limits flags 0x4 (memory64 or another proposal)'],
     ['a shared memory', raw([SEC.memory, Uint8Array.of(1, 3, 1, 1)]), 'cannot track writes: shared memory (threads)'],
-    ['SIMD', raw(VOID_TYPE, ONE_FUNC, MEMORY_1, code(0xfd, 12, ...new Array<number>(16).fill(0), 0x1a)), 'cannot track writes: opcode 0xfd (SIMD instructions)'],
+    ['relaxed SIMD', raw(VOID_TYPE, ONE_FUNC, MEMORY_1, code(0xfd, 12, ...new Array<number>(16).fill(0), 0xfd, 0x80, 0x02, 0x1a)), 'cannot track writes: opcode 0xfd 256 (SIMD outside fixed-width SIMD: relaxed or unknown)'],
     ['atomics', raw(VOID_TYPE, ONE_FUNC, MEMORY_1, code(0x41, 0, 0xfe, 0x10, 2, 0, 0x1a)), 'cannot track writes: opcode 0xfe (atomic instructions (threads))'],
     ['a data segment placed by a global', watBytes('(module (import "env" "g" (global i32)) (memory 1) (data (global.get 0) "x"))'), 'cannot track writes: data segment 0 placed by an expression other than i32.const'],
     ['an offset past 4 GiB once moved', watBytes('(module (memory 1) (func (drop (i32.load offset=0xfff00000 (i32.const 0)))))'), `cannot track writes: a load or store offset of ${0xfff00000} (past 4 GiB once moved up by ${B})`],

@@ -8,11 +8,17 @@
 // guest's size); a fresh instance's map already marks the pages its data segments fill.
 import { TRACK_BASE_EXPORT, TRACK_PAGE } from '../wasi/transformed.js';
 import { ByteReader, ByteWriter, MalformedModule } from './lean/bytes.js';
-import { readBlockType, readLocals, readPrefixFC, skipImmediates } from './lean/decode.js';
+import { readBlockType, readLocals, readPrefixFC, readPrefixFD, skipImmediates } from './lean/decode.js';
 import {
   BLOCK_EMPTY,
   FC_POPS,
   FC_PUSHES,
+  FD_IMMEDIATES,
+  FD_POPS,
+  FD_PUSHES,
+  FD_STORE_BYTES,
+  IMM_MEMARG,
+  IMM_MEMARG_LANE,
   OP_BLOCK,
   OP_BR,
   OP_BR_IF,
@@ -44,6 +50,7 @@ import {
   OP_MEMORY_GROW,
   OP_MEMORY_SIZE,
   OP_PREFIX_FC,
+  OP_PREFIX_FD,
   OP_REF_IS_NULL,
   OP_RETHROW,
   OP_RETURN,
@@ -58,7 +65,7 @@ import {
   PUSHES,
 } from './lean/opcodes.js';
 import { EXTERN, readModule, SEC, writeModule, type ModuleInfo, type Section } from './lean/module.js';
-import { F32, F64, I32, I64, LeanUnsupported, type FuncType, type ModuleContext, type ValType } from './lean/types.js';
+import { F32, F64, I32, I64, LeanUnsupported, V128, type FuncType, type ModuleContext, type ValType } from './lean/types.js';
 import { TransformError } from './errors.js';
 
 /** The map's size, B: one byte per TRACK_PAGE of the 4 GiB a 32-bit memory can address (minus B itself). */
@@ -86,8 +93,8 @@ function refuse(why: string): TransformError {
 /**
  * The module with write tracking (see the file's head and TRACK_BASE_EXPORT). `bytes` is a transform's
  * output (lean or Binaryen). Throws TransformError `cannot track writes: ...` for a module it cannot track:
- * no memory, an imported, shared, 64-bit or second memory, an instruction it does not know (SIMD,
- * atomics), a data segment placed by anything but an i32.const, an offset that would pass 4 GiB.
+ * no memory, an imported, shared, 64-bit or second memory, an instruction it does not know
+ * (relaxed SIMD, atomics), a data segment placed by anything but an i32.const, an offset that would pass 4 GiB.
  */
 export function trackWrites(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   try {
@@ -282,7 +289,7 @@ class Origins {
  *
  * A store's mark: with [a, v] on the stack and offset o, the store is made (a kept in a local), then an
  * unaligned i32.store of -1 at map byte m = (a >> 12) + (o >> 12) marks pages m..m+3. The store wrote
- * bytes [a+o, a+o+w) (w ≤ 8), whose pages (a+o) >> 12 = m + ((a & 4095) + (o & 4095)) >> 12 ∈ {m, m+1} up
+ * bytes [a+o, a+o+w) (w ≤ 16: v128.store), whose pages (a+o) >> 12 = m + ((a & 4095) + (o & 4095)) >> 12 ∈ {m, m+1} up
  * to ((a+o+w-1) >> 12) ≤ m + 2 lie in them. The store did not trap, so a+o+w ≤ the guest's memory ≤
  * 2^32 - B and m + 3 < B: the mark never traps and never leaves the map. (Marking first would cost the
  * same bytes, but a store that traps would mark, even scribble past the map, first.)
@@ -321,6 +328,37 @@ function rewriteBody(ctx: ModuleContext, params: number, body: Uint8Array, helpe
   const o = new Origins();
   const results = (t: number): number => ctx.types[t]?.results.length ?? 0;
   const paramsOf = (t: number): number => ctx.types[t]?.params.length ?? 0;
+  /**
+   * The store whose opcode (and 0xFD sub-opcode) begins at `at` and ends at r.pos, with [a, v] on the stack
+   * (vt: v's type): its memarg read, it and its lane index (laneByte) written with the offset moved up, and
+   * its mark. Every store writes at most 16 bytes, so the mark's argument above holds for each.
+   */
+  const store = (at: number, vt: ValType, laneByte: boolean): void => {
+    if ((r.u32() & 0x40) !== 0) throw refuse('a memory index in a store (multi-memory)');
+    const offsetAt = r.pos;
+    const off = r.u32();
+    const offsetEnd = r.pos;
+    if (laneByte) r.u8();
+    const offset = movedOffset(off);
+    const page = off >>> PAGE_SHIFT;
+    let address = o.second();
+    flushTo(at);
+    if (address < 0) {
+      const v = local(vt, vt);
+      address = local(I32, 0);
+      w.u8(OP_LOCAL_SET).u32(v).u8(OP_LOCAL_TEE).u32(address).u8(OP_LOCAL_GET).u32(v);
+    }
+    w.bytes(body.subarray(at, offsetAt)).u32(offset).bytes(body.subarray(offsetEnd, r.pos));
+    o.pop(2);
+    if (address !== o.markedLocal || page < o.markedPage || page > o.markedPage + 1) {
+      w.u8(OP_LOCAL_GET).u32(address).u8(OP_I32_CONST).u8(PAGE_SHIFT).u8(OP_I32_SHR_U).u8(OP_I32_CONST).u8(0x7f); // i32.const -1
+      w.u8(OP_I32_STORE).u8(0).u32(page);
+      // A scratch address is set again by the next store: only a guest's local is remembered.
+      o.markedLocal = address === scratch.get(0) ? -1 : address;
+      o.markedPage = page;
+    }
+    run = r.pos;
+  };
   let depth = 1;
   while (depth > 0) {
     const at = r.pos;
@@ -396,34 +434,9 @@ function rewriteBody(ctx: ModuleContext, params: number, body: Uint8Array, helpe
         o.push(-1);
         break;
       }
-      case 0x36: case 0x37: case 0x38: case 0x39: case 0x3a: case 0x3b: case 0x3c: case 0x3d: case 0x3e: {
-        const alignAt = r.pos;
-        const align = r.u32();
-        if ((align & 0x40) !== 0) throw refuse('a memory index in a store (multi-memory)');
-        const offsetAt = r.pos;
-        const off = r.u32();
-        const offset = movedOffset(off);
-        const page = off >>> PAGE_SHIFT;
-        let address = o.second();
-        flushTo(at);
-        if (address < 0) {
-          const vt = STORE_VALUE[op]!;
-          const v = local(vt, vt);
-          address = local(I32, 0);
-          w.u8(OP_LOCAL_SET).u32(v).u8(OP_LOCAL_TEE).u32(address).u8(OP_LOCAL_GET).u32(v);
-        }
-        w.u8(op).bytes(body.subarray(alignAt, offsetAt)).u32(offset);
-        o.pop(2);
-        if (address !== o.markedLocal || page < o.markedPage || page > o.markedPage + 1) {
-          w.u8(OP_LOCAL_GET).u32(address).u8(OP_I32_CONST).u8(PAGE_SHIFT).u8(OP_I32_SHR_U).u8(OP_I32_CONST).u8(0x7f); // i32.const -1
-          w.u8(OP_I32_STORE).u8(0).u32(page);
-          // A scratch address is set again by the next store: only a guest's local is remembered.
-          o.markedLocal = address === scratch.get(0) ? -1 : address;
-          o.markedPage = page;
-        }
-        run = r.pos;
+      case 0x36: case 0x37: case 0x38: case 0x39: case 0x3a: case 0x3b: case 0x3c: case 0x3d: case 0x3e:
+        store(at, STORE_VALUE[op]!, false);
         break;
-      }
       case OP_MEMORY_SIZE:
         if (r.u8() !== 0) throw refuse('a memory index other than 0 (multi-memory)');
         flushTo(at);
@@ -454,6 +467,31 @@ function rewriteBody(ctx: ModuleContext, params: number, body: Uint8Array, helpe
         }
         o.pop(FC_POPS[sub] ?? 0);
         if ((FC_PUSHES[sub] ?? 0) !== 0) o.push(-1);
+        break;
+      }
+      case OP_PREFIX_FD: {
+        const subAt = r.pos;
+        const sub = r.u32();
+        const imm = sub < FD_IMMEDIATES.length ? FD_IMMEDIATES[sub]! : -1;
+        if (FD_STORE_BYTES[sub] !== undefined) {
+          store(at, V128, imm === IMM_MEMARG_LANE);
+        } else if (imm === IMM_MEMARG || imm === IMM_MEMARG_LANE) {
+          // A load (a lane load keeps its lane index after the offset).
+          if ((r.u32() & 0x40) !== 0) throw refuse('a memory index in a load (multi-memory)');
+          const offsetAt = r.pos;
+          const offset = movedOffset(r.u32());
+          flushTo(offsetAt);
+          w.u32(offset);
+          run = r.pos;
+          if (imm === IMM_MEMARG_LANE) r.u8();
+          o.pop(FD_POPS[sub]!);
+          o.push(-1);
+        } else {
+          r.pos = subAt;
+          readPrefixFD(r);
+          o.pop(FD_POPS[sub]!);
+          if (FD_PUSHES[sub] !== 0) o.push(-1);
+        }
         break;
       }
       default: {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { leanGuestFiles } from '../testing/guestfiles.js';
+import { guestFiles } from '../testing/guestfiles.js';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import binaryen from 'binaryen';
@@ -11,7 +11,7 @@ import { parseModule } from './testing/wasmfile.js';
 import { I32, LeanUnsupported, type ModuleContext } from './types.js';
 
 const GUESTS = 'guests';
-const guestFiles = leanGuestFiles();
+const guests = guestFiles();
 
 /** Per defined function, what binaryen.js sees: callee indices, call_indirect signatures, loops. */
 interface View { callees: Set<number>; outside: Set<number>; indirect: Set<string>; loops: number }
@@ -58,7 +58,7 @@ function sig(ctx: ModuleContext, t: number): string {
 
 test('scanBody of every function of every guest agrees with binaryen.js on callees, indirect call types and loops', () => {
   let functions = 0;
-  for (const f of guestFiles) {
+  for (const f of guests) {
     const bytes = readFileSync(join(GUESTS, f));
     const { ctx, bodies } = parseModule(bytes);
     const view = binaryenView(bytes);
@@ -85,11 +85,13 @@ test('scanBody lists callees in first-call order, each once, those outside loops
   assert.deepEqual(scan, { callees: [1, 0], indirectTypes: [0], loops: 2, calleesOutsideLoops: [1], indirectTypesOutsideLoops: [0] });
 });
 
-test('scanBody refuses what the lean transform does not know: tail calls, exceptions, SIMD, multi-memory, unknown opcodes', () => {
+test('scanBody refuses what the lean transform does not know: tail calls, exceptions, relaxed SIMD, multi-memory, unknown opcodes', () => {
   const refused: Array<[string, number[]]> = [
     ['return_call', [0x12, 0]],
     ['try', [0x06, 0x40, 0x0b]],
-    ['SIMD', [0xfd, 0x0c]],
+    ['relaxed SIMD', [0xfd, 0x80, 0x02]],
+    ['a SIMD opcode the proposal dropped', [0xfd, 0x9a, 0x01]],
+    ['a SIMD load with a memory index', [0x41, 0, 0xfd, 0x00, 0x44, 1, 0, 0x1a]],
     ['a memarg with a memory index', [0x41, 0, 0x28, 0x42, 1, 0, 0x1a]],
     ['memory.size of memory 1', [0x3f, 1, 0x1a]],
     ['an unknown 0xFC op', [0xfc, 18]],
@@ -97,6 +99,21 @@ test('scanBody refuses what the lean transform does not know: tail calls, except
     ['a GC block type', [0x02, 0x64, 0x70, 0x0b]],
   ];
   for (const [what, code] of refused) assert.throws(() => scanBody(ctx, body(...code, 0x0b)), LeanUnsupported, what);
+});
+
+test('scanBody steps over every shape of SIMD immediate: the call after each is found', () => {
+  const code = [
+    0xfd, 0x0c, ...new Array<number>(16).fill(0x10), // v128.const (sixteen bytes that look like calls)
+    0xfd, 0x0c, ...new Array<number>(16).fill(0), 0xfd, 0x0d, ...new Array<number>(16).fill(0x10), // i8x16.shuffle
+    0xfd, 0x15, 3, 0x1a, // i8x16.extract_lane_s 3
+    0x10, 1,
+    0x41, 0, 0xfd, 0x0c, ...new Array<number>(16).fill(0), 0xfd, 0x54, 0, 0x80, 0x20, 7, 0x1a, // v128.load8_lane offset=4096 7
+    0x41, 0, 0xfd, 0x0c, ...new Array<number>(16).fill(0), 0xfd, 0x0b, 4, 0x10, // v128.store align=16 offset=16
+    0x10, 0,
+    0xfd, 0x0c, ...new Array<number>(16).fill(0), 0xfd, 0xff, 0x01, 0x1a, // f64x2.convert_low_i32x4_u (a two-byte sub-opcode)
+    0x0b,
+  ];
+  assert.deepEqual(scanBody(ctx, body(...code)), { callees: [1, 0], indirectTypes: [], loops: 0, calleesOutsideLoops: [1, 0], indirectTypesOutsideLoops: [] });
 });
 
 test('scanBody decodes the 0xFC prefix, sign extension and reference instructions', () => {

@@ -1,24 +1,30 @@
 // The instruction decoder's pieces the lean transform's passes share (the spec's binary format):
-// locals vectors, block types, memargs, the 0xFC prefix, and skipping any instruction's immediates.
+// locals vectors, block types, memargs, the 0xFC and 0xFD prefixes, and skipping any instruction's
+// immediates.
 // An opcode or feature it does not know is LeanUnsupported: the module goes to Binaryen instead.
 import { ByteReader, MalformedModule } from './bytes.js';
 import {
   BLOCK_EMPTY,
   FC_INDICES,
   FC_MEMORY_INDEX_AT,
+  FD_IMMEDIATES,
   IMMEDIATES,
   IMM_BLOCK,
   IMM_BR_TABLE,
+  IMM_BYTES16,
   IMM_CALL_INDIRECT,
   IMM_F32,
   IMM_F64,
   IMM_I32,
   IMM_I64,
   IMM_INDEX,
+  IMM_LANE,
   IMM_MEMARG,
+  IMM_MEMARG_LANE,
   IMM_MEMORY,
   IMM_NONE,
   IMM_PREFIX_FC,
+  IMM_PREFIX_FD,
   IMM_REF_TYPE,
   IMM_SELECT_T,
   opcodeName,
@@ -79,6 +85,33 @@ export function readPrefixFC(r: ByteReader): number {
   return sub;
 }
 
+/** Reads a 0xFD (SIMD) instruction's sub-opcode and immediates; returns the sub-opcode. */
+export function readPrefixFD(r: ByteReader): number {
+  const sub = r.u32();
+  const imm = sub < FD_IMMEDIATES.length ? FD_IMMEDIATES[sub]! : -1;
+  switch (imm) {
+    case IMM_NONE:
+      break;
+    case IMM_MEMARG:
+      skipMemarg(r);
+      break;
+    case IMM_MEMARG_LANE:
+      skipMemarg(r);
+      r.u8();
+      break;
+    case IMM_LANE:
+      r.u8();
+      break;
+    case IMM_BYTES16:
+      if (r.pos + 16 > r.end) throw new MalformedModule('a SIMD instruction cut short', r.pos);
+      r.pos += 16;
+      break;
+    default:
+      throw new LeanUnsupported(opcodeName(0xfd, sub));
+  }
+  return sub;
+}
+
 /**
  * Skips the immediates of an instruction whose opcode `op` was just read (block types included);
  * LeanUnsupported for an opcode it does not know.
@@ -131,6 +164,9 @@ export function skipImmediates(r: ByteReader, op: number, ctx: ModuleContext): v
     }
     case IMM_PREFIX_FC:
       readPrefixFC(r);
+      return;
+    case IMM_PREFIX_FD:
+      readPrefixFD(r);
       return;
     default:
       throw new LeanUnsupported(opcodeName(op));

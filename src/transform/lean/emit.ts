@@ -52,7 +52,9 @@ import {
   OP_LOCAL_TEE,
   OP_LOOP,
   OP_REF_FUNC,
+  OP_PREFIX_FD,
   OP_REF_NULL,
+  FD_V128_CONST,
   OP_RETURN,
   OP_RETHROW,
   OP_THROW,
@@ -60,9 +62,9 @@ import {
   OP_UNREACHABLE,
 } from './opcodes.js';
 import { readBlockType } from './decode.js';
-import { FRAME_HELPER_MAX_VALUES, frameLayout, loadOp, storeOp, typeRank } from './frames.js';
+import { FRAME_HELPER_MAX_VALUES, frameLayout, typeRank, writeLoad, writeStore } from './frames.js';
 import type { Construct, Entry, Sites } from './sites.js';
-import { F32, F64, I32, I64, LeanUnsupported, type ModuleContext, type RewritePlan, type ValType } from './types.js';
+import { F32, F64, I32, I64, LeanUnsupported, V128, type ModuleContext, type RewritePlan, type ValType } from './types.js';
 
 
 /** The most saved values for which each call's catch pushes the frame itself (the code is per call site). */
@@ -150,7 +152,7 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
   // the module's frame helpers, ordered by type, so that functions with the same counts share them.
   const kept: Array<{ index: number; type: ValType }> = [];
   const save = (index: number, type: ValType): void => {
-    if (type !== I32 && type !== I64 && type !== F32 && type !== F64) {
+    if (type !== I32 && type !== I64 && type !== F32 && type !== F64 && type !== V128) {
       throw new LeanUnsupported(`a local of type 0x${type.toString(16)} in a function that can unwind`);
     }
     kept.push({ index, type });
@@ -267,7 +269,7 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
     mem(OP_I32_STORE, 2, 0);
     for (const l of saved) {
       local(OP_LOCAL_GET, SCRATCH);
-      mem(loadOp(l.type), 0, l.offset);
+      writeLoad(w, l.type, l.offset);
       local(OP_LOCAL_SET, l.index);
     }
     local(OP_LOCAL_GET, SCRATCH);
@@ -291,7 +293,7 @@ export function emitBody(ctx: ModuleContext, body: Uint8Array, plan: RewritePlan
     for (const l of saved) {
       local(OP_LOCAL_GET, SCRATCH);
       local(OP_LOCAL_GET, l.index);
-      mem(storeOp(l.type), 0, l.offset);
+      writeStore(w, l.type, l.offset);
     }
     local(OP_LOCAL_GET, SCRATCH);
     local(OP_LOCAL_GET, RESUME);
@@ -592,5 +594,6 @@ export function zero(w: ByteWriter, t: ValType): void {
   else if (t === I64) w.u8(OP_I64_CONST).u8(0);
   else if (t === F32) w.u8(OP_F32_CONST).bytes(new Uint8Array(4));
   else if (t === F64) w.u8(OP_F64_CONST).bytes(new Uint8Array(8));
+  else if (t === V128) w.u8(OP_PREFIX_FD).u32(FD_V128_CONST).bytes(new Uint8Array(16));
   else w.u8(OP_REF_NULL).u8(t);
 }

@@ -21,22 +21,31 @@ import {
   OP_IF,
   OP_LOCAL_GET,
   OP_LOCAL_TEE,
+  OP_PREFIX_FD,
   OP_UNREACHABLE,
   BLOCK_EMPTY,
+  FD_V128_LOAD,
+  FD_V128_STORE,
 } from './opcodes.js';
-import { F32, F64, I32, I64, type FuncType, type ValType } from './types.js';
+import { F32, F64, I32, I64, V128, type FuncType, type ValType } from './types.js';
 
 /** The most values a frame helper takes or returns (V8 allows 1000 parameters and results; Liftoff spills them). */
 export const FRAME_HELPER_MAX_VALUES = 255;
 
-export function storeOp(t: ValType): number {
-  return t === I32 ? OP_I32_STORE : t === I64 ? OP_I64_STORE : t === F32 ? OP_F32_STORE : OP_F64_STORE;
+/** Writes the store of a frame value of type t at offset (alignment 1: frames pack values unaligned). */
+export function writeStore(w: ByteWriter, t: ValType, offset: number): void {
+  if (t === V128) w.u8(OP_PREFIX_FD).u32(FD_V128_STORE);
+  else w.u8(t === I32 ? OP_I32_STORE : t === I64 ? OP_I64_STORE : t === F32 ? OP_F32_STORE : OP_F64_STORE);
+  w.u32(0).u32(offset);
 }
-export function loadOp(t: ValType): number {
-  return t === I32 ? OP_I32_LOAD : t === I64 ? OP_I64_LOAD : t === F32 ? OP_F32_LOAD : OP_F64_LOAD;
+/** Writes the load of a frame value of type t from offset. */
+export function writeLoad(w: ByteWriter, t: ValType, offset: number): void {
+  if (t === V128) w.u8(OP_PREFIX_FD).u32(FD_V128_LOAD);
+  else w.u8(t === I32 ? OP_I32_LOAD : t === I64 ? OP_I64_LOAD : t === F32 ? OP_F32_LOAD : OP_F64_LOAD);
+  w.u32(0).u32(offset);
 }
 function size(t: ValType): number {
-  return t === I64 || t === F64 ? 8 : 4;
+  return t === V128 ? 16 : t === I64 || t === F64 ? 8 : 4;
 }
 
 /** A frame of these values: each one's offset, in order, then the resume index (an i32); its size. */
@@ -52,7 +61,7 @@ export function frameLayout(types: readonly ValType[]): { offsets: number[]; res
 
 /** The order frames list their values in, so that one pair of helpers serves every function with the same counts. */
 export function typeRank(t: ValType): number {
-  return t === I32 ? 0 : t === I64 ? 1 : t === F32 ? 2 : 3;
+  return t === I32 ? 0 : t === I64 ? 1 : t === F32 ? 2 : t === F64 ? 3 : 4;
 }
 
 /**
@@ -71,7 +80,8 @@ export function frameHelpers(types: readonly ValType[], data: number): { save: {
   s.u8(OP_GLOBAL_GET).u32(data).u8(OP_I32_LOAD).u32(2).u32(4);
   s.u8(OP_I32_GT_U).u8(OP_IF).u8(BLOCK_EMPTY).u8(OP_UNREACHABLE).u8(OP_END);
   types.forEach((t, i) => {
-    s.u8(OP_LOCAL_GET).u32(scratch).u8(OP_LOCAL_GET).u32(i + 1).u8(storeOp(t)).u32(0).u32(offsets[i]!);
+    s.u8(OP_LOCAL_GET).u32(scratch).u8(OP_LOCAL_GET).u32(i + 1);
+    writeStore(s, t, offsets[i]!);
   });
   s.u8(OP_LOCAL_GET).u32(scratch).u8(OP_LOCAL_GET).u32(0).u8(OP_I32_STORE).u32(0).u32(resumeOffset);
   s.u8(OP_GLOBAL_GET).u32(data).u8(OP_LOCAL_GET).u32(scratch).u8(OP_I32_CONST).s32(frameSize).u8(OP_I32_ADD);
@@ -83,7 +93,8 @@ export function frameHelpers(types: readonly ValType[], data: number): { save: {
   l.u8(OP_LOCAL_TEE).u32(0).u8(OP_I32_STORE).u32(2).u32(0);
   l.u8(OP_LOCAL_GET).u32(0).u8(OP_I32_LOAD).u32(0).u32(resumeOffset);
   types.forEach((t, i) => {
-    l.u8(OP_LOCAL_GET).u32(0).u8(loadOp(t)).u32(0).u32(offsets[i]!);
+    l.u8(OP_LOCAL_GET).u32(0);
+    writeLoad(l, t, offsets[i]!);
   });
   l.u8(OP_END);
   return {

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { leanGuestFiles } from '../testing/guestfiles.js';
+import { guestFiles } from '../testing/guestfiles.js';
 import { test } from 'node:test';
 import binaryen from 'binaryen';
 import { NOTHING, readModule, writeModule, EXTERN } from './module.js';
 import { LeanUnsupported, I32 } from './types.js';
 
 const GUESTS = new URL('../../../guests/', import.meta.url);
-const guests = leanGuestFiles();
+const guests = guestFiles();
 
 function wat(text: string): Uint8Array {
   const mod = binaryen.parseText(text);

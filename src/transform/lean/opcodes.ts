@@ -1,9 +1,10 @@
 // The WebAssembly instruction set as the lean transform decodes it (the spec's "Instructions" chapter,
 // binary format): per opcode, the shape of its immediates and, for the plain ones, how many operands it
 // pops and the type it pushes. The MVP, sign extension, the 0xFC prefix (saturating truncation, bulk
-// memory, table ops) and reference types; everything else (SIMD, exceptions, tail calls, GC, threads)
-// is unknown here and makes the lean transform refuse the module (LeanUnsupported).
-import { F32, F64, I32, I64 } from './types.js';
+// memory, table ops), reference types and the 0xFD prefix (fixed-width SIMD); everything else (relaxed
+// SIMD, exceptions, tail calls, GC, threads) is unknown here and makes the lean transform refuse the
+// module (LeanUnsupported).
+import { F32, F64, I32, I64, V128 } from './types.js';
 
 /** Immediate shapes of one-byte opcodes. */
 export const IMM_NONE = 0;
@@ -27,8 +28,13 @@ export const IMM_SELECT_T = 11;
 /** ref.null's reference type. */
 export const IMM_REF_TYPE = 12;
 export const IMM_PREFIX_FC = 13;
+export const IMM_PREFIX_FD = 14;
 /** An opcode the lean transform does not know. */
 export const IMM_UNKNOWN = 15;
+/** 0xFD's immediate shapes beyond IMM_NONE and IMM_MEMARG: a lane index byte; a memarg then a lane index; 16 bytes (v128.const, i8x16.shuffle). */
+export const IMM_LANE = 16;
+export const IMM_MEMARG_LANE = 17;
+export const IMM_BYTES16 = 18;
 
 export const OP_UNREACHABLE = 0x00;
 export const OP_BLOCK = 0x02;
@@ -90,6 +96,11 @@ export const OP_REF_NULL = 0xd0;
 export const OP_REF_IS_NULL = 0xd1;
 export const OP_REF_FUNC = 0xd2;
 export const OP_PREFIX_FC = 0xfc;
+export const OP_PREFIX_FD = 0xfd;
+/** 0xFD sub-opcodes: v128.load, v128.store, v128.const. */
+export const FD_V128_LOAD = 0x00;
+export const FD_V128_STORE = 0x0b;
+export const FD_V128_CONST = 0x0c;
 /** The empty block type. */
 export const BLOCK_EMPTY = 0x40;
 
@@ -108,7 +119,14 @@ export const FC_INDICES: Uint8Array = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 2, 1
 /** 0xFC sub-opcodes whose index immediates include a memory index (which must be 0: no multi-memory). */
 export const FC_MEMORY_INDEX_AT: Readonly<Record<number, readonly number[]>> = { 8: [1], 10: [0, 1], 11: [0] };
 
-const T: Record<string, number> = { i: I32, l: I64, f: F32, d: F64 };
+/** Per 0xFD sub-opcode (0..255; relaxed SIMD's 0x100.. is unknown): its immediates (IMM_*), pops and push. */
+export const FD_IMMEDIATES: Uint8Array = new Uint8Array(256).fill(IMM_UNKNOWN);
+export const FD_POPS: Uint8Array = new Uint8Array(256);
+export const FD_PUSHES: Uint8Array = new Uint8Array(256);
+/** The 0xFD stores (v128.store, v128.store{8,16,32,64}_lane): how many bytes each writes. */
+export const FD_STORE_BYTES: Readonly<Record<number, number>> = { 0x0b: 16, 0x58: 1, 0x59: 2, 0x5a: 4, 0x5b: 8 };
+
+const T: Record<string, number> = { i: I32, l: I64, f: F32, d: F64, v: V128 };
 
 /** Declares plain opcodes lo..hi with signature "pops:push", e.g. "ii:i". */
 function plain(lo: number, hi: number, sig: string, imm = IMM_NONE): void {
@@ -117,6 +135,16 @@ function plain(lo: number, hi: number, sig: string, imm = IMM_NONE): void {
     IMMEDIATES[op] = imm;
     POPS[op] = pops.length;
     PUSHES[op] = push === '' ? 0 : T[push]!;
+  }
+}
+
+/** Declares 0xFD sub-opcodes lo..hi with signature "pops:push" ('v' is v128), e.g. "vv:v". */
+function simd(lo: number, hi: number, sig: string, imm = IMM_NONE): void {
+  const [pops = '', push = ''] = sig.split(':');
+  for (let op = lo; op <= hi; op++) {
+    FD_IMMEDIATES[op] = imm;
+    FD_POPS[op] = pops.length;
+    FD_PUSHES[op] = push === '' ? 0 : T[push]!;
   }
 }
 
@@ -195,6 +223,81 @@ special(OP_REF_NULL, IMM_REF_TYPE);
 special(OP_REF_IS_NULL, IMM_NONE);
 special(OP_REF_FUNC, IMM_INDEX);
 special(OP_PREFIX_FC, IMM_PREFIX_FC);
+special(OP_PREFIX_FD, IMM_PREFIX_FD);
+
+// Fixed-width SIMD (the spec's SIMD opcode table; gaps are opcodes the proposal dropped). opcodes.test.ts
+// checks every entry against V8's validator.
+simd(0x00, 0x0a, 'i:v', IMM_MEMARG); // v128.load, the extending loads, the splat loads
+simd(0x0b, 0x0b, 'iv:', IMM_MEMARG); // v128.store
+simd(0x0c, 0x0c, ':v', IMM_BYTES16); // v128.const
+simd(0x0d, 0x0d, 'vv:v', IMM_BYTES16); // i8x16.shuffle
+simd(0x0e, 0x0e, 'vv:v'); // i8x16.swizzle
+simd(0x0f, 0x11, 'i:v'); // i8x16, i16x8, i32x4 splat
+simd(0x12, 0x12, 'l:v');
+simd(0x13, 0x13, 'f:v');
+simd(0x14, 0x14, 'd:v');
+simd(0x15, 0x16, 'v:i', IMM_LANE); // extract_lane and replace_lane, per shape
+simd(0x17, 0x17, 'vi:v', IMM_LANE);
+simd(0x18, 0x19, 'v:i', IMM_LANE);
+simd(0x1a, 0x1a, 'vi:v', IMM_LANE);
+simd(0x1b, 0x1b, 'v:i', IMM_LANE);
+simd(0x1c, 0x1c, 'vi:v', IMM_LANE);
+simd(0x1d, 0x1d, 'v:l', IMM_LANE);
+simd(0x1e, 0x1e, 'vl:v', IMM_LANE);
+simd(0x1f, 0x1f, 'v:f', IMM_LANE);
+simd(0x20, 0x20, 'vf:v', IMM_LANE);
+simd(0x21, 0x21, 'v:d', IMM_LANE);
+simd(0x22, 0x22, 'vd:v', IMM_LANE);
+simd(0x23, 0x4c, 'vv:v'); // comparisons
+simd(0x4d, 0x4d, 'v:v'); // v128.not
+simd(0x4e, 0x51, 'vv:v'); // and, andnot, or, xor
+simd(0x52, 0x52, 'vvv:v'); // bitselect
+simd(0x53, 0x53, 'v:i'); // any_true
+simd(0x54, 0x57, 'iv:v', IMM_MEMARG_LANE); // v128.load{8,16,32,64}_lane
+simd(0x58, 0x5b, 'iv:', IMM_MEMARG_LANE); // v128.store{8,16,32,64}_lane
+simd(0x5c, 0x5d, 'i:v', IMM_MEMARG); // v128.load{32,64}_zero
+simd(0x5e, 0x62, 'v:v');
+simd(0x63, 0x64, 'v:i'); // i8x16 all_true, bitmask (and so on per shape below)
+simd(0x65, 0x66, 'vv:v');
+simd(0x67, 0x6a, 'v:v');
+simd(0x6b, 0x6d, 'vi:v'); // shifts
+simd(0x6e, 0x73, 'vv:v');
+simd(0x74, 0x75, 'v:v');
+simd(0x76, 0x79, 'vv:v');
+simd(0x7a, 0x7a, 'v:v');
+simd(0x7b, 0x7b, 'vv:v');
+simd(0x7c, 0x81, 'v:v');
+simd(0x82, 0x82, 'vv:v');
+simd(0x83, 0x84, 'v:i');
+simd(0x85, 0x86, 'vv:v');
+simd(0x87, 0x8a, 'v:v');
+simd(0x8b, 0x8d, 'vi:v');
+simd(0x8e, 0x93, 'vv:v');
+simd(0x94, 0x94, 'v:v');
+simd(0x95, 0x99, 'vv:v');
+simd(0x9b, 0x9f, 'vv:v');
+simd(0xa0, 0xa1, 'v:v');
+simd(0xa3, 0xa4, 'v:i');
+simd(0xa7, 0xaa, 'v:v');
+simd(0xab, 0xad, 'vi:v');
+simd(0xae, 0xae, 'vv:v');
+simd(0xb1, 0xb1, 'vv:v');
+simd(0xb5, 0xba, 'vv:v');
+simd(0xbc, 0xbf, 'vv:v');
+simd(0xc0, 0xc1, 'v:v');
+simd(0xc3, 0xc4, 'v:i');
+simd(0xc7, 0xca, 'v:v');
+simd(0xcb, 0xcd, 'vi:v');
+simd(0xce, 0xce, 'vv:v');
+simd(0xd1, 0xd1, 'vv:v');
+simd(0xd5, 0xdf, 'vv:v');
+simd(0xe0, 0xe1, 'v:v');
+simd(0xe3, 0xe3, 'v:v');
+simd(0xe4, 0xeb, 'vv:v');
+simd(0xec, 0xed, 'v:v');
+simd(0xef, 0xef, 'v:v');
+simd(0xf0, 0xf7, 'vv:v');
+simd(0xf8, 0xff, 'v:v'); // conversions
 
 /** A readable name for an opcode the lean transform refuses. */
 export function opcodeName(op: number, sub?: number): string {
@@ -202,7 +305,7 @@ export function opcodeName(op: number, sub?: number): string {
     0x06: 'try (exceptions)', 0x07: 'catch (exceptions)', 0x08: 'throw (exceptions)', 0x09: 'rethrow (exceptions)',
     0x0a: 'throw_ref (exceptions)', 0x12: 'return_call (tail calls)', 0x13: 'return_call_indirect (tail calls)',
     0x14: 'call_ref (function references)', 0x15: 'return_call_ref (tail calls)', 0x18: 'delegate (exceptions)',
-    0x19: 'catch_all (exceptions)', 0x1f: 'try_table (exceptions)', 0xfb: 'GC instructions', 0xfd: 'SIMD instructions',
+    0x19: 'catch_all (exceptions)', 0x1f: 'try_table (exceptions)', 0xfb: 'GC instructions', 0xfd: 'SIMD outside fixed-width SIMD: relaxed or unknown',
     0xfe: 'atomic instructions (threads)',
   };
   const hex = `0x${op.toString(16).padStart(2, '0')}${sub === undefined ? '' : ` ${sub}`}`;

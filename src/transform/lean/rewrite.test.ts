@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { leanGuestFiles } from '../testing/guestfiles.js';
+import { guestFiles } from '../testing/guestfiles.js';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -129,7 +129,7 @@ test('with fuel 1 every other loop head check and the recursive entry preempt, a
 
 test('a function with nothing to instrument is returned as it came; remapped indices re-encode to the same bytes', () => {
   let functions = 0;
-  for (const f of leanGuestFiles()) {
+  for (const f of guestFiles()) {
     const { ctx, imports, bodies } = parseModule(readFileSync(join('guests', f)));
     const none = { callUnwinds: () => false, indirectUnwinds: () => false, fuelAtLoops: false, fuelAtEntry: false, state: 0, data: 0, fuel: 0, preempt: 0 };
     bodies.forEach((b, i) => {
@@ -145,7 +145,7 @@ test('a function with nothing to instrument is returned as it came; remapped ind
 });
 
 test('every function of every guest instrumented (every call unwinds, fuel at every loop and entry) validates', () => {
-  for (const f of leanGuestFiles()) {
+  for (const f of guestFiles()) {
     const bytes = readFileSync(join('guests', f));
     const { ctx, imports, bodies } = parseModule(bytes);
     // Validation only: any mutable i32 global stands in for state, data and fuel, any () -> () function for preempt.

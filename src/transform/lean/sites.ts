@@ -4,10 +4,12 @@
 // fuel checks, constructs holding one) with the values each must spill, and the positions of the
 // instructions the second pass (emit.ts) re-encodes: control, calls, ref.func.
 import { ByteReader, MalformedModule } from './bytes.js';
-import { readBlockType, readPrefixFC, skipImmediates, skipMemarg } from './decode.js';
+import { readBlockType, readPrefixFC, readPrefixFD, skipImmediates, skipMemarg } from './decode.js';
 import {
   FC_POPS,
   FC_PUSHES,
+  FD_POPS,
+  FD_PUSHES,
   IMMEDIATES,
   IMM_BLOCK,
   IMM_MEMARG,
@@ -28,6 +30,7 @@ import {
   OP_LOCAL_TEE,
   OP_LOOP,
   OP_PREFIX_FC,
+  OP_PREFIX_FD,
   OP_REF_FUNC,
   OP_REF_IS_NULL,
   OP_REF_NULL,
@@ -185,7 +188,7 @@ export function findSites(ctx: ModuleContext, funcIndex: number, body: Uint8Arra
   /** The temps a sequence of values at the frame's base upward spills to. */
   const spillTemps = (frame: Frame, vals: readonly number[]): number[] =>
     vals.map((t, j) => {
-      if (t !== 0x7f && t !== 0x7e && t !== 0x7d && t !== 0x7c) {
+      if (t !== 0x7f && t !== 0x7e && t !== 0x7d && t !== 0x7c && t !== 0x7b) {
         throw new LeanUnsupported(`a value of type 0x${t.toString(16)} live across an unwinding call`);
       }
       const key = tempKey(frame.slotBase + j, t);
@@ -405,6 +408,13 @@ export function findSites(ctx: ModuleContext, funcIndex: number, body: Uint8Arra
         const sub = readPrefixFC(r);
         pop(FC_POPS[sub]!);
         const t = FC_PUSHES[sub]!;
+        if (t !== 0) push(t);
+        break;
+      }
+      case OP_PREFIX_FD: {
+        const sub = readPrefixFD(r);
+        pop(FD_POPS[sub]!);
+        const t = FD_PUSHES[sub]!;
         if (t !== 0) push(t);
         break;
       }
