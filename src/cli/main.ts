@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { AmberError } from '../base/error.js';
+import { restoreStartEnv } from '../host/startenv.js';
 import { UsageError } from './errors.js';
 import { plainDo } from './plaindo.js';
 import type { StartedSandbox } from '../client/launch.js';
@@ -58,6 +59,8 @@ function parentOf(pid: number): number | null {
 
 /** The whole command, given its arguments (those after node and the script). */
 export async function runCli(args: readonly string[]): Promise<void> {
+  // What bin/amber moved aside for node's start (host/startenv.ts) is back before anything is started.
+  restoreStartEnv();
   // Guests run at V8's optimizing tier from the start: a long loop in _start is never tiered up from
   // Liftoff (no on-stack replacement for wasm), DESIGN.md §3. Must precede the first compile. (`amber do`
   // of a big module starts at Liftoff instead: host/guesttier.ts.)

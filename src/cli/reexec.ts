@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { foregroundPodSnapshot } from '../host/entryscript.js';
 import { guestStackFlags, hasStackFlag } from '../host/gueststack.js';
+import { startEnv } from '../host/startenv.js';
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -32,7 +33,8 @@ export async function runWithGuestStack(detach: boolean | undefined): Promise<nu
  */
 export async function reexec(flags: readonly string[]): Promise<number> {
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [...flags, ...(fromSnapshot(flags) ?? scriptArgs())], { stdio: 'inherit' });
+  // NODE_EXTRA_CA_CERTS aside while it starts; it puts it back (host/startenv.ts).
+  const child = spawn(process.execPath, [...flags, ...(fromSnapshot(flags) ?? scriptArgs())], { stdio: 'inherit', env: startEnv(process.env) });
   const pass = (sig: NodeJS.Signals): void => {
     child.kill(sig);
   };

@@ -16,6 +16,7 @@ import { changeOrTimeout, watchDir } from '../host/dirwatch.js';
 import { sandboxEntry } from '../host/entryscript.js';
 import { guestStackFlags } from '../host/gueststack.js';
 import { processAlive } from '../host/pidalive.js';
+import { startEnv } from '../host/startenv.js';
 import { validId, type StateRoot } from '../host/stateroot.js';
 import { besideIdFile } from '../sandbox/idbeside.js';
 import type { Launch } from '../sandbox/protocol.js';
@@ -46,7 +47,8 @@ function spawnSandbox(root: StateRoot, log: string, args: readonly string[], noS
   const fd = openSync(log, 'a');
   // libuv's pool runs the sandbox's image I/O and its off-thread hashing: with Node's default 4 threads,
   // blob writes waiting on fsync would hold up the hashes of the next blobs.
-  const env = { ...process.env, UV_THREADPOOL_SIZE: process.env['UV_THREADPOOL_SIZE'] ?? '8' };
+  // NODE_EXTRA_CA_CERTS aside while it starts (host/startenv.ts).
+  const env = startEnv({ ...process.env, UV_THREADPOOL_SIZE: process.env['UV_THREADPOOL_SIZE'] ?? '8' });
   const flags = guestStackFlags();
   const entry = sandboxEntry(flags, !noSnapshot);
   const stdin = args[0] === '-' ? 'pipe' : 'ignore';

@@ -7,6 +7,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { entryScript } from '../host/entryscript.js';
+import { startEnv } from '../host/startenv.js';
 import type { AttachRequest } from '../host/relayframes.js';
 import { SandboxError } from './errors.js';
 
@@ -36,6 +37,7 @@ export function startRelay(attachSocket: string, req: Omit<AttachRequest, 'pid'>
   const child = spawn(process.execPath, [entryScript('relay'), attachSocket, JSON.stringify(req)], {
     detached: opts.detached,
     stdio: [...(opts.stdio ?? ['inherit', 'inherit', 'inherit']), 'pipe'],
+    env: startEnv(process.env), // NODE_EXTRA_CA_CERTS aside while it starts: it starts nothing itself
   });
   const exited = new Promise<number>((res) => child.on('exit', (code, signal) => res(code ?? 128 + (signal === null ? 9 : signalNo(signal)))));
   return new Promise((resolve, reject) => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { AmberError } from '../base/error.js';
 import { fileProgress, progressFile, serveControl } from '../host/control.js';
+import { restoreStartEnv } from '../host/startenv.js';
 import { StateRoot } from '../host/stateroot.js';
 import { listenUnix } from '../host/unixpath.js';
 import { LogFileStream, NullStream } from '../host/streams.js';
@@ -159,6 +160,8 @@ async function main(root: StateRoot, id: string, early: Promise<EarlyRestore | n
  * differ from the process's.
  */
 export async function runSandbox(args: readonly string[]): Promise<void> {
+  // Started beside a command by bin/amber, with NODE_EXTRA_CA_CERTS moved aside (host/startenv.ts).
+  restoreStartEnv();
   const [rootDir, given, earlyLog, imagePath] = args;
   const command = given?.startsWith('@') === true ? Number(given.slice(1)) : null;
   if (rootDir === undefined || given === undefined || ((given === '-' || command !== null) && earlyLog === undefined) || Number.isNaN(command) || (imagePath !== undefined && command === null)) {
