@@ -92,7 +92,12 @@ export interface Session {
   sandbox: StartedSandbox | null;
 }
 
-function buildProgram(session: Session): Command {
+/**
+ * The program, with every verb, or with verb's alone (commander then does for it all it would do with
+ * all of them, but for the verbs it never looks at): null or a name no verb has builds every one.
+ */
+export function buildProgram(session: Session, verb: string | null = null): Command {
+  const wants = (name: string): boolean => verb === null || verb === name;
   const program = addGlobalOptions(new Command('amber'))
     .description('Run WebAssembly (WASI preview 1) programs as containers in pods; checkpoint and restore them.')
     .version(`amber version ${AMBER_VERSION}\nspec: 1.0.2`, '-v, --version', 'print the version')
@@ -106,7 +111,7 @@ function buildProgram(session: Session): Command {
       if (process.execArgv.includes('--snapshot-blob')) session.log.write('debug', 'started from the snapshot of the command');
     });
 
-  addGlobalOptions(program.command('do'))
+  if (wants('do')) addGlobalOptions(program.command('do'))
     .description('run one program on a fresh kernel, wasmtime-style')
     .option('--dir <HOST[:GUEST]>', 'mount a host directory (at GUEST, default the same path)', collect, [])
     .option('--env <K=V>', 'set an environment variable', collect, [])
@@ -118,26 +123,28 @@ function buildProgram(session: Session): Command {
       session.ranGuests = true;
       process.exitCode = (await doVerbs()).doVerb(module, args, opts);
     });
-  const pod = program.command('pod').description('pods from Kubernetes Pod manifests');
-  addGlobalOptions(pod.command('run'))
-    .description('run a pod from a Kubernetes Pod manifest')
-    .argument('<manifest>', 'pod.yaml')
-    .option('--detach', 'run in a sandbox process of its own and print the pod ID')
-    .option('--name <id>', 'the pod ID (default: metadata.name)')
-    .option('--track-writes', 'transform its modules to record the pages they write, for faster incremental checkpoints (annotation org.amber.track-writes)')
-    .exitOverride()
-    .action(async (manifest: string, opts: { detach?: boolean; name?: string; trackWrites?: boolean }, cmd: Command) => {
-      const again = await runWithGuestStack(opts.detach);
-      if (again !== null) return void (process.exitCode = again);
-      const loaded = (await specs()).loadPodManifest(manifest);
-      const spec = opts.trackWrites === true ? (await trackSpecs()).withTrackWrites(loaded) : loaded;
-      const name = opts.name !== undefined ? { name: opts.name } : {};
-      session.ranGuests = opts.detach !== true;
-      process.exitCode = await (await podVerbs()).runSpec(spec, { root: rootDir(cmd), detach: opts.detach === true, ...name, source: resolve(manifest) });
-    });
-  pod.exitOverride();
+  if (wants('pod')) {
+    const pod = program.command('pod').description('pods from Kubernetes Pod manifests');
+    addGlobalOptions(pod.command('run'))
+      .description('run a pod from a Kubernetes Pod manifest')
+      .argument('<manifest>', 'pod.yaml')
+      .option('--detach', 'run in a sandbox process of its own and print the pod ID')
+      .option('--name <id>', 'the pod ID (default: metadata.name)')
+      .option('--track-writes', 'transform its modules to record the pages they write, for faster incremental checkpoints (annotation org.amber.track-writes)')
+      .exitOverride()
+      .action(async (manifest: string, opts: { detach?: boolean; name?: string; trackWrites?: boolean }, cmd: Command) => {
+        const again = await runWithGuestStack(opts.detach);
+        if (again !== null) return void (process.exitCode = again);
+        const loaded = (await specs()).loadPodManifest(manifest);
+        const spec = opts.trackWrites === true ? (await trackSpecs()).withTrackWrites(loaded) : loaded;
+        const name = opts.name !== undefined ? { name: opts.name } : {};
+        session.ranGuests = opts.detach !== true;
+        process.exitCode = await (await podVerbs()).runSpec(spec, { root: rootDir(cmd), detach: opts.detach === true, ...name, source: resolve(manifest) });
+      });
+    pod.exitOverride();
+  }
 
-  addGlobalOptions(program.command('run'))
+  if (wants('run')) addGlobalOptions(program.command('run'))
     .description('run an OCI runtime bundle (config.json), runc-style')
     .option('-b, --bundle <dir>', 'the bundle directory', '.')
     .option('-d, --detach', 'run in a sandbox process of its own')
@@ -152,7 +159,7 @@ function buildProgram(session: Session): Command {
       process.exitCode = await (await podVerbs()).runSpec(spec, { root: rootDir(cmd), detach: opts.detach === true, name: id, source: resolve(opts.bundle), quiet: true });
     });
 
-  addGlobalOptions(program.command('list'))
+  if (wants('list')) addGlobalOptions(program.command('list'))
     .description('list pods (--format json: the containers made by runc\'s verbs, as runc lists them)')
     .option('--json', 'as JSON')
     .option('-f, --format <format>', 'table or json')
@@ -162,7 +169,7 @@ function buildProgram(session: Session): Command {
       if (opts.format === 'json' || opts.quiet === true) return (await runc()).listContainersVerb(rootDir(cmd), opts.quiet === true);
       (await records()).listVerb(rootDir(cmd), opts.json === true);
     });
-  addGlobalOptions(program.command('state'))
+  if (wants('state')) addGlobalOptions(program.command('state'))
     .description("a pod's (or a container's) OCI state as JSON")
     .argument('<id>')
     .exitOverride()
@@ -171,14 +178,14 @@ function buildProgram(session: Session): Command {
       if (r.isContainer(id, { root: rootDir(cmd) })) return r.containerStateVerb(rootDir(cmd), id);
       (await records()).stateVerb(rootDir(cmd), id);
     });
-  addGlobalOptions(program.command('logs'))
+  if (wants('logs')) addGlobalOptions(program.command('logs'))
     .description("a pod's output, or one container's")
     .argument('<id>')
     .argument('[container]')
     .option('--follow', 'keep printing until the pod stops')
     .exitOverride()
     .action(async (id: string, ctr: string | undefined, opts: { follow?: boolean }, cmd: Command) => (await records()).logsVerb(rootDir(cmd), id, ctr, opts.follow === true));
-  addGlobalOptions(program.command('kill'))
+  if (wants('kill')) addGlobalOptions(program.command('kill'))
     .description('end every container of a pod (or one container) with a signal (default TERM)')
     .argument('<id>')
     .argument('[signal]')
@@ -189,13 +196,13 @@ function buildProgram(session: Session): Command {
       if (r.isContainer(id, { root: rootDir(cmd) })) return r.containerKillVerb(rootDir(cmd), id, sig, opts.all === true);
       await (await records()).killVerb(rootDir(cmd), id, sig);
     });
-  addGlobalOptions(program.command('delete'))
+  if (wants('delete')) addGlobalOptions(program.command('delete'))
     .description('remove stopped pods or containers (with --force, stop them first)')
     .argument('<id...>')
     .option('-f, --force', 'stop it if it runs')
     .exitOverride()
     .action(async (ids: string[], opts: { force?: boolean }, cmd: Command) => (await runc()).deleteVerb(rootDir(cmd), ids, opts.force === true));
-  addGlobalOptions(program.command('exec'))
+  if (wants('exec')) addGlobalOptions(program.command('exec'))
     .description('run one more program in a running container: exec POD CTR -- prog.wasm, or runc\'s exec [--process FILE] CONTAINER [prog.wasm args]')
     .argument('<id>')
     .argument('[container]')
@@ -234,7 +241,7 @@ function buildProgram(session: Session): Command {
     .addOption(new Option('--auto-dedup').hideHelp())
     .addOption(new Option('--status-fd <fd>').hideHelp())
     .addOption(new Option('--page-server <addr>').hideHelp());
-  criuFlags(addGlobalOptions(program.command('checkpoint')))
+  if (wants('checkpoint')) criuFlags(addGlobalOptions(program.command('checkpoint')))
     .description('save a running pod (the whole pod of a container) to an image: one consistent cut of every container')
     .argument('<id>')
     .option('--image-path <dir>', 'where to write the image (an OCI image layout)')
@@ -250,7 +257,7 @@ function buildProgram(session: Session): Command {
       if (opts.imagePath === undefined && opts.export === undefined) throw new UsageError("checkpoint: required option '--image-path <dir>' or '--export <file>' not specified");
       await (await podVerbs()).checkpointVerb(rootDir(cmd), id, opts);
     });
-  criuFlags(addGlobalOptions(program.command('restore')))
+  if (wants('restore')) criuFlags(addGlobalOptions(program.command('restore')))
     .description('bring a checkpointed pod back, here or in another --root (runc\'s form: restore --bundle B --pid-file F ID)')
     .argument('[id]', "runc's: the container to restore into the bundle")
     .option('--image-path <dir>', 'the image')
@@ -281,7 +288,7 @@ function buildProgram(session: Session): Command {
       session.ranGuests = opts.detach !== true;
       process.exitCode = await (await podVerbs()).restoreVerb(rootDir(cmd), opts, sandbox);
     });
-  addGlobalOptions(program.command('prepare'))
+  if (wants('prepare')) addGlobalOptions(program.command('prepare'))
     .description('transform modules ahead of time into the per-user cache (like wasmtime compile)')
     .argument('<modules...>', 'the .wasm programs')
     .option('--track-writes', 'the transform a pod run with --track-writes uses')
@@ -290,8 +297,8 @@ function buildProgram(session: Session): Command {
       const { prepareVerb } = await import('./prepare.js');
       await prepareVerb(modules, opts.trackWrites === true);
     });
-  addRuncVerbs(program, session);
-  addGlobalOptions(program.command('inspect'))
+  addRuncVerbs(program, session, wants);
+  if (wants('inspect')) addGlobalOptions(program.command('inspect'))
     .description('show what checkpoint images hold, checkpointctl-style (read-only); several as a table')
     .argument('<images...>', 'image directories or archives')
     .option('--stats', "the checkpoint's pause, total time and bytes scanned and written")
@@ -304,7 +311,7 @@ function buildProgram(session: Session): Command {
       const { inspectCommand } = await import('./inspect.js');
       await inspectCommand(images, opts);
     });
-  addGlobalOptions(program.command('diff'))
+  if (wants('diff')) addGlobalOptions(program.command('diff'))
     .description('what changed between two checkpoint images: memory pages, files, processes, mounts (read-only)')
     .argument('<a>', 'the older image (a directory or an archive)')
     .argument('<b>', 'the newer image')
@@ -318,8 +325,8 @@ function buildProgram(session: Session): Command {
 }
 
 /** The verbs only runc's command line has (create, start, pause, resume, ps, events, features, spec). */
-function addRuncVerbs(program: Command, session: Session): void {
-  addGlobalOptions(program.command('create'))
+function addRuncVerbs(program: Command, session: Session, wants: (verb: string) => boolean): void {
+  if (wants('create')) addGlobalOptions(program.command('create'))
     .description("runc's create: a container made in its pod's sandbox, not yet started; its relay's pid to --pid-file")
     .argument('<id>')
     .option('-b, --bundle <dir>', 'the bundle (default: the current directory)')
@@ -330,36 +337,37 @@ function addRuncVerbs(program: Command, session: Session): void {
     .addOption(new Option('--preserve-fds <n>').hideHelp())
     .exitOverride()
     .action(async (id: string, opts: { bundle?: string; pidFile?: string; consoleSocket?: string }, cmd: Command) => (await runc()).createVerb(rootDir(cmd), id, opts, phaseLog(session.log, `create ${id}`)));
-  addGlobalOptions(program.command('start'))
+  if (wants('start')) addGlobalOptions(program.command('start'))
     .description("runc's start: the created container's program runs")
     .argument('<id>')
     .exitOverride()
     .action(async (id: string, _o: unknown, cmd: Command) => (await runc()).startVerb(rootDir(cmd), id));
   for (const [verb, pause] of [['pause', true], ['resume', false]] as const) {
+    if (!wants(verb)) continue;
     addGlobalOptions(program.command(verb))
       .description(`runc's ${verb}: the container's pod ${pause ? 'stops running' : 'runs again'}`)
       .argument('<id>')
       .exitOverride()
       .action(async (id: string, _o: unknown, cmd: Command) => (await runc()).pauseVerb(rootDir(cmd), id, pause));
   }
-  addGlobalOptions(program.command('ps'))
+  if (wants('ps')) addGlobalOptions(program.command('ps'))
     .description("runc's ps: the host pids of a container's processes")
     .argument('<id>')
     .option('-f, --format <format>', 'table or json', 'table')
     .exitOverride()
     .action(async (id: string, opts: { format: string }, cmd: Command) => (await runc()).psVerb(rootDir(cmd), id, opts.format));
-  addGlobalOptions(program.command('events'))
+  if (wants('events')) addGlobalOptions(program.command('events'))
     .description("runc's events: with --stats one stats event, else wait until the container stops")
     .argument('<id>')
     .option('--stats', 'print one stats event and exit')
     .option('--interval <duration>', 'accepted for runc compatibility')
     .exitOverride()
     .action(async (id: string, opts: { stats?: boolean }, cmd: Command) => (await runc()).eventsVerb(rootDir(cmd), id, opts.stats === true));
-  addGlobalOptions(program.command('features'))
+  if (wants('features')) addGlobalOptions(program.command('features'))
     .description("runc's features: what of runtime-spec Amber honours, as JSON")
     .exitOverride()
     .action(async () => (await runc()).featuresVerb());
-  addGlobalOptions(program.command('spec'))
+  if (wants('spec')) addGlobalOptions(program.command('spec'))
     .description("runc's spec: a default config.json (a read-only root, args[0] the .wasm program) in the bundle")
     .option('-b, --bundle <dir>', 'where to write it (default: the current directory)')
     .exitOverride()
@@ -373,14 +381,39 @@ function rootDir(cmd: Command): string {
   return resolve(own ?? global ?? defaultRoot());
 }
 
+/** The program's options that take a value, and those that take none (addGlobalOptions; --rootless may or may not). */
+const VALUED = new Set(['--root', '--debug-log', '--log', '--log-format', '--log-level', '--criu']);
+const BARE = new Set(['--debug', '--systemd-cgroup']);
+
+/**
+ * The verb a command line (normalizeArgv's) names, its first operand past the program's options, as
+ * commander finds it; null where that is not plain: help, the version, --rootless (its value optional),
+ * an option the program does not have, or no verb at all.
+ */
+export function verbOf(argv: readonly string[]): string | null {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (VALUED.has(a)) i++;
+    else if (BARE.has(a)) continue;
+    else if (a.startsWith('--') && a.includes('=') && VALUED.has(a.slice(0, a.indexOf('=')))) continue;
+    else return a.startsWith('-') ? null : a;
+  }
+  return null;
+}
+
 /**
  * Runs the command line (the arguments after node and the script) through commander; a CommanderError
  * (bad usage, or --help and --version done) ends here, as exit 2 or 0, any other error is the caller's.
  */
 export async function runProgram(args: readonly string[], session: Session): Promise<void> {
-  const program = buildProgram(session);
+  const argv = normalizeArgv(args);
+  // Only the verb's command is built (each verb's is ~0.15 ms of a start-up): all of them when the line
+  // names none, or a name no verb has (commander suggests the verb meant).
+  const verb = verbOf(argv);
+  let program = buildProgram(session, verb);
+  if (verb !== null && program.commands.length === 0) program = buildProgram(session);
   try {
-    await program.parseAsync(normalizeArgv(args), { from: 'user' });
+    await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
     if (!(e instanceof CommanderError)) throw e;
     if (e.exitCode === 0) return;
