@@ -4,7 +4,7 @@
 // guests' stack (cli/reexec.ts) runs too.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { scratch } from '../src/host/testing/scratch.js';
@@ -100,4 +100,60 @@ test("node starts without NODE_EXTRA_CA_CERTS (read at start-up, ~38 ms): the co
   for (let i = 0; i < 200 && !/hello, world/.test(readFileSync(join(root, 'pods', 'c', 'logs', 'hi.log'), 'utf8')); i++) spawnSync('sleep', ['0.05']);
   assert.doesNotMatch(readFileSync(log, 'utf8'), /extra certs/);
   assert.equal(command(['--root', root, 'delete', '--force', 'c']).code, 0);
+});
+
+/**
+ * A copy of bin/amber in dir/bin, its dist/bundle the real one's files linked but for the snapshot's id
+ * (the build's line, naming dir/bin, with node's inode as given), and dir/tools on PATH first: a stat and
+ * a readlink that say in dir/used when bin/amber starts them.
+ */
+function fakeInstall(dir: string, ino?: number): { bin: string; env: NodeJS.ProcessEnv; used: () => string } {
+  mkdirSync(join(dir, 'bin'), { recursive: true });
+  mkdirSync(join(dir, 'dist', 'bundle'), { recursive: true });
+  copyFileSync(join(repo, 'bin', 'amber'), join(dir, 'bin', 'amber'));
+  copyFileSync(join(repo, 'bin', 'amber.js'), join(dir, 'bin', 'amber.js'));
+  const real = join(repo, 'dist', 'bundle');
+  for (const f of readdirSync(real)) if (!f.endsWith('.id')) symlinkSync(join(real, f), join(dir, 'dist', 'bundle', f));
+  const [node, realIno, size] = readFileSync(join(real, 'cli.blob.id'), 'utf8').split(' ');
+  writeFileSync(join(dir, 'dist', 'bundle', 'cli.blob.id'), `${node} ${ino ?? realIno} ${size} ${join(dir, 'bin')}\n`);
+  mkdirSync(join(dir, 'tools'));
+  for (const tool of ['stat', 'readlink']) {
+    writeFileSync(join(dir, 'tools', tool), `#!/bin/sh\necho ${tool} >> '${join(dir, 'used')}'\nexec /usr/bin/${tool} "$@"\n`);
+    chmodSync(join(dir, 'tools', tool), 0o755);
+  }
+  const used = (): string => (existsSync(join(dir, 'used')) ? readFileSync(join(dir, 'used'), 'utf8') : '');
+  return { bin: join(dir, 'bin', 'amber'), env: { ...process.env, PATH: `${join(dir, 'tools')}:${process.env['PATH'] ?? ''}` }, used };
+}
+
+/** Whether `amber list` run as bin started from the command's snapshot (its debug log says so). */
+function fromSnapshot(bin: string, dir: string, env: NodeJS.ProcessEnv): boolean {
+  const log = join(dir, `debug-${Date.now()}-${Math.random()}.log`);
+  const r = spawnSync(bin, ['--debug-log', log, '--log-level', 'debug', '--root', join(dir, 'root'), 'list'], { encoding: 'utf8', env, timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  return /debug: started from the snapshot of the command$/m.test(readFileSync(log, 'utf8'));
+}
+
+test("bin/amber finds its snapshot starting no process: node's inode is looked up only when node changed after the build", (t) => {
+  const dir = scratch('command-fits', t);
+  const fresh = fakeInstall(join(dir, 'a'));
+  // Node and its folder older than the id: no stat, and through a symlink where npm puts one, no readlink.
+  assert.equal(fromSnapshot(fresh.bin, join(dir, 'a'), fresh.env), true);
+  mkdirSync(join(dir, 'a', 'node_modules', '.bin'), { recursive: true });
+  symlinkSync('../../bin/amber', join(dir, 'a', 'node_modules', '.bin', 'amber'));
+  assert.equal(fromSnapshot(join(dir, 'a', 'node_modules', '.bin', 'amber'), join(dir, 'a'), fresh.env), true);
+  assert.equal(fresh.used(), '');
+  // A symlink anywhere else is resolved by readlink.
+  symlinkSync(fresh.bin, join(dir, 'amber-elsewhere'));
+  assert.equal(fromSnapshot(join(dir, 'amber-elsewhere'), join(dir, 'a'), fresh.env), true);
+  assert.equal(fresh.used(), 'readlink\n');
+  // An id written before node's folder last changed: stat says whether node is the one it names.
+  const node = readFileSync(join(repo, 'dist', 'bundle', 'cli.blob.id'), 'utf8').split(' ')[0] ?? '';
+  const before = statSync(node.slice(0, node.lastIndexOf('/'))).mtimeMs / 1000 - 60;
+  utimesSync(join(dir, 'a', 'dist', 'bundle', 'cli.blob.id'), before, before);
+  assert.equal(fromSnapshot(fresh.bin, join(dir, 'a'), fresh.env), true);
+  assert.equal(fresh.used(), 'readlink\nstat\n');
+  const other = fakeInstall(join(dir, 'b'), 1);
+  utimesSync(join(dir, 'b', 'dist', 'bundle', 'cli.blob.id'), before, before);
+  assert.equal(fromSnapshot(other.bin, join(dir, 'b'), other.env), false);
+  assert.equal(other.used(), 'stat\n');
 });
