@@ -49,7 +49,7 @@ export interface PayloadOptions {
 /** A program's memory as payloads: pre-copied (precopy.ts), else memorycut.ts's. */
 function memoryPayloads(name: string, memory: string, t: Task, options: PayloadOptions, zeroPart: () => Uint8Array): (Payload | StagedPayload)[] {
   const pc = options.precopied?.get(name);
-  const pre = pc === undefined ? null : preCopyPayloads(pc, t, zeroPart(), { check: options.checkWriteMaps === true, ...(options.same !== undefined ? { same: options.same } : {}) });
+  const pre = pc === undefined ? null : preCopyPayloads(pc, t, zeroPart, { check: options.checkWriteMaps === true, ...(options.same !== undefined ? { same: options.same } : {}) });
   if (pre !== null) {
     options.trackedKept?.set(name, pre.kept);
     return pre.payloads;

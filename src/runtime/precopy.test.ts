@@ -85,8 +85,8 @@ async function cut(memory: WebAssembly.Memory, task: Task, sink: ReturnType<type
   const pc = preCopyBegin('a', task, kept, { check });
   assert.ok(pc !== null);
   let steps = 0;
-  await runPreCopy([pc], new Map([['a', task]]), sink, new Uint8Array(MEMORY_PART), { check, betweenParts: async () => during(steps++) });
-  const out = preCopyPayloads(pc, task, new Uint8Array(MEMORY_PART), { check });
+  await runPreCopy([pc], new Map([['a', task]]), sink, () => new Uint8Array(MEMORY_PART), { check, betweenParts: async () => during(steps++) });
+  const out = preCopyPayloads(pc, task, () => new Uint8Array(MEMORY_PART), { check });
   assert.ok(out !== null, 'the pre-copy is usable');
   const now = new Uint8Array(memory.buffer).slice();
   return { kept: out.kept, image: assemble(out.payloads, sink.blobs, now.length), now, steps };
@@ -132,7 +132,46 @@ test('the pre-copy\'s debug check names a page written without a mark; memory th
   }, true), /the guest's page 1 changed since it was saved, and the write map does not say so/);
   const pc = preCopyBegin('a', task, undefined, {});
   assert.ok(pc !== null);
-  await runPreCopy([pc], new Map([['a', task]]), sink, new Uint8Array(MEMORY_PART), { betweenParts: async () => {} });
+  await runPreCopy([pc], new Map([['a', task]]), sink, () => new Uint8Array(MEMORY_PART), { betweenParts: async () => {} });
   memory.grow(1);
-  assert.equal(preCopyPayloads(pc, task, new Uint8Array(MEMORY_PART)), null, 'a memory that grew is saved as an untracked one\'s');
+  assert.equal(preCopyPayloads(pc, task, () => new Uint8Array(MEMORY_PART)), null, 'a memory that grew is saved as an untracked one\'s');
+});
+
+test('a zero part is made only when memory needs one: not for a cut that links every part, a zero one too', async () => {
+  const memory = new WebAssembly.Memory({ initial: (16 << 20) / WASM_PAGE }); // 4 parts: the last all zeros
+  const task = fakeTask(memory);
+  write(memory, 0, noise(8 << 20, 5));
+  new Uint8Array(memory.buffer).fill(0, 0, B);
+  const sink = fakeSink(false);
+  let made = 0;
+  const zeroPart = (): Uint8Array => {
+    made++;
+    return new Uint8Array(MEMORY_PART);
+  };
+  const cutCounted = async (kept: TrackedKept | undefined): Promise<{ kept: TrackedKept; image: Uint8Array; payloads: readonly (Payload | StagedPayload)[] }> => {
+    const pc = preCopyBegin('a', task, kept, {});
+    assert.ok(pc !== null);
+    await runPreCopy([pc], new Map([['a', task]]), sink, zeroPart, { betweenParts: async () => {} });
+    const out = preCopyPayloads(pc, task, zeroPart, {});
+    assert.ok(out !== null);
+    return { kept: out.kept, image: assemble(out.payloads, sink.blobs, memory.buffer.byteLength), payloads: out.payloads };
+  };
+  const first = await cutCounted(undefined);
+  assert.ok(made > 0, 'the full cut found the zero part with a zero part');
+  assert.ok(first.image.every((b, i) => b === new Uint8Array(memory.buffer)[i]), 'the full cut is memory');
+  // The parent image holds the zero part's blob (the writer stored it, as any part's).
+  const zeroPayload = first.payloads.find((p) => p.part?.index === 3);
+  assert.ok(zeroPayload !== undefined && !('staged' in zeroPayload) && zeroPayload.contentHex !== undefined);
+  sink.blobs.set(zeroPayload.contentHex, zeroPayload.bytes.slice());
+  write(memory, 100, noise(10, 6)); // a page of part 0: patched, the part linked
+  made = 0;
+  const second = await cutCounted(first.kept);
+  assert.equal(made, 0, 'a cut whose parts are all linked, the zero one too, makes no zero part');
+  assert.ok(second.payloads.filter((p) => p.part !== undefined).every((p) => 'staged' in p), 'every part is linked');
+  assert.ok(second.image.every((b, i) => b === new Uint8Array(memory.buffer)[i]), 'the incremental cut is memory');
+  // A parent without the zero blob: the zero part is made for it, and the image is memory all the same.
+  sink.blobs.delete(zeroPayload.contentHex);
+  const third = await cutCounted(second.kept);
+  assert.ok(made > 0, 'a zero part the parent lacks is given as zero bytes');
+  assert.ok(third.image.every((b, i) => b === new Uint8Array(memory.buffer)[i]), 'that cut is memory too');
 });

@@ -195,9 +195,10 @@ export function preCopyBegin(container: string, task: Task, kept: TrackedKept | 
   return pc;
 }
 
-/** Whether part is all zeros: first and last bytes first, then a compare with zero (a shorter view of it). */
-function isZero(part: Uint8Array, zero: Uint8Array, same: Same): boolean {
-  return part[0] === 0 && part[part.length - 1] === 0 && same(part, zero.subarray(0, part.length));
+/** Whether part is all zeros: first and last bytes first, then a compare with zero (a shorter view of it:
+ *  the zero part is made only then). */
+function isZero(part: Uint8Array, zeroPart: () => Uint8Array, same: Same): boolean {
+  return part[0] === 0 && part[part.length - 1] === 0 && same(part, zeroPart().subarray(0, part.length));
 }
 
 /**
@@ -208,14 +209,16 @@ function isZero(part: Uint8Array, zero: Uint8Array, same: Same): boolean {
  * marked in its write map, which preCopyPayloads reads at the pause. Resolves once every part is stored,
  * with how each was.
  */
-export async function runPreCopy(pcs: readonly PreCopy[], tasks: ReadonlyMap<string, Task>, sink: PreCopySink, zero: Uint8Array, options: PreCopyOptions = {}): Promise<PreCopyStats> {
+export async function runPreCopy(pcs: readonly PreCopy[], tasks: ReadonlyMap<string, Task>, sink: PreCopySink, zeroPart: () => Uint8Array, options: PreCopyOptions = {}): Promise<PreCopyStats> {
   const same = options.same ?? sameBytes;
   const stats: PreCopyStats = { linked: 0, here: 0, offloaded: 0, zero: 0 };
   for (const pc of pcs) {
     for (const index of pc.toLink) {
       const ref = pc.keptParts[index] as KeptPart;
-      if (ref.zero || sink.link(ref.hex)) {
-        pc.parts[index] = ref.zero ? { zero: true } : { hex: ref.hex };
+      // A zero part too is linked where the parent holds its blob: then no zero part need be made for it.
+      const linked = sink.link(ref.hex);
+      if (linked || ref.zero) {
+        pc.parts[index] = linked ? { hex: ref.hex } : { zero: true };
         stats.linked++;
         if (pc.keptCheck !== null) pc.check?.set(pc.keptCheck.subarray(index * MEMORY_PART, (index + 1) * MEMORY_PART), index * MEMORY_PART);
         else pc.unchecked.add(index);
@@ -232,7 +235,7 @@ export async function runPreCopy(pcs: readonly PreCopy[], tasks: ReadonlyMap<str
   await options.betweenParts?.();
   let failure: { e: unknown } | null = null;
   try {
-    await stageParts(pcs, tasks, sink, zero, same, stats, options);
+    await stageParts(pcs, tasks, sink, zeroPart, same, stats, options);
   } catch (e) {
     failure = { e };
   }
@@ -254,7 +257,7 @@ export async function runPreCopy(pcs: readonly PreCopy[], tasks: ReadonlyMap<str
 }
 
 /** runPreCopy's staging of each part to stage, in order, a turn of the event loop now and then. */
-async function stageParts(pcs: readonly PreCopy[], tasks: ReadonlyMap<string, Task>, sink: PreCopySink, zero: Uint8Array, same: Same, stats: PreCopyStats, options: PreCopyOptions): Promise<void> {
+async function stageParts(pcs: readonly PreCopy[], tasks: ReadonlyMap<string, Task>, sink: PreCopySink, zeroPart: () => Uint8Array, same: Same, stats: PreCopyStats, options: PreCopyOptions): Promise<void> {
   let turn = performance.now();
   for (const pc of pcs) {
     for (const index of pc.todo) {
@@ -265,7 +268,7 @@ async function stageParts(pcs: readonly PreCopy[], tasks: ReadonlyMap<string, Ta
       // The map's own pages, in part 0, are saved all zeros: cleared here, in the step that stages them.
       if (from < pc.mapBytes) pc.takeMarks(live, same);
       let state: PartState;
-      if (isZero(view, zero, same)) {
+      if (isZero(view, zeroPart, same)) {
         state = { zero: true };
         stats.zero++;
       } else {
@@ -308,7 +311,7 @@ function runsOf(memory: Uint8Array, pages: readonly number[]): PatchRun[] {
  * grew or is another instance's): the caller saves that memory as an untracked one's. `kept` is what the
  * next cut keeps.
  */
-export function preCopyPayloads(pc: PreCopy, task: Task, zero: Uint8Array, options: PreCopyOptions = {}): { payloads: (Payload | StagedPayload)[]; kept: TrackedKept } | null {
+export function preCopyPayloads(pc: PreCopy, task: Task, zeroPart: () => Uint8Array, options: PreCopyOptions = {}): { payloads: (Payload | StagedPayload)[]; kept: TrackedKept } | null {
   const live = pc.live(task);
   if (live === null || pc.parts.some((s) => s === null || 'pending' in s)) return null;
   pc.takeMarks(live, options.same ?? sameBytes);
@@ -320,10 +323,10 @@ export function preCopyPayloads(pc: PreCopy, task: Task, zero: Uint8Array, optio
     const base = { name: pc.name, kind: 'memory', part: { index, count } };
     if (s !== null && 'hex' in s) {
       payloads.push({ ...base, staged: { contentHex: s.hex, size } });
-      parts.push({ hex: s.hex, zero: false });
+      parts.push({ hex: s.hex, zero: s.hex === ZERO_PART_HEX });
     } else {
       const full = size === MEMORY_PART;
-      payloads.push({ ...base, bytes: zero.subarray(0, size), ...(full ? { contentHex: ZERO_PART_HEX } : {}) });
+      payloads.push({ ...base, bytes: zeroPart().subarray(0, size), ...(full ? { contentHex: ZERO_PART_HEX } : {}) });
       parts.push(full ? { hex: ZERO_PART_HEX, zero: true } : null);
     }
   });
