@@ -12,6 +12,7 @@ import { prepareModuleFile } from '../host/modulecache.js';
 import type { LastCut } from './cut.js';
 import type { PreCopyStats } from '../runtime/precopy.js';
 import { execOutputStream } from './execoutput.js';
+import { PendingFlushes } from './flushes.js';
 import { withMemoryLimit } from './memorylimit.js';
 import { parseRequest, type CheckpointRequest, type ContainerRequest, type ControlReply, type ControlRequest, type ExecRequest } from './protocol.js';
 import { RuncContainers, type RelayBindings } from './runc.js';
@@ -44,9 +45,9 @@ export class PodServer {
   #execs = 0;
   /** What the last checkpoint that left the pod running kept for the next (an incremental cut). */
   #lastCut: LastCut | null = null;
-  /** The last image's flush to stable storage (its checkpoint has answered already): a checkpoint waits
-   *  for it before it starts, and this process before it exits. */
-  #flushing: Promise<void> = Promise.resolve();
+  /** Images whose checkpoints have answered, being flushed to stable storage: a checkpoint that would
+   *  replace an image waits for them before it starts (sandbox/flushes.ts), and this process before it exits. */
+  readonly #flushes = new PendingFlushes();
   /** The image being written, if a checkpoint is under way. */
   #checkpoint: Promise<unknown> | null = null;
   #recorded = false;
@@ -104,7 +105,7 @@ export class PodServer {
       await this.#running.scheduler.run();
     }
     await this.#checkpoint; // a pod left running may end while its image is still being written
-    await this.#flushing;
+    await this.#flushes.done();
     // Each relay is told how its process ended before this process goes.
     const deadline = Date.now() + 2000;
     while (this.#relays.size > 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 10));
@@ -157,7 +158,7 @@ export class PodServer {
   /** Stops the sandbox: the record first, then the process (after the reply has gone out). */
   #exitSoon(status: StopStatus): void {
     this.recordStopped(status);
-    setTimeout(() => void this.#flushing.then(() => this.#exit()), 10);
+    setTimeout(() => void this.#flushes.done().then(() => this.#exit()), 10);
   }
 
   /** One request off the control socket. */
@@ -262,7 +263,7 @@ export class PodServer {
     // An exec that starts while the snapshot buffers are made, or while a slice runs, is refused at the cut.
     // The cut and the image writer (codecs, zstd) load with the first checkpoint: a pod that is never
     // checkpointed, and every create, starts without them.
-    const checkpoint = this.#flushing.then(async () => (await import('./cut.js')).checkpointRunning(this.#running, {
+    const checkpoint = this.#flushes.before(req.imagePath).then(async () => (await import('./cut.js')).checkpointRunning(this.#running, {
       id: this.#id,
       source: this.#source,
       imagePath: req.imagePath,
@@ -285,8 +286,10 @@ export class PodServer {
     }
     this.#lastCut = result.next;
     const flushStart = performance.now();
-    this.#flushing = result.flushed.then((warnings) => {
+    const flushed = result.flushed.then((warnings) => {
       for (const w of warnings) console.log(`checkpoint ${req.imagePath}: ${w}`);
+    });
+    void this.#flushes.add(req.imagePath, flushed).then(() => {
       console.log(`checkpoint ${req.imagePath}: flushed to disk in ${Math.round(performance.now() - flushStart)} ms after the reply`);
     });
     if (!req.leaveRunning) this.#exitSoon({ checkpointed: true });
