@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { readImage } from '../image/reader.js';
 import { writeImage } from '../image/writer.js';
 import type { Payload } from '../image/payload.js';
-import { CutThread } from './cutthread.js';
+import { CutThread, IDLE_MS } from './cutthread.js';
 import { NodeImageStore } from './imagestore.js';
 import { scratch } from './testing/scratch.js';
 
@@ -75,4 +75,44 @@ test('a writer with the helper hashes parts on both threads; the image reads bac
   assert.equal(here, 8 - helped + 3);
   const img = readImage(new NodeImageStore(), `${dir}/img`);
   assert.deepEqual(img.payload('memory/a'), memory);
+});
+
+/** Hashes two small parts on the thread and checks the helper's answer. */
+async function splitOnce(thread: CutThread): Promise<void> {
+  const buf = thread.allocate(2 << 20);
+  fill(buf, 3);
+  const parts = [buf.subarray(0, 1 << 20), buf.subarray(1 << 20)];
+  const split = thread.sha256Split(parts);
+  assert.ok(split !== null);
+  const last = split.take(1);
+  assert.equal(last === null ? hexOf(parts[1]!) : await last, hexOf(parts[1]!));
+  if (split.take(0) !== null) assert.fail('the caller claimed the first part');
+}
+
+test('a kept thread starts at once and outlives the idle time; one not kept ends, and the next job starts another', async () => {
+  const kept = new CutThread();
+  kept.keep();
+  assert.equal(kept.threadsStarted, 1, 'keep() starts the thread');
+  const plain = new CutThread();
+  assert.equal(plain.threadsStarted, 0, 'a thread starts with its first job');
+  await Promise.all([splitOnce(kept), splitOnce(plain)]);
+  await new Promise((res) => setTimeout(res, IDLE_MS + 600));
+  await Promise.all([splitOnce(kept), splitOnce(plain)]);
+  assert.equal(kept.threadsStarted, 1, 'the kept thread ended while idle');
+  assert.equal(plain.threadsStarted, 2, 'the thread not kept outlived its idle time');
+});
+
+test('releaseSlots drops the slots a finished stage() used, and stage() makes new ones after', async () => {
+  const thread = new CutThread();
+  thread.keep();
+  const dir = scratch('cutslots');
+  const part = new Uint8Array(4096);
+  fill(part, 9);
+  assert.equal(await thread.stage(part, dir, 8192), hexOf(part));
+  assert.equal(thread.slots, 1);
+  thread.releaseSlots();
+  assert.equal(thread.slots, 0);
+  part[0] = (part[0] ?? 0) ^ 1;
+  assert.equal(await thread.stage(part, dir, 8192), hexOf(part));
+  assert.equal(thread.slots, 1);
 });

@@ -7,7 +7,7 @@
 // in, with the checkpoint annotations (runtime/annotations.ts) and its stats (pause, cut, write, bytes) in
 // its config. A pod checkpointed before with --leave-running is cut incrementally (LastCut).
 import { resolve } from 'node:path';
-import { CutThread } from '../host/cutthread.js';
+import { CutThread, cutThreadWanted } from '../host/cutthread.js';
 import { hostFacts } from '../host/hostfacts.js';
 import { imageStoreFor, recoverImageDir } from '../host/imagestore.js';
 import type { Payload, StagedPayload } from '../image/payload.js';
@@ -49,6 +49,8 @@ export interface CutRequest {
   parentPath?: string;
   /** What the last checkpoint of this pod that left it running kept, if any. */
   last: LastCut | null;
+  /** The sandbox's kept helper thread (CutThread.keep), if it has one; else the cut starts its own. */
+  helper?: CutThread;
   /** The codec to compress blobs with ("gzip", "zstd"); none when absent. */
   compress?: string;
   /** Told of payload bytes stored so far out of their total. */
@@ -247,17 +249,6 @@ function nextCut(snapshots: ReadonlyMap<string, Uint8Array>, tracked: ReadonlyMa
   return { image: result.dir, memory, tracked, rawBlobs: result.rawBlobs, identities: result.identities };
 }
 
-/**
- * Whether a checkpoint left running gets a helper thread: unless AMBER_CUT_THREAD=0 (tests, benchmarks).
- * It adds no work (no copy: the two threads split the faults and the hashes), so it is not kept for a
- * free core: 256 MiB, 18 pairs at load 1.4-3.1, the command 0.89× (13 of 18 faster); 10 pairs at load
- * 5-6.5, medians 1202 vs 1270 ms. A pre-copy copies what it gives the helper into its slots (a part
- * there costs this thread a copy into warm pages, ~a sixth of hashing and writing it here).
- */
-function cutThreadWanted(): boolean {
-  return process.env['AMBER_CUT_THREAD'] !== '0';
-}
-
 /** The tasks whose memory goes to snapshot buffers: all but the pre-copied. */
 function snapshotTasks(running: RunningPod, precopied: ReadonlyMap<string, PreCopy>): Map<string, Task> {
   const out = new Map<string, Task>();
@@ -278,7 +269,7 @@ export async function checkpointRunning(running: RunningPod, req: CutRequest): P
   const tp = performance.now();
   // A helper thread faults in the snapshots and hashes their parts beside this one, or hashes and writes
   // pre-copied parts copied into its slots.
-  const helper = req.leaveRunning && cutThreadWanted() ? new CutThread() : undefined;
+  const helper = req.leaveRunning && cutThreadWanted() ? (req.helper ?? new CutThread()) : undefined;
   const store = await imageStoreFor(req.compress, [], helper !== undefined ? { cutThread: helper } : {});
   const onProgress = forwardOnly(req.onProgress);
   let staging: Staging | undefined;

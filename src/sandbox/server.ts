@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { basename } from 'node:path';
 import type { HostStream } from '../fsimpl/hostfd/hostfd.js';
 import type { ControlChannel, ControlProgress } from '../host/control.js';
+import { CutThread, cutThreadWanted } from '../host/cutthread.js';
 import { readAttachLine } from '../host/relayframes.js';
 import type { ContainerRecord, StateRoot } from '../host/stateroot.js';
 import { BufferStream, NullStream } from '../host/streams.js';
@@ -17,6 +18,7 @@ import { withMemoryLimit } from './memorylimit.js';
 import { parseRequest, type CheckpointRequest, type ContainerRequest, type ControlReply, type ControlRequest, type ExecRequest } from './protocol.js';
 import { RuncContainers, type RelayBindings } from './runc.js';
 import { containerEnds, type RunningPod } from './running.js';
+import { tracksWrites } from '../runtime/spec/trackwrites.js';
 
 /** How the pod stopped, for its record: by a signal, or by a checkpoint that did not leave it running. */
 export interface StopStatus {
@@ -27,6 +29,12 @@ export interface StopStatus {
 function firstLine(e: unknown): string {
   return (e instanceof Error ? e.message.split('\n')[0] : undefined) ?? String(e);
 }
+
+/**
+ * How long after a write-tracked pod is recorded running its sandbox starts the checkpoint's helper thread
+ * and keeps it (CutThread.keep): not while the pod starts or is restored, whose CPU it would share.
+ */
+const KEEP_CUT_THREAD_AFTER_MS = 1000;
 
 /** A request asked in this process, with no connection that could go away. */
 const NO_CHANNEL: ControlChannel = { send: () => {}, backlog: () => 0, closed: false, onClose: () => {}, onDrain: () => {} };
@@ -48,6 +56,8 @@ export class PodServer {
   /** Images whose checkpoints have answered, being flushed to stable storage: a checkpoint that would
    *  replace an image waits for them before it starts (sandbox/flushes.ts), and this process before it exits. */
   readonly #flushes = new PendingFlushes();
+  /** A write-tracked pod's checkpoint helper thread, started once the pod runs and kept (CutThread.keep). */
+  #cutThread: CutThread | null = null;
   /** The image being written, if a checkpoint is under way. */
   #checkpoint: Promise<unknown> | null = null;
   #recorded = false;
@@ -80,6 +90,10 @@ export class PodServer {
     if (record === null) throw new Error(`sandbox: no record for pod ${this.#id}`);
     this.#root.write({ ...record, status: 'running', sandboxPid: process.pid, ...(this.#runc !== null ? { containers: this.#runc.records() } : {}) });
     this.#live = true;
+    // A tracked pod is one whose checkpoints should be quick: the first need not start the helper thread.
+    if (tracksWrites(this.#running.spec) && cutThreadWanted()) {
+      setTimeout(() => (this.#cutThread ??= new CutThread()).keep(), KEEP_CUT_THREAD_AFTER_MS).unref();
+    }
   }
 
   #changed(): void {
@@ -270,6 +284,7 @@ export class PodServer {
       leaveRunning: req.leaveRunning,
       ...(req.parentPath !== undefined ? { parentPath: req.parentPath } : {}),
       last: this.#lastCut,
+      ...(this.#cutThread !== null ? { helper: this.#cutThread } : {}),
       ...(req.compress !== undefined ? { compress: req.compress } : {}),
       onProgress: progress,
       busy: () => this.#busy(),
@@ -283,6 +298,7 @@ export class PodServer {
       return { ok: false, error: firstLine(e) };
     } finally {
       this.#checkpoint = null;
+      this.#cutThread?.releaseSlots();
     }
     this.#lastCut = result.next;
     const flushStart = performance.now();
