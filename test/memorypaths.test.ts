@@ -24,10 +24,10 @@ async function restored(w: Workspace, image: string, name: string): Promise<{ su
 
 /** Runs pod mem (24 MiB filled, then parked) with AMBER_CUT_THREAD=thread (the sandbox decides on its
  *  helper thread by it, as its pod run gave it); the sum of its memory once filled. */
-async function filledPod(w: Workspace, thread: '0' | '1'): Promise<string> {
+async function filledPod(w: Workspace, thread: '0' | '1', track = false): Promise<string> {
   const spec = w.path('pod.yaml');
   writeFileSync(spec, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'mem' }, spec: { containers: [{ name: 'mem', image: guest('bench_mem'), args: ['24'] }] } }));
-  await w.ok(['pod', 'run', '--detach', spec], { env: { ...process.env, AMBER_CUT_THREAD: thread } });
+  await w.ok(['pod', 'run', '--detach', ...(track ? ['--track-writes'] : []), spec], { env: { ...process.env, AMBER_CUT_THREAD: thread } });
   let sum = '';
   await until('memory filled', async () => {
     sum = /^ready 24 sum=([0-9a-f]+)$/m.exec((await w.ok(['logs', 'mem'])).stdout)?.[1] ?? '';
@@ -45,6 +45,7 @@ test('a first cut, an incremental one after it; each restored', async (t) => {
   await w.ok(['checkpoint', 'mem', '--image-path', second, '--leave-running']);
   const sandboxLog = readFileSync(join(w.root, 'pods', 'mem', 'sandbox.log'), 'utf8');
   assert.match(sandboxLog, /img1: .* written in \d+ ms, with a helper thread/);
+  assert.doesNotMatch(sandboxLog, /kept by the sandbox/, 'an untracked pod\'s sandbox kept a helper thread');
   // The second compared memory with the first's: only the part the parked program touches is new.
   const inc = /img2: \d+ bytes, (\d+) written, (\d+) linked, (\d+) memory parts changed/.exec(sandboxLog);
   assert.ok(inc !== null, sandboxLog);
@@ -55,6 +56,17 @@ test('a first cut, an incremental one after it; each restored', async (t) => {
     assert.match(r.log, /pod rebuilt \(image read and verified\) in \d+ ms/);
     assert.equal(r.sum, sum);
   }
+});
+
+test('a write-tracked pod\'s sandbox keeps a helper thread for its checkpoints, started once the pod runs', async (t) => {
+  const w = workspace('memorypaths', t);
+  const sum = await filledPod(w, '1', true);
+  await new Promise((res) => setTimeout(res, 1500)); // the sandbox starts it a second after the pod runs
+  await w.ok(['checkpoint', 'mem', '--image-path', w.path('img1'), '--leave-running']);
+  await w.ok(['checkpoint', 'mem', '--image-path', w.path('img2'), '--leave-running']);
+  const sandboxLog = readFileSync(join(w.root, 'pods', 'mem', 'sandbox.log'), 'utf8');
+  assert.match(sandboxLog, /img1: .*memory pre-copied.*, with a helper thread kept by the sandbox/);
+  assert.equal((await restored(w, w.path('img2'), 'b')).sum, sum);
 });
 
 test('a first cut without the helper thread restores the same memory', async (t) => {

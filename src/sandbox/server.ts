@@ -277,6 +277,7 @@ export class PodServer {
     // An exec that starts while the snapshot buffers are made, or while a slice runs, is refused at the cut.
     // The cut and the image writer (codecs, zstd) load with the first checkpoint: a pod that is never
     // checkpointed, and every create, starts without them.
+    const kept = this.#cutThread !== null;
     const checkpoint = this.#flushes.before(req.imagePath).then(async () => (await import('./cut.js')).checkpointRunning(this.#running, {
       id: this.#id,
       source: this.#source,
@@ -309,7 +310,7 @@ export class PodServer {
       console.log(`checkpoint ${req.imagePath}: flushed to disk in ${Math.round(performance.now() - flushStart)} ms after the reply`);
     });
     if (!req.leaveRunning) this.#exitSoon({ checkpointed: true });
-    console.log(`checkpoint ${req.imagePath}: ${result.bytes} bytes, ${result.written} written, ${result.reused} linked, ${result.changedParts} memory parts changed, ${result.preCopied ? 'memory pre-copied' : 'snapshot buffers made'} in ${result.prepareMs} ms, pause ${result.pauseMs === null ? 'until exit' : `${result.pauseMs} ms`}, written in ${result.ms} ms${result.helperThread ? ', with a helper thread' : ''}${preCopyLine(result.preCopy)}`);
+    console.log(`checkpoint ${req.imagePath}: ${result.bytes} bytes, ${result.written} written, ${result.reused} linked, ${result.changedParts} memory parts changed, ${result.preCopied ? 'memory pre-copied' : 'snapshot buffers made'} in ${result.prepareMs} ms, pause ${result.pauseMs === null ? 'until exit' : `${result.pauseMs} ms`}, written in ${result.ms} ms${result.helperThread ? `, with a helper thread${kept ? ' kept by the sandbox' : ''}` : ''}${preCopyLine(result.preCopy)}`);
     return { ok: true, bytes: result.bytes, written: result.written, reused: result.reused, ms: result.ms, pauseMs: result.pauseMs };
   }
 }
