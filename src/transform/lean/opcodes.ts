@@ -128,24 +128,24 @@ export const FD_STORE_BYTES: Readonly<Record<number, number>> = { 0x0b: 16, 0x58
 
 const T: Record<string, number> = { i: I32, l: I64, f: F32, d: F64, v: V128 };
 
-/** Declares plain opcodes lo..hi with signature "pops:push", e.g. "ii:i". */
-function plain(lo: number, hi: number, sig: string, imm = IMM_NONE): void {
-  const [pops = '', push = ''] = sig.split(':');
+/** Declares opcodes lo..hi of one table (immediates, pops, pushes) with signature "pops:push" ('v' is v128). */
+function declare(imms: Uint8Array, pops: Uint8Array, pushes: Uint8Array, lo: number, hi: number, sig: string, imm: number): void {
+  const [popped = '', push = ''] = sig.split(':');
   for (let op = lo; op <= hi; op++) {
-    IMMEDIATES[op] = imm;
-    POPS[op] = pops.length;
-    PUSHES[op] = push === '' ? 0 : T[push]!;
+    imms[op] = imm;
+    pops[op] = popped.length;
+    pushes[op] = push === '' ? 0 : T[push]!;
   }
 }
 
-/** Declares 0xFD sub-opcodes lo..hi with signature "pops:push" ('v' is v128), e.g. "vv:v". */
+/** Declares plain opcodes lo..hi with signature "pops:push", e.g. "ii:i". */
+function plain(lo: number, hi: number, sig: string, imm = IMM_NONE): void {
+  declare(IMMEDIATES, POPS, PUSHES, lo, hi, sig, imm);
+}
+
+/** Declares 0xFD sub-opcodes lo..hi with signature "pops:push", e.g. "vv:v". */
 function simd(lo: number, hi: number, sig: string, imm = IMM_NONE): void {
-  const [pops = '', push = ''] = sig.split(':');
-  for (let op = lo; op <= hi; op++) {
-    FD_IMMEDIATES[op] = imm;
-    FD_POPS[op] = pops.length;
-    FD_PUSHES[op] = push === '' ? 0 : T[push]!;
-  }
+  declare(FD_IMMEDIATES, FD_POPS, FD_PUSHES, lo, hi, sig, imm);
 }
 
 function special(op: number, imm: number): void {
