@@ -13,13 +13,13 @@ import { nextTurn } from '../base/turn.js';
  *  enough that the main thread, done, seldom waits long for the helper's last claim. */
 const FAULT_CHUNK = 2 << 20;
 const PAGE = 4096;
-/** The thread ends once idle this long; the next checkpoint starts another. */
+/** A thread not kept (keep()) ends once idle this long; the next checkpoint starts another. */
 export const IDLE_MS = 2000;
 
 /**
  * Whether a checkpoint left running gets a helper thread: unless AMBER_CUT_THREAD=0 (tests, benchmarks).
- * It adds no work (no copy: the two threads split the faults and the hashes), so it is not kept for a
- * free core: 256 MiB, 18 pairs at load 1.4-3.1, the command 0.89× (13 of 18 faster); 10 pairs at load
+ * It adds no work (no copy: the two threads split the faults and the hashes), so it is not saved for a
+ * machine with a core to spare: 256 MiB, 18 pairs at load 1.4-3.1, the command 0.89× (13 of 18 faster); 10 pairs at load
  * 5-6.5, medians 1202 vs 1270 ms. A pre-copy copies what it gives the helper into its slots (a part
  * there costs this thread a copy into warm pages, ~a sixth of hashing and writing it here).
  */
