@@ -7,7 +7,9 @@
 //   stall       the same seen from inside: the longest of the guest's 2 ms sleeps during the checkpoint
 //               command (it prints any that overran by 20 ms: a pause, or a sandbox too busy to run it)
 //   checkpoint  the whole `amber checkpoint ID --image-path DIR --leave-running`, spawn to exit, of a pod
-//               never checkpointed before (each repetition starts a fresh pod)
+//               never checkpointed before (each repetition starts a fresh pod); every command timed here is
+//               spawned by a small launcher process (bench/launcher.ts), as from a shell: a fork of this
+//               process, which holds the baselines' 512 MiB, would add ~25 ms to each
 //   incremental the same again right after (the pod parked: 2 pages of its memory changed): the sandbox
 //               reads the write map, writes the pages it marks as a patch and links the rest from the
 //               first image; then once more with --parent-path naming the first image (the map says
@@ -45,6 +47,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './commands.js';
 import { guest } from './figures.js';
+import { Launcher } from './launcher.js';
 import { median, table } from './report.js';
 
 export const CHECKPOINT_SIZES = [64, 256];
@@ -108,13 +111,13 @@ function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-function amber(root: string, args: string[], env: NodeJS.ProcessEnv = process.env): { ms: number; stdout: string } {
-  const t0 = performance.now();
-  const r = spawnSync(AMBER, ['--root', root, ...args], { encoding: 'utf8', env });
-  const ms = performance.now() - t0;
-  if (r.error) throw r.error;
+/** Runs `amber --root root ...args` from the launcher (not a fork of this process, which holds the
+ *  baselines' buffers): its time from spawn to exit, and its output. */
+function amber(launcher: Launcher, root: string, args: string[], env: NodeJS.ProcessEnv = process.env): { ms: number; stdout: string } {
+  const r = launcher.run(AMBER, ['--root', root, ...args], env);
+  if (r.error !== undefined) throw new Error(`amber ${args.join(' ')}: ${r.error}`);
   if (r.status !== 0) throw new Error(`amber ${args.join(' ')} exited ${r.status ?? r.signal}: ${r.stderr.trim()}`);
-  return { ms, stdout: r.stdout };
+  return { ms: r.ms, stdout: r.stdout };
 }
 
 /** Waits until file has a line matching re (after `from` bytes); returns the match and when it was seen. */
@@ -206,17 +209,18 @@ function sourceBuffer(mib: number): Buffer {
 
 /** `amber restore --detach` of image as name, with env, until the program runs again (its memory's sum
  *  checked); ms. The restored pod is deleted. */
-function restoreUntilRunning(root: string, image: string, name: string, sum: string | undefined, env: NodeJS.ProcessEnv): number {
+function restoreUntilRunning(launcher: Launcher, root: string, image: string, name: string, sum: string | undefined, env: NodeJS.ProcessEnv): number {
   const t0 = performance.now();
-  amber(root, ['restore', '--image-path', image, '--detach', '--name', name], env);
+  amber(launcher, root, ['restore', '--image-path', image, '--detach', '--name', name], env);
   const m = waitForLine(join(root, 'pods', name, 'logs', 'mem.log'), /^resumed realtime_ns=\d+ gap_ms=\d+ sum=([0-9a-f]+)$/m, 120_000);
   const ms = performance.now() - t0;
-  amber(root, ['delete', '--force', name]);
+  amber(launcher, root, ['delete', '--force', name]);
   if (m[1] !== sum) throw new Error(`restored pod ${name}: memory sum ${m[1]}, expected ${sum ?? '?'}`);
   return ms;
 }
 
-/** `amber restore` in the foreground: ms from spawn to the program's first "resumed" line on stdout. */
+/** `amber restore` in the foreground: ms from spawn to the program's first "resumed" line on stdout. Spawned
+ *  from this process (its output is read as it comes), so the figure includes a fork of it (~25 ms). */
 function restoreForeground(root: string, image: string, name: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
@@ -263,7 +267,7 @@ function restoreForeground(root: string, image: string, name: string): Promise<n
   });
 }
 
-async function measureSize(mib: number, reps: number, work: string, onRep: () => void): Promise<CheckpointResult> {
+async function measureSize(launcher: Launcher, mib: number, reps: number, work: string, onRep: () => void): Promise<CheckpointResult> {
   const root = join(work, `root-${mib}`);
   const manifest = join(work, `pod-${mib}.yaml`);
   writeFileSync(manifest, [
@@ -275,7 +279,7 @@ async function measureSize(mib: number, reps: number, work: string, onRep: () =>
   for (let i = 0; i < reps; i++) {
     // A fresh pod each time: its first checkpoint has no cut kept from an earlier one.
     const id = `mem${mib}-${i}`;
-    amber(root, ['pod', 'run', '--detach', '--name', id, manifest]);
+    amber(launcher, root, ['pod', 'run', '--detach', '--name', id, manifest]);
     try {
       const log = join(root, 'pods', id, 'logs', 'mem.log');
       const sandboxLog = join(root, 'pods', id, 'sandbox.log');
@@ -284,7 +288,7 @@ async function measureSize(mib: number, reps: number, work: string, onRep: () =>
       const copyMs = copyBaseline(src);
       const before = existsSync(sandboxLog) ? readFileSync(sandboxLog, 'utf8').length : 0;
       const logBefore = readFileSync(log, 'utf8').length;
-      const checkpointMs = amber(root, ['checkpoint', id, '--image-path', image, '--leave-running']).ms;
+      const checkpointMs = amber(launcher, root, ['checkpoint', id, '--image-path', image, '--leave-running']).ms;
       const pauseMs = Number(waitForLine(sandboxLog, /pause ([0-9.]+) ms/, 10_000, before)[1]);
       const full = sandboxCheckpoint(sandboxLog, before);
       sleepMs(30); // a stall that ended as the command did is reported by the guest's next wake
@@ -292,23 +296,23 @@ async function measureSize(mib: number, reps: number, work: string, onRep: () =>
       const stallMs = Math.max(STALL_FLOOR, ...gaps);
       const fsyncMs = fsyncBaseline(src, work);
       const incBefore = readFileSync(sandboxLog, 'utf8').length;
-      const incrementalMs = amber(root, ['checkpoint', id, '--image-path', `${image}-inc`, '--leave-running']).ms;
+      const incrementalMs = amber(launcher, root, ['checkpoint', id, '--image-path', `${image}-inc`, '--leave-running']).ms;
       const incremental = sandboxCheckpoint(sandboxLog, incBefore);
       const incrementalBytes = bytesWritten(`${image}-inc`);
       rmSync(`${image}-inc`, { recursive: true, force: true });
-      const parentMs = amber(root, ['checkpoint', id, '--image-path', `${image}-par`, '--leave-running', '--parent-path', image]).ms;
+      const parentMs = amber(launcher, root, ['checkpoint', id, '--image-path', `${image}-par`, '--leave-running', '--parent-path', image]).ms;
       rmSync(`${image}-par`, { recursive: true, force: true });
       const restored = `${id}-r`;
       const t0 = performance.now();
-      amber(root, ['restore', '--image-path', image, '--detach', '--name', restored]);
+      amber(launcher, root, ['restore', '--image-path', image, '--detach', '--name', restored]);
       const m = waitForLine(join(root, 'pods', restored, 'logs', 'mem.log'), /^resumed realtime_ns=\d+ gap_ms=\d+ sum=([0-9a-f]+)$/m, 120_000);
       const restoreMs = performance.now() - t0;
       if (m[1] !== sum) throw new Error(`restored pod ${restored}: memory sum ${m[1]}, expected ${sum ?? '?'}`);
       const [sandboxStartMs, readMs, rebuildMs] = restorePhases(join(root, 'pods', restored, 'sandbox.log'));
       const [sandboxReadyMs, sandboxWaitMs] = earlyPhases(join(root, 'pods', restored, 'sandbox.log'));
       const sandboxBegunMs = begunAt(join(root, 'pods', restored, 'sandbox.log'));
-      amber(root, ['delete', '--force', restored]);
-      const restoreColdMs = restoreUntilRunning(root, image, `${id}-c`, sum, { ...process.env, XDG_CACHE_HOME: mkdtempSync(join(work, 'cache-')) });
+      amber(launcher, root, ['delete', '--force', restored]);
+      const restoreColdMs = restoreUntilRunning(launcher, root, image, `${id}-c`, sum, { ...process.env, XDG_CACHE_HOME: mkdtempSync(join(work, 'cache-')) });
       const restoreFgMs = await restoreForeground(root, image, `${id}-f`);
       const imageBytes = Number(spawnSync('du', ['-sb', image], { encoding: 'utf8' }).stdout.split('\t')[0]);
       rmSync(image, { recursive: true, force: true });
@@ -328,15 +332,17 @@ async function measureSize(mib: number, reps: number, work: string, onRep: () =>
 /** Runs the benchmark for each size; reps checkpoints (and restores) of one pod per size. */
 export async function runCheckpointBench(sizes: readonly number[], reps: number): Promise<CheckpointResult[]> {
   const work = mkdtempSync(join(tmpdir(), 'amber-bench-ckpt-'));
+  const launcher = new Launcher();
   try {
     const out: CheckpointResult[] = [];
     for (const mib of sizes) {
       process.stderr.write(`${checkpointId(mib)} `);
-      out.push(await measureSize(mib, reps, work, () => process.stderr.write('.')));
+      out.push(await measureSize(launcher, mib, reps, work, () => process.stderr.write('.')));
       process.stderr.write('\n');
     }
     return out;
   } finally {
+    launcher.close();
     rmSync(work, { recursive: true, force: true });
   }
 }
