@@ -30,12 +30,6 @@ function firstLine(e: unknown): string {
   return (e instanceof Error ? e.message.split('\n')[0] : undefined) ?? String(e);
 }
 
-/**
- * How long after a write-tracked pod is recorded running its sandbox starts the checkpoint's helper thread
- * and keeps it (CutThread.keep): not while the pod starts or is restored, whose CPU it would share.
- */
-const KEEP_CUT_THREAD_AFTER_MS = 1000;
-
 /** A request asked in this process, with no connection that could go away. */
 const NO_CHANNEL: ControlChannel = { send: () => {}, backlog: () => 0, closed: false, onClose: () => {}, onDrain: () => {} };
 
@@ -90,9 +84,12 @@ export class PodServer {
     if (record === null) throw new Error(`sandbox: no record for pod ${this.#id}`);
     this.#root.write({ ...record, status: 'running', sandboxPid: process.pid, ...(this.#runc !== null ? { containers: this.#runc.records() } : {}) });
     this.#live = true;
-    // A tracked pod is one whose checkpoints should be quick: the first need not start the helper thread.
+    // A tracked pod is one whose checkpoints should be quick: not even the first starts the helper thread
+    // (~60 ms of CPU under the sandbox's V8 flags, on the core the pass would share with it), so it is
+    // started now, the pod's start or restore done (its programs have had their first turn), on a turn
+    // of its own.
     if (tracksWrites(this.#running.spec) && cutThreadWanted()) {
-      setTimeout(() => (this.#cutThread ??= new CutThread()).keep(), KEEP_CUT_THREAD_AFTER_MS).unref();
+      setImmediate(() => (this.#cutThread ??= new CutThread()).keep()).unref();
     }
   }
 
