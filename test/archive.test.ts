@@ -79,6 +79,37 @@ describe('checkpoint archives', () => {
     assert.deepEqual(readdirSync(tmp), [], 'an unpacked image was left in the temp dir');
   });
 
+  it('an export waits for its temporary image\'s flush before removing it: no warning in sandbox.log, each archive restores', async (t) => {
+    const w = workspace('archive-flush', t);
+    // A guest that spins keeps the sandbox's event loop busy, so its flush of each image takes many turns
+    // (~100-200 ms here) while the command's archive of a small image is written in a few: the command
+    // removed the temporary image mid-flush, and the sandbox logged that it could not flush it.
+    const spec = manifest(w.dir, 'pod.yaml', 'busy', [
+      { name: 'mem', guest: 'bench_mem', args: ['8'] },
+      { name: 'spin', guest: 'spin', args: ['lcg', '100000000000000'] },
+    ], []);
+    await w.ok(['pod', 'run', spec, '--detach']);
+    const log = join(w.root, 'pods', 'busy', 'sandbox.log');
+    await until('the memory filled', async () => /ready 8 sum=/.test((await w.ok(['logs', 'busy', 'mem'])).stdout));
+    const sum = /ready 8 sum=([0-9a-f]+)/.exec((await w.ok(['logs', 'busy', 'mem'])).stdout)?.[1];
+    const files = Array.from({ length: 7 }, (_, i) => w.path(`e${i}.tar`));
+    for (const [i, file] of files.entries()) {
+      await w.ok(['checkpoint', 'busy', '--export', file, ...(i < files.length - 1 ? ['--leave-running'] : [])]);
+      assert.deepEqual(readdirSync(w.dir).filter((n) => n.includes('.image-')), [], `export ${i} left its temporary image`);
+    }
+    // The sandbox exits once every flush is done (each one logs "flushed to disk"): its log is whole then.
+    await until('every flush logged', () => readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('flushed to disk')).length === files.length);
+    const text = readFileSync(log, 'utf8');
+    assert.doesNotMatch(text, /could not be flushed/, text);
+    // The first and the last archive restore, the program's memory as it was.
+    for (const [i, file] of [files[0], files.at(-1)].entries()) {
+      const root = w.path(`r${i}`);
+      await w.ok(['restore', '--import', file as string, '--detach', '--name', `copy${i}`], { root });
+      await until(`copy${i} to resume`, async () => /resumed .* sum=/.test((await w.ok(['logs', `copy${i}`, 'mem'], { root })).stdout));
+      assert.match((await w.ok(['logs', `copy${i}`, 'mem'], { root })).stdout, new RegExp(`resumed .* sum=${sum}`));
+    }
+  });
+
   it('anything but an image archive is refused in one line, and nothing is written outside', async (t) => {
     const w = workspace('archive-bad', t);
     const tmp = w.path('tmp');

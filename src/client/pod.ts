@@ -53,6 +53,9 @@ export interface CheckpointOptions {
   parentPath?: string;
   /** Compress the image's blobs with this codec ("gzip", "zstd"); none unless given. */
   compress?: string;
+  /** Return only once the image is on stable storage, not as soon as it is complete and in place (its
+   *  flush to disk then follows in the sandbox): before removing or moving it. */
+  durable?: boolean;
   onProgress?: OnProgress;
 }
 
@@ -223,6 +226,7 @@ export class Pod {
       leaveRunning,
       ...(opts.parentPath !== undefined ? { parentPath: resolve(opts.parentPath) } : {}),
       ...(opts.compress !== undefined ? { compress: opts.compress } : {}),
+      ...(opts.durable === true ? { durable: true } : {}),
     };
     const progress = opts.onProgress;
     return this.#call(req, `checkpoint ${this.id}`, CHECKPOINT_TIMEOUT_MS, progress === undefined ? {} : { onProgress: (done, total) => progress({ done, total }) });
@@ -232,13 +236,14 @@ export class Pod {
    * `amber checkpoint --export FILE`: checkpoint() written as an archive (tar, .tar.gz or .tar.zst by its
    * name; client/archive.ts), through imageDir when given (it stays) or a temporary one beside the file. A
    * name that says no archive is refused before the pod is touched; if the archive cannot be written, the
-   * image is kept and the error says where.
+   * image is kept and the error says where. The archive is on stable storage when this returns; a
+   * temporary image is removed only once the sandbox has flushed it (it would fail to, and say so).
    */
   async checkpointArchive(file: string, opts: CheckpointOptions & { imageDir?: string } = {}): Promise<CheckpointResult> {
     const { archiveCompression, exportImage } = await import('./archive.js');
     archiveCompression(file);
     const dir = opts.imageDir ?? `${resolve(file)}.image-${process.pid}`;
-    const r = await this.checkpoint(dir, opts);
+    const r = await this.checkpoint(dir, { ...opts, ...(opts.imageDir === undefined ? { durable: true } : {}) });
     opts.onProgress?.({ phase: 'writing the archive' });
     try {
       await exportImage(dir, file);

@@ -6,6 +6,7 @@
 // decoder, which reads any .zst. Only the layout's files come out of an archive: oci-layout, index.json
 // and blobs/sha256/<hex>, regular files; anything else in it is refused, so no path outside is written.
 import { createReadStream, createWriteStream, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -61,7 +62,8 @@ function zstdFrames(codec: StoreCodec): Transform {
 
 /**
  * Writes image directory dir as the archive file (compressed as its name says, or as `compression`),
- * whole or not at all: to FILE.tmp-<pid>, renamed into place; a failure leaves an earlier FILE as it was.
+ * whole or not at all: to FILE.tmp-<pid>, flushed to stable storage, renamed into place, the rename
+ * flushed (what a user keeps is on disk when this returns); a failure leaves an earlier FILE as it was.
  */
 export async function writeArchive(dir: string, file: string, compression: ArchiveCompression): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}`;
@@ -72,10 +74,22 @@ export async function writeArchive(dir: string, file: string, compression: Archi
     if (compression === 'gzip') await pipeline(source, createGzip({ level: 1 }), out);
     else if (compression === 'zstd') await pipeline(source, zstdFrames(await zstdCodec()), out);
     else await pipeline(source, out);
+    await syncPath(tmp);
     renameSync(tmp, file);
+    await syncPath(dirname(file));
   } catch (e) {
     rmSync(tmp, { force: true });
     throw new AmberError(`${file}: cannot write the archive: ${messageOf(e)}`);
+  }
+}
+
+/** fsync(2) of a file or a directory (which makes a rename in it durable). */
+async function syncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

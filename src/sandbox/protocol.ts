@@ -45,6 +45,9 @@ export interface CheckpointRequest {
   parentPath?: string;
   /** The codec to compress blobs with ("gzip", "zstd"); none when absent. */
   compress?: string;
+  /** Reply only once the image is on stable storage (flushed, with every earlier image of this sandbox),
+   *  not as soon as it is in place: for a client that removes it once read (an export's temporary). */
+  durable?: boolean;
 }
 
 export interface PingRequest {
@@ -124,6 +127,7 @@ export function parseRequest(v: unknown): ControlRequest | string {
         leaveRunning: r['leaveRunning'] === true,
         ...(typeof r['parentPath'] === 'string' ? { parentPath: r['parentPath'] } : {}),
         ...(typeof r['compress'] === 'string' ? { compress: r['compress'] } : {}),
+        ...(r['durable'] === true ? { durable: true } : {}),
       };
     case 'ping':
       return { op: 'ping' };

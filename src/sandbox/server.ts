@@ -303,9 +303,14 @@ export class PodServer {
     const flushed = result.flushed.then((warnings) => {
       for (const w of warnings) console.log(`checkpoint ${req.imagePath}: ${w}`);
     });
-    void this.#flushes.add(req.imagePath, flushed).then(() => {
+    const onDisk = this.#flushes.add(req.imagePath, flushed);
+    void onDisk.then(() => {
       console.log(`checkpoint ${req.imagePath}: flushed to disk in ${Math.round(performance.now() - flushStart)} ms after the reply`);
     });
+    if (req.durable === true) {
+      if (!req.leaveRunning) this.recordStopped({ checkpointed: true }); // stopped already, while it flushes
+      await onDisk;
+    }
     if (!req.leaveRunning) this.#exitSoon({ checkpointed: true });
     console.log(`checkpoint ${req.imagePath}: ${result.bytes} bytes, ${result.written} written, ${result.reused} linked, ${result.changedParts} memory parts changed, ${result.preCopied ? 'memory pre-copied' : 'snapshot buffers made'} in ${result.prepareMs} ms, pause ${result.pauseMs === null ? 'until exit' : `${result.pauseMs} ms`}, written in ${result.ms} ms${result.helperThread ? `, with a helper thread${kept ? ' kept by the sandbox' : ''}` : ''}${preCopyLine(result.preCopy)}`);
     return { ok: true, bytes: result.bytes, written: result.written, reused: result.reused, ms: result.ms, pauseMs: result.pauseMs };
