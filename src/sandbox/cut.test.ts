@@ -146,10 +146,14 @@ test('a tracked pod: each incremental cut by the write map saves the very memory
     await until('the guest to fill its memory', () => out.text.includes('ready'));
     const byMap = await cutAndCompare(running, out, 12, 5);
     assert.equal(byMap, 11, 'every cut after the first trusted the map');
-    await (await checkpointRunning(running, { id: 'dirty', source: manifest, imagePath: image, leaveRunning: false, last: null, busy: () => null })).flushed;
+    // The host facts the sandbox read once (server.ts) are what the image records.
+    const host = { version: '0.0.0-cut-test', arch: 'cut-arch', kernel: 'cut-kernel' };
+    await (await checkpointRunning(running, { id: 'dirty', source: manifest, imagePath: image, leaveRunning: false, last: null, host, busy: () => null })).flushed;
   } finally {
     await endPod(running, done);
   }
+  const notes = readImage(new NodeImageStore(), image).annotations;
+  assert.deepEqual([notes['org.criu.checkpoint.engine.version'], notes['org.criu.checkpoint.host.arch'], notes['org.criu.checkpoint.host.kernel']], ['0.0.0-cut-test', 'cut-arch', 'cut-kernel']);
   assert.deepEqual(running.tasks.get('dirty')?.end, { kind: 'exit', code: 137 }, 'the guest found every syscall answered (it exits 1 on a failure, else runs until killed)');
 
   const again = new Collect();

@@ -13,7 +13,7 @@ import { imageStoreFor, recoverImageDir } from '../host/imagestore.js';
 import type { Payload, StagedPayload } from '../image/payload.js';
 import type { ImageStore } from '../image/store.js';
 import { dropStaging, stageBytes, stagedWritten, stageImage, stageLink, writeImage, type Staging, type WriteResult, type WriteStats } from '../image/writer.js';
-import { checkpointAnnotations } from '../runtime/annotations.js';
+import { checkpointAnnotations, type HostFacts } from '../runtime/annotations.js';
 import { checkpointPayloads } from '../runtime/checkpoint.js';
 import { keptAfter, MEMORY_PART, prepareSnapshots, type KeptMemory } from '../runtime/memorycut.js';
 import { preCopyBegin, runPreCopy, type PreCopy, type PreCopySink, type PreCopyStats, type TrackedKept } from '../runtime/precopy.js';
@@ -53,6 +53,8 @@ export interface CutRequest {
   helper?: CutThread;
   /** The codec to compress blobs with ("gzip", "zstd"); none when absent. */
   compress?: string;
+  /** The host facts the image records (host/hostfacts.ts), as the sandbox learnt them once; absent, read now. */
+  host?: HostFacts;
   /** Told of payload bytes stored so far out of their total. */
   onProgress?: (done: number, total: number) => void;
   /** Why no cut can be taken now (an exec under way), asked once the pod is paused; null if it can. */
@@ -215,7 +217,7 @@ async function writeCut(running: RunningPod, payloads: (Payload | StagedPayload)
   const contents = {
     podId: req.id,
     meta: { spec: running.spec, source: req.source },
-    annotations: checkpointAnnotations(req.id, running.spec, hostFacts()),
+    annotations: checkpointAnnotations(req.id, running.spec, req.host ?? hostFacts()),
     stats: (w: WriteStats) => cutStats(timing, w),
     payloads,
   };

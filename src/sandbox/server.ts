@@ -6,11 +6,13 @@ import { basename } from 'node:path';
 import type { HostStream } from '../fsimpl/hostfd/hostfd.js';
 import type { ControlChannel, ControlProgress } from '../host/control.js';
 import { CutThread, cutThreadWanted } from '../host/cutthread.js';
+import { hostFacts } from '../host/hostfacts.js';
 import { readAttachLine } from '../host/relayframes.js';
 import type { ContainerRecord, StateRoot } from '../host/stateroot.js';
 import { BufferStream, NullStream } from '../host/streams.js';
 import { prepareModuleFile } from '../host/modulecache.js';
 import type { LastCut } from './cut.js';
+import type { HostFacts } from '../runtime/annotations.js';
 import type { PreCopyStats } from '../runtime/precopy.js';
 import { execOutputStream } from './execoutput.js';
 import { PendingFlushes } from './flushes.js';
@@ -52,6 +54,9 @@ export class PodServer {
   readonly #flushes = new PendingFlushes();
   /** A write-tracked pod's checkpoint helper thread, started once the pod runs and kept (CutThread.keep). */
   #cutThread: CutThread | null = null;
+  /** What every image records of this host (its Amber's version, arch, kernel): read at the first checkpoint
+   *  (package.json's version, ~0.3 ms, was read again at each). */
+  #hostFacts: HostFacts | null = null;
   /** The image being written, if a checkpoint is under way. */
   #checkpoint: Promise<unknown> | null = null;
   #recorded = false;
@@ -284,6 +289,7 @@ export class PodServer {
       last: this.#lastCut,
       ...(this.#cutThread !== null ? { helper: this.#cutThread } : {}),
       ...(req.compress !== undefined ? { compress: req.compress } : {}),
+      host: (this.#hostFacts ??= hostFacts()),
       onProgress: progress,
       busy: () => this.#busy(),
     }));
