@@ -9,7 +9,7 @@
 import { digestMismatch, readBlob, readBlobsInto, readBlobUnverified, type BlobRef } from './blobs.js';
 import { ImageError } from './error.js';
 import type { CheckpointConfig } from './layout.js';
-import { allLayers, openImage, type Layer } from './manifest.js';
+import { allLayers, openImage, type Layer, type OpenedImage } from './manifest.js';
 import { applyPatch, decodePatch } from './patch.js';
 import type { ImageStore } from './store.js';
 import { zeroHexOf } from './zerodigest.js';
@@ -19,6 +19,9 @@ export interface ReadOptions {
   onProgress?: (done: number, total: number) => void;
   /** Read and verify each payload's blobs when it is first asked for, not all up front (for inspect). */
   lazy?: boolean;
+  /** The image at dir opened already (manifest.ts openImage: layout, index, manifest and config read and
+   *  checked), every codec its layers need in the store: not read a second time. */
+  opened?: OpenedImage;
 }
 
 export interface CheckpointImage {
@@ -79,7 +82,8 @@ export interface PayloadSource {
  * file or blob for a missing, damaged or foreign image.
  */
 export function readImage(store: ImageStore, dir: string, options: ReadOptions = {}): CheckpointImage {
-  const image = openImage(store, dir);
+  const image = options.opened ?? openImage(store, dir);
+  if (options.opened !== undefined) checkOpened(store, dir, options.opened);
   const { onProgress } = options;
   const blobs = new Map<string, Layer>();
   for (const l of allLayers(image)) blobs.set(l.hex, l);
@@ -278,6 +282,14 @@ export function readImage(store: ImageStore, dir: string, options: ReadOptions =
     }),
     verified,
   };
+}
+
+/** An image given opened to readImage is the one at dir, every codec it needs in store (a caller's bug if not). */
+function checkOpened(store: ImageStore, dir: string, image: OpenedImage): void {
+  if (image.dir !== store.resolve(dir)) throw new RangeError(`readImage: ${dir} given opened as ${image.dir}`);
+  for (const l of allLayers(image)) {
+    if (l.codec !== null && store.codecs?.has(l.codec) !== true) throw new RangeError(`readImage: ${image.dir} needs codec ${l.codec}, which the store lacks`);
+  }
 }
 
 /**

@@ -5,8 +5,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readImage, type CheckpointImage } from '../image/reader.js';
-import { imageStoreFor, NodeImageStore, recoverImageDir } from '../host/imagestore.js';
-import { openImage as openLayout } from '../image/manifest.js';
+import { fullImageStore, NodeImageStore, recoverImageDir } from '../host/imagestore.js';
+import { allLayers, openImage as openLayout } from '../image/manifest.js';
 import type { ContainerSpec, PodSpec } from '../runtime/spec/podspec.js';
 import { savedSpecOf } from '../runtime/spec/saved.js';
 import { AmberError } from '../base/error.js';
@@ -39,7 +39,15 @@ export async function openImage(dir: string, options: OpenOptions = {}): Promise
       throw e;
     }
   }
-  return readImage(await imageStoreFor(undefined, [abs]), abs, options);
+  // Opened once (its layout, index, manifest and config read and checked), by a store with no codec but
+  // gzip: zstd's WebAssembly is loaded only for an image whose layers need it. An image with a codec no
+  // store has is opened again by readImage, which refuses it naming the codec.
+  const plain = new NodeImageStore();
+  const opened = openLayout(plain, abs, true);
+  const codecs = new Set(allLayers(opened).flatMap((l) => (l.codec === null ? [] : [l.codec])));
+  const store = codecs.has('zstd') ? await fullImageStore() : plain;
+  const known = [...codecs].every((c) => store.codecs.has(c));
+  return readImage(store, abs, known ? { ...options, opened } : options);
 }
 
 function sameNames(what: string, a: readonly string[], b: readonly string[], specFile: string): void {
