@@ -20,7 +20,9 @@
 //               are not links to the parent's)
 //   restore     `amber restore --image-path DIR --detach --name ID2` from spawn until the program runs
 //               again: its first "resumed" line in ID2's log (the guest prints one when a 2 ms sleep took
-//               far longer, which is what a restore looks like from inside)
+//               far longer, which is what a restore looks like from inside), watched from the spawn on, so
+//               a command still exiting once the program runs does not count; the command's own time,
+//               spawn to exit (it returns once the pod's record says it runs), is a row of its own
 //               and, from the restored pod's sandbox.log, its parts in the sandbox: start-up (Node and
 //               Amber's modules), opening the image, rebuilding the pod (memory read from the image into
 //               each program's instance, every blob verified); of the start-up, a sandbox started before
@@ -47,7 +49,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './commands.js';
 import { guest } from './figures.js';
-import { Launcher } from './launcher.js';
+import { Launcher, type Launched } from './launcher.js';
 import { median, table } from './report.js';
 
 export const CHECKPOINT_SIZES = [64, 256];
@@ -84,6 +86,8 @@ export interface CheckpointSample {
   /** The same with --parent-path naming the first image. */
   parentMs: number;
   restoreMs: number;
+  /** The restore command itself, spawn to exit (it returns once the pod's record says it runs). */
+  restoreCommandMs: number;
   /** The restored sandbox's own account: start-up, image opened, pod rebuilt (image read and verified). */
   sandboxStartMs: number;
   /** Of the start-up, for a sandbox started before its pod was made: ready (its node), and then waiting for its pod. */
@@ -114,10 +118,35 @@ function sleepMs(ms: number): void {
 /** Runs `amber --root root ...args` from the launcher (not a fork of this process, which holds the
  *  baselines' buffers): its time from spawn to exit, and its output. */
 function amber(launcher: Launcher, root: string, args: string[], env: NodeJS.ProcessEnv = process.env): { ms: number; stdout: string } {
-  const r = launcher.run(AMBER, ['--root', root, ...args], env);
+  return checked(launcher.run(AMBER, ['--root', root, ...args], env), args);
+}
+
+function checked(r: Launched, args: readonly string[]): { ms: number; stdout: string } {
   if (r.error !== undefined) throw new Error(`amber ${args.join(' ')}: ${r.error}`);
   if (r.status !== 0) throw new Error(`amber ${args.join(' ')} exited ${r.status ?? r.signal}: ${r.stderr.trim()}`);
   return { ms: r.ms, stdout: r.stdout };
+}
+
+/**
+ * `amber restore --image-path image --detach --name name`: ms from its spawn until the program runs again
+ * (its first "resumed" line, its memory's sum checked), watched while the command may still be exiting,
+ * and the command's own time, spawn to exit.
+ */
+function restoreDetached(launcher: Launcher, root: string, image: string, name: string, sum: string | undefined, env: NodeJS.ProcessEnv): { untilRunning: number; command: number } {
+  const args = ['restore', '--image-path', image, '--detach', '--name', name];
+  const t0 = performance.now();
+  launcher.start(AMBER, ['--root', root, ...args], env);
+  let m: RegExpExecArray;
+  try {
+    m = waitForLine(join(root, 'pods', name, 'logs', 'mem.log'), /^resumed realtime_ns=\d+ gap_ms=\d+ sum=([0-9a-f]+)$/m, 120_000);
+  } catch (e) {
+    const r = launcher.finish();
+    throw r.status !== 0 ? new Error(`amber ${args.join(' ')} exited ${r.status ?? r.signal}: ${r.stderr.trim()}`) : e;
+  }
+  const untilRunning = performance.now() - t0;
+  const command = checked(launcher.finish(), args).ms;
+  if (m[1] !== sum) throw new Error(`restored pod ${name}: memory sum ${m[1]}, expected ${sum ?? '?'}`);
+  return { untilRunning, command };
 }
 
 /** Waits until file has a line matching re (after `from` bytes); returns the match and when it was seen. */
@@ -210,13 +239,11 @@ function sourceBuffer(mib: number): Buffer {
 /** `amber restore --detach` of image as name, with env, until the program runs again (its memory's sum
  *  checked); ms. The restored pod is deleted. */
 function restoreUntilRunning(launcher: Launcher, root: string, image: string, name: string, sum: string | undefined, env: NodeJS.ProcessEnv): number {
-  const t0 = performance.now();
-  amber(launcher, root, ['restore', '--image-path', image, '--detach', '--name', name], env);
-  const m = waitForLine(join(root, 'pods', name, 'logs', 'mem.log'), /^resumed realtime_ns=\d+ gap_ms=\d+ sum=([0-9a-f]+)$/m, 120_000);
-  const ms = performance.now() - t0;
-  amber(launcher, root, ['delete', '--force', name]);
-  if (m[1] !== sum) throw new Error(`restored pod ${name}: memory sum ${m[1]}, expected ${sum ?? '?'}`);
-  return ms;
+  try {
+    return restoreDetached(launcher, root, image, name, sum, env).untilRunning;
+  } finally {
+    launcher.run(AMBER, ['--root', root, 'delete', '--force', name], process.env); // a failure above is the one to report
+  }
 }
 
 /** `amber restore` in the foreground: ms from spawn to the program's first "resumed" line on stdout. Spawned
@@ -303,11 +330,7 @@ async function measureSize(launcher: Launcher, mib: number, reps: number, work: 
       const parentMs = amber(launcher, root, ['checkpoint', id, '--image-path', `${image}-par`, '--leave-running', '--parent-path', image]).ms;
       rmSync(`${image}-par`, { recursive: true, force: true });
       const restored = `${id}-r`;
-      const t0 = performance.now();
-      amber(launcher, root, ['restore', '--image-path', image, '--detach', '--name', restored]);
-      const m = waitForLine(join(root, 'pods', restored, 'logs', 'mem.log'), /^resumed realtime_ns=\d+ gap_ms=\d+ sum=([0-9a-f]+)$/m, 120_000);
-      const restoreMs = performance.now() - t0;
-      if (m[1] !== sum) throw new Error(`restored pod ${restored}: memory sum ${m[1]}, expected ${sum ?? '?'}`);
+      const { untilRunning: restoreMs, command: restoreCommandMs } = restoreDetached(launcher, root, image, restored, sum, process.env);
       const [sandboxStartMs, readMs, rebuildMs] = restorePhases(join(root, 'pods', restored, 'sandbox.log'));
       const [sandboxReadyMs, sandboxWaitMs] = earlyPhases(join(root, 'pods', restored, 'sandbox.log'));
       const sandboxBegunMs = begunAt(join(root, 'pods', restored, 'sandbox.log'));
@@ -319,7 +342,7 @@ async function measureSize(launcher: Launcher, mib: number, reps: number, work: 
       samples.push({
         pauseMs, stallMs, checkpointMs, fullSandboxMs: full.total, fullWriteMs: full.write, incrementalMs, incrementalSandboxMs: incremental.total,
         incrementalPauseMs: incremental.pause, incrementalWriteMs: incremental.write, incrementalBytes, parentMs,
-        restoreMs, sandboxStartMs, sandboxReadyMs, sandboxWaitMs, sandboxBegunMs, readMs, rebuildMs, restoreFgMs, restoreColdMs, copyMs, fsyncMs, imageBytes,
+        restoreMs, restoreCommandMs, sandboxStartMs, sandboxReadyMs, sandboxWaitMs, sandboxBegunMs, readMs, rebuildMs, restoreFgMs, restoreColdMs, copyMs, fsyncMs, imageBytes,
       });
       onRep();
     } finally {
@@ -351,7 +374,7 @@ function spread(xs: number[]): string {
   return `±${Math.round(((Math.max(...xs) - Math.min(...xs)) / median(xs) / 2) * 100)}%`;
 }
 
-type Key = 'pauseMs' | 'stallMs' | 'checkpointMs' | 'incrementalMs' | 'parentMs' | 'restoreMs' | 'sandboxStartMs' | 'sandboxReadyMs' | 'sandboxWaitMs' | 'sandboxBegunMs' | 'readMs' | 'rebuildMs' | 'restoreFgMs' | 'restoreColdMs';
+type Key = 'pauseMs' | 'stallMs' | 'checkpointMs' | 'incrementalMs' | 'parentMs' | 'restoreMs' | 'restoreCommandMs' | 'sandboxStartMs' | 'sandboxReadyMs' | 'sandboxWaitMs' | 'sandboxBegunMs' | 'readMs' | 'rebuildMs' | 'restoreFgMs' | 'restoreColdMs';
 const FIGURES: Array<{ key: Key; title: string }> = [
   { key: 'pauseMs', title: 'checkpoint pause (pod stopped)' },
   { key: 'stallMs', title: 'longest stall the guest saw' },
@@ -359,6 +382,7 @@ const FIGURES: Array<{ key: Key; title: string }> = [
   { key: 'incrementalMs', title: '  again at once (incremental, 2 pages dirty)' },
   { key: 'parentMs', title: '  again with --parent-path (the first image)' },
   { key: 'restoreMs', title: 'amber restore --detach, until running' },
+  { key: 'restoreCommandMs', title: '  the command itself, spawn to exit' },
   { key: 'sandboxStartMs', title: '  in it: the sandbox starting (Node, modules)' },
   { key: 'sandboxReadyMs', title: '    of that: its node ready, before its pod was given' },
   { key: 'sandboxWaitMs', title: '    of that: waiting for the command to give its pod' },

@@ -68,8 +68,18 @@ export class Launcher {
 
   /** Runs command with args and env to its exit, from the launcher. */
   run(command: string, args: readonly string[], env: NodeJS.ProcessEnv): Launched {
+    this.start(command, args, env);
+    return this.finish();
+  }
+
+  /** Has the launcher start command (spawn to exit timed there); finish() waits for it. One at a time. */
+  start(command: string, args: readonly string[], env: NodeJS.ProcessEnv): void {
     const request = Buffer.from(`${JSON.stringify({ command, args, env })}\n`);
     for (let at = 0; at < request.length;) at += writeSync(this.#in, request, at);
+  }
+
+  /** Waits for the command start() began to exit: what it did. */
+  finish(): Launched {
     const chunk = Buffer.alloc(1 << 16);
     for (;;) {
       const nl = this.#pending.indexOf('\n');
