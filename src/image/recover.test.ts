@@ -68,6 +68,20 @@ describe('recovering an image path after a checkpoint whose process died', () =>
     assert.ok(done.some((l) => /put .*img\.old-dead1-0a0a0a0a0a0a back at .*img: nothing was there/.test(l)), done.join('\n'));
   });
 
+  test('DIR damaged, two images set aside: the newest whole one is put back, whatever the names say', async () => {
+    const dir = join(root, `case${n++}`);
+    mkdirSync(dir);
+    await writeImage(store, join(dir, 'img'), { podId: 'older', created: '2026-01-01T00:00:00.000Z', payloads: [{ name: 'kernel', bytes: new Uint8Array([0]) }] });
+    renameSync(join(dir, 'img'), join(dir, 'img.old-dead1-0a0a0a0a0a0a'));
+    await writeImage(store, join(dir, 'img'), { podId: 'newer', created: '2026-01-02T00:00:00.000Z', payloads: [{ name: 'kernel', bytes: new Uint8Array([1]) }] });
+    renameSync(join(dir, 'img'), join(dir, 'img.old-dead1-0b0b0b0b0b0b'));
+    await writeImage(store, join(dir, 'img'), { podId: 'newest', payloads: [{ name: 'kernel', bytes: new Uint8Array([2]) }] });
+    writeFileSync(join(dir, 'img', 'index.json'), '{');
+    const done = await recoverImagePath(store, join(dir, 'img'));
+    assert.deepEqual(names(dir), ['img']);
+    assert.equal(podAt(join(dir, 'img')), 'newer', done.join('\n'));
+  });
+
   test('killed before the flush finished: DIR verifies, so it is flushed and the one set aside removed', async () => {
     const dir = await withImage('before');
     cpSync(join(dir, 'img'), join(dir, 'img.old-dead1-0a0a0a0a0a0a'), { recursive: true });

@@ -5,9 +5,10 @@
 //   DIR.old-<owner>-<random>  the image DIR held, set aside until the new one is flushed (deferFlush).
 // Leftovers of a process still running are not touched (it may be writing or flushing them); of one
 // that died, the temporary image is removed and the whole image kept: DIR when it reads and verifies
-// (flushed now, then the old one removed), else the old one put back at DIR. Names without an owner
-// (older Amber) are left alone.
+// (flushed now, then the old ones removed), else the newest old one that does put back at DIR. Names
+// without an owner (older Amber) are left alone.
 import { BLOBS_DIR, LAYOUT_FILE } from './layout.js';
+import { openImage } from './manifest.js';
 import { readImage } from './reader.js';
 import { ImageError } from './error.js';
 import type { ImageStore } from './store.js';
@@ -25,6 +26,19 @@ const LEFTOVER = /^(tmp|old)-([A-Za-z0-9]+)-([0-9a-f]+)$/;
 export function siblingName(store: ImageStore, target: string, kind: 'tmp' | 'old'): string {
   const owner = store.ownerTag?.();
   return `${target}.${kind}-${owner === undefined ? '' : `${owner}-`}${store.randomSuffix()}`;
+}
+
+/**
+ * The siblings of target of one kind that this process's writer made (siblingName's names, with this
+ * store's owner tag), as paths.
+ */
+export function ownSiblings(store: ImageStore, target: string, kind: 'tmp' | 'old'): string[] {
+  const owner = store.ownerTag?.();
+  const { parent, base } = split(target);
+  const prefix = `${base}.${kind}-${owner === undefined ? '' : `${owner}-`}`;
+  return (store.list(parent) ?? [])
+    .filter((n) => n.startsWith(prefix) && /^[0-9a-f]+$/.test(n.slice(prefix.length)))
+    .map((n) => `${parent === '/' ? '' : parent}/${n}`);
 }
 
 function split(target: string): { parent: string; base: string } {
@@ -56,6 +70,19 @@ async function whole(store: ImageStore, dir: string): Promise<boolean> {
     if (e instanceof ImageError) return false;
     throw e;
   }
+}
+
+/** Images set aside, the newest (by when each was created) first; one that cannot be opened last. */
+function newestFirst(store: ImageStore, olds: readonly Leftover[]): Leftover[] {
+  const at = (o: Leftover): number => {
+    try {
+      const t = Date.parse(openImage(store, o.path, true).config.created);
+      return Number.isNaN(t) ? -Infinity : t;
+    } catch {
+      return -Infinity;
+    }
+  };
+  return olds.map((o) => ({ o, t: at(o) })).sort((a, b) => b.t - a.t).map((r) => r.o);
 }
 
 /** Flushes every file of the image at dir, then its directories, as the interrupted flush would have. */
@@ -90,8 +117,9 @@ export async function recoverImagePath(store: ImageStore, target: string): Promi
     }
     return done;
   }
-  // DIR is missing, empty or damaged: the image set aside is the whole one.
-  for (const o of olds) {
+  // DIR is missing, empty or damaged: the newest image set aside that is whole is put back (a writer
+  // whose flushes a later image overtook may have set aside more than one).
+  for (const o of newestFirst(store, olds)) {
     if (!(await whole(store, o.path))) continue;
     if (at !== null) store.remove(target);
     store.rename(o.path, target);

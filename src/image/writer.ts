@@ -2,7 +2,10 @@
 // and runsc's `checkpoint --image-path`. Everything goes to a sibling DIR.tmp-<random>, is flushed, and
 // only then renamed to DIR; an image already at DIR is renamed aside first and removed last, so a crash
 // or an error at any point leaves the earlier image whole (at DIR, or for the instant between the two
-// renames at DIR.old-<random>, which readImage then points to). With a parent image (CRIU's
+// renames at DIR.old-<random>, which readImage then points to). A deferred flush (deferFlush) makes its
+// image durable by itself, every file it holds (linked ones too) fsynced, and follows it if a later image
+// sets it aside meanwhile, so a write into DIR need not wait for the flush of the image there: an image
+// set aside is removed only by one newer than it, once that one is on disk. With a parent image (CRIU's
 // --prev-images-dir, runsc's --parent-path), blobs it already holds are hard-linked, not rewritten.
 // Blobs are hashed here (or by store.sha256Of, off this thread, where the host has it) and handed to
 // store.writeFile, which writes and fsyncs several at once off this thread: hashing, writing and the
@@ -20,7 +23,7 @@ import {
 import { checkPayloads, layerOf, type StoredBlob } from './layers.js';
 import { allLayers, openImage, type Layer } from './manifest.js';
 import type { Payload, StagedPayload } from './payload.js';
-import { siblingName } from './recover.js';
+import { ownSiblings, siblingName } from './recover.js';
 import type { ImageStore, StoreCodec } from './store.js';
 import { nextTurn } from '../base/turn.js';
 import { messageOf } from '../base/error.js';
@@ -139,10 +142,8 @@ class BlobSet {
   readonly #parent: ParentBlobs;
   readonly #identities: ReadonlyMap<string, string>;
   readonly #codec: StoreCodec | undefined;
-  /** Whether each file is flushed as it is written (else by the caller, later: written). */
+  /** Whether each file is flushed as it is written (else by the caller, later: every file of the image). */
   readonly #sync: boolean;
-  /** The files written, by path, for a flush later. */
-  readonly writtenFiles: string[] = [];
   readonly #progress: (n: number) => void;
   /** By the hex of the payload bytes. */
   readonly #byContent = new Map<string, Stored>();
@@ -168,7 +169,6 @@ class BlobSet {
     if (staging !== undefined) {
       for (const [hex, size] of staging.written) {
         this.#present.add(hex);
-        this.writtenFiles.push(blobPath(dir, hex));
         this.#staged.set(hex, size);
       }
       for (const [hex, size] of staging.linked) {
@@ -240,11 +240,8 @@ class BlobSet {
   dropUnstaged(): void {
     for (const hex of this.#staged.keys()) {
       if (this.#payloadBlobs.has(hex)) continue;
-      const path = blobPath(this.#dir, hex);
-      this.#store.remove(path);
+      this.#store.remove(blobPath(this.#dir, hex));
       this.#present.delete(hex);
-      const at = this.writtenFiles.indexOf(path);
-      if (at >= 0) this.writtenFiles.splice(at, 1);
     }
   }
 
@@ -267,7 +264,6 @@ class BlobSet {
   async writeFile(path: string, bytes: Uint8Array, onDone?: () => void): Promise<void> {
     while (this.#inFlight.size >= IN_FLIGHT) await Promise.race(this.#inFlight);
     this.#throwIfFailed();
-    this.writtenFiles.push(path);
     const write: Promise<void> = (this.#sync ? this.#store.writeFile(path, bytes) : this.#store.writeFile(path, bytes, { sync: false })).then(
       () => onDone?.(),
       (error: unknown) => {
@@ -657,7 +653,7 @@ export async function writeImage(
       store.sync(`${tmp}/${BLOBS_DIR}`);
       store.sync(tmp);
     }
-    const { warnings, aside } = swapIn(store, tmp, target, defer);
+    const warnings = swapIn(store, tmp, target, defer);
     const identities = new Map<string, string>();
     if (store.identity !== undefined) {
       for (const s of stored) {
@@ -671,7 +667,7 @@ export async function writeImage(
       }
     }
     const flushed = defer
-      ? flushLater(store, target, blobs.writtenFiles.map((f) => `${target}${f.slice(tmp.length)}`), aside, identities)
+      ? flushLater(store, { target, holder: holderOf(store, target), created: config.created }, identities)
       : Promise.resolve([]);
     return {
       dir: target,
@@ -700,37 +696,134 @@ export async function writeImage(
 /** Files flushed at once by flushLater (each an fsync on libuv's pool). */
 const FLUSH_IN_FLIGHT = 8;
 
+/** An image whose flush flushLater does, and how to find it: at target, or set aside since. */
+interface DeferredFlush {
+  readonly target: string;
+  /** What tells this image from any other at target or set aside there (holderOf); null if unknown. */
+  readonly holder: string | null;
+  /** When it was created (its config's): images set aside before it are older. */
+  readonly created: string;
+}
+
+/** Every file of the image at dir: its layout file, its index and every blob, written or linked. */
+function imageFiles(store: ImageStore, dir: string): string[] {
+  const blobs = `${dir}/${BLOBS_DIR}`;
+  return [`${dir}/${LAYOUT_FILE}`, `${dir}/${INDEX_FILE}`, ...(store.list(blobs) ?? []).map((n) => `${blobs}/${n}`)];
+}
+
+/** Bytes of an index file read to tell two images apart when the store has no identity(). */
+const INDEX_READ_MAX = 64 << 10;
+
 /**
- * deferFlush's second half: every file written, then the directories that name them, flushed; then the
- * image the new one replaced (aside) removed. What fails is a warning, and then aside is kept.
+ * What tells the image at dir from any other: its index file's identity (a new file for every image,
+ * kept when the image is renamed aside), or without identity() its bytes (they name the manifest, which
+ * names the time it was created); null if there is no index or it cannot be read.
  */
-async function flushLater(store: ImageStore, target: string, files: readonly string[], aside: string | null, identities: Map<string, string>): Promise<string[]> {
-  const warnings: string[] = [];
+function holderOf(store: ImageStore, dir: string): string | null {
+  const index = `${dir}/${INDEX_FILE}`;
   try {
-    const queue = [...files];
-    const worker = async (): Promise<void> => {
-      for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
-        if (store.syncFile !== undefined) await store.syncFile(f);
-        else store.sync(f);
-      }
-    };
-    await Promise.all(Array.from({ length: FLUSH_IN_FLIGHT }, worker));
-    for (const d of [`${target}/${BLOBS_DIR}`, `${target}/blobs`, target, dirName(target)]) {
-      if (store.syncFile !== undefined) await store.syncFile(d);
-      else store.sync(d);
+    if (store.identity !== undefined) return store.identity(index);
+    const r = store.open(index);
+    if (r === null) return null;
+    try {
+      const buf = new Uint8Array(INDEX_READ_MAX);
+      let n = 0;
+      for (let got = r.read(buf); got > 0 && n < buf.length; got = r.read(buf.subarray(n))) n += got;
+      return new TextDecoder().decode(buf.subarray(0, n));
+    } finally {
+      r.close();
     }
-  } catch (e) {
-    warnings.push(`the image could not be flushed to stable storage${aside === null ? '' : `; the previous one is kept at ${aside}`}: ${messageOf(e)}`);
-    return warnings;
+  } catch {
+    return null;
   }
-  if (aside !== null) {
+}
+
+/** Where the image f is now: target, an image set aside there by this process, or null (removed). */
+function locate(store: ImageStore, f: DeferredFlush): string | null {
+  if (f.holder === null) return null;
+  if (holderOf(store, f.target) === f.holder) return f.target;
+  return ownSiblings(store, f.target, 'old').find((a) => holderOf(store, a) === f.holder) ?? null;
+}
+
+/** When the image at dir was created; null if it cannot be opened (damaged: older than any that can). */
+function createdOf(store: ImageStore, dir: string): string | null {
+  try {
+    return openImage(store, dir, true).config.created;
+  } catch {
+    return null;
+  }
+}
+
+/** fsync of every file of the image at dir, then of the directories that name them. */
+async function syncImage(store: ImageStore, dir: string): Promise<void> {
+  const queue = imageFiles(store, dir);
+  const worker = async (): Promise<void> => {
+    for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+      if (store.syncFile !== undefined) await store.syncFile(file);
+      else store.sync(file);
+    }
+  };
+  await Promise.all(Array.from({ length: FLUSH_IN_FLIGHT }, worker));
+  for (const d of [`${dir}/${BLOBS_DIR}`, `${dir}/blobs`, dir, dirName(dir)]) {
+    if (store.syncFile !== undefined) await store.syncFile(d);
+    else store.sync(d);
+  }
+}
+
+/**
+ * deferFlush's second half: every file of the image (linked ones too: it is durable by itself, whatever
+ * other flushes are under way), then its directories, flushed; then the images set aside at target before
+ * it removed. A later image may replace it meanwhile (the flush syncs by path): the flush then follows it
+ * to where it was set aside and flushes it there, so it is on disk when it would have been, and removes
+ * only what was set aside before it; the image at target removes it once that one is flushed (and if
+ * that comes first, this flush ends there). What fails is a warning, and then nothing is removed.
+ */
+async function flushLater(store: ImageStore, f: DeferredFlush, identities: Map<string, string>): Promise<string[]> {
+  let at = f.target;
+  for (;;) {
+    let failure: unknown = null;
+    try {
+      await syncImage(store, at);
+    } catch (e) {
+      failure = e;
+    }
+    // From here to the last removal nothing awaits: no image is renamed in between.
+    const now = locate(store, f);
+    if (now === null && f.holder !== null) return [`replaced by a later checkpoint before its flush was done; that one was flushed first, and this one removed`];
+    if (now !== null && now !== at) {
+      at = now; // set aside while it was flushed: flushed again where it is
+      continue;
+    }
+    if (failure !== null || now === null) {
+      const why = failure === null ? 'it cannot be told from a later image at its path' : messageOf(failure);
+      return [`the image could not be flushed to stable storage; what was set aside before it is kept: ${why}`];
+    }
+    return removeOlder(store, f, at, identities);
+  }
+}
+
+/**
+ * The images this process set aside at f.target before the image f, now on disk at `at`, removed: all of
+ * them when it is at target, else those created before it. Warnings for what could not be removed.
+ */
+function removeOlder(store: ImageStore, f: DeferredFlush, at: string, identities: Map<string, string>): string[] {
+  const warnings: string[] = [];
+  let removed = false;
+  for (const aside of ownSiblings(store, f.target, 'old')) {
+    if (aside === at) continue;
+    if (at !== f.target) {
+      const created = createdOf(store, aside);
+      if (created !== null && !(Date.parse(created) < Date.parse(f.created))) continue;
+    }
     try {
       store.remove(aside);
+      removed = true;
     } catch (e) {
       warnings.push(`the previous image, now at ${aside}, could not be removed: ${messageOf(e)}`);
     }
-    carryIdentities(store, target, identities);
   }
+  if (at !== f.target) return [...warnings, `replaced by a later checkpoint before its flush was done; flushed where it was set aside, ${at}, kept until that one is flushed`];
+  if (removed) carryIdentities(store, f.target, identities);
   return warnings;
 }
 
@@ -755,10 +848,10 @@ function carryIdentities(store: ImageStore, target: string, identities: Map<stri
 
 /**
  * Renames the complete image tmp to target, an earlier image there aside first and removed last (by the
- * caller once flushed, when deferred: aside says where it is). Once the new image is in place nothing
- * throws: what fails after that is a warning.
+ * caller once flushed, when deferred: flushLater removes every image this process set aside there
+ * before). Once the new image is in place nothing throws: what fails after that is a warning.
  */
-function swapIn(store: ImageStore, tmp: string, target: string, defer: boolean): { warnings: string[]; aside: string | null } {
+function swapIn(store: ImageStore, tmp: string, target: string, defer: boolean): string[] {
   let aside: string | null = null;
   if (targetState(store, target) === 'image') {
     aside = siblingName(store, target, 'old');
@@ -778,11 +871,11 @@ function swapIn(store: ImageStore, tmp: string, target: string, defer: boolean):
       warnings.push(`${what}: ${messageOf(e)}`);
     }
   };
-  if (defer) return { warnings, aside };
+  if (defer) return warnings;
   attempt('the image directory\'s parent could not be flushed', () => store.sync(dirName(target)));
   if (aside !== null) {
     const old = aside;
     attempt(`the previous image, now at ${old}, could not be removed`, () => store.remove(old));
   }
-  return { warnings, aside: null };
+  return warnings;
 }

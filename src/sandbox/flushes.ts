@@ -1,12 +1,12 @@
 // The images a sandbox's checkpoints have answered for but not yet flushed to stable storage (image/
-// writer.ts deferFlush: in place, then every file fsynced, then the image it replaced removed), like a
-// journal's transactions written but not yet committed. A checkpoint waits for them before it starts only
-// when it would replace an image, or write into or around one still flushing: its writer sets an image at
-// its path aside and removes that once its own files are flushed, which must not happen while blobs it
-// links (a parent's, of an image still flushing) may not yet be on disk; and a flush syncs its image by
-// path. A checkpoint into a new path goes on at once: the image it makes is complete and in place when it
-// answers, and on disk once its own flush and every earlier one are done (done() says when).
-import { existsSync } from 'node:fs';
+// writer.ts deferFlush: in place, then every file it holds fsynced, then the image it replaced removed),
+// like a journal's transactions written but not yet committed. A checkpoint waits for them before it
+// starts only when it would write into or around an image still flushing (a flush syncs its image by
+// path, and a directory renamed around it moves it). One into a new path, or into the path of an image
+// (flushing or not), goes on at once: the writer makes each image durable by itself, linked blobs
+// included, and keeps the image on disk set aside until the one replacing it is flushed. The image a
+// checkpoint makes is complete and in place when it answers, and counts as on disk once its own flush
+// and every earlier one are done (done() says when: it may link their blobs).
 import { resolve, sep } from 'node:path';
 
 /** Whether one path is the other or holds it. */
@@ -19,13 +19,12 @@ export class PendingFlushes {
   readonly #pending = new Map<string, Promise<void>>();
 
   /**
-   * Resolves once a checkpoint into path may begin: at once for a new path (nothing there, none of the
-   * images flushing in it or around it), else once every flush under way is done.
+   * Resolves once a checkpoint into path may begin: at once unless an image flushing is inside path or
+   * holds it, else once every flush under way is done.
    */
   before(path: string): Promise<void> {
     const target = resolve(path);
-    if (this.#pending.size === 0) return Promise.resolve();
-    if (!existsSync(target) && ![...this.#pending.keys()].some((p) => overlaps(p, target))) return Promise.resolve();
+    if (![...this.#pending.keys()].some((p) => p !== target && overlaps(p, target))) return Promise.resolve();
     return this.done();
   }
 

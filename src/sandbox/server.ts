@@ -49,8 +49,8 @@ export class PodServer {
   #execs = 0;
   /** What the last checkpoint that left the pod running kept for the next (an incremental cut). */
   #lastCut: LastCut | null = null;
-  /** Images whose checkpoints have answered, being flushed to stable storage: a checkpoint that would
-   *  replace an image waits for them before it starts (sandbox/flushes.ts), and this process before it exits. */
+  /** Images whose checkpoints have answered, being flushed to stable storage: a checkpoint into or around
+   *  one waits for them before it starts (sandbox/flushes.ts), and this process before it exits. */
   readonly #flushes = new PendingFlushes();
   /** A write-tracked pod's checkpoint helper thread, started once the pod runs and kept (CutThread.keep). */
   #cutThread: CutThread | null = null;
@@ -306,12 +306,14 @@ export class PodServer {
     }
     this.#lastCut = result.next;
     const flushStart = performance.now();
+    let whole = true; // flushed with nothing to say (not cut short, not overtaken by a later image there)
     const flushed = result.flushed.then((warnings) => {
+      whole = warnings.length === 0;
       for (const w of warnings) console.log(`checkpoint ${req.imagePath}: ${w}`);
     });
     const onDisk = this.#flushes.add(req.imagePath, flushed);
     void onDisk.then(() => {
-      console.log(`checkpoint ${req.imagePath}: flushed to disk in ${Math.round(performance.now() - flushStart)} ms after the reply`);
+      if (whole) console.log(`checkpoint ${req.imagePath}: flushed to disk in ${Math.round(performance.now() - flushStart)} ms after the reply`);
     });
     if (req.durable === true) {
       if (!req.leaveRunning) this.recordStopped({ checkpointed: true }); // stopped already, while it flushes
