@@ -175,3 +175,34 @@ test('a zero part is made only when memory needs one: not for a cut that links e
   assert.ok(made > 0, 'a zero part the parent lacks is given as zero bytes');
   assert.ok(third.image.every((b, i) => b === new Uint8Array(memory.buffer)[i]), 'that cut is memory too');
 });
+
+test('the pass hands the other thread no part it would still be on once this thread is done', async () => {
+  const memory = new WebAssembly.Memory({ initial: (16 << 20) / WASM_PAGE }); // 4 parts, none all zeros
+  const task = fakeTask(memory);
+  write(memory, 0, noise((16 << 20) - B, 7));
+  new Uint8Array(memory.buffer).fill(0, 0, B);
+  // The other thread takes every part it is offered and finishes none until the pass has dealt with all.
+  const releases: (() => void)[] = [];
+  const base = fakeSink(false);
+  const sink: PreCopySink = {
+    ...base,
+    offload: (bytes) => {
+      const copy = bytes.slice();
+      return new Promise<string>((res) => releases.push(() => res(base.put(copy))));
+    },
+  };
+  const pc = preCopyBegin('a', task, undefined, {});
+  assert.ok(pc !== null);
+  let dealt = 0;
+  const pass = runPreCopy([pc], new Map([['a', task]]), sink, () => new Uint8Array(MEMORY_PART), { betweenParts: async () => void dealt++ });
+  while (dealt < 5) await new Promise((res) => setImmediate(res)); // once after the links, then once a part
+  // With two parts handed off, the last two are staged here: handed off too, the pass would end waiting
+  // for the other thread's three or four parts, this one idle.
+  assert.equal(releases.length, 2, 'parts handed off');
+  for (const release of releases) release();
+  const stats = await pass;
+  assert.deepEqual({ here: stats.here, offloaded: stats.offloaded }, { here: 2, offloaded: 2 });
+  const out = preCopyPayloads(pc, task, () => new Uint8Array(MEMORY_PART), {});
+  assert.ok(out !== null);
+  assert.ok(assemble(out.payloads, base.blobs, memory.buffer.byteLength).every((b, i) => b === new Uint8Array(memory.buffer)[i]), 'the cut is memory');
+});

@@ -259,6 +259,12 @@ export async function runPreCopy(pcs: readonly PreCopy[], tasks: ReadonlyMap<str
 /** runPreCopy's staging of each part to stage, in order, a turn of the event loop now and then. */
 async function stageParts(pcs: readonly PreCopy[], tasks: ReadonlyMap<string, Task>, sink: PreCopySink, zeroPart: () => Uint8Array, same: Same, stats: PreCopyStats, options: PreCopyOptions): Promise<void> {
   let turn = performance.now();
+  // Parts not dealt with yet (this one included), and those handed off that the other thread has not done.
+  let remaining = pcs.reduce((n, pc) => n + pc.todo.length, 0);
+  let handedOff = 0;
+  const settled = (): void => {
+    handedOff--;
+  };
   for (const pc of pcs) {
     for (const index of pc.todo) {
       const live = pc.live(tasks.get(pc.container));
@@ -272,11 +278,20 @@ async function stageParts(pcs: readonly PreCopy[], tasks: ReadonlyMap<string, Ta
         state = { zero: true };
         stats.zero++;
       } else {
-        const pending = sink.offload(view);
+        // Handed off only if the other thread, its backlog done first, would finish it before this one has
+        // done the parts after it (the two take about as long a part): else the pass would end waiting for
+        // the other thread's last few parts, this one idle.
+        const pending = handedOff <= remaining - 2 ? sink.offload(view) : null;
         state = pending !== null ? { pending } : { hex: sink.put(view) };
-        if (pending !== null) stats.offloaded++;
-        else stats.here++;
+        if (pending !== null) {
+          stats.offloaded++;
+          handedOff++;
+          pending.then(settled, settled);
+        } else {
+          stats.here++;
+        }
       }
+      remaining--;
       pc.parts[index] = state;
       pc.check?.set(view, from);
       options.onBytes?.(view.length);
