@@ -14,6 +14,13 @@ import { writeImage } from './writer.js';
 
 const root = scratch('image-flush');
 
+/** A folder of its own under root, the image path in it (nothing there yet), and a store. */
+function place(name: string): { folder: string; img: string; store: NodeImageStore } {
+  const folder = join(root, name);
+  mkdirSync(folder);
+  return { folder, img: join(folder, 'img'), store: new NodeImageStore() };
+}
+
 describe('a write whose flush is deferred', () => {
   test('is in place at once; the replaced image goes only once every file is flushed', async () => {
     const synced: string[] = [];
@@ -88,10 +95,7 @@ const asides = (folder: string): string[] => names(folder).filter((n) => n.start
 
 describe('a deferred write into the path of an image still flushing', () => {
   test('sets that one aside beside the one on disk; the new one, once flushed (every file of it), removes both', async () => {
-    const folder = join(root, 'overtaken');
-    mkdirSync(folder);
-    const img = join(folder, 'img');
-    const store = new NodeImageStore();
+    const { folder, img, store } = place('overtaken');
     await writeImage(store, img, contentsOf('zero', 0));
     const h = held(store);
     const one = await writeImage(h.store, img, contentsOf('one', 1), { deferFlush: true, parent: img });
@@ -117,10 +121,7 @@ describe('a deferred write into the path of an image still flushing', () => {
   });
 
   test('an image set aside while it is flushed is flushed where it went, then removes what is older, not what is newer', async () => {
-    const folder = join(root, 'followed');
-    mkdirSync(folder);
-    const img = join(folder, 'img');
-    const store = new NodeImageStore();
+    const { folder, img, store } = place('followed');
     await writeImage(store, img, contentsOf('zero', 0));
     const h1 = held(store);
     const one = await writeImage(h1.store, img, contentsOf('one', 1), { deferFlush: true, parent: img });
@@ -147,10 +148,7 @@ describe('a deferred write into the path of an image still flushing', () => {
   });
 
   test('the first image at a path, replaced before its flush is done, is set aside until the new one is flushed', async () => {
-    const folder = join(root, 'first');
-    mkdirSync(folder);
-    const img = join(folder, 'img');
-    const store = new NodeImageStore();
+    const { folder, img, store } = place('first');
     const h = held(store);
     const one = await writeImage(h.store, img, contentsOf('one', 1), { deferFlush: true });
     const two = await writeImage(store, img, contentsOf('two', 2), { deferFlush: true, parent: img });
@@ -166,10 +164,7 @@ describe('a deferred write into the path of an image still flushing', () => {
   });
 
   test('one that fails leaves the image there as it was, its flush and what it set aside untouched', async () => {
-    const folder = join(root, 'failed');
-    mkdirSync(folder);
-    const img = join(folder, 'img');
-    const store = new NodeImageStore();
+    const { folder, img, store } = place('failed');
     await writeImage(store, img, contentsOf('zero', 0));
     const h = held(store);
     const one = await writeImage(h.store, img, contentsOf('one', 1), { deferFlush: true, parent: img });
