@@ -138,15 +138,27 @@ test("a path's filestat is lstat's, taken anew at every call, never through a fi
 test("the path instance's own descriptor is closed with the directory it was made for", (t) => {
   const dir = scratch('wasistat', t);
   nfs.writeFileSync(join(dir, 'f'), 'x');
-  const count = (): number => nfs.readdirSync('/proc/self/fd').length;
+  // Descriptors by number, with what each names: compared, not counted, as another test's instance may
+  // close one of its own meanwhile (uvwasi's, when the garbage collector frees it).
+  const fds = (): Map<string, string> => new Map(nfs.readdirSync('/proc/self/fd').flatMap((fd): [string, string][] => {
+    try {
+      const to = nfs.readlinkSync(`/proc/self/fd/${fd}`);
+      return to.startsWith('/proc/') ? [] : [[fd, to]]; // the listing's own descriptor
+    } catch {
+      return []; // closed since it was listed
+    }
+  }));
   const via = nfs.openSync(dir, 'r');
-  const before = count();
+  const before = fds();
   const ws = new WasiStat();
   firstPathAnswer(ws, via, dir, 'f');
-  assert.equal(count(), before + 1, 'uvwasi opened "/"');
+  const opened = [...fds()].filter(([fd, to]) => before.get(fd) !== to);
+  assert.deepEqual(opened.map(([, to]) => to), ['/'], 'uvwasi opened "/", and nothing else');
   ws.forget(via);
   nfs.closeSync(via);
-  assert.equal(count(), before - 1, 'both closed');
+  const after = fds();
+  assert.ok(opened.every(([fd, to]) => after.get(fd) !== to), 'the instance\'s "/" is closed');
+  assert.notEqual(after.get(String(via)), dir, 'via is closed');
   assert.equal(ws.pathFilestat(via, dir, 'f'), null, 'a new instance is made only after as many calls again');
 });
 
