@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as tar from 'tar';
 import { guest, succeeded, userError } from './testing/amber.js';
+import { busyPod, resumesWith } from './testing/busypod.js';
 import { manifest } from './testing/manifests.js';
 import { until } from './testing/wait.js';
 import { workspace } from './testing/workspace.js';
@@ -81,17 +82,11 @@ describe('checkpoint archives', () => {
 
   it('an export waits for its temporary image\'s flush before removing it: no warning in sandbox.log, each archive restores', async (t) => {
     const w = workspace('archive-flush', t);
-    // A guest that spins keeps the sandbox's event loop busy, so its flush of each image takes many turns
-    // (~100-200 ms here) while the command's archive of a small image is written in a few: the command
-    // removed the temporary image mid-flush, and the sandbox logged that it could not flush it.
-    const spec = manifest(w.dir, 'pod.yaml', 'busy', [
-      { name: 'mem', guest: 'bench_mem', args: ['8'] },
-      { name: 'spin', guest: 'spin', args: ['lcg', '100000000000000'] },
-    ], []);
-    await w.ok(['pod', 'run', spec, '--detach']);
+    // The busy pod's flush of each image takes many turns (~100-200 ms here) while the command's archive of
+    // a small image is written in a few: the command removed the temporary image mid-flush, and the
+    // sandbox logged that it could not flush it.
+    const sum = await busyPod(w, 'busy', 8);
     const log = join(w.root, 'pods', 'busy', 'sandbox.log');
-    await until('the memory filled', async () => /ready 8 sum=/.test((await w.ok(['logs', 'busy', 'mem'])).stdout));
-    const sum = /ready 8 sum=([0-9a-f]+)/.exec((await w.ok(['logs', 'busy', 'mem'])).stdout)?.[1];
     const files = Array.from({ length: 7 }, (_, i) => w.path(`e${i}.tar`));
     for (const [i, file] of files.entries()) {
       await w.ok(['checkpoint', 'busy', '--export', file, ...(i < files.length - 1 ? ['--leave-running'] : [])]);
@@ -105,8 +100,7 @@ describe('checkpoint archives', () => {
     for (const [i, file] of [files[0], files.at(-1)].entries()) {
       const root = w.path(`r${i}`);
       await w.ok(['restore', '--import', file as string, '--detach', '--name', `copy${i}`], { root });
-      await until(`copy${i} to resume`, async () => /resumed .* sum=/.test((await w.ok(['logs', `copy${i}`, 'mem'], { root })).stdout));
-      assert.match((await w.ok(['logs', `copy${i}`, 'mem'], { root })).stdout, new RegExp(`resumed .* sum=${sum}`));
+      await resumesWith(w, `copy${i}`, root, sum);
     }
   });
 

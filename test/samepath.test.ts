@@ -6,24 +6,14 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { manifest } from './testing/manifests.js';
+import { busyPod, resumesWith } from './testing/busypod.js';
 import { until } from './testing/wait.js';
 import { workspace } from './testing/workspace.js';
 
 test('checkpoints into the same path in a row: the last image alone is left, flushed, and restores', async (t) => {
   const w = workspace('samepath', t);
-  // The spinning guest keeps the sandbox's event loop busy, so each flush takes many turns (~100 ms) and
-  // the next checkpoint begins while it is under way.
-  const spec = manifest(w.dir, 'pod.yaml', 'same', [
-    { name: 'mem', guest: 'bench_mem', args: ['16'] },
-    { name: 'spin', guest: 'spin', args: ['lcg', '100000000000000'] },
-  ], []);
-  await w.ok(['pod', 'run', spec, '--detach']);
-  let sum = '';
-  await until('the memory filled', async () => {
-    sum = /ready 16 sum=([0-9a-f]+)/.exec((await w.ok(['logs', 'same', 'mem'])).stdout)?.[1] ?? '';
-    return sum !== '';
-  });
+  // The busy pod's flushes take many turns (~100 ms), so the next checkpoint begins while one is under way.
+  const sum = await busyPod(w, 'same', 16);
   const image = w.path('img');
   const rounds = 4;
   for (let i = 0; i < rounds; i++) await w.ok(['checkpoint', 'same', '--image-path', image, '--leave-running']);
@@ -35,6 +25,5 @@ test('checkpoints into the same path in a row: the last image alone is left, flu
   assert.match(ends().at(-1) ?? '', /flushed to disk/, 'the last image was not flushed');
   assert.deepEqual(readdirSync(w.dir).filter((n) => n.startsWith('img')), ['img'], 'an image set aside was left');
   await w.ok(['restore', '--image-path', image, '--detach', '--name', 'copy'], { root: w.path('r') });
-  await until('the copy to resume', async () => /resumed .* sum=/.test((await w.ok(['logs', 'copy', 'mem'], { root: w.path('r') })).stdout));
-  assert.match((await w.ok(['logs', 'copy', 'mem'], { root: w.path('r') })).stdout, new RegExp(`resumed .* sum=${sum}`));
+  await resumesWith(w, 'copy', w.path('r'), sum);
 });
