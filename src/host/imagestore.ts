@@ -10,6 +10,8 @@ import { ImageError } from '../image/error.js';
 import { imageCodecs } from '../image/manifest.js';
 import { recoverImagePath, staleLeftovers } from '../image/recover.js';
 import type { ImageStore, Sha256, StoreCodec, StoreEntry, StoreReader, StoreWriter } from '../image/store.js';
+import { BlobRecords, RACY_NS, sameFile, wallNs } from './blobrecords.js';
+import { amberCacheDir } from './cachedir.js';
 import { allCodecs, gzipCodec } from './codecs.js';
 import { processAlive } from './pidalive.js';
 import type { CutThread, HashSplit } from './cutthread.js';
@@ -67,30 +69,64 @@ class FileWriter implements StoreWriter {
 
 class FileReader implements StoreReader {
   readonly size: number;
-  readonly #path: string;
-  readonly #fd: number;
+  // Plain properties, not #private: tests wrap a reader with Object.create, and its methods see these.
+  private readonly path: string;
+  private readonly fd: number;
+  /** The file as opened (fstat), and when: what vouched(), unchanged() and identity() go by. */
+  private readonly opened: fs.BigIntStats;
+  private readonly openedNs: bigint;
+  private readonly records: BlobRecords | null;
 
-  constructor(path: string, fd: number) {
-    this.#path = path;
-    this.#fd = fd;
-    this.size = on(path, () => fs.fstatSync(fd).size);
+  constructor(path: string, fd: number, st: fs.BigIntStats, records: BlobRecords | null) {
+    this.path = path;
+    this.fd = fd;
+    this.opened = st;
+    this.openedNs = wallNs();
+    this.records = records;
+    this.size = Number(st.size);
   }
 
   read(into: Uint8Array): number {
-    return on(this.#path, () => fs.readSync(this.#fd, into, 0, into.length, null));
+    return on(this.path, () => fs.readSync(this.fd, into, 0, into.length, null));
   }
 
   /** pread(2) on libuv's thread pool: the copy out of the page cache, and the faults of `into`'s fresh
    *  pages (a restored program's memory), are that thread's. */
   readAt(into: Uint8Array, position: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      fs.read(this.#fd, into, 0, into.length, position, (e, n) => (e === null ? resolve(n) : reject(imageErrorOf(this.#path, e))));
+      fs.read(this.fd, into, 0, into.length, position, (e, n) => (e === null ? resolve(n) : reject(imageErrorOf(this.path, e))));
     });
   }
 
-  close(): void {
-    on(this.#path, () => fs.closeSync(this.#fd));
+  vouched(hex: string): boolean {
+    return this.records?.vouches(this.opened, hex) ?? false;
   }
+
+  unchanged(): boolean {
+    try {
+      return sameFile(fs.fstatSync(this.fd, { bigint: true }), this.opened);
+    } catch {
+      return false;
+    }
+  }
+
+  identity(): string | null {
+    return this.openedNs - this.opened.mtimeNs < RACY_NS ? null : identityOf(this.opened);
+  }
+
+  close(): void {
+    on(this.path, () => fs.closeSync(this.fd));
+  }
+}
+
+/** What ImageStore.identity says of a file: device, inode, size, mtime and ctime (ns). */
+function identityOf(s: fs.BigIntStats): string {
+  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+}
+
+/** All of an identity but its change time (the last field): the same file, size and modification time. */
+function fileOf(identity: string): string {
+  return identity.slice(0, identity.lastIndexOf(':'));
 }
 
 export interface NodeImageStoreOptions {
@@ -100,16 +136,26 @@ export interface NodeImageStoreOptions {
   /** A checkpoint's helper thread: payloads in its buffers are hashed there while this thread hashes
    *  others (sha256Split). */
   cutThread?: CutThread;
+  /** Where the records of verified blobs are kept (host/blobrecords.ts: verifiedDir()): readers vouch for
+   *  the blob files they hold (StoreReader.vouched), and remember() writes them. None unless given. */
+  verified?: string;
+}
+
+/** The records folder of this user's verified blobs: <cache>/amber/verified, beside the module cache. */
+export function verifiedDir(env: NodeJS.ProcessEnv = process.env): string {
+  return amberCacheDir('verified', env);
 }
 
 export class NodeImageStore implements ImageStore {
   readonly codecs: ReadonlyMap<string, StoreCodec>;
   /** A plain property, not #private: tests wrap a store with Object.create, and its methods see this one. */
   private readonly cutThread: CutThread | null;
+  private readonly records: BlobRecords | null;
 
   constructor(options: NodeImageStoreOptions = {}) {
     this.codecs = options.codecs ?? new Map([[gzipCodec.name, gzipCodec]]);
     this.cutThread = options.cutThread ?? null;
+    this.records = options.verified === undefined ? null : new BlobRecords(options.verified);
   }
 
   sha256Split(parts: readonly Uint8Array[]): HashSplit | null {
@@ -196,9 +242,9 @@ export class NodeImageStore implements ImageStore {
       throw imageErrorOf(path, e);
     }
     try {
-      const st = on(path, () => fs.fstatSync(fd));
+      const st = on(path, () => fs.fstatSync(fd, { bigint: true }));
       if (!st.isFile()) throw new ImageError(`${path}: ${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : 'a special file'}, not a regular file`);
-      return new FileReader(path, fd);
+      return new FileReader(path, fd, st, this.records);
     } catch (e) {
       fs.closeSync(fd);
       throw e;
@@ -237,14 +283,24 @@ export class NodeImageStore implements ImageStore {
 
   identity(path: string): string | null {
     const s = on(path, () => fs.statSync(path, { bigint: true, throwIfNoEntry: false }));
-    return s === undefined ? null : `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+    return s === undefined ? null : identityOf(s);
   }
 
   relinked(path: string, before: string): string | null {
     const now = this.identity(path);
-    // All but the change time (the last field): the same file, with the same size and modification time.
-    const file = (id: string): string => id.slice(0, id.lastIndexOf(':'));
-    return now !== null && file(now) === file(before) ? now : null;
+    return now !== null && fileOf(now) === fileOf(before) ? now : null;
+  }
+
+  remember(path: string, hex: string, identity: string): 'recorded' | 'racy' | 'refused' {
+    if (this.records === null) return 'refused';
+    let now: fs.BigIntStats | undefined;
+    try {
+      now = fs.statSync(path, { bigint: true, throwIfNoEntry: false });
+    } catch {
+      return 'refused';
+    }
+    if (now === undefined || !now.isFile() || fileOf(identityOf(now)) !== fileOf(identity)) return 'refused';
+    return this.records.record(now, hex);
   }
 
   randomSuffix(): string {
@@ -286,7 +342,7 @@ function openReadOnly(path: string): number {
 }
 
 /** A store with every codec (zstd's WebAssembly loaded): for writing compressed images and reading any. */
-export async function fullImageStore(options: { cutThread?: CutThread } = {}): Promise<NodeImageStore> {
+export async function fullImageStore(options: Omit<NodeImageStoreOptions, 'codecs'> = {}): Promise<NodeImageStore> {
   return new NodeImageStore({ codecs: await allCodecs(), ...options });
 }
 
@@ -294,7 +350,7 @@ export async function fullImageStore(options: { cutThread?: CutThread } = {}): P
  * A store for writing with codec `compress` (none if undefined) and reading the images given: zstd's
  * WebAssembly is loaded only when one of them needs it (its first calls compile it: ~0.2 s).
  */
-export async function imageStoreFor(compress: string | undefined, images: readonly string[] = [], options: { cutThread?: CutThread } = {}): Promise<NodeImageStore> {
+export async function imageStoreFor(compress: string | undefined, images: readonly string[] = [], options: Omit<NodeImageStoreOptions, 'codecs'> = {}): Promise<NodeImageStore> {
   const probe = new NodeImageStore();
   const needs = (dir: string): boolean => probe.stat(probe.resolve(dir)) !== null && imageCodecs(probe, dir).has('zstd');
   return compress === 'zstd' || images.some(needs) ? fullImageStore(options) : new NodeImageStore(options);

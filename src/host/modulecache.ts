@@ -4,10 +4,10 @@
 // transform (transform/transform.ts) is imported on a miss only.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { AmberError } from '../base/error.js';
+import { amberCacheDir } from './cachedir.js';
 import { lookupTransform, ownBuffer, transformKey, transformVersion, type TransformCache, type TransformOptions } from '../transform/cache.js';
 import { OPTIMIZE_FIRST_MAX_BYTES, setGuestTier } from './guesttier.js';
 import { inModule, inModuleAsync, readModuleFile } from './modulefile.js';
@@ -80,9 +80,7 @@ export class DirTransformCache implements TransformCache {
 }
 
 export function defaultCacheDir(): string {
-  const xdg = process.env['XDG_CACHE_HOME'];
-  const base = xdg !== undefined && xdg !== '' ? xdg : homedir() !== '' ? join(homedir(), '.cache') : tmpdir();
-  return join(base, 'amber', 'modules');
+  return amberCacheDir('modules');
 }
 
 export interface LoadedModule {

@@ -40,6 +40,20 @@ export interface StoreReader {
    * until it settles, and the reader not closed.
    */
   readAt?(into: Uint8Array, position: number): Promise<number>;
+  /**
+   * Where the host keeps records of verified blob files (ImageStore.remember): whether one says this
+   * file, as it was opened (its device, inode, size and modification time), holds blob hex: this user's
+   * Amber wrote it or hashed it before, and it was not modified since. The caller reads it without hashing,
+   * then asks unchanged(): a file modified meanwhile is hashed as read, as any other.
+   */
+  vouched?(hex: string): boolean;
+  /** Whether the file is still as it was opened: the same device, inode, size and modification time. */
+  unchanged?(): boolean;
+  /**
+   * The file as it was opened, as ImageStore.remember takes it; null when it had been modified just
+   * before (a later change within the same tick of the clock that stamps it would leave it as it was).
+   */
+  identity?(): string | null;
   close(): void;
 }
 
@@ -105,6 +119,15 @@ export interface ImageStore {
    * blobs are the same files); null otherwise.
    */
   relinked?(path: string, before: string): string | null;
+  /**
+   * Records, for later readers to vouch for (StoreReader.vouched), that the file at path holds blob hex:
+   * given the file's identity when its content was known to be that (ImageStore.identity once written,
+   * StoreReader.identity once read and hashed), and only if it is still that file, unmodified since (its
+   * device, inode, size and modification time). 'racy' when it was modified too recently to tell a later
+   * change (try again later), 'refused' when it is not recorded (changed, or no records kept). Records
+   * live outside any image (a restore never writes to its image); losing one only costs a hash.
+   */
+  remember?(path: string, hex: string, identity: string): 'recorded' | 'racy' | 'refused';
   /** A short random string for temporary names. */
   randomSuffix(): string;
   /**

@@ -1,0 +1,105 @@
+// The records of verified blobs (blobrecords.ts) and the store's use of them (imagestore.ts): a record
+// vouches only for the very file, size and mtime it was written for and the hex it names; a file
+// modified just now is not recorded; a garbled record, or a folder that cannot be made, is no record.
+import assert from 'node:assert/strict';
+import { statSync, utimesSync, writeFileSync, type BigIntStats } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { BlobRecords } from './blobrecords.js';
+import { NodeImageStore } from './imagestore.js';
+import { scratch } from './testing/scratch.js';
+
+const root = scratch('blobrecords');
+const HEX = 'a'.repeat(64);
+const OTHER = 'b'.repeat(64);
+let n = 0;
+
+/** A new file holding text, modified a minute ago (past any racy window) unless told otherwise. */
+function file(text: string, ageSeconds = 60): string {
+  const path = join(root, `f${n++}`);
+  writeFileSync(path, text);
+  const t = Date.now() / 1000 - ageSeconds;
+  if (ageSeconds > 0) utimesSync(path, t, t);
+  return path;
+}
+
+const st = (path: string) => statSync(path, { bigint: true });
+
+describe('a record of a verified blob file', () => {
+  test('vouches for its file at its size and mtime holding its hex, and for nothing else', () => {
+    const records = new BlobRecords(join(root, 'r1'));
+    const path = file('0123456789');
+    assert.equal(records.vouches(st(path), HEX), false, 'no record yet');
+    assert.equal(records.record(st(path), HEX), 'recorded');
+    assert.equal(records.vouches(st(path), HEX), true);
+    assert.equal(records.vouches(st(path), OTHER), false, 'another hex');
+    // The same size, another mtime (what a write in place does): no longer.
+    const t = Date.now() / 1000 - 30;
+    writeFileSync(path, '0123456789');
+    utimesSync(path, t, t);
+    assert.equal(records.vouches(st(path), HEX), false, 'another mtime');
+    // The same file and mtime, another size.
+    const other = file('01234567890', 60);
+    const s = st(other);
+    assert.equal(records.record(s, HEX), 'recorded');
+    assert.equal(records.vouches(s, HEX), true);
+    const grown = { dev: s.dev, ino: s.ino, size: s.size + 1n, mtimeNs: s.mtimeNs } as BigIntStats;
+    assert.equal(records.vouches(grown, HEX), false, 'another size');
+    // Another file (inode) with the same size and mtime as the recorded one has no record.
+    const twin = file('01234567890', 60);
+    assert.equal(records.vouches(st(twin), HEX), false, 'another inode');
+  });
+
+  test('is not written for a file modified within the racy window', () => {
+    const records = new BlobRecords(join(root, 'r2'));
+    const fresh = file('new', 0);
+    assert.equal(records.record(st(fresh), HEX), 'racy');
+    assert.equal(records.vouches(st(fresh), HEX), false);
+  });
+
+  test('garbled, or in a folder that cannot be made, is no record and no error', () => {
+    const dir = join(root, 'r3');
+    const records = new BlobRecords(dir);
+    const path = file('bytes');
+    assert.equal(records.record(st(path), HEX), 'recorded');
+    const s = st(path);
+    const recordFile = join(dir, `${s.dev}-${s.ino}`);
+    for (const garbled of ['', 'garbage', `${HEX} ${s.size}\n`, `${HEX} ${s.size} ${s.mtimeNs}\nmore`, `${HEX.toUpperCase()} ${s.size} ${s.mtimeNs}\n`, 'x'.repeat(1 << 16)]) {
+      writeFileSync(recordFile, garbled);
+      assert.equal(records.vouches(s, HEX), false, JSON.stringify(garbled.slice(0, 80)));
+    }
+    const blocked = new BlobRecords(join(file('a file where the folder would be'), 'verified'));
+    assert.equal(blocked.record(s, HEX), 'refused');
+    assert.equal(blocked.vouches(s, HEX), false);
+  });
+});
+
+describe('a store with records', () => {
+  test('remembers a file still as identified, and its readers vouch for it while it is unchanged', () => {
+    const store = new NodeImageStore({ verified: join(root, 'r4') });
+    const path = file('payload');
+    const id = store.identity(path) ?? '';
+    assert.equal(store.remember(path, HEX, id), 'recorded');
+    const r = store.open(path);
+    assert.ok(r !== null);
+    assert.equal(r.vouched?.(HEX), true);
+    assert.equal(r.vouched?.(OTHER), false);
+    assert.equal(r.unchanged?.(), true);
+    assert.ok(r.identity?.() !== null, 'a file modified a minute before it was opened is not racy');
+    writeFileSync(path, 'PAYLOAD'); // changed while open: the same inode and size, a new mtime
+    assert.equal(r.unchanged?.(), false);
+    r.close();
+    // Not recorded once it changed since it was identified; and a store without records keeps none.
+    assert.equal(store.remember(path, HEX, id), 'refused');
+    assert.equal(new NodeImageStore().remember(path, HEX, store.identity(path) ?? ''), 'refused');
+    assert.equal(new NodeImageStore().open(path)?.vouched?.(HEX), false);
+  });
+
+  test('a reader of a file modified just before it was opened gives no identity to remember', () => {
+    const store = new NodeImageStore({ verified: join(root, 'r5') });
+    const r = store.open(file('fresh', 0));
+    assert.ok(r !== null);
+    assert.equal(r.identity?.(), null);
+    r.close();
+  });
+});

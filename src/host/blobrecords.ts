@@ -1,0 +1,101 @@
+// Records of the blob files this user's Amber wrote or hashed, as containerd verifies a blob once, as it
+// enters its content store, and git's index trusts a file whose stat is unchanged: one small file per
+// file identity, <cache>/amber/verified/<dev>-<ino>, holding the blob's hex, size and mtime in ns. A
+// restore reads a memory part that has one unhashed (image/blobs.ts). Not ctime (git's
+// core.trustctime=false): every link and unlink moves it, and checkpoints link blobs and drop images.
+import { closeSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync, type BigIntStats } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * A file modified less than this before it is recorded (or opened, for a restore's record) is not: a
+ * change within the same tick of the clock that stamps mtime would leave it as it was (git's "racily
+ * clean" entries).
+ */
+export const RACY_NS = 100_000_000n;
+
+/** The most of a record read: "<64 hex> <size> <mtime ns>\n" is under 110 bytes. */
+const RECORD_MAX = 160;
+
+/** The part of a file's stat a record holds and a reader compares: device, inode, size, mtime. */
+export function sameFile(a: BigIntStats, b: BigIntStats): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs;
+}
+
+/** The wall clock in ns, as mtime is stamped. */
+export function wallNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
+
+function recordText(hex: string, st: BigIntStats): string {
+  return `${hex} ${st.size} ${st.mtimeNs}\n`;
+}
+
+/**
+ * The records folder: read by a restore's store, written by a checkpoint's and a restore's. A record is
+ * written whole under a temporary name and renamed (concurrent writers can only lose one, which means a
+ * hash again); one that cannot be read or says anything else is no record; a folder that cannot be
+ * made means no records, not an error.
+ */
+export class BlobRecords {
+  readonly dir: string;
+  /** Whether dir exists (made once, when the first record is written); false: records are not kept. */
+  #made: boolean | null = null;
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  #path(st: BigIntStats): string {
+    return join(this.dir, `${st.dev}-${st.ino}`);
+  }
+
+  /** Whether the record of the file st is the stat of says it holds blob hex, at st's size and mtime. */
+  vouches(st: BigIntStats, hex: string): boolean {
+    let fd: number;
+    try {
+      fd = openSync(this.#path(st), 'r');
+    } catch {
+      return false;
+    }
+    try {
+      const buf = Buffer.alloc(RECORD_MAX);
+      const n = readSync(fd, buf, 0, buf.length, 0);
+      return buf.toString('latin1', 0, n) === recordText(hex, st);
+    } catch {
+      return false;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * Records that the file st is the stat of holds blob hex: 'racy' (not recorded) when its mtime is within
+   * RACY_NS of now, 'refused' when the record could not be written.
+   */
+  record(st: BigIntStats, hex: string): 'recorded' | 'racy' | 'refused' {
+    if (wallNs() - st.mtimeNs < RACY_NS) return 'racy';
+    if (this.#made === null) {
+      try {
+        mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+        this.#made = true;
+      } catch {
+        this.#made = false;
+      }
+    }
+    if (!this.#made) return 'refused';
+    const to = this.#path(st);
+    const tmp = `${to}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    try {
+      writeFileSync(tmp, recordText(hex, st), { flag: 'wx', mode: 0o600 });
+      renameSync(tmp, to);
+      return 'recorded';
+    } catch {
+      try {
+        rmSync(tmp, { force: true });
+      } catch {
+        // a leftover temporary record is ignored like any garbled one
+      }
+      return 'refused';
+    }
+  }
+}
