@@ -1,6 +1,9 @@
 // Content-addressed blobs (OCI `blobs/sha256/<hex>`, like CRIU's pages-*.img deduplicated by content):
 // reading one whole while checking its size and SHA-256 (writing is ImageStore.writeFile's, driven by
-// writer.ts). A blob is read read-only and verified before anyone sees a byte of it.
+// writer.ts). A blob is read read-only and verified before anyone sees a byte of it. A memory part read
+// into a program (readBlobsInto, readBlobChecked) is not hashed where the store vouches for its file
+// (StoreReader.vouched: this user's Amber wrote or hashed that very file, unmodified since) and the file
+// did not change across the read, as containerd trusts a blob verified when it entered its store.
 import { ImageError } from './error.js';
 import { BLOBS_DIR } from './layout.js';
 import type { ImageStore, Sha256, StoreReader } from './store.js';
@@ -28,8 +31,14 @@ export interface BlobRef {
  */
 export function readBlob(store: ImageStore, dir: string, ref: BlobRef, onBytes?: (n: number) => void, into?: Uint8Array): Uint8Array {
   const bytes = into ?? new Uint8Array(ref.size);
+  if (bytes.length !== ref.size) throw new RangeError(`readBlob: ${bytes.length} bytes to read ${ref.size} into`);
   const hash = store.sha256();
-  readBlobUnverified(store, dir, ref, bytes, onBytes, hash);
+  const r = openSized(store, dir, ref);
+  try {
+    readWhole(r, dir, ref, bytes, onBytes, hash);
+  } finally {
+    r.close();
+  }
   if (hash.hexDigest() !== ref.hex) throw digestMismatch(dir, ref);
   return bytes;
 }
@@ -46,16 +55,28 @@ export interface BlobInto {
   readonly view: Uint8Array;
 }
 
+/** How a blob read into a caller's view is accepted. */
+export interface BlobRead {
+  /** The SHA-256 hex of the bytes read: ref.hex when vouched for; null when the caller hashes them itself. */
+  readonly hex: string | null;
+  /** The store vouched for its file, which did not change across the read: not hashed. */
+  readonly vouched: boolean;
+  /** Hashed, its file unchanged across the read: what ImageStore.remember takes, once hex is found to be
+   *  the blob's; else null. */
+  readonly identity: string | null;
+}
+
 /**
  * Reads each blob into its view, checking its size, with up to LANES blobs read at once off this thread
- * (StoreReader.readAt, else on this one), each slice hashed on this thread as it lands: the bytes hashed
- * are the very bytes in the view, and the hashing overlaps the reads of the others (and their faults of
- * fresh pages). Resolves with each blob's SHA-256 hex once every byte is in place; the caller compares
- * them (digestMismatch) and uses none of the bytes before. Rejects, once no read is in flight any more,
- * with the first ImageError (a blob missing, shorter or longer, unreadable); the views then hold anything.
+ * (StoreReader.readAt, else on this one), each slice hashed on this thread as it lands (unless the store
+ * vouches for the blob's file): the bytes hashed are the very bytes in the view, and the hashing overlaps
+ * the reads of the others (and their faults of fresh pages). Resolves with how each blob was read once
+ * every byte is in place; the caller compares the hexes (digestMismatch) and uses none of the bytes
+ * before. Rejects, once no read is in flight any more, with the first ImageError (a blob missing,
+ * shorter or longer, unreadable); the views then hold anything.
  */
-export async function readBlobsInto(store: ImageStore, dir: string, blobs: readonly BlobInto[], onBytes?: (n: number) => void): Promise<string[]> {
-  const hexes: string[] = [];
+export async function readBlobsInto(store: ImageStore, dir: string, blobs: readonly BlobInto[], onBytes?: (n: number) => void): Promise<BlobRead[]> {
+  const reads: BlobRead[] = [];
   let next = 0;
   let failure: { error: unknown } | null = null;
   const lane = async (): Promise<void> => {
@@ -63,7 +84,7 @@ export async function readBlobsInto(store: ImageStore, dir: string, blobs: reado
       const k = next++;
       const { ref, view } = blobs[k] as BlobInto;
       try {
-        hexes[k] = await readHashedAt(store, dir, ref, view, onBytes);
+        reads[k] = await readHashedAt(store, dir, ref, view, onBytes);
       } catch (e) {
         failure ??= { error: e };
       }
@@ -71,31 +92,49 @@ export async function readBlobsInto(store: ImageStore, dir: string, blobs: reado
   };
   await Promise.all(Array.from({ length: Math.min(LANES, blobs.length) }, lane));
   if (failure !== null) throw (failure as { error: unknown }).error;
-  return hexes;
+  return reads;
 }
 
-/** One blob of readBlobsInto: read slice by slice at its offsets, each hashed once it is there. */
-async function readHashedAt(store: ImageStore, dir: string, ref: BlobRef, view: Uint8Array, onBytes?: (n: number) => void): Promise<string> {
+/** One blob of readBlobsInto: read slice by slice at its offsets, each hashed once it is there (unless vouched for). */
+async function readHashedAt(store: ImageStore, dir: string, ref: BlobRef, view: Uint8Array, onBytes?: (n: number) => void): Promise<BlobRead> {
   if (view.length !== ref.size) throw new RangeError(`readBlobsInto: ${view.length} bytes to read ${ref.size} into`);
   const r = openSized(store, dir, ref);
   try {
     const readAt = r.readAt?.bind(r);
-    const hash = store.sha256();
+    const trusted = r.vouched?.(ref.hex) === true;
+    const hash = trusted ? undefined : store.sha256();
     for (let at = 0; at < view.length;) {
       const slice = view.subarray(at, Math.min(view.length, at + LANE_SLICE));
       // Without readAt the reader reads on from where it is: this blob's slices are read in order.
       const n = readAt === undefined ? r.read(slice) : await readAt(slice, at);
       if (n === 0) throw sizeError(dir, ref, 'shorter');
-      hash.update(slice.subarray(0, n));
+      hash?.update(slice.subarray(0, n));
       at += n;
       onBytes?.(n);
     }
     const past = new Uint8Array(1);
     if ((readAt === undefined ? r.read(past) : await readAt(past, ref.size)) !== 0) throw sizeError(dir, ref, 'longer');
-    return hash.hexDigest();
+    return settle(store, r, ref, view, trusted, hash, false);
   } finally {
     r.close();
   }
+}
+
+/**
+ * How a blob just read into view is accepted: vouched for and its file unchanged since it was opened, as
+ * is; else by the hex of the bytes as read (hash's, fed as they were read; the view hashed now if the
+ * file was vouched for but changed meanwhile, unless hashLater: then the caller hashes it).
+ */
+function settle(store: ImageStore, r: StoreReader, ref: BlobRef, view: Uint8Array, trusted: boolean, hash: Sha256 | undefined, hashLater: boolean): BlobRead {
+  const unchanged = r.unchanged?.() === true;
+  if (trusted && unchanged) return { hex: ref.hex, vouched: true, identity: null };
+  let hex: string | null = hash?.hexDigest() ?? null;
+  if (hex === null && !hashLater) {
+    const again = store.sha256();
+    again.update(view);
+    hex = again.hexDigest();
+  }
+  return { hex, vouched: false, identity: unchanged ? r.identity?.() ?? null : null };
 }
 
 /** The error for a blob whose bytes do not hash to its name. */
@@ -120,28 +159,36 @@ function sizeError(dir: string, ref: BlobRef, what: 'shorter' | 'longer'): Image
 }
 
 /**
- * Reads blob ref into `bytes` (ref.size bytes) on this thread, checking its size but not yet its digest:
- * the caller checks the digest and uses none of the bytes before it matches (digestMismatch otherwise).
- * hash, given it, is fed the bytes as they are read, while they are in the cache. On a failure bytes
- * holds anything.
+ * Reads blob ref into `bytes` (ref.size bytes) on this thread, checking its size, hashing it as it is
+ * read, while it is in the cache (not at all where the store vouches for its file and it did not change
+ * meanwhile; not here with hashLater: the caller hashes it, hex null). The caller checks the hex and uses
+ * none of the bytes before it matches (digestMismatch otherwise). On a failure bytes holds anything.
  */
-export function readBlobUnverified(store: ImageStore, dir: string, ref: BlobRef, bytes: Uint8Array, onBytes?: (n: number) => void, hash?: Sha256): void {
+export function readBlobChecked(store: ImageStore, dir: string, ref: BlobRef, bytes: Uint8Array, onBytes?: (n: number) => void, hashLater = false): BlobRead {
   if (bytes.length !== ref.size) throw new RangeError(`readBlob: ${bytes.length} bytes to read ${ref.size} into`);
   const r = openSized(store, dir, ref);
   try {
-    let at = 0;
-    while (at < bytes.length) {
-      const slice = bytes.subarray(at, Math.min(bytes.length, at + SLICE));
-      const n = r.read(slice);
-      if (n === 0) throw sizeError(dir, ref, 'shorter');
-      hash?.update(slice.subarray(0, n));
-      at += n;
-      onBytes?.(n);
-    }
-    if (r.read(new Uint8Array(1)) !== 0) throw sizeError(dir, ref, 'longer');
+    const trusted = r.vouched?.(ref.hex) === true;
+    const hash = trusted || hashLater ? undefined : store.sha256();
+    readWhole(r, dir, ref, bytes, onBytes, hash);
+    return settle(store, r, ref, bytes, trusted, hash, hashLater);
   } finally {
     r.close();
   }
+}
+
+/** Reads the open blob ref into bytes on this thread, feeding hash as it goes; its size checked. */
+function readWhole(r: StoreReader, dir: string, ref: BlobRef, bytes: Uint8Array, onBytes?: (n: number) => void, hash?: Sha256): void {
+  let at = 0;
+  while (at < bytes.length) {
+    const slice = bytes.subarray(at, Math.min(bytes.length, at + SLICE));
+    const n = r.read(slice);
+    if (n === 0) throw sizeError(dir, ref, 'shorter');
+    hash?.update(slice.subarray(0, n));
+    at += n;
+    onBytes?.(n);
+  }
+  if (r.read(new Uint8Array(1)) !== 0) throw sizeError(dir, ref, 'longer');
 }
 
 /** Copies the file at from to a new file at to (when a hard link cannot be made), flushed. */

@@ -6,13 +6,14 @@
 // verified (verified()) before the program runs.
 // A payload's patches (patch.ts) are laid over its parts in order, by payload(), and for fill and copyTo
 // by verified() once the parts' checks are done. The image directory is only ever opened read-only.
-import { digestMismatch, readBlob, readBlobsInto, readBlobUnverified, type BlobRef } from './blobs.js';
+import { blobPath, digestMismatch, readBlob, readBlobChecked, readBlobsInto, type BlobRead, type BlobRef } from './blobs.js';
 import { ImageError } from './error.js';
 import type { CheckpointConfig } from './layout.js';
 import { allLayers, openImage, type Layer, type OpenedImage } from './manifest.js';
 import { applyPatch, decodePatch } from './patch.js';
 import type { ImageStore } from './store.js';
 import { zeroHexOf } from './zerodigest.js';
+import { nextTurn } from '../base/turn.js';
 
 export interface ReadOptions {
   /** Told of bytes read and verified so far, out of the image's payload blobs' total. */
@@ -56,6 +57,15 @@ export interface CheckpointImage {
    * awaits it before any guest runs.
    */
   verified(): Promise<void>;
+  /** The blobs fill and copyTo read so far (memory parts): how many the store vouched for (read
+   *  unhashed: StoreReader.vouched) and how many were hashed. */
+  partsRead(): { vouched: number; hashed: number };
+  /**
+   * Records each blob fill or copyTo hashed and found to be what its name says, its file unchanged across
+   * the read (ImageStore.remember), so a later read of that very file needs no hash. For once the restore
+   * is done (the program running): it writes a small file per blob, yielding between them. Never rejects.
+   */
+  remember(): Promise<void>;
 }
 
 /** A payload read into a buffer the caller owns, with no copy of its own. */
@@ -227,23 +237,43 @@ export function readImage(store: ImageStore, dir: string, options: ReadOptions =
   };
   const refOf = (l: Layer): BlobRef => ({ hex: l.hex, size: l.blobSize, label: l.label });
   const matches = (l: Layer, hex: string): Promise<void> => (hex === l.hex ? Promise.resolve() : Promise.reject(digestMismatch(image.dir, refOf(l))));
+  /** How the blobs fill and copyTo read were accepted, and the files hashed and found right, for remember(). */
+  const counts = { vouched: 0, hashed: 0 };
+  const toRemember: { path: string; hex: string; identity: string }[] = [];
+  /** Blob l read into view as `read` says: checked (verified() reports a mismatch), counted, kept to remember. */
+  const accept = (l: Layer, view: Uint8Array, read: BlobRead): void => {
+    if (read.vouched) counts.vouched++;
+    else counts.hashed++;
+    const checked = read.hex === null ? check(l, view) : matches(l, read.hex);
+    const { identity } = read;
+    if (identity !== null) void checked.then(() => void toRemember.push({ path: blobPath(image.dir, l.hex), hex: l.hex, identity }), () => {});
+    checkLater(l, view, checked);
+  };
   const copyTo = (name: string, into: Uint8Array, zeroFrom: number): void => {
     const { done } = lay(name, into, zeroFrom, (l, view) => {
       // Hashed as it is read, a slice at a time while it is in the cache (or by sha256Of, off this
-      // thread, after).
-      const hash = store.sha256Of === undefined ? store.sha256() : undefined;
-      readBlobUnverified(store, image.dir, refOf(l), view, onBytes, hash);
-      checkLater(l, view, hash === undefined ? check(l, view) : matches(l, hash.hexDigest()));
+      // thread, after), unless the store vouches for its file.
+      accept(l, view, readBlobChecked(store, image.dir, refOf(l), view, onBytes, store.sha256Of !== undefined));
     });
     done();
   };
   const fill = async (name: string, into: Uint8Array, zeroFrom: number): Promise<void> => {
     const reads: { l: Layer; view: Uint8Array }[] = [];
     const { done } = lay(name, into, zeroFrom, (l, view) => reads.push({ l, view }));
-    // Read off this thread, several at once, each slice hashed here as it lands.
-    const hexes = await readBlobsInto(store, image.dir, reads.map(({ l, view }) => ({ ref: refOf(l), view })), onBytes);
-    reads.forEach(({ l, view }, k) => checkLater(l, view, matches(l, hexes[k] ?? '')));
+    // Read off this thread, several at once, each slice hashed here as it lands (unless vouched for).
+    const got = await readBlobsInto(store, image.dir, reads.map(({ l, view }) => ({ ref: refOf(l), view })), onBytes);
+    reads.forEach(({ l, view }, k) => accept(l, view, got[k] ?? { hex: '', vouched: false, identity: null }));
     done();
+  };
+  const remember = async (): Promise<void> => {
+    for (const { path, hex, identity } of toRemember.splice(0)) {
+      try {
+        store.remember?.(path, hex, identity);
+      } catch {
+        // a record not written only costs a hash
+      }
+      await nextTurn();
+    }
   };
   const verified = async (): Promise<void> => {
     await Promise.all(checking.values());
@@ -281,6 +311,8 @@ export function readImage(store: ImageStore, dir: string, options: ReadOptions =
       fill: (into, zeroFrom) => fill(name, into, zeroFrom),
     }),
     verified,
+    partsRead: () => ({ ...counts }),
+    remember,
   };
 }
 

@@ -161,6 +161,8 @@ class BlobSet {
   /** Blobs staged before the payloads were given (raw: content hex = blob hex), by hex: their size. */
   readonly #staged = new Map<string, number>();
   #stagedWritten = new Set<string>();
+  /** Blobs this writer wrote itself (not linked), from bytes it hashed, by hex: their size. */
+  readonly #mine = new Map<string, number>();
   written = 0;
   reused = 0;
 
@@ -233,6 +235,13 @@ class BlobSet {
       else this.reused += p.staged.size;
     }
     return { contentHex: hex, hex, size: p.staged.size, codec: null };
+  }
+
+  /** The blobs of the image this writer wrote itself (staged ones too), by hex: their size. */
+  mine(): Map<string, number> {
+    const out = new Map(this.#mine);
+    for (const hex of this.#stagedWritten) if (this.#payloadBlobs.has(hex)) out.set(hex, this.#staged.get(hex) ?? 0);
+    return out;
   }
 
   /** Removes the staged blobs no payload turned out to name (a program that exited, or whose memory grew,
@@ -326,6 +335,7 @@ class BlobSet {
     } else {
       this.#present.add(hex);
       this.written += blob.length;
+      this.#mine.set(hex, blob.length);
       const n = bytes.length;
       await this.writeFile(blobPath(this.#dir, hex), blob, () => this.#progress(n));
     }
@@ -666,8 +676,16 @@ export async function writeImage(
         }
       }
     }
+    // Blobs it wrote itself are recorded as verified once on disk (store.remember): a restore reads them unhashed.
+    const mine = new Map<string, string>();
+    if (defer && store.remember !== undefined) {
+      for (const [hex, size] of blobs.mine()) {
+        const id = identities.get(hex);
+        if (id !== undefined && size >= REMEMBER_MIN) mine.set(hex, id);
+      }
+    }
     const flushed = defer
-      ? flushLater(store, { target, holder: holderOf(store, target), created: config.created }, identities)
+      ? flushLater(store, { target, holder: holderOf(store, target), created: config.created }, identities, mine)
       : Promise.resolve([]);
     return {
       dir: target,
@@ -692,6 +710,13 @@ export async function writeImage(
     throw e;
   }
 }
+
+/** Blobs smaller than this are not recorded as verified: hashing one costs less than the record (a
+ *  memory part is at least a 64 KiB WebAssembly page). */
+const REMEMBER_MIN = 64 << 10;
+/** When a blob's record was refused as written too recently (store.remember 'racy'), the wait before the
+ *  second attempt: past the ~100 ms a host holds racy. */
+const REMEMBER_AGAIN_MS = 150;
 
 /** Files flushed at once by flushLater (each an fsync on libuv's pool). */
 const FLUSH_IN_FLIGHT = 8;
@@ -778,7 +803,7 @@ async function syncImage(store: ImageStore, dir: string): Promise<void> {
  * only what was set aside before it; the image at target removes it once that one is flushed (and if
  * that comes first, this flush ends there). What fails is a warning, and then nothing is removed.
  */
-async function flushLater(store: ImageStore, f: DeferredFlush, identities: Map<string, string>): Promise<string[]> {
+async function flushLater(store: ImageStore, f: DeferredFlush, identities: Map<string, string>, mine: ReadonlyMap<string, string>): Promise<string[]> {
   let at = f.target;
   for (;;) {
     let failure: unknown = null;
@@ -798,8 +823,34 @@ async function flushLater(store: ImageStore, f: DeferredFlush, identities: Map<s
       const why = failure === null ? 'it cannot be told from a later image at its path' : messageOf(failure);
       return [`the image could not be flushed to stable storage; what was set aside before it is kept: ${why}`];
     }
-    return removeOlder(store, f, at, identities);
+    const warnings = removeOlder(store, f, at, identities);
+    await rememberMine(store, at, mine);
+    return warnings;
   }
+}
+
+/**
+ * Records each blob this writer wrote itself (by hex: its identity once written), now on disk in the
+ * image at dir, as verified (store.remember), yielding between two. One written too recently to tell a
+ * later change (store.remember's 'racy') is tried once more after REMEMBER_AGAIN_MS, not waited for.
+ */
+async function rememberMine(store: ImageStore, dir: string, mine: ReadonlyMap<string, string>): Promise<void> {
+  const attempt = (hex: string, identity: string): 'recorded' | 'racy' | 'refused' => {
+    try {
+      return store.remember?.(blobPath(dir, hex), hex, identity) ?? 'refused';
+    } catch {
+      return 'refused'; // a record not written only costs a hash
+    }
+  };
+  const racy = new Map<string, string>();
+  const each = async (blobs: ReadonlyMap<string, string>): Promise<void> => {
+    for (const [hex, identity] of blobs) {
+      if (attempt(hex, identity) === 'racy') racy.set(hex, identity);
+      await nextTurn();
+    }
+  };
+  await each(mine);
+  if (racy.size > 0) setTimeout(() => void each(new Map(racy)), REMEMBER_AGAIN_MS);
 }
 
 /**
