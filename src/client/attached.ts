@@ -48,7 +48,9 @@ export async function restorePodAttached(imagePath: string, opts: Omit<RestoreOp
     ...(opts.onProgress !== undefined ? { onProgress: bytes(opts.onProgress) } : {}),
   });
   await prepareModules(modulesToTransform(plan.image, plan.spec), { ...(opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {}), trackWrites: tracksWrites(plan.spec) });
-  return runToEnd(await startRestored(plan, stdio(plan.spec)));
+  const ended = runToEnd(await startRestored(plan, stdio(plan.spec)));
+  void plan.image.remember(); // the blobs it hashed, recorded as verified while the pod runs
+  return ended;
 }
 
 function bytes(onProgress: OnProgress): (done: number, total: number) => void {

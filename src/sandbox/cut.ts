@@ -9,7 +9,7 @@
 import { resolve } from 'node:path';
 import { CutThread, cutThreadWanted } from '../host/cutthread.js';
 import { hostFacts } from '../host/hostfacts.js';
-import { imageStoreFor, recoverImageDir } from '../host/imagestore.js';
+import { imageStoreFor, recoverImageDir, verifiedDir } from '../host/imagestore.js';
 import type { Payload, StagedPayload } from '../image/payload.js';
 import type { ImageStore } from '../image/store.js';
 import { dropStaging, stageBytes, stagedWritten, stageImage, stageLink, writeImage, type Staging, type WriteResult, type WriteStats } from '../image/writer.js';
@@ -272,7 +272,8 @@ export async function checkpointRunning(running: RunningPod, req: CutRequest): P
   // A helper thread faults in the snapshots and hashes their parts beside this one, or hashes and writes
   // pre-copied parts copied into its slots.
   const helper = req.leaveRunning && cutThreadWanted() ? (req.helper ?? new CutThread()) : undefined;
-  const store = await imageStoreFor(req.compress, [], helper !== undefined ? { cutThread: helper } : {});
+  // The blobs it writes are recorded as verified once flushed (host/blobrecords.ts): a restore reads them unhashed.
+  const store = await imageStoreFor(req.compress, [], { verified: verifiedDir(), ...(helper !== undefined ? { cutThread: helper } : {}) });
   const onProgress = forwardOnly(req.onProgress);
   let staging: Staging | undefined;
   let preCopy: PreCopyStats | null = null;

@@ -22,6 +22,7 @@ import type { Launch } from './protocol.js';
 import { RestoreGate } from './restoregate.js';
 import type { RestorePlan } from './restoreplan.js';
 import type { EarlyRestore } from './restoreearly.js';
+import type { CheckpointImage } from '../image/reader.js';
 import { RelayBindings } from './runc.js';
 import { createPod, onContainerTrap, startPod, type RunningPod } from './running.js';
 import { PodServer } from './server.js';
@@ -49,7 +50,19 @@ function endWaiting(root: StateRoot, id: string, gate: RestoreGate, relays: Rela
   setTimeout(() => process.exit(0), 100);
 }
 
-async function restore(root: StateRoot, id: string, launch: RestoreLaunch, stdio: PodStdio, relays: RelayBindings | undefined, holder: PodHolder, early: Promise<EarlyRestore | null> | null): Promise<RunningPod> {
+/** A pod started, and what to do once it runs (off the critical path). */
+interface Started {
+  running: RunningPod;
+  onRunning?: () => void;
+}
+
+/** The image's memory parts as read: vouched for by the records of verified blobs (read unhashed), or hashed. */
+function partsLine(image: CheckpointImage): string {
+  const { vouched, hashed } = image.partsRead();
+  return `memory parts ${vouched} vouched, ${hashed} hashed`;
+}
+
+async function restore(root: StateRoot, id: string, launch: RestoreLaunch, stdio: PodStdio, relays: RelayBindings | undefined, holder: PodHolder, early: Promise<EarlyRestore | null> | null): Promise<Started> {
   // Where a restore's time goes, in sandbox.log: this process's start-up (Node, Amber's modules), opening
   // the image, rebuilding the pod (modules, kernel graph, each program's memory read and verified). A
   // restore begun before the pod was given (restoreearly.ts) opened the image and began reading it then.
@@ -85,8 +98,9 @@ async function restore(root: StateRoot, id: string, launch: RestoreLaunch, stdio
     plan = withContainers(plan, await gate.ready);
     try {
       const running = await startRestored(plan, stdio);
-      console.log(`restore ${launch.imagePath}: pod rebuilt in ${(performance.now() - t1).toFixed(0)} ms once every container was claimed`);
-      return running;
+      console.log(`restore ${launch.imagePath}: pod rebuilt in ${(performance.now() - t1).toFixed(0)} ms once every container was claimed, ${partsLine(plan.image)}`);
+      const { image } = plan;
+      return { running, onRunning: () => void image.remember() };
     } catch (e) {
       // The last claim's restore hears why, then this process goes (each relay sees its sandbox gone).
       gate.settle(e instanceof AmberError ? e.line : e instanceof Error ? (e.message.split('\n')[0] ?? e.message) : String(e));
@@ -95,13 +109,15 @@ async function restore(root: StateRoot, id: string, launch: RestoreLaunch, stdio
     }
   }
   const running = await startRestored(plan, stdio, carried);
-  console.log(`restore ${launch.imagePath}: start-up ${t0.toFixed(0)} ms, image opened in ${(t1 - t0).toFixed(0)} ms, pod rebuilt (image read and verified) in ${(performance.now() - t1).toFixed(0)} ms`);
-  return running;
+  console.log(`restore ${launch.imagePath}: start-up ${t0.toFixed(0)} ms, image opened in ${(t1 - t0).toFixed(0)} ms, pod rebuilt (image read and verified) in ${(performance.now() - t1).toFixed(0)} ms, ${partsLine(plan.image)}`);
+  // The blobs it hashed are recorded as verified once the pod runs: the next restore of them reads them unhashed.
+  const { image } = plan;
+  return { running, onRunning: () => void image.remember() };
 }
 
-async function start(root: StateRoot, id: string, launch: Launch, stdio: PodStdio, relays: RelayBindings | undefined, holder: PodHolder, early: Promise<EarlyRestore | null> | null): Promise<RunningPod> {
-  if (launch.mode === 'run') return startPod(launch.spec, stdio);
-  if (launch.mode === 'create') return createPod(launch.spec, stdio);
+async function start(root: StateRoot, id: string, launch: Launch, stdio: PodStdio, relays: RelayBindings | undefined, holder: PodHolder, early: Promise<EarlyRestore | null> | null): Promise<Started> {
+  if (launch.mode === 'run') return { running: await startPod(launch.spec, stdio) };
+  if (launch.mode === 'create') return { running: await createPod(launch.spec, stdio) };
   return restore(root, id, launch, stdio, relays, holder, early);
 }
 
@@ -128,7 +144,7 @@ async function main(root: StateRoot, id: string, early: Promise<EarlyRestore | n
     await listenUnix(createServer((sock) => holder.attach(sock)), attach);
   }
   await serveControl(socket, (req, progress, channel) => holder.control(req, progress, channel));
-  const running = await start(root, id, launch, stdio, relays, holder, early);
+  const { running, onRunning } = await start(root, id, launch, stdio, relays, holder, early);
   const server = new PodServer(root, id, launch.source, running, relays);
   // A trap's reason, as it happens: in the pod's record (`amber state`), one line in the container's log
   // after what it wrote (`amber logs`), and one in sandbox.log. (A pod of runc's verbs keeps its records
@@ -149,6 +165,7 @@ async function main(root: StateRoot, id: string, early: Promise<EarlyRestore | n
   await Promise.race([ran, new Promise((res) => setImmediate(res))]);
   server.recordRunning();
   holder.gate?.settle(null);
+  onRunning?.();
   await ran;
   server.recordStopped({});
   process.exit(0);

@@ -5,7 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readImage, type CheckpointImage } from '../image/reader.js';
-import { fullImageStore, NodeImageStore, recoverImageDir } from '../host/imagestore.js';
+import { fullImageStore, NodeImageStore, recoverImageDir, verifiedDir } from '../host/imagestore.js';
 import { allLayers, openImage as openLayout } from '../image/manifest.js';
 import type { ContainerSpec, PodSpec } from '../runtime/spec/podspec.js';
 import { savedSpecOf } from '../runtime/spec/saved.js';
@@ -26,6 +26,8 @@ export interface OpenOptions {
   lazy?: boolean;
   /** Told of blob bytes read and verified so far. */
   onProgress?: (done: number, total: number) => void;
+  /** Hash every blob, even a memory part the records of verified blobs vouch for (`restore --verify`). */
+  verify?: boolean;
 }
 
 export async function openImage(dir: string, options: OpenOptions = {}): Promise<CheckpointImage> {
@@ -42,10 +44,13 @@ export async function openImage(dir: string, options: OpenOptions = {}): Promise
   // Opened once (its layout, index, manifest and config read and checked), by a store with no codec but
   // gzip: zstd's WebAssembly is loaded only for an image whose layers need it. An image with a codec no
   // store has is opened again by readImage, which refuses it naming the codec.
-  const plain = new NodeImageStore();
+  // Memory parts whose files this user's Amber wrote or hashed before, unmodified since, are read unhashed
+  // (host/blobrecords.ts), unless verify.
+  const records = options.verify === true ? {} : { verified: verifiedDir() };
+  const plain = new NodeImageStore(records);
   const opened = openLayout(plain, abs, true);
   const codecs = new Set(allLayers(opened).flatMap((l) => (l.codec === null ? [] : [l.codec])));
-  const store = codecs.has('zstd') ? await fullImageStore() : plain;
+  const store = codecs.has('zstd') ? await fullImageStore(records) : plain;
   const known = [...codecs].every((c) => store.codecs.has(c));
   return readImage(store, abs, known ? { ...options, opened } : options);
 }
