@@ -3,11 +3,21 @@
 // in guests/; and the checks every end-to-end test makes of a command's exit and stderr.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repo = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 export const amberBin = join(repo, 'bin', 'amber.js');
+
+/**
+ * What commands left in the folder XDG_CACHE_HOME named, as <dir>/<entry>, but the records of verified
+ * blobs (amber/verified: a restore writes them for the memory parts it hashed): a module transformed
+ * shows as amber/modules.
+ */
+export function cacheBesidesRecords(cache: string): string[] {
+  return readdirSync(cache).flatMap((d) => readdirSync(join(cache, d)).map((e) => `${d}/${e}`)).filter((e) => e !== 'amber/verified');
+}
 
 /** guests/NAME.wasm. */
 export function guest(name: string): string {
