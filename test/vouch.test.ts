@@ -1,7 +1,8 @@
 // End to end, "verified once, trusted while unchanged" (host/blobrecords.ts): a checkpoint records the
 // memory parts it wrote as verified once they are on disk, so a restore reads them unhashed; a part
 // changed in place since is hashed again and refused; a cache with no records hashes every part; an
-// image copied from elsewhere is hashed on its first restore, which records it, and trusted on the next.
+// image copied from elsewhere is hashed on its first restore, which records it, and trusted on the next;
+// restore --verify hashes every part regardless.
 import assert from 'node:assert/strict';
 import { closeSync, cpSync, existsSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,8 +26,8 @@ function recorded(cache: string, files: readonly string[]): boolean {
 }
 
 /** Restores image as name with env, checks it resumes with sum; its memory parts as its sandbox.log counts them. */
-async function restore(w: Workspace, image: string, name: string, env: NodeJS.ProcessEnv, sum: string): Promise<{ vouched: number; hashed: number }> {
-  await w.ok(['restore', '--image-path', image, '--detach', '--name', name], { env });
+async function restore(w: Workspace, image: string, name: string, env: NodeJS.ProcessEnv, sum: string, flags: string[] = []): Promise<{ vouched: number; hashed: number }> {
+  await w.ok(['restore', '--image-path', image, '--detach', '--name', name, ...flags], { env });
   await until(`${name} resumes`, async () => /^resumed .* sum=/m.test((await w.ok(['logs', name])).stdout));
   assert.match((await w.ok(['logs', name])).stdout, new RegExp(`^resumed .* sum=${sum}$`, 'm'), `${name}: the restored memory is the checkpointed one`);
   const log = readFileSync(join(w.root, 'pods', name, 'sandbox.log'), 'utf8');
@@ -35,7 +36,7 @@ async function restore(w: Workspace, image: string, name: string, env: NodeJS.Pr
   return { vouched: Number(m[1]), hashed: Number(m[2]) };
 }
 
-test('memory parts a checkpoint wrote are trusted unhashed while unchanged; a changed, unrecorded or copied one is hashed', async (t) => {
+test('memory parts a checkpoint wrote are trusted unhashed while unchanged; a changed, unrecorded or copied one is hashed, and every one with --verify', async (t) => {
   const w = workspace('vouch', t);
   const cache = w.path('cache');
   const env = { ...process.env, XDG_CACHE_HOME: cache };
@@ -51,6 +52,7 @@ test('memory parts a checkpoint wrote are trusted unhashed while unchanged; a ch
   // Recorded once on disk, after the reply (a part written within the last ~100 ms a little later).
   await until('the records of the parts the checkpoint wrote', () => recorded(cache, parts));
   assert.deepEqual(await restore(w, img, 'warm', env, sum), { vouched: parts.length, hashed: 0 });
+  assert.deepEqual(await restore(w, img, 'verify', env, sum, ['--verify']), { vouched: 0, hashed: parts.length }, '--verify hashes every part');
 
   // No records (another user, a cache emptied): every part hashed.
   const empty = { ...process.env, XDG_CACHE_HOME: w.path('empty') };

@@ -75,12 +75,13 @@ export interface RestoreFlags {
   detach?: boolean;
   name?: string;
   volume: string[];
+  verify?: boolean;
 }
 
 /** `restore`; sandbox: one bin/amber started beside this command, which a detached restore uses (or ends). */
 export async function restoreVerb(root: string, flags: RestoreFlags, sandbox: StartedSandbox | null = null): Promise<number> {
   const volumes = parseVolumes(flags.volume);
-  const spec = flags.spec !== undefined ? { spec: flags.spec } : {};
+  const spec = { ...(flags.spec !== undefined ? { spec: flags.spec } : {}), ...(flags.verify === true ? { verify: true } : {}) };
   const archive = flags.import;
   const imagePath = flags.imagePath;
   if (flags.detach === true) {

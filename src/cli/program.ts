@@ -266,13 +266,14 @@ export function buildProgram(session: Session, verb: string | null = null): Comm
     .option('-d, --detach', 'run in a sandbox process of its own')
     .option('--name <id>', "the restored pod's ID (default: the image's)")
     .option('--volume <NAME=HOSTDIR>', 'bind a hostPath volume to another host directory', collect, [])
+    .option('--verify', 'hash every blob, even memory parts this user\'s Amber wrote or verified before and that are unchanged since')
     .option('-b, --bundle <dir>', "runc's: the bundle to restore into (default: the current directory)")
     .option('--pid-file <file>', "runc's: write the host pid of the container's relay here")
     .option('--console-socket <socket>', 'not supported (no terminals)')
     .addOption(new Option('--no-subreaper').hideHelp())
     .addOption(new Option('--no-pivot').hideHelp())
     .exitOverride()
-    .action(async (id: string | undefined, opts: { imagePath?: string; import?: string; spec?: string; detach?: boolean; name?: string; volume: string[]; bundle?: string; pidFile?: string; consoleSocket?: string }, cmd: Command) => {
+    .action(async (id: string | undefined, opts: { imagePath?: string; import?: string; spec?: string; detach?: boolean; name?: string; volume: string[]; verify?: boolean; bundle?: string; pidFile?: string; consoleSocket?: string }, cmd: Command) => {
       if ((opts.imagePath === undefined) === (opts.import === undefined)) throw new UsageError("restore: give one of '--image-path <dir>' and '--import <file>'");
       // A sandbox bin/amber started beside this command: a detached restore of an image uses it (or ends
       // it); runc's form and a foreground restore end it now.

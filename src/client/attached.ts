@@ -43,6 +43,7 @@ export async function restorePodAttached(imagePath: string, opts: Omit<RestoreOp
   const spec = await loadSpecOverride(opts.spec);
   const plan = await planRestore(imagePath, {
     lazy: true, // read as the pod is rebuilt; every blob verified before it runs
+    ...(opts.verify === true ? { verify: true } : {}),
     ...(spec !== undefined ? { spec } : {}),
     ...(opts.volumes !== undefined ? { volumes: opts.volumes } : {}),
     ...(opts.onProgress !== undefined ? { onProgress: bytes(opts.onProgress) } : {}),

@@ -42,6 +42,8 @@ export interface RestoreOptions extends RootOptions {
   onProgress?: OnProgress;
   /** Where the image came from, for the pod's record (default: the image directory). */
   source?: string;
+  /** Hash every blob, even memory parts this user's Amber wrote or verified before (`restore --verify`). */
+  verify?: boolean;
   /** A sandbox started for this restore already (bin/amber starts one beside a detached restore's command):
    *  used if it fits the state root, else ended. */
   sandbox?: StartedSandbox;
@@ -143,6 +145,7 @@ export class Pod {
       ...(spec !== undefined ? { spec } : {}),
       volumes: opts.volumes ?? {},
       source: opts.source ?? resolve(imageDir),
+      ...(opts.verify === true ? { verify: true } : {}),
     }, opts.onProgress, undefined, early);
     return new Pod(root, id);
   }

@@ -74,6 +74,7 @@ async function restore(root: StateRoot, id: string, launch: RestoreLaunch, stdio
   let plan = await planRestore(launch.imagePath, {
     ...(usable !== null ? { image: usable.image } : {}),
     lazy: true, // blobs read as the pod is rebuilt, memory straight into its instance, all verified before it runs
+    ...(launch.verify === true ? { verify: true } : {}),
     ...(launch.spec !== undefined ? { spec: launch.spec } : {}),
     volumes: launch.volumes,
     ...(launch.replace !== undefined ? { replace: launch.replace } : {}),

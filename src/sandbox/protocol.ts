@@ -15,7 +15,7 @@ export type Launch =
    *  containers, rebuilt only once every container of the image not in replace has been claimed by a
    *  restore of its own (restoregate.ts); manifestDigest: the image's manifest as the client read it (a
    *  sandbox that began restoring before it was told its pod uses that work only if it read the same). */
-  | { mode: 'restore'; imagePath: string; manifestDigest?: string; spec?: SpecOverride; volumes: Record<string, string>; source: string; relay?: boolean; replace?: ContainerSpec[]; awaitClaims?: boolean };
+  | { mode: 'restore'; imagePath: string; manifestDigest?: string; spec?: SpecOverride; volumes: Record<string, string>; source: string; relay?: boolean; replace?: ContainerSpec[]; awaitClaims?: boolean; verify?: boolean };
 
 export interface ExecRequest {
   op: 'exec';

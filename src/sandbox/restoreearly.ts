@@ -65,7 +65,7 @@ function limitsOf(spec: PodSpec): string {
  * Whether launch restores exactly what early began: the same image path holding the same manifest (the
  * command read it after the sandbox did), with the modules early compiled (a spec given that sets other
  * memory limits needs others), every container restored at once (not runc's claims, whose bundles may
- * set other limits too).
+ * set other limits too), and not asked to hash every blob (--verify).
  */
 export function usableFor(early: EarlyRestore, launch: Extract<Launch, { mode: 'restore' }>): boolean {
   return (
@@ -73,6 +73,7 @@ export function usableFor(early: EarlyRestore, launch: Extract<Launch, { mode: '
     launch.manifestDigest === early.image.manifestDigest &&
     (launch.spec === undefined || limitsOf(launch.spec.spec) === limitsOf(early.spec)) &&
     launch.replace === undefined &&
-    launch.awaitClaims !== true
+    launch.awaitClaims !== true &&
+    launch.verify !== true // early trusted the memory parts the records of verified blobs vouch for
   );
 }
