@@ -1,7 +1,8 @@
 // readImage: a checkpoint image opened for restore, like CRIU's restore reading a dump directory (and
 // `checkpointctl inspect` reading one without restoring). Every blob's size and SHA-256 is checked
-// before its bytes are used; by default all of them up front, so a damaged image is refused before a
-// restore changes anything. A restore reads memory straight into the program's (fill: on the host's I/O
+// before its bytes are used (but a memory part whose file the store vouches for, unchanged across the
+// read: blobs.ts); by default all of them up front, so a damaged image is refused before a restore
+// changes anything. A restore reads memory straight into the program's (fill: on the host's I/O
 // threads, each slice hashed here as it lands; copyTo: on this thread), then waits for every blob to be
 // verified (verified()) before the program runs.
 // A payload's patches (patch.ts) are laid over its parts in order, by payload(), and for fill and copyTo
