@@ -2,6 +2,7 @@
 // this user's Amber wrote or hashed that very file, unmodified since), hashed as read where it does not or
 // the file changed across the read; and the writer's deferred flush recording the blobs it wrote itself.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -107,7 +108,7 @@ for (const how of ['fill', 'copyTo'] as const) {
 }
 
 describe('the records a write and a read leave', () => {
-  test('a deferred flush records the blobs the writer wrote itself, once flushed, and not those it linked', async () => {
+  test('a deferred flush records the blobs the writer wrote itself from bytes it hashed, once flushed: not those it linked, nor those given with their digest', async () => {
     const folder = join(root, 'records');
     mkdirSync(folder);
     const real = new NodeImageStore();
@@ -133,5 +134,12 @@ describe('the records a write and a read leave', () => {
     await second.flushed;
     const childParts = allLayers(openImage(real, child)).filter((l) => l.label.includes('memory/a')).map((l) => l.hex);
     assert.deepEqual(remembered, [childParts[2]]);
+    // Parts given with their contentHex (a caller's word, not hashed here) are written, but not recorded.
+    remembered.length = 0;
+    flushedYet = false;
+    const told = chunked('memory/a', memory(4), { chunkSize: PART }).map((p) => ({ ...p, contentHex: createHash('sha256').update(p.bytes).digest('hex') }));
+    const third = await writeImage(spy, join(folder, 'told'), { podId: 'p', payloads: [{ name: 'kernel', bytes: new Uint8Array([1]) }, ...told] }, { deferFlush: true });
+    await third.flushed;
+    assert.deepEqual(remembered, []);
   });
 });

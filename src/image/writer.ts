@@ -161,7 +161,7 @@ class BlobSet {
   /** Blobs staged before the payloads were given (raw: content hex = blob hex), by hex: their size. */
   readonly #staged = new Map<string, number>();
   #stagedWritten = new Set<string>();
-  /** Blobs this writer wrote itself (not linked), from bytes it hashed, by hex: their size. */
+  /** Blobs this writer wrote itself (not linked) from bytes it hashed (not a caller's contentHex), by hex: their size. */
   readonly #mine = new Map<string, number>();
   written = 0;
   reused = 0;
@@ -209,7 +209,7 @@ class BlobSet {
     if (stored === undefined) {
       const linked = this.#fromParent(contentHex);
       if (linked === null) work = true;
-      stored = linked ?? await this.#write(contentHex, bytes);
+      stored = linked ?? await this.#write(contentHex, bytes, known);
       this.#byContent.set(contentHex, stored);
       this.#payloadBlobs.add(stored.hex);
     } else {
@@ -316,7 +316,8 @@ class BlobSet {
     return stored;
   }
 
-  async #write(contentHex: string, bytes: Uint8Array): Promise<Stored> {
+  /** Writes bytes as a blob (compressed if the codec saves enough); known: contentHex is the caller's, not hashed here. */
+  async #write(contentHex: string, bytes: Uint8Array, known: boolean): Promise<Stored> {
     const codec = this.#codec;
     let blob = bytes;
     let hex = contentHex;
@@ -335,7 +336,7 @@ class BlobSet {
     } else {
       this.#present.add(hex);
       this.written += blob.length;
-      this.#mine.set(hex, blob.length);
+      if (!known || blob !== bytes) this.#mine.set(hex, blob.length); // its name hashed here from the bytes written
       const n = bytes.length;
       await this.writeFile(blobPath(this.#dir, hex), blob, () => this.#progress(n));
     }
