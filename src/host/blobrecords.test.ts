@@ -43,8 +43,11 @@ describe('a record of a verified blob file', () => {
     const s = st(other);
     assert.equal(records.record(s, HEX), 'recorded');
     assert.equal(records.vouches(s, HEX), true);
-    const grown = { dev: s.dev, ino: s.ino, size: s.size + 1n, mtimeNs: s.mtimeNs } as BigIntStats;
-    assert.equal(records.vouches(grown, HEX), false, 'another size');
+    const like = (o: Partial<BigIntStats>): BigIntStats => ({ dev: s.dev, ino: s.ino, size: s.size, mtimeNs: s.mtimeNs, birthtimeNs: s.birthtimeNs, ...o }) as BigIntStats;
+    assert.equal(records.vouches(like({}), HEX), true);
+    assert.equal(records.vouches(like({ size: s.size + 1n }), HEX), false, 'another size');
+    // A new file in the same inode, its mtime set to the recorded one's (tar, cp -p): born later.
+    assert.equal(records.vouches(like({ birthtimeNs: s.birthtimeNs + 1n }), HEX), false, 'another birth time');
     // Another file (inode) with the same size and mtime as the recorded one has no record.
     const twin = file('01234567890', 60);
     assert.equal(records.vouches(st(twin), HEX), false, 'another inode');

@@ -1,8 +1,10 @@
 // Records of the blob files this user's Amber wrote or hashed, as containerd verifies a blob once, as it
 // enters its content store, and git's index trusts a file whose stat is unchanged: one small file per
-// file identity, <cache>/amber/verified/<dev>-<ino>, holding the blob's hex, size and mtime in ns. A
-// restore reads a memory part that has one unhashed (image/blobs.ts). Not ctime (git's
-// core.trustctime=false): every link and unlink moves it, and checkpoints link blobs and drop images.
+// file identity, <cache>/amber/verified/<dev>-<ino>, holding the blob's hex, size, mtime and birth time in
+// ns. A restore reads a memory part that has one unhashed (image/blobs.ts). Not ctime (git's
+// core.trustctime=false): every link and unlink moves it, and checkpoints link blobs and drop images. The
+// birth time (statx; 0 where a filesystem has none) tells a new file in a reused inode from the one
+// recorded even when a tool set its mtime to the old one's (tar, cp -p, rsync -t), and no one can set it.
 import { closeSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 
@@ -13,12 +15,12 @@ import { join } from 'node:path';
  */
 export const RACY_NS = 100_000_000n;
 
-/** The most of a record read: "<64 hex> <size> <mtime ns>\n" is under 110 bytes. */
+/** The most of a record read: "<64 hex> <size> <mtime ns> <birth ns>\n" is under 130 bytes. */
 const RECORD_MAX = 160;
 
-/** The part of a file's stat a record holds and a reader compares: device, inode, size, mtime. */
+/** The part of a file's stat a record holds and a reader compares: device, inode, size, mtime, birth time. */
 export function sameFile(a: BigIntStats, b: BigIntStats): boolean {
-  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs;
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.birthtimeNs === b.birthtimeNs;
 }
 
 /** The wall clock in ns, as mtime is stamped. */
@@ -27,7 +29,7 @@ export function wallNs(): bigint {
 }
 
 function recordText(hex: string, st: BigIntStats): string {
-  return `${hex} ${st.size} ${st.mtimeNs}\n`;
+  return `${hex} ${st.size} ${st.mtimeNs} ${st.birthtimeNs}\n`;
 }
 
 /**
@@ -49,7 +51,7 @@ export class BlobRecords {
     return join(this.dir, `${st.dev}-${st.ino}`);
   }
 
-  /** Whether the record of the file st is the stat of says it holds blob hex, at st's size and mtime. */
+  /** Whether the record of the file st is the stat of says it holds blob hex, at st's size, mtime and birth time. */
   vouches(st: BigIntStats, hex: string): boolean {
     let fd: number;
     try {

@@ -119,9 +119,9 @@ class FileReader implements StoreReader {
   }
 }
 
-/** What ImageStore.identity says of a file: device, inode, size, mtime and ctime (ns). */
+/** What ImageStore.identity says of a file: device, inode, size, mtime, birth time and ctime (ns). */
 function identityOf(s: fs.BigIntStats): string {
-  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.birthtimeNs}:${s.ctimeNs}`;
 }
 
 /** All of an identity but its change time (the last field): the same file, size and modification time. */

@@ -42,12 +42,12 @@ export interface StoreReader {
   readAt?(into: Uint8Array, position: number): Promise<number>;
   /**
    * Where the host keeps records of verified blob files (ImageStore.remember): whether one says this
-   * file, as it was opened (its device, inode, size and modification time), holds blob hex: this user's
+   * file, as it was opened (its device, inode, size, modification and birth time), holds blob hex: this user's
    * Amber wrote it or hashed it before, and it was not modified since. The caller reads it without hashing,
    * then asks unchanged(): a file modified meanwhile is hashed as read, as any other.
    */
   vouched?(hex: string): boolean;
-  /** Whether the file is still as it was opened: the same device, inode, size and modification time. */
+  /** Whether the file is still as it was opened: the same device, inode, size, modification and birth time. */
   unchanged?(): boolean;
   /**
    * The file as it was opened, as ImageStore.remember takes it; null when it had been modified just
@@ -109,7 +109,7 @@ export interface ImageStore {
   remove(path: string): void;
   /**
    * A string that changes whenever the file at path is written, replaced or linked (its device, inode,
-   * size, modification and change times); null if nothing is there. A writer that recorded a blob's
+   * size, modification, birth and change times); null if nothing is there. A writer that recorded a blob's
    * identity when it wrote it can trust the blob's content later without reading it.
    */
   identity?(path: string): string | null;
@@ -123,7 +123,7 @@ export interface ImageStore {
    * Records, for later readers to vouch for (StoreReader.vouched), that the file at path holds blob hex:
    * given the file's identity when its content was known to be that (ImageStore.identity once written,
    * StoreReader.identity once read and hashed), and only if it is still that file, unmodified since (its
-   * device, inode, size and modification time). 'racy' when it was modified too recently to tell a later
+   * device, inode, size, modification and birth time). 'racy' when it was modified too recently to tell a later
    * change (try again later), 'refused' when it is not recorded (changed, or no records kept). Records
    * live outside any image (a restore never writes to its image); losing one only costs a hash.
    */
