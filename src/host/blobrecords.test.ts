@@ -2,7 +2,7 @@
 // vouches only for the very file, size and mtime it was written for and the hex it names; a file
 // modified just now is not recorded; a garbled record, or a folder that cannot be made, is no record.
 import assert from 'node:assert/strict';
-import { statSync, utimesSync, writeFileSync, type BigIntStats } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { BlobRecords } from './blobrecords.js';
@@ -74,6 +74,46 @@ describe('a record of a verified blob file', () => {
     const blocked = new BlobRecords(join(file('a file where the folder would be'), 'verified'));
     assert.equal(blocked.record(s, HEX), 'refused');
     assert.equal(blocked.vouches(s, HEX), false);
+  });
+});
+
+describe('the records folder', () => {
+  test('is pruned at most once an hour: records past their age, leftovers of a dead writer, the oldest past the most kept', async () => {
+    const dir = join(root, 'r6');
+    const records = new BlobRecords(dir);
+    const now = Date.now();
+    const later = now + 2 * 3600 * 1000;
+    /** A file days old at `later`. */
+    const aged = (name: string, days: number): void => {
+      writeFileSync(join(dir, name), 'x');
+      const t = (later - days * 24 * 3600 * 1000) / 1000;
+      utimesSync(join(dir, name), t, t);
+    };
+    mkdirSync(dir);
+    assert.equal(await records.prune({ now }), 0, 'nothing to remove, and stamped');
+    for (const [name, days] of [['1-1', 40], ['1-2', 3], ['1-3', 2], ['1-4', 1], ['1-5.123.abc.tmp', 1], ['1-6.123.def.tmp', 0]] as const) aged(name, days);
+    assert.equal(await records.prune({ now, max: 100 }), 0, 'pruned less than an hour ago: not yet');
+    const left = (): string[] => readdirSync(dir).filter((n) => n !== '.pruned').sort();
+    const before = left();
+    assert.equal(await records.prune({ now: later, max: 2 }), 3);
+    // Gone: the 40-day-old record, the day-old leftover, and the oldest record past 2 (1-2, 3 days old).
+    assert.deepEqual(before.filter((n) => !left().includes(n)).sort(), ['1-1', '1-2', '1-5.123.abc.tmp']);
+    assert.ok(left().includes('1-6.123.def.tmp'), 'a temporary record of a writer that may still be writing stays');
+    assert.deepEqual(left().filter((n) => !n.endsWith('.tmp')), ['1-3', '1-4']);
+    assert.ok(existsSync(join(dir, '.pruned')));
+    assert.equal(await records.prune({ now: later + 1000, max: 0 }), 0, 'stamped: not again within the hour');
+  });
+
+  test("is pruned by a records' first record once the last prune is an hour old", async () => {
+    const dir = join(root, 'r7');
+    mkdirSync(dir);
+    writeFileSync(join(dir, '1-1'), 'x');
+    const t = (Date.now() - 40 * 24 * 3600 * 1000) / 1000;
+    utimesSync(join(dir, '1-1'), t, t);
+    assert.equal(new BlobRecords(dir).record(st(file('a blob')), HEX), 'recorded');
+    for (let waited = 0; existsSync(join(dir, '1-1')) && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(existsSync(join(dir, '1-1')), false, 'the 40-day-old record is gone');
+    assert.equal(readdirSync(dir).filter((n) => !n.startsWith('.')).length, 1, 'the new record stays');
   });
 });
 
