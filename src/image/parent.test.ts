@@ -77,6 +77,22 @@ describe('a parent image', () => {
     assert.deepEqual(readImage(store, dir).payload('memory/a'), mem);
   });
 
+  test('with deferFlush the blobs\' identities are taken once writeImage has returned (its caller answers first), before its flush settles; without, before it returns', async () => {
+    const mem = memory(4);
+    const blobStats: string[] = [];
+    const watching: NodeImageStore = Object.create(store, {
+      identity: { value: (path: string): string | null => (path.includes('/blobs/sha256/') && blobStats.push(path), store.identity(path)) },
+    });
+    const dir = fresh();
+    const r = await writeImage(watching, dir, { podId: 'p', payloads: chunked('memory/a', mem, { chunkSize: PART }) }, { deferFlush: true });
+    assert.deepEqual(blobStats, [], 'no blob is looked at before writeImage returns');
+    assert.equal(r.identities.size, 0);
+    assert.deepEqual(await r.flushed, []);
+    for (const hex of r.contentHexes) assert.equal(r.identities.get(hex), store.identity(join(dir, 'blobs/sha256', hex)));
+    const now = await writeImage(watching, fresh(), { podId: 'p', payloads: chunked('memory/a', mem, { chunkSize: PART }) });
+    for (const hex of now.contentHexes) assert.ok(now.identities.has(hex), 'taken before it returns when it flushes first');
+  });
+
   test('a parent blob damaged in place is not linked: the new image holds the payload\'s bytes', async () => {
     const parent = fresh();
     const mem = memory(2);

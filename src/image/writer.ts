@@ -109,7 +109,8 @@ export interface WriteResult {
    *  its parent may link without opening it (stageImage's known). */
   readonly rawBlobs: ReadonlyMap<string, number>;
   /** The identity of each payload blob of the new image, in place, by hex (when the store tells); with
-   *  deferFlush, brought up to date before flushed settles (carryIdentities). */
+   *  deferFlush, taken on the turn after writeImage returns (the caller's reply goes first) and brought up
+   *  to date before flushed settles (carryIdentities). */
   readonly identities: ReadonlyMap<string, string>;
   /** Settles once the image is on stable storage and the one it replaced removed (at once unless
    *  deferFlush), with what went wrong doing that; never rejects. */
@@ -666,27 +667,15 @@ export async function writeImage(
     }
     const warnings = swapIn(store, tmp, target, defer);
     const identities = new Map<string, string>();
-    if (store.identity !== undefined) {
-      for (const s of stored) {
-        if (identities.has(s.hex)) continue;
-        try {
-          const id = store.identity(blobPath(target, s.hex));
-          if (id !== null) identities.set(s.hex, id);
-        } catch {
-          // Unknown: the next checkpoint verifies that blob before it links it.
-        }
-      }
-    }
+    const hexes = new Set(stored.map((s) => s.hex));
+    if (!defer) takeIdentities(store, target, hexes, identities);
     // Blobs it wrote itself are recorded as verified once on disk (store.remember): a restore reads them unhashed.
-    const mine = new Map<string, string>();
+    const mine = new Set<string>();
     if (defer && store.remember !== undefined) {
-      for (const [hex, size] of blobs.mine()) {
-        const id = identities.get(hex);
-        if (id !== undefined && size >= REMEMBER_MIN) mine.set(hex, id);
-      }
+      for (const [hex, size] of blobs.mine()) if (size >= REMEMBER_MIN) mine.add(hex);
     }
     const flushed = defer
-      ? flushLater(store, { target, holder: holderOf(store, target), created: config.created }, identities, mine)
+      ? flushLater(store, { target, holder: holderOf(store, target), created: config.created }, hexes, identities, mine)
       : Promise.resolve([]);
     return {
       dir: target,
@@ -797,6 +786,22 @@ async function syncImage(store: ImageStore, dir: string): Promise<void> {
 }
 
 /**
+ * The identity of each blob of the image at target (store.identity), by hex, into identities: what the
+ * next image linking them trusts without reading them. One that cannot be told stays out (verified first).
+ */
+function takeIdentities(store: ImageStore, target: string, hexes: Iterable<string>, identities: Map<string, string>): void {
+  if (store.identity === undefined) return;
+  for (const hex of hexes) {
+    try {
+      const id = store.identity(blobPath(target, hex));
+      if (id !== null) identities.set(hex, id);
+    } catch {
+      // Unknown: the next checkpoint verifies that blob before it links it.
+    }
+  }
+}
+
+/**
  * deferFlush's second half: every file of the image (linked ones too: it is durable by itself, whatever
  * other flushes are under way), then its directories, flushed; then the images set aside at target before
  * it removed. A later image may replace it meanwhile (the flush syncs by path): the flush then follows it
@@ -804,7 +809,19 @@ async function syncImage(store: ImageStore, dir: string): Promise<void> {
  * only what was set aside before it; the image at target removes it once that one is flushed (and if
  * that comes first, this flush ends there). What fails is a warning, and then nothing is removed.
  */
-async function flushLater(store: ImageStore, f: DeferredFlush, identities: Map<string, string>, mine: ReadonlyMap<string, string>): Promise<string[]> {
+async function flushLater(store: ImageStore, f: DeferredFlush, hexes: ReadonlySet<string>, identities: Map<string, string>, mineHexes: ReadonlySet<string>): Promise<string[]> {
+  // The caller answers first (a checkpoint's reply): the blobs' identities, and the listing and fsyncs of
+  // the image, are taken on the next turn, while it is still the image at target (a later image there
+  // takes a request and several turns of its own), unless it can no longer be told (then none: each blob
+  // is verified before the next image links it, and none is recorded as verified).
+  await nextTurn();
+  if (f.holder !== null && holderOf(store, f.target) === f.holder) takeIdentities(store, f.target, hexes, identities);
+  // The identities of the blobs it wrote itself as written (before carryIdentities moves them), to record.
+  const mine = new Map<string, string>();
+  for (const hex of mineHexes) {
+    const id = identities.get(hex);
+    if (id !== undefined) mine.set(hex, id);
+  }
   let at = f.target;
   for (;;) {
     let failure: unknown = null;
