@@ -258,6 +258,23 @@ test('any graph of wire values serializes to bytes that deserialize to the same 
   );
 });
 
+test('bigints about 2^53 and past it (where the writer takes 49 bits at a time) round-trip, in as many bytes as 7 bits a byte takes', () => {
+  const max = BigInt(Number.MAX_SAFE_INTEGER);
+  const values: bigint[] = [0n, 127n, 128n, 1n << 52n, max - 1n, max, max + 1n, 1n << 56n, 1_796_659_433_600_204_095n, (1n << 64n) - 1n, 1n << 70n, (1n << 102n) + 5n, (1n << 150n) - 1n];
+  const g: Graph = {
+    header: { format: 'amber-state', version: 1, types: { 'x.A': 1 } },
+    objects: [{ type: 'x.A', value: [...values, ...values.map((v) => -v - 1n)] }],
+    blobs: [],
+  };
+  assert.deepEqual(deserialize(serialize(g)), g);
+  const one = (value: Wire): number => serialize({ ...g, objects: [{ type: 'x.A', value }] }).length;
+  for (const v of [0n, 127n, 128n, 1n << 52n, max]) assert.equal(one(v), one(Number(v)), `${v}: as many bytes as a number`);
+  // Past it, each 7 bits more one byte more: 2^53 (54 bits) takes 8 value bytes, as 2^53 - 1 does; 2^56 takes 9.
+  assert.equal(one(max + 1n), one(max));
+  assert.equal(one(1n << 56n), one(max) + 1);
+  assert.equal(one((1n << 150n) - 1n), one(max) + 22 - 8);
+});
+
 /** -0 is written as 0. */
 function normalize(w: Wire): Wire {
   if (Object.is(w, -0)) return 0;

@@ -64,6 +64,9 @@ const T_UINT = 3;
 const T_NINT = 4;
 const T_UBIG = 5;
 const T_NBIG = 6;
+/** The largest bigint written as a number is (Number.MAX_SAFE_INTEGER); a larger one, 49 bits at a time. */
+const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+const LOW_49 = (1n << 49n) - 1n;
 const T_STR = 7;
 const T_LIST = 8;
 const T_REF = 9;
@@ -103,11 +106,19 @@ class Writer {
   }
 
   ubig(n: bigint): void {
-    while (n >= 0x80n) {
-      this.byte(Number(n & 0x7fn) | 0x80);
-      n >>= 7n;
+    // The same bytes as 7 bits at a time, but with number arithmetic: 49 bits (7 groups, each followed by
+    // more) from one BigInt op, then what is left as a uint. A kernel graph has hundreds (sizes, times in
+    // ns since 1970: past 2^53), and the cut of a paused pod serializes it.
+    while (n > MAX_SAFE_BIG) {
+      this.#room(7);
+      let low = Number(n & LOW_49);
+      for (let i = 0; i < 7; i++) {
+        this.#buf[this.#len++] = (low % 0x80) | 0x80;
+        low = Math.floor(low / 0x80);
+      }
+      n >>= 49n;
     }
-    this.byte(Number(n));
+    this.uint(Number(n));
   }
 
   str(s: string): void {
