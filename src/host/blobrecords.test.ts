@@ -138,6 +138,15 @@ describe('a store with records', () => {
     assert.equal(new NodeImageStore().open(path)?.vouched?.(HEX), false);
   });
 
+  test('does not remember a file modified after the time its writer says it was done with it', () => {
+    const store = new NodeImageStore({ verified: join(root, 'r8') });
+    const path = file('payload'); // modified a minute ago
+    const id = store.identity(path) ?? '';
+    assert.equal(store.remember(path, HEX, id, Date.now() - 120_000), 'refused', 'done two minutes ago: modified since');
+    assert.equal(store.open(path)?.vouched?.(HEX), false);
+    assert.equal(store.remember(path, HEX, id, Date.now() - 30_000), 'recorded', 'done half a minute ago: not modified since');
+  });
+
   test('a reader of a file modified just before it was opened gives no identity to remember', () => {
     const store = new NodeImageStore({ verified: join(root, 'r5') });
     const r = store.open(file('fresh', 0));

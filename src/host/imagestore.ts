@@ -291,7 +291,7 @@ export class NodeImageStore implements ImageStore {
     return now !== null && fileOf(now) === fileOf(before) ? now : null;
   }
 
-  remember(path: string, hex: string, identity: string): 'recorded' | 'racy' | 'refused' {
+  remember(path: string, hex: string, identity: string, writtenBy?: number): 'recorded' | 'racy' | 'refused' {
     if (this.records === null) return 'refused';
     let now: fs.BigIntStats | undefined;
     try {
@@ -300,6 +300,8 @@ export class NodeImageStore implements ImageStore {
       return 'refused';
     }
     if (now === undefined || !now.isFile() || fileOf(identityOf(now)) !== fileOf(identity)) return 'refused';
+    // Modified after its writer was done with it (the ms Date.now() gave, plus the one it truncated).
+    if (writtenBy !== undefined && now.mtimeNs > BigInt(writtenBy + 1) * 1_000_000n) return 'refused';
     return this.records.record(now, hex);
   }
 

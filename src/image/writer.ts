@@ -665,6 +665,8 @@ export async function writeImage(
       store.sync(`${tmp}/${BLOBS_DIR}`);
       store.sync(tmp);
     }
+    // Every blob is written (the flush only syncs): one modified after this is not recorded as verified.
+    const writtenBy = Date.now();
     const warnings = swapIn(store, tmp, target, defer);
     const identities = new Map<string, string>();
     const hexes = new Set(stored.map((s) => s.hex));
@@ -675,7 +677,7 @@ export async function writeImage(
       for (const [hex, size] of blobs.mine()) if (size >= REMEMBER_MIN) mine.add(hex);
     }
     const flushed = defer
-      ? flushLater(store, { target, holder: holderOf(store, target), created: config.created }, hexes, identities, mine)
+      ? flushLater(store, { target, holder: holderOf(store, target), created: config.created }, hexes, identities, { hexes: mine, writtenBy })
       : Promise.resolve([]);
     return {
       dir: target,
@@ -707,6 +709,13 @@ const REMEMBER_MIN = 64 << 10;
 /** When a blob's record was refused as written too recently (store.remember 'racy'), the wait before the
  *  second attempt: past the ~100 ms a host holds racy. */
 const REMEMBER_AGAIN_MS = 150;
+
+/** The blobs a writer wrote itself from bytes it hashed (by hex), and when it was done writing them (ms
+ *  since the epoch): what flushLater records as verified once they are on disk. */
+interface Mine {
+  readonly hexes: ReadonlySet<string>;
+  readonly writtenBy: number;
+}
 
 /** Files flushed at once by flushLater (each an fsync on libuv's pool). */
 const FLUSH_IN_FLIGHT = 8;
@@ -809,7 +818,7 @@ function takeIdentities(store: ImageStore, target: string, hexes: Iterable<strin
  * only what was set aside before it; the image at target removes it once that one is flushed (and if
  * that comes first, this flush ends there). What fails is a warning, and then nothing is removed.
  */
-async function flushLater(store: ImageStore, f: DeferredFlush, hexes: ReadonlySet<string>, identities: Map<string, string>, mineHexes: ReadonlySet<string>): Promise<string[]> {
+async function flushLater(store: ImageStore, f: DeferredFlush, hexes: ReadonlySet<string>, identities: Map<string, string>, written: Mine): Promise<string[]> {
   // The caller answers first (a checkpoint's reply): the blobs' identities, and the listing and fsyncs of
   // the image, are taken on the next turn, while it is still the image at target (a later image there
   // takes a request and several turns of its own), unless it can no longer be told (then none: each blob
@@ -818,7 +827,7 @@ async function flushLater(store: ImageStore, f: DeferredFlush, hexes: ReadonlySe
   if (f.holder !== null && holderOf(store, f.target) === f.holder) takeIdentities(store, f.target, hexes, identities);
   // The identities of the blobs it wrote itself as written (before carryIdentities moves them), to record.
   const mine = new Map<string, string>();
-  for (const hex of mineHexes) {
+  for (const hex of written.hexes) {
     const id = identities.get(hex);
     if (id !== undefined) mine.set(hex, id);
   }
@@ -842,7 +851,7 @@ async function flushLater(store: ImageStore, f: DeferredFlush, hexes: ReadonlySe
       return [`the image could not be flushed to stable storage; what was set aside before it is kept: ${why}`];
     }
     const warnings = removeOlder(store, f, at, identities);
-    await rememberMine(store, at, mine);
+    await rememberMine(store, at, mine, written.writtenBy);
     return warnings;
   }
 }
@@ -852,10 +861,10 @@ async function flushLater(store: ImageStore, f: DeferredFlush, hexes: ReadonlySe
  * image at dir, as verified (store.remember), yielding between two. One written too recently to tell a
  * later change (store.remember's 'racy') is tried once more after REMEMBER_AGAIN_MS, not waited for.
  */
-async function rememberMine(store: ImageStore, dir: string, mine: ReadonlyMap<string, string>): Promise<void> {
+async function rememberMine(store: ImageStore, dir: string, mine: ReadonlyMap<string, string>, writtenBy: number): Promise<void> {
   const attempt = (hex: string, identity: string): 'recorded' | 'racy' | 'refused' => {
     try {
-      return store.remember?.(blobPath(dir, hex), hex, identity) ?? 'refused';
+      return store.remember?.(blobPath(dir, hex), hex, identity, writtenBy) ?? 'refused';
     } catch {
       return 'refused'; // a record not written only costs a hash
     }
