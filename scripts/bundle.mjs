@@ -20,6 +20,7 @@
 //   cli.blob     the same of the `amber` command (cli/snapshot.ts), built with no V8 flags, what bin/amber
 //                starts node from when cli.blob.id names the node it finds (its path, inode and size) and
 //                the bin folder it runs from; cli-do.blob the same holding only `amber do` (cli/dosnapshot.ts);
+//                cli-ctl.blob the same holding only the verbs that talk to a running sandbox (cli/ctlsnapshot.ts);
 //                cli-pod.blob the same as cli.blob built with the guests' stack flags, what a foreground pod
 //                runs again from (cli/reexec.ts) when cli-pod.blob.json says it fits
 // The bundle sits one folder under dist/, as dist/cli/ and dist/host/ do, so the paths built from
@@ -97,6 +98,7 @@ async function snapshot(name, entry, flags, plugins = []) {
     define: { 'import.meta.url': '__amberImportMetaUrl' },
     banner: { js: `var __amberImportMetaUrl = require('node:url').pathToFileURL(__filename).href;\nvar __amberLateImport = (${lateImporter})();` },
     plugins: [lateImports, ...plugins],
+    metafile: true,
     logLevel: 'warning',
   });
   const text = out.outputFiles[0].text
@@ -143,6 +145,34 @@ const withoutCommander = {
   },
 };
 await snapshot('cli-do', dist('cli/dosnapshot.js'), [], [withoutCommander]);
+// The verbs that only talk to a sandbox (cli/ctlsnapshot.ts): what only other verbs import() is left out,
+// each such module replaced by one that fails loudly if ever loaded, and the build fails if the snapshot
+// holds any of what it is made to leave out (the spec parser, the kernel, a transform).
+const NOT_HELD = [
+  'cli/do.js', 'cli/prepare.js', 'cli/inspect.js', 'cli/diff.js', 'client/attached.js', 'host/specfile.js', 'host/bundlefile.js',
+  'host/transformjob.js', 'transform/transform.js', 'transform/lean/lean.js', 'sandbox/restoreplan.js', 'sandbox/restoremodules.js',
+  'sandbox/restoreearly.js', 'sandbox/restorerun.js', 'sandbox/cut.js',
+].map((m) => dist(m));
+const NEVER_HELD = [/node_modules\/(yaml|zod)\//, /^dist\/(kernel|wasi|vfs|fsimpl\/tmpfs)\//, /^dist\/runtime\/spec\/(pod|oci)\.js$/];
+const ctlOnly = {
+  name: 'ctl-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      if (args.kind !== 'dynamic-import') return undefined;
+      const path = join(args.resolveDir, args.path);
+      return NOT_HELD.includes(path) ? { path, namespace: 'not-held' } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'not-held' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`internal error: the command's snapshot for checkpoint, state, kill and the like (cli-ctl.blob) does not hold ${args.path}`)});`,
+      loader: 'js',
+    }));
+    b.onEnd((result) => {
+      const held = Object.keys(result.metafile?.inputs ?? {}).filter((input) => NEVER_HELD.some((re) => re.test(input)));
+      if (held.length > 0) throw new Error(`bundle: cli-ctl's snapshot would hold ${held.join(', ')}: a module it loads imports them (add what imports them to NOT_HELD, or import them later)`);
+    });
+  },
+};
+await snapshot('cli-ctl', dist('cli/ctlsnapshot.js'), [], [ctlOnly]);
 const node = statSync(process.execPath);
 const builtFor = `${process.execPath} ${node.ino} ${node.size} ${realpathSync(join(root, 'bin'))}`;
 writeFileSync(dist('bundle/cli.blob.id'), `${builtFor}\n`);

@@ -4,7 +4,7 @@
 // guests' stack (cli/reexec.ts) runs too.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { scratch } from '../src/host/testing/scratch.js';
@@ -44,12 +44,86 @@ test('bin/amber starts from the snapshot, and means what node bin/amber.js means
   }
   const log = join(dir, 'debug.log');
   assert.equal(command(['--debug-log', log, '--log-level', 'debug', 'do', '--', guest('hello')]).code, 0);
-  assert.match(readFileSync(log, 'utf8'), /debug: started from the snapshot of the command$/m);
+  // (the whole command's: only a line that begins with `do` gets do's own snapshot)
+  assert.match(readFileSync(log, 'utf8'), /debug: started from the snapshot of the command \(cli\.blob\)$/m);
   // NODE_OPTIONS could hold V8 flags, under which V8 refuses the snapshot: the script runs instead.
   const plain = join(dir, 'plain.log');
   const r = command(['--debug-log', plain, '--log-level', 'debug', 'do', '--', guest('hello')], { ...process.env, NODE_OPTIONS: '--no-warnings' });
   assert.equal(r.stdout, 'hello, world\n', r.stderr);
   assert.doesNotMatch(readFileSync(plain, 'utf8'), /snapshot/);
+});
+
+test('the verbs that only talk to a sandbox start from the snapshot holding those alone, and mean what they mean elsewhere', (t) => {
+  const dir = scratch('command-ctl', t);
+  const root = join(dir, 'root');
+  const log = join(dir, 'debug.log');
+  // Each line through bin/amber, logging where it started from.
+  const ctl = (line: string[]): RunResult => command(['--debug-log', log, '--log-level', 'debug', ...line]);
+  const same = (line: string[]): void => {
+    const a = ctl(line);
+    const b = amber(line);
+    assert.deepEqual({ code: a.code, stdout: a.stdout, stderr: a.stderr }, { code: b.code, stdout: b.stdout, stderr: b.stderr }, line.join(' '));
+  };
+  const pod = join(dir, 'pod.yaml');
+  writeFileSync(pod, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 's' }, spec: { containers: [{ name: 's', image: guest('sleeper'), args: ['count', '1000000'] }] } }));
+  assert.equal(command(['--root', root, 'pod', 'run', '--detach', pod]).code, 0);
+  const podLog = join(root, 'pods', 's', 'logs', 's.log');
+  for (let i = 0; i < 400 && !(existsSync(podLog) && readFileSync(podLog, 'utf8').includes('\n3\n')); i++) spawnSync('sleep', ['0.05']);
+  let lines = 0;
+  for (const line of [['--root', root, 'state', 's'], ['-root', root, 'list'], ['--root', root, 'list', '--format', 'json'], ['--root', root, 'features'], ['--root', root, 'state', 'nosuch']]) {
+    same(line);
+    lines++;
+  }
+  const logs = ctl(['--root', root, 'logs', 's']);
+  assert.match(logs.stdout, /^1\n2\n3\n/, logs.stderr);
+  const image = join(dir, 'img');
+  const archive = join(dir, 'img.tar');
+  for (const line of [['checkpoint', 's', '--image-path', image, '--leave-running'], ['checkpoint', 's', '--export', archive, '--leave-running'], ['kill', 's', 'KILL'], ['delete', '--force', 's']]) {
+    const r = ctl(['--root', root, ...line]);
+    assert.equal(r.code, 0, `${line.join(' ')}: ${r.stderr}`);
+  }
+  lines += 5;
+  // What they wrote is whole: the image and the archive restore.
+  for (const [from, name] of [[['--image-path', image], 'r1'], [['--import', archive], 'r2']] as const) {
+    assert.equal(command(['--root', root, 'restore', ...from, '--detach', '--name', name]).code, 0);
+    assert.equal(command(['--root', root, 'delete', '--force', name]).code, 0);
+  }
+
+  // runc's verbs on a container made by create (the whole command).
+  const bundle = join(dir, 'bundle');
+  mkdirSync(join(bundle, 'rootfs'), { recursive: true });
+  copyFileSync(guest('ticker'), join(bundle, 'rootfs', 'ticker.wasm'));
+  assert.equal(command(['spec', '--bundle', bundle]).code, 0);
+  const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as { process: { args: string[] } };
+  config.process.args = ['/ticker.wasm', '--to', '100000', '--every-ms', '20'];
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+  const out = openSync(join(dir, 'out.txt'), 'w');
+  try {
+    // create's relay keeps its stdio: a file, not a pipe this test would wait on.
+    const c = spawnSync(installed, ['--root', root, 'create', '--bundle', bundle, 'c1'], { stdio: ['ignore', out, out], timeout: 60_000 });
+    assert.equal(c.status, 0, readFileSync(join(dir, 'out.txt'), 'utf8'));
+  } finally {
+    closeSync(out);
+  }
+  for (const line of [['start', 'c1'], ['ps', '--format', 'json', 'c1'], ['pause', 'c1'], ['resume', 'c1'], ['events', '--stats', 'c1'], ['kill', 'c1', 'KILL']]) {
+    const r = ctl(['--root', root, ...line]);
+    assert.equal(r.code, 0, `${line.join(' ')}: ${r.stderr}`);
+  }
+  lines += 6;
+  for (let i = 0; i < 200 && !ctl(['--root', root, 'state', 'c1']).stdout.includes('"stopped"'); i++) {
+    lines++;
+    spawnSync('sleep', ['0.05']);
+  }
+  assert.equal(ctl(['--root', root, 'delete', 'c1']).code, 0);
+  lines += 2;
+  // Every one of them started from the smaller snapshot, and only they did.
+  const text = readFileSync(log, 'utf8');
+  assert.equal(text.match(/debug: started from the snapshot of the command \(cli-ctl\.blob\)$/gm)?.length, lines, text);
+  assert.doesNotMatch(text, /\(cli\.blob\)/);
+  // A line for another verb given to that snapshot runs as the whole command (bin/amber sends none).
+  const direct = spawnSync(process.execPath, ['--snapshot-blob', join(repo, 'dist', 'bundle', 'cli-ctl.blob'), '--', '--root', root, 'pod', 'run', join(dir, 'nosuch.yaml')], { encoding: 'utf8', timeout: 60_000 });
+  const whole = amber(['--root', root, 'pod', 'run', join(dir, 'nosuch.yaml')]);
+  assert.deepEqual({ code: direct.status, stderr: direct.stderr }, { code: whole.code, stderr: whole.stderr });
 });
 
 test("a foreground pod runs again from the command's snapshot built with its stack flags, with the same output", (t) => {
@@ -60,7 +134,7 @@ test("a foreground pod runs again from the command's snapshot built with its sta
   const r = amber(['--root', root, '--debug-log', log, '--log-level', 'debug', 'pod', 'run', '--name', 'a', pod]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /hello, world/);
-  assert.match(readFileSync(log, 'utf8'), /debug: started from the snapshot of the command$/m);
+  assert.match(readFileSync(log, 'utf8'), /debug: started from the snapshot of the command \(cli-pod\.blob\)$/m);
   // With NODE_OPTIONS (which could hold V8 flags) the script runs again instead, and means the same.
   const plain = join(dir, 'plain.log');
   const p = amber(['--root', root, '--debug-log', plain, '--log-level', 'debug', 'pod', 'run', '--name', 'b', pod], { env: { ...process.env, NODE_OPTIONS: '--no-warnings' } });
@@ -78,7 +152,7 @@ test('bin/amber starts a plain foreground pod run as the process that runs it: f
   // One command line logged, by one process, started from the snapshot (a re-execution logs it twice).
   const text = readFileSync(log, 'utf8');
   assert.equal(text.match(/ info: --root /g)?.length, 1, text);
-  assert.match(text, /debug: started from the snapshot of the command$/m);
+  assert.match(text, /debug: started from the snapshot of the command \(cli-pod\.blob\)$/m);
   // A detached run is not one: it starts a sandbox, as before.
   const d = command(['--root', root, 'pod', 'run', '--detach', '--name', 'd', pod]);
   assert.equal(d.code, 0, d.stderr);
@@ -130,7 +204,7 @@ function fromSnapshot(bin: string, dir: string, env: NodeJS.ProcessEnv): boolean
   const log = join(dir, `debug-${Date.now()}-${Math.random()}.log`);
   const r = spawnSync(bin, ['--debug-log', log, '--log-level', 'debug', '--root', join(dir, 'root'), 'list'], { encoding: 'utf8', env, timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
-  return /debug: started from the snapshot of the command$/m.test(readFileSync(log, 'utf8'));
+  return /debug: started from the snapshot of the command \(cli-ctl\.blob\)$/m.test(readFileSync(log, 'utf8'));
 }
 
 test("bin/amber finds its snapshot starting no process: node's inode is looked up only when node changed after the build", (t) => {

@@ -3,7 +3,7 @@
 // exit-code contract). cli/main.ts loads this for every command line but the plain forms of `amber do`.
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { defaultRoot } from '../host/stateroot.js';
 import { normalizeArgv } from './argv.js';
 import { UsageError } from './errors.js';
@@ -107,8 +107,9 @@ export function buildProgram(session: Session, verb: string | null = null): Comm
     .hook('preAction', (_root, actionCmd) => {
       session.log = commandLog(actionCmd);
       session.log.write('info', session.args.join(' '));
-      // Started from the command's snapshot (cli/snapshot.ts, bin/amber) or as node bin/amber.js.
-      if (process.execArgv.includes('--snapshot-blob')) session.log.write('debug', 'started from the snapshot of the command');
+      // Started from one of the command's snapshots (cli/snapshot.ts, cli/ctlsnapshot.ts; bin/amber) or as node bin/amber.js.
+      const blob = process.execArgv.indexOf('--snapshot-blob');
+      if (blob >= 0) session.log.write('debug', `started from the snapshot of the command (${basename(process.execArgv[blob + 1] ?? '')})`);
     });
 
   if (wants('do')) addGlobalOptions(program.command('do'))

@@ -5,6 +5,7 @@
 // here: what a module computes at load is frozen into the snapshot.
 import { startupSnapshot } from 'node:v8';
 import { runCli } from './main.js';
+import { rehearse } from './warmup.js';
 import './program.js';
 import './do.js';
 import './podverbs.js';
@@ -13,5 +14,6 @@ import './podverbs.js';
 import '../sandbox/restoreplan.js';
 import '../sandbox/restoremodules.js';
 
+void rehearse();
 // Started from a snapshot, process.argv is [node, ...arguments]: no script path.
 startupSnapshot.setDeserializeMainFunction(() => runCli(process.argv.slice(1)));
