@@ -115,6 +115,8 @@ async function snapshot(name, entry, flags, plugins = []) {
   rmSync(blob, { force: true });
   const r = spawnSync(process.execPath, [...flags, '--snapshot-blob', blob, '--build-snapshot', script], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`bundle: node --build-snapshot ${script} exited ${r.status ?? r.signal}:\n${r.stderr}`);
+  // What the snapshot's own code says while built (cli/warmup.ts); node's warnings about its modules are not shown.
+  for (const line of r.stderr.split('\n')) if (line.startsWith('amber:')) console.warn(`bundle: ${name}.blob: ${line}`);
 }
 
 // Built with the flags a sandbox gets (client/launch.ts), by this node: the facts a launch compares.

@@ -21,8 +21,10 @@ export async function rehearse(): Promise<void> {
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
-  } catch {
-    // A machine that builds without a Unix socket gets a snapshot that compiles these on first use instead.
+  } catch (e) {
+    // A machine that builds without a Unix socket gets a snapshot that compiles these on first use instead;
+    // scripts/bundle.mjs shows the builder's lines that begin with "amber:".
+    process.stderr.write(`amber: the snapshot's rehearsal failed (${e instanceof Error ? e.message : String(e)}): what it would have compiled compiles on first use\n`);
   } finally {
     if (dir !== null) rmSync(dir, { recursive: true, force: true });
   }
