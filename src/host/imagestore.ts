@@ -124,6 +124,11 @@ function identityOf(s: fs.BigIntStats): string {
   return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.birthtimeNs}:${s.ctimeNs}`;
 }
 
+/** Whether the file was modified after its writer was done with it (the ms Date.now() gave, plus the one it truncated). */
+function modifiedAfter(s: fs.BigIntStats, writtenBy: number): boolean {
+  return s.mtimeNs > BigInt(writtenBy + 1) * 1_000_000n;
+}
+
 /** All of an identity but its change time (the last field): the same file, size and modification time. */
 function fileOf(identity: string): string {
   return identity.slice(0, identity.lastIndexOf(':'));
@@ -281,9 +286,10 @@ export class NodeImageStore implements ImageStore {
     on(path, () => fs.rmSync(path, { recursive: true, force: true }));
   }
 
-  identity(path: string): string | null {
+  identity(path: string, writtenBy?: number): string | null {
     const s = on(path, () => fs.statSync(path, { bigint: true, throwIfNoEntry: false }));
-    return s === undefined ? null : identityOf(s);
+    if (s === undefined || (writtenBy !== undefined && modifiedAfter(s, writtenBy))) return null;
+    return identityOf(s);
   }
 
   relinked(path: string, before: string): string | null {
@@ -300,8 +306,7 @@ export class NodeImageStore implements ImageStore {
       return 'refused';
     }
     if (now === undefined || !now.isFile() || fileOf(identityOf(now)) !== fileOf(identity)) return 'refused';
-    // Modified after its writer was done with it (the ms Date.now() gave, plus the one it truncated).
-    if (writtenBy !== undefined && now.mtimeNs > BigInt(writtenBy + 1) * 1_000_000n) return 'refused';
+    if (writtenBy !== undefined && modifiedAfter(now, writtenBy)) return 'refused';
     return this.records.record(now, hex);
   }
 

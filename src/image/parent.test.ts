@@ -81,7 +81,7 @@ describe('a parent image', () => {
     const mem = memory(4);
     const blobStats: string[] = [];
     const watching: NodeImageStore = Object.create(store, {
-      identity: { value: (path: string): string | null => (path.includes('/blobs/sha256/') && blobStats.push(path), store.identity(path)) },
+      identity: { value: (path: string, writtenBy?: number): string | null => (path.includes('/blobs/sha256/') && blobStats.push(path), store.identity(path, writtenBy)) },
     });
     const dir = fresh();
     const r = await writeImage(watching, dir, { podId: 'p', payloads: chunked('memory/a', mem, { chunkSize: PART }) }, { deferFlush: true });
@@ -91,6 +91,25 @@ describe('a parent image', () => {
     for (const hex of r.contentHexes) assert.equal(r.identities.get(hex), store.identity(join(dir, 'blobs/sha256', hex)));
     const now = await writeImage(watching, fresh(), { podId: 'p', payloads: chunked('memory/a', mem, { chunkSize: PART }) });
     for (const hex of now.contentHexes) assert.ok(now.identities.has(hex), 'taken before it returns when it flushes first');
+  });
+
+  test('a blob modified after a deferred write was done with it, before its flush took identities, gets none: the next write verifies it and does not link it', async () => {
+    const parent = fresh();
+    const mem = memory(5);
+    const first = await writeImage(store, parent, { podId: 'p', payloads: chunked('memory/a', mem, { chunkSize: PART }) }, { deferFlush: true });
+    // Still on writeImage's turn (the flush takes identities on the next), past the tick that stamped the
+    // writer's own writes: part 1 is damaged with a later mtime, as a client that got the reply could.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30);
+    const victimHex = first.contentHexes[1] as string;
+    flipBit(join(parent, 'blobs/sha256', victimHex), 7);
+    assert.deepEqual(await first.flushed, []);
+    assert.equal(first.identities.has(victimHex), false, 'the damaged blob got an identity');
+    assert.equal(first.identities.size, 3);
+    const parts = chunked('memory/a', mem, { chunkSize: PART }).map((p, i) => ({ ...p, contentHex: first.contentHexes[i] as string }));
+    const child = fresh();
+    const r = await writeImage(store, child, { podId: 'p', payloads: parts }, { parent, parentIdentities: first.identities });
+    assert.equal(r.written, PART, 'the damaged part is written anew');
+    assert.deepEqual(readImage(store, child).payload('memory/a'), mem);
   });
 
   test('a parent blob damaged in place is not linked: the new image holds the payload\'s bytes', async () => {

@@ -110,9 +110,11 @@ export interface ImageStore {
   /**
    * A string that changes whenever the file at path is written, replaced or linked (its device, inode,
    * size, modification, birth and change times); null if nothing is there. A writer that recorded a blob's
-   * identity when it wrote it can trust the blob's content later without reading it.
+   * identity when it wrote it can trust the blob's content later without reading it. With writtenBy (ms
+   * since the epoch: when a writer's own writes of it were done), null also for a file modified after that:
+   * its content may no longer be what the writer wrote.
    */
-  identity?(path: string): string | null;
+  identity?(path: string, writtenBy?: number): string | null;
   /**
    * The identity of the file at path now if it is still the very file `before` named, only its links
    * changed since (which moves its change time: a writer removing the image its own replaced, whose

@@ -798,11 +798,11 @@ async function syncImage(store: ImageStore, dir: string): Promise<void> {
  * The identity of each blob of the image at target (store.identity), by hex, into identities: what the
  * next image linking them trusts without reading them. One that cannot be told stays out (verified first).
  */
-function takeIdentities(store: ImageStore, target: string, hexes: Iterable<string>, identities: Map<string, string>): void {
+function takeIdentities(store: ImageStore, target: string, hexes: Iterable<string>, identities: Map<string, string>, writtenBy?: number): void {
   if (store.identity === undefined) return;
   for (const hex of hexes) {
     try {
-      const id = store.identity(blobPath(target, hex));
+      const id = store.identity(blobPath(target, hex), writtenBy);
       if (id !== null) identities.set(hex, id);
     } catch {
       // Unknown: the next checkpoint verifies that blob before it links it.
@@ -824,7 +824,8 @@ async function flushLater(store: ImageStore, f: DeferredFlush, hexes: ReadonlySe
   // takes a request and several turns of its own), unless it can no longer be told (then none: each blob
   // is verified before the next image links it, and none is recorded as verified).
   await nextTurn();
-  if (f.holder !== null && holderOf(store, f.target) === f.holder) takeIdentities(store, f.target, hexes, identities);
+  // A blob modified after the writer was done with it (a linked one too: the same file) gets none.
+  if (f.holder !== null && holderOf(store, f.target) === f.holder) takeIdentities(store, f.target, hexes, identities, written.writtenBy);
   // The identities of the blobs it wrote itself as written (before carryIdentities moves them), to record.
   const mine = new Map<string, string>();
   for (const hex of written.hexes) {
