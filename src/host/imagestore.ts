@@ -297,7 +297,7 @@ export class NodeImageStore implements ImageStore {
     return now !== null && fileOf(now) === fileOf(before) ? now : null;
   }
 
-  remember(path: string, hex: string, identity: string, writtenBy?: number): 'recorded' | 'racy' | 'refused' {
+  remember(path: string, hex: string, identity: string): 'recorded' | 'racy' | 'refused' {
     if (this.records === null) return 'refused';
     let now: fs.BigIntStats | undefined;
     try {
@@ -306,7 +306,6 @@ export class NodeImageStore implements ImageStore {
       return 'refused';
     }
     if (now === undefined || !now.isFile() || fileOf(identityOf(now)) !== fileOf(identity)) return 'refused';
-    if (writtenBy !== undefined && modifiedAfter(now, writtenBy)) return 'refused';
     return this.records.record(now, hex);
   }
 

@@ -127,11 +127,10 @@ export interface ImageStore {
    * StoreReader.identity once read and hashed), and only if it is still that file, unmodified since (its
    * device, inode, size, modification and birth time). 'racy' when it was modified too recently to tell a later
    * change (try again later), 'refused' when it is not recorded (changed, or no records kept). Records
-   * live outside any image (a restore never writes to its image); losing one only costs a hash.
-   * writtenBy (ms since the epoch), given by a writer: when its own writes of the file were done; a file
-   * modified after that (its mtime later), before the identity was taken, is refused too.
+   * live outside any image (a restore never writes to its image); losing one only costs a hash. A writer
+   * gives the identity it took with writtenBy (identity()): none for a file modified after its writes.
    */
-  remember?(path: string, hex: string, identity: string, writtenBy?: number): 'recorded' | 'racy' | 'refused';
+  remember?(path: string, hex: string, identity: string): 'recorded' | 'racy' | 'refused';
   /** A short random string for temporary names. */
   randomSuffix(): string;
   /**

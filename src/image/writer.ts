@@ -665,7 +665,8 @@ export async function writeImage(
       store.sync(`${tmp}/${BLOBS_DIR}`);
       store.sync(tmp);
     }
-    // Every blob is written (the flush only syncs): one modified after this is not recorded as verified.
+    // Every blob is written (the flush only syncs): one modified after this gets no identity (flushLater),
+    // so it is neither linked unread by the next image nor recorded as verified.
     const writtenBy = Date.now();
     const warnings = swapIn(store, tmp, target, defer);
     const identities = new Map<string, string>();
@@ -710,8 +711,8 @@ const REMEMBER_MIN = 64 << 10;
  *  second attempt: past the ~100 ms a host holds racy. */
 const REMEMBER_AGAIN_MS = 150;
 
-/** The blobs a writer wrote itself from bytes it hashed (by hex), and when it was done writing them (ms
- *  since the epoch): what flushLater records as verified once they are on disk. */
+/** The blobs a writer wrote itself from bytes it hashed (by hex): what flushLater records as verified once
+ *  they are on disk; and when the writer was done writing (ms since the epoch), which identities go by. */
 interface Mine {
   readonly hexes: ReadonlySet<string>;
   readonly writtenBy: number;
@@ -852,7 +853,8 @@ async function flushLater(store: ImageStore, f: DeferredFlush, hexes: ReadonlySe
       return [`the image could not be flushed to stable storage; what was set aside before it is kept: ${why}`];
     }
     const warnings = removeOlder(store, f, at, identities);
-    await rememberMine(store, at, mine, written.writtenBy);
+    // Their identities were taken with writtenBy: none was modified after the writer's writes.
+    await rememberMine(store, at, mine);
     return warnings;
   }
 }
@@ -862,10 +864,10 @@ async function flushLater(store: ImageStore, f: DeferredFlush, hexes: ReadonlySe
  * image at dir, as verified (store.remember), yielding between two. One written too recently to tell a
  * later change (store.remember's 'racy') is tried once more after REMEMBER_AGAIN_MS, not waited for.
  */
-async function rememberMine(store: ImageStore, dir: string, mine: ReadonlyMap<string, string>, writtenBy: number): Promise<void> {
+async function rememberMine(store: ImageStore, dir: string, mine: ReadonlyMap<string, string>): Promise<void> {
   const attempt = (hex: string, identity: string): 'recorded' | 'racy' | 'refused' => {
     try {
-      return store.remember?.(blobPath(dir, hex), hex, identity, writtenBy) ?? 'refused';
+      return store.remember?.(blobPath(dir, hex), hex, identity) ?? 'refused';
     } catch {
       return 'refused'; // a record not written only costs a hash
     }
