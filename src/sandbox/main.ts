@@ -62,6 +62,11 @@ function partsLine(image: CheckpointImage): string {
   return `memory parts ${vouched} vouched, ${hashed} hashed`;
 }
 
+/** A restored pod; once it runs, the blobs its image hashed are recorded as verified: the next restore of them reads them unhashed. */
+function restored(running: RunningPod, image: CheckpointImage): Started {
+  return { running, onRunning: () => void image.remember() };
+}
+
 async function restore(root: StateRoot, id: string, launch: RestoreLaunch, stdio: PodStdio, relays: RelayBindings | undefined, holder: PodHolder, early: Promise<EarlyRestore | null> | null): Promise<Started> {
   // Where a restore's time goes, in sandbox.log: this process's start-up (Node, Amber's modules), opening
   // the image, rebuilding the pod (modules, kernel graph, each program's memory read and verified). A
@@ -100,8 +105,7 @@ async function restore(root: StateRoot, id: string, launch: RestoreLaunch, stdio
     try {
       const running = await startRestored(plan, stdio);
       console.log(`restore ${launch.imagePath}: pod rebuilt in ${(performance.now() - t1).toFixed(0)} ms once every container was claimed, ${partsLine(plan.image)}`);
-      const { image } = plan;
-      return { running, onRunning: () => void image.remember() };
+      return restored(running, plan.image);
     } catch (e) {
       // The last claim's restore hears why, then this process goes (each relay sees its sandbox gone).
       gate.settle(e instanceof AmberError ? e.line : e instanceof Error ? (e.message.split('\n')[0] ?? e.message) : String(e));
@@ -111,9 +115,7 @@ async function restore(root: StateRoot, id: string, launch: RestoreLaunch, stdio
   }
   const running = await startRestored(plan, stdio, carried);
   console.log(`restore ${launch.imagePath}: start-up ${t0.toFixed(0)} ms, image opened in ${(t1 - t0).toFixed(0)} ms, pod rebuilt (image read and verified) in ${(performance.now() - t1).toFixed(0)} ms, ${partsLine(plan.image)}`);
-  // The blobs it hashed are recorded as verified once the pod runs: the next restore of them reads them unhashed.
-  const { image } = plan;
-  return { running, onRunning: () => void image.remember() };
+  return restored(running, plan.image);
 }
 
 async function start(root: StateRoot, id: string, launch: Launch, stdio: PodStdio, relays: RelayBindings | undefined, holder: PodHolder, early: Promise<EarlyRestore | null> | null): Promise<Started> {
