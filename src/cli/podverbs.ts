@@ -81,13 +81,14 @@ export interface RestoreFlags {
 /** `restore`; sandbox: one bin/amber started beside this command, which a detached restore uses (or ends). */
 export async function restoreVerb(root: string, flags: RestoreFlags, sandbox: StartedSandbox | null = null): Promise<number> {
   const volumes = parseVolumes(flags.volume);
-  const spec = { ...(flags.spec !== undefined ? { spec: flags.spec } : {}), ...(flags.verify === true ? { verify: true } : {}) };
+  // What a detached and a foreground restore are both given besides the volumes: a spec, and --verify.
+  const given = { ...(flags.spec !== undefined ? { spec: flags.spec } : {}), ...(flags.verify === true ? { verify: true } : {}) };
   const archive = flags.import;
   const imagePath = flags.imagePath;
   if (flags.detach === true) {
     const progress = progressLine(`restore ${flags.name ?? ''}`.trimEnd());
     try {
-      const opts = { root, volumes, ...spec, ...(flags.name !== undefined ? { name: flags.name } : {}), ...(sandbox !== null ? { sandbox } : {}), ...drawn(progress) };
+      const opts = { root, volumes, ...given, ...(flags.name !== undefined ? { name: flags.name } : {}), ...(sandbox !== null ? { sandbox } : {}), ...drawn(progress) };
       let pod: Pod;
       if (archive !== undefined) pod = await Pod.restoreArchive(archive, opts);
       else if (imagePath !== undefined) pod = await Pod.restore(imagePath, opts);
@@ -103,7 +104,7 @@ export async function restoreVerb(root: string, flags: RestoreFlags, sandbox: St
   let close = (): void => {};
   try {
     const { restorePodAttached } = await attached();
-    const run = (dir: string): Promise<ContainerEnd[]> => restorePodAttached(dir, { volumes, ...spec, ...drawn(progress) }, (restored) => {
+    const run = (dir: string): Promise<ContainerEnd[]> => restorePodAttached(dir, { volumes, ...given, ...drawn(progress) }, (restored) => {
       progress.done(); // the image is read: the pod's own output starts on a clean line
       const term = terminalStdio(restored);
       close = () => term.close();
