@@ -67,6 +67,8 @@ export interface CutRequest {
 export interface CutResult extends CheckpointResult {
   /** How long making the snapshot buffers and the pre-copy took, before the pause. */
   prepareMs: number;
+  /** How long a pass begun before its request (earlycut.ts) waited for it once done. */
+  waitMs: number;
   /** Whether memory was pre-copied (of a tracked program), not copied into snapshot buffers. */
   preCopied: boolean;
   /** What the pre-copy did with the memory parts, if there was one. */
@@ -107,7 +109,7 @@ function takeCut(running: RunningPod, snapshots: ReadonlyMap<string, Uint8Array>
 }
 
 /** Whether a write map may stand in for a compare with the last cut: the new image's parent is its image. */
-function mapsTrusted(req: CutRequest): boolean {
+function mapsTrusted(req: Pick<CutRequest, 'last' | 'parentPath'>): boolean {
   return req.last !== null && (req.parentPath === undefined || resolve(req.parentPath) === resolve(req.last.image));
 }
 
@@ -120,12 +122,12 @@ function checkWanted(): boolean {
  * Whether a checkpoint left running pre-copies its tracked programs (runtime/precopy.ts): unless
  * AMBER_PRECOPY=0 (A/B figures), or its blobs are compressed (staged blobs are raw).
  */
-function preCopyWanted(req: CutRequest): boolean {
+function preCopyWanted(req: Pick<CutRequest, 'leaveRunning' | 'compress'>): boolean {
   return req.leaveRunning && req.compress === undefined && process.env['AMBER_PRECOPY'] !== '0';
 }
 
 /** The pre-copy of each tracked program with memory to save, begun now (its write map read and cleared). */
-function beginPreCopies(running: RunningPod, req: CutRequest): Map<string, PreCopy> {
+function beginPreCopies(running: RunningPod, req: Pick<CutRequest, 'last' | 'parentPath'>): Map<string, PreCopy> {
   const kept = mapsTrusted(req) ? req.last?.tracked : undefined;
   const out = new Map<string, PreCopy>();
   for (const [name, t] of running.tasks) {
@@ -156,8 +158,7 @@ function sinkOf(store: ImageStore, staging: Staging, helper: CutThread | undefin
 }
 
 /** A progress callback that never goes back (the pre-copy's, then the writer's, which counts staged parts at once). */
-function forwardOnly(onProgress: ((done: number, total: number) => void) | undefined): ((done: number, total: number) => void) | undefined {
-  if (onProgress === undefined) return undefined;
+function forwardOnly(onProgress: (done: number, total: number) => void): (done: number, total: number) => void {
   let share = 0;
   return (done, total) => {
     const now = total === 0 ? 1 : done / total;
@@ -189,6 +190,8 @@ function memoriesOf(running: RunningPod): Map<string, object> {
 interface CutTiming {
   start: number;
   prepareMs: number;
+  /** Between the end of a pass begun early and the request (not in prepareMs, nor in totalMs). */
+  waitMs: number;
   /** null: the pod stays stopped. */
   pauseMs: number | null;
   cutMs: number;
@@ -200,10 +203,11 @@ const ms1 = (ms: number): number => Math.round(ms * 10) / 10;
 function cutStats(timing: CutTiming, w: WriteStats): Record<string, number | null> {
   return {
     prepareMs: ms1(timing.prepareMs),
+    waitMs: timing.waitMs,
     pauseMs: timing.pauseMs,
     cutMs: ms1(timing.cutMs),
     writeMs: ms1(w.ms),
-    totalMs: ms1(performance.now() - timing.start),
+    totalMs: ms1(performance.now() - timing.start - timing.waitMs),
     bytesScanned: w.payloadBytes,
     bytesWritten: w.written,
     bytesReused: w.reused,
@@ -235,7 +239,7 @@ async function writeCut(running: RunningPod, payloads: (Payload | StagedPayload)
 
 /** The parent: the one asked for, else the last cut's image if it can still be read; its blobs are linked
  *  or verified as stored, never decoded (no codec is loaded for them). */
-function parentOf(req: CutRequest): { parent?: string; parentOptional?: boolean; parentIdentities?: ReadonlyMap<string, string> } {
+function parentOf(req: Pick<CutRequest, 'last' | 'parentPath'>): { parent?: string; parentOptional?: boolean; parentIdentities?: ReadonlyMap<string, string> } {
   const parent = req.parentPath ?? req.last?.image;
   return {
     ...(parent !== undefined ? { parent, parentOptional: req.parentPath === undefined } : {}),
@@ -259,6 +263,77 @@ function snapshotTasks(running: RunningPod, precopied: ReadonlyMap<string, PreCo
 }
 
 /**
+ * A cut begun: what it does before its pause (each tracked program's pre-copy pass, snapshot buffers for
+ * the rest), done, with what the pause and the write go on with. It may have been begun before its request
+ * arrived (sandbox/earlycut.ts): progress goes to whoever asks for it from then on.
+ */
+export interface BegunCut {
+  /** When it was begun, and when its pass ended (performance.now()). */
+  readonly begunAt: number;
+  readonly passedAt: number;
+  readonly store: ImageStore;
+  readonly helper: CutThread | undefined;
+  /** The image the pre-copy staged its parts into; undefined once dropped or finished, or without one. */
+  staging: Staging | undefined;
+  readonly precopied: ReadonlyMap<string, PreCopy>;
+  readonly snapshots: ReadonlyMap<string, Uint8Array> | undefined;
+  readonly preCopy: PreCopyStats | null;
+  /** The progress callback the write goes on with (forward only, to the sink progressTo set). */
+  readonly onProgress: (done: number, total: number) => void;
+  /** Where progress goes from now on. */
+  progressTo(sink: ((done: number, total: number) => void) | undefined): void;
+}
+
+/** What of a request the part of a cut before its pause depends on (beginCut). */
+export type CutPlan = Pick<CutRequest, 'imagePath' | 'leaveRunning' | 'parentPath' | 'last' | 'helper' | 'compress' | 'onProgress' | 'hooks'>;
+
+/**
+ * The part of a checkpoint before its pause: an image left beside imagePath by a sandbox that died
+ * recovered, the pre-copy of each tracked program (a checkpoint left running), snapshot buffers for the
+ * others. A failure removes what it staged.
+ */
+export async function beginCut(running: RunningPod, req: CutPlan): Promise<BegunCut> {
+  // A checkpoint of this path whose sandbox died may have left its image set aside (image/recover.ts).
+  for (const line of await recoverImageDir(req.imagePath)) console.log(`checkpoint ${req.imagePath}: ${line}`);
+  const begunAt = performance.now();
+  // A helper thread faults in the snapshots and hashes their parts beside this one, or hashes and writes
+  // pre-copied parts copied into its slots.
+  const helper = req.leaveRunning && cutThreadWanted() ? (req.helper ?? new CutThread()) : undefined;
+  // The blobs it writes are recorded as verified once flushed (host/blobrecords.ts): a restore reads them unhashed.
+  const store = await imageStoreFor(req.compress, [], { verified: verifiedDir(), ...(helper !== undefined ? { cutThread: helper } : {}) });
+  let sink = req.onProgress;
+  const onProgress = forwardOnly((done, total) => sink?.(done, total));
+  let staging: Staging | undefined;
+  try {
+    // Snapshot buffers first, then the pre-copy: the pause follows the pass at once (less to patch).
+    const precopied = preCopyWanted(req) ? beginPreCopies(running, req) : new Map<string, PreCopy>();
+    const snapshots = req.leaveRunning ? await prepareSnapshots(snapshotTasks(running, precopied), req.last?.memory, helper) : undefined;
+    let preCopy: PreCopyStats | null = null;
+    if (precopied.size > 0) {
+      staging = stageImage(store, req.imagePath, { ...parentOf(req), ...(req.last !== null ? { known: { dir: req.last.image, rawBlobs: req.last.rawBlobs } } : {}) });
+      const pcs = [...precopied.values()];
+      const total = pcs.reduce((n, pc) => n + pc.size, 0);
+      let done = 0;
+      preCopy = await runPreCopy(pcs, running.tasks, sinkOf(store, staging, helper), zeroPartOnce(), {
+        onBytes: (n: number) => onProgress((done += n), total),
+        ...(req.hooks?.betweenParts !== undefined ? { betweenParts: req.hooks.betweenParts } : {}),
+        same,
+      });
+    }
+    return { begunAt, passedAt: performance.now(), store, helper, staging, precopied, snapshots, preCopy, onProgress, progressTo: (s) => void (sink = s) };
+  } catch (e) {
+    if (staging !== undefined) dropStaging(store, staging);
+    throw e;
+  }
+}
+
+/** Drops a begun cut that will not be finished: what it staged is removed. */
+export function dropCut(begun: BegunCut): void {
+  if (begun.staging !== undefined) dropStaging(begun.store, begun.staging);
+  begun.staging = undefined;
+}
+
+/**
  * One checkpoint: the scheduler paused for the cut alone when the pod is left running (its memory copied
  * into buffers made beforehand, or kept from the last cut, or a tracked program's pre-copied, then
  * unpaused before the image is written), else paused for good. pauseMs is how long the pod's processes
@@ -266,36 +341,23 @@ function snapshotTasks(running: RunningPod, precopied: ReadonlyMap<string, PreCo
  * leaves the pod running and any earlier image at imagePath whole (a staged image is removed).
  */
 export async function checkpointRunning(running: RunningPod, req: CutRequest): Promise<CutResult> {
-  // A checkpoint of this path whose sandbox died may have left its image set aside (image/recover.ts).
-  for (const line of await recoverImageDir(req.imagePath)) console.log(`checkpoint ${req.imagePath}: ${line}`);
-  const tp = performance.now();
-  // A helper thread faults in the snapshots and hashes their parts beside this one, or hashes and writes
-  // pre-copied parts copied into its slots.
-  const helper = req.leaveRunning && cutThreadWanted() ? (req.helper ?? new CutThread()) : undefined;
-  // The blobs it writes are recorded as verified once flushed (host/blobrecords.ts): a restore reads them unhashed.
-  const store = await imageStoreFor(req.compress, [], { verified: verifiedDir(), ...(helper !== undefined ? { cutThread: helper } : {}) });
-  const onProgress = forwardOnly(req.onProgress);
-  let staging: Staging | undefined;
-  let preCopy: PreCopyStats | null = null;
+  return finishCut(running, await beginCut(running, req), req);
+}
+
+/**
+ * The rest of a checkpoint once begun (beginCut, with the same plan as req's): the pause, the cut and
+ * the image written. Time between the end of the pass and this call (a cut begun before its request
+ * came: earlycut.ts) is waitMs, not counted in prepareMs.
+ */
+export async function finishCut(running: RunningPod, begun: BegunCut, req: CutRequest): Promise<CutResult> {
+  const { store, helper, precopied, snapshots, preCopy } = begun;
+  begun.progressTo(req.onProgress);
+  const waitMs = ms1(Math.max(0, performance.now() - begun.passedAt));
   let paused = false;
   let pauseMs: number | null = null;
   try {
-    // Snapshot buffers first, then the pre-copy: the pause follows the pass at once (less to patch).
-    const precopied = preCopyWanted(req) ? beginPreCopies(running, req) : new Map<string, PreCopy>();
-    const snapshots = req.leaveRunning ? await prepareSnapshots(snapshotTasks(running, precopied), req.last?.memory, helper) : undefined;
-    if (precopied.size > 0) {
-      staging = stageImage(store, req.imagePath, { ...parentOf(req), ...(req.last !== null ? { known: { dir: req.last.image, rawBlobs: req.last.rawBlobs } } : {}) });
-      const pcs = [...precopied.values()];
-      const total = pcs.reduce((n, pc) => n + pc.size, 0);
-      let done = 0;
-      preCopy = await runPreCopy(pcs, running.tasks, sinkOf(store, staging, helper), zeroPartOnce(), {
-        ...(onProgress !== undefined ? { onBytes: (n: number) => onProgress((done += n), total) } : {}),
-        ...(req.hooks?.betweenParts !== undefined ? { betweenParts: req.hooks.betweenParts } : {}),
-        same,
-      });
-    }
     const t0 = performance.now();
-    const prepareMs = Math.round(t0 - tp);
+    const prepareMs = Math.round(t0 - begun.begunAt - waitMs);
     await running.scheduler.pause();
     paused = true;
     // A pre-copied program's parts written whole (its pages patched are not counted).
@@ -312,12 +374,12 @@ export async function checkpointRunning(running: RunningPod, req: CutRequest): P
       paused = false;
       pauseMs = ms1(performance.now() - t0);
     }
-    const { result, ...written } = await writeCut(running, payloads, req, { start: tp, prepareMs, pauseMs, cutMs }, store, staging, onProgress);
-    staging = undefined; // writeImage removed it, or renamed it into place
+    const { result, ...written } = await writeCut(running, payloads, req, { start: begun.begunAt, prepareMs, waitMs, pauseMs, cutMs }, store, begun.staging, begun.onProgress);
+    begun.staging = undefined; // writeImage removed it, or renamed it into place
     const next = snapshots === undefined ? null : nextCut(snapshots, trackedKept, payloads, result, req.last, sources);
-    return { ...written, pauseMs, prepareMs, preCopied: precopied.size > 0, preCopy, changedParts, helperThread: helper !== undefined, next, flushed: result.flushed };
+    return { ...written, pauseMs, prepareMs, waitMs, preCopied: precopied.size > 0, preCopy, changedParts, helperThread: helper !== undefined, next, flushed: result.flushed };
   } catch (e) {
-    if (staging !== undefined) dropStaging(store, staging);
+    dropCut(begun);
     if (paused) running.scheduler.unpause();
     throw e;
   }
