@@ -230,6 +230,7 @@ export class Pod {
       ...(opts.parentPath !== undefined ? { parentPath: resolve(opts.parentPath) } : {}),
       ...(opts.compress !== undefined ? { compress: opts.compress } : {}),
       ...(opts.durable === true ? { durable: true } : {}),
+      pid: process.pid, // bin/amber announced the cut under this pid (sandbox/cutintent.ts)
     };
     const progress = opts.onProgress;
     return this.#call(req, `checkpoint ${this.id}`, CHECKPOINT_TIMEOUT_MS, progress === undefined ? {} : { onProgress: (done, total) => progress({ done, total }) });

@@ -109,7 +109,7 @@ function takeCut(running: RunningPod, snapshots: ReadonlyMap<string, Uint8Array>
 }
 
 /** Whether a write map may stand in for a compare with the last cut: the new image's parent is its image. */
-function mapsTrusted(req: Pick<CutRequest, 'last' | 'parentPath'>): boolean {
+export function mapsTrusted(req: Pick<CutRequest, 'last' | 'parentPath'>): boolean {
   return req.last !== null && (req.parentPath === undefined || resolve(req.parentPath) === resolve(req.last.image));
 }
 

@@ -48,6 +48,8 @@ export interface CheckpointRequest {
   /** Reply only once the image is on stable storage (flushed, with every earlier image of this sandbox),
    *  not as soon as it is in place: for a client that removes it once read (an export's temporary). */
   durable?: boolean;
+  /** The asking process: a cut begun on its command's intent is carried on only for that command (sandbox/earlycut.ts). */
+  pid?: number;
 }
 
 export interface PingRequest {
@@ -128,6 +130,7 @@ export function parseRequest(v: unknown): ControlRequest | string {
         ...(typeof r['parentPath'] === 'string' ? { parentPath: r['parentPath'] } : {}),
         ...(typeof r['compress'] === 'string' ? { compress: r['compress'] } : {}),
         ...(r['durable'] === true ? { durable: true } : {}),
+        ...(typeof r['pid'] === 'number' ? { pid: r['pid'] } : {}),
       };
     case 'ping':
       return { op: 'ping' };

@@ -11,7 +11,9 @@ import { readAttachLine } from '../host/relayframes.js';
 import type { ContainerRecord, StateRoot } from '../host/stateroot.js';
 import { BufferStream, NullStream } from '../host/streams.js';
 import { prepareModuleFile } from '../host/modulecache.js';
-import type { LastCut } from './cut.js';
+import type { BegunCut, LastCut } from './cut.js';
+import { listenIntents, type CutIntent, type IntentListener } from './cutintent.js';
+import type { EarlyCut } from './earlycut.js';
 import type { HostFacts } from '../runtime/annotations.js';
 import type { PreCopyStats } from '../runtime/precopy.js';
 import { execOutputStream } from './execoutput.js';
@@ -59,6 +61,11 @@ export class PodServer {
   #hostFacts: HostFacts | null = null;
   /** The image being written, if a checkpoint is under way. */
   #checkpoint: Promise<unknown> | null = null;
+  /** A cut begun on a command's intent whose request has not come yet (earlycut.ts), and where intents come from. */
+  #early: EarlyCut | null = null;
+  /** An intent being taken up (earlycut.js loading): #early is set once it settles. */
+  #intending: Promise<void> | null = null;
+  #intents: IntentListener | null = null;
   #recorded = false;
   /** The pod's containers as runc's verbs see them, when it was made by them (null: a pod run whole). */
   readonly #runc: RuncContainers | null;
@@ -96,6 +103,53 @@ export class PodServer {
     if (tracksWrites(this.#running.spec) && cutThreadWanted()) {
       setImmediate(() => (this.#cutThread ??= new CutThread()).keep()).unref();
     }
+    // Its checkpoints may also begin on bin/amber's intent, while the command's node starts (cutintent.ts).
+    if (tracksWrites(this.#running.spec) && process.env['AMBER_CUT_INTENT'] !== '0') {
+      setImmediate(() => {
+        if (this.#recorded) return;
+        this.#intents = listenIntents(this.#root.podDir(this.#id), (intent) => this.#intend(intent), (why) => console.log(`checkpoint intents: none: ${why}`));
+      }).unref();
+    }
+  }
+
+  /** A checkpoint announced by its command: its cut begun now, unless another is under way or begun. */
+  #intend(intent: CutIntent): void {
+    const busy = this.#recorded ? 'the pod has stopped' : this.#checkpoint !== null || this.#early !== null || this.#intending !== null ? 'a checkpoint is under way' : this.#busy();
+    if (busy !== null) return void console.log(`checkpoint ${intent.imagePath}: intent of pid ${intent.pid} not begun: ${busy}`);
+    const last = this.#lastCut;
+    const helper = this.#cutThread;
+    this.#intending = import('./earlycut.js').then(({ EarlyCut, worthBeginning }) => {
+      if (this.#recorded) return;
+      if (!worthBeginning(intent, last)) return void console.log(`checkpoint ${intent.imagePath}: intent of pid ${intent.pid} not begun: an incremental cut, begun when asked`);
+      const begin = async (): Promise<BegunCut> => {
+        await this.#flushes.before(intent.imagePath);
+        return (await import('./cut.js')).beginCut(this.#running, {
+          imagePath: intent.imagePath,
+          leaveRunning: true,
+          ...(intent.parentPath !== undefined ? { parentPath: intent.parentPath } : {}),
+          last,
+          ...(helper !== null ? { helper } : {}),
+        });
+      };
+      const early: EarlyCut = new EarlyCut(intent, last, begin, (why) => {
+        if (this.#early === early) void this.#dropEarly(why);
+      });
+      this.#early = early;
+    }).finally(() => {
+      this.#intending = null;
+    });
+  }
+
+  /** Drops the cut begun on an intent, if there is one (its staged image removed once its pass is over). */
+  async #dropEarly(why: string): Promise<void> {
+    const early = this.#early;
+    if (early === null) return;
+    this.#early = null;
+    // Its pass read and cleared the write maps: the next cut cannot trust them, and starts afresh (a full cut).
+    if (this.#lastCut === early.last) this.#lastCut = null;
+    console.log(`checkpoint ${early.intent.imagePath}: begun on the intent of pid ${early.intent.pid}, dropped: ${why}`);
+    await early.drop();
+    this.#cutThread?.releaseSlots();
   }
 
   #changed(): void {
@@ -121,6 +175,9 @@ export class PodServer {
       await this.#running.scheduler.run();
     }
     await this.#checkpoint; // a pod left running may end while its image is still being written
+    this.#intents?.close();
+    await this.#intending;
+    await this.#dropEarly('the pod ended');
     await this.#flushes.done();
     // Each relay is told how its process ended before this process goes.
     const deadline = Date.now() + 2000;
@@ -174,7 +231,9 @@ export class PodServer {
   /** Stops the sandbox: the record first, then the process (after the reply has gone out). */
   #exitSoon(status: StopStatus): void {
     this.recordStopped(status);
-    setTimeout(() => void this.#flushes.done().then(() => this.#exit()), 10);
+    this.#intents?.close();
+    const dropped = Promise.resolve(this.#intending).then(() => this.#dropEarly('the pod stopped'));
+    setTimeout(() => void Promise.all([this.#flushes.done(), dropped]).then(() => this.#exit()), 10);
   }
 
   /** One request off the control socket. */
@@ -273,14 +332,30 @@ export class PodServer {
   }
 
   async #checkpointNow(req: CheckpointRequest, progress: ControlProgress): Promise<ControlReply<'checkpoint'>> {
+    await this.#intending;
+    // A cut begun on this very command's intent goes on; one begun on another's is dropped first.
+    const early = this.#early;
+    const mismatch = early?.mismatch(req, this.#lastCut) ?? null;
+    if (early !== null && mismatch !== null) await this.#dropEarly(`the request does not match: ${mismatch}`);
+    let begun: Promise<BegunCut> | null = null;
+    if (early !== null && mismatch === null) {
+      this.#early = null;
+      begun = early.take();
+      console.log(`checkpoint ${req.imagePath}: begun on its command's intent ${Math.round(performance.now() - early.at)} ms before the request: carried on`);
+    }
     const busy = this.#busy();
-    if (busy !== null) return { ok: false, error: busy };
-    if (this.#checkpoint !== null) return { ok: false, error: `pod ${this.#id} is being checkpointed already` };
+    if (busy !== null || this.#checkpoint !== null) {
+      if (begun !== null && early !== null) {
+        this.#early = early;
+        void this.#dropEarly(busy ?? 'a checkpoint is under way');
+      }
+      return { ok: false, error: busy ?? `pod ${this.#id} is being checkpointed already` };
+    }
     // An exec that starts while the snapshot buffers are made, or while a slice runs, is refused at the cut.
     // The cut and the image writer (codecs, zstd) load with the first checkpoint: a pod that is never
     // checkpointed, and every create, starts without them.
     const kept = this.#cutThread !== null;
-    const checkpoint = this.#flushes.before(req.imagePath).then(async () => (await import('./cut.js')).checkpointRunning(this.#running, {
+    const cutReq = {
       id: this.#id,
       source: this.#source,
       imagePath: req.imagePath,
@@ -292,7 +367,12 @@ export class PodServer {
       host: (this.#hostFacts ??= hostFacts()),
       onProgress: progress,
       busy: () => this.#busy(),
-    }));
+    };
+    const checkpoint = (async () => {
+      const cut = await import('./cut.js');
+      const b = begun ?? this.#flushes.before(req.imagePath).then(() => cut.beginCut(this.#running, cutReq));
+      return cut.finishCut(this.#running, await b, cutReq);
+    })();
     this.#checkpoint = checkpoint.catch(() => {});
     let result;
     try {
