@@ -1,7 +1,7 @@
 // End to end: a checkpoint begun before its request (sandbox/cutintent.ts, earlycut.ts). `amber checkpoint
-// --leave-running` as installed (bin/amber, the shell script) announces the cut through the pod's FIFO, and
-// the sandbox of a tracked pod begins its pre-copy while the command's node starts; the image is the same
-// as ever (it restores and counts on). An intent whose request does not match, or that never gets one, is
+// [--leave-running]` as installed (bin/amber, the shell script) announces the cut through the pod's FIFO,
+// and the sandbox of a tracked pod begins its pre-copy while the command's node starts; the image is the
+// same as ever (it restores and counts on). An intent whose request does not match, or that never gets one, is
 // dropped, nothing of it left beside its image path, and the next cut is a full one: the dropped pass read
 // and cleared the write maps (the sandbox's debug check, AMBER_CHECK_WRITE_MAPS=1, fails a cut that
 // trusted them).
@@ -45,7 +45,7 @@ function cutLine(s: Workspace, id: string, image: string): string {
 /** Writes an intent into the pod's FIFO as bin/amber does (a FIFO opened read-write takes it at once). */
 function announce(s: Workspace, id: string, pid: number, image: string, parent = ''): void {
   const fifo = join(s.root, 'pods', id, 'checkpoint.fifo');
-  const r = spawnSync('sh', ['-c', 'printf "checkpoint\\t%s\\t%s\\t%s\\n" "$1" "$2" "$3" 1<>"$4"', 'sh', String(pid), image, parent, fifo], { timeout: 5000 });
+  const r = spawnSync('sh', ['-c', 'printf "checkpoint\\t%s\\tleave\\t%s\\t%s\\n" "$1" "$2" "$3" 1<>"$4"', 'sh', String(pid), image, parent, fifo], { timeout: 5000 });
   assert.equal(r.status, 0, 'the intent is written');
 }
 
@@ -83,6 +83,23 @@ describe('checkpoints begun on their intent', { concurrency: true }, () => {
       touch(join(ctl, 'go.8'));
       await verdict(join(ctl, 'done'));
       assert.deepEqual(numbers((await s.ok(['logs', 'ci'])).stdout), range(1, 14));
+    }));
+
+  test('a checkpoint that stops the pod is begun early too (pre-copied while it runs), and restores', () =>
+    withWorkspace(async (s) => {
+      const { pod, ctl } = heldCounterPod(s.dir, 'cs');
+      await s.ok(['pod', 'run', pod, '--detach', '--track-writes'], checked);
+      await ready(join(ctl, 'ready.4'));
+      await until('the pod FIFO', () => existsSync(join(s.root, 'pods', 'cs', 'checkpoint.fifo')));
+      const img = s.path('img');
+      await installedOk(s, ['checkpoint', 'cs', '--image-path', img]);
+      assert.match(sandboxLog(s, 'cs'), new RegExp(`^checkpoint ${img}: begun on its command's intent \\d+ ms before the request: carried on$`, 'm'));
+      assert.match(cutLine(s, 'cs', img), /memory pre-copied in \d+ ms, pause until exit, /);
+      assert.equal((await s.json<{ status: string }>(['state', 'cs'])).status, 'stopped');
+      for (const n of [4, 8]) touch(join(ctl, `go.${n}`));
+      await s.ok(['restore', '--image-path', img, '--detach', '--name', 'cs2'], checked);
+      await verdict(join(ctl, 'done'));
+      assert.deepEqual(numbers((await s.ok(['logs', 'cs2'])).stdout), range(5, 14), 'it counts on from its cut, each tick once');
     }));
 
   test('an intent its request does not match is dropped, nothing left of it, and the next cut is a full one', () =>

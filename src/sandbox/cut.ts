@@ -1,9 +1,9 @@
 // A checkpoint of the pod this sandbox runs, like runsc's checkpoint (kernel.SaveTo): the scheduler paused
 // for one consistent cut, which becomes payloads (runtime/checkpoint.ts; with --leave-running each
 // program's memory is copied into buffers faulted in beforehand, or kept from the last cut, so the pod runs
-// again at once; a write-tracked program's is pre-copied instead, as live migration does: staged into the
-// image from live memory while the pod runs, then only what it wrote meanwhile taken at the pause,
-// runtime/precopy.ts); then an OCI-layout image (image/) written from them, beside the target and renamed
+// again at once; a write-tracked program's is pre-copied instead, left running or not, as live migration
+// does: staged into the image from live memory while the pod runs, then only what it wrote meanwhile taken
+// at the pause, runtime/precopy.ts); then an OCI-layout image (image/) written from them, beside the target and renamed
 // in, with the checkpoint annotations (runtime/annotations.ts) and its stats (pause, cut, write, bytes) in
 // its config. A pod checkpointed before with --leave-running is cut incrementally (LastCut).
 import { resolve } from 'node:path';
@@ -119,11 +119,14 @@ function checkWanted(): boolean {
 }
 
 /**
- * Whether a checkpoint left running pre-copies its tracked programs (runtime/precopy.ts): unless
- * AMBER_PRECOPY=0 (A/B figures), or its blobs are compressed (staged blobs are raw).
+ * Whether a checkpoint pre-copies its tracked programs (runtime/precopy.ts): unless AMBER_PRECOPY=0 (A/B
+ * figures), or its blobs are compressed (staged blobs are raw). One that stops the pod does too, as a
+ * migration's pre-copy rounds precede its stop-and-copy: the pass hashes on two threads (this one and the
+ * helper) while the pod runs on, and the pod stops for good at the pause, with only the pages written
+ * meanwhile left to take (stopped first, all of it would be hashed here, on one thread, after the stop).
  */
-function preCopyWanted(req: Pick<CutRequest, 'leaveRunning' | 'compress'>): boolean {
-  return req.leaveRunning && req.compress === undefined && process.env['AMBER_PRECOPY'] !== '0';
+function preCopyWanted(req: Pick<CutRequest, 'compress'>): boolean {
+  return req.compress === undefined && process.env['AMBER_PRECOPY'] !== '0';
 }
 
 /** The pre-copy of each tracked program with memory to save, begun now (its write map read and cleared). */
@@ -296,9 +299,10 @@ export async function beginCut(running: RunningPod, req: CutPlan): Promise<Begun
   // A checkpoint of this path whose sandbox died may have left its image set aside (image/recover.ts).
   for (const line of await recoverImageDir(req.imagePath)) console.log(`checkpoint ${req.imagePath}: ${line}`);
   const begunAt = performance.now();
+  const precopied = preCopyWanted(req) ? beginPreCopies(running, req) : new Map<string, PreCopy>();
   // A helper thread faults in the snapshots and hashes their parts beside this one, or hashes and writes
   // pre-copied parts copied into its slots.
-  const helper = req.leaveRunning && cutThreadWanted() ? (req.helper ?? new CutThread()) : undefined;
+  const helper = (req.leaveRunning || precopied.size > 0) && cutThreadWanted() ? (req.helper ?? new CutThread()) : undefined;
   // The blobs it writes are recorded as verified once flushed (host/blobrecords.ts): a restore reads them unhashed.
   const store = await imageStoreFor(req.compress, [], { verified: verifiedDir(), ...(helper !== undefined ? { cutThread: helper } : {}) });
   let sink = req.onProgress;
@@ -306,7 +310,6 @@ export async function beginCut(running: RunningPod, req: CutPlan): Promise<Begun
   let staging: Staging | undefined;
   try {
     // Snapshot buffers first, then the pre-copy: the pause follows the pass at once (less to patch).
-    const precopied = preCopyWanted(req) ? beginPreCopies(running, req) : new Map<string, PreCopy>();
     const snapshots = req.leaveRunning ? await prepareSnapshots(snapshotTasks(running, precopied), req.last?.memory, helper) : undefined;
     let preCopy: PreCopyStats | null = null;
     if (precopied.size > 0) {

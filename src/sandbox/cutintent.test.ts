@@ -12,9 +12,10 @@ const script = readFileSync(new URL('../../bin/amber', import.meta.url), 'utf8')
 const cutting = /^cutting\(\) \{\n[\s\S]*?\n\}\n/m.exec(script)?.[0] ?? '';
 
 test('parseIntent reads the line bin/amber writes, and nothing else', () => {
-  assert.deepEqual(parseIntent('checkpoint\t42\t/a b/img\t'), { pid: 42, imagePath: '/a b/img' });
-  assert.deepEqual(parseIntent('checkpoint\t42\t/img\t/parent'), { pid: 42, imagePath: '/img', parentPath: '/parent' });
-  for (const bad of ['checkpoint\t42\timg\t', 'checkpoint\t0\t/img\t', 'checkpoint\t-1\t/img\t', 'checkpoint\t4x\t/img\t', 'checkpoint\t42\t/img\trel', 'restore\t42\t/img\t', 'checkpoint\t42\t/img', 'checkpoint\t42\t/img\t\t', '']) {
+  assert.deepEqual(parseIntent('checkpoint\t42\tleave\t/a b/img\t'), { pid: 42, leaveRunning: true, imagePath: '/a b/img' });
+  assert.deepEqual(parseIntent('checkpoint\t42\tstop\t/img\t/parent'), { pid: 42, leaveRunning: false, imagePath: '/img', parentPath: '/parent' });
+  for (const bad of ['checkpoint\t42\tleave\timg\t', 'checkpoint\t0\tleave\t/img\t', 'checkpoint\t-1\tleave\t/img\t', 'checkpoint\t4x\tleave\t/img\t',
+    'checkpoint\t42\tleave\t/img\trel', 'checkpoint\t42\tpause\t/img\t', 'restore\t42\tleave\t/img\t', 'checkpoint\t42\t/img\t', 'checkpoint\t42\tleave\t/img\t\t', '']) {
     assert.equal(parseIntent(bad), null, JSON.stringify(bad));
   }
 });
@@ -48,7 +49,7 @@ async function announced(lines: readonly (readonly string[])[], cwd: string, env
   }
 }
 
-test("bin/amber's cutting announces a pod's --leave-running checkpoint, in runc's forms too, and no other line", async () => {
+test("bin/amber's cutting announces a pod's checkpoint, in runc's forms too, and no other line", async () => {
   assert.notEqual(cutting, '', 'bin/amber has a function cutting');
   const dir = mkdtempSync(join(tmpdir(), 'amber-cutintent-'));
   try {
@@ -58,8 +59,8 @@ test("bin/amber's cutting announces a pod's --leave-running checkpoint, in runc'
       ['--root=root', '--debug', 'checkpoint', '-leave-running', '-image-path=rel/i2', 'p1'],
       ['checkpoint', '--root', root, '--parent-path', 'par', '--image-path', '/i3', '-c', 'none', '--leave-running', 'p1'],
       ['--root', '/elsewhere', 'checkpoint', '--root', root, '--work-path', '/w', '--image-path', '/i4', '--leave-running', 'p1'],
+      ['--root', root, 'checkpoint', 'p1', '--image-path', '/i5'], // stops the pod
       // None of these:
-      ['--root', root, 'checkpoint', 'p1', '--image-path', '/n1'], // stops the pod
       ['--root', root, 'checkpoint', 'p1', '--image-path', '/n2', '--leave-running', '-c', 'zstd'],
       ['--root', root, 'checkpoint', 'p1', '--image-path', '/n3', '--leave-running', '--export', '/x.tar'],
       ['--root', root, 'checkpoint', 'p2', '--image-path', '/n4', '--leave-running'], // no such pod: no FIFO
@@ -71,13 +72,14 @@ test("bin/amber's cutting announces a pod's --leave-running checkpoint, in runc'
       ['--root', join(dir, 'other'), 'checkpoint', 'p1', '--image-path', '/n10', '--leave-running'],
     ], dir);
     assert.deepEqual(got, [
-      { pid: 1, imagePath: '/i1' },
-      { pid: 1, imagePath: `${dir}/rel/i2` },
-      { pid: 1, imagePath: '/i3', parentPath: `${dir}/par` },
-      { pid: 1, imagePath: '/i4' },
+      { pid: 1, leaveRunning: true, imagePath: '/i1' },
+      { pid: 1, leaveRunning: true, imagePath: `${dir}/rel/i2` },
+      { pid: 1, leaveRunning: true, imagePath: '/i3', parentPath: `${dir}/par` },
+      { pid: 1, leaveRunning: true, imagePath: '/i4' },
+      { pid: 1, leaveRunning: false, imagePath: '/i5' },
     ]);
     // AMBER_ROOT is the root when no --root is given.
-    assert.deepEqual(await announced([['checkpoint', 'p1', '--image-path', '/e1', '--leave-running']], dir, { AMBER_ROOT: root }), [{ pid: 1, imagePath: '/e1' }]);
+    assert.deepEqual(await announced([['checkpoint', 'p1', '--image-path', '/e1', '--leave-running']], dir, { AMBER_ROOT: root }), [{ pid: 1, leaveRunning: true, imagePath: '/e1' }]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -11,22 +11,26 @@ import { join } from 'node:path';
 /** The FIFO's name in the pod's folder (bin/amber writes to it: the same name). */
 export const CUT_INTENT_FIFO = 'checkpoint.fifo';
 
-/** A checkpoint a command is about to ask for: `checkpoint ID --image-path IMAGE --leave-running [--parent-path PARENT]`. */
+/** A checkpoint a command is about to ask for: `checkpoint ID --image-path IMAGE [--leave-running] [--parent-path PARENT]`. */
 export interface CutIntent {
   /** The command's process (bin/amber's, which becomes its node): only its request carries the cut on. */
   pid: number;
+  leaveRunning: boolean;
   /** Absolute, as the shell made it ($PWD/ before a relative path). */
   imagePath: string;
   parentPath?: string;
 }
 
-/** One line as bin/amber writes it, `checkpoint<TAB>PID<TAB>IMAGE<TAB>PARENT` (PARENT empty: none); null if it is not one. */
+/**
+ * One line as bin/amber writes it, `checkpoint<TAB>PID<TAB>leave|stop<TAB>IMAGE<TAB>PARENT` (PARENT empty:
+ * none); null if it is not one.
+ */
 export function parseIntent(line: string): CutIntent | null {
   const f = line.split('\t');
-  if (f.length !== 4 || f[0] !== 'checkpoint') return null;
-  const [, pid, imagePath = '', parentPath = ''] = f;
-  if (!/^[1-9][0-9]{0,9}$/.test(pid ?? '') || !imagePath.startsWith('/') || (parentPath !== '' && !parentPath.startsWith('/'))) return null;
-  return { pid: Number(pid), imagePath, ...(parentPath !== '' ? { parentPath } : {}) };
+  if (f.length !== 5 || f[0] !== 'checkpoint') return null;
+  const [, pid, mode, imagePath = '', parentPath = ''] = f;
+  if (!/^[1-9][0-9]{0,9}$/.test(pid ?? '') || (mode !== 'leave' && mode !== 'stop') || !imagePath.startsWith('/') || (parentPath !== '' && !parentPath.startsWith('/'))) return null;
+  return { pid: Number(pid), leaveRunning: mode === 'leave', imagePath, ...(parentPath !== '' ? { parentPath } : {}) };
 }
 
 /** The FIFO being read, until closed. */

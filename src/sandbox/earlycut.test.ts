@@ -23,22 +23,22 @@ function begunAt(imagePath: string): BegunCut {
 }
 
 test('an incremental cut (the last cut its parent) is not begun early; a full one is', () => {
-  assert.equal(worthBeginning({ pid: 1, imagePath: '/imgs/two' }, last), false);
-  assert.equal(worthBeginning({ pid: 1, imagePath: '/imgs/two', parentPath: '/imgs/one' }, last), false);
-  assert.equal(worthBeginning({ pid: 1, imagePath: '/imgs/two' }, null), true, 'no last cut: every part hashed');
-  assert.equal(worthBeginning({ pid: 1, imagePath: '/imgs/two', parentPath: '/imgs/zero' }, last), true, 'another parent: every part hashed');
+  assert.equal(worthBeginning({ pid: 1, leaveRunning: true, imagePath: '/imgs/two' }, last), false);
+  assert.equal(worthBeginning({ pid: 1, leaveRunning: true, imagePath: '/imgs/two', parentPath: '/imgs/one' }, last), false);
+  assert.equal(worthBeginning({ pid: 1, leaveRunning: true, imagePath: '/imgs/two' }, null), true, 'no last cut: every part hashed');
+  assert.equal(worthBeginning({ pid: 1, leaveRunning: true, imagePath: '/imgs/two', parentPath: '/imgs/zero' }, last), true, 'another parent: every part hashed');
 });
 
 test("only its command's request for that very cut carries it on", async () => {
-  const early = new EarlyCut({ pid: 7, imagePath: '/imgs/two', parentPath: '/imgs/zero' }, last, () => new Promise<BegunCut>(() => {}), () => {});
+  const early = new EarlyCut({ pid: 7, leaveRunning: true, imagePath: '/imgs/two', parentPath: '/imgs/zero' }, last, () => new Promise<BegunCut>(() => {}), () => {});
   try {
     const req: CheckpointRequest = { op: 'checkpoint', pid: 7, imagePath: '/imgs/x/../two', leaveRunning: true, parentPath: '/imgs/zero/' };
     assert.equal(early.mismatch(req, last), null);
     const cases: [Partial<CheckpointRequest>, RegExp][] = [
       [{ pid: 8 }, /asked by pid 8, announced by 7/],
       [{ imagePath: '/imgs/three' }, /asked for \/imgs\/three/],
-      [{ leaveRunning: false }, /another kind of cut/],
-      [{ compress: 'zstd' }, /another kind of cut/],
+      [{ leaveRunning: false }, /asked to stop the pod, announced to leave it running/],
+      [{ compress: 'zstd' }, /asked for compressed blobs/],
     ];
     for (const [change, why] of cases) assert.match(early.mismatch({ ...req, ...change }, last) ?? '', why);
     const { parentPath: _p, ...noParent } = req;
@@ -56,7 +56,7 @@ test('dropped, it removes what it staged once its pass is over; taken, it is the
   try {
     let pass!: (b: BegunCut) => void;
     const begun = begunAt(join(dir, 'img'));
-    const early = new EarlyCut({ pid: process.pid, imagePath: join(dir, 'img') }, null, () => new Promise<BegunCut>((res) => (pass = res)), () => {});
+    const early = new EarlyCut({ pid: process.pid, leaveRunning: true, imagePath: join(dir, 'img') }, null, () => new Promise<BegunCut>((res) => (pass = res)), () => {});
     assert.equal(readdirSync(dir).length, 1, 'a staged image beside the target');
     const dropped = early.drop();
     await new Promise((res) => setTimeout(res, 20));
@@ -67,10 +67,10 @@ test('dropped, it removes what it staged once its pass is over; taken, it is the
     assert.equal(begun.staging, undefined);
 
     const other = begunAt(join(dir, 'img2'));
-    const taken = new EarlyCut({ pid: process.pid, imagePath: join(dir, 'img2') }, null, () => Promise.resolve(other), () => {});
+    const taken = new EarlyCut({ pid: process.pid, leaveRunning: true, imagePath: join(dir, 'img2') }, null, () => Promise.resolve(other), () => {});
     assert.equal(await taken.take(), other);
     assert.ok(other.staging !== undefined && existsSync(other.staging.tmp), 'a cut taken keeps its staged image');
-    const failed = new EarlyCut({ pid: process.pid, imagePath: join(dir, 'img3') }, null, () => Promise.reject(new Error('no room')), () => {});
+    const failed = new EarlyCut({ pid: process.pid, leaveRunning: true, imagePath: join(dir, 'img3') }, null, () => Promise.reject(new Error('no room')), () => {});
     await assert.rejects(failed.take(), /no room/, "a failure to begin is the request's");
     await failed.drop(); // and dropping it then is quiet
   } finally {
@@ -83,7 +83,7 @@ test('its command ending without asking drops it', async () => {
   const exited = new Promise((res) => child.on('exit', res));
   const pid = child.pid ?? 0;
   let gone = '';
-  const early = new EarlyCut({ pid, imagePath: '/imgs/two' }, null, () => new Promise<BegunCut>(() => {}), (why) => (gone ||= why));
+  const early = new EarlyCut({ pid, leaveRunning: false, imagePath: '/imgs/two' }, null, () => new Promise<BegunCut>(() => {}), (why) => (gone ||= why));
   try {
     await new Promise((res) => setTimeout(res, 100));
     assert.equal(gone, '', 'not while it runs');

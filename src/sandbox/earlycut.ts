@@ -54,7 +54,8 @@ export class EarlyCut {
     const i = this.intent;
     if (req.pid !== i.pid) return `asked by pid ${req.pid ?? 'unknown'}, announced by ${i.pid}`;
     if (resolve(req.imagePath) !== resolve(i.imagePath)) return `asked for ${req.imagePath}, announced ${i.imagePath}`;
-    if (!req.leaveRunning || req.compress !== undefined) return 'asked for another kind of cut (stopping or compressed)';
+    if (req.leaveRunning !== i.leaveRunning) return req.leaveRunning ? 'asked to leave the pod running, announced to stop it' : 'asked to stop the pod, announced to leave it running';
+    if (req.compress !== undefined) return 'asked for compressed blobs';
     const parent = req.parentPath === undefined ? undefined : resolve(req.parentPath);
     if (parent !== (i.parentPath === undefined ? undefined : resolve(i.parentPath))) return 'asked with another parent';
     if (last !== this.last) return 'the last cut changed';

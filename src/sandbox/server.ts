@@ -125,7 +125,7 @@ export class PodServer {
         await this.#flushes.before(intent.imagePath);
         return (await import('./cut.js')).beginCut(this.#running, {
           imagePath: intent.imagePath,
-          leaveRunning: true,
+          leaveRunning: intent.leaveRunning,
           ...(intent.parentPath !== undefined ? { parentPath: intent.parentPath } : {}),
           last,
           ...(helper !== null ? { helper } : {}),
