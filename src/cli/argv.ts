@@ -11,11 +11,16 @@ const LONG = new Set([
   'pre-dump', 'status-fd', 'page-server', 'version',
 ]);
 
+/** The program's own options that take a value (addGlobalOptions in cli/program.ts): what follows one is its value. */
+export const GLOBAL_VALUED: ReadonlySet<string> = new Set(['--root', '--debug-log', '--log', '--log-format', '--log-level', '--criu']);
+
 export function normalizeArgv(args: readonly string[]): string[] {
   const out: string[] = [];
   let passing = false;
   for (const a of args) {
-    if (!passing && (a === '--' || a.endsWith('.wasm'))) passing = true;
+    // "--" as a program option's value (`--root --`, commander takes it so) does not end the options.
+    const value = GLOBAL_VALUED.has(out[out.length - 1] ?? '');
+    if (!passing && !value && (a === '--' || a.endsWith('.wasm'))) passing = true;
     const m = passing ? null : /^-([a-z][a-z-]+)(=.*)?$/.exec(a);
     out.push(m !== null && LONG.has(m[1] ?? '') ? `-${a}` : a);
   }

@@ -29,6 +29,7 @@ test('a line is served by the smaller snapshot when its verb is one of those, pa
     [['-root', '/r', '-log', 'l', '-log-format', 'json', 'state', 'c1'], true],
     [['--root=/r', '--debug', '--systemd-cgroup', 'kill', 'p', 'KILL'], true],
     [['--root', 'checkpoint', 'restore', '--image-path', 'i'], false], // "checkpoint" is --root's value
+    [['--root', '--', '-root=/r', 'events'], true], // "--" is --root's value, as commander takes it: the options go on
     [['pod', 'run', 'x.yaml'], false],
     [['exec', 'p', 'c', '--', 'x.wasm'], false],
     [['--rootless', 'true', 'state', 'p'], false],

@@ -5,7 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { defaultRoot } from '../host/stateroot.js';
-import { normalizeArgv } from './argv.js';
+import { GLOBAL_VALUED, normalizeArgv } from './argv.js';
 import { UsageError } from './errors.js';
 import type { StartedSandbox } from '../client/launch.js';
 import type { OnProgress } from '../client/progress.js';
@@ -383,8 +383,7 @@ function rootDir(cmd: Command): string {
   return resolve(own ?? global ?? defaultRoot());
 }
 
-/** The program's options that take a value, and those that take none (addGlobalOptions; --rootless may or may not). */
-const VALUED = new Set(['--root', '--debug-log', '--log', '--log-format', '--log-level', '--criu']);
+/** The program's options that take none (addGlobalOptions; --rootless may or may not); GLOBAL_VALUED those that take a value. */
 const BARE = new Set(['--debug', '--systemd-cgroup']);
 
 /**
@@ -395,9 +394,9 @@ const BARE = new Set(['--debug', '--systemd-cgroup']);
 export function verbOf(argv: readonly string[]): string | null {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
-    if (VALUED.has(a)) i++;
+    if (GLOBAL_VALUED.has(a)) i++;
     else if (BARE.has(a)) continue;
-    else if (a.startsWith('--') && a.includes('=') && VALUED.has(a.slice(0, a.indexOf('=')))) continue;
+    else if (a.startsWith('--') && a.includes('=') && GLOBAL_VALUED.has(a.slice(0, a.indexOf('=')))) continue;
     else return a.startsWith('-') ? null : a;
   }
   return null;
