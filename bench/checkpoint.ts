@@ -38,6 +38,9 @@
 //               machine that never ran the module (the image carries it) and never saw the image (no
 //               records of verified blobs: every blob hashed, as for an image copied from elsewhere):
 //               against the one before, whose cache the pod's run and checkpoint filled (issue 9: within 2×)
+//   stop        `amber checkpoint ID --image-path DIR` (no --leave-running: the pod stops) of the pod restored
+//               detached, its sandbox's first cut, as a migration takes one: pre-copied while the pod runs, as
+//               the first checkpoint is, then the pod stopped for good with what it wrote meanwhile
 // The pod is tracked (annotation org.amber.track-writes, as `pod run --track-writes` sets it): its module
 // records the pages it writes, so the incremental checkpoint reads that record instead of comparing all
 // memory (issue 10.5), and a checkpoint left running pre-copies its memory (sandbox/cut.ts): each part
@@ -106,6 +109,9 @@ export interface CheckpointSample {
   /** The detached restore with an empty cache (XDG_CACHE_HOME a new empty folder: no modules, no records
    *  of verified blobs, so every blob hashed). */
   restoreColdMs: number;
+  /** `amber checkpoint` without --leave-running (the pod stopped) of the pod restored detached: that
+   *  sandbox's first cut, as a migration's. */
+  stopMs: number;
   /** Baselines, measured between the runs. */
   copyMs: number;
   fsyncMs: number;
@@ -340,6 +346,8 @@ async function measureSize(launcher: Launcher, mib: number, reps: number, work: 
       const [sandboxStartMs, readMs, rebuildMs] = restorePhases(join(root, 'pods', restored, 'sandbox.log'));
       const [sandboxReadyMs, sandboxWaitMs] = earlyPhases(join(root, 'pods', restored, 'sandbox.log'));
       const sandboxBegunMs = begunAt(join(root, 'pods', restored, 'sandbox.log'));
+      const stopMs = amber(launcher, root, ['checkpoint', restored, '--image-path', `${image}-stop`]).ms;
+      rmSync(`${image}-stop`, { recursive: true, force: true });
       amber(launcher, root, ['delete', '--force', restored]);
       const restoreColdMs = restoreUntilRunning(launcher, root, image, `${id}-c`, sum, { ...process.env, XDG_CACHE_HOME: mkdtempSync(join(work, 'cache-')) });
       const restoreFgMs = await restoreForeground(root, image, `${id}-f`);
@@ -348,7 +356,7 @@ async function measureSize(launcher: Launcher, mib: number, reps: number, work: 
       samples.push({
         pauseMs, stallMs, checkpointMs, fullSandboxMs: full.total, fullWriteMs: full.write, incrementalMs, incrementalSandboxMs: incremental.total,
         incrementalPauseMs: incremental.pause, incrementalWriteMs: incremental.write, incrementalBytes, parentMs,
-        restoreMs, restoreCommandMs, sandboxStartMs, sandboxReadyMs, sandboxWaitMs, sandboxBegunMs, readMs, rebuildMs, restoreFgMs, restoreColdMs, copyMs, fsyncMs, imageBytes,
+        restoreMs, restoreCommandMs, sandboxStartMs, sandboxReadyMs, sandboxWaitMs, sandboxBegunMs, readMs, rebuildMs, restoreFgMs, restoreColdMs, stopMs, copyMs, fsyncMs, imageBytes,
       });
       onRep();
     } finally {
@@ -380,7 +388,7 @@ function spread(xs: number[]): string {
   return `±${Math.round(((Math.max(...xs) - Math.min(...xs)) / median(xs) / 2) * 100)}%`;
 }
 
-type Key = 'pauseMs' | 'stallMs' | 'checkpointMs' | 'incrementalMs' | 'parentMs' | 'restoreMs' | 'restoreCommandMs' | 'sandboxStartMs' | 'sandboxReadyMs' | 'sandboxWaitMs' | 'sandboxBegunMs' | 'readMs' | 'rebuildMs' | 'restoreFgMs' | 'restoreColdMs';
+type Key = 'pauseMs' | 'stallMs' | 'checkpointMs' | 'incrementalMs' | 'parentMs' | 'restoreMs' | 'restoreCommandMs' | 'sandboxStartMs' | 'sandboxReadyMs' | 'sandboxWaitMs' | 'sandboxBegunMs' | 'readMs' | 'rebuildMs' | 'restoreFgMs' | 'restoreColdMs' | 'stopMs';
 const FIGURES: Array<{ key: Key; title: string }> = [
   { key: 'pauseMs', title: 'checkpoint pause (pod stopped)' },
   { key: 'stallMs', title: 'longest stall the guest saw' },
@@ -397,6 +405,7 @@ const FIGURES: Array<{ key: Key; title: string }> = [
   { key: 'rebuildMs', title: '  in it: pod rebuilt (modules, graph, memory read+verified)' },
   { key: 'restoreFgMs', title: 'amber restore (foreground), until running' },
   { key: 'restoreColdMs', title: 'amber restore --detach, empty cache (no modules, no verified blobs: every blob hashed)' },
+  { key: 'stopMs', title: 'amber checkpoint, the pod stopped (of the restored pod: its first cut)' },
 ];
 
 /** Medians: each figure, its ratio to the copy and to the write+fsync baselines, and the verdict. */
