@@ -1,7 +1,7 @@
 // End to end: a checkpoint begun before its request (sandbox/cutintent.ts, earlycut.ts). `amber checkpoint
 // [--leave-running]` as installed (bin/amber, the shell script) announces the cut through the pod's FIFO,
-// and the sandbox of a tracked pod begins its pre-copy while the command's node starts; the image is the
-// same as ever (it restores and counts on). An intent whose request does not match, or that never gets one, is
+// and the pod's sandbox begins the cut while the command's node starts (a tracked pod's pre-copy, an
+// untracked one's snapshot buffers); the image is the same as ever (it restores and counts on). An intent whose request does not match, or that never gets one, is
 // dropped, nothing of it left beside its image path, and the next cut is a full one: the dropped pass read
 // and cleared the write maps (the sandbox's debug check, AMBER_CHECK_WRITE_MAPS=1, fails a cut that
 // trusted them).
@@ -100,6 +100,31 @@ describe('checkpoints begun on their intent', { concurrency: true }, () => {
       await s.ok(['restore', '--image-path', img, '--detach', '--name', 'cs2'], checked);
       await verdict(join(ctl, 'done'));
       assert.deepEqual(numbers((await s.ok(['logs', 'cs2'])).stdout), range(5, 14), 'it counts on from its cut, each tick once');
+    }));
+
+  test("an untracked pod's checkpoint left running is begun early (its snapshot buffers made), its stop is not; both restore", () =>
+    withWorkspace(async (s) => {
+      const { pod, ctl } = heldCounterPod(s.dir, 'cu');
+      await s.ok(['pod', 'run', pod, '--detach']);
+      await ready(join(ctl, 'ready.4'));
+      await until('the pod FIFO', () => existsSync(join(s.root, 'pods', 'cu', 'checkpoint.fifo')));
+      const [img1, img2] = [s.path('img1'), s.path('img2')];
+      await installedOk(s, ['checkpoint', 'cu', '--image-path', img1, '--leave-running']);
+      assert.match(sandboxLog(s, 'cu'), new RegExp(`^checkpoint ${img1}: begun on its command's intent \\d+ ms before the request: carried on$`, 'm'));
+      assert.match(cutLine(s, 'cu', img1), /snapshot buffers made in \d+ ms, pause [0-9.]+ ms, /);
+      touch(join(ctl, 'go.4'));
+      await ready(join(ctl, 'ready.8'));
+      await installedOk(s, ['checkpoint', 'cu', '--image-path', img2]);
+      assert.match(sandboxLog(s, 'cu'), new RegExp(`^checkpoint ${img2}: intent of pid \\d+ not begun: an untracked pod stopped: nothing to do before the stop$`, 'm'));
+      for (const [img, name, from] of [[img1, 'u1', 5], [img2, 'u2', 9]] as const) {
+        const ctl2 = s.path(`ctl-${name}`);
+        cpSync(ctl, ctl2, { recursive: true });
+        for (const n of [4, 8]) touch(join(ctl2, `go.${n}`));
+        const root2 = s.path(`root-${name}`);
+        await s.ok(['restore', '--image-path', img, '--detach', '--name', name, '--volume', `ctl=${ctl2}`], { root: root2 });
+        await verdict(join(ctl2, 'done'));
+        assert.deepEqual(numbers((await s.ok(['logs', name], { root: root2 })).stdout), range(from, 14), `${name} counts on from its cut, each tick once`);
+      }
     }));
 
   test('an intent its request does not match is dropped, nothing left of it, and the next cut is a full one', () =>

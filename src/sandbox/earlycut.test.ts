@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { NodeImageStore } from '../host/imagestore.js';
 import { stageImage } from '../image/writer.js';
 import type { BegunCut, LastCut } from './cut.js';
-import { EarlyCut, worthBeginning } from './earlycut.js';
+import { EarlyCut, notWorthBeginning } from './earlycut.js';
 import type { CheckpointRequest } from './protocol.js';
 
 const last: LastCut = { image: '/imgs/one', memory: new Map(), tracked: new Map(), rawBlobs: new Map(), identities: new Map() };
@@ -22,11 +22,15 @@ function begunAt(imagePath: string): BegunCut {
   return { begunAt: 0, passedAt: 0, store, helper: undefined, staging, precopied: new Map(), snapshots: undefined, preCopy: null, onProgress: noProgress, progressTo: noProgress };
 }
 
-test('an incremental cut (the last cut its parent) is not begun early; a full one is', () => {
-  assert.equal(worthBeginning({ pid: 1, leaveRunning: true, imagePath: '/imgs/two' }, last), false);
-  assert.equal(worthBeginning({ pid: 1, leaveRunning: true, imagePath: '/imgs/two', parentPath: '/imgs/one' }, last), false);
-  assert.equal(worthBeginning({ pid: 1, leaveRunning: true, imagePath: '/imgs/two' }, null), true, 'no last cut: every part hashed');
-  assert.equal(worthBeginning({ pid: 1, leaveRunning: true, imagePath: '/imgs/two', parentPath: '/imgs/zero' }, last), true, 'another parent: every part hashed');
+test('an incremental cut (the last cut its parent) is not begun early, nor an untracked pod stopped; a full one is', () => {
+  const intent = { pid: 1, leaveRunning: true, imagePath: '/imgs/two' };
+  assert.equal(notWorthBeginning(intent, last, true), 'an incremental cut, begun when asked');
+  assert.equal(notWorthBeginning({ ...intent, parentPath: '/imgs/one' }, last, true), 'an incremental cut, begun when asked');
+  assert.equal(notWorthBeginning(intent, null, true), null, 'no last cut: every part hashed');
+  assert.equal(notWorthBeginning({ ...intent, parentPath: '/imgs/zero' }, last, true), null, 'another parent: every part hashed');
+  assert.equal(notWorthBeginning({ ...intent, leaveRunning: false }, null, true), null, 'a tracked pod stopped: pre-copied');
+  assert.equal(notWorthBeginning(intent, last, false), null, 'an untracked pod left running: its snapshot buffers made');
+  assert.equal(notWorthBeginning({ ...intent, leaveRunning: false }, null, false), 'an untracked pod stopped: nothing to do before the stop');
 });
 
 test("only its command's request for that very cut carries it on", async () => {

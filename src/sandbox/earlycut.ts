@@ -14,12 +14,16 @@ const WATCH_MS = 100;
 const LONGEST_MS = 60_000;
 
 /**
- * Whether a cut is worth beginning before its request: not an incremental one (its last cut's image the
- * parent), whose pass reads the write maps and stages only the parts written since, a few ms that would
- * only contend with the command's start; a full pass hashes every part (~100-200 ms at 256 MiB).
+ * Why a cut is not worth beginning before its request; null when it is. A full pass over a tracked
+ * program's memory hashes every part (~100-200 ms at 256 MiB), and an untracked one left running has its
+ * snapshot buffers faulted in (and the helper thread started) beforehand: either overlaps the command's
+ * start. Not an incremental one (the last cut's image its parent): its pass reads the write maps and stages
+ * only the parts written since, a few ms that would only contend with the command's start. Not an
+ * untracked pod stopped: nothing of its cut comes before the stop.
  */
-export function worthBeginning(intent: CutIntent, last: LastCut | null): boolean {
-  return !mapsTrusted({ last, ...(intent.parentPath !== undefined ? { parentPath: intent.parentPath } : {}) });
+export function notWorthBeginning(intent: CutIntent, last: LastCut | null, tracked: boolean): string | null {
+  if (!tracked) return intent.leaveRunning ? null : 'an untracked pod stopped: nothing to do before the stop';
+  return mapsTrusted({ last, ...(intent.parentPath !== undefined ? { parentPath: intent.parentPath } : {}) }) ? 'an incremental cut, begun when asked' : null;
 }
 
 export class EarlyCut {

@@ -104,7 +104,7 @@ export class PodServer {
       setImmediate(() => (this.#cutThread ??= new CutThread()).keep()).unref();
     }
     // Its checkpoints may also begin on bin/amber's intent, while the command's node starts (cutintent.ts).
-    if (tracksWrites(this.#running.spec) && process.env['AMBER_CUT_INTENT'] !== '0') {
+    if (process.env['AMBER_CUT_INTENT'] !== '0') {
       setImmediate(() => {
         if (this.#recorded) return;
         this.#intents = listenIntents(this.#root.podDir(this.#id), (intent) => this.#intend(intent), (why) => console.log(`checkpoint intents: none: ${why}`));
@@ -118,9 +118,10 @@ export class PodServer {
     if (busy !== null) return void console.log(`checkpoint ${intent.imagePath}: intent of pid ${intent.pid} not begun: ${busy}`);
     const last = this.#lastCut;
     const helper = this.#cutThread;
-    this.#intending = import('./earlycut.js').then(({ EarlyCut, worthBeginning }) => {
+    this.#intending = import('./earlycut.js').then(({ EarlyCut, notWorthBeginning }) => {
       if (this.#recorded) return;
-      if (!worthBeginning(intent, last)) return void console.log(`checkpoint ${intent.imagePath}: intent of pid ${intent.pid} not begun: an incremental cut, begun when asked`);
+      const not = notWorthBeginning(intent, last, tracksWrites(this.#running.spec));
+      if (not !== null) return void console.log(`checkpoint ${intent.imagePath}: intent of pid ${intent.pid} not begun: ${not}`);
       const begin = async (): Promise<BegunCut> => {
         await this.#flushes.before(intent.imagePath);
         return (await import('./cut.js')).beginCut(this.#running, {
