@@ -141,11 +141,11 @@ export class PodServer {
     });
   }
 
-  /** Drops the cut begun on an intent, if there is one (its staged image removed once its pass is over). */
-  async #dropEarly(why: string): Promise<void> {
-    const early = this.#early;
+  /** Drops a cut begun on an intent (by default the one waiting for its request, if any): its staged image
+   *  removed once its pass is over. */
+  async #dropEarly(why: string, early: EarlyCut | null = this.#early): Promise<void> {
     if (early === null) return;
-    this.#early = null;
+    if (this.#early === early) this.#early = null;
     // Its pass read and cleared the write maps: the next cut cannot trust them, and starts afresh (a full cut).
     if (this.#lastCut === early.last) this.#lastCut = null;
     console.log(`checkpoint ${early.intent.imagePath}: begun on the intent of pid ${early.intent.pid}, dropped: ${why}`);
@@ -346,10 +346,7 @@ export class PodServer {
     }
     const busy = this.#busy();
     if (busy !== null || this.#checkpoint !== null) {
-      if (begun !== null && early !== null) {
-        this.#early = early;
-        void this.#dropEarly(busy ?? 'a checkpoint is under way');
-      }
+      if (begun !== null) void this.#dropEarly(busy ?? 'a checkpoint is under way', early);
       return { ok: false, error: busy ?? `pod ${this.#id} is being checkpointed already` };
     }
     // An exec that starts while the snapshot buffers are made, or while a slice runs, is refused at the cut.
