@@ -13,6 +13,7 @@ import { describe, test } from 'node:test';
 import { repo, succeeded, type RunResult } from './testing/amber.js';
 import { numbers, range } from './testing/counters.js';
 import { heldCounterPod } from './testing/manifests.js';
+import { cutLine } from './testing/sandboxlog.js';
 import { ready, until, verdict } from './testing/wait.js';
 import { withWorkspace, type Workspace } from './testing/workspace.js';
 
@@ -33,13 +34,21 @@ function installedOk(s: Workspace, args: readonly string[]): Promise<RunResult> 
   });
 }
 
-const sandboxLog = (s: Workspace, id: string): string => readFileSync(join(s.root, 'pods', id, 'sandbox.log'), 'utf8');
+const logPath = (s: Workspace, id: string): string => join(s.root, 'pods', id, 'sandbox.log');
+const sandboxLog = (s: Workspace, id: string): string => readFileSync(logPath(s, id), 'utf8');
 
-/** The sandbox's line for the checkpoint to image (sandbox/server.ts). */
-function cutLine(s: Workspace, id: string, image: string): string {
-  const line = sandboxLog(s, id).split('\n').find((l) => l.startsWith(`checkpoint ${image}: `) && l.includes(' written, '));
-  assert.ok(line !== undefined, `no checkpoint line for ${image}`);
-  return line;
+/**
+ * Restores img on a root of its own as pod name, its ctl volume a copy of ctl with every hold let go, and
+ * fails unless it counts on from `from` to the end, each tick once.
+ */
+async function countsOn(s: Workspace, ctl: string, img: string, name: string, from: number, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<void> {
+  const ctl2 = s.path(`ctl-${name}`);
+  cpSync(ctl, ctl2, { recursive: true });
+  for (const n of [4, 8]) touch(join(ctl2, `go.${n}`));
+  const root2 = s.path(`root-${name}`);
+  await s.ok(['restore', '--image-path', img, '--detach', '--name', name, '--volume', `ctl=${ctl2}`], { ...opts, root: root2 });
+  await verdict(join(ctl2, 'done'));
+  assert.deepEqual(numbers((await s.ok(['logs', name], { root: root2 })).stdout), range(from, 14), `${name} counts on from its cut, each tick once`);
 }
 
 /** Writes an intent into the pod's FIFO as bin/amber does (a FIFO opened read-write takes it at once). */
@@ -69,17 +78,10 @@ describe('checkpoints begun on their intent', { concurrency: true }, () => {
       await ready(join(ctl, 'ready.8'));
       await installedOk(s, ['checkpoint', 'ci', '--image-path', img2, '--leave-running']);
       assert.match(sandboxLog(s, 'ci'), new RegExp(`^checkpoint ${img2}: intent of pid \\d+ not begun: an incremental cut, begun when asked$`, 'm'));
-      assert.match(cutLine(s, 'ci', img2), / [0-4] memory parts changed/, 'the second cut is incremental');
+      assert.match(cutLine(logPath(s, 'ci'), img2), / [0-4] memory parts changed/, 'the second cut is incremental');
 
-      for (const [img, name, from] of [[img1, 'r1', 5], [img2, 'r2', 9]] as const) {
-        const ctl2 = s.path(`ctl-${name}`);
-        cpSync(ctl, ctl2, { recursive: true });
-        for (const n of [4, 8]) touch(join(ctl2, `go.${n}`));
-        const root2 = s.path(`root-${name}`);
-        await s.ok(['restore', '--image-path', img, '--detach', '--name', name, '--volume', `ctl=${ctl2}`], { ...checked, root: root2 });
-        await verdict(join(ctl2, 'done'));
-        assert.deepEqual(numbers((await s.ok(['logs', name], { root: root2 })).stdout), range(from, 14), `${name} counts on from its cut, each tick once`);
-      }
+      await countsOn(s, ctl, img1, 'r1', 5, checked);
+      await countsOn(s, ctl, img2, 'r2', 9, checked);
       touch(join(ctl, 'go.8'));
       await verdict(join(ctl, 'done'));
       assert.deepEqual(numbers((await s.ok(['logs', 'ci'])).stdout), range(1, 14));
@@ -94,7 +96,7 @@ describe('checkpoints begun on their intent', { concurrency: true }, () => {
       const img = s.path('img');
       await installedOk(s, ['checkpoint', 'cs', '--image-path', img]);
       assert.match(sandboxLog(s, 'cs'), new RegExp(`^checkpoint ${img}: begun on its command's intent \\d+ ms before the request: carried on$`, 'm'));
-      assert.match(cutLine(s, 'cs', img), /memory pre-copied in \d+ ms, pause until exit, /);
+      assert.match(cutLine(logPath(s, 'cs'), img), /memory pre-copied in \d+ ms, pause until exit, /);
       assert.equal((await s.json<{ status: string }>(['state', 'cs'])).status, 'stopped');
       for (const n of [4, 8]) touch(join(ctl, `go.${n}`));
       await s.ok(['restore', '--image-path', img, '--detach', '--name', 'cs2'], checked);
@@ -111,20 +113,13 @@ describe('checkpoints begun on their intent', { concurrency: true }, () => {
       const [img1, img2] = [s.path('img1'), s.path('img2')];
       await installedOk(s, ['checkpoint', 'cu', '--image-path', img1, '--leave-running']);
       assert.match(sandboxLog(s, 'cu'), new RegExp(`^checkpoint ${img1}: begun on its command's intent \\d+ ms before the request: carried on$`, 'm'));
-      assert.match(cutLine(s, 'cu', img1), /snapshot buffers made in \d+ ms, pause [0-9.]+ ms, /);
+      assert.match(cutLine(logPath(s, 'cu'), img1), /snapshot buffers made in \d+ ms, pause [0-9.]+ ms, /);
       touch(join(ctl, 'go.4'));
       await ready(join(ctl, 'ready.8'));
       await installedOk(s, ['checkpoint', 'cu', '--image-path', img2]);
       assert.match(sandboxLog(s, 'cu'), new RegExp(`^checkpoint ${img2}: intent of pid \\d+ not begun: an untracked pod stopped: nothing to do before the stop$`, 'm'));
-      for (const [img, name, from] of [[img1, 'u1', 5], [img2, 'u2', 9]] as const) {
-        const ctl2 = s.path(`ctl-${name}`);
-        cpSync(ctl, ctl2, { recursive: true });
-        for (const n of [4, 8]) touch(join(ctl2, `go.${n}`));
-        const root2 = s.path(`root-${name}`);
-        await s.ok(['restore', '--image-path', img, '--detach', '--name', name, '--volume', `ctl=${ctl2}`], { root: root2 });
-        await verdict(join(ctl2, 'done'));
-        assert.deepEqual(numbers((await s.ok(['logs', name], { root: root2 })).stdout), range(from, 14), `${name} counts on from its cut, each tick once`);
-      }
+      await countsOn(s, ctl, img1, 'u1', 5);
+      await countsOn(s, ctl, img2, 'u2', 9);
     }));
 
   test('an intent its request does not match is dropped, nothing left of it, and the next cut is a full one', () =>
@@ -150,17 +145,11 @@ describe('checkpoints begun on their intent', { concurrency: true }, () => {
       assert.match(log, new RegExp(`^checkpoint ${other}/img: begun on the intent of pid ${process.pid}, dropped: the request does not match: asked by pid \\d+, announced by ${process.pid}$`, 'm'));
       assert.match(log, new RegExp(`^checkpoint ${img2}: intent of pid \\d+ not begun: a checkpoint is under way$`, 'm'));
       assert.deepEqual(readdirSync(other), [], 'the dropped cut left nothing beside its image path');
-      assert.match(cutLine(s, 'cm', img2), / 0 linked, /, 'the cut after it is a full one');
+      assert.match(cutLine(logPath(s, 'cm'), img2), / 0 linked, /, 'the cut after it is a full one');
       // The next cut is incremental again, and passes the debug check.
       await s.ok(['checkpoint', 'cm', '--image-path', img3, '--leave-running']);
-      assert.match(cutLine(s, 'cm', img3), / [0-4] memory parts changed/);
-      const ctl2 = s.path('ctl2');
-      cpSync(ctl, ctl2, { recursive: true });
-      touch(join(ctl2, 'go.8'));
-      const root2 = s.path('root2');
-      await s.ok(['restore', '--image-path', img3, '--detach', '--name', 'cm2', '--volume', `ctl=${ctl2}`], { ...checked, root: root2 });
-      await verdict(join(ctl2, 'done'));
-      assert.deepEqual(numbers((await s.ok(['logs', 'cm2'], { root: root2 })).stdout), range(9, 14));
+      assert.match(cutLine(logPath(s, 'cm'), img3), / [0-4] memory parts changed/);
+      await countsOn(s, ctl, img3, 'cm2', 9, checked);
       touch(join(ctl, 'go.8'));
       await verdict(join(ctl, 'done'));
       assert.deepEqual(leftovers(s.dir), []);

@@ -12,18 +12,12 @@ import binaryen from 'binaryen';
 import { numbers, range } from './testing/counters.js';
 import { blobs } from './testing/images.js';
 import { heldCounterPod, manifest } from './testing/manifests.js';
+import { cutLine } from './testing/sandboxlog.js';
 import { ready, verdict } from './testing/wait.js';
 import { withWorkspace } from './testing/workspace.js';
 
 const touch = (path: string) => writeFileSync(path, '');
 const checked = { env: { ...process.env, AMBER_CHECK_WRITE_MAPS: '1' } };
-
-/** The sandbox's line for the checkpoint to image (sandbox/server.ts). */
-function cutLine(sandboxLog: string, image: string): string {
-  const line = readFileSync(sandboxLog, 'utf8').split('\n').find((l) => l.startsWith(`checkpoint ${image}: `) && l.includes(' written, '));
-  assert.ok(line !== undefined, `no checkpoint line for ${image} in ${sandboxLog}`);
-  return line;
-}
 
 describe('write tracking', { concurrency: true }, () => {
   test('pod run --track-writes: two --leave-running cuts, the second restored on a fresh root counts on', () =>
